@@ -1,0 +1,38 @@
+"""charlab: teach a character-level recurrent network to write like a text, and watch it learn.
+
+The public API, by concept (one module each). None of these imports TensorFlow or Streamlit:
+TensorFlow is imported only when a model is built, trained or loaded from a `.keras` file.
+"""
+
+from charlab.corpus import CLEANING_MODES, Corpus, CorpusStats, clean, load_bytes, load_path, stats
+from charlab.errors import CharlabError
+from charlab.model import ModelConfig, count_parameters, estimate, parameter_table
+from charlab.runs import RunInfo, list_runs, load_run, workspace
+from charlab.sampling import Generator, NumpyCharModel, probabilities
+from charlab.training import Progress, TrainingJob
+from charlab.vocab import Vocab
+
+__all__ = (
+    "CLEANING_MODES",
+    "CharlabError",
+    "Corpus",
+    "CorpusStats",
+    "Generator",
+    "ModelConfig",
+    "NumpyCharModel",
+    "Progress",
+    "RunInfo",
+    "TrainingJob",
+    "Vocab",
+    "clean",
+    "count_parameters",
+    "estimate",
+    "list_runs",
+    "load_bytes",
+    "load_path",
+    "load_run",
+    "parameter_table",
+    "probabilities",
+    "stats",
+    "workspace",
+)

@@ -1,0 +1,253 @@
+"""Model settings, the Keras model they build, and what it costs (parameters, memory, time).
+
+Everything but `build_model`, `load_keras_model` and `keras_weights` works without TensorFlow,
+so the Train page can explain a model before TensorFlow is even imported.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from charlab.errors import CharlabError
+
+CELLS: dict[str, str] = {
+    "lstm": "LSTM",
+    "gru": "GRU",
+    "simple_rnn": "SimpleRNN",
+}
+# the number of weight blocks ("gates") each cell has: the 4 in 4·(m² + m·d + m)
+_GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
+
+
+@dataclass
+class ModelConfig:
+    """Every setting of a model and of its training; saved as JSON beside the model."""
+
+    cell: str = "lstm"  # lstm, gru or simple_rnn
+    units: int = 256  # memory cells per recurrent layer (m)
+    layers: int = 1  # stacked recurrent layers, 1-4
+    embedding_dim: int = 64  # size of each character's learned vector (d of the first layer)
+    dropout: float = 0.0  # share of activations zeroed after each recurrent layer while training
+    seq_length: int = 100  # characters per training window (how far back gradients reach)
+    batch_size: int = 64  # windows per training step
+    learning_rate: float = 2e-3  # Adam's step size
+    clipnorm: float = 1.0  # gradients longer than this are scaled down; 0 turns clipping off
+    epochs: int = 10  # passes over the training text
+    validation_fraction: float = 0.1  # share of the text (its end) held out to measure learning
+
+    def validate(self) -> ModelConfig:
+        """Raise a CharlabError naming the first setting out of range; return self when all are fine."""
+        _in_choices("cell", self.cell, CELLS)
+        _in_range("units", self.units, 1, 2048, int)
+        _in_range("layers", self.layers, 1, 4, int)
+        _in_range("embedding_dim", self.embedding_dim, 1, 1024, int)
+        _in_range("dropout", self.dropout, 0.0, 0.9, float)
+        _in_range("seq_length", self.seq_length, 2, 1000, int)
+        _in_range("batch_size", self.batch_size, 1, 4096, int)
+        _in_range("learning_rate", self.learning_rate, 1e-6, 1.0, float)
+        _in_range("clipnorm", self.clipnorm, 0.0, 100.0, float)
+        _in_range("epochs", self.epochs, 1, 10_000, int)
+        _in_range("validation_fraction", self.validation_fraction, 0.0, 0.49, float)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        """Build from saved JSON, ignoring keys a newer charlab may have added."""
+        if not isinstance(data, dict):
+            raise CharlabError("The saved model settings are not readable; the run may be damaged.")
+        known = {f.name for f in fields(cls)}
+        try:
+            return cls(**{k: v for k, v in data.items() if k in known}).validate()
+        except TypeError as err:
+            raise CharlabError(f"The saved model settings are not readable ({err}).") from err
+
+
+_LABELS = {
+    "units": "Units",
+    "layers": "Layers",
+    "embedding_dim": "Embedding size",
+    "dropout": "Dropout",
+    "seq_length": "Sequence length",
+    "batch_size": "Batch size",
+    "learning_rate": "Learning rate",
+    "clipnorm": "Gradient clipping",
+    "epochs": "Epochs",
+    "validation_fraction": "Validation share",
+}
+
+
+def _in_choices(name: str, value: Any, choices: dict[str, str]) -> None:
+    if value not in choices:
+        raise CharlabError(f"Cell type must be one of {', '.join(choices)}, not '{value}'.")
+
+
+def _in_range(name: str, value: Any, low: float, high: float, kind: type) -> None:
+    label = _LABELS.get(name, name)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (kind is int and not float(value).is_integer())
+    ):
+        raise CharlabError(f"{label} must be a {'whole ' if kind is int else ''}number, not '{value}'.")
+    if not (isinstance(value, float) and math.isnan(value)) and low <= value <= high:
+        return
+    raise CharlabError(f"{label} must be between {low:g} and {high:g}; {value!r} is out of range.")
+
+
+# ---------------------------------------------------------------- what the model costs
+
+
+@dataclass(frozen=True)
+class LayerCount:
+    """One row of the parameter table: the layer, its count, and the formula behind it."""
+
+    layer: str
+    parameters: int
+    formula: str
+
+
+def parameter_table(cfg: ModelConfig, vocab_size: int) -> list[LayerCount]:
+    """Parameter count per layer, computed by formula (equal to Keras' count_params, see tests)."""
+    v, e, m = vocab_size, cfg.embedding_dim, cfg.units
+    rows = [LayerCount("Embedding", v * e, f"V·d = {v}·{e}")]
+    name, gates = CELLS[cfg.cell], _GATES[cfg.cell]
+    for i in range(cfg.layers):
+        d = e if i == 0 else m
+        if cfg.cell == "gru":  # Keras' GRU keeps two biases per gate (reset_after=True)
+            count = 3 * (m * m + m * d + 2 * m)
+            formula = f"3·(m² + m·d + 2m) = 3·({m}² + {m}·{d} + 2·{m})"
+        else:
+            count = gates * (m * m + m * d + m)
+            g = f"{gates}·" if gates > 1 else ""
+            formula = f"{g}(m² + m·d + m) = {g}({m}² + {m}·{d} + {m})"
+        rows.append(LayerCount(f"{name} {i + 1}", count, formula))
+    rows.append(LayerCount("Output (Dense)", m * v + v, f"m·V + V = {m}·{v} + {v}"))
+    return rows
+
+
+def count_parameters(cfg: ModelConfig, vocab_size: int) -> int:
+    return sum(row.parameters for row in parameter_table(cfg, vocab_size))
+
+
+# Measured by bench/engine.py on a 2-core CPU: trained characters per second ≈ _FLOPS / flops_per_char.
+# An estimate to set expectations ("about 2 minutes per epoch"), not a promise.
+_TRAIN_FLOPS_PER_SECOND = 6.0e10
+
+
+@dataclass(frozen=True)
+class Estimate:
+    parameters: int
+    memory_bytes: int  # training data, weights, optimizer state and one batch's activations
+    chars_per_second: float
+    seconds_per_epoch: float
+
+
+def estimate(cfg: ModelConfig, vocab_size: int, n_chars: int) -> Estimate:
+    """A rough memory and time estimate, shown beside the settings before training starts."""
+    params = count_parameters(cfg, vocab_size)
+    m, b, t = cfg.units, cfg.batch_size, cfg.seq_length
+    # forward + backward ≈ 3 × forward; forward ≈ 2 flops per weight used per character
+    per_char_weights = params - vocab_size * cfg.embedding_dim
+    flops_per_char = 6 * per_char_weights + 60 * m * cfg.layers  # + element-wise gate work
+    chars_per_second = _TRAIN_FLOPS_PER_SECOND / flops_per_char
+    chars_per_second = min(chars_per_second, 400_000.0)  # small models are bound by per-step overhead
+    train_chars = n_chars * (1 - cfg.validation_fraction)
+    activations = b * t * 4 * (cfg.layers * m * (_GATES[cfg.cell] + 3) + cfg.embedding_dim + 3 * vocab_size)
+    memory = 8 * n_chars + 16 * params + activations + 300_000_000  # + TensorFlow's own working set
+    return Estimate(
+        parameters=params,
+        memory_bytes=int(memory),
+        chars_per_second=chars_per_second,
+        seconds_per_epoch=train_chars / chars_per_second,
+    )
+
+
+# ---------------------------------------------------------------- Keras (imported lazily)
+
+_keras_lock = threading.Lock()
+_keras_ready = False
+
+
+def import_keras():
+    """Import Keras (TensorFlow backend) on first use, with thread pools sized for a small CPU.
+
+    TensorFlow costs ~2 s and ~500 MB to import, so only building, training or loading a
+    `.keras` file pays for it. One intra-op thread per op and two ops at a time was measured
+    fastest for these small recurrent models on 2 cores; CHARLAB_INTRA_THREADS and
+    CHARLAB_INTER_THREADS override it.
+    """
+    global _keras_ready
+    with _keras_lock:
+        if not _keras_ready:
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+            import tensorflow as tf
+
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(int(os.environ.get("CHARLAB_INTRA_THREADS", 1)))
+                tf.config.threading.set_inter_op_parallelism_threads(int(os.environ.get("CHARLAB_INTER_THREADS", 2)))
+            except RuntimeError:
+                pass  # TensorFlow already ran an op in this process; keep its pools
+            _keras_ready = True
+    import keras
+
+    return keras
+
+
+def build_model(cfg: ModelConfig, vocab_size: int):
+    """Embedding -> recurrent layers (return_sequences) -> Dense logits over the vocabulary."""
+    cfg.validate()
+    keras = import_keras()
+    layers = keras.layers
+    rnn_class = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}[cfg.cell]
+    inputs = keras.Input(shape=(None,), dtype="int32", name="char_ids")  # (B, T)
+    x = layers.Embedding(vocab_size, cfg.embedding_dim, name="embedding")(inputs)  # (B, T, d)
+    for i in range(cfg.layers):
+        x = rnn_class(cfg.units, return_sequences=True, name=f"rnn_{i}")(x)  # (B, T, m)
+        if cfg.dropout > 0:
+            x = layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
+    logits = layers.Dense(vocab_size, name="logits")(x)  # (B, T, V)
+    model = keras.Model(inputs, logits, name=f"charlab_{cfg.cell}")
+    compile_model(model, cfg)
+    return model
+
+
+def compile_model(model, cfg: ModelConfig) -> None:
+    keras = import_keras()
+    optimizer = keras.optimizers.Adam(learning_rate=cfg.learning_rate, clipnorm=cfg.clipnorm or None)
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+
+def load_keras_model(path: str | Path):
+    """Load a `.keras` file with safe_mode on: a file with code in it (a Lambda layer) is refused."""
+    keras = import_keras()
+    try:
+        return keras.saving.load_model(str(path), safe_mode=True, compile=True)
+    except Exception as err:  # Keras raises many types for a bad file; the user needs one message
+        raise CharlabError(
+            f"The model file could not be loaded safely ({type(err).__name__}: {str(err)[:200]}). "
+            "Only models trained with charlab can be loaded."
+        ) from err
+
+
+def keras_weights(model, cfg: ModelConfig) -> dict[str, np.ndarray]:
+    """The weights as plain arrays, named for the numpy sampler (and saved as weights.npz)."""
+    weights = {"embedding": model.get_layer("embedding").get_weights()[0]}
+    for i in range(cfg.layers):
+        kernel, recurrent, bias = model.get_layer(f"rnn_{i}").get_weights()
+        weights[f"rnn_{i}.kernel"] = kernel
+        weights[f"rnn_{i}.recurrent_kernel"] = recurrent
+        weights[f"rnn_{i}.bias"] = bias
+    kernel, bias = model.get_layer("logits").get_weights()
+    weights["logits.kernel"], weights["logits.bias"] = kernel, bias
+    return {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()}

@@ -1,0 +1,510 @@
+"""Training runs on disk: one folder per run, everything needed to use the model inside it.
+
+    <workspace>/<run_id>/
+        config.json    settings, cleaning mode, vocabulary, corpus name and hash, figures, status
+        model.keras    the Keras model (best validation weights), loaded with safe_mode=True
+        weights.npz    the same weights as plain arrays: generation needs no TensorFlow
+        history.csv    one row per epoch
+        samples.json   text sampled at the end of each epoch
+
+Every file is written to a temporary name and renamed into place, so a crash or a full disk
+leaves the previous checkpoint intact. Nothing here ever unpickles anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from charlab.errors import CharlabError
+from charlab.model import ModelConfig
+from charlab.sampling import Generator, NumpyCharModel
+from charlab.vocab import Vocab
+
+FORMAT = "charlab-run"
+FORMAT_VERSION = 1
+RUN_FILES = ("config.json", "model.keras", "weights.npz", "history.csv", "samples.json")
+HISTORY_COLUMNS = ("epoch", "loss", "val_loss", "seconds", "chars_per_second")
+MAX_ZIP_BYTES = 300_000_000  # uncompressed; a 4-layer 1024-unit model is ~200 MB
+STATUSES = ("training", "finished", "stopped", "interrupted", "failed", "diverged")
+_HEARTBEAT_STALE_SECONDS = 15 * 60
+
+_active_runs: set[Path] = set()  # run folders this process is training right now
+
+
+def workspace(path: str | Path | None = None) -> Path:
+    """Where runs live: the argument, else $CHARLAB_HOME, else ./runs (created on demand)."""
+    root = Path(path) if path is not None else Path(os.environ.get("CHARLAB_HOME") or "runs")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CharlabError(f"Cannot create the runs folder '{root}': {err.strerror}.") from err
+    return root
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class RunInfo:
+    """What the runs list shows about one run (a damaged run has `damaged` set and little else)."""
+
+    path: Path
+    name: str
+    status: str
+    created: str = ""
+    updated: str = ""
+    cleaning: str = ""
+    corpus_name: str = ""
+    config: ModelConfig | None = None
+    vocab_size: int = 0
+    figures: dict[str, Any] = field(default_factory=dict)
+    damaged: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @property
+    def best_val_loss(self) -> float | None:
+        return self.figures.get("best_val_loss")
+
+
+@dataclass
+class Run:
+    """A loaded run: its info, settings, vocabulary and weights, ready to generate."""
+
+    info: RunInfo
+    config: ModelConfig
+    vocab: Vocab
+    weights: dict[str, np.ndarray]
+    meta: dict[str, Any]
+
+    @property
+    def path(self) -> Path:
+        return self.info.path
+
+    def generator(self) -> Generator:
+        return Generator(NumpyCharModel.from_config(self.config, self.weights), self.vocab)
+
+    def history(self) -> list[dict[str, float]]:
+        return read_history(self.path)
+
+    def samples(self) -> list[dict[str, Any]]:
+        return _read_json(self.path / "samples.json", default=[])
+
+
+# ---------------------------------------------------------------- writing
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:40] or "run"
+
+
+def check_run_name(name: str) -> str:
+    """A run name is a label, not a path: any characters but control ones, 1–80 of them."""
+    if not isinstance(name, str) or not name.strip():
+        raise CharlabError("Give the run a name (at least one letter or digit).")
+    name = name.strip()
+    if len(name) > 80:
+        raise CharlabError("Run names can be at most 80 characters long.")
+    if any(ord(ch) < 32 for ch in name):
+        raise CharlabError("Run names cannot contain tabs or line breaks.")
+    return name
+
+
+def create_run(
+    root: Path,
+    name: str,
+    config: ModelConfig,
+    vocab: Vocab,
+    cleaning: str,
+    corpus_name: str,
+    corpus_sha256: str,
+    corpus_characters: int,
+) -> Path:
+    """Make a new run folder with its config.json (status 'training')."""
+    name = check_run_name(name)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(root) / f"{stamp}-{slugify(name)}-{uuid.uuid4().hex[:6]}"
+    path.mkdir(parents=True)
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": name,
+        "created": now_iso(),
+        "updated": now_iso(),
+        "status": "training",
+        "pid": os.getpid(),
+        "heartbeat": time.time(),
+        "model": config.to_dict(),
+        "cleaning": cleaning,
+        "vocab": list(vocab.chars),
+        "corpus": {"name": corpus_name, "sha256": corpus_sha256, "characters": corpus_characters},
+        "figures": {},
+    }
+    write_json_atomic(path / "config.json", meta)
+    return path
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    _write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise CharlabError(f"Could not save '{path.name}' ({err.strerror}); the previous version is kept.") from err
+
+
+def update_meta(path: Path, **changes: Any) -> dict[str, Any]:
+    """Change fields of a run's config.json (figures are merged, not replaced)."""
+    meta = _read_json(path / "config.json")
+    figures = changes.pop("figures", None)
+    meta.update(changes)
+    if figures:
+        meta.setdefault("figures", {}).update(figures)
+    meta["updated"] = now_iso()
+    write_json_atomic(path / "config.json", meta)
+    return meta
+
+
+def save_weights(path: Path, model, config: ModelConfig) -> None:
+    """Checkpoint: model.keras and weights.npz, each replaced atomically."""
+    from charlab.model import keras_weights
+
+    tmp_model = path / f".model-{uuid.uuid4().hex[:8]}.keras"  # Keras insists on the .keras ending
+    try:
+        model.save(tmp_model)
+        os.replace(tmp_model, path / "model.keras")
+    except OSError as err:
+        raise CharlabError(f"Could not save the model ({err.strerror}); the previous checkpoint is kept.") from err
+    finally:
+        tmp_model.unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    np.savez(buffer, **keras_weights(model, config))
+    _write_atomic(path / "weights.npz", buffer.getvalue())
+
+
+def write_history(path: Path, rows: list[dict[str, float]]) -> None:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    _write_atomic(path / "history.csv", out.getvalue().encode("utf-8"))
+
+
+def write_samples(path: Path, samples: list[dict[str, Any]]) -> None:
+    write_json_atomic(path / "samples.json", samples)
+
+
+def mark_active(path: Path, active: bool) -> None:
+    """Tell the runs list that this process is (or is no longer) training the run."""
+    (_active_runs.add if active else _active_runs.discard)(Path(path).resolve())
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _read_json(path: Path, default: Any = None) -> Any:
+    if not path.exists() and default is not None:
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise CharlabError(f"'{path.name}' is missing from the run folder '{path.parent.name}'.") from err
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CharlabError(f"'{path.name}' in run '{path.parent.name}' is damaged and cannot be read.") from err
+
+
+def read_history(path: Path) -> list[dict[str, float]]:
+    file = Path(path) / "history.csv"
+    if not file.exists():
+        return []
+    rows = []
+    with file.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            rows.append({k: float(v) if v not in ("", None) else float("nan") for k, v in row.items() if k})
+    return rows
+
+
+def _live_status(path: Path, meta: dict[str, Any]) -> str:
+    """A run marked 'training' whose trainer is gone (crash, restart) is shown as 'interrupted'."""
+    status = meta.get("status", "interrupted")
+    if status != "training":
+        return status if status in STATUSES else "interrupted"
+    if path.resolve() in _active_runs:
+        return "training"
+    pid = meta.get("pid")
+    fresh = time.time() - float(meta.get("heartbeat", 0)) < _HEARTBEAT_STALE_SECONDS
+    if isinstance(pid, int) and pid != os.getpid() and fresh and _pid_alive(pid):
+        return "training"  # trained by another process, e.g. the command line
+    return "interrupted"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_info(path: Path) -> RunInfo:
+    """Read a run folder; a folder that cannot be used is returned as damaged, with the reason."""
+    path = Path(path)
+    try:
+        meta = _read_json(path / "config.json")
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise CharlabError("config.json is not a charlab run description.")
+        config = ModelConfig.from_dict(meta.get("model"))
+        vocab = Vocab.from_json(meta.get("vocab"))
+    except CharlabError as err:
+        return RunInfo(path=path, name=path.name, status="damaged", damaged=str(err))
+    info = RunInfo(
+        path=path,
+        name=str(meta.get("name") or path.name),
+        status=_live_status(path, meta),
+        created=str(meta.get("created", "")),
+        updated=str(meta.get("updated", "")),
+        cleaning=str(meta.get("cleaning", "")),
+        corpus_name=str((meta.get("corpus") or {}).get("name", "")),
+        config=config,
+        vocab_size=len(vocab),
+        figures=dict(meta.get("figures") or {}),
+    )
+    if not (path / "weights.npz").exists() and not (path / "model.keras").exists():
+        if info.status != "training":
+            info.damaged = "No model was saved in this run (it ended before its first checkpoint)."
+    return info
+
+
+def list_runs(root: str | Path | None = None) -> list[RunInfo]:
+    """Every run in the workspace, newest first; damaged ones included and marked."""
+    root = workspace(root)
+    infos = [run_info(p) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return sorted(infos, key=lambda info: (info.created, info.run_id), reverse=True)
+
+
+def find_run(ref: str | Path, root: str | Path | None = None) -> Path:
+    """A run folder from a path, a run id or a run name (the CLI accepts all three)."""
+    candidate = Path(ref)
+    if (candidate / "config.json").exists():
+        return candidate
+    infos = list_runs(root)
+    for info in infos:
+        if info.run_id == str(ref) or info.name == str(ref):
+            return info.path
+    names = ", ".join(f"'{i.name}'" for i in infos[:8]) or "none yet"
+    raise CharlabError(f"No run called '{ref}'. Runs in this workspace: {names}.")
+
+
+def load_run(path: str | Path) -> Run:
+    """Load a run for generation: config, vocabulary and weights (no TensorFlow needed)."""
+    path = Path(path)
+    info = run_info(path)
+    if info.status == "damaged" or info.config is None:
+        raise CharlabError(f"The run '{path.name}' is damaged: {info.damaged}")
+    meta = _read_json(path / "config.json")
+    vocab = Vocab.from_json(meta["vocab"])
+    weights_file = path / "weights.npz"
+    if weights_file.exists():
+        try:
+            with np.load(weights_file, allow_pickle=False) as data:
+                weights = {name: data[name] for name in data.files}
+        except (OSError, ValueError, zipfile.BadZipFile) as err:
+            raise CharlabError(f"The weights of run '{info.name}' are damaged and cannot be read.") from err
+    elif (path / "model.keras").exists():
+        from charlab.model import keras_weights, load_keras_model
+
+        weights = keras_weights(load_keras_model(path / "model.keras"), info.config)
+    else:
+        raise CharlabError(f"The run '{info.name}' has no saved model yet.")
+    run = Run(info=info, config=info.config, vocab=vocab, weights=weights, meta=meta)
+    _check_shapes(run)
+    return run
+
+
+def _check_shapes(run: Run) -> None:
+    """The weights must fit the settings and the vocabulary, or generation would crash later."""
+    w, cfg, v = run.weights, run.config, len(run.vocab)
+    expected = {
+        "embedding": (v, cfg.embedding_dim),
+        "logits.kernel": (cfg.units, v),
+        "logits.bias": (v,),
+        "rnn_0.recurrent_kernel": (cfg.units, {"lstm": 4, "gru": 3, "simple_rnn": 1}[cfg.cell] * cfg.units),
+    }
+    for name in NumpyCharModel.expected_names(cfg.layers):
+        if name not in w:
+            raise CharlabError(f"The run '{run.info.name}' is damaged: its weights lack '{name}'.")
+    for name, shape in expected.items():
+        if tuple(w[name].shape) != shape:
+            raise CharlabError(
+                f"The run '{run.info.name}' is damaged: '{name}' has shape {tuple(w[name].shape)}, expected {shape}."
+            )
+
+
+def load_keras(path: str | Path):
+    """The run's Keras model (with optimizer state), to continue training."""
+    from charlab.model import load_keras_model
+
+    file = Path(path) / "model.keras"
+    if not file.exists():
+        raise CharlabError("This run has no saved Keras model, so training cannot continue from it.")
+    return load_keras_model(file)
+
+
+# ---------------------------------------------------------------- managing
+
+
+def rename_run(path: str | Path, new_name: str) -> None:
+    """Renaming changes the label only; the folder stays, so nothing can be lost halfway."""
+    path = Path(path)
+    new_name = check_run_name(new_name)
+    if not (path / "config.json").exists():
+        raise CharlabError("That run no longer exists (it may have been deleted in another tab).")
+    update_meta(path, name=new_name)
+
+
+def delete_run(path: str | Path) -> None:
+    path = Path(path)
+    if path.resolve() in _active_runs:
+        raise CharlabError("This run is still training. Stop it first, then delete it.")
+    if not path.exists():
+        return  # already gone (deleted from another tab): nothing to do
+    if not (path / "config.json").exists() and any(path.iterdir()):
+        raise CharlabError(f"'{path.name}' does not look like a charlab run folder; it was not deleted.")
+    # move aside first so a half-deleted folder never shows up as a broken run
+    trash = path.with_name(f".deleting-{path.name}-{uuid.uuid4().hex[:6]}")
+    try:
+        os.replace(path, trash)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def export_zip(path: str | Path) -> bytes:
+    """The run as one .zip (files at the top level), to download or share."""
+    path = Path(path)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in RUN_FILES:
+            if (path / name).exists():
+                archive.write(path / name, arcname=name)
+    return buffer.getvalue()
+
+
+def import_zip(data: bytes, root: str | Path | None = None, max_bytes: int = MAX_ZIP_BYTES) -> RunInfo:
+    """Add a run from a .zip made by export_zip, after checking every part of it.
+
+    Refused: anything that is not a zip, unexpected files or folders, paths that climb out
+    ('../'), archives larger than `max_bytes` unpacked, a config that is not charlab's, and a
+    model Keras will not load with safe_mode (e.g. one with a Lambda layer).
+    """
+    root = workspace(root)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as err:
+        raise CharlabError("This file is not a .zip archive. Upload a run exported from charlab.") from err
+    with archive:
+        members = _checked_members(archive, max_bytes)
+        meta = _parse_imported_meta(archive.read(members["config.json"]))
+        staging = Path(tempfile.mkdtemp(dir=root, prefix=".import-"))
+        try:
+            for name, member in members.items():
+                if name != "weights.npz":  # rebuilt from model.keras below, so the two always agree
+                    (staging / name).write_bytes(archive.read(member))
+            return _finish_import(staging, meta, root)
+        except Exception:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+
+def _checked_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipfile.ZipInfo]:
+    infos = [info for info in archive.infolist() if not info.is_dir()]
+    names = [info.filename for info in infos]
+    for name in names:
+        if name.startswith(("/", "\\")) or ".." in Path(name.replace("\\", "/")).parts or ":" in name:
+            raise CharlabError(f"The archive contains a path that leaves its folder ('{name}'). It was refused.")
+    # accept files at the top level or inside one folder (as zipping a folder makes)
+    prefixes = {n.split("/", 1)[0] + "/" for n in names if "/" in n}
+    prefix = prefixes.pop() if len(prefixes) == 1 and all(n.count("/") == 1 for n in names) else ""
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        name = info.filename[len(prefix) :]
+        if name not in RUN_FILES:
+            raise CharlabError(
+                f"The archive contains '{info.filename}', which is not part of a charlab run "
+                f"(expected only {', '.join(RUN_FILES)}). It was refused."
+            )
+        members[name] = info
+    for required in ("config.json", "model.keras"):
+        if required not in members:
+            raise CharlabError(f"The archive has no '{required}', so it is not a complete charlab run.")
+    if sum(info.file_size for info in infos) > max_bytes:
+        raise CharlabError(f"The archive unpacks to more than {max_bytes / 1e6:.0f} MB. It was refused.")
+    return members
+
+
+def _parse_imported_meta(raw: bytes) -> dict[str, Any]:
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CharlabError("The archive's config.json is not valid JSON. It was refused.") from err
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CharlabError("The archive's config.json is not a charlab run description. It was refused.")
+    ModelConfig.from_dict(meta.get("model"))
+    Vocab.from_json(meta.get("vocab"))
+    return meta
+
+
+def _finish_import(staging: Path, meta: dict[str, Any], root: Path) -> RunInfo:
+    from charlab.model import keras_weights, load_keras_model
+
+    config = ModelConfig.from_dict(meta["model"])
+    model = load_keras_model(staging / "model.keras")  # safe_mode=True: no code from the archive runs
+    try:
+        weights = keras_weights(model, config)
+    except (ValueError, KeyError) as err:
+        raise CharlabError("The archive's model does not match its settings. It was refused.") from err
+    buffer = io.BytesIO()
+    np.savez(buffer, **weights)
+    (staging / "weights.npz").write_bytes(buffer.getvalue())
+    run = Run(run_info_from(staging, meta), config, Vocab.from_json(meta["vocab"]), weights, meta)
+    _check_shapes(run)
+    if meta.get("status") == "training":
+        meta["status"] = "interrupted"
+    meta["imported"] = now_iso()
+    write_json_atomic(staging / "config.json", meta)
+    final = root / f"{datetime.now():%Y%m%d-%H%M%S}-{slugify(str(meta.get('name', 'imported')))}-{uuid.uuid4().hex[:6]}"
+    os.replace(staging, final)
+    return run_info(final)
+
+
+def run_info_from(path: Path, meta: dict[str, Any]) -> RunInfo:
+    return RunInfo(path=path, name=str(meta.get("name", path.name)), status=str(meta.get("status", "")))

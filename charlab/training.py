@@ -1,0 +1,413 @@
+"""Train a model in a background thread that a UI polls, and save it as a run.
+
+A page calls `job.start()`, then draws `job.snapshot()` every second; `job.stop()` asks the
+job to stop at the next batch and keeps what was learned. The job saves and marks its run
+itself (from the Keras callback), so nothing waits on `fit()` returning, and a job whose page
+went away still ends with its run saved.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from charlab import data as data_module
+from charlab import runs
+from charlab.corpus import check_length, text_hash
+from charlab.errors import CharlabError
+from charlab.model import ModelConfig, build_model, compile_model, keras_weights
+from charlab.sampling import Generator, NumpyCharModel
+from charlab.vocab import Vocab
+
+# job states; the last four are final
+QUEUED, STARTING, TRAINING, STOPPING = "queued", "starting", "training", "stopping"
+FINISHED, STOPPED, FAILED, DIVERGED = "finished", "stopped", "failed", "diverged"
+FINAL_STATES = (FINISHED, STOPPED, FAILED, DIVERGED)
+
+CHECKPOINT_EVERY_SECONDS = 20.0  # best weights reach the disk at most this stale (always at the end)
+
+
+@dataclass(frozen=True)
+class Event:
+    """What the optional `on_event` listener hears: one per batch, one per epoch, one at the end."""
+
+    kind: str  # "batch", "epoch" or "end"
+    step: int
+    epoch: int
+    loss: float | None = None
+    val_loss: float | None = None
+
+
+@dataclass
+class Progress:
+    """A consistent copy of a job's figures, safe to read from another thread."""
+
+    status: str = QUEUED
+    message: str = ""
+    run_path: Path | None = None
+    vocab_size: int = 0
+    epoch: int = 0  # epochs of this job started so far (1-based while training)
+    epochs: int = 0
+    first_epoch: int = 0  # epochs already trained before this job (when continuing a run)
+    step: int = 0  # batches trained by this job
+    total_steps: int = 0
+    batches_per_epoch: int = 0
+    batch_losses: list[tuple[int, float]] = field(default_factory=list)  # (step, loss of that batch)
+    history: list[dict[str, float]] = field(default_factory=list)  # one row per epoch, all epochs of the run
+    samples: list[dict[str, Any]] = field(default_factory=list)  # {"epoch", "temperature", "text"}
+    best_val_loss: float | None = None
+    chars_per_second: float = 0.0
+    elapsed: float = 0.0
+    eta: float | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status in FINAL_STATES
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
+
+    @property
+    def random_guess_loss(self) -> float:
+        """ln(V): the loss of guessing every character with equal probability."""
+        return math.log(self.vocab_size) if self.vocab_size else float("nan")
+
+
+class TrainingJob:
+    """One training run: build (or continue) a model on a cleaned text and save it under `root`."""
+
+    def __init__(
+        self,
+        text: str,
+        config: ModelConfig,
+        name: str = "run",
+        cleaning: str = "keep",
+        corpus_name: str = "text",
+        root: str | Path | None = None,
+        resume_from: str | Path | None = None,
+        sample_length: int = 200,
+        sample_temperature: float = 0.8,
+        on_event: Callable[[Event], None] | None = None,
+    ):
+        self.config = replace(config).validate()
+        self.text, self.name, self.cleaning, self.corpus_name = text, runs.check_run_name(name), cleaning, corpus_name
+        self.root = runs.workspace(root)
+        self.resume_from = Path(resume_from) if resume_from is not None else None
+        self.sample_length, self.sample_temperature = sample_length, sample_temperature
+        self.on_event = on_event
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._progress = Progress(epochs=self.config.epochs)
+        self._prepare_vocab()
+
+    def _prepare_vocab(self) -> None:
+        """Check the text and settings now, so mistakes show before any thread starts."""
+        check_length(self.text, self.config.seq_length)
+        if self.resume_from is not None:
+            previous = runs.load_run(self.resume_from)
+            architecture = ("cell", "units", "layers", "embedding_dim")
+            if any(getattr(previous.config, k) != getattr(self.config, k) for k in architecture):
+                self.config = replace(
+                    self.config, **{k: getattr(previous.config, k) for k in architecture}
+                )  # the network's shape is fixed by its weights; only training settings may change
+            self.vocab = previous.vocab
+            self.vocab.encode(self.text)  # raises when the text has characters the model never saw
+            self._progress.history = previous.history()
+            self._progress.samples = previous.samples()
+            self._progress.first_epoch = len(self._progress.history)
+            self._progress.best_val_loss = previous.info.best_val_loss
+        else:
+            self.vocab = Vocab.from_text(self.text)
+        self._progress.vocab_size = len(self.vocab)
+        data_module.split_ids(
+            np.zeros(len(self.text), np.int32), self.config.validation_fraction, self.config.seq_length
+        )
+
+    # ------------------------------------------------------------ control
+
+    def start(self) -> TrainingJob:
+        """Train in a daemon thread; returns at once."""
+        if self._thread is not None:
+            raise CharlabError("This training has already been started.")
+        self._thread = threading.Thread(target=self.run, name=f"charlab-train-{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask training to stop after the current batch; what was learned is saved."""
+        self._stop.set()
+        with self._lock:
+            if not self._progress.done:
+                self._progress.status = STOPPING
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job has saved its run and ended; False if `timeout` passed first."""
+        return self._done.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def snapshot(self) -> Progress:
+        with self._lock:
+            p = self._progress
+            return replace(p, batch_losses=list(p.batch_losses), history=list(p.history), samples=list(p.samples))
+
+    # ------------------------------------------------------------ the work
+
+    def run(self) -> Progress:
+        """Train in this thread (the CLI and tests call this; `start` calls it in a thread)."""
+        self._set(status=STARTING, message="Preparing the data and the model…")
+        try:
+            self._train()
+        except CharlabError as err:
+            self._finish(FAILED, str(err))
+        except Exception as err:  # anything unexpected still ends the job with its run marked
+            self._finish(FAILED, f"Training failed: {type(err).__name__}: {err}")
+        return self.snapshot()
+
+    def _train(self) -> None:
+        cfg = self.config
+        ids = self.vocab.encode(self.text)
+        split = data_module.split_ids(ids, cfg.validation_fraction, cfg.seq_length)
+        x, y = data_module.windows(split.train, cfg.seq_length)
+        if len(x) > cfg.batch_size:  # whole batches only, so each batch's own loss can be derived exactly
+            keep = len(x) - len(x) % cfg.batch_size
+            x, y = x[:keep], y[:keep]
+        validation = None
+        if len(split.validation) > cfg.seq_length:
+            validation = data_module.windows(split.validation, cfg.seq_length)
+        if self.resume_from is not None:
+            model = runs.load_keras(self.resume_from)  # weights and Adam's state, as they were saved
+            if getattr(model, "optimizer", None) is None:
+                compile_model(model, cfg)
+            else:
+                model.optimizer.learning_rate.assign(cfg.learning_rate)
+            self.run_path = self.resume_from
+            runs.update_meta(
+                self.run_path, status="training", model=cfg.to_dict(), pid=os.getpid(), heartbeat=time.time()
+            )
+        else:
+            model = build_model(cfg, len(self.vocab))
+            self.run_path = runs.create_run(
+                self.root,
+                self.name,
+                cfg,
+                self.vocab,
+                self.cleaning,
+                self.corpus_name,
+                text_hash(self.text),
+                len(self.text),
+            )
+        runs.mark_active(self.run_path, True)
+        batches = -(-len(x) // cfg.batch_size)
+        self._set(
+            status=STOPPING if self._stop.is_set() else TRAINING,
+            message="Training…",
+            run_path=self.run_path,
+            batches_per_epoch=batches,
+            total_steps=batches * cfg.epochs,
+        )
+        self._model = model
+        self._best_weights = None
+        self._last_checkpoint = time.monotonic()
+        self._started = time.monotonic()
+        self._batch_seconds = 0.0
+        callback = _ProgressCallback(self)
+        if self._stop.is_set():
+            self._finish(STOPPED, "Stopped before training began.")
+            return
+        model.fit(
+            x,
+            y,
+            batch_size=cfg.batch_size,
+            epochs=cfg.epochs,
+            validation_data=validation,
+            shuffle=True,
+            verbose=0,
+            callbacks=[callback],
+        )
+        if not self._done.is_set():  # fit ended without the callback finishing (should not happen)
+            self._finish(STOPPED if self._stop.is_set() else FINISHED, "Training ended.")
+
+    # called from the Keras callback, in the training thread
+
+    def _on_batch(self, batch_in_epoch: int, loss: float, seconds: float) -> None:
+        cfg = self.config
+        self._batch_seconds += seconds
+        with self._lock:
+            p = self._progress
+            p.step += 1
+            p.batch_losses.append((p.step, loss))
+            chars = p.step * cfg.batch_size * cfg.seq_length
+            p.chars_per_second = chars / self._batch_seconds if self._batch_seconds > 0 else 0.0
+            p.elapsed = time.monotonic() - self._started
+            p.eta = (p.total_steps - p.step) * p.elapsed / p.step
+        self._emit(Event("batch", p.step, p.epoch, loss=loss))
+        if not math.isfinite(loss):
+            self._diverged = True
+            self._model.stop_training = True
+        elif self._stop.is_set():
+            self._model.stop_training = True
+
+    def _on_epoch_begin(self, epoch: int) -> None:
+        self._set(epoch=epoch + 1)
+
+    def _on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        cfg = self.config
+        p = self.snapshot()
+        loss, val_loss = float(logs.get("loss", "nan")), logs.get("val_loss")
+        val_loss = float(val_loss) if val_loss is not None else None
+        diverged = getattr(self, "_diverged", False) or not math.isfinite(loss)
+        row = {
+            "epoch": p.first_epoch + epoch + 1,
+            "loss": loss,
+            "val_loss": val_loss if val_loss is not None else float("nan"),
+            "seconds": round(p.elapsed, 2),
+            "chars_per_second": round(p.chars_per_second),
+        }
+        score = val_loss if val_loss is not None else loss
+        improved = not diverged and math.isfinite(score) and (p.best_val_loss is None or score < p.best_val_loss)
+        if improved:
+            self._best_weights = self._model.get_weights()
+        sample = None
+        if not diverged:
+            generator = Generator(NumpyCharModel.from_config(cfg, keras_weights(self._model, cfg)), self.vocab)
+            text = generator.sample("", self.sample_length, temperature=self.sample_temperature, random_seed=0)
+            sample = {"epoch": row["epoch"], "temperature": self.sample_temperature, "text": text}
+        with self._lock:
+            p2 = self._progress
+            if not diverged:
+                p2.history.append(row)
+                p2.samples.append(sample)
+            if improved:
+                p2.best_val_loss = score
+            history, samples = list(p2.history), list(p2.samples)
+        runs.write_history(self.run_path, history)
+        runs.write_samples(self.run_path, samples)
+        last = epoch + 1 >= cfg.epochs
+        self._emit(Event("epoch", p.step, epoch + 1, loss=loss, val_loss=val_loss))
+        if diverged:
+            self._finish(
+                DIVERGED,
+                "The loss became NaN (training diverged). Lower the learning rate and try again;"
+                " the best weights before that were kept.",
+            )
+        elif last or self._stop.is_set():
+            self._finish(
+                STOPPED if self._stop.is_set() else FINISHED,
+                "Stopped: what was learned is saved." if self._stop.is_set() else "Training finished.",
+            )
+        elif improved and time.monotonic() - self._last_checkpoint > CHECKPOINT_EVERY_SECONDS:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """Write the best weights so far to the run folder (the model keeps training on its own)."""
+        if self._best_weights is None:
+            return
+        current = self._model.get_weights()
+        self._model.set_weights(self._best_weights)
+        try:
+            runs.save_weights(self.run_path, self._model, self.config)
+        finally:
+            self._model.set_weights(current)
+        p = self.snapshot()
+        runs.update_meta(self.run_path, heartbeat=time.time(), figures=self._figures(p))
+        self._last_checkpoint = time.monotonic()
+
+    def _figures(self, p: Progress) -> dict[str, Any]:
+        return {
+            "best_val_loss": p.best_val_loss,
+            "epochs_done": len(p.history),
+            "chars_per_second": round(p.chars_per_second),
+            "train_seconds": round(p.elapsed, 1),
+            "last_loss": p.history[-1]["loss"] if p.history else None,
+        }
+
+    def _finish(self, status: str, message: str) -> None:
+        """Save the best weights and mark the run; runs once, whatever ended the job."""
+        if self._done.is_set():
+            return
+        save_error = None
+        run_path = getattr(self, "run_path", None)
+        if run_path is not None:
+            try:
+                if getattr(self, "_best_weights", None) is not None:
+                    self._checkpoint()
+                p = self.snapshot()
+                runs.update_meta(run_path, status=status, message=message, figures=self._figures(p))
+            except CharlabError as err:
+                save_error = str(err)
+            finally:
+                runs.mark_active(run_path, False)
+        with self._lock:
+            self._progress.status = status
+            self._progress.message = message + (f" But saving failed: {save_error}" if save_error else "")
+            self._progress.eta = 0.0
+        self._done.set()
+        p = self.snapshot()
+        self._emit(Event("end", p.step, p.epoch))
+        if hasattr(self, "_model"):
+            self._model.stop_training = True
+
+    def _set(self, **changes: Any) -> None:
+        with self._lock:
+            for key, value in changes.items():
+                setattr(self._progress, key, value)
+
+    def _emit(self, event: Event) -> None:
+        if self.on_event is not None:
+            try:
+                self.on_event(event)
+            except Exception:  # a broken listener must not kill training
+                self.on_event = None
+
+
+def _import_callback_base():
+    from charlab.model import import_keras
+
+    return import_keras().callbacks.Callback
+
+
+class _ProgressCallback:
+    """Created lazily as a real keras Callback subclass (so importing this module needs no TensorFlow)."""
+
+    def __new__(cls, job: TrainingJob):
+        base = _import_callback_base()
+
+        class ProgressCallback(base):
+            def __init__(self):
+                super().__init__()
+                self._previous_mean = 0.0
+                self._batch_started = 0.0
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self._previous_mean = 0.0
+                job._on_epoch_begin(epoch)
+
+            def on_train_batch_begin(self, batch, logs=None):
+                self._batch_started = time.perf_counter()
+
+            def on_train_batch_end(self, batch, logs=None):
+                seconds = time.perf_counter() - self._batch_started
+                mean = float((logs or {}).get("loss", float("nan")))
+                # Keras reports the running mean of the epoch; recover this batch's own loss
+                loss = (batch + 1) * mean - batch * self._previous_mean
+                self._previous_mean = mean
+                job._on_batch(batch, loss, seconds)
+
+            def on_epoch_end(self, epoch, logs=None):
+                job._on_epoch_end(epoch, logs or {})
+
+        return ProgressCallback()
