@@ -1,0 +1,128 @@
+"""Training jobs: real learning, stopping, continuing, diverging — each checked on a real run."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from charlab import runs
+from charlab.errors import CharlabError
+from charlab.model import ModelConfig
+from charlab.reber import grammar_score, reber_corpus
+from charlab.training import DIVERGED, FINISHED, STOPPED, TrainingJob
+
+TINY = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=2, learning_rate=0.01)
+TEXT = "the cat sat on the mat. the dog sat on the log.\n" * 60
+
+
+def test_network_learns_the_embedded_reber_grammar(tmp_path):
+    """A real learning check: after a short training most generated strings are grammatical."""
+    text = reber_corpus(n_strings=2500, seed=1)
+    cfg = ModelConfig(units=64, embedding_dim=16, seq_length=50, batch_size=32, epochs=6, learning_rate=0.01)
+    progress = TrainingJob(text, cfg, name="reber", corpus_name="reber", root=tmp_path).run()
+    assert progress.status == FINISHED, progress.message
+    assert progress.history[-1]["val_loss"] < progress.history[0]["val_loss"]
+
+    generator = runs.load_run(progress.run_path).generator()
+    generated = generator.sample("", 3000, temperature=0.5, random_seed=0)
+    score = grammar_score(generated)
+    assert score.total >= 50
+    assert score.share >= 0.8, f"only {score.grammatical}/{score.total} grammatical:\n{generated[:400]}"
+    # an untrained network of the same shape writes almost nothing grammatical
+    untrained = runs.load_run(progress.run_path)
+    untrained.weights = {k: np.random.default_rng(0).normal(0, 0.1, v.shape) for k, v in untrained.weights.items()}
+    assert grammar_score(untrained.generator().sample("", 3000, random_seed=0)).share < 0.2
+
+
+def test_progress_figures_are_consistent(tmp_path):
+    events = []
+    job = TrainingJob(TEXT, TINY, name="figures", root=tmp_path, on_event=events.append)
+    progress = job.run()
+    assert progress.status == FINISHED
+    assert progress.step == progress.total_steps == 2 * progress.batches_per_epoch
+    assert len(progress.batch_losses) == progress.step
+    assert progress.fraction == 1.0
+    assert progress.chars_per_second > 0 and progress.elapsed > 0
+    assert progress.random_guess_loss == pytest.approx(math.log(len(set(TEXT))))
+    # the per-batch losses recovered from Keras' running mean average back to the epoch loss
+    per_epoch = progress.batches_per_epoch
+    first_epoch = [loss for _, loss in progress.batch_losses[:per_epoch]]
+    assert np.mean(first_epoch) == pytest.approx(progress.history[0]["loss"], rel=1e-3)
+    assert [e.kind for e in events].count("batch") == progress.step
+    assert [e.kind for e in events if e.kind != "batch"] == ["epoch", "epoch", "end"]
+    assert len(progress.samples) == 2 and all(len(s["text"]) == 200 for s in progress.samples)
+
+    info = runs.run_info(progress.run_path)
+    assert info.status == "finished"
+    assert info.figures["epochs_done"] == 2
+    assert info.best_val_loss == pytest.approx(min(r["val_loss"] for r in progress.history))
+    assert [row["epoch"] for row in runs.read_history(progress.run_path)] == [1, 2]
+
+
+def test_stop_is_honoured_at_the_next_batch_and_keeps_the_weights(tmp_path):
+    cfg = ModelConfig(**{**TINY.to_dict(), "epochs": 500})
+    job = TrainingJob(TEXT * 4, cfg, name="stopper", root=tmp_path).start()
+    deadline = time.monotonic() + 60
+    while job.snapshot().step < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job.stop()
+    assert job.wait(timeout=60), "the job did not stop"
+    progress = job.snapshot()
+    assert progress.status == STOPPED
+    assert progress.step < progress.total_steps
+    assert runs.run_info(progress.run_path).status == "stopped"
+    run = runs.load_run(progress.run_path)  # the weights learned so far were saved
+    assert len(run.generator().sample("the ", 20, random_seed=0)) == 20
+
+
+def test_continue_training_appends_to_the_same_run(tmp_path):
+    first = TrainingJob(TEXT, TINY, name="first", root=tmp_path).run()
+    longer = ModelConfig(**{**TINY.to_dict(), "epochs": 1, "units": 99})  # the shape comes from the run
+    job = TrainingJob(TEXT, longer, name="first", root=tmp_path, resume_from=first.run_path)
+    assert job.config.units == TINY.units
+    second = job.run()
+    assert second.status == FINISHED, second.message
+    assert second.run_path == first.run_path
+    assert [row["epoch"] for row in second.history] == [1, 2, 3]
+    assert [row["epoch"] for row in runs.read_history(first.run_path)] == [1, 2, 3]
+    assert len(runs.list_runs(tmp_path)) == 1
+
+
+def test_continue_with_characters_the_model_never_saw_is_refused(tmp_path):
+    first = TrainingJob(TEXT, TINY, name="first", root=tmp_path).run()
+    with pytest.raises(CharlabError, match="never saw"):
+        TrainingJob(TEXT + "Zebra ✨", TINY, root=tmp_path, resume_from=first.run_path)
+
+
+def test_divergence_stops_with_a_clear_message(tmp_path):
+    first = TrainingJob(TEXT, TINY, name="healthy", root=tmp_path).run()
+    best_before = runs.run_info(first.run_path).best_val_loss
+    # poison the saved model: the next training step produces NaN
+    model = runs.load_keras(first.run_path)
+    model.set_weights([np.full(w.shape, np.nan, dtype=np.float32) for w in model.get_weights()])
+    model.save(first.run_path / "model.keras")
+
+    progress = TrainingJob(TEXT, TINY, root=tmp_path, resume_from=first.run_path).run()
+    assert progress.status == DIVERGED
+    assert "Lower the learning rate" in progress.message
+    info = runs.run_info(first.run_path)
+    assert info.status == "diverged"
+    assert info.best_val_loss == pytest.approx(best_before)  # the good weights were not overwritten
+    assert np.isfinite(runs.load_run(first.run_path).weights["embedding"]).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "cfg", "message"),
+    [
+        ("too short", TINY, "too short for a sequence length"),
+        (TEXT, ModelConfig(**{**TINY.to_dict(), "validation_fraction": 0.6}), "Validation share must be between"),
+        (TEXT, ModelConfig(**{**TINY.to_dict(), "units": 0}), "Units must be between"),
+    ],
+)
+def test_bad_inputs_are_refused_before_training_starts(tmp_path, text, cfg, message):
+    with pytest.raises(CharlabError, match=message):
+        TrainingJob(text, cfg, root=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # no half-made run folder
