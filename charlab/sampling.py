@@ -24,14 +24,18 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class NumpyCharModel:
-    """The forward pass of a charlab Keras model, one character at a time, in float64 numpy."""
+    """The forward pass of a charlab Keras model, one character at a time, in numpy.
 
-    def __init__(self, cell: str, layers: int, weights: dict[str, np.ndarray]):
+    float32 like Keras itself: half the memory traffic of float64 per step, and the
+    probabilities still match Keras' to ~1e-6 (see tests/test_sampling.py).
+    """
+
+    def __init__(self, cell: str, layers: int, weights: dict[str, np.ndarray], dtype=np.float32):
         if cell not in CELLS:
             raise CharlabError(f"Unknown cell type '{cell}'.")
-        self.cell, self.layers = cell, layers
+        self.cell, self.layers, self.dtype = cell, layers, dtype
         try:
-            w = {name: np.asarray(weights[name], dtype=np.float64) for name in self.expected_names(layers)}
+            w = {name: np.asarray(weights[name], dtype=dtype) for name in self.expected_names(layers)}
         except KeyError as err:
             raise CharlabError(f"The model's weights are incomplete (missing {err}); the run may be damaged.") from err
         embedding = w["embedding"]
@@ -62,7 +66,7 @@ class NumpyCharModel:
         return cls(cfg.cell, cfg.layers, weights)
 
     def initial_state(self) -> State:
-        zeros = np.zeros(self.units)
+        zeros = np.zeros(self.units, dtype=self.dtype)
         return [(zeros, zeros) if self.cell == "lstm" else (zeros,) for _ in range(self.layers)]
 
     def step(self, char_id: int, state: State) -> tuple[np.ndarray, State]:
@@ -85,9 +89,9 @@ class NumpyCharModel:
         if self.cell == "lstm":  # Keras gate order: input, forget, cell candidate, output
             h, c = state
             z = projected + h @ self.recurrent[i]
-            gate_i, gate_f, gate_o = _sigmoid(z[:m]), _sigmoid(z[m : 2 * m]), _sigmoid(z[3 * m :])
-            c = gate_f * c + gate_i * np.tanh(z[2 * m : 3 * m])
-            h = gate_o * np.tanh(c)
+            gates = _sigmoid(z)  # one call for all gates (the candidate's slice is unused): fewer numpy calls
+            c = gates[m : 2 * m] * c + gates[:m] * np.tanh(z[2 * m : 3 * m])
+            h = gates[3 * m :] * np.tanh(c)
             return h, (h, c)
         if self.cell == "gru":  # Keras gate order: update, reset, candidate; reset applied after U·h
             (h,) = state
@@ -104,7 +108,7 @@ class NumpyCharModel:
     def feed(self, ids, state: State | None = None) -> tuple[np.ndarray, State]:
         """Run a whole context through the network; return the last logits and the state."""
         state = state if state is not None else self.initial_state()
-        logits = np.zeros(self.vocab_size)  # with no context at all every character is equally likely
+        logits = np.zeros(self.vocab_size, dtype=self.dtype)  # with no context at all every character is equally likely
         for char_id in ids:
             logits, state = self.step(int(char_id), state)
         return logits, state

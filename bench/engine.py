@@ -1,0 +1,262 @@
+"""Engine benchmark: each of charlab's choices measured side by side with the classic way, in one run.
+
+    python bench/engine.py [CORPUS] [--minutes 5] [--quick]
+
+CORPUS defaults to ../shared/corpora/tinyshakespeare.txt. Every part runs in its own
+subprocess so its peak memory (RSS) is its own. Prints a table of figures and ratios:
+
+- training: the seed tutorials' baseline (many-to-one, one-hot windows of 100, LSTM(128),
+  softmax, batch 256) vs charlab's default model (many-to-many, Embedding, ids);
+- memory: peak RSS of both, the one-hot array the baseline needs for the whole corpus, and
+  charlab training on a 10 MB corpus;
+- generation of 500 characters from an LSTM(256): model.predict on a sliding window vs a
+  stateful Keras layer vs charlab's numpy step;
+- learning: validation loss of the default settings over `--minutes` of training (the curve);
+- start-up: `import charlab` vs `import tensorflow`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "tinyshakespeare.txt"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+# ---------------------------------------------------------------- parts (each in a subprocess)
+
+
+def part_baseline_train(corpus: str, seconds: float) -> dict:
+    """The seed tutorials' recipe, measured on a slice of the corpus (all of it would need GBs)."""
+    import numpy as np
+
+    from charlab.model import import_keras
+
+    keras = import_keras()
+    text = Path(corpus).read_text(encoding="utf-8")
+    chars = sorted(set(text))
+    index = {c: i for i, c in enumerate(chars)}
+    seq, vocab = 100, len(chars)
+    n_windows = 30_000  # enough batches for a steady figure; 30,000·100·V bytes of one-hot
+    ids = np.array([index[c] for c in text[: n_windows + seq + 1]], dtype=np.int32)
+    x = np.zeros((n_windows, seq, vocab), dtype=bool)
+    for t in range(seq):  # one-hot windows, as the tutorials build them
+        x[np.arange(n_windows), t, ids[t : t + n_windows]] = True
+    y = np.zeros((n_windows, vocab), dtype=bool)
+    y[np.arange(n_windows), ids[seq : seq + n_windows]] = True
+    model = keras.Sequential([keras.Input((seq, vocab)), keras.layers.LSTM(128), keras.layers.Dense(vocab, "softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(clipvalue=1.0), loss="categorical_crossentropy")
+    model.fit(x[:512], y[:512], batch_size=256, epochs=1, verbose=0)  # build and trace outside the timing
+    timer = _Timer(keras, seconds)
+    started = time.perf_counter()
+    model.fit(x, y, batch_size=256, epochs=1000, verbose=0, callbacks=[timer])
+    elapsed = time.perf_counter() - started
+    windows = timer.batches * 256
+    full_onehot_gb = (len(text) - seq) * seq * vocab / 1e9
+    return {
+        "chars_per_second": windows / elapsed,  # each window predicts one character
+        "peak_rss_mb": peak_rss_mb(),
+        "onehot_full_corpus_gb": full_onehot_gb,
+        "onehot_slice_gb": x.nbytes / 1e9,
+    }
+
+
+class _Timer:
+    """Stops fit after `seconds` (a Keras callback built on first use)."""
+
+    def __new__(cls, keras, seconds):
+        class Timer(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.batches, self.deadline = 0, time.perf_counter() + seconds
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.batches += 1
+                if time.perf_counter() > self.deadline:
+                    self.model.stop_training = True
+
+        return Timer()
+
+
+def part_charlab_train(corpus: str, seconds: float, repeat: int = 1, **overrides) -> dict:
+    """charlab's default settings, trained through TrainingJob for `seconds`, then stopped."""
+    import tempfile
+
+    from charlab.model import ModelConfig
+    from charlab.training import TrainingJob
+
+    text = Path(corpus).read_text(encoding="utf-8") * repeat
+    cfg = ModelConfig(**{**ModelConfig().to_dict(), "epochs": 1000, **overrides})
+    job = TrainingJob(text, cfg, name="bench", root=tempfile.mkdtemp(prefix="charlab-bench-"))
+    started = time.perf_counter()
+    job.start()
+    while not job.wait(timeout=0.5):
+        if time.perf_counter() - started > seconds:
+            job.stop()
+    p = job.snapshot()
+    return {
+        "chars_per_second": p.chars_per_second,
+        "peak_rss_mb": peak_rss_mb(),
+        "curve": [(row["seconds"], row["val_loss"]) for row in p.history],
+        "best_val_loss": p.best_val_loss,
+        "steps": p.step,
+        "corpus_mb": len(text.encode("utf-8")) / 1e6,
+        "config": cfg.to_dict(),
+    }
+
+
+def part_generation(corpus: str, n_predict: int, n_numpy: int) -> dict:
+    """500 characters from an LSTM(256) (weights random: speed does not depend on them)."""
+    import numpy as np
+
+    from charlab.model import ModelConfig, build_model, import_keras, keras_weights
+    from charlab.sampling import Generator, NumpyCharModel, probabilities
+    from charlab.vocab import Vocab
+
+    keras = import_keras()
+    text = Path(corpus).read_text(encoding="utf-8")[:200_000]
+    vocab = Vocab.from_text(text)
+    cfg = ModelConfig(units=256)
+    model = build_model(cfg, len(vocab))
+    seed_ids = list(vocab.encode(text[:100]))
+    rng = np.random.default_rng(0)
+
+    # 1. the tutorials' way: model.predict on the last 100 characters, once per new character
+    window = list(seed_ids)
+    started = time.perf_counter()
+    for _ in range(n_predict):
+        logits = model.predict(np.array([window[-100:]]), verbose=0)[0, -1]
+        window.append(int(rng.choice(len(vocab), p=probabilities(logits, 0.8))))
+    predict_cps = n_predict / (time.perf_counter() - started)
+
+    # 2. a stateful Keras copy fed one character per call
+    inputs = keras.Input(batch_shape=(1, 1), dtype="int32")
+    x = keras.layers.Embedding(len(vocab), cfg.embedding_dim)(inputs)
+    x = keras.layers.LSTM(cfg.units, return_sequences=True, stateful=True)(x)
+    stateful = keras.Model(inputs, keras.layers.Dense(len(vocab))(x))
+    stateful.set_weights(model.get_weights())
+    for char_id in seed_ids:
+        stateful(np.array([[char_id]]), training=False)
+    started = time.perf_counter()
+    char_id = seed_ids[-1]
+    for _ in range(n_predict * 4):
+        logits = stateful(np.array([[char_id]]), training=False).numpy()[0, -1]
+        char_id = int(rng.choice(len(vocab), p=probabilities(logits, 0.8)))
+    stateful_cps = n_predict * 4 / (time.perf_counter() - started)
+
+    # 3. charlab: numpy step carrying the state
+    generator = Generator(NumpyCharModel.from_config(cfg, keras_weights(model, cfg)), vocab)
+    generator.sample(text[:100], 50, random_seed=0)  # warm-up
+    started = time.perf_counter()
+    rounds = max(1, n_numpy // 500)
+    for i in range(rounds):
+        generator.sample(text[:100], 500, temperature=0.8, random_seed=i)
+    numpy_cps = rounds * 500 / (time.perf_counter() - started)
+
+    # 4. the numpy step's probabilities against Keras' for the seed text
+    keras_logits = model(np.array([seed_ids]), training=False).numpy()[0, -1]
+    gap = float(np.abs(probabilities(keras_logits) - probabilities(generator.network.feed(seed_ids)[0])).max())
+    return {"predict": predict_cps, "stateful": stateful_cps, "numpy": numpy_cps, "max_prob_gap": gap}
+
+
+def part_import() -> dict:
+    code = "import time; t=time.perf_counter(); import {}; print(time.perf_counter()-t)"
+    out = {}
+    for name, module in (("charlab", "charlab, charlab.corpus, charlab.samples, charlab.runs"), ("tensorflow", "tensorflow")):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        run = subprocess.run([sys.executable, "-c", code.format(module)], capture_output=True, text=True, env=env, cwd=ROOT)
+        out[name] = float(run.stdout.strip().splitlines()[-1])
+    check = "import sys, charlab, charlab.samples, charlab.runs; print('tensorflow' in sys.modules)"
+    out["charlab_pulls_tensorflow"] = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                                                     cwd=ROOT).stdout.strip() == "True"
+    return out
+
+
+PARTS = {
+    "baseline_train": part_baseline_train,
+    "charlab_train": part_charlab_train,
+    "generation": part_generation,
+    "import": part_import,
+}
+
+
+def run_part(name: str, **kwargs) -> dict:
+    """Run one part in a fresh interpreter, so peak memory and TensorFlow's thread pools are its own."""
+    cmd = [sys.executable, __file__, "--part", name, "--kwargs", json.dumps(kwargs)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"part {name} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--minutes", type=float, default=5.0, help="training time of the learning curve")
+    parser.add_argument("--quick", action="store_true", help="a short smoke run (figures are rough)")
+    parser.add_argument("--part", help=argparse.SUPPRESS)
+    parser.add_argument("--kwargs", default="{}", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.part:
+        print(json.dumps(PARTS[args.part](**json.loads(args.kwargs))))
+        return
+    if not Path(args.corpus).exists():
+        raise SystemExit(f"corpus not found: {args.corpus} (give a path to a text file)")
+    quick = args.quick
+    learn_seconds = 20 if quick else args.minutes * 60
+    print(f"corpus: {args.corpus} ({Path(args.corpus).stat().st_size / 1e6:.2f} MB); cpu cores: {os.cpu_count()}")
+
+    started = time.perf_counter()
+    base = run_part("baseline_train", corpus=args.corpus, seconds=10 if quick else 40)
+    ours = run_part("charlab_train", corpus=args.corpus, seconds=learn_seconds)
+    big = run_part("charlab_train", corpus=args.corpus, seconds=15 if quick else 40, repeat=9)
+    gen = run_part("generation", corpus=args.corpus, n_predict=20 if quick else 100, n_numpy=2000 if quick else 10_000)
+    imp = run_part("import")
+
+    rows = [
+        ("training: baseline (one-hot, many-to-one, LSTM 128, batch 256)", f"{base['chars_per_second']:,.0f} chars/s", ""),
+        ("training: charlab default (ids, many-to-many, LSTM 256, batch 64)", f"{ours['chars_per_second']:,.0f} chars/s",
+         f"{ours['chars_per_second'] / base['chars_per_second']:.1f}x baseline (target >= 25x)"),
+        ("memory: baseline one-hot data for the whole corpus", f"{base['onehot_full_corpus_gb']:.1f} GB", "(not built: "
+         f"{base['onehot_slice_gb']:.2f} GB slice, peak RSS {base['peak_rss_mb']:,.0f} MB)"),
+        ("memory: charlab peak RSS, whole corpus", f"{ours['peak_rss_mb']:,.0f} MB", "(target < 1,500 MB)"),
+        (f"memory: charlab peak RSS, {big['corpus_mb']:.0f} MB corpus", f"{big['peak_rss_mb']:,.0f} MB",
+         f"{big['chars_per_second']:,.0f} chars/s (target well under 2,000 MB)"),
+        ("generation: model.predict on a sliding window", f"{gen['predict']:,.1f} chars/s", ""),
+        ("generation: stateful Keras layer, one char per call", f"{gen['stateful']:,.0f} chars/s",
+         f"{gen['stateful'] / gen['predict']:.0f}x predict"),
+        ("generation: charlab numpy step", f"{gen['numpy']:,.0f} chars/s",
+         f"{gen['numpy'] / gen['predict']:,.0f}x predict (target >= 1000x and >= 25,000 chars/s)"),
+        ("generation: numpy vs Keras probabilities, max difference", f"{gen['max_prob_gap']:.1e}", "(tests hold it <= 1e-5)"),
+        (f"learning: best validation loss after {learn_seconds / 60:.1f} min", f"{ours['best_val_loss']:.3f} nats/char",
+         f"= {ours['best_val_loss'] / math.log(2):.2f} bits/char (target <= 1.55 nats in 5 min)"),
+        ("start-up: import charlab (corpus, samples, runs)", f"{imp['charlab']:.2f} s",
+         f"tensorflow imported: {imp['charlab_pulls_tensorflow']}"),
+        ("start-up: import tensorflow", f"{imp['tensorflow']:.2f} s", f"{imp['tensorflow'] / imp['charlab']:.0f}x"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print()
+    for label, figure, note in rows:
+        print(f"{label:<{width}}  {figure:>18}  {note}")
+    print("\nlearning curve (seconds, validation loss):")
+    print("  " + ", ".join(f"{s:.0f}s {v:.3f}" for s, v in ours["curve"]))
+    print(f"\ndefault settings: {ours['config']}")
+    print(f"total bench time: {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

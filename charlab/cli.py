@@ -1,0 +1,200 @@
+"""The command line: `python -m charlab train FILE` and `python -m charlab generate RUN`.
+
+The same engine as the app, for people who prefer a terminal (and for scripting). Errors a
+user can cause are printed as one plain sentence, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+
+from charlab import corpus, runs, samples
+from charlab.errors import CharlabError
+from charlab.model import CELLS, ModelConfig, estimate
+from charlab.training import TrainingJob
+
+_HELP = {field.name: field for field in fields(ModelConfig)}
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    defaults = ModelConfig()
+    group = parser.add_argument_group("model and training settings")
+    group.add_argument("--cell", choices=list(CELLS), default=defaults.cell, help="recurrent cell type")
+    group.add_argument("--units", type=int, default=defaults.units, help="memory cells per recurrent layer")
+    group.add_argument("--layers", type=int, default=defaults.layers, help="stacked recurrent layers (1-4)")
+    group.add_argument("--embedding-dim", type=int, default=defaults.embedding_dim, help="size of each character's vector")
+    group.add_argument("--dropout", type=float, default=defaults.dropout, help="dropout after each recurrent layer")
+    group.add_argument("--seq-length", type=int, default=defaults.seq_length, help="characters per training window")
+    group.add_argument("--batch-size", type=int, default=defaults.batch_size, help="windows per training step")
+    group.add_argument("--epochs", type=int, default=defaults.epochs, help="passes over the training text")
+    group.add_argument("--learning-rate", type=float, default=defaults.learning_rate, help="Adam's step size")
+    group.add_argument("--clipnorm", type=float, default=defaults.clipnorm, help="gradient clipping norm (0 = off)")
+    group.add_argument(
+        "--validation-fraction", type=float, default=defaults.validation_fraction, help="share of the text held out"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m charlab",
+        description="Teach a character-level recurrent network to write like a text.",
+    )
+    parser.add_argument("--workspace", help="folder of runs (default: $CHARLAB_HOME or ./runs)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a model on a text file", description="Train a model on a text file.")
+    train.add_argument("file", help="a UTF-8 .txt file, or sample:KEY for a sample corpus (see 'samples')")
+    train.add_argument("--cleaning", choices=list(corpus.CLEANING_MODES), default="keep", help="how to clean the text")
+    train.add_argument("--name", help="run name (default: the file name)")
+    train.add_argument("--continue", dest="resume", metavar="RUN", help="continue training this run")
+    _add_model_options(train)
+
+    generate = sub.add_parser("generate", help="write text with a trained run", description="Write text with a run.")
+    generate.add_argument("run", help="run name, run id or run folder")
+    generate.add_argument("--seed-text", default="", help="text to start from (default: a new line)")
+    generate.add_argument("--length", type=int, default=500, help="characters to write")
+    generate.add_argument("--temperature", type=float, default=0.8, help="below 1: safer; above 1: bolder")
+    generate.add_argument("--top-k", type=int, default=None, help="only pick among the k likeliest characters")
+    generate.add_argument("--random-seed", type=int, default=None, help="the same seed writes the same text")
+
+    sub.add_parser("runs", help="list the runs in the workspace")
+    sub.add_parser("samples", help="list the sample corpora")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            return _train(args)
+        if args.command == "generate":
+            return _generate(args)
+        if args.command == "runs":
+            return _list_runs(args)
+        return _list_samples()
+    except CharlabError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+def _load_text(source: str) -> tuple[str, str]:
+    if source.startswith("sample:"):
+        key = source.split(":", 1)[1]
+        sample = samples.get_sample(key)
+        return samples.load_sample(key, progress=_download_progress), sample.title
+    loaded = corpus.load_path(source)
+    for note in loaded.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return loaded.text, Path(source).name
+
+
+def _download_progress(done: int, total: int | None) -> None:
+    size = f" of {total / 1e6:.1f} MB" if total else ""
+    print(f"\rdownloading… {done / 1e6:.1f} MB{size}", end="", file=sys.stderr, flush=True)
+
+
+def _train(args: argparse.Namespace) -> int:
+    config = ModelConfig(
+        **{name: getattr(args, name) for name in _HELP if hasattr(args, name)},
+    ).validate()
+    raw, corpus_name = _load_text(args.file)
+    text = corpus.clean(raw, args.cleaning)
+    cost = estimate(config, len(set(text)), len(text))
+    print(
+        f"{len(text):,} characters, {len(set(text))} distinct; {cost.parameters:,} parameters; "
+        f"about {cost.seconds_per_epoch:.0f} s per epoch (estimate)",
+        file=sys.stderr,
+    )
+    for warning in corpus.warnings(text, config.seq_length, cost.parameters):
+        print(f"warning: {warning}", file=sys.stderr)
+    job = TrainingJob(
+        text,
+        config,
+        name=args.name or Path(corpus_name).stem,
+        cleaning=args.cleaning,
+        corpus_name=corpus_name,
+        root=args.workspace,
+        resume_from=runs.find_run(args.resume, args.workspace) if args.resume else None,
+    ).start()
+    shown_samples = 0
+    try:
+        while not job.wait(timeout=0.5):
+            shown_samples = _draw(job, shown_samples)
+    except KeyboardInterrupt:
+        print("\nstopping after this batch (Ctrl-C again to abandon)…", file=sys.stderr)
+        job.stop()
+        job.wait()
+    _draw(job, shown_samples)
+    progress = job.snapshot()
+    print(f"\n{progress.message}", file=sys.stderr)
+    if progress.run_path is not None:
+        print(f"run saved in {progress.run_path}", file=sys.stderr)
+    return 0 if progress.status in ("finished", "stopped") else 1
+
+
+def _draw(job: TrainingJob, shown_samples: int) -> int:
+    """A one-line progress bar on stderr, and each new epoch sample once."""
+    p = job.snapshot()
+    for sample in p.samples[shown_samples:]:
+        print(f"\n--- sample after epoch {sample['epoch']} (temperature {sample['temperature']}) ---", file=sys.stderr)
+        print(sample["text"], file=sys.stderr)
+    width = 30
+    filled = int(width * p.fraction)
+    loss = f"loss {p.batch_losses[-1][1]:.3f}" if p.batch_losses else p.status
+    val = f" val {p.history[-1]['val_loss']:.3f}" if p.history else ""
+    eta = f" ETA {_clock(p.eta)}" if p.eta else ""
+    line = (
+        f"\r[{'#' * filled}{'-' * (width - filled)}] {p.fraction:4.0%} epoch {p.epoch}/{p.epochs} {loss}{val}"
+        f" | {p.chars_per_second:,.0f} chars/s | {_clock(p.elapsed)}{eta} "
+    )
+    print(line, end="", file=sys.stderr, flush=True)
+    return len(p.samples)
+
+
+def _clock(seconds: float | None) -> str:
+    seconds = int(seconds or 0)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _generate(args: argparse.Namespace) -> int:
+    run = runs.load_run(runs.find_run(args.run, args.workspace))
+    generator = run.generator()
+    seed = run.vocab.encode_seed(args.seed_text)
+    if seed.dropped:
+        shown = " ".join(repr(ch) for ch in seed.dropped)
+        print(f"note: the model never saw {shown}; left out of the seed text", file=sys.stderr)
+    stream = generator.generate(
+        args.seed_text, args.length, temperature=args.temperature, top_k=args.top_k, random_seed=args.random_seed
+    )
+    started = time.perf_counter()
+    sys.stdout.write(seed.text)
+    for ch in stream:
+        sys.stdout.write(ch)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    print(f"({args.length / max(time.perf_counter() - started, 1e-9):,.0f} chars/s)", file=sys.stderr)
+    return 0
+
+
+def _list_runs(args: argparse.Namespace) -> int:
+    infos = runs.list_runs(args.workspace)
+    if not infos:
+        print("no runs yet: train one with 'python -m charlab train FILE'")
+    for info in infos:
+        best = f"{info.best_val_loss:.3f}" if info.best_val_loss is not None else "-"
+        detail = info.damaged or f"{info.config.cell} {info.config.units}×{info.config.layers}, best val loss {best}"
+        print(f"{info.name:<30} {info.status:<12} {info.created[:16]:<17} {detail}  [{info.run_id}]")
+    return 0
+
+
+def _list_samples() -> int:
+    for sample in samples.SAMPLES:
+        print(f"sample:{sample.key:<18} {sample.title:<28} ~{sample.approx_size:>9,} chars  {sample.description}")
+    return 0

@@ -1,0 +1,78 @@
+"""The command line: train, list, generate, and plain-words errors (exit code 2, no traceback)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from charlab import runs
+from charlab.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ["--units", "16", "--embedding-dim", "8", "--seq-length", "20", "--batch-size", "8", "--epochs", "2"]
+
+
+@pytest.fixture
+def text_file(tmp_path) -> Path:
+    path = tmp_path / "cats.txt"
+    path.write_text("The cat sat on the mat. The dog sat on the log.\n" * 50, encoding="utf-8")
+    return path
+
+
+def test_train_list_generate(tmp_path, text_file, capsys):
+    ws = str(tmp_path / "ws")
+    assert main(["--workspace", ws, "train", str(text_file), "--name", "cats", "--cleaning", "lowercase", *TINY]) == 0
+    err = capsys.readouterr().err
+    assert "100%" in err and "epoch 2/2" in err and "chars/s" in err
+    assert "sample after epoch 2" in err
+    assert "Training finished." in err
+    (info,) = runs.list_runs(ws)
+    assert info.name == "cats" and info.status == "finished" and info.cleaning == "lowercase"
+    assert info.config.units == 16 and info.config.epochs == 2
+
+    assert main(["--workspace", ws, "runs"]) == 0
+    assert "cats" in capsys.readouterr().out
+
+    args = ["--workspace", ws, "generate", "cats", "--seed-text", "the É cat", "--length", "80", "--random-seed", "3"]
+    assert main(args) == 0
+    first = capsys.readouterr()
+    assert first.out.startswith("the  cat")  # the unseen 'É' (lowercase training text) is left out…
+    assert "never saw 'É'" in first.err  # …and the user is told
+    assert len(first.out.rstrip("\n")) == len("the  cat") + 80
+    assert main(args) == 0
+    assert capsys.readouterr().out == first.out  # the same random seed writes the same text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "/nonexistent/file.txt"], "There is no file"),
+        (["train", "sample:nope"], "nope"),
+        (["train", "{text}", "--units", "0"], "Units must be between"),
+        (["train", "{text}", "--seq-length", "5000"], "Sequence length must be between"),
+        (["generate", "nothing-here"], "No run called 'nothing-here'"),
+    ],
+)
+def test_errors_are_one_plain_sentence(tmp_path, text_file, capsys, argv, message):
+    argv = [a.replace("{text}", str(text_file)) for a in argv]
+    assert main(["--workspace", str(tmp_path), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_binary_file_is_refused(tmp_path, capsys):
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 20)
+    assert main(["--workspace", str(tmp_path), "train", str(binary)]) == 2
+    assert "binary file" in capsys.readouterr().err
+
+
+def test_module_entry_point_has_help():
+    done = subprocess.run([sys.executable, "-m", "charlab", "train", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0
+    for option in ("--seq-length", "--units", "--layers", "--cell", "--epochs", "--learning-rate", "--continue"):
+        assert option in done.stdout
