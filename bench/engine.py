@@ -175,13 +175,19 @@ def part_generation(corpus: str, n_predict: int, n_numpy: int) -> dict:
 def part_import() -> dict:
     code = "import time; t=time.perf_counter(); import {}; print(time.perf_counter()-t)"
     out = {}
-    for name, module in (("charlab", "charlab, charlab.corpus, charlab.samples, charlab.runs"), ("tensorflow", "tensorflow")):
+    for name, module in (
+        ("charlab", "charlab, charlab.corpus, charlab.samples, charlab.runs"),
+        ("tensorflow", "tensorflow"),
+    ):
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-        run = subprocess.run([sys.executable, "-c", code.format(module)], capture_output=True, text=True, env=env, cwd=ROOT)
+        run = subprocess.run(
+            [sys.executable, "-c", code.format(module)], capture_output=True, text=True, env=env, cwd=ROOT
+        )
         out[name] = float(run.stdout.strip().splitlines()[-1])
     check = "import sys, charlab, charlab.samples, charlab.runs; print('tensorflow' in sys.modules)"
-    out["charlab_pulls_tensorflow"] = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
-                                                     cwd=ROOT).stdout.strip() == "True"
+    out["charlab_pulls_tensorflow"] = (
+        subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT).stdout.strip() == "True"
+    )
     return out
 
 
@@ -228,24 +234,53 @@ def main() -> None:
     imp = run_part("import")
 
     rows = [
-        ("training: baseline (one-hot, many-to-one, LSTM 128, batch 256)", f"{base['chars_per_second']:,.0f} chars/s", ""),
-        ("training: charlab default (ids, many-to-many, LSTM 256, batch 64)", f"{ours['chars_per_second']:,.0f} chars/s",
-         f"{ours['chars_per_second'] / base['chars_per_second']:.1f}x baseline (target >= 25x)"),
-        ("memory: baseline one-hot data for the whole corpus", f"{base['onehot_full_corpus_gb']:.1f} GB", "(not built: "
-         f"{base['onehot_slice_gb']:.2f} GB slice, peak RSS {base['peak_rss_mb']:,.0f} MB)"),
+        (
+            "training: baseline (one-hot, many-to-one, LSTM 128, batch 256)",
+            f"{base['chars_per_second']:,.0f} chars/s",
+            "",
+        ),
+        (
+            "training: charlab default (ids, many-to-many, LSTM 256, batch 64)",
+            f"{ours['chars_per_second']:,.0f} chars/s",
+            f"{ours['chars_per_second'] / base['chars_per_second']:.1f}x baseline (target >= 25x)",
+        ),
+        (
+            "memory: baseline one-hot data for the whole corpus",
+            f"{base['onehot_full_corpus_gb']:.1f} GB",
+            f"(not built: {base['onehot_slice_gb']:.2f} GB slice, peak RSS {base['peak_rss_mb']:,.0f} MB)",
+        ),
         ("memory: charlab peak RSS, whole corpus", f"{ours['peak_rss_mb']:,.0f} MB", "(target < 1,500 MB)"),
-        (f"memory: charlab peak RSS, {big['corpus_mb']:.0f} MB corpus", f"{big['peak_rss_mb']:,.0f} MB",
-         f"{big['chars_per_second']:,.0f} chars/s (target well under 2,000 MB)"),
+        (
+            f"memory: charlab peak RSS, {big['corpus_mb']:.0f} MB corpus",
+            f"{big['peak_rss_mb']:,.0f} MB",
+            f"{big['chars_per_second']:,.0f} chars/s (target well under 2,000 MB)",
+        ),
         ("generation: model.predict on a sliding window", f"{gen['predict']:,.1f} chars/s", ""),
-        ("generation: stateful Keras layer, one char per call", f"{gen['stateful']:,.0f} chars/s",
-         f"{gen['stateful'] / gen['predict']:.0f}x predict"),
-        ("generation: charlab numpy step", f"{gen['numpy']:,.0f} chars/s",
-         f"{gen['numpy'] / gen['predict']:,.0f}x predict (target >= 1000x and >= 25,000 chars/s)"),
-        ("generation: numpy vs Keras probabilities, max difference", f"{gen['max_prob_gap']:.1e}", "(tests hold it <= 1e-5)"),
-        (f"learning: best validation loss after {learn_seconds / 60:.1f} min", f"{ours['best_val_loss']:.3f} nats/char",
-         f"= {ours['best_val_loss'] / math.log(2):.2f} bits/char (target <= 1.55 nats in 5 min)"),
-        ("start-up: import charlab (corpus, samples, runs)", f"{imp['charlab']:.2f} s",
-         f"tensorflow imported: {imp['charlab_pulls_tensorflow']}"),
+        (
+            "generation: stateful Keras layer, one char per call",
+            f"{gen['stateful']:,.0f} chars/s",
+            f"{gen['stateful'] / gen['predict']:.0f}x predict",
+        ),
+        (
+            "generation: charlab numpy step",
+            f"{gen['numpy']:,.0f} chars/s",
+            f"{gen['numpy'] / gen['predict']:,.0f}x predict (target >= 1000x and >= 25,000 chars/s)",
+        ),
+        (
+            "generation: numpy vs Keras probabilities, max difference",
+            f"{gen['max_prob_gap']:.1e}",
+            "(tests hold it <= 1e-5)",
+        ),
+        (
+            f"learning: best validation loss after {learn_seconds / 60:.1f} min",
+            f"{ours['best_val_loss']:.3f} nats/char",
+            f"= {ours['best_val_loss'] / math.log(2):.2f} bits/char (target <= 1.55 nats in 5 min)",
+        ),
+        (
+            "start-up: import charlab (corpus, samples, runs)",
+            f"{imp['charlab']:.2f} s",
+            f"tensorflow imported: {imp['charlab_pulls_tensorflow']}",
+        ),
         ("start-up: import tensorflow", f"{imp['tensorflow']:.2f} s", f"{imp['tensorflow'] / imp['charlab']:.0f}x"),
     ]
     width = max(len(r[0]) for r in rows)

@@ -26,7 +26,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cell", choices=list(CELLS), default=defaults.cell, help="recurrent cell type")
     group.add_argument("--units", type=int, default=defaults.units, help="memory cells per recurrent layer")
     group.add_argument("--layers", type=int, default=defaults.layers, help="stacked recurrent layers (1-4)")
-    group.add_argument("--embedding-dim", type=int, default=defaults.embedding_dim, help="size of each character's vector")
+    group.add_argument(
+        "--embedding-dim", type=int, default=defaults.embedding_dim, help="size of each character's vector"
+    )
     group.add_argument("--dropout", type=float, default=defaults.dropout, help="dropout after each recurrent layer")
     group.add_argument("--seq-length", type=int, default=defaults.seq_length, help="characters per training window")
     group.add_argument("--batch-size", type=int, default=defaults.batch_size, help="windows per training step")

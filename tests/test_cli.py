@@ -72,7 +72,9 @@ def test_binary_file_is_refused(tmp_path, capsys):
 
 
 def test_module_entry_point_has_help():
-    done = subprocess.run([sys.executable, "-m", "charlab", "train", "--help"], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "charlab", "train", "--help"], capture_output=True, text=True, cwd=ROOT
+    )
     assert done.returncode == 0
     for option in ("--seq-length", "--units", "--layers", "--cell", "--epochs", "--learning-rate", "--continue"):
         assert option in done.stdout
