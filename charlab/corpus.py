@@ -78,10 +78,12 @@ def load_path(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Corpus:
 def load_bytes(data: bytes, name: str = "uploaded.txt", max_bytes: int = DEFAULT_MAX_BYTES) -> Corpus:
     """Decode uploaded bytes into text, refusing what cannot be a text to learn from."""
     _check_size(len(data), max_bytes, name)
-    if not data.strip():
+    if not data:
         raise CharlabError(f"'{name}' is empty. Choose a file with some text in it.")
     text, encoding, notes = decode_bytes(data, name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text:
+        raise CharlabError(f"'{name}' is empty. Choose a file with some text in it.")
     if not text.strip():
         raise CharlabError(f"'{name}' contains only spaces and new lines. Choose a file with some text in it.")
     _check_printable(text, name)
@@ -126,9 +128,15 @@ def decode_bytes(data: bytes, name: str = "file") -> tuple[str, str, list[str]]:
 def _check_size(size: int, max_bytes: int, name: str) -> None:
     if size > max_bytes:
         raise CharlabError(
-            f"'{name}' is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. "
+            f"'{name}' is {human_size(size, '.1f')}; the limit is {human_size(max_bytes)}. "
             "Use a shorter part of the text: a few MB is plenty to learn a style."
         )
+
+
+def human_size(n_bytes: float, spec: str = ".3g") -> str:
+    """10_000_000 -> '10 MB', 1_500 -> '1.5 KB': a small limit (a demo server, a test) stays readable."""
+    scale, unit = next(((s, u) for s, u in ((1e6, "MB"), (1e3, "KB")) if n_bytes >= s), (1, "bytes"))
+    return f"{n_bytes / scale:{spec}} {unit}"
 
 
 def _check_printable(text: str, name: str) -> None:

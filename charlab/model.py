@@ -43,17 +43,20 @@ class ModelConfig:
     validation_fraction: float = 0.1  # share of the text (its end) held out to measure learning
 
     def validate(self) -> ModelConfig:
-        """Raise a CharlabError naming the first setting out of range; return self when all are fine."""
+        """Raise a CharlabError naming the first setting out of range; return self when all are fine.
+
+        Whole-number floats (16.0, as JSON or a number widget may give) become ints.
+        """
         _in_choices("cell", self.cell, CELLS)
-        _in_range("units", self.units, 1, 2048, int)
-        _in_range("layers", self.layers, 1, 4, int)
-        _in_range("embedding_dim", self.embedding_dim, 1, 1024, int)
+        self.units = _in_range("units", self.units, 1, 2048, int)
+        self.layers = _in_range("layers", self.layers, 1, 4, int)
+        self.embedding_dim = _in_range("embedding_dim", self.embedding_dim, 1, 1024, int)
         _in_range("dropout", self.dropout, 0.0, 0.9, float)
-        _in_range("seq_length", self.seq_length, 2, 1000, int)
-        _in_range("batch_size", self.batch_size, 1, 4096, int)
+        self.seq_length = _in_range("seq_length", self.seq_length, 2, 1000, int)
+        self.batch_size = _in_range("batch_size", self.batch_size, 1, 4096, int)
         _in_range("learning_rate", self.learning_rate, 1e-6, 1.0, float)
         _in_range("clipnorm", self.clipnorm, 0.0, 100.0, float)
-        _in_range("epochs", self.epochs, 1, 10_000, int)
+        self.epochs = _in_range("epochs", self.epochs, 1, 10_000, int)
         _in_range("validation_fraction", self.validation_fraction, 0.0, 0.49, float)
         return self
 
@@ -87,11 +90,11 @@ _LABELS = {
 
 
 def _in_choices(name: str, value: Any, choices: dict[str, str]) -> None:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise CharlabError(f"Cell type must be one of {', '.join(choices)}, not '{value}'.")
 
 
-def _in_range(name: str, value: Any, low: float, high: float, kind: type) -> None:
+def _in_range(name: str, value: Any, low: float, high: float, kind: type) -> Any:
     label = _LABELS.get(name, name)
     if (
         isinstance(value, bool)
@@ -100,7 +103,7 @@ def _in_range(name: str, value: Any, low: float, high: float, kind: type) -> Non
     ):
         raise CharlabError(f"{label} must be a {'whole ' if kind is int else ''}number, not '{value}'.")
     if not (isinstance(value, float) and math.isnan(value)) and low <= value <= high:
-        return
+        return int(value) if kind is int else value
     raise CharlabError(f"{label} must be between {low:g} and {high:g}; {value!r} is out of range.")
 
 

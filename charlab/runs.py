@@ -23,6 +23,7 @@ import tempfile
 import time
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from charlab.corpus import human_size
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.sampling import Generator, NumpyCharModel
@@ -284,20 +286,27 @@ def run_info(path: Path) -> RunInfo:
             raise CharlabError("config.json is not a charlab run description.")
         config = ModelConfig.from_dict(meta.get("model"))
         vocab = Vocab.from_json(meta.get("vocab"))
+        info = RunInfo(
+            path=path,
+            name=str(meta.get("name") or path.name),
+            status=_live_status(path, meta),
+            created=str(meta.get("created", "")),
+            updated=str(meta.get("updated", "")),
+            cleaning=str(meta.get("cleaning", "")),
+            corpus_name=str((meta.get("corpus") or {}).get("name", "")),
+            config=config,
+            vocab_size=len(vocab),
+            figures=dict(meta.get("figures") or {}),
+        )
     except CharlabError as err:
         return RunInfo(path=path, name=path.name, status="damaged", damaged=str(err))
-    info = RunInfo(
-        path=path,
-        name=str(meta.get("name") or path.name),
-        status=_live_status(path, meta),
-        created=str(meta.get("created", "")),
-        updated=str(meta.get("updated", "")),
-        cleaning=str(meta.get("cleaning", "")),
-        corpus_name=str((meta.get("corpus") or {}).get("name", "")),
-        config=config,
-        vocab_size=len(vocab),
-        figures=dict(meta.get("figures") or {}),
-    )
+    except (AttributeError, TypeError, ValueError):  # a field of the wrong kind, e.g. "corpus": "a string"
+        return RunInfo(
+            path=path,
+            name=path.name,
+            status="damaged",
+            damaged="config.json has a value of the wrong kind, so the run cannot be read.",
+        )
     if not (path / "weights.npz").exists() and not (path / "model.keras").exists():
         if info.status != "training":
             info.damaged = "No model was saved in this run (it ended before its first checkpoint)."
@@ -433,16 +442,24 @@ def import_zip(data: bytes, root: str | Path | None = None, max_bytes: int = MAX
         raise CharlabError("This file is not a .zip archive. Upload a run exported from charlab.") from err
     with archive:
         members = _checked_members(archive, max_bytes)
-        meta = _parse_imported_meta(archive.read(members["config.json"]))
+        meta = _parse_imported_meta(_read_member(archive, members["config.json"]))
         staging = Path(tempfile.mkdtemp(dir=root, prefix=".import-"))
         try:
             for name, member in members.items():
                 if name != "weights.npz":  # rebuilt from model.keras below, so the two always agree
-                    (staging / name).write_bytes(archive.read(member))
+                    (staging / name).write_bytes(_read_member(archive, member))
             return _finish_import(staging, meta, root)
         except Exception:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+    try:
+        return archive.read(member)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as err:
+        # a bad checksum, a truncated file, an unknown compression method or a password
+        raise CharlabError(f"The archive is damaged: '{member.filename}' cannot be unpacked. It was refused.") from err
 
 
 def _checked_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipfile.ZipInfo]:
@@ -467,7 +484,7 @@ def _checked_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipf
         if required not in members:
             raise CharlabError(f"The archive has no '{required}', so it is not a complete charlab run.")
     if sum(info.file_size for info in infos) > max_bytes:
-        raise CharlabError(f"The archive unpacks to more than {max_bytes / 1e6:.0f} MB. It was refused.")
+        raise CharlabError(f"The archive unpacks to more than {human_size(max_bytes)}. It was refused.")
     return members
 
 
@@ -501,6 +518,9 @@ def _finish_import(staging: Path, meta: dict[str, Any], root: Path) -> RunInfo:
         meta["status"] = "interrupted"
     meta["imported"] = now_iso()
     write_json_atomic(staging / "config.json", meta)
+    damage = run_info(staging).damaged  # e.g. a field of the wrong kind: refuse it now, not list it as broken
+    if damage:
+        raise CharlabError(f"The archive's run is damaged: {damage} It was refused.")
     final = root / f"{datetime.now():%Y%m%d-%H%M%S}-{slugify(str(meta.get('name', 'imported')))}-{uuid.uuid4().hex[:6]}"
     os.replace(staging, final)
     return run_info(final)

@@ -94,7 +94,10 @@ class Vocab:
 
     @classmethod
     def from_json(cls, data: str | list[str]) -> Vocab:
-        chars = json.loads(data) if isinstance(data, str) else data
+        try:
+            chars = json.loads(data) if isinstance(data, str) else data
+        except json.JSONDecodeError as err:
+            raise CharlabError("The saved vocabulary is damaged (not valid JSON) and cannot be read.") from err
         if not isinstance(chars, list):
             raise CharlabError("The saved vocabulary is not a list of characters; the model file may be damaged.")
         return cls(chars)
