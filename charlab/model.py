@@ -142,9 +142,11 @@ def count_parameters(cfg: ModelConfig, vocab_size: int) -> int:
     return sum(row.parameters for row in parameter_table(cfg, vocab_size))
 
 
-# Measured by bench/engine.py on a 2-core CPU: trained characters per second ≈ _FLOPS / flops_per_char.
-# An estimate to set expectations ("about 2 minutes per epoch"), not a promise.
-_TRAIN_FLOPS_PER_SECOND = 6.0e10
+# Fitted by `python bench/estimate.py --fit` on a 2-core CPU: one training step costs a fixed
+# overhead per time step and layer (the recurrent loop runs step by step, forward and backward)
+# plus its arithmetic. An estimate to set expectations ("about 2 minutes per epoch"), not a promise.
+_STEP_OVERHEAD_SECONDS = 4.0e-4
+_TRAIN_FLOPS_PER_SECOND = 1.0e11
 
 
 @dataclass(frozen=True)
@@ -155,15 +157,20 @@ class Estimate:
     seconds_per_epoch: float
 
 
+def step_work(cfg: ModelConfig, vocab_size: int) -> tuple[int, float]:
+    """What one training step costs: (sequential time steps across layers, floating-point operations)."""
+    per_char_weights = count_parameters(cfg, vocab_size) - vocab_size * cfg.embedding_dim
+    # forward + backward ≈ 3 × forward; forward ≈ 2 flops per weight used per character, + gate arithmetic
+    flops_per_char = 6 * per_char_weights + 60 * cfg.units * cfg.layers
+    return cfg.seq_length * cfg.layers, flops_per_char * cfg.batch_size * cfg.seq_length
+
+
 def estimate(cfg: ModelConfig, vocab_size: int, n_chars: int) -> Estimate:
     """A rough memory and time estimate, shown beside the settings before training starts."""
     params = count_parameters(cfg, vocab_size)
     m, b, t = cfg.units, cfg.batch_size, cfg.seq_length
-    # forward + backward ≈ 3 × forward; forward ≈ 2 flops per weight used per character
-    per_char_weights = params - vocab_size * cfg.embedding_dim
-    flops_per_char = 6 * per_char_weights + 60 * m * cfg.layers  # + element-wise gate work
-    chars_per_second = _TRAIN_FLOPS_PER_SECOND / flops_per_char
-    chars_per_second = min(chars_per_second, 400_000.0)  # small models are bound by per-step overhead
+    steps, flops = step_work(cfg, vocab_size)
+    chars_per_second = b * t / (steps * _STEP_OVERHEAD_SECONDS + flops / _TRAIN_FLOPS_PER_SECOND)
     train_chars = n_chars * (1 - cfg.validation_fraction)
     activations = b * t * 4 * (cfg.layers * m * (_GATES[cfg.cell] + 3) + cfg.embedding_dim + 3 * vocab_size)
     memory = 8 * n_chars + 16 * params + activations + 300_000_000  # + TensorFlow's own working set
