@@ -6,6 +6,7 @@
         weights.npz    the same weights as plain arrays: generation needs no TensorFlow
         history.csv    one row per epoch
         samples.json   text sampled at the end of each epoch
+        timelapse.json text sampled every few steps from one fixed seed (step, epoch, seconds, text)
 
 Every file is written to a temporary name and renamed into place, so a crash or a full disk
 leaves the previous checkpoint intact. Nothing here ever unpickles anything.
@@ -39,7 +40,7 @@ from charlab.vocab import Vocab
 
 FORMAT = "charlab-run"
 FORMAT_VERSION = 1
-RUN_FILES = ("config.json", "model.keras", "weights.npz", "history.csv", "samples.json")
+RUN_FILES = ("config.json", "model.keras", "weights.npz", "history.csv", "samples.json", "timelapse.json")
 HISTORY_COLUMNS = ("epoch", "loss", "val_loss", "seconds", "chars_per_second")
 MAX_ZIP_BYTES = 300_000_000  # uncompressed; a 4-layer 1024-unit model is ~200 MB
 STATUSES = ("training", "finished", "stopped", "interrupted", "failed", "diverged")
@@ -109,6 +110,10 @@ class Run:
 
     def samples(self) -> list[dict[str, Any]]:
         return _read_json(self.path / "samples.json", default=[])
+
+    def timelapse(self) -> list[dict[str, Any]]:
+        """The time-lapse samples, oldest first ([] for a run trained without them)."""
+        return read_timelapse(self.path)
 
 
 # ---------------------------------------------------------------- writing
@@ -223,6 +228,10 @@ def write_samples(path: Path, samples: list[dict[str, Any]]) -> None:
     write_json_atomic(path / "samples.json", samples)
 
 
+def write_timelapse(path: Path, entries: list[dict[str, Any]]) -> None:
+    write_json_atomic(path / "timelapse.json", entries)
+
+
 def mark_active(path: Path, active: bool) -> None:
     """Tell the runs list that this process is (or is no longer) training the run."""
     (_active_runs.add if active else _active_runs.discard)(Path(path).resolve())
@@ -251,6 +260,14 @@ def read_history(path: Path) -> list[dict[str, float]]:
         for row in csv.DictReader(handle):
             rows.append({k: float(v) if v not in ("", None) else float("nan") for k, v in row.items() if k})
     return rows
+
+
+def read_timelapse(path: Path) -> list[dict[str, Any]]:
+    """timelapse.json, with entries that lack a step or a text dropped (the file came from outside)."""
+    entries = _read_json(Path(path) / "timelapse.json", default=[])
+    if not isinstance(entries, list):
+        raise CharlabError(f"'timelapse.json' in run '{Path(path).name}' is damaged and cannot be read.")
+    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("text"), str) and "step" in e]
 
 
 def _live_status(path: Path, meta: dict[str, Any]) -> str:

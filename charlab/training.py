@@ -33,6 +33,9 @@ FINISHED, STOPPED, FAILED, DIVERGED = "finished", "stopped", "failed", "diverged
 FINAL_STATES = (FINISHED, STOPPED, FAILED, DIVERGED)
 
 CHECKPOINT_EVERY_SECONDS = 20.0  # best weights reach the disk at most this stale (always at the end)
+TIMELAPSE_AUTO = "auto"
+TIMELAPSE_SNAPSHOTS = 30  # "auto" spaces the time-lapse samples so a training gets about this many
+TIMELAPSE_RANDOM_SEED = 0  # the same random draws every time: the text changes only because the network did
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ class Progress:
     batch_losses: list[tuple[int, float]] = field(default_factory=list)  # (step, loss of that batch)
     history: list[dict[str, float]] = field(default_factory=list)  # one row per epoch, all epochs of the run
     samples: list[dict[str, Any]] = field(default_factory=list)  # {"epoch", "temperature", "text"}
+    # {"step", "epoch", "seconds", "text"}: step and seconds count in this job (as batch_losses do),
+    # epoch in the whole run (as history does, the loss chart's x axis)
+    timelapse: list[dict[str, Any]] = field(default_factory=list)
     best_val_loss: float | None = None
     chars_per_second: float = 0.0
     elapsed: float = 0.0
@@ -97,13 +103,25 @@ class TrainingJob:
         sample_length: int = 200,
         sample_temperature: float = 0.8,
         on_event: Callable[[Event], None] | None = None,
+        timelapse_every_steps: int | str | None = TIMELAPSE_AUTO,
+        timelapse_length: int = 120,
+        timelapse_seed_text: str = "",
     ):
+        """`timelapse_every_steps`: sample the network every N steps (None: never; "auto": about
+        TIMELAPSE_SNAPSHOTS times per training), always from `timelapse_seed_text` with the same
+        random seed, so the samples show only what the network learned in between."""
         self.config = replace(config).validate()
         self.text, self.name, self.cleaning, self.corpus_name = text, runs.check_run_name(name), cleaning, corpus_name
         self.root = runs.workspace(root)
         self.resume_from = Path(resume_from) if resume_from is not None else None
         self.sample_length, self.sample_temperature = sample_length, sample_temperature
         self.on_event = on_event
+        self.timelapse_every_steps = _check_timelapse_every(timelapse_every_steps)
+        if not isinstance(timelapse_length, int) or not 1 <= timelapse_length <= 2000:
+            raise CharlabError("The time-lapse sample length must be a whole number from 1 to 2,000 characters.")
+        self.timelapse_length, self.timelapse_seed_text = timelapse_length, timelapse_seed_text
+        self._timelapse_every = 0  # steps between time-lapse samples, fixed once the number of steps is known
+        self._timelapse_last_step = -1
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -125,6 +143,7 @@ class TrainingJob:
             self.vocab.encode(self.text)  # raises when the text has characters the model never saw
             self._progress.history = previous.history()
             self._progress.samples = previous.samples()
+            self._progress.timelapse = previous.timelapse()
             self._progress.first_epoch = len(self._progress.history)
             self._progress.best_val_loss = previous.info.best_val_loss
         else:
@@ -162,7 +181,13 @@ class TrainingJob:
     def snapshot(self) -> Progress:
         with self._lock:
             p = self._progress
-            return replace(p, batch_losses=list(p.batch_losses), history=list(p.history), samples=list(p.samples))
+            return replace(
+                p,
+                batch_losses=list(p.batch_losses),
+                history=list(p.history),
+                samples=list(p.samples),
+                timelapse=list(p.timelapse),
+            )
 
     # ------------------------------------------------------------ the work
 
@@ -228,6 +253,12 @@ class TrainingJob:
         if self._stop.is_set():
             self._finish(STOPPED, "Stopped before training began.")
             return
+        if self.timelapse_every_steps == TIMELAPSE_AUTO:
+            self._timelapse_every = max(1, round(batches * cfg.epochs / TIMELAPSE_SNAPSHOTS))
+        else:
+            self._timelapse_every = self.timelapse_every_steps or 0
+        if self._timelapse_every and self.resume_from is None:
+            self._record_timelapse()  # the untrained network: where every time-lapse starts
         model.fit(
             x,
             y,
@@ -255,6 +286,8 @@ class TrainingJob:
             p.elapsed = time.monotonic() - self._started
             p.eta = (p.total_steps - p.step) * p.elapsed / p.step
         self._emit(Event("batch", p.step, p.epoch, loss=loss))
+        if self._timelapse_every and p.step % self._timelapse_every == 0 and math.isfinite(loss):
+            self._record_timelapse()
         if not math.isfinite(loss):
             self._diverged = True
             self._model.stop_training = True
@@ -281,6 +314,9 @@ class TrainingJob:
         improved = not diverged and math.isfinite(score) and (p.best_val_loss is None or score < p.best_val_loss)
         if improved:
             self._best_weights = self._model.get_weights()
+        last = epoch + 1 >= cfg.epochs
+        if self._timelapse_every and not diverged and (last or self._stop.is_set()):
+            self._record_timelapse()  # where the training ended, unless the last step already has one
         sample = None
         if not diverged:
             generator = Generator(NumpyCharModel.from_config(cfg, keras_weights(self._model, cfg)), self.vocab)
@@ -293,10 +329,11 @@ class TrainingJob:
                 p2.samples.append(sample)
             if improved:
                 p2.best_val_loss = score
-            history, samples = list(p2.history), list(p2.samples)
+            history, samples, timelapse = list(p2.history), list(p2.samples), list(p2.timelapse)
         runs.write_history(self.run_path, history)
         runs.write_samples(self.run_path, samples)
-        last = epoch + 1 >= cfg.epochs
+        if timelapse:
+            runs.write_timelapse(self.run_path, timelapse)
         self._emit(Event("epoch", p.step, epoch + 1, loss=loss, val_loss=val_loss))
         if diverged:
             self._finish(
@@ -311,6 +348,30 @@ class TrainingJob:
             )
         elif improved and time.monotonic() - self._last_checkpoint > CHECKPOINT_EVERY_SECONDS:
             self._checkpoint()
+
+    def _record_timelapse(self) -> None:
+        """Sample the current weights from the fixed seed (a numpy copy: ~10 ms for a 256-unit LSTM)."""
+        with self._lock:
+            p = self._progress
+            step, bpe, first_epoch = p.step, p.batches_per_epoch, p.first_epoch
+        if step == self._timelapse_last_step:
+            return  # this step already has its sample
+        self._timelapse_last_step = step
+        network = NumpyCharModel.from_config(self.config, keras_weights(self._model, self.config))
+        text = Generator(network, self.vocab).sample(
+            self.timelapse_seed_text,
+            self.timelapse_length,
+            temperature=self.sample_temperature,
+            random_seed=TIMELAPSE_RANDOM_SEED,
+        )
+        entry = {
+            "step": step,
+            "epoch": round(first_epoch + (step / bpe if bpe else 0.0), 4),
+            "seconds": round(time.monotonic() - self._started, 2),
+            "text": text,
+        }
+        with self._lock:
+            self._progress.timelapse.append(entry)
 
     def _checkpoint(self) -> None:
         """Write the best weights so far to the run folder (the model keeps training on its own)."""
@@ -346,6 +407,8 @@ class TrainingJob:
                 if getattr(self, "_best_weights", None) is not None:
                     self._checkpoint()
                 p = self.snapshot()
+                if p.timelapse:
+                    runs.write_timelapse(run_path, p.timelapse)
                 runs.update_meta(run_path, status=status, message=message, figures=self._figures(p))
             except CharlabError as err:
                 save_error = str(err)
@@ -372,6 +435,16 @@ class TrainingJob:
                 self.on_event(event)
             except Exception:  # a broken listener must not kill training
                 self.on_event = None
+
+
+def _check_timelapse_every(value: int | str | None) -> int | str | None:
+    if value is None or value == TIMELAPSE_AUTO:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise CharlabError(
+            f"The time-lapse interval must be a whole number of steps (1 or more), 'auto' or None, not {value!r}."
+        )
+    return value
 
 
 def _import_callback_base():

@@ -126,3 +126,36 @@ def test_bad_inputs_are_refused_before_training_starts(tmp_path, text, cfg, mess
     with pytest.raises(CharlabError, match=message):
         TrainingJob(text, cfg, root=tmp_path)
     assert list(tmp_path.iterdir()) == []  # no half-made run folder
+
+
+def test_timelapse_samples_one_seed_every_few_steps_and_is_saved(tmp_path):
+    job = TrainingJob(TEXT, TINY, name="timelapse", root=tmp_path, timelapse_every_steps=5, timelapse_length=40)
+    progress = job.run()
+    assert progress.status == FINISHED, progress.message
+    entries = progress.timelapse
+    steps = [e["step"] for e in entries]
+    assert steps[0] == 0  # the untrained network starts every time-lapse
+    assert steps == sorted(set(steps)) and len(steps) >= 3
+    assert all(step % 5 == 0 for step in steps[:-1]) and steps[-1] == progress.step  # and where it ended
+    assert [e["epoch"] for e in entries] == sorted(e["epoch"] for e in entries)
+    assert entries[-1]["epoch"] == pytest.approx(2.0)
+    assert all(len(e["text"]) == 40 and e["seconds"] >= 0 for e in entries)
+    assert entries[0]["text"] != entries[-1]["text"]
+    assert runs.load_run(progress.run_path).timelapse() == entries
+
+    again = TrainingJob(
+        TEXT, ModelConfig(**{**TINY.to_dict(), "epochs": 1}), root=tmp_path, resume_from=progress.run_path
+    )
+    more = again.run().timelapse
+    assert more[: len(entries)] == entries  # continuing appends to the same time-lapse
+    assert more[len(entries)]["epoch"] > 2.0 and more[-1]["epoch"] == pytest.approx(3.0)
+
+
+def test_timelapse_auto_spacing_and_off(tmp_path):
+    auto = TrainingJob(TEXT, TINY, name="auto", root=tmp_path).run()
+    assert 20 <= len(auto.timelapse) <= 40
+    off = TrainingJob(TEXT, TINY, name="off", root=tmp_path, timelapse_every_steps=None).run()
+    assert off.timelapse == [] and not (off.run_path / "timelapse.json").exists()
+    assert runs.load_run(off.run_path).timelapse() == []
+    with pytest.raises(CharlabError, match="time-lapse interval"):
+        TrainingJob(TEXT, TINY, root=tmp_path, timelapse_every_steps=0)

@@ -1,0 +1,96 @@
+"""Verdicts on synthetic loss curves: one per verdict, and the first-batch check."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from charlab.diagnosis import (
+    DIVERGED,
+    LEARNING,
+    OVERFITTING,
+    PLATEAU,
+    TOO_EARLY,
+    UNDERFITTING,
+    check_first_loss,
+    diagnose,
+)
+
+V = 65
+UNIGRAM = 3.3  # "letter frequencies only" on a Shakespeare-like text
+
+
+def _history(losses, val_losses):
+    return [{"epoch": i + 1, "loss": a, "val_loss": b} for i, (a, b) in enumerate(zip(losses, val_losses, strict=True))]
+
+
+def _batches(start: float, end: float, n: int, noise: float = 0.05, seed: int = 0) -> list[tuple[int, float]]:
+    """An exponential approach from start to end, with batch-to-batch noise."""
+    rng = np.random.default_rng(seed)
+    curve = end + (start - end) * np.exp(-np.arange(n) / (n / 4))
+    return [(i + 1, float(v)) for i, v in enumerate(curve + rng.normal(0, noise, n))]
+
+
+def test_first_loss_near_random_guessing_is_fine():
+    result = check_first_loss(math.log(V) + 0.1, V)
+    assert result.ok and result.verdict == LEARNING
+    assert check_first_loss(math.log(V) - 0.5, V).ok  # a continued model starts lower: fine
+
+
+@pytest.mark.parametrize("loss", [math.log(V) + 3, float("nan"), float("inf")])
+def test_first_loss_far_above_random_guessing_or_nan_warns(loss):
+    result = check_first_loss(loss, V)
+    assert not result.ok
+    assert "learning rate" in result.suggestion
+
+
+def test_falling_curves_are_learning():
+    history = _history([2.6, 2.1, 1.8], [2.5, 2.05, 1.8])
+    result = diagnose(history, reference_loss=UNIGRAM)
+    assert result.verdict == LEARNING
+    assert diagnose([], _batches(4.1, 1.5, 200, noise=0.02), UNIGRAM).verdict == LEARNING  # mid-descent, by batches
+
+
+def test_flat_batches_are_a_plateau():
+    batches = [(i + 1, 1.6 + 0.05 * math.sin(i)) for i in range(300)]
+    result = diagnose([], batches, reference_loss=UNIGRAM)
+    assert result.verdict == PLATEAU
+    assert result.suggestion
+
+
+def test_flat_epochs_are_a_plateau():
+    result = diagnose(_history([1.60, 1.59, 1.588, 1.587], [1.62, 1.615, 1.612, 1.611]), reference_loss=UNIGRAM)
+    assert result.verdict == PLATEAU
+
+
+def test_validation_rising_while_training_falls_is_overfitting():
+    history = _history([1.9, 1.6, 1.4, 1.2, 1.0], [1.8, 1.6, 1.55, 1.6, 1.7])
+    result = diagnose(history, _batches(1.9, 1.0, 500), reference_loss=UNIGRAM)
+    assert result.verdict == OVERFITTING
+    assert "1.55" in result.message and "dropout" in result.suggestion
+
+
+def test_noise_in_validation_is_not_overfitting():
+    history = _history([1.9, 1.6, 1.5], [1.80, 1.600, 1.605])  # 0.005 up: within noise
+    assert diagnose(history, reference_loss=UNIGRAM).verdict != OVERFITTING
+
+
+def test_stuck_above_letter_frequencies_is_underfitting():
+    batches = [(i + 1, 3.4 + 0.03 * math.cos(i)) for i in range(300)]
+    result = diagnose([], batches, reference_loss=UNIGRAM)
+    assert result.verdict == UNDERFITTING
+    assert "units" in result.suggestion
+    # three epochs still above it, even while creeping down, is underfitting too
+    history = _history([3.9, 3.7, 3.5], [3.9, 3.7, 3.45])
+    assert diagnose(history, reference_loss=UNIGRAM).verdict == UNDERFITTING
+    # without a reference there is nothing to compare with
+    assert diagnose([], batches).verdict == PLATEAU
+
+
+def test_too_little_data_says_so_and_nan_is_diverged():
+    assert diagnose([], _batches(4.1, 3.0, 10)).verdict == TOO_EARLY
+    assert diagnose(_history([2.0], [2.1])).verdict == TOO_EARLY
+    assert diagnose([], [(1, 4.0), (2, float("nan"))]).verdict == DIVERGED
+    assert diagnose([], [4.0] * 50 + [float("nan")]).verdict == DIVERGED  # plain floats are accepted too

@@ -1,0 +1,171 @@
+"""Looking inside: traces equal the sampler's own steps, and a planted quote unit is found first."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from charlab.errors import CharlabError
+from charlab.neurons import (
+    HYPOTHESES,
+    after_newline,
+    character_category,
+    embedding_map,
+    inside_brackets,
+    inside_quotes,
+    line_position,
+    rank_all,
+    rank_units,
+    trace,
+    vowel_or_consonant,
+)
+from charlab.sampling import Generator, NumpyCharModel
+from charlab.vocab import Vocab
+
+GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
+QUOTED = (
+    'he said "hello there" and left.\nshe wrote "no" then (quietly) "yes, all of it" twice.\n'
+    'the end, "or the start" of a long line with no quote at all in it.\n'
+) * 3
+
+
+def _random_weights(cell: str, layers: int, vocab_size: int, units: int, embedding_dim: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    g = GATES[cell]
+    weights = {
+        "embedding": rng.normal(0, 0.5, (vocab_size, embedding_dim)),
+        "logits.kernel": rng.normal(0, 0.5, (units, vocab_size)),
+        "logits.bias": rng.normal(0, 0.1, vocab_size),
+    }
+    for i in range(layers):
+        d = embedding_dim if i == 0 else units
+        weights[f"rnn_{i}.kernel"] = rng.normal(0, 0.4, (d, g * units))
+        weights[f"rnn_{i}.recurrent_kernel"] = rng.normal(0, 0.4, (units, g * units))
+        bias_shape = (2, g * units) if cell == "gru" else (g * units,)
+        weights[f"rnn_{i}.bias"] = rng.normal(0, 0.1, bias_shape)
+    return weights
+
+
+def _quote_tracking_lstm(vocab: Vocab, units: int = 8) -> NumpyCharModel:
+    """An LSTM whose unit 3 flips its memory cell at every double quote and holds it otherwise.
+
+    Input gate and forget gate open/close only on '"' (embedding dimension 0); the candidate
+    is -sign(h) of the unit itself, so each quote flips the cell: on inside, off outside.
+    """
+    w = _random_weights("lstm", 1, len(vocab), units, embedding_dim=3, seed=1)
+    w["embedding"][:, 0] = 0.0
+    w["embedding"][vocab.id_of('"'), 0] = 1.0
+    u, m = 3, units
+    i_col, f_col, g_col, o_col = u, m + u, 2 * m + u, 3 * m + u
+    kernel, recurrent, bias = w["rnn_0.kernel"], w["rnn_0.recurrent_kernel"], w["rnn_0.bias"]
+    for col in (i_col, f_col, g_col, o_col):
+        kernel[:, col] = 0.0
+        recurrent[:, col] = 0.0
+    kernel[0, i_col], bias[i_col] = 20.0, -10.0  # input gate: open only on a quote
+    kernel[0, f_col], bias[f_col] = -20.0, 10.0  # forget gate: forget only on a quote
+    recurrent[u, g_col], bias[g_col] = -10.0, 0.5  # candidate: the opposite of the unit's current sign
+    bias[o_col] = 10.0  # output gate always open
+    return NumpyCharModel("lstm", 1, w)
+
+
+def test_planted_quote_unit_is_ranked_first():
+    vocab = Vocab.from_text(QUOTED)
+    result = trace(_quote_tracking_lstm(vocab), vocab, QUOTED)
+    matches = rank_units(result, "inside_quotes", top=5)
+    assert (matches[0].layer, matches[0].unit) == (0, 3)
+    assert matches[0].correlation > 0.9
+    assert {(m.unit, m.state) for m in matches[:2]} == {(3, "hidden"), (3, "cell")}
+    assert matches[0].describe().startswith("Unit 3 of layer 1 (")
+    assert "turns on inside quotes" in matches[0].describe()
+    assert all(abs(m.correlation) < 0.9 for m in matches[2:])
+
+
+@pytest.mark.parametrize(("cell", "layers"), [("lstm", 2), ("gru", 2), ("simple_rnn", 1)])
+def test_trace_equals_the_samplers_own_steps(cell, layers):
+    text = 'the cat (sat) on "the" mat.\nthe end'
+    vocab = Vocab.from_text(text)
+    network = NumpyCharModel(cell, layers, _random_weights(cell, layers, len(vocab), units=6, embedding_dim=4))
+    result = trace(network, vocab, text)
+    state = network.initial_state()
+    for t, char_id in enumerate(vocab.encode(text)):
+        _, state = network.step(int(char_id), state)
+        for i in range(layers):
+            np.testing.assert_array_equal(result.activations(i, "hidden")[t], state[i][0])
+            if cell == "lstm":
+                np.testing.assert_array_equal(result.activations(i, "cell")[t], state[i][1])
+    generator = Generator(network, vocab)
+    for t in (1, 5, len(text) - 1):
+        expected = generator.next_char_probabilities(text[:t])[text[t]]
+        assert result.surprise[t] == pytest.approx(-math.log(expected), rel=1e-5)
+        guesses = result.top_guesses(t - 1)
+        probs = generator.next_char_probabilities(text[:t])
+        assert [ch for ch, _ in guesses] == sorted(probs, key=probs.get, reverse=True)[:5]
+    assert result.surprise[0] == pytest.approx(math.log(len(vocab)))
+    assert result.next_probabilities.shape == (len(text), len(vocab))
+    if cell != "lstm":
+        with pytest.raises(CharlabError, match="cell state"):
+            result.activations(0, "cell")
+
+
+def test_hypothesis_signals():
+    np.testing.assert_array_equal(inside_quotes('a"bc"d“e”'), [0, 1, 1, 1, 0, 0, 1, 1, 0])
+    np.testing.assert_array_equal(line_position("ab\ncd"), [1, 2, 0, 1, 2])
+    np.testing.assert_array_equal(inside_brackets("a(b[c])d)"), [0, 1, 1, 1, 1, 1, 0, 0, 0])
+    np.testing.assert_array_equal(after_newline("a\nb"), [0, 1, 0])
+    np.testing.assert_array_equal(vowel_or_consonant("aB É!"), [1, 0, np.nan, 1, np.nan])
+    assert [character_category(ch) for ch in "aZ7 ,\né€"] == [
+        "vowel",
+        "consonant",
+        "digit",
+        "space",
+        "punctuation",
+        "space",
+        "vowel",
+        "punctuation",
+    ]
+
+
+def test_every_hypothesis_ranks_and_an_absent_one_gives_nothing():
+    text = "no quotes here, just words\nand lines\n"
+    vocab = Vocab.from_text(text)
+    network = NumpyCharModel("gru", 1, _random_weights("gru", 1, len(vocab), units=5, embedding_dim=3))
+    result = trace(network, vocab, text)
+    ranking = rank_all(result, top=3)
+    assert set(ranking) == {h.key for h in HYPOTHESES}
+    assert ranking["inside_quotes"] == []  # nothing to test it on
+    assert len(ranking["line_position"]) == 3
+    assert all(
+        abs(a.correlation) >= abs(b.correlation) for a, b in zip(ranking["vowel"], ranking["vowel"][1:], strict=False)
+    )
+    with pytest.raises(CharlabError, match="no hypothesis"):
+        rank_units(result, "smiles")
+
+
+def test_trace_refuses_unseen_characters_and_empty_text():
+    vocab = Vocab.from_text("abc")
+    network = NumpyCharModel("simple_rnn", 1, _random_weights("simple_rnn", 1, 3, units=2, embedding_dim=2))
+    with pytest.raises(CharlabError, match="never saw"):
+        trace(network, vocab, "abz")
+    with pytest.raises(CharlabError):
+        trace(network, vocab, "")
+
+
+def test_embedding_map_separates_planted_groups():
+    vocab = Vocab.from_text("aeiou bcdfg 123 .,!")
+    rng = np.random.default_rng(0)
+    embedding = rng.normal(0, 0.1, (len(vocab), 8))
+    for i, ch in enumerate(vocab.chars):
+        embedding[i, 2] += 3.0 if ch in "aeiou" else -1.0
+    result = embedding_map(embedding, vocab)
+    assert result.xy.shape == (len(vocab), 2)
+    assert result.categories[vocab.id_of("a")] == "vowel"
+    assert result.categories[vocab.id_of("1")] == "digit"
+    assert result.explained[0] > result.explained[1] and sum(result.explained) <= 1 + 1e-9
+    vowel_side = {np.sign(result.xy[vocab.id_of(ch), 0]) for ch in "aeiou"}
+    other_side = {np.sign(result.xy[vocab.id_of(ch), 0]) for ch in "bcdfg123.,!"}
+    assert len(vowel_side) == 1 and vowel_side.isdisjoint(other_side)
+    assert embedding_map(np.ones((len(vocab), 1)), vocab).xy.shape == (len(vocab), 2)
+    with pytest.raises(CharlabError):
+        embedding_map(embedding[:3], vocab)
