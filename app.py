@@ -1,0 +1,35 @@
+"""charlab's playground: `streamlit run app.py`.
+
+The entry script runs on every click: it sets up the session (and re-attaches to a training
+that is still running after a browser reload), draws the sidebar shared by every page, then
+runs the page the user is on.
+"""
+
+import streamlit as st
+
+import ui
+
+st.set_page_config(page_title="charlab", page_icon=":material/school:", layout="wide")
+
+with ui.guard("the session set-up"):
+    ui.init_session()
+
+page = st.navigation(
+    [
+        st.Page(ui.PAGES["home"], title="Home", icon=":material/home:", default=True),
+        st.Page(ui.PAGES["corpus"], title="Corpus", icon=":material/description:"),
+        st.Page(ui.PAGES["train"], title="Train", icon=":material/model_training:"),
+        st.Page(ui.PAGES["generate"], title="Generate", icon=":material/edit_note:"),
+    ]
+)
+
+ui.open_requested_page()  # after a deep link on a fresh server (see ui.through_entry_script)
+
+with ui.guard("the sidebar"):
+    ui.sidebar()
+
+try:
+    with ui.guard(page.title):
+        page.run()
+finally:
+    ui.remember()  # also when the page reruns or stops, so a reload finds this session's choices

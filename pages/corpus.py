@@ -1,0 +1,136 @@
+"""Corpus: choose the text the model learns from, clean it, and look at its characters."""
+
+import streamlit as st
+
+import ui
+from charlab import corpus, samples
+from charlab.errors import CharlabError
+from charlab.model import estimate
+
+ui.through_entry_script("corpus")
+
+ss = st.session_state
+st.title("Corpus")
+st.caption("The text the model learns to imitate. Pick a sample or upload a plain-text file.")
+
+sample_tab, upload_tab = st.tabs(["Sample texts", "Upload your own"])
+with sample_tab:
+    keys = [s.key for s in samples.SAMPLES]
+    current = ss.corpus.source.removeprefix("sample:") if ss.corpus else ui.DEFAULT_SAMPLE
+    choice = st.radio(
+        "Sample texts",
+        keys,
+        index=keys.index(current) if current in keys else 0,
+        key="corpus_sample",
+        format_func=lambda k: samples.get_sample(k).title,
+        label_visibility="collapsed",
+        captions=[
+            f"{s.description} ≈{s.approx_size:,} characters"
+            + ("" if s.kind != "download" or samples.is_cached(s.key) else " · needs the internet once")
+            for s in samples.SAMPLES
+        ],
+    )
+    sample = samples.get_sample(choice)
+    if st.button(f"Use “{sample.title}”", type="primary", key="corpus_use_sample", icon=":material/check:"):
+        try:
+            with st.spinner(f"Loading {sample.title}…"):
+                ui.use_sample(choice)
+        except CharlabError as err:
+            st.error(str(err), icon=":material/error:")
+        else:
+            st.rerun()  # the sidebar, drawn before this page, shows the new text at once
+with upload_tab:
+    upload = st.file_uploader(
+        "Drop a .txt file here (at most 10 MB)",
+        type=["txt"],
+        key="corpus_upload",
+        help="Plain text, ideally UTF-8. Word or PDF documents must be saved as plain text first.",
+    )
+    if upload is not None and ss.get("corpus_upload_seen") != upload.file_id:
+        ss.corpus_upload_seen, ss.corpus_upload_error = upload.file_id, None
+        try:
+            ui.use_upload(upload.name, upload.getvalue())
+        except CharlabError as err:
+            ss.corpus_upload_error = str(err)  # the corpus chosen before stays
+        else:
+            st.rerun()  # the sidebar shows the new text at once
+    if upload is not None and ss.get("corpus_upload_error"):
+        st.error(ss.corpus_upload_error, icon=":material/error:")
+
+loaded = ss.corpus
+if loaded is None:
+    st.info("Choose a sample text or upload a file to begin.", icon=":material/arrow_upward:")
+    st.stop()
+
+st.header(loaded.name, divider="gray")
+for note in loaded.notes:
+    st.info(note, icon=":material/info:")
+modes = list(corpus.CLEANING_MODES)
+ss.cleaning = st.radio(
+    "Cleaning",
+    modes,
+    index=modes.index(ss.cleaning),
+    horizontal=True,
+    key="corpus_cleaning",
+    format_func=lambda m: corpus.CLEANING_MODES[m][0],
+    help="What the model learns is the cleaned text.",
+    on_change=lambda: ss.update(cleaning=ss.corpus_cleaning),  # before the sidebar is drawn
+)
+st.caption(corpus.CLEANING_MODES[ss.cleaning][1])
+
+raw, cleaned = ui.text_stats(loaded), ui.text_stats(loaded, ss.cleaning)
+figures = st.columns(4)
+for column, label, before, after in (
+    (figures[0], "Characters", raw.characters, cleaned.characters),
+    (figures[1], "Lines", raw.lines, cleaned.lines),
+    (figures[2], "Words", raw.words, cleaned.words),
+    (figures[3], "Vocabulary size", raw.unique_characters, cleaned.unique_characters),
+):
+    column.metric(
+        label,
+        f"{after:,}",
+        delta=f"{after - before:+,} by cleaning" if after != before else None,
+        delta_color="off",
+        border=True,
+    )
+
+try:
+    parameters = estimate(ui.model_config(ss.settings), cleaned.unique_characters, cleaned.characters).parameters
+except CharlabError:
+    parameters = None
+for warning in corpus.warnings(ui.cleaned_text(), ss.settings["seq_length"], parameters):
+    st.warning(warning, icon=":material/warning:")
+
+st.subheader("Vocabulary")
+changes = ui.changed_characters(loaded, ss.cleaning)
+vocabulary = ui.vocabulary_frame(raw, changes)
+replaced, dropped = (vocabulary["Cleaning"] == "replaced").sum(), (vocabulary["Cleaning"] == "dropped").sum()
+st.caption(
+    f"The {raw.unique_characters:,} different characters of the text, most frequent first "
+    "(␣ space, ⏎ new line, ⇥ tab). "
+    + (
+        f"Cleaning replaces {replaced} of them and drops {dropped}; the model will learn "
+        f"{cleaned.unique_characters} characters."
+        if replaced or dropped
+        else "Cleaning changes none of them."
+    )
+)
+st.altair_chart(ui.vocabulary_chart(vocabulary), width="stretch")
+if replaced or dropped:
+    shown = [f"{ui.visible_text(c)} → {ui.visible_text(to) or '(dropped)'}" for c, to in list(changes.items())[:40]]
+    st.markdown("**Changed by cleaning:** " + " · ".join(f"`{s}`" for s in shown) + (" …" if len(changes) > 40 else ""))
+with st.expander("All characters as a table"):
+    st.dataframe(
+        vocabulary,
+        hide_index=True,
+        width="stretch",
+        column_config={"Share": st.column_config.NumberColumn(format="percent")},
+    )
+
+st.subheader("Preview")
+left, right = st.columns(2)
+left.markdown("**As uploaded**")
+left.code(loaded.text[:1500], language=None, wrap_lines=True, height=260)
+right.markdown(f"**Cleaned: {corpus.CLEANING_MODES[ss.cleaning][0]}**")
+right.code(ui.cleaned_text()[:1500], language=None, wrap_lines=True, height=260)
+st.page_link(ui.PAGES["train"], label="Next: train a model on this text", icon=":material/arrow_forward:")

@@ -1,0 +1,144 @@
+"""Generate: let a trained run write, and see how temperature reshapes its next-character odds."""
+
+import streamlit as st
+
+import ui
+from charlab import runs
+from charlab.errors import CharlabError
+
+ui.through_entry_script("generate")
+
+ss = st.session_state
+st.title("Generate")
+infos = {str(info.path): info for info in ui.usable_runs()}
+if not infos:
+    st.info("No trained run yet. Train one first: text appears after a minute.", icon=":material/info:")
+    st.page_link(ui.PAGES["train"], label="Go to Train", icon=":material/model_training:")
+    st.stop()
+if ss.run_path not in infos:  # no current run, or it was deleted: use the newest
+    ss.run_path = next(iter(infos))
+    st.rerun()
+
+
+def pick_run() -> None:
+    ss.run_path = ss.generate_run
+
+
+ss.generate_run = ss.run_path
+st.selectbox("Run", list(infos), key="generate_run", format_func=lambda p: ui.run_label(infos[p]), on_change=pick_run)
+info = infos[ss.run_path]
+st.caption(
+    f"Trained on {info.corpus_name} · {ui.config_words(info.config)} · best validation loss "
+    f"{ui.fmt_loss(info.best_val_loss)} · {ui.STATUS_WORDS.get(info.status, info.status)}"
+)
+try:
+    run = ui.load_run(ss.run_path)
+except CharlabError as err:
+    st.info(str(err), icon=":material/hourglass_top:")
+    st.stop()
+
+g = ss.generate
+settings_column, chart_column = st.columns([1, 1], gap="large")
+with settings_column:
+    seed = ui.bound(
+        st.text_area,
+        "generate",
+        "seed_text",
+        "Seed text",
+        height=90,
+        max_chars=2000,
+        placeholder="e.g. The fox",
+        help="The model continues from here. Empty: it starts a new line.",
+    )
+    dropped = run.vocab.encode_seed(seed).dropped
+    if dropped:
+        skipped = ui.visible_text("".join(dropped))
+        st.caption(f":material/warning: Not in this model's vocabulary, so skipped: {skipped}")
+    ui.bound(st.slider, "generate", "temperature", "Temperature", min_value=0.1, max_value=2.0, step=0.05)
+    st.caption(ui.TEMPERATURE_HELP)
+    a, b, c = st.columns(3)
+    ui.bound(a.number_input, "generate", "length", "Length (characters)", min_value=10, max_value=5000, step=50)
+    ui.bound(
+        b.number_input,
+        "generate",
+        "top_k",
+        "Top-k (0 = all)",
+        min_value=0,
+        max_value=len(run.vocab),
+        help="Only pick among the k most likely next characters; 0 considers every character.",
+    )
+    ui.bound(
+        c.number_input,
+        "generate",
+        "random_seed",
+        "Random seed",
+        min_value=0,
+        max_value=2**31 - 1,
+        help="The same random seed gives the same text again.",
+    )
+    st.button("New random seed", key="generate_dice", icon=":material/casino:", on_click=ui.new_random_seed)
+
+top_k = int(g["top_k"]) or None
+output = ss.get("generate_output")
+if not output or output["run"] != ss.run_path:
+    output = None
+context = output["seed"] + output["text"] if output else g["seed_text"]
+with chart_column:
+    stamp = ui.run_stamp(ss.run_path)
+    at_one = ui.next_char_distribution(ss.run_path, stamp, context)
+    now = ui.reshape(at_one, g["temperature"], top_k)
+    st.markdown("**Next-character probabilities**")
+    shown = ui.visible_text(context[-40:]) if context else "(the start of a line)"
+    st.caption(
+        f"What the model would write after “…{shown}”. Bars: at temperature {g['temperature']:g}; "
+        "black ticks: at temperature 1. Move the temperature slider to reshape them."
+    )
+    st.altair_chart(ui.probability_chart(now, at_one, g["temperature"]), width="stretch")
+
+generate_column, compare_column, _ = st.columns([1, 1, 2])
+generate = generate_column.button(
+    "Generate", type="primary", key="generate_go", icon=":material/edit:", width="stretch"
+)
+compare = compare_column.button(
+    "Compare temperatures",
+    key="generate_compare",
+    icon=":material/compare:",
+    width="stretch",
+    help="The same seed at temperatures 0.2, 0.8 and 1.5, side by side.",
+)
+options = dict(temperature=g["temperature"], top_k=top_k, random_seed=int(g["random_seed"]))
+generator = run.generator()
+seed_used = run.vocab.encode_seed(g["seed_text"]).text
+if generate:
+    placeholder = st.empty()
+    text = ui.stream(
+        placeholder, seed_used, generator.generate(seed_used, int(g["length"]), **options), int(g["length"])
+    )
+    ss.generate_output = {"run": ss.run_path, "seed": seed_used, "text": text, **options}
+    st.rerun()  # redraw the probabilities after the new text
+if output:
+    st.html(ui.text_box(output["seed"], output["text"], height=None))
+    st.download_button(
+        "Download the text",
+        data=output["seed"] + output["text"],
+        key="generate_download",
+        file_name=f"{runs.slugify(info.name)}-t{output['temperature']:g}.txt",
+        mime="text/plain",
+        icon=":material/download:",
+    )
+if compare:
+    length = min(int(g["length"]), 1500)
+    ss.generate_comparison = {  # not the button's key, which Streamlit owns
+        "run": ss.run_path,
+        "seed": seed_used,
+        "texts": [
+            (t, generator.sample(seed_used, length, **dict(options, temperature=t))) for t in ui.COMPARE_TEMPERATURES
+        ],
+    }
+comparison = ss.get("generate_comparison")
+if comparison and comparison["run"] == ss.run_path:
+    st.subheader("Compare temperatures")
+    st.caption("Same seed text and random seed; only the temperature differs.")
+    for column, (temperature, text) in zip(st.columns(len(comparison["texts"])), comparison["texts"], strict=True):
+        column.markdown(f"**Temperature {temperature:g}**")
+        column.html(ui.text_box(comparison["seed"], text, height=360))

@@ -1,0 +1,51 @@
+"""Home: what charlab is, the flow corpus -> train -> generate, and a one-click Quick start."""
+
+import streamlit as st
+
+import ui
+from charlab.errors import CharlabError
+
+ui.through_entry_script("home")
+
+st.title("charlab")
+st.markdown(
+    "#### Teach a small neural network to write like a text, and watch it learn.\n"
+    "charlab trains a *character-level recurrent network*: a model that reads a text one character at a time "
+    "and learns to guess the next one. "
+    "You pick a text and press **Train**; the guesses improve as you watch, from random letters to words "
+    "and sentences in the style of the text. "
+    "Then the model writes new text of its own, as careful or as adventurous as you like."
+)
+
+steps = [
+    ("corpus", ":material/description:", "1 · Corpus", "Pick a text to learn from, or upload your own."),
+    ("train", ":material/model_training:", "2 · Train", "Watch the loss fall as the network learns."),
+    ("generate", ":material/edit_note:", "3 · Generate", "Let the model write, with a temperature dial."),
+]
+columns = st.columns([4, 1, 4, 1, 4], vertical_alignment="center")
+for i, (page, icon, title, words) in enumerate(steps):
+    with columns[2 * i].container(border=True):
+        st.markdown(f"### {title}")
+        st.caption(words)
+        st.page_link(ui.PAGES[page], label=f"Open {title.split(' · ')[1]}", icon=icon)
+    if i < len(steps) - 1:
+        columns[2 * i + 1].markdown(
+            "<div style='text-align:center;font-size:2.5rem;color:#4F46E5'>➜</div>", unsafe_allow_html=True
+        )
+
+st.subheader("Quick start")
+running = ui.is_running()
+st.markdown(
+    "One click: the **Animal fables** sample, a small LSTM and about a minute of training on a laptop. "
+    "The first sample text appears after a few seconds and gets better every epoch."
+)
+if st.button("Quick start", type="primary", icon=":material/bolt:", key="home_quick_start", disabled=running):
+    try:
+        ui.quick_start()
+    except CharlabError as err:
+        st.error(str(err), icon=":material/error:")
+    else:
+        st.switch_page(ui.PAGES["train"])
+if running:
+    st.info("A training is running. Watch it on the Train page.", icon=":material/model_training:")
+    st.page_link(ui.PAGES["train"], label="Go to Train", icon=":material/arrow_forward:")

@@ -1,0 +1,221 @@
+"""Train: settings and what they cost, Start / Stop / Continue, the live loss chart, and My runs."""
+
+import streamlit as st
+
+import ui
+from charlab import corpus
+from charlab.errors import CharlabError
+from charlab.model import estimate, parameter_table
+
+ui.through_entry_script("train")
+
+ss = st.session_state
+st.title("Train")
+loaded, text, vocab_size = ss.corpus, ui.cleaned_text(), ui.corpus_vocab_size()
+handle = ui.current_handle()
+running = ui.is_running(handle)
+if loaded is None:
+    st.info("Choose a text on the Corpus page first (or press Quick start on Home).", icon=":material/info:")
+    st.page_link(ui.PAGES["corpus"], label="Go to Corpus", icon=":material/description:")
+else:
+    st.caption(
+        f"Learning from **{loaded.name}**: {len(text):,} characters after cleaning "
+        f"({corpus.CLEANING_MODES[ss.cleaning][0]}), {vocab_size} different characters."
+    )
+    if ss.preset and ss.preset_for != ui.corpus_key():  # a new text: refit the preset's epochs to it
+        ui.apply_preset(ss.preset, len(text), vocab_size, ui.corpus_key())
+
+# ---- settings
+with st.expander("Settings", expanded=not running, icon=":material/tune:"):
+    ui.seed_key("train_preset", ss.preset)
+    st.segmented_control(
+        "Preset",
+        list(ui.PRESETS),
+        key="train_preset",
+        format_func=lambda k: ui.PRESETS[k][0],
+        on_change=ui.on_preset_change,
+        help="Ready-made settings; epochs are chosen to fit the time on this text.",
+    )
+    a, b, c = st.columns(3)
+    labels, helps = ui.SETTING_LABELS, ui.SETTING_HELP
+    with a:
+        ui.bound(
+            st.segmented_control,
+            "settings",
+            "cell",
+            labels["cell"],
+            options=list(ui.CELLS),
+            format_func=ui.CELLS.get,
+            required=True,
+            help=helps["cell"],
+        )
+        ui.bound(st.select_slider, "settings", "units", labels["units"], options=ui.UNITS_OPTIONS, help=helps["units"])
+        ui.bound(
+            st.segmented_control,
+            "settings",
+            "layers",
+            labels["layers"],
+            options=[1, 2, 3, 4],
+            required=True,
+            help=helps["layers"],
+        )
+        ui.bound(
+            st.select_slider,
+            "settings",
+            "embedding_dim",
+            labels["embedding_dim"],
+            options=ui.EMBEDDING_OPTIONS,
+            help=helps["embedding_dim"],
+        )
+    with b:
+        ui.bound(
+            st.slider,
+            "settings",
+            "seq_length",
+            labels["seq_length"],
+            min_value=8,
+            max_value=400,
+            help=helps["seq_length"],
+        )
+        ui.bound(
+            st.select_slider,
+            "settings",
+            "batch_size",
+            labels["batch_size"],
+            options=ui.BATCH_OPTIONS,
+            help=helps["batch_size"],
+        )
+        ui.bound(
+            st.select_slider,
+            "settings",
+            "dropout",
+            labels["dropout"],
+            options=[i / 20 for i in range(11)],
+            format_func=lambda v: f"{v:.0%}",
+            help=helps["dropout"],
+        )
+    with c:
+        ui.bound(
+            st.number_input,
+            "settings",
+            "epochs",
+            labels["epochs"],
+            min_value=1,
+            max_value=1000,
+            step=1,
+            help=helps["epochs"],
+        )
+        ui.bound(
+            st.select_slider,
+            "settings",
+            "learning_rate",
+            labels["learning_rate"],
+            options=ui.LEARNING_RATE_OPTIONS,
+            format_func=lambda v: f"{v:g}",
+            help=helps["learning_rate"],
+        )
+        ui.bound(
+            st.select_slider,
+            "settings",
+            "validation_fraction",
+            labels["validation_fraction"],
+            options=[i / 20 for i in range(7)],
+            format_func=lambda v: f"{v:.0%}",
+            help=helps["validation_fraction"],
+        )
+    if loaded is not None:
+        try:
+            cfg = ui.model_config(ss.settings)
+            cost = estimate(cfg, vocab_size, len(text))
+        except CharlabError as err:
+            st.error(str(err), icon=":material/error:")
+        else:
+            m = st.columns(4)
+            m[0].metric(
+                "Parameters",
+                f"{cost.parameters:,}",
+                border=True,
+                help="Numbers the model learns. Compare with the characters of the text.",
+            )
+            m[1].metric("Memory (estimate)", ui.fmt_bytes(cost.memory_bytes), border=True)
+            m[2].metric("Time per epoch (estimate)", ui.fmt_duration(cost.seconds_per_epoch), border=True)
+            m[3].metric("All epochs (estimate)", ui.fmt_duration(cost.seconds_per_epoch * cfg.epochs), border=True)
+            st.caption("The parameters of each layer (V = vocabulary size, d = input size, m = units):")
+            st.dataframe(
+                [
+                    {"Layer": r.layer, "Parameters": f"{r.parameters:,}", "Formula": r.formula}
+                    for r in parameter_table(cfg, vocab_size)
+                ],
+                hide_index=True,
+                width="stretch",
+            )
+
+# ---- start / stop / continue
+current = ui.run_info(ss.run_path)
+can_continue = (
+    current is not None
+    and current.damaged is None
+    and current.status != "training"
+    and (current.path / "model.keras").exists()
+)
+name_column, start_column, stop_column, continue_column = st.columns([5, 3, 2, 2], vertical_alignment="bottom")
+run_name = name_column.text_input(
+    "Run name", key="train_run_name", max_chars=80, placeholder=ui.default_run_name(loaded, ss.settings)
+)
+if start_column.button(
+    "Start training",
+    type="primary",
+    key="train_start",
+    icon=":material/play_arrow:",
+    disabled=running or loaded is None,
+    width="stretch",
+):
+    try:
+        ui.start_training(
+            text, ss.settings, run_name.strip() or ui.default_run_name(loaded, ss.settings), ss.cleaning, loaded.name
+        )
+    except CharlabError as err:
+        st.error(str(err), icon=":material/error:")
+    else:
+        st.rerun()
+if stop_column.button(
+    "Stop",
+    key="train_stop",
+    icon=":material/stop:",
+    disabled=not running,
+    width="stretch",
+    help="Stops after the current batch; what was learned is saved.",
+):
+    ui.stop_training()
+    st.rerun()
+if continue_column.button(
+    "Continue",
+    key="train_continue",
+    icon=":material/fast_forward:",
+    disabled=running or loaded is None or not can_continue,
+    width="stretch",
+    help=f"Train the current run «{current.name}» for {ss.settings['epochs']} more epochs on this text."
+    if can_continue
+    else "Train or load a run first.",
+):
+    try:
+        ui.start_training(text, ss.settings, current.name, ss.cleaning, loaded.name, resume_from=str(current.path))
+    except CharlabError as err:
+        st.error(str(err), icon=":material/error:")
+    else:
+        st.rerun()
+
+
+# ---- live view: polls the background job once a second while it runs
+@st.fragment(run_every=1.0 if running else None)
+def live_view() -> None:
+    with ui.guard("the live view"):
+        ui.live_view(ui.current_handle(), ss.run_path)
+
+
+live_view()
+
+# ---- my runs
+st.header("My runs", divider="gray")
+with ui.guard("My runs"):
+    ui.my_runs()

@@ -1,0 +1,1295 @@
+"""Shared helpers for the charlab pages: session state, caching, the training-job registry, charts, wording.
+
+Pages stay thin (widgets -> charlab -> drawing); everything they share lives here. Nothing in
+this module imports TensorFlow: only starting a training (charlab.training) or importing a run
+(charlab.runs) does, the first time it is needed.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import logging
+import math
+import os
+import random
+import re
+import sys
+import threading
+import time
+import traceback
+import unicodedata
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from charlab import corpus, runs, samples
+from charlab.errors import CharlabError
+from charlab.model import CELLS, ModelConfig, estimate
+from charlab.sampling import probabilities
+from charlab.training import FINAL_STATES, Progress, TrainingJob
+
+log = logging.getLogger("charlab.app")
+
+
+def _keep_keras_state_between_runs() -> None:
+    """Stop Streamlit from calling keras.backend.clear_session() after every script run.
+
+    Streamlit does so after each run, fragment refreshes included: a full gc.collect() and
+    TensorFlow's kernel cache cleared, twice a second while the Train page is watched, under a
+    training running in another thread (measured: 45x slower, 0.13 instead of 6 epochs/s).
+    charlab builds each model in its own job, so it needs no clearing; matplotlib is still closed.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    original = getattr(script_runner, "_clean_problem_modules", None)
+    if original is None:  # a Streamlit that no longer has it (tests/test_app.py says so loudly)
+        log.warning("Streamlit's _clean_problem_modules is gone: training may slow down while a page is watched.")
+        return
+    if getattr(original, "charlab", False):
+        return
+
+    def clean_problem_modules() -> None:
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            try:
+                plt.close("all")
+            except Exception:  # noqa: BLE001 - as Streamlit's own clean-up
+                pass
+
+    clean_problem_modules.charlab = True
+    script_runner._clean_problem_modules = clean_problem_modules
+
+
+_keep_keras_state_between_runs()
+
+PAGES = {
+    "home": "pages/home.py",
+    "corpus": "pages/corpus.py",
+    "train": "pages/train.py",
+    "generate": "pages/generate.py",
+}
+DEFAULT_SAMPLE = "fables"  # bundled, small, friendly: what Quick start trains on
+QUICK_START_CLEANING = "keep"
+COLORS = {"primary": "#4F46E5", "train": "#94A3B8", "validation": "#4F46E5", "guess": "#DC2626", "changed": "#F59E0B"}
+
+# ---------------------------------------------------------------- settings and their words
+
+# the same words as charlab.model's error messages and the README
+SETTING_LABELS = {
+    "seq_length": "Sequence length",
+    "units": "Units",
+    "layers": "Layers",
+    "cell": "Cell type",
+    "embedding_dim": "Embedding size",
+    "dropout": "Dropout",
+    "batch_size": "Batch size",
+    "epochs": "Epochs",
+    "learning_rate": "Learning rate",
+    "validation_fraction": "Validation share",
+}
+SETTING_HELP = {
+    "seq_length": "How many characters the model reads in one training window. "
+    "Longer windows let it learn longer patterns (a rhyme, a closing quote) but train slower.",
+    "units": "Memory cells in each recurrent layer. More units can learn more, "
+    "but train slower and can simply memorise a short text.",
+    "layers": "Recurrent layers stacked on top of each other. One or two is plenty for a small text.",
+    "cell": "LSTM and GRU have gates that let them remember over long stretches; "
+    "SimpleRNN is the plain, forgetful original.",
+    "embedding_dim": "Length of the list of numbers the model learns for each character.",
+    "dropout": "Share of signals switched off at random while training, so the model cannot lean on "
+    "memorising. 0 turns it off.",
+    "batch_size": "Training windows processed together in one step. Bigger batches are faster per character "
+    "but take more memory and fewer steps per epoch.",
+    "epochs": "Passes over the whole training text.",
+    "learning_rate": "How big a step the optimizer (Adam) takes. Too high and the loss jumps or becomes NaN; "
+    "too low and learning crawls.",
+    "validation_fraction": "Share of the text (its end) held back to check the model on text it never trained on.",
+}
+UNITS_OPTIONS = (16, 32, 64, 128, 256, 384, 512, 768, 1024)
+EMBEDDING_OPTIONS = (8, 16, 32, 64, 128, 256)
+BATCH_OPTIONS = (8, 16, 32, 64, 128, 256)
+LEARNING_RATE_OPTIONS = (1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2)
+
+# preset key -> (label, target training time in seconds, settings); epochs come from the time budget
+PRESETS: dict[str, tuple[str, float, dict]] = {
+    "quick": (
+        "Quick (≈1 min)",
+        40.0,
+        dict(
+            cell="lstm",
+            units=256,
+            layers=1,
+            embedding_dim=32,
+            dropout=0.2,
+            seq_length=64,
+            batch_size=32,
+            learning_rate=3e-3,
+            validation_fraction=0.1,
+        ),
+    ),
+    "balanced": (
+        "Balanced",
+        300.0,
+        dict(
+            cell="lstm",
+            units=256,
+            layers=1,
+            embedding_dim=64,
+            dropout=0.1,
+            seq_length=100,
+            batch_size=64,
+            learning_rate=2e-3,
+            validation_fraction=0.1,
+        ),
+    ),
+    "best": (
+        "Best quality",
+        1200.0,
+        dict(
+            cell="lstm",
+            units=512,
+            layers=2,
+            embedding_dim=64,
+            dropout=0.2,
+            seq_length=100,
+            batch_size=64,
+            learning_rate=2e-3,
+            validation_fraction=0.1,
+        ),
+    ),
+}
+MAX_PRESET_EPOCHS = 200
+
+LOSS_UNITS = {
+    "loss": "Loss (nats)",
+    "bits": "Bits per character",
+    "perplexity": "Perplexity",
+}
+LOSS_UNIT_HELP = (
+    "Loss: how surprised the model is by each real next character (0 = never surprised). "
+    "Bits per character: the same in bits. Perplexity: the model is as unsure as if it chose among this many "
+    "characters."
+)
+TEMPERATURE_HELP = (
+    "Low temperature: safe, repetitive text. 1: the model's own odds. High: surprising text with more mistakes."
+)
+COMPARE_TEMPERATURES = (0.2, 0.8, 1.5)
+STATUS_WORDS = {
+    "queued": "waiting",
+    "starting": "starting",
+    "training": "training",
+    "stopping": "stopping",
+    "finished": "finished",
+    "stopped": "stopped",
+    "failed": "failed",
+    "diverged": "diverged",
+    "interrupted": "interrupted",
+    "damaged": "damaged",
+}
+
+
+def default_settings() -> dict:
+    return dict(PRESETS["quick"][2], epochs=20, clipnorm=1.0)
+
+
+def default_generate() -> dict:
+    return {"seed_text": "", "length": 500, "temperature": 0.8, "top_k": 0, "random_seed": 42}
+
+
+def model_config(settings: dict) -> ModelConfig:
+    """The settings dict as the engine's dataclass (validated: raises CharlabError in plain words)."""
+    known = {k: v for k, v in settings.items() if k in ModelConfig.__dataclass_fields__}
+    return ModelConfig(**known).validate()
+
+
+def preset_settings(key: str, n_chars: int | None, vocab_size: int | None) -> dict:
+    """A preset's settings, with epochs chosen so training takes about the preset's time on this corpus."""
+    _, seconds, values = PRESETS[key]
+    settings = dict(values, clipnorm=1.0, epochs=20)
+    if n_chars and vocab_size:
+        per_epoch = estimate(model_config(settings), vocab_size, n_chars).seconds_per_epoch
+        settings["epochs"] = int(min(MAX_PRESET_EPOCHS, max(1, round(seconds / max(per_epoch, 1e-3)))))
+    return settings
+
+
+def snap(value, options: Iterable):
+    """The option nearest to `value` (a run trained from the command line may use any number)."""
+    options = list(options)
+    return min(options, key=lambda o: abs(math.log(float(o)) - math.log(max(float(value), 1e-12))))
+
+
+def settings_from_config(cfg: ModelConfig) -> dict:
+    """A run's settings, fitted to the options the Train page offers."""
+    s = cfg.to_dict()
+    s["units"] = snap(s["units"], UNITS_OPTIONS)
+    s["embedding_dim"] = snap(s["embedding_dim"], EMBEDDING_OPTIONS)
+    s["batch_size"] = snap(s["batch_size"], BATCH_OPTIONS)
+    s["learning_rate"] = snap(s["learning_rate"], LEARNING_RATE_OPTIONS)
+    s["seq_length"] = int(min(400, max(8, s["seq_length"])))
+    s["dropout"] = round(min(0.5, s["dropout"]) * 20) / 20
+    s["validation_fraction"] = round(min(0.3, s["validation_fraction"]) * 20) / 20
+    return s
+
+
+# ---------------------------------------------------------------- session state
+
+PERSISTENT_KEYS = ("corpus", "cleaning", "settings", "preset", "preset_for", "run_path", "generate")
+
+
+@dataclass(frozen=True)
+class LoadedCorpus:
+    """The chosen text before cleaning, and where it came from."""
+
+    name: str
+    text: str
+    sha: str
+    source: str  # "sample:<key>" or "upload"
+    encoding: str = "utf-8"
+    notes: tuple[str, ...] = ()
+
+
+def through_entry_script(page: str) -> None:
+    """Make sure app.py ran: a page opened by a deep link on a fresh server can run without it.
+
+    Beside a `pages/` folder, Streamlit starts in its legacy multipage mode: the first request for
+    /train (a tab left open while the server restarted) runs pages/train.py alone, with no
+    session set-up and no sidebar. Such a page hands over to app.py, which opens it properly.
+    """
+    if "token" not in st.session_state:
+        params = {"open": page}
+        if st.query_params.get("session"):
+            params["session"] = st.query_params["session"]
+        st.switch_page("app.py", query_params=params)
+
+
+def open_requested_page() -> None:
+    """app.py's side of through_entry_script: go on to the page that was asked for."""
+    page = st.query_params.get("open")
+    if page is not None:
+        del st.query_params["open"]
+        if page in PAGES and page != "home":
+            st.switch_page(PAGES[page])
+
+
+def init_session() -> None:
+    """Run at the top of every script run: defaults, the URL token, re-attaching to a running job."""
+    ss = st.session_state
+    if "token" not in ss:
+        token = st.query_params.get("session", "")
+        if not re.fullmatch(r"[0-9a-f]{16}", token or ""):
+            token = uuid.uuid4().hex[:16]
+        ss.token = token
+        for key, value in registry().memory.get(token, {}).items():  # a reload: bring the session back
+            ss.setdefault(key, value if isinstance(value, LoadedCorpus) else copy.deepcopy(value))
+    if st.query_params.get("session") != ss.token:
+        st.query_params["session"] = ss.token
+    ss.setdefault("corpus", None)
+    ss.setdefault("cleaning", "keep")
+    ss.setdefault("settings", default_settings())
+    ss.setdefault("preset", None)
+    ss.setdefault("preset_for", None)
+    ss.setdefault("run_path", None)
+    ss.setdefault("generate", default_generate())
+    registry().sweep()
+    handle = current_handle()
+    if handle is None:
+        return
+    p = handle.job.snapshot()
+    if p.run_path is not None and ss.run_path != str(p.run_path) and not p.done:
+        ss.run_path = str(p.run_path)  # the run being trained is the current run
+    if not p.done:
+        ss.job_seen_running = True
+    elif ss.get("job_seen_running"):
+        ss.job_seen_running = False
+        if p.run_path is not None:
+            ss.run_path = str(p.run_path)
+        words = {"finished": "Training finished", "stopped": "Training stopped"}.get(p.status)
+        if words:
+            st.toast(f"{words}: the run is saved in My runs.", icon=":material/check_circle:")
+
+
+def remember() -> None:
+    """Keep this session's choices server-side under its token, so a browser reload gets them back."""
+    ss = st.session_state
+    if "token" in ss:
+        memory = {k: ss.get(k) for k in PERSISTENT_KEYS}
+        memory["settings"] = dict(memory["settings"] or {})
+        memory["generate"] = dict(memory["generate"] or {})
+        registry().remember(ss.token, memory)
+
+
+def bound(widget, store: str, name: str, label: str, **kwargs):
+    """A widget whose value lives in st.session_state[store][name], so it survives page switches.
+
+    The widget's own key is seeded from the store when missing (first draw, or back from another
+    page) and copied back on change; nothing is ever passed as value= twice.
+    """
+    key = f"{store}_{name}"
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state[store][name]
+    kwargs.setdefault("on_change", _copy_back)
+    kwargs.setdefault("args", (store, name, key))
+    return widget(label, key=key, **kwargs)
+
+
+def _copy_back(store: str, name: str, key: str) -> None:
+    st.session_state[store][name] = st.session_state[key]
+    if store == "settings":
+        st.session_state.preset = None  # hand-tuned now
+        st.session_state.pop("train_preset", None)
+
+
+def reseed(store: str) -> None:
+    """Forget a store's widget keys so the widgets redraw from the store (after a preset or a load)."""
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{store}_")]:
+        del st.session_state[key]
+
+
+def apply_preset(key: str | None, n_chars: int | None, vocab_size: int | None, sha: str | None) -> None:
+    ss = st.session_state
+    if key is None:
+        return
+    try:
+        ss.settings = preset_settings(key, n_chars, vocab_size)
+    except CharlabError:
+        return
+    ss.preset, ss.preset_for = key, sha
+    reseed("settings")
+
+
+def page_guard_debug() -> bool:
+    return os.environ.get("CHARLAB_DEBUG") == "1"
+
+
+@contextmanager
+def guard(what: str = "This page"):
+    """Show an unexpected error in plain words (and log the traceback) instead of a raw traceback."""
+    try:
+        yield
+    except CharlabError as err:
+        st.error(str(err), icon=":material/error:")
+    except Exception as err:  # noqa: BLE001 - the last line of defence before a traceback reaches a user
+        if page_guard_debug():
+            raise
+        log.error("Unexpected error in %s:\n%s", what, traceback.format_exc())
+        st.error(
+            f"Something unexpected went wrong ({type(err).__name__}: {str(err)[:200]}). "
+            "Your text and your runs are safe. Try again; if it keeps happening, reload the page.",
+            icon=":material/error:",
+        )
+
+
+# ---------------------------------------------------------------- corpus (cached)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_sample(key: str) -> str:
+    return samples.load_sample(key)
+
+
+def use_sample(key: str) -> None:
+    sample = samples.get_sample(key)
+    text = load_sample(key)
+    set_corpus(LoadedCorpus(sample.title, text, corpus.text_hash(text), f"sample:{key}"))
+
+
+def use_upload(name: str, data: bytes) -> None:
+    loaded = corpus.load_bytes(data, name)  # raises CharlabError for empty, binary, too big, undecodable
+    set_corpus(
+        LoadedCorpus(loaded.name, loaded.text, corpus.text_hash(loaded.text), "upload", loaded.encoding, loaded.notes)
+    )
+
+
+def set_corpus(loaded: LoadedCorpus) -> None:
+    st.session_state.corpus = loaded
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _clean(sha: str, mode: str, _text: str) -> str:
+    return corpus.clean(_text, mode)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _stats(sha: str, mode: str, _text: str) -> corpus.CorpusStats:
+    return corpus.stats(_text)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _changes(sha: str, mode: str, _text: str) -> dict[str, str]:
+    return corpus.changed_characters(_text, mode)
+
+
+def cleaned_text(loaded: LoadedCorpus | None = None, mode: str | None = None) -> str | None:
+    loaded = loaded or st.session_state.corpus
+    if loaded is None:
+        return None
+    mode = mode or st.session_state.cleaning
+    return _clean(loaded.sha, mode, loaded.text)
+
+
+def text_stats(loaded: LoadedCorpus, mode: str | None = None) -> corpus.CorpusStats:
+    """Figures of the raw text (mode None) or of the cleaned text."""
+    if mode is None:
+        return _stats(loaded.sha, "", loaded.text)
+    return _stats(loaded.sha, mode, cleaned_text(loaded, mode))
+
+
+def changed_characters(loaded: LoadedCorpus, mode: str) -> dict[str, str]:
+    return _changes(loaded.sha, mode, loaded.text)
+
+
+def corpus_vocab_size() -> int | None:
+    loaded = st.session_state.corpus
+    return text_stats(loaded, st.session_state.cleaning).unique_characters if loaded else None
+
+
+# ---------------------------------------------------------------- the training-job registry
+
+
+def max_trainings() -> int:
+    """How many trainings may run at once on this server (the others wait their turn)."""
+    try:
+        return max(1, int(os.environ.get("CHARLAB_MAX_TRAININGS", "")))
+    except ValueError:
+        return max(1, (os.cpu_count() or 2) // 2)
+
+
+ABANDONED_AFTER_SECONDS = float(os.environ.get("CHARLAB_ABANDON_MINUTES", "60")) * 60
+FORGET_AFTER_SECONDS = 24 * 3600
+
+
+@dataclass
+class JobHandle:
+    """A training job and its place in the queue; owned by one session token."""
+
+    job: TrainingJob
+    token: str
+    queued_at: float = field(default_factory=time.monotonic)
+    last_seen: float = field(default_factory=time.monotonic)
+    started: threading.Event = field(default_factory=threading.Event)
+    cancelled: bool = False
+
+    @property
+    def waiting(self) -> bool:
+        return not self.started.is_set() and not self.cancelled
+
+
+class Registry:
+    """Server-wide: jobs and remembered choices by session token, and the cap on concurrent trainings."""
+
+    def __init__(self, slots: int):
+        self.lock = threading.Lock()
+        self.jobs: dict[str, JobHandle] = {}
+        self.memory: dict[str, dict] = {}
+        self.memory_seen: dict[str, float] = {}
+        self.slots = threading.BoundedSemaphore(slots)
+
+    def remember(self, token: str, memory: dict) -> None:
+        with self.lock:
+            self.memory[token] = memory
+            self.memory_seen[token] = time.monotonic()
+
+    def add(self, handle: JobHandle) -> None:
+        with self.lock:
+            old = self.jobs.get(handle.token)
+            if old is not None and not old.job.done and not old.cancelled:
+                raise CharlabError("A training is already running in this session. Stop it first.")
+            self.jobs[handle.token] = handle
+        threading.Thread(target=self._run, args=(handle,), name=f"charlab-queue-{handle.job.name}", daemon=True).start()
+
+    def _run(self, handle: JobHandle) -> None:
+        while not self.slots.acquire(timeout=0.25):
+            if handle.cancelled:
+                return
+        try:
+            if not handle.cancelled:
+                handle.started.set()
+                handle.job.run()  # saves and marks its run itself, whatever happens
+        finally:
+            self.slots.release()
+
+    def queue_position(self, handle: JobHandle) -> int:
+        with self.lock:
+            return sum(1 for h in self.jobs.values() if h.waiting and h.queued_at < handle.queued_at)
+
+    def cancel(self, token: str) -> None:
+        with self.lock:
+            handle = self.jobs.get(token)
+            if handle is not None and handle.waiting:
+                handle.cancelled = True
+                del self.jobs[token]
+
+    def sweep(self) -> None:
+        """Stop jobs nobody has watched for an hour (their run is saved); forget old sessions."""
+        now = time.monotonic()
+        with self.lock:
+            for token, handle in list(self.jobs.items()):
+                idle = now - handle.last_seen
+                if handle.job.done and idle > FORGET_AFTER_SECONDS:
+                    del self.jobs[token]
+                elif not handle.job.done and handle.started.is_set() and idle > ABANDONED_AFTER_SECONDS:
+                    handle.job.stop()
+            for token, seen in list(self.memory_seen.items()):
+                if now - seen > FORGET_AFTER_SECONDS and token not in self.jobs:
+                    self.memory.pop(token, None)
+                    self.memory_seen.pop(token, None)
+
+
+@st.cache_resource(show_spinner=False)
+def registry() -> Registry:
+    return Registry(max_trainings())
+
+
+def current_handle() -> JobHandle | None:
+    token = st.session_state.get("token")
+    handle = registry().jobs.get(token) if token else None
+    if handle is not None:
+        handle.last_seen = time.monotonic()
+    return handle
+
+
+def is_running(handle: JobHandle | None = None) -> bool:
+    handle = handle if handle is not None else current_handle()
+    return handle is not None and not handle.job.done
+
+
+def start_training(
+    text: str, settings: dict, name: str, cleaning: str, corpus_name: str, resume_from: str | None = None
+) -> JobHandle:
+    """Check everything now (errors in plain words), then train in the background."""
+    job = TrainingJob(
+        text, model_config(settings), name=name, cleaning=cleaning, corpus_name=corpus_name, resume_from=resume_from
+    )
+    handle = JobHandle(job=job, token=st.session_state.token)
+    registry().add(handle)
+    st.session_state.job_seen_running = True
+    return handle
+
+
+def stop_training() -> None:
+    handle = current_handle()
+    if handle is None:
+        return
+    handle.job.stop()  # also when waiting: if it gets its place at this very moment, it stops at once
+    if handle.waiting:
+        registry().cancel(handle.token)
+        st.session_state.job_seen_running = False
+
+
+def rerun_when_finished(p: Progress) -> None:
+    """Called from polling fragments: once the job has ended, redraw the whole page (buttons, runs)."""
+    if p.status in FINAL_STATES and st.session_state.get("job_seen_running"):
+        st.rerun()
+
+
+def default_run_name(loaded: LoadedCorpus | None, settings: dict) -> str:
+    corpus_name = loaded.name if loaded else "text"
+    return f"{corpus_name} · {CELLS[settings['cell']]} {settings['units']}"
+
+
+def quick_start() -> None:
+    """Home's button: a bundled sample, small settings, training at once."""
+    use_sample(DEFAULT_SAMPLE)
+    st.session_state.cleaning = QUICK_START_CLEANING
+    loaded = st.session_state.corpus
+    text = cleaned_text(loaded, QUICK_START_CLEANING)
+    apply_preset("quick", len(text), len(set(text)), corpus_key())
+    start_training(
+        text,
+        st.session_state.settings,
+        default_run_name(loaded, st.session_state.settings),
+        QUICK_START_CLEANING,
+        loaded.name,
+    )
+
+
+# ---------------------------------------------------------------- runs
+
+
+def run_stamp(path: str | Path) -> float:
+    """Changes whenever the run's weights are re-saved, so caches reload a checkpointed run."""
+    path = Path(path)
+    stamps = [f.stat().st_mtime for f in (path / "weights.npz", path / "config.json") if f.exists()]
+    return max(stamps, default=0.0)
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def _load_run(path: str, stamp: float) -> runs.Run:
+    return runs.load_run(path)
+
+
+def load_run(path: str | Path) -> runs.Run:
+    return _load_run(str(path), run_stamp(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def next_char_distribution(path: str, stamp: float, context: str) -> dict[str, float]:
+    """P(next character | context) at temperature 1; other temperatures are derived from it."""
+    return _load_run(path, stamp).generator().next_char_probabilities(context[-5000:], 1.0)
+
+
+def reshape(distribution: dict[str, float], temperature: float, top_k: int | None) -> dict[str, float]:
+    """The same distribution at another temperature (softmax(log p / T) = softmax(logits / T))."""
+    chars = list(distribution)
+    logp = np.log(np.maximum(np.array([distribution[c] for c in chars]), 1e-300))
+    probs = probabilities(logp, temperature, top_k)
+    return dict(zip(chars, probs.tolist(), strict=True))
+
+
+def run_info(path: str | None) -> runs.RunInfo | None:
+    if not path or not (Path(path) / "config.json").exists():
+        return None
+    return runs.run_info(Path(path))
+
+
+def all_runs() -> list[runs.RunInfo]:
+    return runs.list_runs()
+
+
+def usable_runs() -> list[runs.RunInfo]:
+    return [info for info in all_runs() if info.damaged is None and info.config is not None]
+
+
+def run_label(info: runs.RunInfo) -> str:
+    return f"{info.name} · {fmt_date(info.created)}"
+
+
+def config_words(cfg: ModelConfig | None) -> str:
+    if cfg is None:
+        return ""
+    layers = f"{cfg.layers}×" if cfg.layers > 1 else ""
+    return f"{layers}{CELLS[cfg.cell]} {cfg.units}, seq {cfg.seq_length}, batch {cfg.batch_size}"
+
+
+def runs_table(infos: list[runs.RunInfo]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Name": info.name,
+                "Corpus": info.corpus_name,
+                "Settings": config_words(info.config),
+                "Best validation loss": info.best_val_loss,
+                "Epochs": info.figures.get("epochs_done"),
+                "Date": fmt_date(info.created),
+                "Status": STATUS_WORDS.get(info.status, info.status) + (" (no model)" if info.damaged else ""),
+            }
+            for info in infos
+        ],
+        columns=["Name", "Corpus", "Settings", "Best validation loss", "Epochs", "Date", "Status"],
+    )
+
+
+# ---------------------------------------------------------------- charts
+
+
+def convert_loss(values, unit: str):
+    values = np.asarray(values, dtype=float)
+    if unit == "bits":
+        return values / math.log(2)
+    if unit == "perplexity":
+        return np.exp(np.minimum(values, 50))
+    return values
+
+
+def guess_label(vocab_size: int, unit: str) -> tuple[float, str]:
+    """The random-guessing line: ln V in nats, log2 V bits, perplexity V."""
+    value = float(convert_loss([math.log(vocab_size)], unit)[0])
+    words = {
+        "loss": f"ln {vocab_size} = {value:.2f}",
+        "bits": f"log₂ {vocab_size} = {value:.2f} bits",
+        "perplexity": f"{vocab_size} characters",
+    }[unit]
+    return value, f"random guessing ({words})"
+
+
+def _downsample(points: list[tuple[float, float]], limit: int = 1500) -> list[tuple[float, float]]:
+    if len(points) <= limit:
+        return points
+    size = math.ceil(len(points) / limit)
+    return [
+        (
+            points[i + size - 1][0] if i + size <= len(points) else points[-1][0],
+            float(np.mean([v for _, v in points[i : i + size]])),
+        )
+        for i in range(0, len(points), size)
+    ]
+
+
+def loss_frame(
+    history: list[dict], batch_losses: list[tuple[int, float]], batches_per_epoch: int, first_epoch: int
+) -> pd.DataFrame:
+    """Long-form loss data: training per batch (or per epoch for earlier epochs), validation per epoch."""
+    rows = []
+    earlier = [h for h in history if h["epoch"] <= first_epoch or not batch_losses]
+    for h in earlier:
+        if math.isfinite(h.get("loss", float("nan"))):
+            rows.append(("Training (each batch)" if batch_losses else "Training (each epoch)", h["epoch"], h["loss"]))
+    if batch_losses and batches_per_epoch:
+        points = [(first_epoch + step / batches_per_epoch, loss) for step, loss in batch_losses if math.isfinite(loss)]
+        rows += [("Training (each batch)", x, y) for x, y in _downsample(points)]
+    for h in history:
+        if math.isfinite(h.get("val_loss", float("nan"))):
+            rows.append(("Validation (each epoch)", h["epoch"], h["val_loss"]))
+    return pd.DataFrame(rows, columns=["series", "epoch", "loss"])
+
+
+def loss_chart(frame: pd.DataFrame, vocab_size: int, unit: str, height: int = 320) -> alt.Chart:
+    frame = frame.assign(value=convert_loss(frame["loss"], unit))
+    guess_value, guess_text = guess_label(vocab_size, unit)
+    series = sorted(frame["series"].unique().tolist()) or ["Validation (each epoch)"]
+    color = alt.Color(
+        "series:N",
+        title=None,
+        scale=alt.Scale(
+            domain=series, range=[COLORS["train"] if s.startswith("Training") else COLORS["validation"] for s in series]
+        ),
+        legend=alt.Legend(orient="top"),
+    )
+    y_title = LOSS_UNITS[unit]
+    base = alt.Chart(frame).encode(
+        x=alt.X("epoch:Q", title="Epoch", scale=alt.Scale(domainMin=0)),
+        y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+        color=color,
+        tooltip=[
+            alt.Tooltip("series:N", title="Curve"),
+            alt.Tooltip("epoch:Q", format=".2f", title="Epoch"),
+            alt.Tooltip("value:Q", format=".3f", title=y_title),
+        ],
+    )
+    train = base.transform_filter(alt.datum.series != "Validation (each epoch)").mark_line(strokeWidth=1.2)
+    validation = base.transform_filter(alt.datum.series == "Validation (each epoch)").mark_line(
+        point=alt.OverlayMarkDef(size=45), strokeWidth=2.5
+    )
+    guess = pd.DataFrame({"value": [guess_value], "label": [guess_text]})
+    rule = alt.Chart(guess).mark_rule(color=COLORS["guess"], strokeDash=[6, 4]).encode(y="value:Q")
+    label = (
+        alt.Chart(guess)
+        .mark_text(align="right", baseline="bottom", dy=-3, color=COLORS["guess"], x="width")
+        .encode(y="value:Q", text="label:N")
+    )
+    return alt.layer(train, validation, rule, label).properties(height=height)
+
+
+def compare_chart(histories: dict[str, list[dict]], unit: str) -> alt.Chart:
+    rows = []
+    for name, history in histories.items():
+        for h in history:
+            for kind, column in (("Training", "loss"), ("Validation", "val_loss")):
+                value = h.get(column, float("nan"))
+                if math.isfinite(value):
+                    rows.append((name, kind, h["epoch"], value))
+    frame = pd.DataFrame(rows, columns=["run", "curve", "epoch", "loss"])
+    frame = frame.assign(value=convert_loss(frame["loss"], unit))
+    return (
+        alt.Chart(frame)
+        .mark_line(point=alt.OverlayMarkDef(size=25))
+        .encode(
+            x=alt.X("epoch:Q", title="Epoch"),
+            y=alt.Y("value:Q", title=LOSS_UNITS[unit], scale=alt.Scale(zero=False)),
+            color=alt.Color("run:N", title="Run", legend=alt.Legend(orient="top", columns=2)),
+            strokeDash=alt.StrokeDash(
+                "curve:N", title="Curve", scale=alt.Scale(domain=["Validation", "Training"], range=[[1, 0], [5, 4]])
+            ),
+            tooltip=["run:N", "curve:N", "epoch:Q", alt.Tooltip("value:Q", format=".3f", title=LOSS_UNITS[unit])],
+        )
+        .properties(height=340)
+    )
+
+
+def vocabulary_frame(stats: corpus.CorpusStats, changes: dict[str, str]) -> pd.DataFrame:
+    total = max(1, stats.characters)
+    rows = []
+    for ch, count in stats.counts.items():
+        becomes = changes.get(ch)
+        fate = "kept" if becomes is None else ("dropped" if becomes == "" else "replaced")
+        rows.append(
+            {
+                "Character": corpus.visible(ch),
+                "Name": char_name(ch),
+                "Count": count,
+                "Share": count / total,
+                "Cleaning": fate,
+                "Becomes": "" if becomes is None else ("(dropped)" if becomes == "" else visible_text(becomes)),
+            }
+        )
+    return pd.DataFrame(rows, columns=["Character", "Name", "Count", "Share", "Cleaning", "Becomes"])
+
+
+def vocabulary_chart(frame: pd.DataFrame, limit: int = 70) -> alt.Chart:
+    top = frame.head(limit)
+    order = top["Character"].tolist()
+    return (
+        alt.Chart(top)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "Character:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelFontSize=13, labelOverlap=False)
+            ),
+            y=alt.Y("Count:Q", title="How often"),
+            color=alt.Color(
+                "Cleaning:N",
+                title="Cleaning",
+                scale=alt.Scale(
+                    domain=["kept", "replaced", "dropped"],
+                    range=[COLORS["primary"], COLORS["changed"], COLORS["guess"]],
+                ),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=[
+                "Character:N",
+                "Name:N",
+                alt.Tooltip("Count:Q", format=","),
+                alt.Tooltip("Share:Q", format=".2%"),
+                "Cleaning:N",
+                "Becomes:N",
+            ],
+        )
+        .properties(height=260)
+    )
+
+
+def probability_chart(
+    now: dict[str, float], at_one: dict[str, float], temperature: float, limit: int = 20
+) -> alt.Chart:
+    top = sorted(now, key=now.get, reverse=True)[:limit]
+    frame = pd.DataFrame(
+        {
+            "Character": [corpus.visible(c) for c in top],
+            "Name": [char_name(c) for c in top],
+            "Probability": [now[c] for c in top],
+            "At temperature 1": [at_one[c] for c in top],
+        }
+    )
+    order = frame["Character"].tolist()
+    x = alt.X("Character:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelFontSize=14, labelOverlap=False))
+    tooltip = [
+        "Character:N",
+        "Name:N",
+        alt.Tooltip("Probability:Q", format=".1%"),
+        alt.Tooltip("At temperature 1:Q", format=".1%"),
+    ]
+    top_value = max(1e-9, frame["Probability"].max(), frame["At temperature 1"].max())
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(color=COLORS["primary"])
+        .encode(
+            x=x,
+            y=alt.Y(
+                "Probability:Q",
+                title=f"Probability at temperature {temperature:g}",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, top_value]),
+            ),
+            tooltip=tooltip,
+        )
+    )
+    ticks = (
+        alt.Chart(frame)
+        .mark_tick(color="#111827", thickness=2, size=22)
+        .encode(x=x, y="At temperature 1:Q", tooltip=tooltip)
+    )
+    return alt.layer(bars, ticks).properties(height=260)
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def char_name(ch: str) -> str:
+    return {" ": "space", "\n": "new line", "\t": "tab", "\r": "carriage return"}.get(
+        ch, unicodedata.name(ch, f"U+{ord(ch):04X}").lower()
+    )
+
+
+def visible_text(text: str) -> str:
+    return "".join(corpus.visible(ch) for ch in text)
+
+
+def text_box(seed: str, generated: str, height: int | None = 320) -> str:
+    """Generated text in a readable box; the seed (what the user typed) is shown paler."""
+    scroll = f"max-height:{height}px;overflow-y:auto;" if height else ""
+    return (
+        f'<div class="charlab-text" style="white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;'
+        f"font-size:0.95rem;line-height:1.5;padding:0.8rem 1rem;border:1px solid #E5E7EB;border-radius:0.5rem;"
+        f'background:#FAFAFF;{scroll}"><span style="color:#9CA3AF">{html.escape(seed)}</span>'
+        f"<span>{html.escape(generated)}</span></div>"
+    )
+
+
+def stream(placeholder, seed: str, chars: Iterator[str], length: int, seconds: float = 1.5) -> str:
+    """Show characters as they are sampled, paced so a reader sees the text being written."""
+    out: list[str] = []
+    chunk = max(1, length // 60)
+    pause = seconds / max(1, length / chunk)
+    for i, ch in enumerate(chars, 1):
+        out.append(ch)
+        if i % chunk == 0:
+            placeholder.html(text_box(seed, "".join(out)))
+            time.sleep(pause)
+    text = "".join(out)
+    placeholder.html(text_box(seed, text))
+    return text
+
+
+def new_random_seed() -> None:
+    value = random.randrange(0, 1_000_000)
+    st.session_state.generate["random_seed"] = value
+    st.session_state["generate_random_seed"] = value
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def fmt_int(n: float | int | None) -> str:
+    return "–" if n is None else f"{int(n):,}"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    if seconds < 0.5:
+        return "under 1 s"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def fmt_bytes(n: float) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}" if n < 10 * size else f"{n / size:.0f} {unit}"
+    return f"{int(n)} bytes"
+
+
+def fmt_loss(value: float | None) -> str:
+    return "–" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+def fmt_date(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%d %b %Y, %H:%M")
+    except (TypeError, ValueError):
+        return iso or "–"
+
+
+def queue_words(ahead: int) -> str:
+    return "yours is next" if ahead == 0 else f"{ahead} ahead of yours"
+
+
+def progress_words(p: Progress) -> str:
+    epoch = f"Epoch {p.first_epoch + max(p.epoch, 1)} of {p.first_epoch + p.epochs}"
+    speed = f"{p.chars_per_second:,.0f} characters/s" if p.chars_per_second else "measuring speed"
+    eta = f"about {fmt_duration(p.eta)} left" if p.eta is not None and p.step else "estimating time left"
+    return f"{epoch} · {speed} · {fmt_duration(p.elapsed)} elapsed · {eta}"
+
+
+# ---------------------------------------------------------------- the sidebar, on every page
+
+
+def sidebar() -> None:
+    ss = st.session_state
+    with st.sidebar:
+        st.markdown("#### Corpus")
+        loaded = ss.corpus
+        if loaded is None:
+            st.caption("No text chosen yet.")
+        else:
+            label, _ = corpus.CLEANING_MODES[ss.cleaning]
+            st.markdown(f"**{html.escape(loaded.name)}**  \n{len(loaded.text):,} characters · {label}")
+        st.markdown("#### Run")
+        info = run_info(ss.run_path)
+        handle = current_handle()
+        running = handle is not None and not handle.job.done
+        if running and (info is None or info.status != "training"):  # its folder may not exist yet
+            st.markdown(f"**{html.escape(handle.job.name)}**  \n{STATUS_WORDS['training']}")
+        elif info is None:
+            st.caption("No run yet: train one, or load one from My runs.")
+        else:
+            loss = f" · best validation loss {fmt_loss(info.best_val_loss)}" if info.best_val_loss else ""
+            st.markdown(f"**{html.escape(info.name)}**  \n{STATUS_WORDS.get(info.status, info.status)}{loss}")
+        if running:
+            _sidebar_progress()
+
+
+@st.fragment(run_every=1.0)
+def _sidebar_progress() -> None:
+    handle = current_handle()
+    if handle is None:
+        return
+    p = handle.job.snapshot()
+    if p.done or handle.cancelled:
+        rerun_when_finished(p)
+        return
+    if handle.waiting:
+        st.caption(f"Waiting for a free place ({queue_words(registry().queue_position(handle))})…")
+    else:
+        st.progress(p.fraction, text=f"Training · epoch {p.first_epoch + max(p.epoch, 1)}/{p.first_epoch + p.epochs}")
+
+
+def on_preset_change() -> None:
+    """The Preset control changed: fill every setting from the preset, fitted to the current corpus."""
+    ss = st.session_state
+    text = cleaned_text()
+    apply_preset(ss.get("train_preset"), len(text) if text else None, corpus_vocab_size(), corpus_key())
+
+
+def corpus_key() -> str | None:
+    """Identifies the cleaned text the preset epochs were computed for."""
+    loaded = st.session_state.corpus
+    return f"{loaded.sha}:{st.session_state.cleaning}" if loaded else None
+
+
+def seed_key(key: str, value) -> None:
+    """Give a widget its remembered value when it is (re)drawn after a page switch."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+# ---------------------------------------------------------------- Train page sections
+
+
+def live_view(handle: JobHandle | None, run_path: str | None) -> None:
+    """The running (or last) training: status, progress, loss chart, latest sample; else the current run."""
+    ss = st.session_state
+    p = handle.job.snapshot() if handle is not None else None
+    if p is not None and p.done and ss.get("job_seen_running"):
+        st.rerun()  # the job has just ended: redraw the whole page (buttons, My runs, sidebar)
+    if p is not None and (not p.done or p.run_path is None or run_path in (None, str(p.run_path))):
+        st.subheader(f"Training «{handle.job.name}»")
+        _job_status(handle, p)
+        history, batch_losses, samples_ = p.history, p.batch_losses, p.samples
+        bpe, first, vocab_size = p.batches_per_epoch, p.first_epoch, p.vocab_size
+    elif run_path and run_info(run_path) is not None:
+        info = run_info(run_path)
+        st.subheader(f"Run «{info.name}»")
+        st.caption(
+            f"{STATUS_WORDS.get(info.status, info.status).capitalize()} · {info.corpus_name} · "
+            f"{config_words(info.config)} · best validation loss {fmt_loss(info.best_val_loss)}"
+        )
+        try:
+            run = load_run(run_path)
+        except CharlabError as err:
+            st.info(str(err), icon=":material/info:")
+            return
+        history, batch_losses, samples_ = run.history(), [], run.samples()
+        bpe, first, vocab_size = 0, len(run.history()), len(run.vocab)
+    else:
+        st.info(
+            "Press **Start training**: the loss chart and the model's first attempts at writing appear here.",
+            icon=":material/play_arrow:",
+        )
+        return
+    seed_key("train_unit", ss.get("loss_unit", "loss"))
+    unit = (
+        st.segmented_control(
+            "Show the loss as",
+            list(LOSS_UNITS),
+            format_func=LOSS_UNITS.get,
+            key="train_unit",
+            required=True,
+            help=LOSS_UNIT_HELP,
+        )
+        or "loss"
+    )
+    ss.loss_unit = unit
+    frame = loss_frame(history, batch_losses, bpe, first)
+    if frame.empty:
+        st.caption("The loss chart appears after the first training steps.")
+    else:
+        st.altair_chart(loss_chart(frame, vocab_size, unit), width="stretch")
+        if overfitting(history):
+            st.caption(
+                ":material/warning: The validation loss is rising while the training loss falls: the model "
+                "is starting to memorise its text (overfitting). The run keeps the best weights."
+            )
+    if samples_:
+        last = samples_[-1]
+        st.markdown(f"**What the model writes after epoch {last['epoch']}** (temperature {last['temperature']:g})")
+        st.html(text_box("", last["text"], height=220))
+        with st.expander("Samples of every epoch"):
+            for sample in reversed(samples_[-40:]):
+                st.caption(f"Epoch {sample['epoch']}")
+                st.code(sample["text"], language=None, wrap_lines=True)
+
+
+def _job_status(handle: JobHandle, p: Progress) -> None:
+    if handle.waiting:
+        ahead = queue_words(registry().queue_position(handle))
+        st.info(
+            f"Waiting for a free place: other trainings are using this computer ({ahead}). Training starts by itself.",
+            icon=":material/hourglass_top:",
+        )
+    elif p.status in ("queued", "starting"):
+        st.info(
+            "Preparing the data and the model… (the first training takes a few seconds to start)",
+            icon=":material/hourglass_top:",
+        )
+    elif p.status in ("training", "stopping"):
+        st.progress(p.fraction, text=progress_words(p))
+        if p.status == "stopping":
+            st.caption("Stopping after this batch… what was learned is saved.")
+    else:
+        message = p.message or STATUS_WORDS.get(p.status, p.status)
+        figures = (
+            f" Best validation loss {fmt_loss(p.best_val_loss)} after {len(p.history)} epochs in "
+            f"{fmt_duration(p.elapsed)}."
+            if p.history
+            else ""
+        )
+        {"finished": st.success, "stopped": st.info, "diverged": st.warning}.get(p.status, st.error)(
+            message + figures, icon=":material/flag:"
+        )
+
+
+def overfitting(history: list[dict], epochs: int = 3) -> bool:
+    """Validation loss up for `epochs` epochs in a row while training loss went down."""
+    rows = [h for h in history if math.isfinite(h.get("val_loss", float("nan")))]
+    if len(rows) < epochs + 1:
+        return False
+    tail = rows[-(epochs + 1) :]
+    val_up = all(b["val_loss"] > a["val_loss"] for a, b in zip(tail, tail[1:], strict=False))
+    return val_up and tail[-1]["loss"] < tail[0]["loss"]
+
+
+def my_runs() -> None:
+    """Every saved run: table, load, rename, delete (confirmed), download, upload, compare."""
+    ss = st.session_state
+    infos = all_runs()
+    if not infos:
+        st.caption("No runs yet. Every training is saved here when it ends or is stopped.")
+    else:
+        _runs_manage(infos)
+        _runs_compare(infos)
+    with st.expander("Add a run from a .zip", icon=":material/upload:"):
+        upload = st.file_uploader("A run downloaded from charlab (.zip)", type=["zip"], key="runs_upload")
+        if upload is not None and ss.get("runs_upload_seen") != upload.file_id:
+            ss.runs_upload_seen = upload.file_id
+            try:
+                with st.spinner("Checking the archive…"):
+                    added = runs.import_zip(upload.getvalue())
+                ss.runs_upload_result = ("ok", f"Added «{added.name}» to My runs.")
+            except CharlabError as err:
+                ss.runs_upload_result = ("error", str(err))
+            st.rerun()
+        if upload is not None and ss.get("runs_upload_result"):
+            kind, words = ss.runs_upload_result
+            (st.success if kind == "ok" else st.error)(words)
+
+
+def _runs_manage(infos: list[runs.RunInfo]) -> None:
+    ss = st.session_state
+    st.dataframe(
+        runs_table(infos),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Best validation loss": st.column_config.NumberColumn(format="%.3f"),
+            "Epochs": st.column_config.NumberColumn(format="%d"),
+        },
+    )
+    by_path = {str(info.path): info for info in infos}
+    paths = list(by_path)
+    if ss.get("runs_pick") not in paths:
+        ss.runs_pick = ss.run_path if ss.run_path in paths else paths[0]
+    pick = st.selectbox("Choose a run", paths, key="runs_pick", format_func=lambda p: run_label(by_path[p]))
+    info = by_path[pick]
+    if info.damaged:
+        st.warning(f"This run cannot be used: {info.damaged}", icon=":material/warning:")
+    load, download, delete, _ = st.columns([1, 1, 1, 2])
+    if load.button(
+        "Load",
+        key="runs_load",
+        icon=":material/open_in_new:",
+        disabled=info.damaged is not None,
+        width="stretch",
+        help="Make it the current run: Generate uses it, Continue trains it further.",
+    ):
+        ss.run_path = pick
+        ss.settings = settings_from_config(info.config)
+        ss.preset = None
+        reseed("settings")
+        ss.pop("train_preset", None)
+        st.toast(f"Loaded «{info.name}»: its settings are on this page and Generate uses it.")
+        st.rerun()
+    download.download_button(
+        "Download .zip",
+        data=lambda: runs.export_zip(pick),
+        key="runs_download",
+        file_name=f"{runs.slugify(info.name)}.zip",
+        mime="application/zip",
+        icon=":material/download:",
+        width="stretch",
+    )
+    if delete.button("Delete…", key="runs_delete", icon=":material/delete:", width="stretch"):
+        ss.runs_confirm_delete = pick
+    if ss.get("runs_confirm_delete") == pick:
+        st.warning(f"Delete «{info.name}» and its model for good? This cannot be undone.", icon=":material/delete:")
+        yes, no, _ = st.columns([1, 1, 3])
+        if yes.button("Yes, delete", type="primary", key="runs_delete_yes", width="stretch"):
+            ss.runs_confirm_delete = None
+            try:
+                runs.delete_run(pick)  # refuses a run that is still training, in plain words
+            except CharlabError as err:
+                st.error(str(err), icon=":material/error:")
+            else:
+                if ss.run_path == pick:
+                    ss.run_path = None
+                st.toast(f"Deleted «{info.name}».")
+                st.rerun()
+        if no.button("Cancel", key="runs_delete_no", width="stretch"):
+            ss.runs_confirm_delete = None
+            st.rerun()
+    name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+    new_name = name_column.text_input("New name", key="runs_new_name", max_chars=80, placeholder=info.name)
+    if button_column.button("Rename", key="runs_rename", icon=":material/edit:", width="stretch"):
+        try:
+            runs.rename_run(pick, new_name)  # plain-words error for an empty or too long name
+        except CharlabError as err:
+            st.error(str(err), icon=":material/error:")
+        else:
+            st.toast(f"Renamed to «{new_name.strip()}».")
+            st.rerun()
+
+
+def _runs_compare(infos: list[runs.RunInfo]) -> None:
+    ss = st.session_state
+    st.subheader("Compare runs")
+    usable = {str(info.path): info for info in infos if info.damaged is None}
+    if not usable:
+        return
+    if "runs_compare" in ss:  # the user's choice, even an empty one, minus runs deleted since
+        ss.runs_compare = [p for p in ss.runs_compare if p in usable]
+    else:
+        ss.runs_compare = [ss.run_path] if ss.run_path in usable else list(usable)[:1]
+    chosen = st.multiselect(
+        "Runs to overlay",
+        list(usable),
+        key="runs_compare",
+        max_selections=8,
+        format_func=lambda p: run_label(usable[p]),
+        help="Solid lines: validation loss; dashed: training loss (per epoch).",
+    )
+    histories = {}
+    for path in chosen:
+        label = run_label(usable[path])
+        histories[label if label not in histories else f"{label} ({len(histories) + 1})"] = runs.read_history(path)
+    if any(histories.values()):
+        unit = ss.get("loss_unit", "loss")
+        st.altair_chart(compare_chart(histories, unit), width="stretch")
+        st.caption(
+            f"Shown as {LOSS_UNITS[unit].lower()} (switch above the live chart). Lower is better; "
+            "compare validation lines to see which settings generalise best."
+        )
+    elif chosen:
+        st.caption("These runs have no finished epoch yet.")
