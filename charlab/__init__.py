@@ -6,8 +6,9 @@ TensorFlow is imported only when a model is built, trained or loaded from a `.ke
 
 from charlab.corpus import CLEANING_MODES, Corpus, CorpusStats, clean, load_bytes, load_path, stats
 from charlab.errors import CharlabError
+from charlab.jobs import JobHandle, JobQueue
 from charlab.model import ModelConfig, count_parameters, estimate, parameter_table
-from charlab.runs import RunInfo, list_runs, load_run, workspace
+from charlab.runs import RunInfo, list_all_runs, list_runs, load_run, owner_workspace, workspace
 from charlab.sampling import Generator, NumpyCharModel, probabilities
 from charlab.training import Progress, TrainingJob
 from charlab.vocab import Vocab
@@ -18,6 +19,8 @@ __all__ = (
     "Corpus",
     "CorpusStats",
     "Generator",
+    "JobHandle",
+    "JobQueue",
     "ModelConfig",
     "NumpyCharModel",
     "Progress",
@@ -27,10 +30,12 @@ __all__ = (
     "clean",
     "count_parameters",
     "estimate",
+    "list_all_runs",
     "list_runs",
     "load_bytes",
     "load_path",
     "load_run",
+    "owner_workspace",
     "parameter_table",
     "probabilities",
     "stats",

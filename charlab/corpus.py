@@ -99,6 +99,16 @@ def decode_bytes(data: bytes, name: str = "file") -> tuple[str, str, list[str]]:
             return data.decode("utf-16"), "utf-16", ["The file was saved as UTF-16; it was converted."]
         except UnicodeDecodeError:
             pass  # a binary file that happens to start like UTF-16: the checks below refuse it
+    codec = _utf16_without_bom(data)
+    if codec is not None:
+        try:
+            return (
+                data.decode(codec),
+                codec,
+                ["The file was saved as UTF-16 (without a byte order mark); it was converted."],
+            )
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: refused as binary below
     if b"\x00" in data[:65536]:
         raise CharlabError(
             f"'{name}' looks like a binary file (a picture, a program or a document), not plain text. "
@@ -123,6 +133,19 @@ def decode_bytes(data: bytes, name: str = "file") -> tuple[str, str, list[str]]:
             "If accented letters look wrong, save the file as UTF-8 and upload it again."
         ],
     )
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when every other byte is zero, as in mostly-Latin text saved as UTF-16."""
+    sample = data[:65536]
+    if len(data) % 2 or len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
 
 
 def _check_size(size: int, max_bytes: int, name: str) -> None:
@@ -224,7 +247,12 @@ def warnings(text: str, seq_length: int = 100, parameters: int | None = None) ->
             f"The text uses {info.unique_characters:,} different characters. A huge vocabulary is slow to learn; "
             "try the 'Lowercase' or 'Letters and punctuation' cleaning."
         )
-    if info.counts:
+    if info.unique_characters == 1:
+        found.append(
+            f"The text uses a single character ({visible(text[0])}): there is nothing to learn, "
+            "so training cannot start."
+        )
+    elif info.counts:
         top_char, top_count = next(iter(info.counts.items()))
         if top_count > 0.5 * info.characters:
             found.append(

@@ -6,7 +6,7 @@ so the Train page can explain a model before TensorFlow is even imported.
 
 from __future__ import annotations
 
-import math
+import numbers
 import os
 import threading
 from dataclasses import asdict, dataclass, fields
@@ -51,13 +51,13 @@ class ModelConfig:
         self.units = _in_range("units", self.units, 1, 2048, int)
         self.layers = _in_range("layers", self.layers, 1, 4, int)
         self.embedding_dim = _in_range("embedding_dim", self.embedding_dim, 1, 1024, int)
-        _in_range("dropout", self.dropout, 0.0, 0.9, float)
+        self.dropout = _in_range("dropout", self.dropout, 0.0, 0.9, float)
         self.seq_length = _in_range("seq_length", self.seq_length, 2, 1000, int)
         self.batch_size = _in_range("batch_size", self.batch_size, 1, 4096, int)
-        _in_range("learning_rate", self.learning_rate, 1e-6, 1.0, float)
-        _in_range("clipnorm", self.clipnorm, 0.0, 100.0, float)
+        self.learning_rate = _in_range("learning_rate", self.learning_rate, 1e-6, 1.0, float)
+        self.clipnorm = _in_range("clipnorm", self.clipnorm, 0.0, 100.0, float)
         self.epochs = _in_range("epochs", self.epochs, 1, 10_000, int)
-        _in_range("validation_fraction", self.validation_fraction, 0.0, 0.49, float)
+        self.validation_fraction = _in_range("validation_fraction", self.validation_fraction, 0.0, 0.49, float)
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,16 +95,32 @@ def _in_choices(name: str, value: Any, choices: dict[str, str]) -> None:
 
 
 def _in_range(name: str, value: Any, low: float, high: float, kind: type) -> Any:
+    """The value as an int or a float when it is a number in range; numpy numbers (from a widget) count too."""
     label = _LABELS.get(name, name)
     if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or (kind is int and not float(value).is_integer())
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Real)
+        or (kind is int and not _whole(value))
     ):
         raise CharlabError(f"{label} must be a {'whole ' if kind is int else ''}number, not '{value}'.")
-    if not (isinstance(value, float) and math.isnan(value)) and low <= value <= high:
-        return int(value) if kind is int else value
-    raise CharlabError(f"{label} must be between {low:g} and {high:g}; {value!r} is out of range.")
+    if value == value and low <= value <= high:  # value != value: NaN
+        return int(value) if kind is int else float(value)
+    raise CharlabError(f"{label} must be between {low:g} and {high:g}; {_short(value)} is out of range.")
+
+
+def _whole(value: numbers.Real) -> bool:
+    if isinstance(value, numbers.Integral):
+        return True
+    try:
+        return float(value).is_integer()
+    except OverflowError:
+        return False
+
+
+def _short(value: Any) -> str:
+    """A number as typed, but a 400-digit one cut short so the message stays readable."""
+    text = repr(value)
+    return text if len(text) <= 20 else f"{text[:8]}…({len(text)} digits)"
 
 
 # ---------------------------------------------------------------- what the model costs

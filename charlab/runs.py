@@ -8,20 +8,29 @@
         samples.json   text sampled at the end of each epoch
         timelapse.json text sampled every few steps from one fixed seed (step, epoch, seconds, text)
 
+On a classroom server each owner has a workspace of their own, a runs folder like any other:
+
+    <root>/owners/<nickname, lowercased>/   or   <root>/owners/~<random>/   (private)
+
 Every file is written to a temporary name and renamed into place, so a crash or a full disk
-leaves the previous checkpoint intact. Nothing here ever unpickles anything.
+leaves the previous checkpoint intact; changes to a run's config.json, renames and deletes take
+one lock, so two sessions never undo each other's change. Nothing here ever unpickles anything.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
 import re
+import secrets
 import shutil
 import tempfile
+import threading
 import time
+import unicodedata
 import uuid
 import zipfile
 import zlib
@@ -47,6 +56,14 @@ STATUSES = ("training", "finished", "stopped", "interrupted", "failed", "diverge
 _HEARTBEAT_STALE_SECONDS = 15 * 60
 
 _active_runs: set[Path] = set()  # run folders this process is training right now
+# one lock for every read-modify-write of a run (config.json, delete, active marks): two sessions
+# renaming, deleting or training the same run take turns, so none undoes another's change
+_runs_lock = threading.RLock()
+
+OWNERS_DIR = "owners"  # <root>/owners/<workspace>/: one workspace (a runs folder) per nickname
+PRIVATE_PREFIX = "~"  # a private workspace's folder starts with a character no nickname may contain
+OWNER_FILE = "owner.json"  # the nickname as first typed, for the teacher's list
+_WINDOWS_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 
 def workspace(path: str | Path | None = None) -> Path:
@@ -109,7 +126,7 @@ class Run:
         return read_history(self.path)
 
     def samples(self) -> list[dict[str, Any]]:
-        return _read_json(self.path / "samples.json", default=[])
+        return read_samples(self.path)
 
     def timelapse(self) -> list[dict[str, Any]]:
         """The time-lapse samples, oldest first ([] for a run trained without them)."""
@@ -175,45 +192,93 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def _write_atomic(path: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = _write_temp(path, payload, f"'{path.name}'")
     try:
-        with os.fdopen(fd, "wb") as handle:
+        os.replace(tmp, path)
+    except OSError as err:
+        raise CharlabError(_save_failed(f"'{path.name}'", err, "previous version")) from err
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_temp(path: Path, payload: bytes, what: str, kept: str = "previous version") -> Path:
+    """Write `payload` in full beside `path` (fsynced), so renaming it into place can never leave half a file."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        if not path.parent.exists():
+            raise CharlabError("That run no longer exists (it may have been deleted in another tab).") from err
+        raise CharlabError(_save_failed(what, err, kept)) from err
+    try:
+        try:
+            handle = os.fdopen(fd, "wb")
+        except OSError:
+            os.close(fd)
+            raise
+        with handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
-        raise CharlabError(f"Could not save '{path.name}' ({err.strerror}); the previous version is kept.") from err
+        raise CharlabError(_save_failed(what, err, kept)) from err
+    return Path(tmp)
+
+
+def _save_failed(what: str, err: OSError, kept: str) -> str:
+    """Why a save failed, in plain words; a full disk is the likely cause on a shared laptop."""
+    reason = err.strerror or str(err)
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            f"The disk is full. Could not save {what} ({reason}); the {kept} is kept. "
+            "Delete old runs or other files to make room, then try again."
+        )
+    return f"Could not save {what} ({reason}); the {kept} is kept."
 
 
 def update_meta(path: Path, **changes: Any) -> dict[str, Any]:
-    """Change fields of a run's config.json (figures are merged, not replaced)."""
-    meta = _read_json(path / "config.json")
-    figures = changes.pop("figures", None)
-    meta.update(changes)
-    if figures:
-        meta.setdefault("figures", {}).update(figures)
-    meta["updated"] = now_iso()
-    write_json_atomic(path / "config.json", meta)
-    return meta
+    """Change fields of a run's config.json (figures are merged, not replaced).
+
+    Read, change and write under one lock, so a rename never undoes a training's status (or the reverse).
+    """
+    with _runs_lock:
+        meta = _read_json(path / "config.json")
+        figures = changes.pop("figures", None)
+        meta.update(changes)
+        if figures:
+            meta.setdefault("figures", {}).update(figures)
+        meta["updated"] = now_iso()
+        write_json_atomic(path / "config.json", meta)
+        return meta
 
 
 def save_weights(path: Path, model, config: ModelConfig) -> None:
-    """Checkpoint: model.keras and weights.npz, each replaced atomically."""
+    """Checkpoint: model.keras and weights.npz, both written in full before either replaces the old one."""
     from charlab.model import keras_weights
 
-    tmp_model = path / f".model-{uuid.uuid4().hex[:8]}.keras"  # Keras insists on the .keras ending
-    try:
-        model.save(tmp_model)
-        os.replace(tmp_model, path / "model.keras")
-    except OSError as err:
-        raise CharlabError(f"Could not save the model ({err.strerror}); the previous checkpoint is kept.") from err
-    finally:
-        tmp_model.unlink(missing_ok=True)
     buffer = io.BytesIO()
     np.savez(buffer, **keras_weights(model, config))
-    _write_atomic(path / "weights.npz", buffer.getvalue())
+    tmp_model = path / f".model-{uuid.uuid4().hex[:8]}.keras"  # Keras insists on the .keras ending
+    tmp_weights: Path | None = None
+    try:
+        try:
+            model.save(tmp_model)
+        except OSError as err:
+            raise CharlabError(_save_failed("the model", err, "previous checkpoint")) from err
+        except Exception as err:  # Keras may wrap a failed write in its own error
+            raise CharlabError(
+                f"Could not save the model ({type(err).__name__}: {str(err)[:200]}); the previous checkpoint is kept."
+            ) from err
+        tmp_weights = _write_temp(path / "weights.npz", buffer.getvalue(), "the model", "previous checkpoint")
+        try:
+            os.replace(tmp_model, path / "model.keras")
+            os.replace(tmp_weights, path / "weights.npz")
+        except OSError as err:
+            raise CharlabError(_save_failed("the model", err, "previous checkpoint")) from err
+    finally:
+        tmp_model.unlink(missing_ok=True)
+        if tmp_weights is not None:
+            tmp_weights.unlink(missing_ok=True)
 
 
 def write_history(path: Path, rows: list[dict[str, float]]) -> None:
@@ -234,7 +299,8 @@ def write_timelapse(path: Path, entries: list[dict[str, Any]]) -> None:
 
 def mark_active(path: Path, active: bool) -> None:
     """Tell the runs list that this process is (or is no longer) training the run."""
-    (_active_runs.add if active else _active_runs.discard)(Path(path).resolve())
+    with _runs_lock:
+        (_active_runs.add if active else _active_runs.discard)(Path(path).resolve())
 
 
 # ---------------------------------------------------------------- reading
@@ -252,21 +318,48 @@ def _read_json(path: Path, default: Any = None) -> Any:
 
 
 def read_history(path: Path) -> list[dict[str, float]]:
+    """history.csv as rows; rows a hand edit damaged are skipped, so the run stays usable."""
     file = Path(path) / "history.csv"
     if not file.exists():
         return []
     rows = []
-    with file.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            rows.append({k: float(v) if v not in ("", None) else float("nan") for k, v in row.items() if k})
+    try:
+        with file.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                try:
+                    values = {k: float(v) if v not in ("", None) else float("nan") for k, v in row.items() if k}
+                except (TypeError, ValueError):
+                    continue
+                if all(column in values for column in HISTORY_COLUMNS):
+                    rows.append(values)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass  # keep the rows read so far
     return rows
 
 
-def read_timelapse(path: Path) -> list[dict[str, Any]]:
-    """timelapse.json, with entries that lack a step or a text dropped (the file came from outside)."""
-    entries = _read_json(Path(path) / "timelapse.json", default=[])
+def read_samples(path: Path) -> list[dict[str, Any]]:
+    """samples.json; entries without an epoch and a text are dropped, and a damaged file reads as none."""
+    try:
+        entries = _read_json(Path(path) / "samples.json", default=[])
+    except CharlabError:
+        return []
     if not isinstance(entries, list):
-        raise CharlabError(f"'timelapse.json' in run '{Path(path).name}' is damaged and cannot be read.")
+        return []
+    return [
+        e
+        for e in entries
+        if isinstance(e, dict) and isinstance(e.get("text"), str) and "epoch" in e and "temperature" in e
+    ]
+
+
+def read_timelapse(path: Path) -> list[dict[str, Any]]:
+    """timelapse.json, with entries that lack a step or a text dropped; a damaged file reads as none."""
+    try:
+        entries = _read_json(Path(path) / "timelapse.json", default=[])
+    except CharlabError:
+        return []
+    if not isinstance(entries, list):
+        return []
     return [e for e in entries if isinstance(e, dict) and isinstance(e.get("text"), str) and "step" in e]
 
 
@@ -279,7 +372,7 @@ def _live_status(path: Path, meta: dict[str, Any]) -> str:
         return "training"
     pid = meta.get("pid")
     fresh = time.time() - float(meta.get("heartbeat", 0)) < _HEARTBEAT_STALE_SECONDS
-    if isinstance(pid, int) and pid != os.getpid() and fresh and _pid_alive(pid):
+    if isinstance(pid, int) and pid > 0 and pid != os.getpid() and fresh and _pid_alive(pid):
         return "training"  # trained by another process, e.g. the command line
     return "interrupted"
 
@@ -287,7 +380,7 @@ def _live_status(path: Path, meta: dict[str, Any]) -> str:
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError, ValueError):  # gone, or a number no process can have
         return False
     except PermissionError:
         return True
@@ -317,7 +410,7 @@ def run_info(path: Path) -> RunInfo:
         )
     except CharlabError as err:
         return RunInfo(path=path, name=path.name, status="damaged", damaged=str(err))
-    except (AttributeError, TypeError, ValueError):  # a field of the wrong kind, e.g. "corpus": "a string"
+    except (AttributeError, TypeError, ValueError, ArithmeticError):  # a field of the wrong kind, e.g. "corpus": "a"
         return RunInfo(
             path=path,
             name=path.name,
@@ -331,10 +424,105 @@ def run_info(path: Path) -> RunInfo:
 
 
 def list_runs(root: str | Path | None = None) -> list[RunInfo]:
-    """Every run in the workspace, newest first; damaged ones included and marked."""
+    """Every run in the workspace, newest first; damaged ones included and marked.
+
+    Hidden folders (an import or a delete in progress) and the owners' workspaces are not runs.
+    """
     root = workspace(root)
-    infos = [run_info(p) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    infos = []
+    for folder in root.iterdir():
+        if not folder.is_dir() or folder.name.startswith(".") or _is_owners_dir(folder):
+            continue
+        info = run_info(folder)
+        if info.damaged and not folder.exists():
+            continue  # deleted by another session while we looked: gone, not damaged
+        infos.append(info)
     return sorted(infos, key=lambda info: (info.created, info.run_id), reverse=True)
+
+
+def _is_owners_dir(folder: Path) -> bool:
+    return folder.name == OWNERS_DIR and not (folder / "config.json").exists()
+
+
+# ---------------------------------------------------------------- owners (a classroom server)
+
+
+def check_nickname(nickname: str) -> str:
+    """A nickname names a workspace: letters, digits, spaces and - _ . only, 1–40 of them."""
+    if not isinstance(nickname, str) or not nickname.strip():
+        raise CharlabError("Type a nickname (at least one letter or digit).")
+    if any(unicodedata.category(ch).startswith("C") for ch in nickname):
+        raise CharlabError("A nickname cannot contain tabs, line breaks or other invisible characters.")
+    nickname = unicodedata.normalize("NFC", " ".join(nickname.split()))
+    if len(nickname) > 40:
+        raise CharlabError("A nickname can be at most 40 characters long.")
+    bad = sorted({ch for ch in nickname if not _nickname_char(ch)})
+    if bad:
+        shown = " ".join(f"'{ch}'" for ch in bad[:5])
+        raise CharlabError(f"A nickname can use letters, digits, spaces and - _ . only, not {shown}.")
+    if ".." in nickname or nickname.startswith("."):
+        raise CharlabError("A nickname cannot start with a dot or contain '..'.")
+    if not any(ch.isalnum() for ch in nickname):
+        raise CharlabError("A nickname needs at least one letter or digit.")
+    if _owner_folder(nickname).split(".")[0] in _WINDOWS_NAMES:
+        raise CharlabError(f"'{nickname}' is a name Windows keeps for itself. Choose another nickname.")
+    return nickname
+
+
+def _nickname_char(ch: str) -> bool:
+    """Letters and digits of any script (with their accents and vowel signs), space, - _ and ."""
+    return ch.isalnum() or ch in " -_." or unicodedata.category(ch).startswith("M")
+
+
+def _owner_folder(nickname: str) -> str:
+    """The folder of a checked nickname: the same for 'Zoé', 'ZOÉ' and 'ｚｏé'."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", nickname).casefold()).rstrip(". ")
+
+
+def owner_workspace(root: str | Path | None, nickname: str | None = None) -> Path:
+    """An owner's own runs folder under `root`: their nickname's, or a new private one when no nickname is given.
+
+    A private workspace has a random name nobody can type as a nickname: keep the returned path
+    to come back to it. Each workspace is a runs folder like any other (`list_runs` works on it).
+    """
+    owners = workspace(Path(workspace(root)) / OWNERS_DIR)
+    if nickname is None or (isinstance(nickname, str) and not nickname.strip()):
+        folder, label = PRIVATE_PREFIX + secrets.token_hex(8), ""
+    else:
+        label = check_nickname(nickname)
+        folder = _owner_folder(label)
+    path = workspace(owners / folder)
+    if not (path / OWNER_FILE).exists():
+        write_json_atomic(path / OWNER_FILE, {"nickname": label, "private": not label, "created": now_iso()})
+    return path
+
+
+def owner_label(path: str | Path) -> str:
+    """How the teacher's list names a workspace: the nickname as first typed, or 'private …'."""
+    path = Path(path)
+    if path.name.startswith(PRIVATE_PREFIX):
+        return f"private {path.name[len(PRIVATE_PREFIX) :][:6]}"
+    try:
+        nickname = json.loads((path / OWNER_FILE).read_text(encoding="utf-8")).get("nickname")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        nickname = None
+    return nickname if isinstance(nickname, str) and nickname else path.name
+
+
+def list_all_runs(root: str | Path | None = None) -> list[tuple[str, RunInfo]]:
+    """The teacher's view: (owner, run) for every workspace under `root`, newest first.
+
+    Runs saved in `root` itself (e.g. by the command line) have the owner ''.
+    """
+    root = workspace(root)
+    pairs = [("", info) for info in list_runs(root)]
+    owners = root / OWNERS_DIR
+    if owners.is_dir():
+        for folder in owners.iterdir():
+            if folder.is_dir() and not folder.name.startswith("."):
+                label = owner_label(folder)
+                pairs += [(label, info) for info in list_runs(folder)]
+    return sorted(pairs, key=lambda pair: (pair[1].created, pair[1].run_id), reverse=True)
 
 
 def find_run(ref: str | Path, root: str | Path | None = None) -> Path:
@@ -412,25 +600,30 @@ def rename_run(path: str | Path, new_name: str) -> None:
     """Renaming changes the label only; the folder stays, so nothing can be lost halfway."""
     path = Path(path)
     new_name = check_run_name(new_name)
-    if not (path / "config.json").exists():
-        raise CharlabError("That run no longer exists (it may have been deleted in another tab).")
-    update_meta(path, name=new_name)
+    with _runs_lock:
+        if not (path / "config.json").exists():
+            raise CharlabError("That run no longer exists (it may have been deleted in another tab).")
+        update_meta(path, name=new_name)
 
 
 def delete_run(path: str | Path) -> None:
+    """Delete a run folder; deleting one that is already gone (from another tab) does nothing."""
     path = Path(path)
-    if path.resolve() in _active_runs:
-        raise CharlabError("This run is still training. Stop it first, then delete it.")
-    if not path.exists():
-        return  # already gone (deleted from another tab): nothing to do
-    if not (path / "config.json").exists() and any(path.iterdir()):
-        raise CharlabError(f"'{path.name}' does not look like a charlab run folder; it was not deleted.")
-    # move aside first so a half-deleted folder never shows up as a broken run
-    trash = path.with_name(f".deleting-{path.name}-{uuid.uuid4().hex[:6]}")
-    try:
-        os.replace(path, trash)
-    except FileNotFoundError:
-        return
+    with _runs_lock:
+        if path.resolve() in _active_runs:
+            raise CharlabError("This run is still training. Stop it first, then delete it.")
+        if not path.exists():
+            return  # already gone (deleted from another tab): nothing to do
+        if not (path / "config.json").exists() and any(path.iterdir()):
+            raise CharlabError(f"'{path.name}' does not look like a charlab run folder; it was not deleted.")
+        # move aside first so a half-deleted folder never shows up as a broken run
+        trash = path.with_name(f".deleting-{path.name}-{uuid.uuid4().hex[:6]}")
+        try:
+            os.replace(path, trash)
+        except FileNotFoundError:
+            return
+        except OSError as err:
+            raise CharlabError(f"Could not delete the run ({err.strerror}); nothing was deleted.") from err
     shutil.rmtree(trash, ignore_errors=True)
 
 

@@ -7,6 +7,7 @@ of characters per second on a CPU, and no TensorFlow needed at all.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from charlab.errors import CharlabError
 from charlab.model import CELLS, ModelConfig
 from charlab.vocab import Vocab
 
+MIN_TEMPERATURE, MAX_TEMPERATURE = 1e-3, 1e3  # beyond these the text no longer changes
 State = list[tuple[np.ndarray, ...]]  # per layer: (h,) or (h, c) for an LSTM
 
 
@@ -130,11 +132,14 @@ def probabilities(logits: np.ndarray, temperature: float = 1.0, top_k: int | Non
     Temperature divides the log-probabilities: below 1 it sharpens the distribution (safer,
     more repetitive text), above 1 it flattens it (more surprising text, more mistakes).
     """
-    check_temperature(temperature)
+    temperature = check_temperature(temperature)
     scaled = np.asarray(logits, dtype=np.float64) / temperature
     if top_k is not None:
-        if int(top_k) < 1:
-            raise CharlabError("Top-k must be at least 1 (or left empty to consider every character).")
+        if isinstance(top_k, (bool, np.bool_)) or not isinstance(top_k, numbers.Integral) or top_k < 1:
+            raise CharlabError(
+                f"Top-k must be a whole number, at least 1 (or left empty to consider every character), not {top_k!r}."
+            )
+        top_k = int(top_k)
         if top_k < len(scaled):
             cutoff = np.partition(scaled, -top_k)[-top_k]
             scaled = np.where(scaled >= cutoff, scaled, -np.inf)
@@ -143,12 +148,23 @@ def probabilities(logits: np.ndarray, temperature: float = 1.0, top_k: int | Non
     return exp / exp.sum()
 
 
-def check_temperature(temperature: float) -> None:
-    if not isinstance(temperature, (int, float)) or not np.isfinite(temperature) or temperature <= 0:
+def check_temperature(temperature: float) -> float:
+    """The temperature to divide by: refused unless a number above 0; kept within [0.001, 1000].
+
+    Beyond those the text no longer changes (the favourite character every time, or pure chance),
+    but dividing by 1e-300 or 1e300 would overflow.
+    """
+    if (
+        isinstance(temperature, (bool, np.bool_))
+        or not isinstance(temperature, numbers.Real)
+        or not np.isfinite(temperature)
+        or temperature <= 0
+    ):
         raise CharlabError(
             f"Temperature must be a number above 0 (e.g. 0.8), not {temperature!r}. "
             "Near 0 the model always picks its favourite character; 1 samples as it learned; above 1 it takes risks."
         )
+    return min(max(float(temperature), MIN_TEMPERATURE), MAX_TEMPERATURE)
 
 
 @dataclass(frozen=True)
@@ -179,9 +195,18 @@ class Generator:
         The seed text's unseen characters are dropped (see Vocab.encode_seed); an empty seed starts
         as if after a line break. The same `random_seed` reproduces the same text exactly.
         """
-        check_temperature(temperature)
-        if not isinstance(length, int) or length < 0 or length > 1_000_000:
+        temperature = check_temperature(temperature)
+        if isinstance(length, (bool, np.bool_)) or not isinstance(length, numbers.Integral) or not 0 <= length <= 1e6:
             raise CharlabError("Length must be a whole number of characters between 0 and 1,000,000.")
+        if random_seed is not None and (
+            isinstance(random_seed, (bool, np.bool_))
+            or not isinstance(random_seed, numbers.Integral)
+            or random_seed < 0
+        ):
+            raise CharlabError(
+                f"The random seed must be a whole number, 0 or more (or left empty), not {random_seed!r}."
+            )
+        length = int(length)
         if top_k is not None:
             probabilities(np.zeros(1), temperature, top_k)  # a bad top_k is refused before the first character
         network, chars, last = self.network, self.vocab.chars, len(self.vocab) - 1

@@ -8,6 +8,7 @@ went away still ends with its run saved.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import threading
@@ -21,9 +22,9 @@ import numpy as np
 
 from charlab import data as data_module
 from charlab import runs
-from charlab.corpus import check_length, text_hash
+from charlab.corpus import check_length, text_hash, visible
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig, build_model, compile_model, keras_weights
+from charlab.model import ModelConfig, build_model, compile_model, estimate, keras_weights
 from charlab.sampling import Generator, NumpyCharModel
 from charlab.vocab import Vocab
 
@@ -112,6 +113,7 @@ class TrainingJob:
         random seed, so the samples show only what the network learned in between."""
         self.config = replace(config).validate()
         self.text, self.name, self.cleaning, self.corpus_name = text, runs.check_run_name(name), cleaning, corpus_name
+        self._n_chars = len(text)
         self.root = runs.workspace(root)
         self.resume_from = Path(resume_from) if resume_from is not None else None
         self.sample_length, self.sample_temperature = sample_length, sample_temperature
@@ -148,6 +150,11 @@ class TrainingJob:
             self._progress.best_val_loss = previous.info.best_val_loss
         else:
             self.vocab = Vocab.from_text(self.text)
+            if len(self.vocab) < 2:  # Keras cannot even compute a loss over one class
+                raise CharlabError(
+                    f"The text uses only one character ({visible(self.text[0])}), so there is nothing to learn. "
+                    "Use a text with at least two different characters."
+                )
         self._progress.vocab_size = len(self.vocab)
         data_module.split_ids(
             np.zeros(len(self.text), np.int32), self.config.validation_fraction, self.config.seq_length
@@ -178,6 +185,10 @@ class TrainingJob:
     def done(self) -> bool:
         return self._done.is_set()
 
+    def expected_seconds(self) -> float:
+        """The model's own estimate of the whole training: how long a queue tells the next student to wait."""
+        return estimate(self.config, len(self.vocab), self._n_chars).seconds_per_epoch * self.config.epochs
+
     def snapshot(self) -> Progress:
         with self._lock:
             p = self._progress
@@ -200,6 +211,8 @@ class TrainingJob:
             self._finish(FAILED, str(err))
         except Exception as err:  # anything unexpected still ends the job with its run marked
             self._finish(FAILED, f"Training failed: {type(err).__name__}: {err}")
+        finally:
+            self._release()
         return self.snapshot()
 
     def _train(self) -> None:
@@ -397,32 +410,47 @@ class TrainingJob:
         }
 
     def _finish(self, status: str, message: str) -> None:
-        """Save the best weights and mark the run; runs once, whatever ended the job."""
+        """Save the best weights and mark the run; runs once, whatever ended the job, and always ends it.
+
+        A save that fails (a full disk) ends the job as failed, saying why; the previous checkpoint
+        stays on disk, since every file is written to a temporary name and then renamed.
+        """
         if self._done.is_set():
             return
-        save_error = None
         run_path = getattr(self, "run_path", None)
-        if run_path is not None:
-            try:
-                if getattr(self, "_best_weights", None) is not None:
-                    self._checkpoint()
-                p = self.snapshot()
-                if p.timelapse:
-                    runs.write_timelapse(run_path, p.timelapse)
-                runs.update_meta(run_path, status=status, message=message, figures=self._figures(p))
-            except CharlabError as err:
-                save_error = str(err)
-            finally:
+        try:
+            if run_path is not None:
+                try:
+                    if getattr(self, "_best_weights", None) is not None:
+                        self._checkpoint()
+                    p = self.snapshot()
+                    if p.timelapse:
+                        runs.write_timelapse(run_path, p.timelapse)
+                except Exception as err:
+                    status, message = FAILED, _with_save_error(message, err)
+                try:
+                    runs.update_meta(run_path, status=status, message=message, figures=self._figures(self.snapshot()))
+                except Exception as err:  # the run stays marked 'training', so the list shows it as interrupted
+                    status, message = FAILED, _with_save_error(message, err)
+        finally:
+            if run_path is not None:
                 runs.mark_active(run_path, False)
-        with self._lock:
-            self._progress.status = status
-            self._progress.message = message + (f" But saving failed: {save_error}" if save_error else "")
-            self._progress.eta = 0.0
-        self._done.set()
+            with self._lock:
+                self._progress.status = status
+                self._progress.message = message
+                self._progress.eta = 0.0
+            self._done.set()
         p = self.snapshot()
         self._emit(Event("end", p.step, p.epoch))
-        if hasattr(self, "_model"):
+        if getattr(self, "_model", None) is not None:
             self._model.stop_training = True
+
+    def _release(self) -> None:
+        """Drop the model and the text once training is over: a finished job kept for its figures stays small."""
+        self._model = None
+        self._best_weights = None
+        self.text = ""
+        gc.collect()  # a Keras model holds reference cycles: free its memory now, not at some later collection
 
     def _set(self, **changes: Any) -> None:
         with self._lock:
@@ -435,6 +463,12 @@ class TrainingJob:
                 self.on_event(event)
             except Exception:  # a broken listener must not kill training
                 self.on_event = None
+
+
+def _with_save_error(message: str, err: Exception) -> str:
+    """The job's message plus why saving failed, said once (a failed checkpoint may be retried at the end)."""
+    reason = str(err) if isinstance(err, CharlabError) else f"{type(err).__name__}: {err}"
+    return message if reason in message else f"{message} But saving failed: {reason}"
 
 
 def _check_timelapse_every(value: int | str | None) -> int | str | None:

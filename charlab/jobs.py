@@ -1,0 +1,309 @@
+"""A server-wide queue of trainings: at most N run at once, the others wait their turn in order.
+
+A classroom server keeps one `JobQueue` for all its sessions (Streamlit: `st.cache_resource`)
+and talks to it with each session's owner token, so one session never sees another's job.
+A page that polls its job calls `touch(token)`; `sweep()` stops the jobs nobody has polled for
+a while (their runs are saved, as with Stop), drops waiting ones nobody waits for, and forgets
+finished ones. Nothing here imports Streamlit, so these rules are tested directly.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from charlab.errors import CharlabError
+from charlab.training import Progress
+
+DEFAULT_ABANDON_MINUTES = 30.0  # a page polls every second; half an hour of silence means nobody is there
+FORGET_AFTER_SECONDS = 24 * 3600.0  # a finished job's figures stay for a reload this long
+
+
+class Job(Protocol):
+    """What the queue needs of a job: `TrainingJob` has it (tests may use a cheap stand-in)."""
+
+    name: str
+
+    def run(self) -> Progress: ...
+
+    def stop(self) -> None: ...
+
+    def snapshot(self) -> Progress: ...
+
+    @property
+    def done(self) -> bool: ...
+
+
+@dataclass(eq=False)
+class JobHandle:
+    """A job, its owner's token and its place in the queue. Only its owner's token finds it."""
+
+    job: Job
+    token: str
+    queued_at: float
+    last_seen: float
+    started: threading.Event = field(default_factory=threading.Event)
+    started_at: float | None = None
+    ended_at: float | None = None  # when `run()` returned and the place was freed
+    cancelled: bool = False  # taken out of the queue before it started
+    abandoned: bool = False  # stopped by `sweep()` because no page polled it
+
+    @property
+    def waiting(self) -> bool:
+        return not self.started.is_set() and not self.cancelled
+
+    @property
+    def running(self) -> bool:
+        """Holding one of the places (from start until `run()` returns)."""
+        return self.started.is_set() and self.ended_at is None
+
+    @property
+    def active(self) -> bool:
+        """Waiting, or running and not yet finished: the owner cannot start another one."""
+        return self.waiting or (self.running and not self.job.done)
+
+
+@dataclass(frozen=True)
+class Swept:
+    """What one `sweep()` did (counts only: a token is its owner's secret)."""
+
+    stopped: int = 0  # running jobs nobody polled: asked to stop, so they save their runs
+    cancelled: int = 0  # waiting jobs nobody polled: taken out of the queue (nothing was trained yet)
+    forgotten: int = 0  # finished jobs dropped from memory
+
+
+def configured_max_trainings(value: int | str | None = None) -> int:
+    """The cap on trainings at once: `value`, else $CHARLAB_MAX_TRAININGS, else the number of CPU cores."""
+    if value is None:
+        value = os.environ.get("CHARLAB_MAX_TRAININGS") or (os.cpu_count() or 1)
+    try:
+        number = 0 if isinstance(value, bool) else int(str(value).strip())
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise CharlabError(
+            "The number of trainings at once (CHARLAB_MAX_TRAININGS) must be a whole number of 1 or more, "
+            f"not '{value}'."
+        )
+    return number
+
+
+def configured_abandon_seconds(minutes: float | str | None = None) -> float:
+    """How long a job may go unpolled: `minutes`, else $CHARLAB_ABANDON_MINUTES, else 30 minutes; in seconds."""
+    if minutes is None:
+        minutes = os.environ.get("CHARLAB_ABANDON_MINUTES") or DEFAULT_ABANDON_MINUTES
+    try:
+        number = float("nan") if isinstance(minutes, bool) else float(str(minutes).strip())
+    except ValueError:
+        number = float("nan")
+    if not 0 < number < float("inf"):
+        raise CharlabError(
+            "The minutes before an unwatched training is stopped (CHARLAB_ABANDON_MINUTES) must be a number "
+            f"above 0, not '{minutes}'."
+        )
+    return number * 60.0
+
+
+class JobQueue:
+    """Runs submitted jobs in order, at most `max_trainings` at a time, each in its own thread."""
+
+    def __init__(
+        self,
+        max_trainings: int | str | None = None,
+        abandon_minutes: float | str | None = None,
+        forget_after: float = FORGET_AFTER_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        """`clock` is injectable so tests can age jobs without sleeping."""
+        self.max_trainings = configured_max_trainings(max_trainings)
+        self.abandon_after = configured_abandon_seconds(abandon_minutes)
+        self.forget_after = float(forget_after)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._handles: dict[str, JobHandle] = {}  # one per owner token
+        self._waiting: deque[JobHandle] = deque()  # oldest first
+        self._running = 0
+
+    # ------------------------------------------------------------ an owner's view
+
+    def submit(self, token: str, job: Job) -> JobHandle:
+        """Queue `job` for its owner; it starts by itself when a place is free."""
+        if not isinstance(token, str) or not token:
+            raise CharlabError("This session has no token, so its training cannot be queued. Reload the page.")
+        with self._lock:
+            old = self._handles.get(token)
+            if old is not None and old.active:
+                raise CharlabError("A training is already running in this session. Stop it first.")
+            now = self._clock()
+            handle = JobHandle(job=job, token=token, queued_at=now, last_seen=now)
+            self._handles[token] = handle
+            self._waiting.append(handle)
+            self._dispatch()
+        return handle
+
+    def touch(self, token: str) -> JobHandle | None:
+        """The owner's job (None if none), marked as watched: call it whenever a page polls."""
+        with self._lock:
+            handle = self._handles.get(token)
+            if handle is not None:
+                handle.last_seen = self._clock()
+            return handle
+
+    def __contains__(self, token: object) -> bool:
+        with self._lock:
+            return token in self._handles
+
+    def position(self, token: str) -> int | None:
+        """How many jobs wait ahead of this owner's (0: it is next); None when it is not waiting."""
+        with self._lock:
+            handle = self._handles.get(token)
+            if handle is None or not handle.waiting:
+                return None
+            return self._waiting.index(handle)
+
+    def eta(self, token: str) -> float | None:
+        """About how many seconds until this owner's waiting job starts; None when unknown or not waiting.
+
+        The running jobs free their places when their own ETA says; each job ahead then takes the
+        first free place for as long as its estimate says.
+        """
+        with self._lock:
+            handle = self._handles.get(token)
+            if handle is None or not handle.waiting:
+                return None
+            running = [h for h in self._handles.values() if h.running]
+            ahead = list(self._waiting)[: self._waiting.index(handle)]
+            now = self._clock()
+        free_at = [_remaining(h, now) for h in running]
+        durations = [_expected_seconds(h.job) for h in ahead]
+        if any(t is None for t in free_at + durations):
+            return None
+        places = sorted(free_at + [0.0] * max(0, self.max_trainings - len(running)))
+        for duration in durations:
+            heapq.heappush(places, heapq.heappop(places) + duration)
+        return max(0.0, places[0])
+
+    def cancel(self, token: str) -> bool:
+        """Take a waiting job out of the queue (nothing was trained, so nothing is lost); False if not waiting."""
+        with self._lock:
+            handle = self._handles.get(token)
+            if handle is None or not handle.waiting:
+                return False
+            self._cancel(handle)
+            return True
+
+    def stop(self, token: str) -> bool:
+        """The Stop button: cancel a waiting job, or ask a running one to stop and save; False if there is none."""
+        with self._lock:
+            handle = self._handles.get(token)
+            if handle is None:
+                return False
+            if handle.waiting:
+                self._cancel(handle)
+                return True
+        if handle.running:
+            handle.job.stop()
+            return True
+        return False
+
+    # ------------------------------------------------------------ the server's view
+
+    def counts(self) -> tuple[int, int]:
+        """(running, waiting): for a teacher's page or a log line."""
+        with self._lock:
+            return self._running, len(self._waiting)
+
+    def stop_all(self) -> int:
+        """Cancel every waiting job and ask every running one to stop and save (server shutdown, test clean-up).
+
+        Returns how many jobs were cancelled or asked to stop; `counts()` reaches (0, 0) once they have saved.
+        """
+        with self._lock:
+            waiting = list(self._waiting)
+            for handle in waiting:
+                self._cancel(handle)
+            running = [h for h in self._handles.values() if h.running and not h.job.done]
+        for handle in running:
+            handle.job.stop()
+        return len(waiting) + len(running)
+
+    def sweep(self) -> Swept:
+        """Stop jobs nobody polled for `abandon_after` seconds (they save their runs) and forget old ones."""
+        now = self._clock()
+        to_stop: list[JobHandle] = []
+        cancelled = forgotten = 0
+        with self._lock:
+            for token, handle in list(self._handles.items()):
+                idle = now - handle.last_seen
+                if handle.waiting and idle > self.abandon_after:
+                    self._cancel(handle)
+                    cancelled += 1
+                elif handle.running and not handle.job.done and idle > self.abandon_after and not handle.abandoned:
+                    handle.abandoned = True
+                    to_stop.append(handle)
+                elif handle.ended_at is not None and now - max(handle.ended_at, handle.last_seen) > self.forget_after:
+                    del self._handles[token]  # the job, its figures and what it still holds can go
+                    forgotten += 1
+        for handle in to_stop:
+            handle.job.stop()
+        return Swept(stopped=len(to_stop), cancelled=cancelled, forgotten=forgotten)
+
+    # ------------------------------------------------------------ inside
+
+    def _cancel(self, handle: JobHandle) -> None:
+        """With the lock held."""
+        handle.cancelled = True
+        self._waiting.remove(handle)
+        if self._handles.get(handle.token) is handle:
+            del self._handles[handle.token]
+
+    def _dispatch(self) -> None:
+        """With the lock held: start waiting jobs, oldest first, while there are free places."""
+        while self._waiting and self._running < self.max_trainings:
+            handle = self._waiting.popleft()
+            handle.started_at = self._clock()
+            handle.started.set()
+            self._running += 1
+            name = f"charlab-job-{getattr(handle.job, 'name', 'job')}"
+            try:
+                threading.Thread(target=self._work, args=(handle,), name=name, daemon=True).start()
+            except RuntimeError:  # the system has no threads left: keep the job waiting, retry at the next end
+                self._running -= 1
+                handle.started.clear()
+                handle.started_at = None
+                self._waiting.appendleft(handle)
+                return
+
+    def _work(self, handle: JobHandle) -> None:
+        try:
+            handle.job.run()  # a TrainingJob saves and marks its run itself, whatever happens
+        finally:
+            with self._lock:
+                self._running -= 1
+                handle.ended_at = self._clock()
+                self._dispatch()
+
+
+def _expected_seconds(job: Job) -> float | None:
+    estimate = getattr(job, "expected_seconds", None)
+    seconds = estimate() if callable(estimate) else None
+    return float(seconds) if seconds is not None else None
+
+
+def _remaining(handle: JobHandle, now: float) -> float | None:
+    """Seconds until a running job frees its place: its measured ETA, else its estimate minus its time so far."""
+    progress = handle.job.snapshot()
+    if progress.done:
+        return 0.0
+    if progress.eta is not None:
+        return float(progress.eta)
+    expected = _expected_seconds(handle.job)
+    if expected is None:
+        return None
+    return max(0.0, expected - (now - (handle.started_at or now)))
