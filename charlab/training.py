@@ -226,6 +226,9 @@ class TrainingJob:
         validation = None
         if len(split.validation) > cfg.seq_length:
             validation = data_module.windows(split.validation, cfg.seq_length)
+        if self._stop.is_set() and self.resume_from is None:
+            self._finish(STOPPED, "Stopped before training began: nothing was saved.")  # no empty run left behind
+            return
         if self.resume_from is not None:
             model = runs.load_keras(self.resume_from)  # weights and Adam's state, as they were saved
             if getattr(model, "optimizer", None) is None:

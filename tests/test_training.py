@@ -78,6 +78,14 @@ def test_stop_is_honoured_at_the_next_batch_and_keeps_the_weights(tmp_path):
     assert len(run.generator().sample("the ", 20, random_seed=0)) == 20
 
 
+def test_stop_before_training_began_leaves_no_empty_run(tmp_path):
+    job = TrainingJob(TEXT, TINY, name="never", root=tmp_path)
+    job.stop()  # pressed while the job still waited for its place
+    progress = job.run()
+    assert progress.status == STOPPED and "nothing was saved" in progress.message
+    assert progress.run_path is None and runs.list_runs(tmp_path) == []
+
+
 def test_continue_training_appends_to_the_same_run(tmp_path):
     first = TrainingJob(TEXT, TINY, name="first", root=tmp_path).run()
     longer = ModelConfig(**{**TINY.to_dict(), "epochs": 1, "units": 99})  # the shape comes from the run
