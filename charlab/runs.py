@@ -339,28 +339,25 @@ def read_history(path: Path) -> list[dict[str, float]]:
 
 def read_samples(path: Path) -> list[dict[str, Any]]:
     """samples.json; entries without an epoch and a text are dropped, and a damaged file reads as none."""
+    return _read_entries(Path(path) / "samples.json", ("epoch", "temperature"))
+
+
+def read_timelapse(path: Path) -> list[dict[str, Any]]:
+    """timelapse.json, with entries that lack a step or a text dropped; a damaged file reads as none."""
+    return _read_entries(Path(path) / "timelapse.json", ("step",))
+
+
+def _read_entries(file: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:
+    """A JSON list of {"text": ..., *required} entries; what does not fit is dropped, not fatal."""
     try:
-        entries = _read_json(Path(path) / "samples.json", default=[])
+        entries = _read_json(file, default=[])
     except CharlabError:
         return []
     if not isinstance(entries, list):
         return []
     return [
-        e
-        for e in entries
-        if isinstance(e, dict) and isinstance(e.get("text"), str) and "epoch" in e and "temperature" in e
+        e for e in entries if isinstance(e, dict) and isinstance(e.get("text"), str) and all(k in e for k in required)
     ]
-
-
-def read_timelapse(path: Path) -> list[dict[str, Any]]:
-    """timelapse.json, with entries that lack a step or a text dropped; a damaged file reads as none."""
-    try:
-        entries = _read_json(Path(path) / "timelapse.json", default=[])
-    except CharlabError:
-        return []
-    if not isinstance(entries, list):
-        return []
-    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("text"), str) and "step" in e]
 
 
 def _live_status(path: Path, meta: dict[str, Any]) -> str:
