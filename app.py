@@ -20,6 +20,7 @@ page = st.navigation(
         st.Page(ui.PAGES["corpus"], title="Corpus", icon=":material/description:"),
         st.Page(ui.PAGES["train"], title="Train", icon=":material/model_training:"),
         st.Page(ui.PAGES["generate"], title="Generate", icon=":material/edit_note:"),
+        st.Page(ui.PAGES["inside"], title="Look inside", icon=":material/biotech:"),
     ]
 )
 

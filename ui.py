@@ -25,17 +25,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from charlab import corpus, runs, samples
+from charlab import corpus, lessons, runs, samples
+from charlab.baselines import BaselineReport, compute_baselines
+from charlab.copying import MIN_PASSAGE, CopyReport, TrainingTextIndex
+from charlab.diagnosis import check_first_loss, diagnose
 from charlab.errors import CharlabError
 from charlab.model import CELLS, ModelConfig, estimate
-from charlab.sampling import probabilities
+from charlab.neurons import Trace, UnitMatch, embedding_map, rank_all, trace
+from charlab.reber import first_error, grammar_score
+from charlab.sampling import NumpyCharModel, probabilities
 from charlab.training import FINAL_STATES, Progress, TrainingJob
+from charlab.vocab import Vocab
 
 log = logging.getLogger("charlab.app")
 
@@ -76,6 +83,7 @@ PAGES = {
     "corpus": "pages/corpus.py",
     "train": "pages/train.py",
     "generate": "pages/generate.py",
+    "inside": "pages/inside.py",
 }
 DEFAULT_SAMPLE = "fables"  # bundled, small, friendly: what Quick start trains on
 QUICK_START_CLEANING = "keep"
@@ -242,7 +250,7 @@ def settings_from_config(cfg: ModelConfig) -> dict:
 
 # ---------------------------------------------------------------- session state
 
-PERSISTENT_KEYS = ("corpus", "cleaning", "settings", "preset", "preset_for", "run_path", "generate")
+PERSISTENT_KEYS = ("corpus", "cleaning", "settings", "preset", "preset_for", "run_path", "generate", "lesson")
 
 
 @dataclass(frozen=True)
@@ -266,8 +274,9 @@ def through_entry_script(page: str) -> None:
     """
     if "token" not in st.session_state:
         params = {"open": page}
-        if st.query_params.get("session"):
-            params["session"] = st.query_params["session"]
+        for key in ("session", *lessons.LESSON_PARAMS):  # a lesson link opened on a fresh server keeps its lesson
+            if st.query_params.get(key):
+                params[key] = st.query_params[key]
         st.switch_page("app.py", query_params=params)
 
 
@@ -299,6 +308,8 @@ def init_session() -> None:
     ss.setdefault("preset_for", None)
     ss.setdefault("run_path", None)
     ss.setdefault("generate", default_generate())
+    ss.setdefault("lesson", None)
+    open_lesson_link()
     registry().sweep()
     handle = current_handle()
     if handle is None:
@@ -334,6 +345,8 @@ def bound(widget, store: str, name: str, label: str, **kwargs):
     page) and copied back on change; nothing is ever passed as value= twice.
     """
     key = f"{store}_{name}"
+    if store == "settings" and is_hidden(name):  # a lesson fixed it: not drawn, its value stays
+        return st.session_state[store][name]
     if key not in st.session_state:
         st.session_state[key] = st.session_state[store][name]
     kwargs.setdefault("on_change", _copy_back)
@@ -364,6 +377,119 @@ def apply_preset(key: str | None, n_chars: int | None, vocab_size: int | None, s
         return
     ss.preset, ss.preset_for = key, sha
     reseed("settings")
+
+
+# ---------------------------------------------------------------- lessons (links and preset files)
+
+CONTROL_LABELS = {"sample": "Sample text", "cleaning": "Cleaning", **SETTING_LABELS, "clipnorm": "Gradient clipping"}
+
+
+def is_hidden(control: str) -> bool:
+    """True when the lesson this session opened hides `control` (a name from charlab.lessons.CONTROLS)."""
+    lesson = st.session_state.get("lesson")
+    return bool(lesson) and control in lesson.get("hidden", ())
+
+
+def apply_lesson(lesson: lessons.Lesson, key: str = "") -> None:
+    """Set up the session as the lesson says: its sample text, cleaning and settings; remember what to hide."""
+    ss = st.session_state
+    lesson.validate()
+    settings = dict(ss.settings, **lesson.settings)
+    model_config(settings)  # refuses impossible combinations in plain words, before anything changes
+    if lesson.sample is not None:
+        use_sample(lesson.sample)
+    if lesson.cleaning is not None:
+        ss.cleaning = lesson.cleaning
+        ss.pop("corpus_cleaning", None)
+    ss.settings, ss.preset = settings, None
+    ss.pop("train_preset", None)
+    reseed("settings")
+    ss.lesson = {"key": key, "title": lesson.title, "hidden": list(lesson.hidden)}
+
+
+def open_lesson_link() -> None:
+    """A lesson link (see charlab.lessons): applied once per session, so the learner's own changes then stay."""
+    ss = st.session_state
+    params = {k: st.query_params.get_all(k) for k in st.query_params if k in lessons.LESSON_PARAMS}
+    if not params:
+        return
+    key = repr(sorted(params.items()))
+    if (ss.lesson or {}).get("key") == key or ss.get("lesson_link_failed") == key:
+        return
+    try:
+        apply_lesson(lessons.from_query_params(params), key)
+    except CharlabError as err:
+        ss.lesson_link_failed = key
+        st.error(f"This lesson link could not be opened: {err}", icon=":material/error:")
+
+
+def leave_lesson() -> None:
+    st.session_state.lesson = None
+    for key in list(st.query_params):
+        if key in lessons.LESSON_PARAMS:
+            del st.query_params[key]
+
+
+def current_lesson(hidden: Iterable[str], title: str) -> lessons.Lesson:
+    """This session's text and settings as a lesson, hiding the chosen controls."""
+    ss = st.session_state
+    loaded = ss.corpus
+    sample = loaded.source.removeprefix("sample:") if loaded and loaded.source.startswith("sample:") else None
+    settings = {name: ss.settings[name] for name in lessons.SETTING_PARAMS if name in ss.settings}
+    return lessons.Lesson(
+        sample=sample, cleaning=ss.cleaning, settings=settings, hidden=tuple(hidden), title=title.strip()
+    ).validate()
+
+
+def app_base_url() -> str:
+    """The server's address as the browser sees it (without its query), or "" for a relative "?…" link."""
+    try:
+        url = st.context.url or ""
+    except AttributeError:  # an older Streamlit
+        url = ""
+    return url.split("?", 1)[0].split("#", 1)[0]
+
+
+def lesson_share() -> None:
+    """Train page: make a lesson link and preset file from the current settings; open a preset file."""
+    ss = st.session_state
+    st.caption(
+        "Hand out a link that opens charlab on this text with these settings, with the controls you choose "
+        "hidden, so a class can focus on one idea."
+    )
+    if ss.corpus is not None and not ss.corpus.source.startswith("sample:"):
+        st.caption(":material/info: An uploaded text cannot travel in a link: learners keep their own text.")
+    hidden = st.multiselect(
+        "Controls to hide", list(lessons.CONTROLS), key="lesson_hide", format_func=CONTROL_LABELS.get
+    )
+    title = st.text_input(
+        "Lesson title", key="lesson_title", max_chars=lessons.MAX_TITLE_CHARS, placeholder="e.g. Lesson 2: more units"
+    )
+    lesson = current_lesson(hidden, title)
+    base = app_base_url()
+    url = lessons.lesson_url(lesson, base) if base else "?" + urlencode(lessons.to_query_params(lesson))
+    st.markdown("**The lesson link**" + ("" if base else " (add it to this page's address)"))
+    st.code(url, language=None, wrap_lines=True)
+    st.download_button(
+        "Download as a preset file",
+        data=lessons.preset_to_json(lesson),
+        key="lesson_download",
+        file_name=f"{runs.slugify(title or 'lesson')}.json",
+        mime="application/json",
+        icon=":material/download:",
+    )
+    upload = st.file_uploader("Open a preset file (.json)", type=["json"], key="lesson_upload")
+    if upload is not None and ss.get("lesson_upload_seen") != upload.file_id:
+        ss.lesson_upload_seen = upload.file_id
+        try:
+            apply_lesson(lessons.preset_from_json(upload.getvalue()), f"file:{upload.file_id}")
+        except CharlabError as err:
+            ss.lesson_upload_error = str(err)
+        else:
+            ss.lesson_upload_error = None
+            st.rerun()
+    if upload is not None and ss.get("lesson_upload_error"):
+        st.error(ss.lesson_upload_error, icon=":material/error:")
 
 
 def page_guard_debug() -> bool:
@@ -596,8 +722,19 @@ def default_run_name(loaded: LoadedCorpus | None, settings: dict) -> str:
     return f"{corpus_name} · {CELLS[settings['cell']]} {settings['units']}"
 
 
+def lesson_fixes_something() -> bool:
+    lesson = st.session_state.get("lesson")
+    return bool(lesson and lesson.get("hidden"))
+
+
 def quick_start() -> None:
-    """Home's button: a bundled sample, small settings, training at once."""
+    """Home's button: a bundled sample, small settings, training at once (in a lesson: its text and settings)."""
+    ss = st.session_state
+    if lesson_fixes_something() and ss.corpus is not None:
+        start_training(
+            cleaned_text(), ss.settings, default_run_name(ss.corpus, ss.settings), ss.cleaning, ss.corpus.name
+        )
+        return
     use_sample(DEFAULT_SAMPLE)
     st.session_state.cleaning = QUICK_START_CLEANING
     loaded = st.session_state.corpus
@@ -649,6 +786,83 @@ def run_info(path: str | None) -> runs.RunInfo | None:
     if not path or not (Path(path) / "config.json").exists():
         return None
     return runs.run_info(Path(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _cleaned_hash(sha: str, mode: str, _text: str) -> str:
+    return corpus.text_hash(corpus.clean(_text, mode))
+
+
+def run_training_text(run: runs.Run) -> str | None:
+    """The text the run was trained on, when it is the current corpus (under the run's cleaning), else None."""
+    loaded = st.session_state.corpus
+    wanted = (run.meta.get("corpus") or {}).get("sha256")
+    mode = run.info.cleaning
+    if loaded is None or not wanted or mode not in corpus.CLEANING_MODES:
+        return None
+    if _cleaned_hash(loaded.sha, mode, loaded.text) != wanted:
+        return None
+    return cleaned_text(loaded, mode)
+
+
+def is_reber_run(run: runs.Run) -> bool:
+    """True when the run was trained on the Reber grammar sample (under any cleaning)."""
+    wanted = (run.meta.get("corpus") or {}).get("sha256")
+    mode = run.info.cleaning
+    if not wanted or mode not in corpus.CLEANING_MODES:
+        return False
+    text = load_sample("reber")
+    return _cleaned_hash(corpus.text_hash(text), mode, text) == wanted
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _baselines(
+    sha: str, vocab_chars: str, validation_fraction: float, seq_length: int, _text: str, _vocab: Vocab
+) -> BaselineReport | None:
+    try:
+        return compute_baselines(_text, _vocab, validation_fraction, seq_length)
+    except CharlabError:
+        return None
+
+
+def baseline_report(text: str, vocab: Vocab, cfg: ModelConfig, sha: str | None = None) -> BaselineReport | None:
+    """The counting baselines for a cleaned training text and a run's settings (cached; None when impossible).
+
+    Keyed by the cleaned text's hash (which covers the corpus and its cleaning), the vocabulary,
+    the validation share and the sequence length: the split and the scored characters depend on them.
+    """
+    if not text:
+        return None
+    sha = sha or _text_sha(text)  # a run knows its text's hash: no need to hash megabytes every second
+    return _baselines(sha, "".join(vocab.chars), float(cfg.validation_fraction), int(cfg.seq_length), text, vocab)
+
+
+_TEXT_SHAS: dict[int, tuple[str, str]] = {}
+
+
+def _text_sha(text: str) -> str:
+    """The text's hash, remembered per text object (a running job's text is hashed once, not every second)."""
+    known = _TEXT_SHAS.get(id(text))
+    if known is not None and known[0] is text:
+        return known[1]
+    sha = corpus.text_hash(text)
+    if len(_TEXT_SHAS) >= 4:  # it keeps the texts alive: only the few trainings running now
+        _TEXT_SHAS.clear()
+    _TEXT_SHAS[id(text)] = (text, sha)
+    return sha
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _text_index(sha: str, cleaning: str, _text: str) -> TrainingTextIndex:
+    return TrainingTextIndex(_text)
+
+
+def training_index(run: runs.Run) -> TrainingTextIndex | None:
+    """The copy detector's index of the run's training text, or None when that text is not loaded."""
+    text = run_training_text(run)
+    if not text:
+        return None
+    return _text_index(st.session_state.corpus.sha, run.info.cleaning, text)
 
 
 def all_runs() -> list[runs.RunInfo]:
@@ -742,9 +956,37 @@ def loss_frame(
     return pd.DataFrame(rows, columns=["series", "epoch", "loss"])
 
 
-def loss_chart(frame: pd.DataFrame, vocab_size: int, unit: str, height: int = 320) -> alt.Chart:
-    frame = frame.assign(value=convert_loss(frame["loss"], unit))
+REFERENCE_COLORS = {
+    "uniform": COLORS["guess"],
+    "unigram": "#A16207",
+    "context_1": "#059669",
+    "context_2": "#0891B2",
+    "context_3": "#7C3AED",
+}
+
+
+def reference_frame(vocab_size: int, unit: str, report: BaselineReport | None = None) -> pd.DataFrame:
+    """The reference lines of the loss chart: random guessing, and the counting baselines when known."""
     guess_value, guess_text = guess_label(vocab_size, unit)
+    rows = [("uniform", math.log(vocab_size), guess_value, guess_text)]
+    if report is not None:
+        for b in report.baselines:
+            if b.key != "uniform" and math.isfinite(b.loss):
+                value = float(convert_loss([b.loss], unit)[0])
+                rows.append((b.key, b.loss, value, f"{b.label} ({value:.2f})"))
+    return pd.DataFrame(rows, columns=["reference", "loss", "value", "label"])
+
+
+def loss_chart(
+    frame: pd.DataFrame,
+    vocab_size: int,
+    unit: str,
+    report: BaselineReport | None = None,
+    marker: float | None = None,
+    height: int = 320,
+) -> alt.Chart:
+    """Training and validation curves, the reference lines, and a vertical rule at a time-lapse moment."""
+    frame = frame.assign(value=convert_loss(frame["loss"], unit))
     series = sorted(frame["series"].unique().tolist()) or ["Validation (each epoch)"]
     color = alt.Color(
         "series:N",
@@ -769,14 +1011,30 @@ def loss_chart(frame: pd.DataFrame, vocab_size: int, unit: str, height: int = 32
     validation = base.transform_filter(alt.datum.series == "Validation (each epoch)").mark_line(
         point=alt.OverlayMarkDef(size=45), strokeWidth=2.5
     )
-    guess = pd.DataFrame({"value": [guess_value], "label": [guess_text]})
-    rule = alt.Chart(guess).mark_rule(color=COLORS["guess"], strokeDash=[6, 4]).encode(y="value:Q")
-    label = (
-        alt.Chart(guess)
-        .mark_text(align="right", baseline="bottom", dy=-3, color=COLORS["guess"], x="width")
-        .encode(y="value:Q", text="label:N")
-    )
-    return alt.layer(train, validation, rule, label).properties(height=height)
+    references = reference_frame(vocab_size, unit, report)
+    layers = [train, validation]
+    for i, key in enumerate(references["reference"]):  # labels alternate sides: close lines do not collide
+        line = alt.Chart(references).transform_filter(alt.datum.reference == key)
+        color = REFERENCE_COLORS.get(key, "#6B7280")
+        layers.append(
+            line.mark_rule(color=color, strokeDash=[6, 4]).encode(
+                y="value:Q", tooltip=[alt.Tooltip("label:N", title="Reference")]
+            )
+        )
+        side = dict(align="right", x="width") if i % 2 == 0 else dict(align="left", x=4)
+        layers.append(
+            line.mark_text(baseline="bottom", dy=-2, color=color, fontSize=11, **side).encode(
+                y="value:Q", text="label:N"
+            )
+        )
+    if marker is not None:
+        moment = pd.DataFrame({"epoch": [float(marker)], "moment": ["time-lapse sample"]})
+        layers.append(
+            alt.Chart(moment)
+            .mark_rule(color=COLORS["changed"], strokeWidth=2)
+            .encode(x="epoch:Q", tooltip=["moment:N"])
+        )
+    return alt.layer(*layers).properties(height=height)
 
 
 def compare_chart(histories: dict[str, list[dict]], unit: str) -> alt.Chart:
@@ -913,6 +1171,11 @@ def visible_text(text: str) -> str:
     return "".join(corpus.visible(ch) for ch in text)
 
 
+def md(text: str) -> str:
+    """A name or text safe inside st.markdown/st.caption: markdown and HTML characters are escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:&])", r"\\\1", str(text))
+
+
 def text_box(seed: str, generated: str, height: int | None = 320) -> str:
     """Generated text in a readable box; the seed (what the user typed) is shown paler."""
     scroll = f"max-height:{height}px;overflow-y:auto;" if height else ""
@@ -937,6 +1200,330 @@ def stream(placeholder, seed: str, chars: Iterator[str], length: int, seconds: f
     text = "".join(out)
     placeholder.html(text_box(seed, text))
     return text
+
+
+def marked_text(text: str, spans: Iterable[tuple[int, int, str]], height: int | None = 320) -> str:
+    """A text box with some stretches highlighted; spans are (start, end, CSS background), never overlapping.
+
+    Every piece is html-escaped: the text comes from a model trained on an uploaded file.
+    """
+    pieces, at = [], 0
+    for start, end, background in sorted(spans):
+        if start < at or end <= start:
+            continue
+        pieces.append(html.escape(text[at:start]))
+        pieces.append(f'<mark style="background:{background};padding:0">{html.escape(text[start:end])}</mark>')
+        at = end
+    pieces.append(html.escape(text[at:]))
+    scroll = f"max-height:{height}px;overflow-y:auto;" if height else ""
+    return (
+        f'<div class="charlab-text" style="white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;'
+        f"font-size:0.95rem;line-height:1.5;padding:0.8rem 1rem;border:1px solid #E5E7EB;border-radius:0.5rem;"
+        f'background:#FAFAFF;{scroll}">{"".join(pieces)}</div>'
+    )
+
+
+COPY_LONGEST, COPY_OTHER = "#FDBA74", "#FEF3C7"
+
+
+def copy_spans(report: CopyReport) -> list[tuple[int, int, str]]:
+    """The longest verbatim passage in orange, the other copied stretches in pale yellow."""
+    spans = [(p.start, p.end, COPY_OTHER) for p in report.passages if report.longest is None or p != report.longest]
+    if report.longest is not None and len(report.longest.text) >= MIN_PASSAGE:
+        spans = [s for s in spans if s[1] <= report.longest.start or s[0] >= report.longest.end]
+        spans.append((report.longest.start, report.longest.end, COPY_LONGEST))
+    return spans
+
+
+def copy_summary(report: CopyReport) -> str:
+    """One line for a small column: longest copied passage, real words, repetition."""
+    longest = len(report.longest.text) if report.longest else 0
+    words = f"{report.real_word_share:.0%} real words" if report.words_checked else "no whole words"
+    return (
+        f"Longest copied passage: {longest} characters · {words} · "
+        f"repetition {report.repetition:.2f} (the text itself: {report.reference_repetition:.2f})"
+    )
+
+
+def copy_view(report: CopyReport, generated: str) -> None:
+    """ "Is it copying?": the longest verbatim passage highlighted, where it came from, real words, repetition."""
+    longest = report.longest
+    length = len(longest.text) if longest else 0
+    m = st.columns(3)
+    m[0].metric(
+        "Longest passage copied",
+        f"{length} characters",
+        help=f"The longest stretch found word for word in the training text. Under {MIN_PASSAGE} characters "
+        "happens by chance in any text.",
+        border=True,
+    )
+    m[1].metric(
+        "Real words",
+        f"{report.real_word_share:.0%}" if report.words_checked else "–",
+        help="Share of the generated words that also appear in the training text.",
+        border=True,
+    )
+    m[2].metric(
+        "Repetition",
+        f"{report.repetition:.2f}",
+        delta=f"the text itself: {report.reference_repetition:.2f}",
+        delta_color="off",
+        delta_arrow="off",
+        help="Share of 10-character pieces the text already used earlier (0 = never repeats, 1 = a loop).",
+        border=True,
+    )
+    if longest is not None and length >= MIN_PASSAGE:
+        st.caption(
+            f"The orange passage ({length} characters) is copied from line {longest.source_line:,} of the "
+            f"training text; pale yellow: other copied stretches ({report.copied_share:.0%} of the text in all)."
+        )
+        st.html(marked_text(generated, copy_spans(report), height=260))
+    else:
+        st.caption(
+            f"No passage of {MIN_PASSAGE} characters or more comes word for word from the training text: "
+            "the network writes its own text."
+        )
+    if report.invented_words:  # the model's words: escaped, never read as markdown
+        made_up = html.escape(", ".join(report.invented_words[:12]))
+        st.html(f'<div style="color:#6B7280;font-size:0.875rem">Words it made up: {made_up}</div>')
+
+
+def copy_check_missing(info: runs.RunInfo) -> None:
+    st.caption(
+        f":material/info: To check copying, choose the text this run learned from ({md(info.corpus_name)}, "
+        f"cleaning: {corpus.CLEANING_MODES.get(info.cleaning, (info.cleaning,))[0]}) on the Corpus page: "
+        "the training text is not loaded."
+    )
+
+
+# ---------------------------------------------------------------- Grammar lab (the Reber sample)
+
+
+def grammar_lines(text: str) -> list[str]:
+    """The complete, non-empty lines grammar_score checks (the cut-off last line is left out)."""
+    return [line for line in text.split("\n")[:-1] if line]
+
+
+def grammar_timelapse_frame(timelapse: list[dict]) -> pd.DataFrame:
+    """Share of grammatical strings in each time-lapse sample, by epoch and training time."""
+    rows = []
+    for entry in timelapse:
+        score = grammar_score(entry.get("text", ""))
+        if score.total:
+            rows.append((float(entry.get("epoch", 0.0)), float(entry.get("seconds", 0.0)), score.share, score.total))
+    return pd.DataFrame(rows, columns=["epoch", "seconds", "grammatical", "strings"])
+
+
+def grammar_chart(frame: pd.DataFrame) -> alt.Chart:
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True, color=COLORS["primary"])
+        .encode(
+            x=alt.X("epoch:Q", title="Epoch"),
+            y=alt.Y(
+                "grammatical:Q", title="Grammatical strings", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
+            ),
+            tooltip=[
+                alt.Tooltip("epoch:Q", format=".2f", title="Epoch"),
+                alt.Tooltip("seconds:Q", format=".0f", title="Seconds of training"),
+                alt.Tooltip("grammatical:Q", format=".0%", title="Grammatical"),
+                alt.Tooltip("strings:Q", title="Strings checked"),
+            ],
+        )
+        .properties(height=220)
+    )
+
+
+def grammar_view(run: runs.Run, text: str) -> None:
+    """Share of grammatical strings, its growth over the time-lapse, and where a chosen string breaks the rules."""
+    ss = st.session_state
+    score = grammar_score(text)
+    st.metric(
+        "Grammatical strings",
+        f"{score.share:.0%}" if score.total else "–",
+        help="Lines that are exactly one string the embedded Reber grammar allows (the cut-off last line is not "
+        "counted).",
+        border=True,
+    )
+    st.caption(f"{score.grammatical} of {score.total} complete strings follow every rule of the grammar.")
+    frame = grammar_timelapse_frame(run.timelapse())
+    if len(frame) > 1:
+        st.markdown("**How the share grew during training** (the time-lapse samples)")
+        st.altair_chart(grammar_chart(frame), width="stretch")
+    lines = grammar_lines(text)
+    if not lines:
+        return
+    if ss.get("generate_grammar_line", 0) >= len(lines):
+        ss.generate_grammar_line = 0
+    i = st.selectbox(
+        "Check one string",
+        list(range(len(lines))),
+        key="generate_grammar_line",
+        format_func=lambda k: f"{k + 1}: {lines[k][:60]}",
+    )
+    line = lines[i]
+    where = first_error(line)
+    if where is None:
+        st.success("This string follows the grammar from start to end.", icon=":material/check_circle:")
+        st.html(marked_text(line, [], height=None))
+    else:
+        st.warning(
+            f"It breaks the grammar at character {where + 1}"
+            + (" (the string ends too early)." if where >= len(line) else "."),
+            icon=":material/error:",
+        )
+        st.html(marked_text(line + (" " if where >= len(line) else ""), [(where, where + 1, "#FCA5A5")], height=None))
+
+
+# ---------------------------------------------------------------- Look inside
+
+INSIDE_MAX_CHARS = 2000  # characters traced and drawn at once (each becomes a coloured span)
+STATE_WORDS = {"hidden": "Hidden state", "cell": "Cell state"}
+STATE_HELP = "Hidden state: what the layer passes on to the next. Cell state: an LSTM's inner memory."
+CATEGORY_COLORS = {
+    "vowel": "#DC2626",
+    "consonant": "#4F46E5",
+    "digit": "#059669",
+    "punctuation": "#D97706",
+    "space": "#6B7280",
+}
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _trace(path: str, stamp: float, text: str) -> Trace:
+    run = _load_run(path, stamp)
+    return trace(NumpyCharModel.from_config(run.config, run.weights), run.vocab, text)
+
+
+def run_trace(path: str, text: str) -> Trace:
+    """What the run's network does while reading `text` (cached per run and text)."""
+    return _trace(str(path), run_stamp(path), text)
+
+
+def unit_ranking(result: Trace, top: int = 3) -> list[UnitMatch]:
+    """The best units for every hypothesis, strongest correlation first."""
+    found = [m for matches in rank_all(result, top).values() for m in matches]
+    return sorted(found, key=lambda m: -abs(m.correlation))
+
+
+def ranking_frame(matches: list[UnitMatch]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "What it tracks": m.hypothesis.label,
+                "Unit": m.describe(),
+                "Layer": m.layer + 1,
+                "State": m.state,
+                "Unit number": m.unit,
+                "Correlation": m.correlation,
+            }
+            for m in matches
+        ],
+        columns=["What it tracks", "Unit", "Layer", "State", "Unit number", "Correlation"],
+    )
+
+
+def activation_color(value: float) -> str:
+    """Red (negative) – white (0) – blue (positive), for a value in [-1, 1]."""
+    v = max(-1.0, min(1.0, float(value)))
+    if v >= 0:
+        r, g, b = (int(255 + (c - 255) * v) for c in (37, 99, 235))
+    else:
+        r, g, b = (int(255 + (c - 255) * -v) for c in (220, 38, 38))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def surprise_color(value: float, scale: float) -> str:
+    """White (no surprise) to orange (as surprised as guessing at random, or more)."""
+    v = max(0.0, min(1.0, float(value) / max(scale, 1e-9)))
+    r, g, b = (int(255 + (c - 255) * v) for c in (249, 115, 22))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def guesses_words(result: Trace, t: int) -> str:
+    return ", ".join(f"{corpus.visible(ch)} {p:.0%}" for ch, p in result.top_guesses(t, 5))
+
+
+def _char_span(ch: str, background: str, title: str) -> str:
+    shown = "↵\n" if ch == "\n" else ch
+    return f'<span style="background:{background}" title="{html.escape(title, quote=True)}">{html.escape(shown)}</span>'
+
+
+def _coloured_box(spans: list[str], height: int) -> str:
+    return (
+        '<div class="charlab-inside" style="white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;'
+        f"font-size:0.95rem;line-height:1.6;padding:0.8rem 1rem;border:1px solid #E5E7EB;border-radius:0.5rem;"
+        f'max-height:{height}px;overflow-y:auto">{"".join(spans)}</div>'
+    )
+
+
+def activation_html(result: Trace, layer: int, state: str, unit: int, height: int = 320) -> str:
+    """Each character coloured by one unit's activation after reading it (escaped; details in the tooltip)."""
+    values = result.activations(layer, state)[:, unit].astype(float)
+    scale = 1.0 if state == "hidden" else max(1.0, float(np.abs(values).max()))  # tanh is in [-1, 1]; c is not
+    spans = [
+        _char_span(
+            ch,
+            activation_color(values[t] / scale),
+            f"{char_name(ch)} · activation {values[t]:+.2f} · surprise {result.surprise[t]:.2f}",
+        )
+        for t, ch in enumerate(result.text)
+    ]
+    return _coloured_box(spans, height)
+
+
+def surprise_html(result: Trace, height: int = 240) -> str:
+    """Each character coloured by how surprised the model was to see it; its guesses for the next one in the tooltip."""
+    scale = math.log(len(result.vocab))
+    spans = [
+        _char_span(
+            ch,
+            surprise_color(result.surprise[t], scale),
+            f"{char_name(ch)} · surprise {result.surprise[t]:.2f} nats · next: {guesses_words(result, t)}",
+        )
+        for t, ch in enumerate(result.text)
+    ]
+    return _coloured_box(spans, height)
+
+
+def guesses_frame(result: Trace, t: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"Guess": corpus.visible(ch), "Name": char_name(ch), "Probability": p} for ch, p in result.top_guesses(t, 5)],
+        columns=["Guess", "Name", "Probability"],
+    )
+
+
+def embedding_frame(run: runs.Run) -> tuple[pd.DataFrame, tuple[float, float]]:
+    found = embedding_map(run.weights["embedding"], run.vocab)
+    frame = pd.DataFrame(
+        {
+            "Character": [corpus.visible(ch) for ch in found.chars],
+            "Name": [char_name(ch) for ch in found.chars],
+            "Kind": list(found.categories),
+            "x": found.xy[:, 0],
+            "y": found.xy[:, 1],
+        }
+    )
+    return frame, found.explained
+
+
+def embedding_chart(frame: pd.DataFrame) -> alt.Chart:
+    kinds = [k for k in CATEGORY_COLORS if k in set(frame["Kind"])]
+    color = alt.Color(
+        "Kind:N",
+        title=None,
+        scale=alt.Scale(domain=kinds, range=[CATEGORY_COLORS[k] for k in kinds]),
+        legend=alt.Legend(orient="top"),
+    )
+    base = alt.Chart(frame).encode(
+        x=alt.X("x:Q", title="First direction", axis=alt.Axis(labels=False, ticks=False)),
+        y=alt.Y("y:Q", title="Second direction", axis=alt.Axis(labels=False, ticks=False)),
+        color=color,
+        tooltip=["Character:N", "Name:N", "Kind:N"],
+    )
+    points = base.mark_circle(size=60, opacity=0.35)
+    labels = base.mark_text(fontSize=15, fontWeight="bold").encode(text="Character:N")
+    return alt.layer(points, labels).properties(height=380)
 
 
 def new_random_seed() -> None:
@@ -1000,6 +1587,15 @@ def progress_words(p: Progress) -> str:
 def sidebar() -> None:
     ss = st.session_state
     with st.sidebar:
+        lesson = ss.get("lesson")
+        if lesson and (lesson.get("title") or lesson.get("hidden")):
+            st.markdown("#### Lesson")
+            if lesson.get("title"):
+                st.markdown(md(lesson["title"]))
+            if lesson.get("hidden"):
+                hidden = ", ".join(CONTROL_LABELS.get(c, c).lower() for c in lesson["hidden"])
+                st.caption(f"Set by the lesson: {hidden}.")
+                st.button("Show all controls", key="lesson_leave", icon=":material/visibility:", on_click=leave_lesson)
         st.markdown("#### Corpus")
         loaded = ss.corpus
         if loaded is None:
@@ -1068,8 +1664,14 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
     if p is not None and (not p.done or p.run_path is None or run_path in (None, str(p.run_path))):
         st.subheader(f"Training «{handle.job.name}»")
         _job_status(handle, p)
-        history, batch_losses, samples_ = p.history, p.batch_losses, p.samples
+        history, batch_losses, samples_, timelapse = p.history, p.batch_losses, p.samples, p.timelapse
         bpe, first, vocab_size = p.batches_per_epoch, p.first_epoch, p.vocab_size
+        job = handle.job
+        report = baseline_report(job.text, job.vocab, job.config)
+        if first == 0 and batch_losses:  # a fresh network should start near random guessing
+            start = check_first_loss(batch_losses[0][1], len(job.vocab))
+            if not start.ok:
+                st.warning(f"{start.message} {start.suggestion}", icon=":material/warning:")
     elif run_path and run_info(run_path) is not None:
         info = run_info(run_path)
         st.subheader(f"Run «{info.name}»")
@@ -1082,8 +1684,11 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
         except CharlabError as err:
             st.info(str(err), icon=":material/info:")
             return
-        history, batch_losses, samples_ = run.history(), [], run.samples()
-        bpe, first, vocab_size = 0, len(run.history()), len(run.vocab)
+        history, batch_losses, samples_, timelapse = run.history(), [], run.samples(), run.timelapse()
+        bpe, first, vocab_size = 0, len(history), len(run.vocab)
+        text = run_training_text(run)
+        sha = (run.meta.get("corpus") or {}).get("sha256")
+        report = baseline_report(text, run.vocab, run.config, sha) if text else None
     else:
         st.info(
             "Press **Start training**: the loss chart and the model's first attempts at writing appear here.",
@@ -1104,15 +1709,15 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
     )
     ss.loss_unit = unit
     frame = loss_frame(history, batch_losses, bpe, first)
+    moment = timelapse_position(timelapse)
     if frame.empty:
         st.caption("The loss chart appears after the first training steps.")
     else:
-        st.altair_chart(loss_chart(frame, vocab_size, unit), width="stretch")
-        if overfitting(history):
-            st.caption(
-                ":material/warning: The validation loss is rising while the training loss falls: the model "
-                "is starting to memorise its text (overfitting). The run keeps the best weights."
-            )
+        marker = timelapse[moment]["epoch"] if moment is not None else None
+        st.altair_chart(loss_chart(frame, vocab_size, unit, report, marker), width="stretch")
+        verdict_view(history, batch_losses, report)
+    if timelapse:
+        timelapse_view(timelapse, moment)
     if samples_:
         last = samples_[-1]
         st.markdown(f"**What the model writes after epoch {last['epoch']}** (temperature {last['temperature']:g})")
@@ -1121,6 +1726,107 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
             for sample in reversed(samples_[-40:]):
                 st.caption(f"Epoch {sample['epoch']}")
                 st.code(sample["text"], language=None, wrap_lines=True)
+
+
+VERDICT_LOOK = {
+    "learning": (st.success, ":material/trending_down:"),
+    "plateau": (st.info, ":material/trending_flat:"),
+    "overfitting": (st.warning, ":material/warning:"),
+    "underfitting": (st.warning, ":material/warning:"),
+    "diverged": (st.error, ":material/error:"),
+}
+
+
+def verdict_view(history: list[dict], batch_losses: list[tuple[int, float]], report: BaselineReport | None) -> None:
+    """Which reference lines the network beats, and the plain-words verdict on where training is going."""
+    latest = latest_loss(history, batch_losses)
+    if report is not None and latest is not None:
+        st.caption(beaten_words(report, latest))
+    reference = report.get("unigram").loss if report is not None else None
+    found = diagnose(history, batch_losses, reference_loss=reference)
+    if found.verdict == "too early":
+        st.caption(found.message)
+        return
+    show, icon = VERDICT_LOOK.get(found.verdict, (st.info, ":material/info:"))
+    words = f"**{found.verdict.capitalize()}.** {found.message}"
+    show(f"{words} {found.suggestion}".strip(), icon=icon)
+
+
+def latest_loss(history: list[dict], batch_losses: list[tuple[int, float]]) -> float | None:
+    """The loss to compare with the reference lines: the last validation loss, else the recent training loss."""
+    for h in reversed(history):
+        if math.isfinite(h.get("val_loss", float("nan"))):
+            return float(h["val_loss"])
+    recent = [loss for _, loss in batch_losses[-20:] if math.isfinite(loss)]
+    if recent:
+        return float(np.mean(recent))
+    finite = [h["loss"] for h in history if math.isfinite(h.get("loss", float("nan")))]
+    return float(finite[-1]) if finite else None
+
+
+BASELINE_WORDS = {
+    "uniform": "guessing at random",
+    "unigram": "a model that knows only letter frequencies",
+    "context_1": "a model that looks at the previous character",
+    "context_2": "a model that looks at the previous 2 characters",
+    "context_3": "a model that looks at the previous 3 characters",
+}
+
+
+def beaten_words(report: BaselineReport, loss: float) -> str:
+    """e.g. "Your network now beats a model that looks at the previous 3 characters." """
+    beaten = {b.key for b in report.beaten_by(loss)}
+    best = [b for b in report.baselines if b.key in beaten]
+    ahead = [b for b in report.baselines if b.key not in beaten]
+    if not best:
+        return (
+            f":material/flag: Not yet better than {BASELINE_WORDS['uniform']}: the reference lines show what "
+            "simple counting gets on the same text."
+        )
+    strongest = min(best, key=lambda b: b.loss)
+    words = f":material/military_tech: Your network now beats {BASELINE_WORDS.get(strongest.key, strongest.label)}"
+    if ahead:
+        nxt = max(ahead, key=lambda b: b.loss)
+        return f"{words}. Next to beat: {nxt.label} ({nxt.loss:.2f})."
+    return f"{words}: it uses more than the previous 3 characters."
+
+
+def timelapse_position(timelapse: list[dict]) -> int | None:
+    """The time-lapse entry the slider points at; it follows the newest entry until the user moves it back."""
+    ss = st.session_state
+    if not timelapse:
+        return None
+    last = len(timelapse) - 1
+    chosen = ss.get("train_timelapse")
+    if not isinstance(chosen, int) or chosen > last or chosen == ss.get("train_timelapse_last"):
+        chosen = last
+    ss.train_timelapse = chosen
+    ss.train_timelapse_last = last
+    return chosen
+
+
+def timelapse_words(entry: dict) -> str:
+    seconds, epoch, step = entry.get("seconds"), entry.get("epoch", 0), entry.get("step", 0)
+    return f"after {fmt_duration(seconds)} · epoch {epoch:.2f} · step {step:,}"
+
+
+def timelapse_view(timelapse: list[dict], moment: int | None) -> None:
+    """A slider through the time-lapse samples; the loss chart marks the same moment."""
+    st.markdown("**Time-lapse: what the network wrote as it learned**")
+    st.caption(
+        "The same start and the same dice every time: only the network changed between these samples. "
+        "Move the slider; the orange line on the loss chart shows when the sample was written."
+    )
+    if len(timelapse) > 1:
+        st.select_slider(
+            "Moment in the training",
+            options=list(range(len(timelapse))),
+            key="train_timelapse",
+            format_func=lambda i: timelapse_words(timelapse[i]),
+        )
+    entry = timelapse[moment if moment is not None else -1]
+    st.caption(timelapse_words(entry).capitalize())
+    st.html(text_box("", entry["text"], height=160))
 
 
 def _job_status(handle: JobHandle, p: Progress) -> None:
@@ -1150,16 +1856,6 @@ def _job_status(handle: JobHandle, p: Progress) -> None:
         {"finished": st.success, "stopped": st.info, "diverged": st.warning}.get(p.status, st.error)(
             message + figures, icon=":material/flag:"
         )
-
-
-def overfitting(history: list[dict], epochs: int = 3) -> bool:
-    """Validation loss up for `epochs` epochs in a row while training loss went down."""
-    rows = [h for h in history if math.isfinite(h.get("val_loss", float("nan")))]
-    if len(rows) < epochs + 1:
-        return False
-    tail = rows[-(epochs + 1) :]
-    val_up = all(b["val_loss"] > a["val_loss"] for a, b in zip(tail, tail[1:], strict=False))
-    return val_up and tail[-1]["loss"] < tail[0]["loss"]
 
 
 def my_runs() -> None:
@@ -1216,7 +1912,8 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
         help="Make it the current run: Generate uses it, Continue trains it further.",
     ):
         ss.run_path = pick
-        ss.settings = settings_from_config(info.config)
+        fixed = {k: v for k, v in ss.settings.items() if is_hidden(k)}  # a lesson's hidden settings stay
+        ss.settings = {**settings_from_config(info.config), **fixed}
         ss.preset = None
         reseed("settings")
         ss.pop("train_preset", None)

@@ -13,49 +13,52 @@ ss = st.session_state
 st.title("Corpus")
 st.caption("The text the model learns to imitate. Pick a sample or upload a plain-text file.")
 
-sample_tab, upload_tab = st.tabs(["Sample texts", "Upload your own"])
-with sample_tab:
-    keys = [s.key for s in samples.SAMPLES]
-    current = ss.corpus.source.removeprefix("sample:") if ss.corpus else ui.DEFAULT_SAMPLE
-    choice = st.radio(
-        "Sample texts",
-        keys,
-        index=keys.index(current) if current in keys else 0,
-        key="corpus_sample",
-        format_func=lambda k: samples.get_sample(k).title,
-        label_visibility="collapsed",
-        captions=[
-            f"{s.description} ≈{s.approx_size:,} characters"
-            + ("" if s.kind != "download" or samples.is_cached(s.key) else " · needs the internet once")
-            for s in samples.SAMPLES
-        ],
-    )
-    sample = samples.get_sample(choice)
-    if st.button(f"Use “{sample.title}”", type="primary", key="corpus_use_sample", icon=":material/check:"):
-        try:
-            with st.spinner(f"Loading {sample.title}…"):
-                ui.use_sample(choice)
-        except CharlabError as err:
-            st.error(str(err), icon=":material/error:")
-        else:
-            st.rerun()  # the sidebar, drawn before this page, shows the new text at once
-with upload_tab:
-    upload = st.file_uploader(
-        "Drop a .txt file here (at most 10 MB)",
-        type=["txt"],
-        key="corpus_upload",
-        help="Plain text, ideally UTF-8. Word or PDF documents must be saved as plain text first.",
-    )
-    if upload is not None and ss.get("corpus_upload_seen") != upload.file_id:
-        ss.corpus_upload_seen, ss.corpus_upload_error = upload.file_id, None
-        try:
-            ui.use_upload(upload.name, upload.getvalue())
-        except CharlabError as err:
-            ss.corpus_upload_error = str(err)  # the corpus chosen before stays
-        else:
-            st.rerun()  # the sidebar shows the new text at once
-    if upload is not None and ss.get("corpus_upload_error"):
-        st.error(ss.corpus_upload_error, icon=":material/error:")
+if ui.is_hidden("sample"):  # a lesson chose the text: no other can be picked
+    st.caption("This lesson chose the text.")
+else:
+    sample_tab, upload_tab = st.tabs(["Sample texts", "Upload your own"])
+    with sample_tab:
+        keys = [s.key for s in samples.SAMPLES]
+        current = ss.corpus.source.removeprefix("sample:") if ss.corpus else ui.DEFAULT_SAMPLE
+        choice = st.radio(
+            "Sample texts",
+            keys,
+            index=keys.index(current) if current in keys else 0,
+            key="corpus_sample",
+            format_func=lambda k: samples.get_sample(k).title,
+            label_visibility="collapsed",
+            captions=[
+                f"{s.description} ≈{s.approx_size:,} characters"
+                + ("" if s.kind != "download" or samples.is_cached(s.key) else " · needs the internet once")
+                for s in samples.SAMPLES
+            ],
+        )
+        sample = samples.get_sample(choice)
+        if st.button(f"Use “{sample.title}”", type="primary", key="corpus_use_sample", icon=":material/check:"):
+            try:
+                with st.spinner(f"Loading {sample.title}…"):
+                    ui.use_sample(choice)
+            except CharlabError as err:
+                st.error(str(err), icon=":material/error:")
+            else:
+                st.rerun()  # the sidebar, drawn before this page, shows the new text at once
+    with upload_tab:
+        upload = st.file_uploader(
+            "Drop a .txt file here (at most 10 MB)",
+            type=["txt"],
+            key="corpus_upload",
+            help="Plain text, ideally UTF-8. Word or PDF documents must be saved as plain text first.",
+        )
+        if upload is not None and ss.get("corpus_upload_seen") != upload.file_id:
+            ss.corpus_upload_seen, ss.corpus_upload_error = upload.file_id, None
+            try:
+                ui.use_upload(upload.name, upload.getvalue())
+            except CharlabError as err:
+                ss.corpus_upload_error = str(err)  # the corpus chosen before stays
+            else:
+                st.rerun()  # the sidebar shows the new text at once
+        if upload is not None and ss.get("corpus_upload_error"):
+            st.error(ss.corpus_upload_error, icon=":material/error:")
 
 loaded = ss.corpus
 if loaded is None:
@@ -66,16 +69,17 @@ st.header(loaded.name, divider="gray")
 for note in loaded.notes:
     st.info(note, icon=":material/info:")
 modes = list(corpus.CLEANING_MODES)
-ss.cleaning = st.radio(
-    "Cleaning",
-    modes,
-    index=modes.index(ss.cleaning),
-    horizontal=True,
-    key="corpus_cleaning",
-    format_func=lambda m: corpus.CLEANING_MODES[m][0],
-    help="What the model learns is the cleaned text.",
-    on_change=lambda: ss.update(cleaning=ss.corpus_cleaning),  # before the sidebar is drawn
-)
+if not ui.is_hidden("cleaning"):  # else the lesson's cleaning stays
+    ss.cleaning = st.radio(
+        "Cleaning",
+        modes,
+        index=modes.index(ss.cleaning),
+        horizontal=True,
+        key="corpus_cleaning",
+        format_func=lambda m: corpus.CLEANING_MODES[m][0],
+        help="What the model learns is the cleaned text.",
+        on_change=lambda: ss.update(cleaning=ss.corpus_cleaning),  # before the sidebar is drawn
+    )
 st.caption(corpus.CLEANING_MODES[ss.cleaning][1])
 
 raw, cleaned = ui.text_stats(loaded), ui.text_stats(loaded, ss.cleaning)

@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 from charlab import runs
+from charlab.copying import copy_report
 from charlab.errors import CharlabError
 
 ui.through_entry_script("generate")
@@ -79,6 +80,7 @@ with settings_column:
     st.button("New random seed", key="generate_dice", icon=":material/casino:", on_click=ui.new_random_seed)
 
 top_k = int(g["top_k"]) or None
+index = ui.training_index(run)  # the copy detector's view of the training text (None: not loaded)
 output = ss.get("generate_output")
 if not output or output["run"] != ss.run_path:
     output = None
@@ -126,6 +128,19 @@ if output:
         mime="text/plain",
         icon=":material/download:",
     )
+    st.subheader("Is it copying?")
+    st.caption("Does the network write its own text, or recite passages of the text it learned from?")
+    if index is None:
+        ui.copy_check_missing(info)
+    else:
+        ui.copy_view(copy_report(output["text"], index), output["text"])
+    if ui.is_reber_run(run):
+        st.subheader("Grammar lab")
+        st.caption(
+            "This run learned the embedded Reber grammar, whose rules can be checked exactly: "
+            "a high share of grammatical strings proves it learned the rules, not just the letters."
+        )
+        ui.grammar_view(run, output["seed"] + output["text"])
 if compare:
     length = min(int(g["length"]), 1500)
     ss.generate_comparison = {  # not the button's key, which Streamlit owns
@@ -142,3 +157,5 @@ if comparison and comparison["run"] == ss.run_path:
     for column, (temperature, text) in zip(st.columns(len(comparison["texts"])), comparison["texts"], strict=True):
         column.markdown(f"**Temperature {temperature:g}**")
         column.html(ui.text_box(comparison["seed"], text, height=360))
+        if index is not None:
+            column.caption(ui.copy_summary(copy_report(text, index)))

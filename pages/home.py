@@ -35,10 +35,13 @@ for i, (page, icon, title, words) in enumerate(steps):
 
 st.subheader("Quick start")
 running = ui.is_running()
-st.markdown(
-    "One click: the **Animal fables** sample, a small LSTM and about a minute of training on a laptop. "
-    "The first sample text appears after a few seconds and gets better every epoch."
-)
+if ui.lesson_fixes_something() and st.session_state.corpus is not None:
+    st.markdown("One click: train on this lesson's text with its settings, and watch it learn on the Train page.")
+else:
+    st.markdown(
+        "One click: the **Animal fables** sample, a small LSTM and about a minute of training on a laptop. "
+        "The first sample text appears after a few seconds and gets better every epoch."
+    )
 if st.button("Quick start", type="primary", icon=":material/bolt:", key="home_quick_start", disabled=running):
     try:
         ui.quick_start()

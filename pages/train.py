@@ -27,15 +27,16 @@ else:
 
 # ---- settings
 with st.expander("Settings", expanded=not running, icon=":material/tune:"):
-    ui.seed_key("train_preset", ss.preset)
-    st.segmented_control(
-        "Preset",
-        list(ui.PRESETS),
-        key="train_preset",
-        format_func=lambda k: ui.PRESETS[k][0],
-        on_change=ui.on_preset_change,
-        help="Ready-made settings; epochs are chosen to fit the time on this text.",
-    )
+    if not any(ui.is_hidden(name) for name in ui.SETTING_LABELS):  # a preset would change what a lesson fixed
+        ui.seed_key("train_preset", ss.preset)
+        st.segmented_control(
+            "Preset",
+            list(ui.PRESETS),
+            key="train_preset",
+            format_func=lambda k: ui.PRESETS[k][0],
+            on_change=ui.on_preset_change,
+            help="Ready-made settings; epochs are chosen to fit the time on this text.",
+        )
     a, b, c = st.columns(3)
     labels, helps = ui.SETTING_LABELS, ui.SETTING_HELP
     with a:
@@ -149,6 +150,10 @@ with st.expander("Settings", expanded=not running, icon=":material/tune:"):
                 hide_index=True,
                 width="stretch",
             )
+
+with st.expander("Share as a lesson link", icon=":material/share:"):
+    with ui.guard("the lesson link"):
+        ui.lesson_share()
 
 # ---- start / stop / continue
 current = ui.run_info(ss.run_path)

@@ -156,6 +156,15 @@ def test_corpus_train_generate(page: Page, app_url: str, shots: Path):
         assert len(column.locator(".charlab-text").inner_text().strip()) > 50
     no_error(main)
 
+    # ---- Look inside: units ranked, the text coloured by one of them, the embedding map
+    main = go_to(page, "Look inside")
+    coloured = main.locator(".charlab-inside").first
+    expect(coloured).to_be_visible(timeout=PAGE_LOAD)
+    expect(main.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+    assert coloured.locator("span").count() > 100
+    no_error(main)
+    screenshot(page, shots, "inside", down_to=coloured)
+
 
 def test_reload_reattaches_to_the_training(page: Page, app_url: str):
     page.goto(app_url)
