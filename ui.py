@@ -22,7 +22,7 @@ import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -37,6 +37,7 @@ from charlab.baselines import BaselineReport, compute_baselines
 from charlab.copying import MIN_PASSAGE, CopyReport, TrainingTextIndex
 from charlab.diagnosis import check_first_loss, diagnose
 from charlab.errors import CharlabError
+from charlab.jobs import JobHandle, JobQueue
 from charlab.model import CELLS, ModelConfig, estimate
 from charlab.neurons import Trace, UnitMatch, embedding_map, rank_all, trace
 from charlab.reber import first_error, grammar_score
@@ -155,7 +156,7 @@ PRESETS: dict[str, tuple[str, float, dict]] = {
             dropout=0.1,
             seq_length=100,
             batch_size=64,
-            learning_rate=2e-3,
+            learning_rate=3e-3,
             validation_fraction=0.1,
         ),
     ),
@@ -581,106 +582,43 @@ def corpus_vocab_size() -> int | None:
 # ---------------------------------------------------------------- the training-job registry
 
 
-def max_trainings() -> int:
-    """How many trainings may run at once on this server (the others wait their turn)."""
-    try:
-        return max(1, int(os.environ.get("CHARLAB_MAX_TRAININGS", "")))
-    except ValueError:
-        return max(1, (os.cpu_count() or 2) // 2)
-
-
-ABANDONED_AFTER_SECONDS = float(os.environ.get("CHARLAB_ABANDON_MINUTES", "60")) * 60
-FORGET_AFTER_SECONDS = 24 * 3600
-
-
-@dataclass
-class JobHandle:
-    """A training job and its place in the queue; owned by one session token."""
-
-    job: TrainingJob
-    token: str
-    queued_at: float = field(default_factory=time.monotonic)
-    last_seen: float = field(default_factory=time.monotonic)
-    started: threading.Event = field(default_factory=threading.Event)
-    cancelled: bool = False
-
-    @property
-    def waiting(self) -> bool:
-        return not self.started.is_set() and not self.cancelled
+FORGET_AFTER_SECONDS = 24 * 3600  # a session's remembered choices (for a reload) are kept this long
 
 
 class Registry:
-    """Server-wide: jobs and remembered choices by session token, and the cap on concurrent trainings."""
+    """Server-wide: the training queue (charlab.jobs) and each session's remembered choices, by session token."""
 
-    def __init__(self, slots: int):
+    def __init__(self):
         self.lock = threading.Lock()
-        self.jobs: dict[str, JobHandle] = {}
+        self.queue = JobQueue()  # cap: $CHARLAB_MAX_TRAININGS or the CPU cores; unwatched jobs stopped and saved
         self.memory: dict[str, dict] = {}
         self.memory_seen: dict[str, float] = {}
-        self.slots = threading.BoundedSemaphore(slots)
 
     def remember(self, token: str, memory: dict) -> None:
         with self.lock:
             self.memory[token] = memory
             self.memory_seen[token] = time.monotonic()
 
-    def add(self, handle: JobHandle) -> None:
-        with self.lock:
-            old = self.jobs.get(handle.token)
-            if old is not None and not old.job.done and not old.cancelled:
-                raise CharlabError("A training is already running in this session. Stop it first.")
-            self.jobs[handle.token] = handle
-        threading.Thread(target=self._run, args=(handle,), name=f"charlab-queue-{handle.job.name}", daemon=True).start()
-
-    def _run(self, handle: JobHandle) -> None:
-        while not self.slots.acquire(timeout=0.25):
-            if handle.cancelled:
-                return
-        try:
-            if not handle.cancelled:
-                handle.started.set()
-                handle.job.run()  # saves and marks its run itself, whatever happens
-        finally:
-            self.slots.release()
-
-    def queue_position(self, handle: JobHandle) -> int:
-        with self.lock:
-            return sum(1 for h in self.jobs.values() if h.waiting and h.queued_at < handle.queued_at)
-
-    def cancel(self, token: str) -> None:
-        with self.lock:
-            handle = self.jobs.get(token)
-            if handle is not None and handle.waiting:
-                handle.cancelled = True
-                del self.jobs[token]
-
     def sweep(self) -> None:
-        """Stop jobs nobody has watched for an hour (their run is saved); forget old sessions."""
+        """Stop trainings nobody watches (their runs are saved); forget sessions not seen for a day."""
+        self.queue.sweep()
         now = time.monotonic()
         with self.lock:
-            for token, handle in list(self.jobs.items()):
-                idle = now - handle.last_seen
-                if handle.job.done and idle > FORGET_AFTER_SECONDS:
-                    del self.jobs[token]
-                elif not handle.job.done and handle.started.is_set() and idle > ABANDONED_AFTER_SECONDS:
-                    handle.job.stop()
             for token, seen in list(self.memory_seen.items()):
-                if now - seen > FORGET_AFTER_SECONDS and token not in self.jobs:
+                if now - seen > FORGET_AFTER_SECONDS and token not in self.queue:
                     self.memory.pop(token, None)
                     self.memory_seen.pop(token, None)
 
 
 @st.cache_resource(show_spinner=False)
 def registry() -> Registry:
-    return Registry(max_trainings())
+    return Registry()
 
 
 def current_handle() -> JobHandle | None:
+    """This session's training (waiting, running or ended), marked as watched."""
     token = st.session_state.get("token")
-    handle = registry().jobs.get(token) if token else None
-    if handle is not None:
-        handle.last_seen = time.monotonic()
-    return handle
+    return registry().queue.touch(token) if token else None
 
 
 def is_running(handle: JobHandle | None = None) -> bool:
@@ -695,8 +633,7 @@ def start_training(
     job = TrainingJob(
         text, model_config(settings), name=name, cleaning=cleaning, corpus_name=corpus_name, resume_from=resume_from
     )
-    handle = JobHandle(job=job, token=st.session_state.token)
-    registry().add(handle)
+    handle = registry().queue.submit(st.session_state.token, job)
     st.session_state.job_seen_running = True
     return handle
 
@@ -705,9 +642,9 @@ def stop_training() -> None:
     handle = current_handle()
     if handle is None:
         return
-    handle.job.stop()  # also when waiting: if it gets its place at this very moment, it stops at once
-    if handle.waiting:
-        registry().cancel(handle.token)
+    was_waiting = handle.waiting
+    registry().queue.stop(handle.token)  # cancels a waiting job, or stops a running one (it saves)
+    if was_waiting:
         st.session_state.job_seen_running = False
 
 
@@ -1570,8 +1507,18 @@ def fmt_date(iso: str) -> str:
         return iso or "–"
 
 
-def queue_words(ahead: int) -> str:
-    return "yours is next" if ahead == 0 else f"{ahead} ahead of yours"
+def queue_words(handle: JobHandle) -> str:
+    """ "yours is next, about 2 min" — the place in the queue and, when it can be told, the wait."""
+    queue = registry().queue
+    ahead = queue.position(handle.token) or 0
+    eta = queue.eta(handle.token)
+    place = "yours is next" if ahead == 0 else f"{ordinal(ahead + 1)} in the queue"
+    return place if eta is None else f"{place}, starts in about {fmt_duration(eta)}"
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def progress_words(p: Progress) -> str:
@@ -1628,7 +1575,7 @@ def _sidebar_progress() -> None:
         rerun_when_finished(p)
         return
     if handle.waiting:
-        st.caption(f"Waiting for a free place ({queue_words(registry().queue_position(handle))})…")
+        st.caption(f"Waiting for a free place ({queue_words(handle)})…")
     else:
         st.progress(p.fraction, text=f"Training · epoch {p.first_epoch + max(p.epoch, 1)}/{p.first_epoch + p.epochs}")
 
@@ -1831,7 +1778,7 @@ def timelapse_view(timelapse: list[dict], moment: int | None) -> None:
 
 def _job_status(handle: JobHandle, p: Progress) -> None:
     if handle.waiting:
-        ahead = queue_words(registry().queue_position(handle))
+        ahead = queue_words(handle)
         st.info(
             f"Waiting for a free place: other trainings are using this computer ({ahead}). Training starts by itself.",
             icon=":material/hourglass_top:",

@@ -13,7 +13,6 @@ import html
 import math
 import re
 import shutil
-import threading
 import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -28,6 +27,7 @@ from charlab import corpus, lessons, runs, samples
 from charlab.baselines import compute_baselines
 from charlab.copying import TrainingTextIndex, copy_report
 from charlab.diagnosis import diagnose
+from charlab.jobs import JobQueue
 from charlab.model import ModelConfig, count_parameters
 from charlab.reber import first_error, grammar_score
 from charlab.sampling import NumpyCharModel
@@ -61,16 +61,9 @@ def workspace(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "runs"
     monkeypatch.setenv("CHARLAB_HOME", str(home))
     yield home
-    registry = ui.registry()
-    for handle in list(registry.jobs.values()):
-        if handle.waiting:
-            registry.cancel(handle.token)
-        else:
-            handle.job.stop()
-            assert handle.job.wait(120), "a training did not stop"
-    for thread in threading.enumerate():  # each gives its place back once fit() has returned
-        if thread.name.startswith("charlab-queue-"):
-            thread.join(60)
+    queue = ui.registry().queue
+    queue.stop_all()
+    wait_until(lambda: queue.counts() == (0, 0), timeout=120)  # every place given back, every run saved
 
 
 @pytest.fixture(autouse=True)
@@ -187,7 +180,7 @@ def set_tiny_settings(at: AppTest, epochs: int = 1) -> AppTest:
 
 
 def job(at: AppTest):
-    return ui.registry().jobs[at.session_state["token"]].job
+    return ui.registry().queue.touch(at.session_state["token"]).job
 
 
 def wait_until(condition, timeout: float = 60.0) -> None:
@@ -298,7 +291,7 @@ def test_uploading_a_text_uses_it_and_warns_when_it_is_tiny():
     go(at, "train")  # Start is refused in plain words, and nothing starts
     run(at.button(key="train_start").click())
     assert contains(at.error, "too short for a sequence length of 64")
-    assert at.session_state["token"] not in ui.registry().jobs
+    assert at.session_state["token"] not in ui.registry().queue
 
 
 BAD_FILES = {
@@ -459,7 +452,7 @@ def test_stop_from_a_reloaded_page_saves_the_run_as_stopped(workspace):
 
 
 def test_a_second_training_waits_for_a_free_place_and_can_be_cancelled(workspace, monkeypatch):
-    monkeypatch.setattr(ui.registry(), "slots", threading.BoundedSemaphore(1))  # one training at a time
+    monkeypatch.setattr(ui.registry(), "queue", JobQueue(max_trainings=1))  # one training at a time
     first = open_app()
     upload_text(first)
     go(first, "train")
@@ -472,13 +465,14 @@ def test_a_second_training_waits_for_a_free_place_and_can_be_cancelled(workspace
     go(second, "train")
     set_tiny_settings(second, epochs=1)
     run(second.button(key="train_start").click())
-    handle = ui.registry().jobs[second.session_state["token"]]
+    handle = ui.registry().queue.touch(second.session_state["token"])
     assert handle.waiting
-    assert contains(second.info, "Waiting for a free place: other trainings are using this computer (yours is next)")
-    assert contains(second.sidebar.caption, "Waiting for a free place (yours is next)")
+    assert contains(second.info, "Waiting for a free place: other trainings are using this computer (yours is next")
+    assert contains(second.sidebar.caption, "Waiting for a free place (yours is next")
+    assert re.search(r"starts in about \d", " ".join(texts(second.info)))  # the wait, from the first job's ETA
     assert not second.button(key="train_stop").disabled
     run(second.button(key="train_stop").click())  # leaves the queue: nothing is trained or saved
-    assert handle.cancelled and second.session_state["token"] not in ui.registry().jobs
+    assert handle.cancelled and second.session_state["token"] not in ui.registry().queue
     assert not second.button(key="train_start").disabled
     assert not contains(second.info, "Waiting for a free place")
     assert [info.corpus_name for info in runs.list_runs(workspace)] == ["cats.txt"]
