@@ -37,7 +37,7 @@ class ModelConfig:
     dropout: float = 0.0  # share of activations zeroed after each recurrent layer while training
     seq_length: int = 100  # characters per training window (how far back gradients reach)
     batch_size: int = 64  # windows per training step
-    learning_rate: float = 2e-3  # Adam's step size
+    learning_rate: float = 3e-3  # Adam's step size
     clipnorm: float = 1.0  # gradients longer than this are scaled down; 0 turns clipping off
     epochs: int = 10  # passes over the training text
     validation_fraction: float = 0.1  # share of the text (its end) held out to measure learning
@@ -161,7 +161,7 @@ def count_parameters(cfg: ModelConfig, vocab_size: int) -> int:
 # Fitted by `python bench/estimate.py --fit` on a 2-core CPU: one training step costs a fixed
 # overhead per time step and layer (the recurrent loop runs step by step, forward and backward)
 # plus its arithmetic. An estimate to set expectations ("about 2 minutes per epoch"), not a promise.
-_STEP_OVERHEAD_SECONDS = 4.0e-4
+_STEP_OVERHEAD_SECONDS = 1.1e-4
 _TRAIN_FLOPS_PER_SECOND = 1.0e11
 
 

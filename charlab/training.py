@@ -67,8 +67,8 @@ class Progress:
     batch_losses: list[tuple[int, float]] = field(default_factory=list)  # (step, loss of that batch)
     history: list[dict[str, float]] = field(default_factory=list)  # one row per epoch, all epochs of the run
     samples: list[dict[str, Any]] = field(default_factory=list)  # {"epoch", "temperature", "text"}
-    # {"step", "epoch", "seconds", "text"}: step and seconds count in this job (as batch_losses do),
-    # epoch in the whole run (as history does, the loss chart's x axis)
+    # {"step", "epoch", "seconds", "text"}: step counts in this job (as batch_losses does); epoch and
+    # seconds of training in the whole run (as history does, the loss chart's x axis)
     timelapse: list[dict[str, Any]] = field(default_factory=list)
     best_val_loss: float | None = None
     chars_per_second: float = 0.0
@@ -124,6 +124,7 @@ class TrainingJob:
         self.timelapse_length, self.timelapse_seed_text = timelapse_length, timelapse_seed_text
         self._timelapse_every = 0  # steps between time-lapse samples, fixed once the number of steps is known
         self._timelapse_last_step = -1
+        self._timelapse_seconds_before = 0.0  # a continued run's time-lapse goes on from its last moment
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -146,6 +147,8 @@ class TrainingJob:
             self._progress.history = previous.history()
             self._progress.samples = previous.samples()
             self._progress.timelapse = previous.timelapse()
+            if self._progress.timelapse:
+                self._timelapse_seconds_before = float(self._progress.timelapse[-1].get("seconds", 0.0) or 0.0)
             self._progress.first_epoch = len(self._progress.history)
             self._progress.best_val_loss = previous.info.best_val_loss
         else:
@@ -383,7 +386,7 @@ class TrainingJob:
         entry = {
             "step": step,
             "epoch": round(first_epoch + (step / bpe if bpe else 0.0), 4),
-            "seconds": round(time.monotonic() - self._started, 2),
+            "seconds": round(self._timelapse_seconds_before + time.monotonic() - self._started, 2),
             "text": text,
         }
         with self._lock:

@@ -157,6 +157,8 @@ def test_timelapse_samples_one_seed_every_few_steps_and_is_saved(tmp_path):
     more = again.run().timelapse
     assert more[: len(entries)] == entries  # continuing appends to the same time-lapse
     assert more[len(entries)]["epoch"] > 2.0 and more[-1]["epoch"] == pytest.approx(3.0)
+    seconds = [e["seconds"] for e in more]
+    assert seconds == sorted(seconds)  # training time goes on from where the first job left it
 
 
 def test_timelapse_auto_spacing_and_off(tmp_path):
