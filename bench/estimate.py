@@ -90,9 +90,10 @@ def main() -> None:
     worst = max(ratios, key=lambda r: abs(math.log(r)))
     print(f"\nestimate / measured: median {np.median(ratios):.2f}, worst {worst:.2f}")
     if args.fit:
-        # seconds per step = timesteps · overhead + flops / rate: linear least squares in (overhead, 1/rate)
-        a = np.array([[steps, flops] for steps, flops, _ in work])
-        b = np.array([seconds for _, _, seconds in work])
+        # seconds per step = timesteps · overhead + flops / rate: least squares in (overhead, 1/rate) on
+        # relative errors (each row divided by its measured seconds), so small models count as much as big ones
+        a = np.array([[steps / seconds, flops / seconds] for steps, flops, seconds in work])
+        b = np.ones(len(work))
         (overhead, inverse_rate), *_ = np.linalg.lstsq(a, b, rcond=None)
         print(f"fitted: _STEP_OVERHEAD_SECONDS = {overhead:.3g}, _TRAIN_FLOPS_PER_SECOND = {1 / inverse_rate:.3g}")
 

@@ -161,8 +161,8 @@ def count_parameters(cfg: ModelConfig, vocab_size: int) -> int:
 # Fitted by `python bench/estimate.py --fit` on a 2-core CPU: one training step costs a fixed
 # overhead per time step and layer (the recurrent loop runs step by step, forward and backward)
 # plus its arithmetic. An estimate to set expectations ("about 2 minutes per epoch"), not a promise.
-_STEP_OVERHEAD_SECONDS = 1.1e-4
-_TRAIN_FLOPS_PER_SECOND = 1.0e11
+_STEP_OVERHEAD_SECONDS = 3.1e-4
+_TRAIN_FLOPS_PER_SECOND = 1.05e11
 
 
 @dataclass(frozen=True)

@@ -120,10 +120,12 @@ class NumpyCharModel:
     def feed(self, ids, state: State | None = None) -> tuple[np.ndarray, State]:
         """Run a whole context through the network; return the last logits and the state."""
         state = state if state is not None else self.initial_state()
-        logits = np.zeros(self.vocab_size, dtype=self.dtype)  # with no context at all every character is equally likely
-        for char_id in ids:
-            logits, state = self.step(int(char_id), state)
-        return logits, state
+        top = None
+        for char_id in ids:  # only the last character's logits are needed: skip the output layer until then
+            top, state = self.hidden_step(int(char_id), state)
+        if top is None:  # with no context at all every character is equally likely
+            return np.zeros(self.vocab_size, dtype=self.dtype), state
+        return top @ self.out_kernel + self.out_bias, state
 
 
 def probabilities(logits: np.ndarray, temperature: float = 1.0, top_k: int | None = None) -> np.ndarray:
