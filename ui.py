@@ -8,6 +8,7 @@ this module imports TensorFlow: only starting a training (charlab.training) or i
 from __future__ import annotations
 
 import copy
+import hmac
 import html
 import logging
 import math
@@ -251,7 +252,10 @@ def settings_from_config(cfg: ModelConfig) -> dict:
 
 # ---------------------------------------------------------------- session state
 
-PERSISTENT_KEYS = ("corpus", "cleaning", "settings", "preset", "preset_for", "run_path", "generate", "lesson")
+PERSISTENT_KEYS = (
+    "corpus", "cleaning", "settings", "preset", "preset_for", "run_path", "generate", "lesson",
+    "nickname", "private_workspace",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -310,6 +314,12 @@ def init_session() -> None:
     ss.setdefault("run_path", None)
     ss.setdefault("generate", default_generate())
     ss.setdefault("lesson", None)
+    ss.setdefault("nickname", "")  # "" (no name): a private workspace, see session_workspace
+    ss.setdefault("private_workspace", None)
+    ss.setdefault("teacher", False)  # not remembered for a reload: the password is asked again
+    ss.workspace = str(session_workspace())
+    if ss.run_path and not run_allowed(ss.run_path):
+        ss.run_path = None  # another owner's run (e.g. loaded in teacher mode, or owners switched on)
     open_lesson_link()
     registry().sweep()
     handle = current_handle()
@@ -337,6 +347,157 @@ def remember() -> None:
         memory["settings"] = dict(memory["settings"] or {})
         memory["generate"] = dict(memory["generate"] or {})
         registry().remember(ss.token, memory)
+
+
+# ---------------------------------------------------------------- owners: whose runs a session sees
+
+OFF_WORDS = {"0", "false", "no", "off"}
+NICKNAME_HELP = "Your runs are saved under this name; use the same name on another day to find them."
+
+
+def _charlab_secret(name: str):
+    """st.secrets["charlab"][name], or None: no secrets file, no [charlab] table or no such key."""
+    try:
+        return st.secrets["charlab"][name]
+    except Exception:  # noqa: BLE001 - a missing or unreadable secrets.toml means "not configured"
+        return None
+
+
+def owners_enabled() -> bool:
+    """Each session works in its own workspace (on by default, for a classroom server).
+
+    Off with $CHARLAB_OWNERS=0 (or `owners = false` under [charlab] in .streamlit/secrets.toml):
+    every session then uses the root workspace, as a single user's charlab always did.
+    """
+    value = os.environ.get("CHARLAB_OWNERS", "").strip() or _charlab_secret("owners")
+    return value is None or str(value).strip().lower() not in OFF_WORDS
+
+
+def teacher_password() -> str | None:
+    """$CHARLAB_TEACHER_PASSWORD, else `teacher_password` under [charlab] in secrets.toml; None: no teacher mode."""
+    value = os.environ.get("CHARLAB_TEACHER_PASSWORD") or _charlab_secret("teacher_password")
+    return str(value) if value else None
+
+
+def is_teacher() -> bool:
+    return teacher_password() is not None and bool(st.session_state.get("teacher"))
+
+
+def session_workspace() -> Path:
+    """Where this session's runs live: its nickname's workspace, else its private one (owners off: the root)."""
+    ss = st.session_state
+    root = runs.workspace()
+    if not owners_enabled():
+        return root
+    if ss.get("nickname"):
+        return runs.owner_workspace(root, ss.nickname)
+    private = ss.get("private_workspace")
+    mine = private and Path(private).parent == root / runs.OWNERS_DIR
+    if not mine or not Path(private).name.startswith(runs.PRIVATE_PREFIX):
+        private = ss.private_workspace = str(runs.owner_workspace(root, None))  # kept: a reload comes back to it
+    return runs.workspace(private)
+
+
+def _inside(path: str | Path, folder: str | Path) -> bool:
+    try:
+        return Path(path).resolve().is_relative_to(Path(folder).resolve())
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def run_allowed(path: str | Path) -> bool:
+    """A run this session may open: one in its own workspace (a teacher's: any under the root)."""
+    return _inside(path, runs.workspace() if is_teacher() else session_workspace())
+
+
+def check_run_allowed(path: str | Path) -> None:
+    if not run_allowed(path):
+        raise CharlabError("This run belongs to someone else. Choose one of your runs in My runs.")
+
+
+def forget_runs_elsewhere() -> None:
+    """After a change of name or leaving teacher mode: drop a current run this session may no longer open."""
+    ss = st.session_state
+    ss.workspace = str(session_workspace())
+    if ss.get("run_path") and not run_allowed(ss.run_path):
+        ss.run_path = None
+
+
+def on_nickname_change() -> None:
+    """The sidebar's name box: a checked nickname switches the workspace; a bad one keeps the previous one."""
+    ss = st.session_state
+    typed = ss.get("owner_nickname") or ""
+    try:
+        nickname = runs.check_nickname(typed) if typed.strip() else ""
+        if nickname != ss.get("nickname") and is_running():
+            raise CharlabError("Your training is still going: stop it or let it finish, then change your name.")
+        if nickname:
+            runs.owner_workspace(runs.workspace(), nickname)  # created now, so a disk error shows here
+    except CharlabError as err:
+        ss.owner_error = str(err)
+        return
+    ss.owner_error = None
+    ss.nickname = ss.owner_nickname = nickname
+    forget_runs_elsewhere()
+
+
+def on_teacher_password() -> None:
+    ss = st.session_state
+    typed = ss.get("teacher_password_input") or ""
+    ss.teacher_password_input = ""  # the password is never kept in the session
+    expected = teacher_password()
+    if not typed:
+        ss.teacher_error = None
+    elif expected is not None and hmac.compare_digest(typed.encode("utf-8"), expected.encode("utf-8")):
+        ss.teacher, ss.teacher_error = True, None
+    else:
+        ss.teacher_error = "That is not the teacher password."
+
+
+def leave_teacher_mode() -> None:
+    st.session_state.teacher = False
+    forget_runs_elsewhere()
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _owner_label(folder: str) -> str:
+    return runs.owner_label(folder)  # the nickname as first typed: it never changes
+
+
+def run_owner(path: str | Path) -> str:
+    """Whose workspace holds the run: a nickname, 'private …', or '' for the root workspace."""
+    folder = Path(path).parent
+    return _owner_label(str(folder)) if folder.parent.name == runs.OWNERS_DIR else ""
+
+
+def owner_box() -> None:
+    """Sidebar: the name box (owners on) and, when a password is configured, the teacher's box."""
+    ss = st.session_state
+    if owners_enabled():
+        if "owner_nickname" not in ss:  # a reload or a new session: show the name in use
+            ss.owner_nickname = ss.get("nickname", "")
+        st.text_input(
+            "Your name",
+            key="owner_nickname",
+            max_chars=40,
+            placeholder="No name: your runs stay private to this tab",
+            on_change=on_nickname_change,
+        )
+        st.caption(NICKNAME_HELP)
+        if ss.get("owner_error"):
+            st.error(ss.owner_error, icon=":material/error:")
+    if teacher_password() is None:
+        return
+    with st.expander("Teacher", icon=":material/school:", expanded=bool(ss.get("teacher_error"))):
+        if is_teacher():
+            st.caption("Teacher mode: My runs lists everyone's runs, with their owner.")
+            st.button("Leave teacher mode", key="teacher_leave", on_click=leave_teacher_mode)
+        else:
+            st.text_input(
+                "Teacher password", type="password", key="teacher_password_input", on_change=on_teacher_password
+            )
+            if ss.get("teacher_error"):
+                st.error(ss.teacher_error, icon=":material/error:")
 
 
 def bound(widget, store: str, name: str, label: str, **kwargs):
@@ -629,9 +790,17 @@ def is_running(handle: JobHandle | None = None) -> bool:
 def start_training(
     text: str, settings: dict, name: str, cleaning: str, corpus_name: str, resume_from: str | None = None
 ) -> JobHandle:
-    """Check everything now (errors in plain words), then train in the background."""
+    """Check everything now (errors in plain words), then train in the background, into this session's workspace."""
+    if resume_from is not None:
+        check_run_allowed(resume_from)
     job = TrainingJob(
-        text, model_config(settings), name=name, cleaning=cleaning, corpus_name=corpus_name, resume_from=resume_from
+        text,
+        model_config(settings),
+        name=name,
+        cleaning=cleaning,
+        corpus_name=corpus_name,
+        root=session_workspace(),
+        resume_from=resume_from,
     )
     handle = registry().queue.submit(st.session_state.token, job)
     st.session_state.job_seen_running = True
@@ -702,6 +871,7 @@ def _load_run(path: str, stamp: float) -> runs.Run:
 
 
 def load_run(path: str | Path) -> runs.Run:
+    check_run_allowed(path)
     return _load_run(str(path), run_stamp(path))
 
 
@@ -720,7 +890,7 @@ def reshape(distribution: dict[str, float], temperature: float, top_k: int | Non
 
 
 def run_info(path: str | None) -> runs.RunInfo | None:
-    if not path or not (Path(path) / "config.json").exists():
+    if not path or not (Path(path) / "config.json").exists() or not run_allowed(path):
         return None
     return runs.run_info(Path(path))
 
@@ -803,15 +973,25 @@ def training_index(run: runs.Run) -> TrainingTextIndex | None:
 
 
 def all_runs() -> list[runs.RunInfo]:
-    return runs.list_runs()
+    """This session's runs; in teacher mode, everyone's."""
+    if is_teacher():
+        return [info for _, info in runs.list_all_runs(runs.workspace())]
+    return runs.list_runs(session_workspace())
 
 
 def usable_runs() -> list[runs.RunInfo]:
     return [info for info in all_runs() if info.damaged is None and info.config is not None]
 
 
-def run_label(info: runs.RunInfo) -> str:
-    return f"{info.name} · {fmt_date(info.created)}"
+def run_label(info: runs.RunInfo, owner: str = "") -> str:
+    label = f"{info.name} · {fmt_date(info.created)}"
+    return f"{label} · {owner}" if owner else label
+
+
+def run_labels(infos: Iterable[runs.RunInfo]) -> dict[str, str]:
+    """Each run's label by path; in teacher mode with its owner (format_func looks them up, never st.session_state)."""
+    teacher = is_teacher()
+    return {str(info.path): run_label(info, run_owner(info.path) if teacher else "") for info in infos}
 
 
 def config_words(cfg: ModelConfig | None) -> str:
@@ -821,10 +1001,13 @@ def config_words(cfg: ModelConfig | None) -> str:
     return f"{layers}{CELLS[cfg.cell]} {cfg.units}, seq {cfg.seq_length}, batch {cfg.batch_size}"
 
 
-def runs_table(infos: list[runs.RunInfo]) -> pd.DataFrame:
+def runs_table(infos: list[runs.RunInfo], owners: bool = False) -> pd.DataFrame:
+    """The My runs table; `owners` (teacher mode) adds whose workspace each run is in."""
+    columns = ["Name", "Corpus", "Settings", "Best validation loss", "Epochs", "Date", "Status"]
     return pd.DataFrame(
         [
             {
+                "Owner": run_owner(info.path) or "—",
                 "Name": info.name,
                 "Corpus": info.corpus_name,
                 "Settings": config_words(info.config),
@@ -835,7 +1018,7 @@ def runs_table(infos: list[runs.RunInfo]) -> pd.DataFrame:
             }
             for info in infos
         ],
-        columns=["Name", "Corpus", "Settings", "Best validation loss", "Epochs", "Date", "Status"],
+        columns=["Owner", *columns] if owners else columns,
     )
 
 
@@ -1534,6 +1717,7 @@ def progress_words(p: Progress) -> str:
 def sidebar() -> None:
     ss = st.session_state
     with st.sidebar:
+        owner_box()
         lesson = ss.get("lesson")
         if lesson and (lesson.get("title") or lesson.get("hidden")):
             st.markdown("#### Lesson")
@@ -1549,18 +1733,18 @@ def sidebar() -> None:
             st.caption("No text chosen yet.")
         else:
             label, _ = corpus.CLEANING_MODES[ss.cleaning]
-            st.markdown(f"**{html.escape(loaded.name)}**  \n{len(loaded.text):,} characters · {label}")
+            st.markdown(f"**{md(loaded.name)}**  \n{len(loaded.text):,} characters · {label}")
         st.markdown("#### Run")
         info = run_info(ss.run_path)
         handle = current_handle()
         running = handle is not None and not handle.job.done
         if running and (info is None or info.status != "training"):  # its folder may not exist yet
-            st.markdown(f"**{html.escape(handle.job.name)}**  \n{STATUS_WORDS['training']}")
+            st.markdown(f"**{md(handle.job.name)}**  \n{STATUS_WORDS['training']}")
         elif info is None:
             st.caption("No run yet: train one, or load one from My runs.")
         else:
             loss = f" · best validation loss {fmt_loss(info.best_val_loss)}" if info.best_val_loss else ""
-            st.markdown(f"**{html.escape(info.name)}**  \n{STATUS_WORDS.get(info.status, info.status)}{loss}")
+            st.markdown(f"**{md(info.name)}**  \n{STATUS_WORDS.get(info.status, info.status)}{loss}")
         if running:
             _sidebar_progress()
 
@@ -1609,7 +1793,7 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
     if p is not None and p.done and ss.get("job_seen_running"):
         st.rerun()  # the job has just ended: redraw the whole page (buttons, My runs, sidebar)
     if p is not None and (not p.done or p.run_path is None or run_path in (None, str(p.run_path))):
-        st.subheader(f"Training «{handle.job.name}»")
+        st.subheader(f"Training «{md(handle.job.name)}»")
         _job_status(handle, p)
         history, batch_losses, samples_, timelapse = p.history, p.batch_losses, p.samples, p.timelapse
         bpe, first, vocab_size = p.batches_per_epoch, p.first_epoch, p.vocab_size
@@ -1621,7 +1805,7 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
                 st.warning(f"{start.message} {start.suggestion}", icon=":material/warning:")
     elif run_path and run_info(run_path) is not None:
         info = run_info(run_path)
-        st.subheader(f"Run «{info.name}»")
+        st.subheader(f"Run «{md(info.name)}»")
         st.caption(
             f"{STATUS_WORDS.get(info.status, info.status).capitalize()} · {info.corpus_name} · "
             f"{config_words(info.config)} · best validation loss {fmt_loss(info.best_val_loss)}"
@@ -1809,6 +1993,13 @@ def my_runs() -> None:
     """Every saved run: table, load, rename, delete (confirmed), download, upload, compare."""
     ss = st.session_state
     infos = all_runs()
+    if is_teacher():
+        st.caption(":material/school: Teacher mode: everyone's runs, with their owner.")
+    elif owners_enabled() and runs.list_runs(runs.workspace()):
+        st.caption(
+            ":material/info: Older runs saved without a name are not listed here: the teacher can see them, "
+            "or start charlab with CHARLAB_OWNERS=0 to work as a single user."
+        )
     if not infos:
         st.caption("No runs yet. Every training is saved here when it ends or is stopped.")
     else:
@@ -1820,8 +2011,8 @@ def my_runs() -> None:
             ss.runs_upload_seen = upload.file_id
             try:
                 with st.spinner("Checking the archive…"):
-                    added = runs.import_zip(upload.getvalue())
-                ss.runs_upload_result = ("ok", f"Added «{added.name}» to My runs.")
+                    added = runs.import_zip(upload.getvalue(), session_workspace())
+                ss.runs_upload_result = ("ok", f"Added «{md(added.name)}» to My runs.")
             except CharlabError as err:
                 ss.runs_upload_result = ("error", str(err))
             st.rerun()
@@ -1833,7 +2024,7 @@ def my_runs() -> None:
 def _runs_manage(infos: list[runs.RunInfo]) -> None:
     ss = st.session_state
     st.dataframe(
-        runs_table(infos),
+        runs_table(infos, owners=is_teacher()),
         hide_index=True,
         width="stretch",
         column_config={
@@ -1845,7 +2036,8 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
     paths = list(by_path)
     if ss.get("runs_pick") not in paths:
         ss.runs_pick = ss.run_path if ss.run_path in paths else paths[0]
-    pick = st.selectbox("Choose a run", paths, key="runs_pick", format_func=lambda p: run_label(by_path[p]))
+    labels = run_labels(infos)
+    pick = st.selectbox("Choose a run", paths, key="runs_pick", format_func=labels.get)
     info = by_path[pick]
     if info.damaged:
         st.warning(f"This run cannot be used: {info.damaged}", icon=":material/warning:")
@@ -1858,13 +2050,14 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
         width="stretch",
         help="Make it the current run: Generate uses it, Continue trains it further.",
     ):
+        check_run_allowed(pick)
         ss.run_path = pick
         fixed = {k: v for k, v in ss.settings.items() if is_hidden(k)}  # a lesson's hidden settings stay
         ss.settings = {**settings_from_config(info.config), **fixed}
         ss.preset = None
         reseed("settings")
         ss.pop("train_preset", None)
-        st.toast(f"Loaded «{info.name}»: its settings are on this page and Generate uses it.")
+        st.toast(f"Loaded «{md(info.name)}»: its settings are on this page and Generate uses it.")
         st.rerun()
     download.download_button(
         "Download .zip",
@@ -1878,18 +2071,19 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
     if delete.button("Delete…", key="runs_delete", icon=":material/delete:", width="stretch"):
         ss.runs_confirm_delete = pick
     if ss.get("runs_confirm_delete") == pick:
-        st.warning(f"Delete «{info.name}» and its model for good? This cannot be undone.", icon=":material/delete:")
+        st.warning(f"Delete «{md(info.name)}» and its model for good? This cannot be undone.", icon=":material/delete:")
         yes, no, _ = st.columns([1, 1, 3])
         if yes.button("Yes, delete", type="primary", key="runs_delete_yes", width="stretch"):
             ss.runs_confirm_delete = None
             try:
+                check_run_allowed(pick)
                 runs.delete_run(pick)  # refuses a run that is still training, in plain words
             except CharlabError as err:
                 st.error(str(err), icon=":material/error:")
             else:
                 if ss.run_path == pick:
                     ss.run_path = None
-                st.toast(f"Deleted «{info.name}».")
+                st.toast(f"Deleted «{md(info.name)}».")
                 st.rerun()
         if no.button("Cancel", key="runs_delete_no", width="stretch"):
             ss.runs_confirm_delete = None
@@ -1898,11 +2092,12 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
     new_name = name_column.text_input("New name", key="runs_new_name", max_chars=80, placeholder=info.name)
     if button_column.button("Rename", key="runs_rename", icon=":material/edit:", width="stretch"):
         try:
+            check_run_allowed(pick)
             runs.rename_run(pick, new_name)  # plain-words error for an empty or too long name
         except CharlabError as err:
             st.error(str(err), icon=":material/error:")
         else:
-            st.toast(f"Renamed to «{new_name.strip()}».")
+            st.toast(f"Renamed to «{md(new_name.strip())}».")
             st.rerun()
 
 
@@ -1912,6 +2107,7 @@ def _runs_compare(infos: list[runs.RunInfo]) -> None:
     usable = {str(info.path): info for info in infos if info.damaged is None}
     if not usable:
         return
+    labels = run_labels(usable.values())
     if "runs_compare" in ss:  # the user's choice, even an empty one, minus runs deleted since
         ss.runs_compare = [p for p in ss.runs_compare if p in usable]
     else:
@@ -1921,12 +2117,12 @@ def _runs_compare(infos: list[runs.RunInfo]) -> None:
         list(usable),
         key="runs_compare",
         max_selections=8,
-        format_func=lambda p: run_label(usable[p]),
+        format_func=labels.get,
         help="Solid lines: validation loss; dashed: training loss (per epoch).",
     )
     histories = {}
     for path in chosen:
-        label = run_label(usable[path])
+        label = labels[path]
         histories[label if label not in histories else f"{label} ({len(histories) + 1})"] = runs.read_history(path)
     if any(histories.values()):
         unit = ss.get("loss_unit", "loss")

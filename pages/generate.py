@@ -26,7 +26,8 @@ def pick_run() -> None:
 
 
 ss.generate_run = ss.run_path
-st.selectbox("Run", list(infos), key="generate_run", format_func=lambda p: ui.run_label(infos[p]), on_change=pick_run)
+labels = ui.run_labels(infos.values())
+st.selectbox("Run", list(infos), key="generate_run", format_func=labels.get, on_change=pick_run)
 info = infos[ss.run_path]
 st.caption(
     f"Trained on {info.corpus_name} · {ui.config_words(info.config)} · best validation loss "

@@ -27,7 +27,8 @@ def pick_run() -> None:
 
 
 ss.inside_run = ss.run_path
-st.selectbox("Run", list(infos), key="inside_run", format_func=lambda p: ui.run_label(infos[p]), on_change=pick_run)
+labels = ui.run_labels(infos.values())
+st.selectbox("Run", list(infos), key="inside_run", format_func=labels.get, on_change=pick_run)
 try:
     run = ui.load_run(ss.run_path)
 except CharlabError as err:

@@ -199,7 +199,7 @@ if continue_column.button(
     icon=":material/fast_forward:",
     disabled=running or loaded is None or not can_continue,
     width="stretch",
-    help=f"Train the current run «{current.name}» for {ss.settings['epochs']} more epochs on this text."
+    help=f"Train the current run «{ui.md(current.name)}» for {ss.settings['epochs']} more epochs on this text."
     if can_continue
     else "Train or load a run first.",
 ):

@@ -1,7 +1,9 @@
 """The app in AppTest: every page driven through its widgets, on the real engine and tiny texts.
 
-Each test gets its own empty workspace ($CHARLAB_HOME in a temporary folder); a tiny model
-trained once per module is copied into the workspace of the tests that need a run. Trainings
+Each test gets its own empty workspace ($CHARLAB_HOME in a temporary folder), used by every
+session as by a single user (CHARLAB_OWNERS=0) unless the test asks for the classroom default,
+a workspace per owner (the `owners` fixture); a tiny model trained once per module is copied
+into the workspace of the tests that need a run. Trainings
 started from a page run in the app's real background thread: AppTest never fires the live
 view's once-a-second refresh, so a test waits for the job and runs the script again, as the
 browser's next refresh would.
@@ -27,6 +29,7 @@ from charlab import corpus, lessons, runs, samples
 from charlab.baselines import compute_baselines
 from charlab.copying import TrainingTextIndex, copy_report
 from charlab.diagnosis import diagnose
+from charlab.errors import CharlabError
 from charlab.jobs import JobQueue
 from charlab.model import ModelConfig, count_parameters
 from charlab.reber import first_error, grammar_score
@@ -57,9 +60,11 @@ SETTING_WIDGETS = {
 
 @pytest.fixture(autouse=True)
 def workspace(tmp_path, monkeypatch) -> Path:
-    """An empty runs folder per test; no training started by a test outlives it."""
+    """An empty runs folder per test, shared by every session; no training started by a test outlives it."""
     home = tmp_path / "runs"
     monkeypatch.setenv("CHARLAB_HOME", str(home))
+    monkeypatch.setenv("CHARLAB_OWNERS", "0")  # a single user: runs saved straight into $CHARLAB_HOME
+    monkeypatch.delenv("CHARLAB_TEACHER_PASSWORD", raising=False)
     yield home
     queue = ui.registry().queue
     queue.stop_all()
@@ -98,6 +103,13 @@ def with_run(trained_run, workspace) -> Path:
     return Path(shutil.copytree(trained_run, workspace / trained_run.name))
 
 
+@pytest.fixture
+def owners(workspace, monkeypatch) -> Path:
+    """The classroom default: each session works in its own workspace under $CHARLAB_HOME/owners."""
+    monkeypatch.delenv("CHARLAB_OWNERS")
+    return workspace
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -126,6 +138,11 @@ def texts(elements) -> list[str]:
     return [e.value for e in elements]
 
 
+def plain(markdown: str) -> str:
+    """What a reader sees of a string escaped with ui.md (backslash escapes removed)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def contains(elements, words: str) -> bool:
     return any(words in str(value) for value in texts(elements))
 
@@ -135,7 +152,8 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def sidebar_text(at: AppTest) -> str:
-    return " ".join(str(e.value) for e in at.sidebar.markdown)
+    """The sidebar as a reader sees it (names are escaped for markdown, see ui.md)."""
+    return plain(" ".join(str(e.value) for e in at.sidebar.markdown))
 
 
 def charts(at: AppTest) -> list[tuple[str, list]]:
@@ -433,7 +451,7 @@ def test_stop_from_a_reloaded_page_saves_the_run_as_stopped(workspace):
     go(reloaded, "train")
     assert reloaded.session_state["corpus"].name == "cats.txt"
     assert reloaded.session_state["settings"]["epochs"] == 500
-    assert texts(reloaded.subheader)[0] == "Training «cats.txt · LSTM 16»"
+    assert plain(texts(reloaded.subheader)[0]) == "Training «cats.txt · LSTM 16»"
     assert not reloaded.button(key="train_stop").disabled
     run(reloaded.button(key="runs_delete").click())  # a run still training cannot be deleted
     run(reloaded.button(key="runs_delete_yes").click())
@@ -489,7 +507,7 @@ def test_my_runs_load_rename_download_and_delete(with_run, workspace):
 
     run(at.button(key="runs_load").click())
     assert at.session_state["run_path"] == str(with_run)
-    assert "Run «Tiny cats»" in texts(at.subheader)  # the live view shows the loaded run's curves
+    assert "Run «Tiny cats»" in map(plain, texts(at.subheader))  # the live view shows the loaded run's curves
     assert set(chart_data(at, "series")["epoch"]) >= {1, 2}
     assert at.session_state["settings"]["units"] == 16 and at.select_slider(key="settings_units").value == 16
     assert "Tiny cats" in sidebar_text(at)
@@ -518,7 +536,7 @@ def test_my_runs_load_rename_download_and_delete(with_run, workspace):
 def test_uploading_a_run_zip_adds_it_and_a_bad_zip_is_refused(trained_run, workspace):
     at = open_app("train")
     run(at.file_uploader(key="runs_upload").upload("tiny-cats.zip", runs.export_zip(trained_run), "application/zip"))
-    assert contains(at.success, "Added «Tiny cats» to My runs.")
+    assert "Added «Tiny cats» to My runs." in map(plain, texts(at.success))
     [info] = runs.list_runs(workspace)
     assert info.name == "Tiny cats" and info.damaged is None
     assert list(runs_table(at)["Name"]) == ["Tiny cats"]
@@ -983,3 +1001,165 @@ def test_quick_start_in_a_lesson_trains_the_lessons_text_and_settings():
     assert (training.config.units, training.config.epochs, training.config.seq_length) == (16, 1, 16)
     run(at.button(key="train_stop").click())
     wait_done(at)
+
+
+# ---------------------------------------------------------------- owners and teacher mode
+
+
+def put_run(trained_run: Path, folder: Path, name: str) -> Path:
+    """A copy of the trained run, named `name`, in `folder` (an owner's workspace, or the root)."""
+    path = Path(shutil.copytree(trained_run, folder / runs.slugify(name)))
+    runs.rename_run(path, name)
+    return path
+
+
+def named(nickname: str) -> AppTest:
+    """A new session (a student opening the app) that types its nickname in the sidebar."""
+    return run(open_app().text_input(key="owner_nickname").input(nickname))
+
+
+def listed(at: AppTest) -> list[str]:
+    """The run names in My runs (on the Train page)."""
+    go(at, "train")
+    found = [d.value for d in at.dataframe if "Best validation loss" in d.value.columns]
+    return list(found[0]["Name"]) if found else []
+
+
+def test_each_nickname_sees_only_its_runs_and_finds_them_again_another_day(trained_run, owners):
+    alice = named("Alice")
+    assert alice.session_state["workspace"] == str(runs.owner_workspace(owners, "Alice"))
+    assert contains(alice.sidebar.caption, ui.NICKNAME_HELP)
+    go(alice, "train")
+    run(alice.file_uploader(key="runs_upload").upload("cats.zip", runs.export_zip(trained_run), "application/zip"))
+    assert "Added «Tiny cats» to My runs." in map(plain, texts(alice.success))
+    assert [i.name for i in runs.list_runs(runs.owner_workspace(owners, "Alice"))] == ["Tiny cats"]
+    assert runs.list_runs(owners) == []  # nothing lands in the shared root
+    put_run(trained_run, runs.owner_workspace(owners, "Bob"), "Bob cats")
+    bob = named("Bob")
+    assert listed(bob) == ["Bob cats"]
+    assert listed(alice) == ["Tiny cats"]
+    another_day = named("  alice ")  # a new session, the same name typed a little differently
+    assert another_day.text_input(key="owner_nickname").value == "alice"
+    assert listed(another_day) == ["Tiny cats"]
+
+
+def test_a_private_sessions_runs_are_its_own_and_come_back_after_a_reload(owners):
+    at = open_app()
+    private = Path(at.session_state["workspace"])
+    assert private.parent == owners / runs.OWNERS_DIR and at.text_input(key="owner_nickname").value == ""
+    upload_text(at)
+    go(at, "train")
+    set_tiny_settings(at, epochs=1)
+    at.text_input(key="train_run_name").input("my private cats")
+    run(at.button(key="train_start").click())
+    wait_done(at)
+    [info] = runs.list_runs(private)  # trained into the session's own workspace
+    assert info.name == "my private cats" and at.session_state["run_path"] == str(info.path)
+    assert listed(at) == ["my private cats"] and runs.list_runs(owners) == []
+
+    reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    reloaded.query_params["session"] = at.session_state["token"]
+    run(reloaded)
+    assert reloaded.session_state["workspace"] == str(private)
+    assert listed(reloaded) == ["my private cats"]
+
+    stranger = open_app()
+    assert stranger.session_state["workspace"] != str(private)
+    assert listed(stranger) == [] and listed(named("my private cats")) == []
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b"])
+def test_a_bad_nickname_is_refused_in_plain_words_and_the_workspace_kept(bad, trained_run, owners):
+    put_run(trained_run, runs.owner_workspace(owners, "Dana"), "Dana cats")
+    at = named("Dana")
+    before = at.session_state["workspace"]
+    run(at.text_input(key="owner_nickname").input(bad))
+    with pytest.raises(CharlabError) as refused:
+        runs.check_nickname(bad)
+    assert contains(at.sidebar.error, str(refused.value))
+    assert at.session_state["nickname"] == "Dana" and at.session_state["workspace"] == before
+    assert listed(at) == ["Dana cats"]
+    folders = {p.name for p in (owners / runs.OWNERS_DIR).iterdir()}
+    assert {f for f in folders if not f.startswith(runs.PRIVATE_PREFIX)} == {"dana"}
+    assert sorted(p.name for p in owners.parent.iterdir()) == ["runs"]  # nothing climbed out
+
+
+def test_the_name_cannot_change_while_a_training_runs(owners, monkeypatch):
+    at = named("Erin")
+    monkeypatch.setattr(ui, "is_running", lambda handle=None: True)  # its run is saved under the name it began with
+    run(at.text_input(key="owner_nickname").input("Frank"))
+    assert contains(at.sidebar.error, "Your training is still going")
+    assert at.session_state["nickname"] == "Erin"
+
+
+def test_teacher_mode_lists_everyones_runs_with_their_owner(trained_run, owners, monkeypatch):
+    alice_run = put_run(trained_run, runs.owner_workspace(owners, "Alice"), "Alice cats")
+    bob_run = put_run(trained_run, runs.owner_workspace(owners, "Bob"), "Bob cats")
+    unset = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    unset.secrets["charlab"] = {}  # no password configured: no teacher box
+    assert "teacher_password_input" not in [t.key for t in run(unset).text_input]
+
+    monkeypatch.setenv("CHARLAB_TEACHER_PASSWORD", "owl-42")
+    at = named("Ms Teacher")
+    run(at.text_input(key="teacher_password_input").input("owl-41"))
+    assert contains(at.sidebar.error, "That is not the teacher password.")
+    assert not at.session_state["teacher"] and listed(at) == []
+    run(at.text_input(key="teacher_password_input").input("owl-42"))
+    assert at.session_state["teacher"] and "teacher_password_input" not in [t.key for t in at.text_input]
+    assert sorted(listed(at)) == ["Alice cats", "Bob cats"]
+    table = runs_table(at)
+    assert sorted(zip(table["Owner"], table["Name"], strict=True)) == [("Alice", "Alice cats"), ("Bob", "Bob cats")]
+
+    run(at.selectbox(key="runs_pick").set_value(str(alice_run)))
+    run(at.button(key="runs_load").click())  # the teacher may open and delete anyone's run
+    assert at.session_state["run_path"] == str(alice_run) and "Alice cats" in sidebar_text(at)
+    run(at.selectbox(key="runs_pick").set_value(str(bob_run)))
+    run(at.button(key="runs_delete").click())
+    run(at.button(key="runs_delete_yes").click())
+    assert not bob_run.exists() and alice_run.exists()
+
+    run(at.button(key="teacher_leave").click())
+    assert at.session_state["run_path"] is None and listed(at) == []
+
+
+def test_the_teacher_password_can_come_from_secrets_toml(trained_run, owners):
+    put_run(trained_run, runs.owner_workspace(owners, "Alice"), "Alice cats")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.secrets["charlab"] = {"teacher_password": "héron"}
+    run(run(at).text_input(key="teacher_password_input").input("héron"))
+    assert at.session_state["teacher"] and listed(at) == ["Alice cats"]
+
+
+def test_another_owners_run_cannot_be_opened_without_teacher_mode(trained_run, owners):
+    bob_run = put_run(trained_run, runs.owner_workspace(owners, "Bob"), "Bob cats")
+    at = named("Alice")
+    at.session_state["run_path"] = str(bob_run)  # a path from elsewhere (another session, an old memory)
+    go(at, "generate")
+    assert at.session_state["run_path"] is None and "Bob cats" not in sidebar_text(at)
+    assert contains(at.info, "No trained run yet")
+    go(at, "train")
+    assert "train_continue" not in [b.key for b in at.button] or at.button(key="train_continue").disabled
+
+
+def test_owners_switched_off_share_the_root_workspace(trained_run, owners):
+    put_run(trained_run, owners, "Shared cats")
+    classroom = open_app("train")  # the default: the root's runs are not anybody's
+    assert listed(classroom) == [] and contains(classroom.caption, "Older runs saved without a name")
+    single = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    single.secrets["charlab"] = {"owners": False}  # as `owners = false` under [charlab] in secrets.toml
+    run(single)
+    assert "owner_nickname" not in [t.key for t in single.text_input]
+    assert single.session_state["workspace"] == str(owners) and listed(single) == ["Shared cats"]
+
+
+def test_names_are_shown_as_typed_never_as_markdown(with_run):
+    """A run named with markdown and HTML shows literally: escaped in every st.markdown it reaches."""
+    runs.rename_run(with_run, "**bold** _it_ <b>x</b> [link](http://e.x)")
+    at = open_app("train")
+    run(at.selectbox(key="runs_pick").set_value(str(with_run)))
+    run(at.button(key="runs_load").click())
+    shown = [m for m in texts(at.sidebar.markdown) + texts(at.subheader) if "bold" in m]
+    assert shown, "the run's name is shown"
+    for markdown in shown:
+        assert "\\*\\*bold\\*\\*" in markdown and "\\<b\\>" in markdown and "\\[link\\]" in markdown
+        assert "**bold** _it_ <b>x</b> [link](http://e.x)" in plain(markdown)
