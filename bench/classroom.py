@@ -1,0 +1,749 @@
+"""A classroom load test: K students on one charlab server at once, each with their own text.
+
+    python bench/classroom.py [--sessions 20] [--epochs 2] [--port 0] [--mode browser|apptest]
+
+Starts `streamlit run app.py` on 127.0.0.1 (its own temporary CHARLAB_HOME), then drives K
+sessions at the same time. Each session uploads a different small corpus (with a marker word
+such as "zebra07" and a character no other corpus has), sets tiny settings, starts training
+(the server's queue makes most of them wait: we record that they saw the queue message), waits
+for the end, generates text, and checks isolation:
+
+- cross-talk = a session seeing another session's corpus marker in its sidebar or corpus
+  preview, another session's unique character in its generated text (its model can only emit
+  characters of its own corpus), or another session's run in its runs list when the app keeps
+  runs per owner (detected from ui.py; otherwise the shared runs list is reported, not counted).
+
+Modes:
+- browser (default): one headless Debian chromium (Playwright, asyncio), one context per session,
+  talking to the real server. Page response = time from a click or upload to the expected element.
+- apptest: streamlit.testing.v1.AppTest sessions in threads, inside this process (no server, no
+  browser): a lighter fallback when chromium is too heavy. RSS is then this process's.
+  NOT YET WORKING: at K=2 the trainings end (4 s) but each session's `at.run()` after the end
+  times out, so no session completes; the published figures come from the browser mode.
+
+Prints a table: sessions completed, errors, cross-talk, page response p50/p95 (all, and while
+trainings run), queue wait p50/max, peak RSS of the server, wall time.
+
+On one machine the K browser pages share the cores with the server (20 chromium renderers took
+about as much CPU as the server on 2 cores), so the page response times are pessimistic for a
+real class, where each student's browser runs on their own laptop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+# one character per session that no other corpus contains: Greek, then Cyrillic lower case
+UNIQUE = [chr(c) for c in range(0x3B1, 0x3CA) if c != 0x3C2] + [chr(c) for c in range(0x430, 0x450)]
+STARTED = re.compile(r"Waiting for a free place|Preparing|Epoch \d")
+FINAL_WORDS = ("finished", "stopped", "failed", "diverged")
+WORDS = (
+    "the fox river stone song light garden window morning little quiet green winter bread "
+    "market bridge candle yellow sleepy old kind brave small story"
+).split()
+
+
+# ---------------------------------------------------------------- corpora
+
+
+def marker(i: int) -> str:
+    """Session i's marker word: zebra07 plus a character only its corpus has."""
+    return f"zebra{i:02d}{UNIQUE[i]}"
+
+
+def corpus_text(i: int, chars: int) -> str:
+    """A small text for session i, its marker in every line."""
+    rng = random.Random(1000 + i)
+    lines, size = [], 0
+    while size < chars:
+        words = rng.sample(WORDS, 6)
+        line = f"The {marker(i)} and the {words[0]} {words[1]} by the {words[2]}, {words[3]} {words[4]} {words[5]}."
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class Session:
+    i: int
+    marker: str
+    run_name: str
+    done: bool = False
+    error: str | None = None
+    saw_queue: bool = False
+    queue_text: str = ""
+    clicked_start: float | None = None  # time.time()
+    seen_running: float | None = None  # first time the browser saw it out of the queue
+    ended: float | None = None
+    status: str = ""
+    crosstalk: list[str] = field(default_factory=list)
+    runs_seen: list[str] = field(default_factory=list)
+    generated: str = ""
+
+
+@dataclass
+class Timing:
+    what: str
+    seconds: float
+    under_load: bool
+
+
+class Bench:
+    def __init__(self, k: int):
+        self.lock = threading.Lock()
+        self.timings: list[Timing] = []
+        self.active_trainings = 0  # sessions between Start and the end of their training (as seen)
+
+    def record(self, what: str, seconds: float, under_load: bool) -> None:
+        with self.lock:
+            self.timings.append(Timing(what, seconds, under_load))
+
+    def training(self, delta: int) -> None:
+        with self.lock:
+            self.active_trainings += delta
+
+    @property
+    def loaded(self) -> bool:
+        return self.active_trainings > 0
+
+
+def others_in(text: str, me: int, k: int, ascii_too: bool = True) -> list[str]:
+    """Markers (or unique characters) of other sessions found in `text`."""
+    found = []
+    for j in range(k):
+        if j == me:
+            continue
+        if UNIQUE[j] in text:
+            found.append(f"char {UNIQUE[j]} (session {j})")
+        elif ascii_too and re.search(rf"zebra{j:02d}(?!\d)", text):
+            found.append(f"zebra{j:02d}")
+    return found
+
+
+# ---------------------------------------------------------------- the server and its memory
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+def proc_tree(pid: int) -> list[int]:
+    """pid and all its descendants (from /proc/*/stat)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(children.get(p, []))
+    return tree
+
+
+def vm(pid: int, key: str) -> int:
+    """A /proc/<pid>/status figure (VmRSS, VmHWM) in bytes; 0 when gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+class MemoryWatch(threading.Thread):
+    """Samples the summed VmRSS of a process tree twice a second; keeps the peak and each VmHWM."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak_rss, self.hwm = pid, 0, {}
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            self.sample()
+            self.stopping.wait(0.5)
+
+    def sample(self) -> None:
+        tree = proc_tree(self.pid)
+        self.peak_rss = max(self.peak_rss, sum(vm(p, "VmRSS") for p in tree))
+        for p in tree:
+            self.hwm[p] = max(self.hwm.get(p, 0), vm(p, "VmHWM"))
+
+
+def start_server(
+    app: Path, port: int, home: Path, log_path: Path, max_trainings: str | None
+) -> tuple[subprocess.Popen, str]:
+    env = dict(os.environ, CHARLAB_HOME=str(home), TF_CPP_MIN_LOG_LEVEL="2")
+    if max_trainings:
+        env["CHARLAB_MAX_TRAININGS"] = max_trainings
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the server
+    server = subprocess.Popen(command, cwd=app, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
+    while not healthy(url):
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"streamlit did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.25)
+    return server, url
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def owners_on(app: Path) -> bool:
+    """Whether the app keeps runs per owner: ui.py lists runs from an owner's workspace."""
+    source = (app / "ui.py").read_text()
+    off = os.environ.get("CHARLAB_OWNERS", "").strip().lower() in {"0", "false", "no", "off"}
+    return "owner_workspace" in source and not off
+
+
+# ---------------------------------------------------------------- browser mode
+
+
+async def browser_session(ctx, s: Session, k: int, args, url: str, bench: Bench, corpus: bytes) -> None:
+    from playwright.async_api import expect
+
+    page = await ctx.new_page()
+    page.set_default_timeout(args.page_timeout * 1000)
+    slow = args.page_timeout * 1000
+    main = page.get_by_test_id("stMainBlockContainer")
+    sidebar = page.get_by_test_id("stSidebar")
+
+    async def timed(what: str, action, expectation) -> None:
+        loaded = bench.loaded
+        t0 = time.perf_counter()
+        await action()
+        await expectation()
+        bench.record(what, time.perf_counter() - t0, loaded or bench.loaded)
+
+    async def no_error() -> None:
+        await expect(main.get_by_test_id("stException")).to_have_count(0)
+        text = await main.inner_text()
+        if "Something unexpected went wrong" in text:
+            raise RuntimeError("the page says: Something unexpected went wrong")
+
+    async def go_to(title: str, what: str = "navigate") -> None:
+        await timed(
+            what,
+            lambda: sidebar.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click(),
+            lambda: expect(main.locator("h1")).to_contain_text(title, timeout=slow),
+        )
+
+    def keyed(key: str, role: str = "button"):
+        return main.locator(f".st-key-{key}").get_by_role(role)
+
+    async def check_isolation(where: str, text: str, ascii_too: bool = True) -> None:
+        for found in others_in(text, s.i, k, ascii_too):
+            s.crosstalk.append(f"{where}: {found}")
+
+    # ---- Home
+    await timed("open", lambda: page.goto(url), lambda: expect(main.locator("h1")).to_contain_text("charlab"))
+    # ---- Corpus: upload this session's text
+    await go_to("Corpus")
+    await main.get_by_role("tab", name="Upload your own").click()
+    name = f"class-{s.marker}.txt"
+    await timed(
+        "upload",
+        lambda: main.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+            files=[{"name": name, "mimeType": "text/plain", "buffer": corpus}]
+        ),
+        lambda: expect(main.locator("h2")).to_contain_text(s.marker, timeout=slow),
+    )
+    await expect(sidebar).to_contain_text(s.marker)
+    await expect(main.get_by_test_id("stCode").first).to_contain_text(s.marker, timeout=slow)  # drawn after the h2
+    await no_error()
+    preview = " ".join(await main.get_by_test_id("stCode").all_inner_texts())
+    if s.marker not in preview:
+        raise RuntimeError("own marker missing from the corpus preview")
+    await check_isolation("corpus preview", preview + await main.locator("h2").first.inner_text())
+    await check_isolation("sidebar", await sidebar.inner_text())
+
+    # ---- Train: tiny settings
+    await go_to("Train")
+    await expect(main).to_contain_text(s.marker)
+    for label, steps in (("Units", 0), ("Sequence length", args.seq_steps), ("Embedding size", 0)):
+        thumb = main.get_by_role("slider", name=label)
+        await thumb.focus()
+        await thumb.press("Home")
+        for _ in range(steps):
+            await thumb.press("ArrowRight")
+    epochs = main.get_by_label("Epochs", exact=True)
+    await epochs.fill(str(args.epochs))
+    await epochs.press("Enter")
+    await expect(epochs).to_have_value(str(args.epochs))
+    run_name = main.get_by_label("Run name", exact=True)
+    await run_name.fill(s.run_name)
+    await run_name.press("Enter")
+    await page.wait_for_timeout(300)  # the text input's rerun
+    await no_error()
+    bench.training(+1)
+    s.clicked_start = time.time()
+    try:
+        await timed(
+            "start training",
+            lambda: keyed("train_start").click(),
+            lambda: expect(main.get_by_text(STARTED).first).to_be_visible(timeout=slow),
+        )
+        # ---- wait for the end, looking in now and then from another page (the page response under load)
+        deadline = time.monotonic() + args.training_timeout
+        last_probe, on_train = time.monotonic(), True
+        while True:
+            side = await sidebar.inner_text()
+            body = await main.inner_text() if on_train else ""
+            both = side + "\n" + body
+            if "Waiting for a free place" in both:
+                s.saw_queue = True
+                m = re.search(r"\(([^()]*(?:queue|next)[^()]*)\)", both)
+                s.queue_text = s.queue_text or (m.group(1) if m else "waiting")
+            elif s.seen_running is None and re.search(r"Training ·|Preparing|Epoch \d|Training «", both):
+                s.seen_running = time.time()
+            tail = side.split(s.run_name, 1)[1] if s.run_name in side else ""
+            final = next((w for w in FINAL_WORDS if re.search(rf"\b{w}\b", tail[:120])), None)
+            if final and "Training ·" not in side and "Waiting for a free place" not in side:
+                s.status, s.ended = final, time.time()
+                s.seen_running = s.seen_running or s.ended
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"training did not end within {args.training_timeout} s")
+            if args.probe_every and time.monotonic() - last_probe > args.probe_every:
+                last_probe = time.monotonic()
+                if on_train:
+                    await go_to("Corpus", "navigate while training")
+                    await expect(main.locator("h2")).to_contain_text(s.marker)
+                    await check_isolation("corpus preview", await main.locator("h2").first.inner_text())
+                    on_train = False
+                else:
+                    await go_to("Train", "navigate while training")
+                    on_train = True
+                continue
+            await page.wait_for_timeout(1000)
+    finally:
+        bench.training(-1)
+    if s.status != "finished":
+        raise RuntimeError(f"training ended as {s.status}")
+    await check_isolation("sidebar", await sidebar.inner_text())
+
+    # ---- My runs
+    if not on_train:
+        await go_to("Train")
+    pick = main.get_by_role("combobox", name="Choose a run")
+    await expect(pick).to_have_value(re.compile("^" + re.escape(s.run_name)), timeout=slow)
+    s.runs_seen = await dropdown_options(page, pick)
+    await no_error()
+
+    # ---- Generate
+    await go_to("Generate")
+    await expect(main.get_by_role("combobox", name="Run", exact=True)).to_have_value(
+        re.compile("^" + re.escape(s.run_name))
+    )
+    await timed(
+        "generate",
+        lambda: keyed("generate_go").click(),
+        lambda: expect(keyed("generate_download")).to_be_visible(timeout=slow),
+    )
+    s.generated = await main.locator(".charlab-text").first.inner_text()
+    if len(s.generated.strip()) < 50:
+        raise RuntimeError("generated text too short")
+    await check_isolation("generated text", s.generated, ascii_too=False)
+    await check_isolation("sidebar", await sidebar.inner_text())
+    await no_error()
+    s.done = True
+    await page.close()
+
+
+async def dropdown_options(page, combobox) -> list[str]:
+    """Every option of a Streamlit selectbox (its list is virtualised: scroll through it)."""
+    listbox = page.get_by_role("listbox").last
+    for attempt in range(4):  # a click during a rerun (the page redrawn after training) can be lost
+        await combobox.click()
+        try:
+            await listbox.wait_for(timeout=5000)
+            break
+        except Exception:  # noqa: BLE001
+            if attempt == 3:
+                raise
+            await page.keyboard.press("Escape")
+            await page.wait_for_timeout(1000)
+    seen: list[str] = []
+    for _ in range(200):
+        for text in await listbox.get_by_role("option").all_inner_texts():
+            if text not in seen:
+                seen.append(text)
+        moved = await listbox.evaluate(
+            """el => { let s = el; while (s && s.scrollHeight <= s.clientHeight) s = s.firstElementChild;
+                       if (!s) return false; const before = s.scrollTop; s.scrollTop += s.clientHeight * 0.8;
+                       return s.scrollTop > before; }"""
+        )
+        if not moved:
+            break
+        await page.wait_for_timeout(150)
+    await page.keyboard.press("Escape")
+    return seen
+
+
+async def run_browser(sessions: list[Session], args, url: str, bench: Bench, corpora: list[bytes]) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    expect.set_options(timeout=args.page_timeout * 1000)
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+        async def one(s: Session) -> None:
+            await asyncio.sleep(s.i * args.stagger)
+            ctx = await browser.new_context(viewport={"width": 1280, "height": 720})
+            try:
+                await browser_session(ctx, s, len(sessions), args, url, bench, corpora[s.i])
+            except Exception as err:  # noqa: BLE001 - every failure is a figure of the load test
+                s.error = short(err)
+                try:
+                    pages = ctx.pages
+                    if pages and args.shots:
+                        await pages[0].screenshot(path=str(Path(args.shots) / f"error-{s.i:02d}.png"))
+                except Exception:  # noqa: BLE001
+                    pass
+            finally:
+                await ctx.close()
+
+        await asyncio.gather(*(one(s) for s in sessions))
+        await browser.close()
+
+
+def short(err: BaseException) -> str:
+    text = f"{type(err).__name__}: {err}".strip()
+    text = re.sub(r"\s+", " ", text.split("Call log:")[0])
+    return text[:220]
+
+
+# ---------------------------------------------------------------- apptest mode
+
+
+def apptest_session(s: Session, k: int, args, bench: Bench, corpus: bytes) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    def timed(what, fn):
+        loaded = bench.loaded
+        t0 = time.perf_counter()
+        out = fn()
+        bench.record(what, time.perf_counter() - t0, loaded or bench.loaded)
+        return out
+
+    def text_of(at) -> str:
+        parts = [e.value for e in at.sidebar.markdown] + [e.value for e in at.sidebar.caption]
+        return "\n".join(str(p) for p in parts)
+
+    def no_error(at) -> None:
+        if at.exception:
+            raise RuntimeError(f"exception: {at.exception[0].value}"[:200])
+
+    at = AppTest.from_file(str(Path(args.app_dir) / "app.py"), default_timeout=args.page_timeout)
+    timed("open", at.run)
+    timed("navigate", lambda: at.switch_page("pages/corpus.py").run())
+    uploader = at.file_uploader(key="corpus_upload")
+    timed("upload", lambda: uploader.upload(f"class-{s.marker}.txt", corpus, "text/plain").run())
+    no_error(at)
+    preview = "\n".join(c.value for c in at.code)
+    if s.marker not in preview:
+        raise RuntimeError("own marker missing from the corpus preview")
+    for found in others_in(preview, s.i, k) + others_in(text_of(at), s.i, k):
+        s.crosstalk.append(f"corpus/sidebar: {found}")
+    timed("navigate", lambda: at.switch_page("pages/train.py").run())
+    at.select_slider(key="settings_units").set_value(16)
+    at.slider(key="settings_seq_length").set_value(8 + args.seq_steps)
+    at.select_slider(key="settings_embedding_dim").set_value(8)
+    at.number_input(key="settings_epochs").set_value(args.epochs)
+    at.text_input(key="train_run_name").set_value(s.run_name)
+    at.run()
+    no_error(at)
+    bench.training(+1)
+    try:
+        s.clicked_start = time.time()
+        timed("start training", lambda: at.button(key="train_start").click().run())
+        no_error(at)
+        deadline = time.monotonic() + args.training_timeout
+        while True:
+            timed("navigate while training", at.run)
+            side = text_of(at)
+            if "Waiting for a free place" in side:
+                s.saw_queue = True
+                m = re.search(r"\(([^()]*(?:queue|next)[^()]*)\)", side)
+                s.queue_text = s.queue_text or (m.group(1) if m else "waiting")
+            elif s.seen_running is None and ("Training ·" in side or "training" in side):
+                s.seen_running = time.time()
+            tail = side.split(s.run_name, 1)[1] if s.run_name in side else ""
+            final = next((w for w in FINAL_WORDS if re.search(rf"\b{w}\b", tail[:120])), None)
+            if final:
+                s.status, s.ended = final, time.time()
+                s.seen_running = s.seen_running or s.ended
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"training did not end within {args.training_timeout} s")
+            time.sleep(1.0)
+    finally:
+        bench.training(-1)
+    if s.status != "finished":
+        raise RuntimeError(f"training ended as {s.status}")
+    at.run()
+    s.runs_seen = [str(o) for o in at.selectbox(key="runs_pick").options]
+    timed("navigate", lambda: at.switch_page("pages/generate.py").run())
+    timed("generate", lambda: at.button(key="generate_go").click().run())
+    no_error(at)
+    s.generated = "\n".join(str(h.proto.body) for h in at.get("html"))
+    for found in others_in(s.generated, s.i, k, ascii_too=False):
+        s.crosstalk.append(f"generated text: {found}")
+    s.done = True
+
+
+def run_apptest(sessions: list[Session], args, bench: Bench, corpora: list[bytes]) -> None:
+    def one(s: Session) -> None:
+        time.sleep(s.i * args.stagger)
+        try:
+            apptest_session(s, len(sessions), args, bench, corpora[s.i])
+        except Exception as err:  # noqa: BLE001
+            s.error = short(err)
+
+    threads = [threading.Thread(target=one, args=(s,), name=f"session-{s.i}") for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+# ---------------------------------------------------------------- the report
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))]
+
+
+def fmt_s(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} s"
+
+
+def report(sessions: list[Session], bench: Bench, args, wall: float, memory: dict, home: Path) -> str:
+    k = len(sessions)
+    done = [s for s in sessions if s.done]
+    errors = [s for s in sessions if s.error]
+    crosstalk = [(s.i, c) for s in sessions for c in s.crosstalk]
+    owners = owners_on(Path(args.app_dir))
+    run_names = {s.run_name for s in sessions}
+    foreign_runs = {
+        s.i: sorted({r for r in s.runs_seen for name in run_names if name != s.run_name and r.startswith(name)})
+        for s in sessions
+        if s.runs_seen
+    }
+    if owners:
+        crosstalk += [(i, f"runs list: {', '.join(r)}") for i, r in foreign_runs.items() if r]
+    waits = [s.seen_running - s.clicked_start for s in sessions if s.seen_running and s.clicked_start]
+    server_waits, train_times = server_runs(sessions, home)
+    all_t = [t.seconds for t in bench.timings]
+    under = [t.seconds for t in bench.timings if t.under_load]
+    lines = [
+        f"charlab classroom load test · mode {args.mode} · K={k} sessions · {os.cpu_count()} cores · "
+        f"max trainings {args.max_trainings or f'default ({os.cpu_count()})'}",
+        f"app: {args.app_label}",
+        f"settings: units 16, embedding 8, sequence length {8 + args.seq_steps}, {args.epochs} epochs, "
+        f"~{args.chars:,}-character corpora, stagger {args.stagger:g} s, probe every {args.probe_every:g} s",
+        "",
+        f"{'sessions completed':<44}{len(done)}/{k}",
+        f"{'errors':<44}{len(errors)}",
+    ]
+    lines += [f"    session {s.i:02d}: {s.error}" for s in errors]
+    lines += [f"{'cross-talk found':<44}{len(crosstalk) or 'none'}"]
+    lines += [f"    session {i:02d}: {c}" for i, c in crosstalk]
+    seen_counts = [len(s.runs_seen) for s in sessions if s.runs_seen]
+    own_listed = sum(any(r.startswith(s.run_name) for r in s.runs_seen) for s in sessions)
+    example = next((s.queue_text for s in sessions if s.queue_text), "")
+    lines += [
+        f"{'runs per owner in the app':<44}{'yes' if owners else 'no (runs list is server-wide)'}",
+        f"{'runs listed per session (min/max)':<44}"
+        + (f"{min(seen_counts)}/{max(seen_counts)} (own run listed in {own_listed})" if seen_counts else "–"),
+        f"{'saw the queue message':<44}{sum(s.saw_queue for s in sessions)}/{k}"
+        + (f" (e.g. “{example}”)" if example else ""),
+        f"{'queue wait, browser view p50 / max':<44}{fmt_s(pct(waits, 50))} / {fmt_s(max(waits, default=None))}",
+        f"{'queue wait, server (run created) p50 / max':<44}{fmt_s(pct(server_waits, 50))} / "
+        f"{fmt_s(max(server_waits, default=None))}",
+        f"{'training time, server p50 / max':<44}{fmt_s(pct(train_times, 50))} / "
+        f"{fmt_s(max(train_times, default=None))}",
+        f"{'page response p50 / p95, all (n)':<44}{fmt_s(pct(all_t, 50))} / {fmt_s(pct(all_t, 95))} ({len(all_t)})",
+        f"{'page response p50/p95, trainings running (n)':<44}{fmt_s(pct(under, 50))} / {fmt_s(pct(under, 95))} "
+        f"({len(under)})",
+    ]
+    for what in sorted({t.what for t in bench.timings}):
+        xs = [t.seconds for t in bench.timings if t.what == what]
+        lines.append(f"    {what:<40}{fmt_s(pct(xs, 50))} / {fmt_s(pct(xs, 95))} (n={len(xs)}, max {max(xs):.1f} s)")
+    lines += [
+        f"{'peak RSS of the server (sum over its tree)':<44}{memory.get('peak_rss', 0) / 2**20:,.0f} MB",
+        f"{'peak RSS, VmHWM (server + children)':<44}{memory.get('hwm', 0) / 2**20:,.0f} MB",
+        f"{'total wall time':<44}{wall:.0f} s",
+        f"{'load average at the end (1/5 min)':<44}{' '.join(Path('/proc/loadavg').read_text().split()[:2])}",
+    ]
+    return "\n".join(lines)
+
+
+def server_runs(sessions: list[Session], home: Path) -> tuple[list[float], list[float]]:
+    """From each run's config.json: queue waits (Start click to the run's creation, when it left the
+    queue; 1-s resolution) and training times (created to last update)."""
+    import json
+    from datetime import datetime
+
+    found = {}
+    for path in home.rglob("config.json"):
+        try:
+            data = json.loads(path.read_text())
+            created = datetime.fromisoformat(data["created"]).timestamp()
+            found[data["name"]] = (created, datetime.fromisoformat(data["updated"]).timestamp() - created)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    waits = [found[s.run_name][0] - s.clicked_start for s in sessions if s.run_name in found and s.clicked_start]
+    return waits, [found[s.run_name][1] for s in sessions if s.run_name in found]
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", "-k", type=int, default=20, help="sessions at once (default 20)")
+    parser.add_argument("--mode", choices=("browser", "apptest"), default="browser")
+    parser.add_argument("--port", type=int, default=0, help="server port (0: a free one)")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--chars", type=int, default=3000, help="characters per corpus")
+    parser.add_argument("--seq-steps", type=int, default=8, help="sequence length = 8 + this")
+    parser.add_argument("--stagger", type=float, default=0.5, help="seconds between session starts")
+    parser.add_argument("--probe-every", type=float, default=6.0, help="switch pages this often while waiting")
+    parser.add_argument("--max-trainings", default=None, help="CHARLAB_MAX_TRAININGS for the server")
+    parser.add_argument("--page-timeout", type=float, default=120.0)
+    parser.add_argument("--training-timeout", type=float, default=900.0)
+    parser.add_argument("--shots", default=None, help="folder for screenshots of failed sessions")
+    parser.add_argument("--app-dir", default=str(ROOT), help="the charlab checkout to serve (default: this one)")
+    parser.add_argument(
+        "--git-snapshot",
+        metavar="REV",
+        help="serve a clean copy of this git revision (e.g. HEAD) instead, unaffected by edits in progress",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary CHARLAB_HOME and server log")
+    args = parser.parse_args()
+    if not 1 <= args.sessions <= len(UNIQUE):
+        parser.error(f"--sessions must be 1..{len(UNIQUE)}")
+    if args.shots:
+        Path(args.shots).mkdir(parents=True, exist_ok=True)
+
+    sessions = [Session(i, marker(i), f"Run {marker(i)}") for i in range(args.sessions)]
+    corpora = [corpus_text(i, args.chars).encode() for i in range(args.sessions)]
+    bench = Bench(args.sessions)
+    tmp = Path(tempfile.mkdtemp(prefix="charlab-classroom-"))
+    home = tmp / "home"
+    home.mkdir()
+    memory: dict = {}
+    if args.git_snapshot:
+        app = tmp / "app"
+        app.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", args.git_snapshot], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(app)], input=archive, check=True)
+        args.app_dir = str(app)
+    revision = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", args.git_snapshot or "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    args.app_label = f"git {args.git_snapshot} ({revision})" if args.git_snapshot else f"{args.app_dir} (working tree)"
+    started = time.monotonic()
+    if args.mode == "browser":
+        port = args.port or free_port()
+        server, url = start_server(Path(args.app_dir), port, home, tmp / "streamlit.log", args.max_trainings)
+        watch = MemoryWatch(server.pid)
+        watch.start()
+        print(f"server {url} (pid {server.pid}, CHARLAB_HOME {home}); {args.sessions} sessions…", flush=True)
+        try:
+            started = time.monotonic()
+            asyncio.run(run_browser(sessions, args, url, bench, corpora))
+        finally:
+            wall = time.monotonic() - started
+            watch.sample()
+            watch.stopping.set()
+            memory = {"peak_rss": watch.peak_rss, "hwm": sum(watch.hwm.values())}
+            stop_server(server)
+    else:
+        os.environ["CHARLAB_HOME"] = str(home)
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        if args.max_trainings:
+            os.environ["CHARLAB_MAX_TRAININGS"] = args.max_trainings
+        os.chdir(args.app_dir)
+        sys.path.insert(0, str(args.app_dir))
+        watch = MemoryWatch(os.getpid())
+        watch.start()
+        run_apptest(sessions, args, bench, corpora)
+        wall = time.monotonic() - started
+        watch.sample()
+        watch.stopping.set()
+        memory = {"peak_rss": watch.peak_rss, "hwm": vm(os.getpid(), "VmHWM")}
+    print()
+    print(report(sessions, bench, args, wall, memory, home))
+    if args.keep:
+        print(f"\nkept: {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    sys.exit(0 if all(s.done for s in sessions) and not any(s.crosstalk for s in sessions) else 1)
+
+
+if __name__ == "__main__":
+    main()
