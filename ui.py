@@ -517,6 +517,9 @@ def bound(widget, store: str, name: str, label: str, **kwargs):
 
 
 def _copy_back(store: str, name: str, key: str) -> None:
+    if st.session_state[key] is None:  # a choice control cleared (seen under load): no setting may be None
+        st.session_state[key] = st.session_state[store][name]
+        return
     st.session_state[store][name] = st.session_state[key]
     if store == "settings":
         st.session_state.preset = None  # hand-tuned now
@@ -1696,7 +1699,9 @@ def queue_words(handle: JobHandle) -> str:
     ahead = queue.position(handle.token) or 0
     eta = queue.eta(handle.token)
     place = "yours is next" if ahead == 0 else f"{ordinal(ahead + 1)} in the queue"
-    return place if eta is None else f"{place}, starts in about {fmt_duration(eta)}"
+    if eta is None:
+        return place
+    return f"{place}, starts in a few seconds" if eta < 10 else f"{place}, starts in about {fmt_duration(eta)}"
 
 
 def ordinal(n: int) -> str:
@@ -1745,15 +1750,25 @@ def sidebar() -> None:
         else:
             loss = f" · best validation loss {fmt_loss(info.best_val_loss)}" if info.best_val_loss else ""
             st.markdown(f"**{md(info.name)}**  \n{STATUS_WORDS.get(info.status, info.status)}{loss}")
-        if running:
-            _sidebar_progress()
+        poll = poll_seconds(handle)
+        if poll is not None:
+            st.fragment(run_every=poll * 2)(_sidebar_progress)(poll)  # the Train page's live view is the fast one
 
 
-@st.fragment(run_every=1.0)
-def _sidebar_progress() -> None:
+def poll_seconds(handle: JobHandle | None) -> float | None:
+    """How often a page redraws a training: every second while it trains, every 5 s while it waits
+    for a place (a full class waiting must not keep the server busy), never once it has ended."""
+    if handle is None or handle.job.done:
+        return None
+    return 5.0 if handle.waiting else 1.0
+
+
+def _sidebar_progress(poll: float) -> None:
     handle = current_handle()
     if handle is None:
         return
+    if poll_seconds(handle) not in (poll, None):  # it got its place: redraw, and poll at the new pace
+        st.rerun()
     p = handle.job.snapshot()
     if p.done or handle.cancelled:
         rerun_when_finished(p)

@@ -211,11 +211,17 @@ if continue_column.button(
         st.rerun()
 
 
-# ---- live view: polls the background job once a second while it runs
-@st.fragment(run_every=1.0 if running else None)
+# ---- live view: polls the background job (once a second while it trains, every 5 s while it waits)
+poll = ui.poll_seconds(handle)
+
+
+@st.fragment(run_every=poll)
 def live_view() -> None:
     with ui.guard("the live view"):
-        ui.live_view(ui.current_handle(), ss.run_path)
+        now = ui.current_handle()
+        if poll is not None and ui.poll_seconds(now) not in (poll, None):  # it got its place: poll faster
+            st.rerun()
+        ui.live_view(now, ss.run_path)
 
 
 live_view()

@@ -1163,3 +1163,26 @@ def test_names_are_shown_as_typed_never_as_markdown(with_run):
     for markdown in shown:
         assert "\\*\\*bold\\*\\*" in markdown and "\\<b\\>" in markdown and "\\[link\\]" in markdown
         assert "**bold** _it_ <b>x</b> [link](http://e.x)" in plain(markdown)
+
+
+def test_a_cleared_choice_keeps_its_setting():
+    """Seen under load in bench/classroom.py: the cell-type control sent None and broke the Train page."""
+    at = open_app("train")
+    before = at.session_state["settings"]["cell"]
+    run(at.segmented_control(key="settings_cell").set_value(None))
+    assert at.session_state["settings"]["cell"] == before
+    assert at.segmented_control(key="settings_cell").value == before
+    assert not at.error
+
+
+def test_pages_poll_a_waiting_training_slowly_and_an_ended_one_never():
+    class Waiting:
+        waiting, job = True, type("J", (), {"done": False})()
+
+    class Training:
+        waiting, job = False, type("J", (), {"done": False})()
+
+    class Ended:
+        waiting, job = False, type("J", (), {"done": True})()
+
+    assert [ui.poll_seconds(h) for h in (Waiting(), Training(), Ended(), None)] == [5.0, 1.0, None, None]
