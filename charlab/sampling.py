@@ -135,19 +135,33 @@ def probabilities(logits: np.ndarray, temperature: float = 1.0, top_k: int | Non
     more repetitive text), above 1 it flattens it (more surprising text, more mistakes).
     """
     temperature = check_temperature(temperature)
-    scaled = np.asarray(logits, dtype=np.float64) / temperature
-    if top_k is not None:
-        if isinstance(top_k, (bool, np.bool_)) or not isinstance(top_k, numbers.Integral) or top_k < 1:
-            raise CharlabError(
-                f"Top-k must be a whole number, at least 1 (or left empty to consider every character), not {top_k!r}."
-            )
-        top_k = int(top_k)
-        if top_k < len(scaled):
-            cutoff = np.partition(scaled, -top_k)[-top_k]
-            scaled = np.where(scaled >= cutoff, scaled, -np.inf)
+    scaled = _keep_top_k(np.asarray(logits, dtype=np.float64) / temperature, check_top_k(top_k))
     scaled -= scaled.max()
     exp = np.exp(scaled)
     return exp / exp.sum()
+
+
+def check_top_k(top_k: int | None) -> int | None:
+    """None (every character) or a whole number of at least 1."""
+    if top_k is None:
+        return None
+    if not _is_whole(top_k) or top_k < 1:
+        raise CharlabError(
+            f"Top-k must be a whole number, at least 1 (or left empty to consider every character), not {top_k!r}."
+        )
+    return int(top_k)
+
+
+def _keep_top_k(scaled: np.ndarray, top_k: int | None) -> np.ndarray:
+    """The scaled logits with all but the top_k most likely characters set to -inf."""
+    if top_k is None or top_k >= len(scaled):
+        return scaled
+    return np.where(scaled >= np.partition(scaled, -top_k)[-top_k], scaled, -np.inf)
+
+
+def _is_whole(value: object) -> bool:
+    """An integer of any kind (numpy's too), but not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def check_temperature(temperature: float) -> float:
@@ -198,19 +212,13 @@ class Generator:
         as if after a line break. The same `random_seed` reproduces the same text exactly.
         """
         temperature = check_temperature(temperature)
-        if isinstance(length, (bool, np.bool_)) or not isinstance(length, numbers.Integral) or not 0 <= length <= 1e6:
+        if not _is_whole(length) or not 0 <= length <= 1e6:
             raise CharlabError("Length must be a whole number of characters between 0 and 1,000,000.")
-        if random_seed is not None and (
-            isinstance(random_seed, (bool, np.bool_))
-            or not isinstance(random_seed, numbers.Integral)
-            or random_seed < 0
-        ):
+        if random_seed is not None and (not _is_whole(random_seed) or random_seed < 0):
             raise CharlabError(
                 f"The random seed must be a whole number, 0 or more (or left empty), not {random_seed!r}."
             )
-        length = int(length)
-        if top_k is not None:
-            probabilities(np.zeros(1), temperature, top_k)  # a bad top_k is refused before the first character
+        length, top_k = int(length), check_top_k(top_k)  # bad values refused before the first character
         network, chars, last = self.network, self.vocab.chars, len(self.vocab) - 1
         uniforms = np.random.default_rng(random_seed).random(length)
         # the temperature folded into the output layer: logits / T = h · (W / T) + b / T
@@ -219,8 +227,7 @@ class Generator:
         logits, state = network.feed(self._context_ids(seed_text))
         scaled = logits / temperature
         for u in uniforms:
-            if top_k is not None and top_k < len(scaled):
-                scaled = np.where(scaled >= np.partition(scaled, -top_k)[-top_k], scaled, -np.inf)
+            scaled = _keep_top_k(scaled, top_k)
             # inverse-CDF sampling on unnormalised weights: a handful of numpy calls per character
             cdf = np.exp(scaled - scaled.max()).cumsum()
             char_id = min(int(cdf.searchsorted(u * cdf[-1], side="right")), last)
