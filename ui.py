@@ -1658,10 +1658,6 @@ def new_random_seed() -> None:
 # ---------------------------------------------------------------- formatting
 
 
-def fmt_int(n: float | int | None) -> str:
-    return "–" if n is None else f"{int(n):,}"
-
-
 def fmt_duration(seconds: float | None) -> str:
     if seconds is None or not math.isfinite(seconds):
         return "–"
