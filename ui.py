@@ -352,7 +352,10 @@ def remember() -> None:
 # ---------------------------------------------------------------- owners: whose runs a session sees
 
 OFF_WORDS = {"0", "false", "no", "off"}
-NICKNAME_HELP = "Your runs are saved under this name; use the same name on another day to find them."
+NICKNAME_HELP = (
+    "Your runs are saved under this name; use the same name on another day to find them. "
+    "Without a name, they stay private to this tab."
+)
 
 
 def _charlab_secret(name: str):
@@ -480,7 +483,7 @@ def owner_box() -> None:
             "Your name",
             key="owner_nickname",
             max_chars=40,
-            placeholder="No name: your runs stay private to this tab",
+            placeholder="A nickname, e.g. Sam",
             on_change=on_nickname_change,
         )
         st.caption(NICKNAME_HELP)
