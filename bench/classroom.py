@@ -17,9 +17,8 @@ Modes:
 - browser (default): one headless Debian chromium (Playwright, asyncio), one context per session,
   talking to the real server. Page response = time from a click or upload to the expected element.
 - apptest: streamlit.testing.v1.AppTest sessions in threads, inside this process (no server, no
-  browser): a lighter fallback when chromium is too heavy. RSS is then this process's.
-  NOT YET WORKING: at K=2 the trainings end (4 s) but each session's `at.run()` after the end
-  times out, so no session completes; the published figures come from the browser mode.
+  browser): a lighter fallback when chromium is too heavy. RSS is then this process's, and the
+  page times leave out the network and the browser's own work.
 
 Prints a table: sessions completed, errors, cross-talk, page response p50/p95 (all, and while
 trainings run), queue wait p50/max, peak RSS of the server, wall time.
@@ -37,15 +36,16 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from streamlit_server import StreamlitServer  # noqa: E402 - the same server recipe as the browser tests
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -151,20 +151,6 @@ def others_in(text: str, me: int, k: int, ascii_too: bool = True) -> list[str]:
 # ---------------------------------------------------------------- the server and its memory
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.read().strip() == b"ok"
-    except OSError:
-        return False
-
-
 def proc_tree(pid: int) -> list[int]:
     """pid and all its descendants (from /proc/*/stat)."""
     children: dict[int, list[int]] = {}
@@ -214,35 +200,6 @@ class MemoryWatch(threading.Thread):
         self.peak_rss = max(self.peak_rss, sum(vm(p, "VmRSS") for p in tree))
         for p in tree:
             self.hwm[p] = max(self.hwm.get(p, 0), vm(p, "VmHWM"))
-
-
-def start_server(
-    app: Path, port: int, home: Path, log_path: Path, max_trainings: str | None
-) -> tuple[subprocess.Popen, str]:
-    env = dict(os.environ, CHARLAB_HOME=str(home), TF_CPP_MIN_LOG_LEVEL="2")
-    if max_trainings:
-        env["CHARLAB_MAX_TRAININGS"] = max_trainings
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    log = open(log_path, "wb")  # noqa: SIM115 - closed with the server
-    server = subprocess.Popen(command, cwd=app, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while not healthy(url):
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"streamlit did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.25)
-    return server, url
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 def owners_on(app: Path) -> bool:
@@ -492,6 +449,7 @@ def apptest_session(s: Session, k: int, args, bench: Bench, corpus: bytes) -> No
             raise RuntimeError(f"exception: {at.exception[0].value}"[:200])
 
     at = AppTest.from_file(str(Path(args.app_dir) / "app.py"), default_timeout=args.page_timeout)
+    s.apptest = at  # for the report of a failed session
     timed("open", at.run)
     timed("navigate", lambda: at.switch_page("pages/corpus.py").run())
     uploader = at.file_uploader(key="corpus_upload")
@@ -549,13 +507,59 @@ def apptest_session(s: Session, k: int, args, bench: Bench, corpus: bytes) -> No
     s.done = True
 
 
+def fit_apptest_for_threads() -> None:
+    """Two changes to AppTest so K sessions can share this process.
+
+    - app.py runs on every AppTest run, as on a server once its first request has run app.py:
+      beside a `pages/` folder AppTest restarts in Streamlit's legacy multipage mode on every
+      run, which runs the page file alone (no session set-up, no sidebar), so a finished
+      training was never noticed. tests/test_app.py has the same fixture.
+    - One script run at a time: each AppTest run installs its own mock Runtime in a class
+      attribute and removes it at the end, under any other session's running script. On a real
+      server the scripts of all sessions share one GIL, so they mostly take turns anyway; the
+      page times below include the wait for a turn.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import AppTest
+
+    original_init, original_run = PagesManager.__init__, AppTest._run
+    turn = threading.Lock()
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    def run_in_turn(self, *args, **kwargs):
+        with turn:
+            return original_run(self, *args, **kwargs)
+
+    PagesManager.__init__ = init
+    AppTest._run = run_in_turn
+
+
+def page_dump(at, err: BaseException) -> str:
+    """What a failed AppTest session's page showed: the apptest mode's screenshot."""
+    import traceback
+
+    lines = ["".join(traceback.format_exception(err))]
+    for kind in ("title", "exception", "error", "warning", "info", "caption", "markdown", "code"):
+        for element in at.get(kind):
+            lines.append(f"{kind}: {str(getattr(element, 'value', element))[:300]}")
+    lines += [f"sidebar: {str(e.value)[:300]}" for e in at.sidebar.markdown]
+    return "\n".join(lines)
+
+
 def run_apptest(sessions: list[Session], args, bench: Bench, corpora: list[bytes]) -> None:
+    fit_apptest_for_threads()
+
     def one(s: Session) -> None:
         time.sleep(s.i * args.stagger)
         try:
             apptest_session(s, len(sessions), args, bench, corpora[s.i])
         except Exception as err:  # noqa: BLE001
             s.error = short(err)
+            if args.shots and getattr(s, "apptest", None) is not None:
+                (Path(args.shots) / f"error-{s.i:02d}.txt").write_text(page_dump(s.apptest, err))
 
     threads = [threading.Thread(target=one, args=(s,), name=f"session-{s.i}") for s in sessions]
     for t in threads:
@@ -708,8 +712,12 @@ def main() -> None:
     args.app_label = f"git {args.git_snapshot} ({revision})" if args.git_snapshot else f"{args.app_dir} (working tree)"
     started = time.monotonic()
     if args.mode == "browser":
-        port = args.port or free_port()
-        server, url = start_server(Path(args.app_dir), port, home, tmp / "streamlit.log", args.max_trainings)
+        extra = {"CHARLAB_MAX_TRAININGS": args.max_trainings} if args.max_trainings else {}
+        server = StreamlitServer(Path(args.app_dir), home, tmp / "streamlit.log", args.port or None, extra)
+        try:
+            url = server.start()
+        except RuntimeError as err:
+            raise SystemExit(str(err)) from err
         watch = MemoryWatch(server.pid)
         watch.start()
         print(f"server {url} (pid {server.pid}, CHARLAB_HOME {home}); {args.sessions} sessions…", flush=True)
@@ -721,7 +729,7 @@ def main() -> None:
             watch.sample()
             watch.stopping.set()
             memory = {"peak_rss": watch.peak_rss, "hwm": sum(watch.hwm.values())}
-            stop_server(server)
+            server.stop()
     else:
         os.environ["CHARLAB_HOME"] = str(home)
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
