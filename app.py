@@ -11,6 +11,8 @@ import ui
 
 st.set_page_config(page_title="charlab", page_icon=":material/school:", layout="wide")
 
+ui.check_server_limits()  # a mistyped limit (e.g. CHARLAB_MAX_EPOCHS=ten) is said once, in words
+
 with ui.guard("the session set-up"):
     ui.init_session()
 

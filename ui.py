@@ -39,7 +39,8 @@ from charlab.copying import MIN_PASSAGE, CopyReport, TrainingTextIndex
 from charlab.diagnosis import check_first_loss, diagnose
 from charlab.errors import CharlabError
 from charlab.jobs import JobHandle, JobQueue
-from charlab.model import CELLS, ModelConfig, estimate
+from charlab.limits import Limits
+from charlab.model import CELLS, ModelConfig, count_parameters, estimate
 from charlab.neurons import Trace, UnitMatch, embedding_map, rank_all, trace
 from charlab.reber import first_error, grammar_score
 from charlab.sampling import NumpyCharModel, probabilities
@@ -254,7 +255,7 @@ def settings_from_config(cfg: ModelConfig) -> dict:
 
 PERSISTENT_KEYS = (
     "corpus", "cleaning", "settings", "preset", "preset_for", "run_path", "generate", "lesson",
-    "nickname", "private_workspace",
+    "nickname",
 )  # fmt: skip
 
 
@@ -315,7 +316,6 @@ def init_session() -> None:
     ss.setdefault("generate", default_generate())
     ss.setdefault("lesson", None)
     ss.setdefault("nickname", "")  # "" (no name): a private workspace, see session_workspace
-    ss.setdefault("private_workspace", None)
     ss.setdefault("teacher", False)  # not remembered for a reload: the password is asked again
     ss.workspace = str(session_workspace())
     if ss.run_path and not run_allowed(ss.run_path):
@@ -394,11 +394,9 @@ def session_workspace() -> Path:
         return root
     if ss.get("nickname"):
         return runs.owner_workspace(root, ss.nickname)
-    private = ss.get("private_workspace")
-    mine = private and Path(private).parent == root / runs.OWNERS_DIR
-    if not mine or not Path(private).name.startswith(runs.PRIVATE_PREFIX):
-        private = ss.private_workspace = str(runs.owner_workspace(root, None))  # kept: a reload comes back to it
-    return runs.workspace(private)
+    # the session token (kept in the URL) names it: a reload, or the same link after a server
+    # restart, comes back to it; it is created only when a run is saved into it
+    return runs.owner_workspace(root, None, key=ss.token, create=False)
 
 
 def _inside(path: str | Path, folder: str | Path) -> bool:
@@ -646,7 +644,7 @@ def lesson_share() -> None:
         mime="application/json",
         icon=":material/download:",
     )
-    upload = st.file_uploader("Open a preset file (.json)", type=["json"], key="lesson_upload")
+    upload = st.file_uploader("Open a preset file (.json)", type=["json"], key="lesson_upload", max_upload_size=1)
     if upload is not None and ss.get("lesson_upload_seen") != upload.file_id:
         ss.lesson_upload_seen = upload.file_id
         try:
@@ -697,7 +695,7 @@ def use_sample(key: str) -> None:
 
 
 def use_upload(name: str, data: bytes) -> None:
-    loaded = corpus.load_bytes(data, name)  # raises CharlabError for empty, binary, too big, undecodable
+    loaded = corpus.load_bytes(data, name, server_limits().upload_bytes)  # CharlabError: empty, binary, too big…
     set_corpus(
         LoadedCorpus(loaded.name, loaded.text, corpus.text_hash(loaded.text), "upload", loaded.encoding, loaded.notes)
     )
@@ -782,6 +780,37 @@ def registry() -> Registry:
     return Registry()
 
 
+def server_limits() -> Limits:
+    """What one session may ask of this server (charlab/limits.py), read from the environment each run."""
+    return Limits.from_env()
+
+
+def check_server_limits() -> None:
+    """Stop every page with one plain message while an environment variable sets a limit wrongly."""
+    try:
+        server_limits()
+    except CharlabError as err:
+        st.error(f"charlab cannot start: {err} Fix it and start the server again.", icon=":material/error:")
+        st.stop()
+
+
+def upload_box_mb(limit_mb: float) -> int:
+    """An upload box's own cap, in whole MB as Streamlit wants it: the browser refuses a bigger file at once."""
+    return max(1, math.ceil(limit_mb))
+
+
+def fit_to_limit(store: str, name: str, highest: int) -> int | None:
+    """Lower a remembered setting above this server's limit (from a lesson link, a preset or a loaded run),
+    so its widget can be drawn; returns the value it had, for a note, or None when it fitted."""
+    ss = st.session_state
+    value = ss[store][name]
+    if not isinstance(value, (int, float)) or value <= highest:
+        return None
+    ss[store][name] = highest
+    ss.pop(f"{store}_{name}", None)
+    return value
+
+
 def current_handle() -> JobHandle | None:
     """This session's training (waiting, running or ended), marked as watched."""
     token = st.session_state.get("token")
@@ -799,15 +828,20 @@ def start_training(
     """Check everything now (errors in plain words), then train in the background, into this session's workspace."""
     if resume_from is not None:
         check_run_allowed(resume_from)
+    limit = server_limits()
+    config = model_config(settings)
+    limit.check_epochs(config.epochs)
     job = TrainingJob(
         text,
-        model_config(settings),
+        config,
         name=name,
         cleaning=cleaning,
         corpus_name=corpus_name,
         root=session_workspace(),
         resume_from=resume_from,
+        time_limit_seconds=limit.training_seconds,
     )
+    limit.check_parameters(count_parameters(job.config, len(job.vocab)))  # a continued run keeps its own shape
     handle = registry().queue.submit(st.session_state.token, job)
     st.session_state.job_seen_running = True
     return handle
@@ -926,6 +960,29 @@ def is_reber_run(run: runs.Run) -> bool:
         return False
     text = load_sample("reber")
     return _cleaned_hash(corpus.text_hash(text), mode, text) == wanted
+
+
+def is_reber_text(text: str, cleaning: str) -> bool:
+    """True when a training's text is the Reber grammar sample (as cleaned): a length check first,
+    so the live view, redrawn every second, hashes nothing for other texts."""
+    if cleaning not in corpus.CLEANING_MODES:
+        return False
+    reber = _reber_text(cleaning)
+    return len(text) == len(reber) and text == reber
+
+
+def _saved_run_is_reber(path: str | Path | None) -> bool:
+    """For a finished job, which has let go of its text: ask the run it saved."""
+    try:
+        return path is not None and is_reber_run(load_run(path))
+    except CharlabError:
+        return False
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _reber_text(cleaning: str) -> str:
+    text = load_sample("reber")
+    return cleaned_text(LoadedCorpus("reber", text, corpus.text_hash(text), "sample:reber"), cleaning)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -1441,11 +1498,12 @@ def grammar_timelapse_frame(timelapse: list[dict]) -> pd.DataFrame:
 
 
 def grammar_chart(frame: pd.DataFrame) -> alt.Chart:
+    """The share of grammatical strings against training time: the proof that rules are being learned."""
     return (
         alt.Chart(frame)
         .mark_line(point=True, color=COLORS["primary"])
         .encode(
-            x=alt.X("epoch:Q", title="Epoch"),
+            x=alt.X("seconds:Q", title="Training time (seconds)"),
             y=alt.Y(
                 "grammatical:Q", title="Grammatical strings", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
             ),
@@ -1460,6 +1518,14 @@ def grammar_chart(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
+def grammar_growth(timelapse: list[dict]) -> None:
+    """How the share of grammatical strings grew over the time-lapse samples (Train and Generate)."""
+    frame = grammar_timelapse_frame(timelapse)
+    if len(frame) > 1:
+        st.markdown("**Grammatical strings as it learned** (in each time-lapse sample)")
+        st.altair_chart(grammar_chart(frame), width="stretch")
+
+
 def grammar_view(run: runs.Run, text: str) -> None:
     """Share of grammatical strings, its growth over the time-lapse, and where a chosen string breaks the rules."""
     ss = st.session_state
@@ -1472,10 +1538,7 @@ def grammar_view(run: runs.Run, text: str) -> None:
         border=True,
     )
     st.caption(f"{score.grammatical} of {score.total} complete strings follow every rule of the grammar.")
-    frame = grammar_timelapse_frame(run.timelapse())
-    if len(frame) > 1:
-        st.markdown("**How the share grew during training** (the time-lapse samples)")
-        st.altair_chart(grammar_chart(frame), width="stretch")
+    grammar_growth(run.timelapse())
     lines = grammar_lines(text)
     if not lines:
         return
@@ -1813,6 +1876,7 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
         bpe, first, vocab_size = p.batches_per_epoch, p.first_epoch, p.vocab_size
         job = handle.job
         report = baseline_report(job.text, job.vocab, job.config)
+        reber = is_reber_text(job.text, job.cleaning) if job.text else _saved_run_is_reber(p.run_path)
         if first == 0 and batch_losses:  # a fresh network should start near random guessing
             start = check_first_loss(batch_losses[0][1], len(job.vocab))
             if not start.ok:
@@ -1834,6 +1898,7 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
         text = run_training_text(run)
         sha = (run.meta.get("corpus") or {}).get("sha256")
         report = baseline_report(text, run.vocab, run.config, sha) if text else None
+        reber = is_reber_run(run)
     else:
         st.info(
             "Press **Start training**: the loss chart and the model's first attempts at writing appear here.",
@@ -1863,6 +1928,8 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
         verdict_view(history, batch_losses, report)
     if timelapse:
         timelapse_view(timelapse, moment)
+        if reber:
+            grammar_growth(timelapse)
     if samples_:
         last = samples_[-1]
         st.markdown(f"**What the model writes after epoch {last['epoch']}** (temperature {last['temperature']:g})")
@@ -2020,10 +2087,17 @@ def my_runs() -> None:
         _runs_manage(infos)
         _runs_compare(infos)
     with st.expander("Add a run from a .zip", icon=":material/upload:"):
-        upload = st.file_uploader("A run downloaded from charlab (.zip)", type=["zip"], key="runs_upload")
+        limit = server_limits()
+        upload = st.file_uploader(
+            f"A run downloaded from charlab (.zip, at most {limit.run_upload_mb:g} MB)",
+            type=["zip"],
+            key="runs_upload",
+            max_upload_size=upload_box_mb(limit.run_upload_mb),
+        )
         if upload is not None and ss.get("runs_upload_seen") != upload.file_id:
             ss.runs_upload_seen = upload.file_id
             try:
+                limit.check_upload(upload.size, upload.name, "run")
                 with st.spinner("Checking the archive…"):
                     added = runs.import_zip(upload.getvalue(), session_workspace())
                 ss.runs_upload_result = ("ok", f"Added «{md(added.name)}» to My runs.")

@@ -10,7 +10,6 @@ finished ones. Nothing here imports Streamlit, so these rules are tested directl
 from __future__ import annotations
 
 import heapq
-import os
 import threading
 import time
 from collections import deque
@@ -18,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from charlab import limits
 from charlab.errors import CharlabError
 from charlab.training import Progress
 
-DEFAULT_ABANDON_MINUTES = 30.0  # a page polls every second; half an hour of silence means nobody is there
 FORGET_AFTER_SECONDS = 24 * 3600.0  # a finished job's figures stay for a reload this long
 
 
@@ -81,33 +80,15 @@ class Swept:
 def configured_max_trainings(value: int | str | None = None) -> int:
     """The cap on trainings at once: `value`, else $CHARLAB_MAX_TRAININGS, else the number of CPU cores."""
     if value is None:
-        value = os.environ.get("CHARLAB_MAX_TRAININGS") or (os.cpu_count() or 1)
-    try:
-        number = 0 if isinstance(value, bool) else int(str(value).strip())
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise CharlabError(
-            "The number of trainings at once (CHARLAB_MAX_TRAININGS) must be a whole number of 1 or more, "
-            f"not '{value}'."
-        )
-    return number
+        return limits.current().max_trainings
+    return int(limits.parse("max_trainings", value))
 
 
 def configured_abandon_seconds(minutes: float | str | None = None) -> float:
     """How long a job may go unpolled: `minutes`, else $CHARLAB_ABANDON_MINUTES, else 30 minutes; in seconds."""
     if minutes is None:
-        minutes = os.environ.get("CHARLAB_ABANDON_MINUTES") or DEFAULT_ABANDON_MINUTES
-    try:
-        number = float("nan") if isinstance(minutes, bool) else float(str(minutes).strip())
-    except ValueError:
-        number = float("nan")
-    if not 0 < number < float("inf"):
-        raise CharlabError(
-            "The minutes before an unwatched training is stopped (CHARLAB_ABANDON_MINUTES) must be a number "
-            f"above 0, not '{minutes}'."
-        )
-    return number * 60.0
+        return limits.current().abandon_minutes * 60.0
+    return float(limits.parse("abandon_minutes", minutes)) * 60.0
 
 
 class JobQueue:

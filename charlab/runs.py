@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import hashlib
 import io
 import json
 import os
@@ -425,7 +426,9 @@ def list_runs(root: str | Path | None = None) -> list[RunInfo]:
 
     Hidden folders (an import or a delete in progress) and the owners' workspaces are not runs.
     """
-    root = workspace(root)
+    root = workspace() if root is None else Path(root)
+    if not root.is_dir():
+        return []  # a workspace nobody has saved into yet
     infos = []
     for folder in root.iterdir():
         if not folder.is_dir() or folder.name.startswith(".") or _is_owners_dir(folder):
@@ -476,22 +479,36 @@ def _owner_folder(nickname: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", nickname).casefold()).rstrip(". ")
 
 
-def owner_workspace(root: str | Path | None, nickname: str | None = None) -> Path:
-    """An owner's own runs folder under `root`: their nickname's, or a new private one when no nickname is given.
+def owner_workspace(
+    root: str | Path | None, nickname: str | None = None, key: str | None = None, create: bool = True
+) -> Path:
+    """An owner's own runs folder under `root`: their nickname's, else a private one.
 
-    A private workspace has a random name nobody can type as a nickname: keep the returned path
-    to come back to it. Each workspace is a runs folder like any other (`list_runs` works on it).
+    A private workspace has a name nobody can type as a nickname. With a `key` (the session
+    token a browser keeps in its URL) it is always the same folder for that key, so a reload or
+    a restarted server finds it again; without one it is new each time. `create=False` only
+    names the folder: a tab that never trains leaves nothing on disk (saving a run creates it).
     """
-    owners = workspace(Path(workspace(root)) / OWNERS_DIR)
+    owners = Path(workspace(root)) / OWNERS_DIR
     if nickname is None or (isinstance(nickname, str) and not nickname.strip()):
-        folder, label = PRIVATE_PREFIX + secrets.token_hex(8), ""
+        folder, label = private_folder_name(key), ""
     else:
         label = check_nickname(nickname)
         folder = _owner_folder(label)
-    path = workspace(owners / folder)
-    if not (path / OWNER_FILE).exists():
-        write_json_atomic(path / OWNER_FILE, {"nickname": label, "private": not label, "created": now_iso()})
+    path = owners / folder
+    if create:
+        workspace(path)
+        if not (path / OWNER_FILE).exists():
+            write_json_atomic(path / OWNER_FILE, {"nickname": label, "private": not label, "created": now_iso()})
     return path
+
+
+def private_folder_name(key: str | None = None) -> str:
+    """A private workspace's folder: derived from `key` (one-way, so the teacher's list does not show
+    the key that opens it), or random."""
+    if key is None:
+        return PRIVATE_PREFIX + secrets.token_hex(8)
+    return PRIVATE_PREFIX + hashlib.sha256(f"charlab private workspace:{key}".encode()).hexdigest()[:16]
 
 
 def owner_label(path: str | Path) -> str:

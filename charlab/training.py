@@ -111,10 +111,13 @@ class TrainingJob:
         timelapse_every_steps: int | str | None = TIMELAPSE_AUTO,
         timelapse_length: int = 120,
         timelapse_seed_text: str = "",
+        time_limit_seconds: float | None = None,
     ):
         """`timelapse_every_steps`: sample the network every N steps (None: never; "auto": about
         TIMELAPSE_SNAPSHOTS times per training), always from `timelapse_seed_text` with the same
-        random seed, so the samples show only what the network learned in between."""
+        random seed, so the samples show only what the network learned in between.
+        `time_limit_seconds`: stop (and save) after this much training, as Stop would: a shared
+        server's cap, so one long training does not hold a place in the queue for hours."""
         self.config = replace(config).validate()
         self.text, self.name, self.cleaning, self.corpus_name = text, runs.check_run_name(name), cleaning, corpus_name
         self._n_chars = len(text)
@@ -129,6 +132,10 @@ class TrainingJob:
         self._timelapse_every = 0  # steps between time-lapse samples, fixed once the number of steps is known
         self._timelapse_last_step = -1
         self._timelapse_seconds_before = 0.0  # a continued run's time-lapse goes on from its last moment
+        if time_limit_seconds is not None and not time_limit_seconds > 0:
+            raise CharlabError("A training's time limit must be a number of seconds above 0.")
+        self.time_limit_seconds = time_limit_seconds
+        self._stopped_words = "Stopped: what was learned is saved."
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -312,6 +319,12 @@ class TrainingJob:
         self._emit(Event("batch", p.step, p.epoch, loss=loss))
         if self._timelapse_every and p.step % self._timelapse_every == 0 and math.isfinite(loss):
             self._record_timelapse()
+        if self.time_limit_seconds is not None and p.elapsed >= self.time_limit_seconds and not self._stop.is_set():
+            self._stopped_words = (
+                f"Stopped at this server's limit of {_minutes(self.time_limit_seconds)} per training: what was "
+                "learned is saved. Press Continue to train it more."
+            )
+            self.stop()
         if not math.isfinite(loss):
             self._diverged = True
             self._model.stop_training = True
@@ -368,7 +381,7 @@ class TrainingJob:
         elif last or self._stop.is_set():
             self._finish(
                 STOPPED if self._stop.is_set() else FINISHED,
-                "Stopped: what was learned is saved." if self._stop.is_set() else "Training finished.",
+                self._stopped_words if self._stop.is_set() else "Training finished.",
             )
         elif improved and time.monotonic() - self._last_checkpoint > CHECKPOINT_EVERY_SECONDS:
             self._checkpoint()
@@ -529,3 +542,11 @@ class _ProgressCallback:
                 job._on_epoch_end(epoch, logs or {})
 
         return ProgressCallback()
+
+
+def _minutes(seconds: float) -> str:
+    """90 -> '1.5 minutes', 1800 -> '30 minutes', 20 -> '20 seconds'."""
+    if seconds < 60:
+        return f"{seconds:g} seconds"
+    minutes = seconds / 60
+    return f"{minutes:.3g} minute{'s' if minutes != 1 else ''}"

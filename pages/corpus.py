@@ -43,10 +43,12 @@ else:
             else:
                 st.rerun()  # the sidebar, drawn before this page, shows the new text at once
     with upload_tab:
+        limit = ui.server_limits()
         upload = st.file_uploader(
-            "Drop a .txt file here (at most 10 MB)",
+            f"Drop a .txt file here (at most {limit.upload_mb:g} MB)",
             type=["txt"],
             key="corpus_upload",
+            max_upload_size=ui.upload_box_mb(limit.upload_mb),
             help="Plain text, ideally UTF-8. Word or PDF documents must be saved as plain text first.",
         )
         if upload is not None and ss.get("corpus_upload_seen") != upload.file_id:

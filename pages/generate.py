@@ -59,7 +59,9 @@ with settings_column:
     ui.bound(st.slider, "generate", "temperature", "Temperature", min_value=0.1, max_value=2.0, step=0.05)
     st.caption(ui.TEMPERATURE_HELP)
     a, b, c = st.columns(3)
-    ui.bound(a.number_input, "generate", "length", "Length (characters)", min_value=10, max_value=5000, step=50)
+    most = ui.server_limits().generate_chars
+    ui.fit_to_limit("generate", "length", most)
+    ui.bound(a.number_input, "generate", "length", "Length (characters)", min_value=10, max_value=most, step=50)
     ui.bound(
         b.number_input,
         "generate",

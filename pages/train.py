@@ -26,6 +26,10 @@ else:
         ui.apply_preset(ss.preset, len(text), vocab_size, ui.corpus_key())
 
 # ---- settings
+limit = ui.server_limits()
+lowered = ui.fit_to_limit("settings", "epochs", limit.max_epochs)
+if lowered is not None:
+    st.info(f"Epochs lowered from {lowered:,} to {limit.max_epochs:,}, the most this server allows in one training.")
 with st.expander("Settings", expanded=not running, icon=":material/tune:"):
     if not any(ui.is_hidden(name) for name in ui.SETTING_LABELS):  # a preset would change what a lesson fixed
         ui.seed_key("train_preset", ss.preset)
@@ -102,7 +106,7 @@ with st.expander("Settings", expanded=not running, icon=":material/tune:"):
             "epochs",
             labels["epochs"],
             min_value=1,
-            max_value=1000,
+            max_value=limit.max_epochs,
             step=1,
             help=helps["epochs"],
         )
@@ -141,6 +145,16 @@ with st.expander("Settings", expanded=not running, icon=":material/tune:"):
             m[1].metric("Memory (estimate)", ui.fmt_bytes(cost.memory_bytes), border=True)
             m[2].metric("Time per epoch (estimate)", ui.fmt_duration(cost.seconds_per_epoch), border=True)
             m[3].metric("All epochs (estimate)", ui.fmt_duration(cost.seconds_per_epoch * cfg.epochs), border=True)
+            try:
+                limit.check_parameters(cost.parameters)
+            except CharlabError as err:
+                st.error(str(err), icon=":material/error:")
+            if cost.seconds_per_epoch * cfg.epochs > limit.training_seconds:
+                st.info(
+                    f"This server stops each training after {ui.fmt_duration(limit.training_seconds)}, so it is "
+                    "shared fairly. What the network learned by then is saved, and Continue trains it more.",
+                    icon=":material/timer:",
+                )
             st.caption("The parameters of each layer (V = vocabulary size, d = input size, m = units):")
             st.dataframe(
                 [

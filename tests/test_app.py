@@ -982,6 +982,32 @@ def test_the_grammar_lab_scores_strings_charts_the_time_lapse_and_finds_the_firs
     assert contains(at.success, "This string follows the grammar")
 
 
+def test_train_charts_the_grammatical_share_under_the_time_lapse_of_a_reber_training(workspace):
+    at = open_app()
+    use_sample(at, "reber")
+    go(at, "train")
+    set_tiny_settings(at, epochs=2)
+    run(at.button(key="train_start").click())
+    wait_done(at)
+    timelapse = job(at).snapshot().timelapse
+    assert len(timelapse) > 1
+    growth = chart_data(at, "grammatical")  # drawn from the finished job's time-lapse
+    expected = [grammar_score(e["text"]).share for e in timelapse if grammar_score(e["text"]).total]
+    assert growth["grammatical"].tolist() == pytest.approx(expected)
+    assert growth["seconds"].is_monotonic_increasing
+    assert contains(at.markdown, "Grammatical strings as it learned")
+    reber = corpus.clean(samples.load_sample("reber"), "keep")  # while it trains, the job's own text tells
+    assert ui.is_reber_text(reber, "keep") and not ui.is_reber_text(reber[:-1] + "X", "keep")
+    assert not ui.is_reber_text(TEXT, "keep") and not ui.is_reber_text(reber, "no-such-cleaning")
+
+    upload_text(at)  # another text: no grammar chart for its training
+    go(at, "train")
+    set_tiny_settings(at, epochs=1)
+    run(at.button(key="train_start").click())
+    wait_done(at)
+    assert not any("grammatical" in frame.columns for _, frames in charts(at) for frame in frames)
+
+
 def test_the_grammar_lab_is_only_for_the_reber_sample(with_run):
     at = generate_page()
     at.number_input(key="generate_length").set_value(30)
@@ -1001,6 +1027,78 @@ def test_quick_start_in_a_lesson_trains_the_lessons_text_and_settings():
     assert (training.config.units, training.config.epochs, training.config.seq_length) == (16, 1, 16)
     run(at.button(key="train_stop").click())
     wait_done(at)
+
+
+# ---------------------------------------------------------------- per-session limits (issue 4)
+
+
+@pytest.mark.parametrize("variable, value", [("CHARLAB_MAX_EPOCHS", "ten"), ("CHARLAB_MAX_TRAININGS", "0")])
+def test_a_mistyped_limit_is_said_once_in_words_on_every_page(monkeypatch, variable, value):
+    with monkeypatch.context() as patch:  # undone before the workspace fixture asks for the queue
+        patch.setenv(variable, value)
+        for page in ("home", "train"):
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+            if page != "home":
+                at.switch_page(ui.PAGES[page]).run()
+            assert not at.exception
+            [error] = texts(at.error)
+            assert error.startswith(f"charlab cannot start: {variable} sets") and f"not '{value}'" in error
+
+
+def test_a_server_upload_limit_refuses_a_bigger_text_in_words(monkeypatch):
+    monkeypatch.setenv("CHARLAB_MAX_UPLOAD_MB", "0.001")  # 1,000 bytes
+    at = open_app()
+    go(at, "corpus")
+    assert at.file_uploader(key="corpus_upload").proto.max_upload_size_mb == 1  # the browser's own fence
+    assert "at most 0.001 MB" in at.file_uploader(key="corpus_upload").label
+    run(at.file_uploader(key="corpus_upload").upload("cats.txt", TEXT.encode(), "text/plain"))
+    assert contains(at.error, "'cats.txt' is 1.9 KB; the limit is 1 KB")
+    assert at.session_state["corpus"] is None
+    upload_text(at, "a short text.\n" * 10, "short.txt")  # 140 bytes: taken
+    assert at.session_state["corpus"].name == "short.txt"
+
+
+def test_model_size_and_epoch_limits_are_shown_before_start_and_refused_at_start(monkeypatch):
+    monkeypatch.setenv("CHARLAB_MAX_PARAMETERS", "2000")
+    monkeypatch.setenv("CHARLAB_MAX_EPOCHS", "5")
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    assert contains(at.info, "Epochs lowered from 20 to 5, the most this server allows in one training.")
+    assert at.number_input(key="settings_epochs").value == 5 and at.number_input(key="settings_epochs").max == 5
+    assert contains(at.error, "parameters; this server allows at most 2,000 per training")
+    run(at.button(key="train_start").click())
+    assert contains(at.error, "this server allows at most 2,000 per training")
+    assert at.session_state["token"] not in ui.registry().queue  # nothing started
+    monkeypatch.setenv("CHARLAB_MAX_PARAMETERS", "100000")
+    set_tiny_settings(at, epochs=5)
+    assert not contains(at.error, "this server allows")
+    run(at.button(key="train_start").click())
+    wait_done(at)
+    assert job(at).snapshot().status == "finished" and job(at).config.epochs == 5
+
+
+def test_a_training_stops_and_saves_at_the_server_time_limit(monkeypatch, workspace):
+    monkeypatch.setenv("CHARLAB_MAX_TRAINING_MINUTES", "0.02")  # 1.2 s
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    set_tiny_settings(at, epochs=500)
+    assert contains(at.info, "This server stops each training after 1 s")
+    run(at.button(key="train_start").click())
+    wait_done(at)
+    assert contains(at.info, "Stopped at this server's limit of 1.2 seconds per training")
+    [info] = runs.list_runs(workspace)
+    assert info.status == "stopped" and info.damaged is None and 1 <= info.figures["epochs_done"] < 500
+
+
+def test_generate_length_is_capped_by_the_server(monkeypatch, with_run):
+    monkeypatch.setenv("CHARLAB_MAX_GENERATE_CHARS", "100")
+    at = generate_page()
+    length = at.number_input(key="generate_length")
+    assert length.max == 100 and length.value == 100  # the remembered 500 was lowered to fit
+    run(at.button(key="generate_go").click())
+    assert len(at.session_state["generate_output"]["text"]) == 100
 
 
 # ---------------------------------------------------------------- owners and teacher mode
@@ -1066,6 +1164,23 @@ def test_a_private_sessions_runs_are_its_own_and_come_back_after_a_reload(owners
     stranger = open_app()
     assert stranger.session_state["workspace"] != str(private)
     assert listed(stranger) == [] and listed(named("my private cats")) == []
+
+    ui.registry().memory.clear()  # the server restarts: it remembers no session, only the URL's token
+    restarted = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    restarted.query_params["session"] = at.session_state["token"]
+    run(restarted)
+    assert restarted.session_state["corpus"] is None  # the text was in memory only
+    assert restarted.session_state["workspace"] == str(private) and listed(restarted) == ["my private cats"]
+
+
+def test_a_tab_that_never_saves_a_run_leaves_no_folder(owners):
+    for _ in range(3):
+        at = open_app()
+        upload_text(at)
+        go(at, "train")
+        go(at, "generate")
+    assert not (owners / runs.OWNERS_DIR).exists() or list((owners / runs.OWNERS_DIR).iterdir()) == []
+    assert not Path(at.session_state["workspace"]).exists()
 
 
 @pytest.mark.parametrize("bad", ["../x", "a/b"])

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+
+from charlab import runs
 
 pytestmark = pytest.mark.browser
 
@@ -186,3 +189,42 @@ def test_reload_reattaches_to_the_training(page: Page, app_url: str):
     keyed(main, "train_stop").click()  # the re-attached page still controls the job
     expect(main).to_contain_text("Stopped", timeout=TRAINING)
     expect(page.get_by_test_id("stSidebar")).to_contain_text("Animal fables")
+
+
+def test_a_server_restart_mid_training_lists_the_run_as_interrupted_and_it_still_writes(page: Page, own_server):
+    """The classroom default (a private workspace per tab, no nickname): the server dies with SIGKILL
+    mid-training and is started again; the same tab's link finds its run, interrupted, at its last checkpoint."""
+    lesson = "?s=fables&u=32&e=8&sl=32&bs=16&ep=500"  # a small network and more epochs than the test waits for
+    page.goto(own_server.start() + lesson)
+    main = main_block(page)
+    keyed(main, "home_quick_start").click()
+    expect(main.locator("h1")).to_contain_text("Train", timeout=PAGE_LOAD)
+    expect(main.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=TRAINING)
+    url = page.url
+    token = re.search(r"[?&]session=([0-9a-f]{16})\b", url).group(1)
+    private = own_server.home / runs.OWNERS_DIR / runs.private_folder_name(token)
+    deadline = time.monotonic() + TRAINING / 1000
+    while not list(private.glob("*/weights.npz")):  # the first checkpoint (every 20 s at most)
+        assert time.monotonic() < deadline, "no checkpoint was written"
+        page.wait_for_timeout(500)
+    [info] = runs.list_runs(private)
+    assert info.status == "training"
+
+    own_server.kill()  # a power cut: the training dies with the server
+    own_server.start()  # the teacher starts it again, on the same port and runs folder
+    assert runs.list_runs(private)[0].status == "interrupted"
+
+    page.goto(url)  # the tab, reloaded: a deep link to Train on a fresh server
+    main = main_block(page)
+    expect(main.locator("h1")).to_contain_text("Train", timeout=PAGE_LOAD)
+    picker = main.get_by_role("combobox", name="Choose a run")
+    expect(picker).to_have_value(re.compile("^Animal fables"), timeout=PAGE_LOAD)  # its own run, found again
+    keyed(main, "runs_load").click()
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("interrupted", timeout=PAGE_LOAD)
+    no_error(main)
+
+    main = go_to(page, "Generate")  # the last checkpoint writes text
+    keyed(main, "generate_go").click()
+    expect(keyed(main, "generate_download")).to_be_visible(timeout=PAGE_LOAD)
+    assert len(main.locator(".charlab-text").first.inner_text().strip()) > 50
+    no_error(main)

@@ -617,6 +617,16 @@ def test_no_nickname_gives_a_new_private_workspace(tmp_path, blank):
         runs.check_nickname(first.name)
 
 
+def test_a_keyed_private_workspace_is_found_again_and_made_only_when_asked(tmp_path):
+    named = runs.owner_workspace(tmp_path, None, key="0123456789abcdef", create=False)
+    assert not named.exists() and runs.list_runs(named) == [] and not named.exists()  # nothing on disk yet
+    made = runs.owner_workspace(tmp_path, "", key="0123456789abcdef")
+    assert made == named and made.is_dir()  # the same key, the same folder: after a reload or a restart
+    assert runs.owner_workspace(tmp_path, None, key="fedcba9876543210") != made
+    assert made.name.startswith(runs.PRIVATE_PREFIX) and "0123456789abcdef" not in made.name  # the key is not shown
+    assert runs.owner_label(made) == f"private {made.name[1:7]}"
+
+
 def test_each_owner_lists_only_their_runs_and_the_teacher_lists_all(trained, tmp_path):
     ada, bob = runs.owner_workspace(tmp_path, "Ada"), runs.owner_workspace(tmp_path, "Bob")
     private = runs.owner_workspace(tmp_path)

@@ -78,6 +78,25 @@ def test_stop_is_honoured_at_the_next_batch_and_keeps_the_weights(tmp_path):
     assert len(run.generator().sample("the ", 20, random_seed=0)) == 20
 
 
+def test_a_time_limit_stops_and_saves_like_stop(tmp_path):
+    cfg = ModelConfig(**{**TINY.to_dict(), "epochs": 500})
+    job = TrainingJob(TEXT * 4, cfg, name="limited", root=tmp_path, time_limit_seconds=1.5)
+    started = time.monotonic()
+    progress = job.run()
+    assert progress.status == STOPPED
+    assert "limit of 1.5 seconds per training" in progress.message and "Continue" in progress.message
+    assert 1.5 <= progress.elapsed < 30 and time.monotonic() - started < 60
+    assert 0 < progress.step < progress.total_steps
+    assert runs.run_info(progress.run_path).status == "stopped"
+    assert len(runs.load_run(progress.run_path).generator().sample("the ", 20, random_seed=0)) == 20
+
+
+@pytest.mark.parametrize("limit", [0, -1.0])
+def test_a_time_limit_must_be_positive(tmp_path, limit):
+    with pytest.raises(CharlabError, match="time limit"):
+        TrainingJob(TEXT, TINY, root=tmp_path, time_limit_seconds=limit)
+
+
 def test_stop_before_training_began_leaves_no_empty_run(tmp_path):
     job = TrainingJob(TEXT, TINY, name="never", root=tmp_path)
     job.stop()  # pressed while the job still waited for its place
