@@ -44,8 +44,9 @@ from charlab.model import CELLS, ModelConfig, count_parameters, estimate
 from charlab.neurons import Trace, UnitMatch, embedding_map, rank_all, trace
 from charlab.reber import first_error, grammar_score
 from charlab.sampling import NumpyCharModel, probabilities
-from charlab.training import FINAL_STATES, Progress, TrainingJob
+from charlab.training import FINAL_STATES, Progress
 from charlab.vocab import Vocab
+from charlab.workers import training_job
 
 log = logging.getLogger("charlab.app")
 
@@ -831,7 +832,7 @@ def start_training(
     limit = server_limits()
     config = model_config(settings)
     limit.check_epochs(config.epochs)
-    job = TrainingJob(
+    job = training_job(  # in a child process, so a class's trainings do not slow the pages
         text,
         config,
         name=name,

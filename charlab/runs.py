@@ -376,13 +376,18 @@ def _live_status(path: Path, meta: dict[str, Any]) -> str:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether a training process still runs. A zombie (dead, not yet collected: a killed server's
+    training in a container whose first process never collects orphans) counts as gone."""
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, OverflowError, ValueError):  # gone, or a number no process can have
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc (macOS, Windows): os.kill said it exists
 
 
 def run_info(path: Path) -> RunInfo:

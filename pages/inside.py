@@ -80,7 +80,9 @@ with st.spinner("The network is reading…"):
 st.subheader("2 · Units that track something")
 st.caption(
     "Each built-in idea (inside quotes, position in the line…) is compared with every unit's activation; "
-    "a correlation near +1 or −1 means the unit follows that idea closely on this text."
+    "a correlation near +1 or −1 means the unit follows that idea closely on this text. A negative one means "
+    "it works the other way round: its activation drops (red below) where the idea holds, e.g. a unit that "
+    "turns off inside quotes."
 )
 ranking = ui.unit_ranking(result)
 cfg = run.config

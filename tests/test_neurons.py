@@ -48,11 +48,12 @@ def _random_weights(cell: str, layers: int, vocab_size: int, units: int, embeddi
     return weights
 
 
-def _quote_tracking_lstm(vocab: Vocab, units: int = 8) -> NumpyCharModel:
+def _quote_tracking_lstm(vocab: Vocab, units: int = 8, sign: float = 1.0) -> NumpyCharModel:
     """An LSTM whose unit 3 flips its memory cell at every double quote and holds it otherwise.
 
     Input gate and forget gate open/close only on '"' (embedding dimension 0); the candidate
-    is -sign(h) of the unit itself, so each quote flips the cell: on inside, off outside.
+    is -sign(h) of the unit itself, so each quote flips the cell: on inside, off outside
+    (`sign` -1: the first quote pushes it negative, so it is low inside quotes and high outside).
     """
     w = _random_weights("lstm", 1, len(vocab), units, embedding_dim=3, seed=1)
     w["embedding"][:, 0] = 0.0
@@ -65,7 +66,7 @@ def _quote_tracking_lstm(vocab: Vocab, units: int = 8) -> NumpyCharModel:
         recurrent[:, col] = 0.0
     kernel[0, i_col], bias[i_col] = 20.0, -10.0  # input gate: open only on a quote
     kernel[0, f_col], bias[f_col] = -20.0, 10.0  # forget gate: forget only on a quote
-    recurrent[u, g_col], bias[g_col] = -10.0, 0.5  # candidate: the opposite of the unit's current sign
+    recurrent[u, g_col], bias[g_col] = -10.0, 0.5 * sign  # candidate: the opposite of the unit's current sign
     bias[o_col] = 10.0  # output gate always open
     return NumpyCharModel("lstm", 1, w)
 
@@ -80,6 +81,16 @@ def test_planted_quote_unit_is_ranked_first():
     assert matches[0].describe().startswith("Unit 3 of layer 1 (")
     assert "turns on inside quotes" in matches[0].describe()
     assert all(abs(m.correlation) < 0.9 for m in matches[2:])
+
+
+def test_a_unit_that_runs_the_other_way_is_ranked_first_and_described_as_turning_off():
+    vocab = Vocab.from_text(QUOTED)
+    result = trace(_quote_tracking_lstm(vocab, sign=-1.0), vocab, QUOTED)
+    best = rank_units(result, "inside_quotes", top=5)[0]
+    assert (best.layer, best.unit) == (0, 3) and best.correlation < -0.9
+    assert best.describe() == (
+        f"Unit 3 of layer 1 ({best.state} state) turns off inside quotes (correlation {best.correlation:+.2f})"
+    )
 
 
 @pytest.mark.parametrize(("cell", "layers"), [("lstm", 2), ("gru", 2), ("simple_rnn", 1)])

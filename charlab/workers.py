@@ -1,0 +1,239 @@
+"""A training in a child process, so a class's trainings do not slow every page of the server.
+
+A `TrainingJob` in a thread shares the server's one Python interpreter lock with every page
+being drawn: with two trainings running, a page waited seconds for its turn. `ProcessTrainingJob`
+checks everything in the server at once (bad settings are refused in words, as before), then
+trains in a fresh process with a lower CPU priority, and sends its progress back a few times a
+second. It has the same face as `TrainingJob` (run, stop, snapshot, wait, done, and the text,
+vocabulary and settings a page shows), so the job queue and the pages use either.
+
+If the server dies (even with SIGKILL) the child is killed with it, so the run is listed as
+interrupted at its last checkpoint, exactly as a training in a thread would be.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from charlab import runs
+from charlab.training import FAILED, STOPPING, Progress, TrainingJob
+
+SEND_EVERY_SECONDS = 0.25  # how stale the server's copy of the figures may be
+CHILD_NICENESS = 10  # trainings yield the CPU to the server's pages whenever those need it
+_PR_SET_PDEATHSIG = 1
+
+
+class ProcessTrainingJob:
+    """A `TrainingJob` whose training runs in a child process; construct it as a `TrainingJob`."""
+
+    def __init__(self, text: str, config, **kwargs):
+        self._plan = TrainingJob(text, config, **kwargs)  # checks the text and settings here, in words
+        self._kwargs = dict(kwargs, name=self._plan.name)
+        self.config, self.vocab = self._plan.config, self._plan.vocab
+        self.text, self.name = text, self._plan.name
+        self.cleaning, self.corpus_name = self._plan.cleaning, self._plan.corpus_name
+        self._progress = self._plan.snapshot()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._conn = None
+
+    # ------------------------------------------------------------ the same face as TrainingJob
+
+    def expected_seconds(self) -> float:
+        return self._plan.expected_seconds()
+
+    def snapshot(self) -> Progress:
+        with self._lock:
+            p = self._progress
+            return replace(
+                p,
+                batch_losses=list(p.batch_losses),
+                history=list(p.history),
+                samples=list(p.samples),
+                timelapse=list(p.timelapse),
+            )
+
+    def stop(self) -> None:
+        """Ask the training to stop after its current batch; what was learned is saved."""
+        self._stop.set()
+        with self._lock:
+            if not self._progress.done:
+                self._progress.status = STOPPING
+            conn = self._conn
+        if conn is not None:
+            try:
+                conn.send("stop")
+            except (OSError, ValueError):
+                pass  # the child has just ended: nothing to stop
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def run(self) -> Progress:
+        """Train in a child process and wait for it (the job queue calls this in its own thread)."""
+        try:
+            if self._stop.is_set():  # stopped while it waited for a place: nothing to train, nothing to start
+                self._plan.stop()
+                self._progress = self._plan.run()
+            else:
+                self._run_child()
+        finally:
+            self.text = self._plan.text = ""  # a finished job kept for its figures stays small
+            self._done.set()
+        return self.snapshot()
+
+    # ------------------------------------------------------------ inside
+
+    def _run_child(self) -> None:
+        # `python -m charlab.workers` rather than multiprocessing: its "spawn" re-imports the parent's
+        # __main__, and in a Streamlit server that is the app script itself
+        ours_socket, theirs_socket = socket.socketpair()
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+        child = subprocess.Popen(
+            [sys.executable, "-m", "charlab.workers", str(theirs_socket.fileno())],
+            pass_fds=[theirs_socket.fileno()],
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+        theirs_socket.close()
+        ours = Connection(ours_socket.detach())
+        run_path = None
+        try:
+            ours.send(dict(self._kwargs, text=self._plan.text, config=self.config))
+            with self._lock:
+                self._conn = ours
+            if self._stop.is_set():  # Stop pressed while the child started
+                self.stop()
+            while True:
+                try:
+                    if not ours.poll(1.0):
+                        if child.poll() is not None:
+                            break
+                        continue
+                    kind, payload = ours.recv()
+                except (EOFError, OSError):
+                    break
+                if kind == "progress":
+                    self._merge(payload)
+                    if run_path is None and payload.run_path is not None:
+                        run_path = payload.run_path
+                        runs.mark_active(run_path, True)  # this server's list shows it as training
+                elif kind == "done":  # the run is saved and marked: the job has ended, as pages see it
+                    if run_path is not None:
+                        runs.mark_active(run_path, False)
+                    self._merge(payload)
+                    self.text = self._plan.text = ""
+                    self._done.set()  # at once, as a thread's job would; the child's exit is not waited for
+                    break
+        finally:
+            with self._lock:
+                self._conn = None
+            ours.close()
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            if run_path is not None:
+                runs.mark_active(run_path, False)
+            with self._lock:
+                if not self._progress.done:  # the child died before it could say how it ended
+                    self._progress.status = FAILED
+                    self._progress.message = (
+                        f"The training process ended unexpectedly (exit code {child.returncode}); "
+                        "its last checkpoint is kept."
+                    )
+                    self._progress.eta = 0.0
+
+    def _merge(self, payload: Progress) -> None:
+        """The child sends only the batch losses since its last message: add them to the rest."""
+        with self._lock:
+            losses = self._progress.batch_losses
+            self._progress = replace(payload, batch_losses=losses + payload.batch_losses)
+
+
+# ---------------------------------------------------------------- the child
+
+
+def _child_main(conn: Connection) -> None:
+    """The child process: train, send the figures every SEND_EVERY_SECONDS, stop when asked."""
+    _die_with_parent()
+    try:
+        os.nice(CHILD_NICENESS)
+    except OSError:
+        pass
+    job = TrainingJob(**conn.recv())  # our own server's message (never a user's file)
+    sent_losses = 0
+
+    def listen() -> None:
+        try:
+            while True:
+                if conn.recv() == "stop":
+                    job.stop()
+        except (EOFError, OSError):
+            job.stop()  # the server is gone: stop and save what was learned
+
+    def message(kind: str) -> tuple[str, Progress]:
+        nonlocal sent_losses
+        p = job.snapshot()
+        new = p.batch_losses[sent_losses:]
+        sent_losses = len(p.batch_losses)
+        return kind, replace(p, batch_losses=new)
+
+    threading.Thread(target=listen, name="charlab-stop-listener", daemon=True).start()
+    job.start()
+    try:
+        while not job.wait(SEND_EVERY_SECONDS):
+            conn.send(message("progress"))
+        conn.send(message("done"))
+    except (OSError, ValueError):
+        job.stop()  # the server went away: save, then end
+        job.wait()
+    finally:
+        conn.close()
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this process when the server does (even on SIGKILL); elsewhere, a watcher thread."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0 and os.getppid() == parent:
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="charlab-parent-watch", daemon=True).start()
+
+
+def training_job(text: str, config, in_process: bool | None = None, **kwargs) -> TrainingJob | ProcessTrainingJob:
+    """The server's trainings: in a child process unless CHARLAB_TRAIN_IN_THREADS=1 (or `in_process`)."""
+    if in_process is None:
+        in_process = os.environ.get("CHARLAB_TRAIN_IN_THREADS", "").strip() not in {"1", "true", "yes"}
+    return (ProcessTrainingJob if in_process else TrainingJob)(text, config, **kwargs)
+
+
+if __name__ == "__main__":  # python -m charlab.workers FD: a training for ProcessTrainingJob
+    _child_main(Connection(int(sys.argv[1])))
