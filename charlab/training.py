@@ -38,6 +38,7 @@ FINAL_STATES = (FINISHED, STOPPED, FAILED, DIVERGED)
 _JOB_START_SECONDS = 6.0
 _EPOCH_EXTRA_SECONDS = 1.0
 CHECKPOINT_EVERY_SECONDS = 20.0  # best weights reach the disk at most this stale (always at the end)
+HEARTBEAT_EVERY_SECONDS = 60.0  # well inside runs' 15 minutes after which a silent training counts as interrupted
 TIMELAPSE_AUTO = "auto"
 TIMELAPSE_SNAPSHOTS = 30  # "auto" spaces the time-lapse samples so a training gets about this many
 TIMELAPSE_RANDOM_SEED = 0  # the same random draws every time: the text changes only because the network did
@@ -277,7 +278,7 @@ class TrainingJob:
         )
         self._model = model
         self._best_weights = None
-        self._last_checkpoint = time.monotonic()
+        self._last_checkpoint = self._last_heartbeat = time.monotonic()
         self._started = time.monotonic()
         self._batch_seconds = 0.0
         callback = _ProgressCallback(self)
@@ -317,6 +318,9 @@ class TrainingJob:
             p.elapsed = time.monotonic() - self._started
             p.eta = (p.total_steps - p.step) * p.elapsed / p.step
         self._emit(Event("batch", p.step, p.epoch, loss=loss))
+        if time.monotonic() - self._last_heartbeat > HEARTBEAT_EVERY_SECONDS:
+            self._last_heartbeat = time.monotonic()  # a long epoch without a checkpoint is still alive to
+            runs.update_meta(self.run_path, heartbeat=time.time())  # other processes (the CLI beside a server)
         if self._timelapse_every and p.step % self._timelapse_every == 0 and math.isfinite(loss):
             self._record_timelapse()
         if self.time_limit_seconds is not None and p.elapsed >= self.time_limit_seconds and not self._stop.is_set():

@@ -43,6 +43,7 @@ class ProcessTrainingJob:
         self.text, self.name = text, self._plan.name
         self.cleaning, self.corpus_name = self._plan.cleaning, self._plan.corpus_name
         self._progress = self._plan.snapshot()
+        _spares().warm()  # its process starts importing while the job waits for its place
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -100,19 +101,7 @@ class ProcessTrainingJob:
     # ------------------------------------------------------------ inside
 
     def _run_child(self) -> None:
-        # `python -m charlab.workers` rather than multiprocessing: its "spawn" re-imports the parent's
-        # __main__, and in a Streamlit server that is the app script itself
-        ours_socket, theirs_socket = socket.socketpair()
-        package_root = str(Path(__file__).resolve().parent.parent)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
-        child = subprocess.Popen(
-            [sys.executable, "-m", "charlab.workers", str(theirs_socket.fileno())],
-            pass_fds=[theirs_socket.fileno()],
-            env=env,
-            stdin=subprocess.DEVNULL,
-        )
-        theirs_socket.close()
-        ours = Connection(ours_socket.detach())
+        child, ours = _spares().take()
         run_path = None
         try:
             ours.send(dict(self._kwargs, text=self._plan.text, config=self.config))
@@ -168,6 +157,88 @@ class ProcessTrainingJob:
             self._progress = replace(payload, batch_losses=losses + payload.batch_losses)
 
 
+# ---------------------------------------------------------------- starting children
+
+
+def _start_child() -> tuple[subprocess.Popen, Connection]:
+    """A training process, waiting for its job on the returned connection.
+
+    `python -m charlab.workers` rather than multiprocessing: its "spawn" re-imports the parent's
+    __main__, and in a Streamlit server that is the app script itself.
+    """
+    ours, theirs = socket.socketpair()
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "charlab.workers", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+    finally:
+        theirs.close()
+    return child, Connection(ours.detach())
+
+
+class _Spares:
+    """Keeps one training process started ahead of need, its imports (TensorFlow: 2-3 s, far more on
+    a busy server) done, so the next training starts at once.
+
+    One long-lived thread starts the spares: Linux kills a child when the *thread* that started it
+    ends (see _die_with_parent), so a passing thread must not start one.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._spare: tuple[subprocess.Popen, Connection] | None = None
+        self._wanted = threading.Event()
+        threading.Thread(target=self._keep, name="charlab-spare-training", daemon=True).start()
+
+    def warm(self) -> None:
+        """Have a spare ready (or starting) soon: called when a training is asked for."""
+        self._wanted.set()
+
+    def take(self) -> tuple[subprocess.Popen, Connection]:
+        """The spare (started in the background, maybe still importing), else a new process; then warm the next."""
+        with self._lock:
+            spare, self._spare = self._spare, None
+        self._wanted.set()
+        if spare is not None and spare[0].poll() is None:
+            return spare
+        if spare is not None:
+            spare[1].close()
+        return _start_child()  # from the job's own thread, which waits for this child to end
+
+    def _keep(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            with self._lock:
+                ready = self._spare is not None and self._spare[0].poll() is None
+            if not ready:
+                try:
+                    spare = _start_child()
+                except OSError:
+                    continue  # no process could be started now: the next training starts its own
+                with self._lock:
+                    old, self._spare = self._spare, spare
+                if old is not None:
+                    old[1].close()
+
+
+_spares_lock = threading.Lock()
+_spares_instance: _Spares | None = None
+
+
+def _spares() -> _Spares:
+    global _spares_instance
+    with _spares_lock:
+        if _spares_instance is None:
+            _spares_instance = _Spares()
+        return _spares_instance
+
+
 # ---------------------------------------------------------------- the child
 
 
@@ -178,7 +249,14 @@ def _child_main(conn: Connection) -> None:
         os.nice(CHILD_NICENESS)
     except OSError:
         pass
-    job = TrainingJob(**conn.recv())  # our own server's message (never a user's file)
+    from charlab.model import import_keras
+
+    import_keras()  # before the job arrives: a spare waits with TensorFlow ready
+    try:
+        kwargs = conn.recv()  # our own server's message (never a user's file)
+    except (EOFError, OSError):
+        return  # a spare nobody needed: the server stopped
+    job = TrainingJob(**kwargs)
     sent_losses = 0
 
     def listen() -> None:

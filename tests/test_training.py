@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from charlab import runs
+from charlab import runs, training
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.reber import grammar_score, reber_corpus
@@ -95,6 +95,24 @@ def test_a_time_limit_stops_and_saves_like_stop(tmp_path):
 def test_a_time_limit_must_be_positive(tmp_path, limit):
     with pytest.raises(CharlabError, match="time limit"):
         TrainingJob(TEXT, TINY, root=tmp_path, time_limit_seconds=limit)
+
+
+def test_a_long_training_keeps_its_heartbeat_fresh_between_checkpoints(tmp_path, monkeypatch):
+    """Other processes (a server beside a CLI training) take a run with a stale heartbeat for interrupted."""
+    monkeypatch.setattr(training, "HEARTBEAT_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(training, "CHECKPOINT_EVERY_SECONDS", 1e9)  # no checkpoint until the end
+    beats = []
+    update_meta = runs.update_meta
+
+    def recording(path, **changes):
+        if set(changes) == {"heartbeat"}:
+            beats.append(changes["heartbeat"])
+        return update_meta(path, **changes)
+
+    monkeypatch.setattr(runs, "update_meta", recording)
+    progress = TrainingJob(TEXT, TINY, name="beating", root=tmp_path).run()
+    assert progress.status == FINISHED
+    assert len(beats) == progress.step and beats == sorted(beats)  # one per batch when due every 0 s
 
 
 def test_stop_before_training_began_leaves_no_empty_run(tmp_path):

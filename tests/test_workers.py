@@ -124,12 +124,29 @@ ProcessTrainingJob({TEXT * 4!r}, cfg, name="orphan?", root={str(root)!r}).run()
         wait_for(lambda: runs.list_runs(root) if root.exists() else [], "the run folder")
         [info] = runs.list_runs(root)
         pid = _meta(info.path)["pid"]
-        assert pid != server.pid and _alive(pid)
+        wait_for(lambda: len(_children(server.pid)) == 2, "the training and a spare for the next")
+        assert pid in _children(server.pid) and _alive(pid)
+        children = _children(server.pid)
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait()
-    wait_for(lambda: not _alive(pid), "the orphaned training to die", timeout=15)
+    wait_for(lambda: not any(_alive(child) for child in children), "the orphaned processes to die", timeout=15)
     assert runs.list_runs(root)[0].status == "interrupted"
+
+
+def test_a_spare_process_waits_ready_and_the_next_training_takes_it(tmp_path):
+    before = set(_children(os.getpid()))  # a spare may already wait, from an earlier test
+    first = ProcessTrainingJob(TEXT, TINY, name="first", root=tmp_path)
+    wait_for(lambda: set(_children(os.getpid())) - before or before, "a spare process")
+    waiting = set(_children(os.getpid()))
+    assert len(waiting) == 1  # one spare, never more
+    assert first.run().status == FINISHED
+    assert {_meta(first.snapshot().run_path)["pid"]} == waiting  # the first training took the spare
+    wait_for(lambda: set(_children(os.getpid())) - waiting, "the next spare")
+    [next_spare] = set(_children(os.getpid())) - waiting
+    second = ProcessTrainingJob(TEXT, TINY, name="second", root=tmp_path)
+    assert second.run().status == FINISHED
+    assert _meta(second.snapshot().run_path)["pid"] == next_spare
 
 
 def test_the_server_trains_in_processes_unless_told_otherwise(tmp_path, monkeypatch):
@@ -150,6 +167,21 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+def _children(pid: int) -> list[int]:
+    """The live training processes (`python -m charlab.workers`) whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z" and b"charlab.workers" in command:
+                found.append(int(entry.name))
+    return sorted(found)
 
 
 def _niceness(pid: int) -> int:
