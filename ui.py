@@ -861,7 +861,19 @@ def stop_training() -> None:
 def rerun_when_finished(p: Progress) -> None:
     """Called from polling fragments: once the job has ended, redraw the whole page (buttons, runs)."""
     if p.status in FINAL_STATES and st.session_state.get("job_seen_running"):
-        st.rerun()
+        rerun_page()
+
+
+def rerun_page() -> None:
+    """A polling fragment's st.rerun(), after a yield point.
+
+    Streamlit merges rerun requests and keeps the page of the newest, so a click on another page
+    that arrived while the fragment ran would be undone by its st.rerun() (seen in the classroom
+    bench: the student stayed on Train). Drawing an element first lets such a click interrupt
+    this run instead; the page it opens is drawn afresh anyway.
+    """
+    st.empty()
+    st.rerun()
 
 
 def default_run_name(loaded: LoadedCorpus | None, settings: dict) -> str:
@@ -1831,7 +1843,7 @@ def _sidebar_progress(poll: float) -> None:
     if handle is None:
         return
     if poll_seconds(handle) not in (poll, None):  # it got its place: redraw, and poll at the new pace
-        st.rerun()
+        rerun_page()
     p = handle.job.snapshot()
     if p.done or handle.cancelled:
         rerun_when_finished(p)
@@ -1869,7 +1881,7 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
     ss = st.session_state
     p = handle.job.snapshot() if handle is not None else None
     if p is not None and p.done and ss.get("job_seen_running"):
-        st.rerun()  # the job has just ended: redraw the whole page (buttons, My runs, sidebar)
+        rerun_page()  # the job has just ended: redraw the whole page (buttons, My runs, sidebar)
     if p is not None and (not p.done or p.run_path is None or run_path in (None, str(p.run_path))):
         st.subheader(f"Training «{md(handle.job.name)}»")
         _job_status(handle, p)

@@ -234,7 +234,7 @@ def live_view() -> None:
     with ui.guard("the live view"):
         now = ui.current_handle()
         if poll is not None and ui.poll_seconds(now) not in (poll, None):  # it got its place: poll faster
-            st.rerun()
+            ui.rerun_page()
         ui.live_view(now, ss.run_path)
 
 
