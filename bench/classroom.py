@@ -183,7 +183,8 @@ def vm(pid: int, key: str) -> int:
 
 
 class MemoryWatch(threading.Thread):
-    """Samples the summed VmRSS of a process tree twice a second; keeps the peak and each VmHWM."""
+    """Samples the summed VmRSS of a process tree (the server and its training processes) twice a
+    second; keeps that peak, and each process's own VmHWM."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
@@ -203,8 +204,8 @@ class MemoryWatch(threading.Thread):
 
 
 def owners_on(app: Path) -> bool:
-    """Whether the app keeps runs per owner: ui.py lists runs from an owner's workspace."""
-    source = (app / "ui.py").read_text()
+    """Whether the app keeps runs per owner: its ui code (ui.py or ui/) lists runs from an owner's workspace."""
+    source = "".join(path.read_text() for path in [app / "ui.py", *sorted((app / "ui").glob("*.py"))] if path.exists())
     off = os.environ.get("CHARLAB_OWNERS", "").strip().lower() in {"0", "false", "no", "off"}
     return "owner_workspace" in source and not off
 
@@ -636,7 +637,7 @@ def report(sessions: list[Session], bench: Bench, args, wall: float, memory: dic
         lines.append(f"    {what:<40}{fmt_s(pct(xs, 50))} / {fmt_s(pct(xs, 95))} (n={len(xs)}, max {max(xs):.1f} s)")
     lines += [
         f"{'peak RSS of the server (sum over its tree)':<44}{memory.get('peak_rss', 0) / 2**20:,.0f} MB",
-        f"{'peak RSS, VmHWM (server + children)':<44}{memory.get('hwm', 0) / 2**20:,.0f} MB",
+        f"{'VmHWM of the server process alone':<44}{memory.get('hwm', 0) / 2**20:,.0f} MB",
         f"{'total wall time':<44}{wall:.0f} s",
         f"{'load average at the end (1/5 min)':<44}{' '.join(Path('/proc/loadavg').read_text().split()[:2])}",
     ]
@@ -728,7 +729,7 @@ def main() -> None:
             wall = time.monotonic() - started
             watch.sample()
             watch.stopping.set()
-            memory = {"peak_rss": watch.peak_rss, "hwm": sum(watch.hwm.values())}
+            memory = {"peak_rss": watch.peak_rss, "hwm": watch.hwm.get(server.pid, 0)}
             server.stop()
     else:
         os.environ["CHARLAB_HOME"] = str(home)
