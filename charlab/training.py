@@ -84,6 +84,16 @@ class Progress:
     def done(self) -> bool:
         return self.status in FINAL_STATES
 
+    def copy(self) -> Progress:
+        """A copy with lists of its own, so a page can read it while the training appends to the original."""
+        return replace(
+            self,
+            batch_losses=list(self.batch_losses),
+            history=list(self.history),
+            samples=list(self.samples),
+            timelapse=list(self.timelapse),
+        )
+
     @property
     def fraction(self) -> float:
         return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
@@ -207,14 +217,7 @@ class TrainingJob:
 
     def snapshot(self) -> Progress:
         with self._lock:
-            p = self._progress
-            return replace(
-                p,
-                batch_losses=list(p.batch_losses),
-                history=list(p.history),
-                samples=list(p.samples),
-                timelapse=list(p.timelapse),
-            )
+            return self._progress.copy()
 
     # ------------------------------------------------------------ the work
 

@@ -56,14 +56,7 @@ class ProcessTrainingJob:
 
     def snapshot(self) -> Progress:
         with self._lock:
-            p = self._progress
-            return replace(
-                p,
-                batch_losses=list(p.batch_losses),
-                history=list(p.history),
-                samples=list(p.samples),
-                timelapse=list(p.timelapse),
-            )
+            return self._progress.copy()
 
     def stop(self) -> None:
         """Ask the training to stop after its current batch; what was learned is saved."""
