@@ -11,7 +11,7 @@ for the end, generates text, and checks isolation:
 - cross-talk = a session seeing another session's corpus marker in its sidebar or corpus
   preview, another session's unique character in its generated text (its model can only emit
   characters of its own corpus), or another session's run in its runs list when the app keeps
-  runs per owner (detected from ui.py; otherwise the shared runs list is reported, not counted).
+  runs per owner (detected from the ui code; otherwise the shared runs list is reported, not counted).
 
 Modes:
 - browser (default): one headless Debian chromium (Playwright, asyncio), one context per session,

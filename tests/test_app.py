@@ -749,7 +749,9 @@ def test_a_fresh_training_checks_its_first_batch(monkeypatch):
     """A first loss far above ln(V) is warned about; here the real check runs with a tolerance so strict
     that even this normal start counts as too high."""
     strict = ui.check_first_loss
-    monkeypatch.setattr(ui, "check_first_loss", lambda loss, vocab_size: strict(loss, vocab_size, tolerance=-10.0))
+    monkeypatch.setattr(  # the Train page's live view looks it up in ui.train
+        ui.train, "check_first_loss", lambda loss, vocab_size: strict(loss, vocab_size, tolerance=-10.0)
+    )
     at = open_app()
     upload_text(at)
     go(at, "train")
@@ -1201,7 +1203,9 @@ def test_a_bad_nickname_is_refused_in_plain_words_and_the_workspace_kept(bad, tr
 
 def test_the_name_cannot_change_while_a_training_runs(owners, monkeypatch):
     at = named("Erin")
-    monkeypatch.setattr(ui, "is_running", lambda handle=None: True)  # its run is saved under the name it began with
+    # its run is saved under the name it began with (the name box looks is_running up in ui.owners, pages in ui)
+    for module in (ui, ui.owners):
+        monkeypatch.setattr(module, "is_running", lambda handle=None: True)
     run(at.text_input(key="owner_nickname").input("Frank"))
     assert contains(at.sidebar.error, "Your training is still going")
     assert at.session_state["nickname"] == "Erin"

@@ -1,0 +1,118 @@
+"""Shared helpers for the charlab pages, one module per concept; `import ui` gives the names pages use.
+
+Pages stay thin (widgets -> charlab -> drawing); everything they share lives here. Nothing in
+this package imports TensorFlow: only starting a training (charlab.training) or importing a run
+(charlab.runs) does, the first time it is needed. The modules, each importing only those above it:
+
+- settings: the Train page's settings, presets and their words; the pages and colours
+- text: visible characters, generated-text boxes, streaming, the copy check's marks
+- page_guard: guard(), an unexpected error shown in plain words instead of a traceback
+- job_registry: the server-wide registry (training queue, remembered sessions); is_running
+- formatting: numbers, durations, dates and a training's progress in plain words
+- limits: what one session may ask of this server
+- owners: whose runs a session sees (nickname, private workspace, teacher mode)
+- widget_state: widgets bound to st.session_state, seeding them, presets, controls a lesson hides
+- corpus_cache: the chosen text (LoadedCorpus) and the cached corpus helpers
+- lesson_links: lesson links and preset files
+- jobs: starting and stopping a training, Quick start, polling fragments' reruns
+- saved_runs: loading runs (cached), their text, baselines, copy index; the runs list
+- charts: the Altair charts
+- grammar: the Grammar lab (the Reber sample)
+- inside: Look inside (activations, rankings, surprise, the embedding map)
+- session: set-up on every script run, remembering for a reload, the Streamlit patch (applied on import)
+- sidebar: the sidebar on every page
+- train: the Train page's sections (live view, verdict, timelapse)
+- runs_view: My runs (table, manage, compare)
+"""
+
+from charlab.diagnosis import check_first_loss
+from charlab.model import CELLS
+from charlab.neurons import trace
+from ui.charts import probability_chart, vocabulary_chart, vocabulary_frame
+from ui.corpus_cache import (
+    changed_characters,
+    cleaned_text,
+    corpus_key,
+    corpus_vocab_size,
+    text_stats,
+    use_sample,
+    use_upload,
+)
+from ui.formatting import fmt_bytes, fmt_duration, fmt_loss
+from ui.grammar import grammar_view
+from ui.inside import (
+    INSIDE_MAX_CHARS,
+    STATE_HELP,
+    STATE_WORDS,
+    activation_html,
+    embedding_chart,
+    embedding_frame,
+    guesses_frame,
+    new_random_seed,
+    ranking_frame,
+    run_trace,
+    surprise_html,
+    unit_ranking,
+)
+from ui.job_registry import current_handle, is_running, registry
+from ui.jobs import default_run_name, quick_start, rerun_page, start_training, stop_training
+from ui.lesson_links import lesson_fixes_something, lesson_share
+from ui.limits import check_server_limits, fit_to_limit, server_limits, upload_box_mb
+from ui.owners import NICKNAME_HELP
+from ui.page_guard import guard
+from ui.runs_view import my_runs
+from ui.saved_runs import (
+    baseline_report,
+    config_words,
+    is_reber_run,
+    is_reber_text,
+    load_run,
+    next_char_distribution,
+    reshape,
+    run_info,
+    run_label,
+    run_labels,
+    run_stamp,
+    run_training_text,
+    training_index,
+    usable_runs,
+)
+from ui.session import init_session, open_requested_page, remember, through_entry_script
+from ui.settings import (
+    BATCH_OPTIONS,
+    COMPARE_TEMPERATURES,
+    DEFAULT_SAMPLE,
+    EMBEDDING_OPTIONS,
+    LEARNING_RATE_OPTIONS,
+    PAGES,
+    PRESETS,
+    SETTING_HELP,
+    SETTING_LABELS,
+    STATUS_WORDS,
+    TEMPERATURE_HELP,
+    UNITS_OPTIONS,
+    model_config,
+    preset_settings,
+)
+from ui.sidebar import on_preset_change, poll_seconds, sidebar
+from ui.text import copy_check_missing, copy_summary, copy_view, md, stream, text_box, visible_text
+from ui.train import BASELINE_WORDS, live_view, timelapse_words
+from ui.widget_state import apply_preset, bound, is_hidden, seed_key
+
+__all__ = [  # what pages, app.py, tests and bench use as ui.<name>
+    "check_first_loss", "CELLS", "trace", "probability_chart", "vocabulary_chart", "vocabulary_frame",
+    "changed_characters", "cleaned_text", "corpus_key", "corpus_vocab_size", "text_stats", "use_sample",
+    "use_upload", "fmt_bytes", "fmt_duration", "fmt_loss", "grammar_view", "INSIDE_MAX_CHARS", "STATE_HELP",
+    "STATE_WORDS", "activation_html", "embedding_chart", "embedding_frame", "guesses_frame", "new_random_seed",
+    "ranking_frame", "run_trace", "surprise_html", "unit_ranking", "current_handle", "is_running", "registry",
+    "default_run_name", "quick_start", "rerun_page", "start_training", "stop_training", "lesson_fixes_something",
+    "lesson_share", "check_server_limits", "fit_to_limit", "server_limits", "upload_box_mb", "NICKNAME_HELP",
+    "guard", "my_runs", "baseline_report", "config_words", "is_reber_run", "is_reber_text", "load_run",
+    "next_char_distribution", "reshape", "run_info", "run_label", "run_labels", "run_stamp", "run_training_text",
+    "training_index", "usable_runs", "init_session", "open_requested_page", "remember", "through_entry_script",
+    "BATCH_OPTIONS", "COMPARE_TEMPERATURES", "DEFAULT_SAMPLE", "EMBEDDING_OPTIONS", "LEARNING_RATE_OPTIONS",
+    "PAGES", "PRESETS", "SETTING_HELP", "SETTING_LABELS", "STATUS_WORDS", "TEMPERATURE_HELP", "UNITS_OPTIONS",
+    "model_config", "preset_settings", "on_preset_change", "poll_seconds", "sidebar",
+    "copy_check_missing", "copy_summary", "copy_view", "md", "stream", "text_box", "visible_text", "BASELINE_WORDS",
+    "live_view", "timelapse_words", "apply_preset", "bound", "is_hidden", "seed_key",
+]  # fmt: skip

@@ -1,0 +1,267 @@
+"""The Altair charts: loss curves, baselines, comparisons, the vocabulary and next-character odds."""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from charlab import corpus
+from charlab.baselines import BaselineReport
+from ui.settings import COLORS, LOSS_UNITS
+from ui.text import char_name, visible_text
+
+
+def convert_loss(values, unit: str):
+    values = np.asarray(values, dtype=float)
+    if unit == "bits":
+        return values / math.log(2)
+    if unit == "perplexity":
+        return np.exp(np.minimum(values, 50))
+    return values
+
+
+def guess_label(vocab_size: int, unit: str) -> tuple[float, str]:
+    """The random-guessing line: ln V in nats, log2 V bits, perplexity V."""
+    value = float(convert_loss([math.log(vocab_size)], unit)[0])
+    words = {
+        "loss": f"ln {vocab_size} = {value:.2f}",
+        "bits": f"log₂ {vocab_size} = {value:.2f} bits",
+        "perplexity": f"{vocab_size} characters",
+    }[unit]
+    return value, f"random guessing ({words})"
+
+
+def _downsample(points: list[tuple[float, float]], limit: int = 1500) -> list[tuple[float, float]]:
+    if len(points) <= limit:
+        return points
+    size = math.ceil(len(points) / limit)
+    return [
+        (
+            points[i + size - 1][0] if i + size <= len(points) else points[-1][0],
+            float(np.mean([v for _, v in points[i : i + size]])),
+        )
+        for i in range(0, len(points), size)
+    ]
+
+
+def loss_frame(
+    history: list[dict], batch_losses: list[tuple[int, float]], batches_per_epoch: int, first_epoch: int
+) -> pd.DataFrame:
+    """Long-form loss data: training per batch (or per epoch for earlier epochs), validation per epoch."""
+    rows = []
+    earlier = [h for h in history if h["epoch"] <= first_epoch or not batch_losses]
+    for h in earlier:
+        if math.isfinite(h.get("loss", float("nan"))):
+            rows.append(("Training (each batch)" if batch_losses else "Training (each epoch)", h["epoch"], h["loss"]))
+    if batch_losses and batches_per_epoch:
+        points = [(first_epoch + step / batches_per_epoch, loss) for step, loss in batch_losses if math.isfinite(loss)]
+        rows += [("Training (each batch)", x, y) for x, y in _downsample(points)]
+    for h in history:
+        if math.isfinite(h.get("val_loss", float("nan"))):
+            rows.append(("Validation (each epoch)", h["epoch"], h["val_loss"]))
+    return pd.DataFrame(rows, columns=["series", "epoch", "loss"])
+
+
+REFERENCE_COLORS = {
+    "uniform": COLORS["guess"],
+    "unigram": "#A16207",
+    "context_1": "#059669",
+    "context_2": "#0891B2",
+    "context_3": "#7C3AED",
+}
+
+
+def reference_frame(vocab_size: int, unit: str, report: BaselineReport | None = None) -> pd.DataFrame:
+    """The reference lines of the loss chart: random guessing, and the counting baselines when known."""
+    guess_value, guess_text = guess_label(vocab_size, unit)
+    rows = [("uniform", math.log(vocab_size), guess_value, guess_text)]
+    if report is not None:
+        for b in report.baselines:
+            if b.key != "uniform" and math.isfinite(b.loss):
+                value = float(convert_loss([b.loss], unit)[0])
+                rows.append((b.key, b.loss, value, f"{b.label} ({value:.2f})"))
+    return pd.DataFrame(rows, columns=["reference", "loss", "value", "label"])
+
+
+def loss_chart(
+    frame: pd.DataFrame,
+    vocab_size: int,
+    unit: str,
+    report: BaselineReport | None = None,
+    marker: float | None = None,
+    height: int = 320,
+) -> alt.Chart:
+    """Training and validation curves, the reference lines, and a vertical rule at a time-lapse moment."""
+    frame = frame.assign(value=convert_loss(frame["loss"], unit))
+    series = sorted(frame["series"].unique().tolist()) or ["Validation (each epoch)"]
+    color = alt.Color(
+        "series:N",
+        title=None,
+        scale=alt.Scale(
+            domain=series, range=[COLORS["train"] if s.startswith("Training") else COLORS["validation"] for s in series]
+        ),
+        legend=alt.Legend(orient="top"),
+    )
+    y_title = LOSS_UNITS[unit]
+    base = alt.Chart(frame).encode(
+        x=alt.X("epoch:Q", title="Epoch", scale=alt.Scale(domainMin=0)),
+        y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+        color=color,
+        tooltip=[
+            alt.Tooltip("series:N", title="Curve"),
+            alt.Tooltip("epoch:Q", format=".2f", title="Epoch"),
+            alt.Tooltip("value:Q", format=".3f", title=y_title),
+        ],
+    )
+    train = base.transform_filter(alt.datum.series != "Validation (each epoch)").mark_line(strokeWidth=1.2)
+    validation = base.transform_filter(alt.datum.series == "Validation (each epoch)").mark_line(
+        point=alt.OverlayMarkDef(size=45), strokeWidth=2.5
+    )
+    references = reference_frame(vocab_size, unit, report)
+    layers = [train, validation]
+    for i, key in enumerate(references["reference"]):  # labels alternate sides: close lines do not collide
+        line = alt.Chart(references).transform_filter(alt.datum.reference == key)
+        color = REFERENCE_COLORS.get(key, "#6B7280")
+        layers.append(
+            line.mark_rule(color=color, strokeDash=[6, 4]).encode(
+                y="value:Q", tooltip=[alt.Tooltip("label:N", title="Reference")]
+            )
+        )
+        side = dict(align="right", x="width") if i % 2 == 0 else dict(align="left", x=4)
+        layers.append(
+            line.mark_text(baseline="bottom", dy=-2, color=color, fontSize=11, **side).encode(
+                y="value:Q", text="label:N"
+            )
+        )
+    if marker is not None:
+        moment = pd.DataFrame({"epoch": [float(marker)], "moment": ["time-lapse sample"]})
+        layers.append(
+            alt.Chart(moment)
+            .mark_rule(color=COLORS["changed"], strokeWidth=2)
+            .encode(x="epoch:Q", tooltip=["moment:N"])
+        )
+    return alt.layer(*layers).properties(height=height)
+
+
+def compare_chart(histories: dict[str, list[dict]], unit: str) -> alt.Chart:
+    rows = []
+    for name, history in histories.items():
+        for h in history:
+            for kind, column in (("Training", "loss"), ("Validation", "val_loss")):
+                value = h.get(column, float("nan"))
+                if math.isfinite(value):
+                    rows.append((name, kind, h["epoch"], value))
+    frame = pd.DataFrame(rows, columns=["run", "curve", "epoch", "loss"])
+    frame = frame.assign(value=convert_loss(frame["loss"], unit))
+    return (
+        alt.Chart(frame)
+        .mark_line(point=alt.OverlayMarkDef(size=25))
+        .encode(
+            x=alt.X("epoch:Q", title="Epoch"),
+            y=alt.Y("value:Q", title=LOSS_UNITS[unit], scale=alt.Scale(zero=False)),
+            color=alt.Color("run:N", title="Run", legend=alt.Legend(orient="top", columns=2)),
+            strokeDash=alt.StrokeDash(
+                "curve:N", title="Curve", scale=alt.Scale(domain=["Validation", "Training"], range=[[1, 0], [5, 4]])
+            ),
+            tooltip=["run:N", "curve:N", "epoch:Q", alt.Tooltip("value:Q", format=".3f", title=LOSS_UNITS[unit])],
+        )
+        .properties(height=340)
+    )
+
+
+def vocabulary_frame(stats: corpus.CorpusStats, changes: dict[str, str]) -> pd.DataFrame:
+    total = max(1, stats.characters)
+    rows = []
+    for ch, count in stats.counts.items():
+        becomes = changes.get(ch)
+        fate = "kept" if becomes is None else ("dropped" if becomes == "" else "replaced")
+        rows.append(
+            {
+                "Character": corpus.visible(ch),
+                "Name": char_name(ch),
+                "Count": count,
+                "Share": count / total,
+                "Cleaning": fate,
+                "Becomes": "" if becomes is None else ("(dropped)" if becomes == "" else visible_text(becomes)),
+            }
+        )
+    return pd.DataFrame(rows, columns=["Character", "Name", "Count", "Share", "Cleaning", "Becomes"])
+
+
+def vocabulary_chart(frame: pd.DataFrame, limit: int = 70) -> alt.Chart:
+    top = frame.head(limit)
+    order = top["Character"].tolist()
+    return (
+        alt.Chart(top)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "Character:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelFontSize=13, labelOverlap=False)
+            ),
+            y=alt.Y("Count:Q", title="How often"),
+            color=alt.Color(
+                "Cleaning:N",
+                title="Cleaning",
+                scale=alt.Scale(
+                    domain=["kept", "replaced", "dropped"],
+                    range=[COLORS["primary"], COLORS["changed"], COLORS["guess"]],
+                ),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=[
+                "Character:N",
+                "Name:N",
+                alt.Tooltip("Count:Q", format=","),
+                alt.Tooltip("Share:Q", format=".2%"),
+                "Cleaning:N",
+                "Becomes:N",
+            ],
+        )
+        .properties(height=260)
+    )
+
+
+def probability_chart(
+    now: dict[str, float], at_one: dict[str, float], temperature: float, limit: int = 20
+) -> alt.Chart:
+    top = sorted(now, key=now.get, reverse=True)[:limit]
+    frame = pd.DataFrame(
+        {
+            "Character": [corpus.visible(c) for c in top],
+            "Name": [char_name(c) for c in top],
+            "Probability": [now[c] for c in top],
+            "At temperature 1": [at_one[c] for c in top],
+        }
+    )
+    order = frame["Character"].tolist()
+    x = alt.X("Character:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelFontSize=14, labelOverlap=False))
+    tooltip = [
+        "Character:N",
+        "Name:N",
+        alt.Tooltip("Probability:Q", format=".1%"),
+        alt.Tooltip("At temperature 1:Q", format=".1%"),
+    ]
+    top_value = max(1e-9, frame["Probability"].max(), frame["At temperature 1"].max())
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(color=COLORS["primary"])
+        .encode(
+            x=x,
+            y=alt.Y(
+                "Probability:Q",
+                title=f"Probability at temperature {temperature:g}",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, top_value]),
+            ),
+            tooltip=tooltip,
+        )
+    )
+    ticks = (
+        alt.Chart(frame)
+        .mark_tick(color="#111827", thickness=2, size=22)
+        .encode(x=x, y="At temperature 1:Q", tooltip=tooltip)
+    )
+    return alt.layer(bars, ticks).properties(height=260)

@@ -1,0 +1,89 @@
+"""The chosen text (LoadedCorpus) and the cached corpus helpers: samples, uploads, cleaning and figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from charlab import corpus, samples
+from ui.limits import server_limits
+
+
+@dataclass(frozen=True)
+class LoadedCorpus:
+    """The chosen text before cleaning, and where it came from."""
+
+    name: str
+    text: str
+    sha: str
+    source: str  # "sample:<key>" or "upload"
+    encoding: str = "utf-8"
+    notes: tuple[str, ...] = ()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_sample(key: str) -> str:
+    return samples.load_sample(key)
+
+
+def use_sample(key: str) -> None:
+    sample = samples.get_sample(key)
+    text = load_sample(key)
+    set_corpus(LoadedCorpus(sample.title, text, corpus.text_hash(text), f"sample:{key}"))
+
+
+def use_upload(name: str, data: bytes) -> None:
+    loaded = corpus.load_bytes(data, name, server_limits().upload_bytes)  # CharlabError: empty, binary, too big…
+    set_corpus(
+        LoadedCorpus(loaded.name, loaded.text, corpus.text_hash(loaded.text), "upload", loaded.encoding, loaded.notes)
+    )
+
+
+def set_corpus(loaded: LoadedCorpus) -> None:
+    st.session_state.corpus = loaded
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _clean(sha: str, mode: str, _text: str) -> str:
+    return corpus.clean(_text, mode)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _stats(sha: str, mode: str, _text: str) -> corpus.CorpusStats:
+    return corpus.stats(_text)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _changes(sha: str, mode: str, _text: str) -> dict[str, str]:
+    return corpus.changed_characters(_text, mode)
+
+
+def cleaned_text(loaded: LoadedCorpus | None = None, mode: str | None = None) -> str | None:
+    loaded = loaded or st.session_state.corpus
+    if loaded is None:
+        return None
+    mode = mode or st.session_state.cleaning
+    return _clean(loaded.sha, mode, loaded.text)
+
+
+def text_stats(loaded: LoadedCorpus, mode: str | None = None) -> corpus.CorpusStats:
+    """Figures of the raw text (mode None) or of the cleaned text."""
+    if mode is None:
+        return _stats(loaded.sha, "", loaded.text)
+    return _stats(loaded.sha, mode, cleaned_text(loaded, mode))
+
+
+def changed_characters(loaded: LoadedCorpus, mode: str) -> dict[str, str]:
+    return _changes(loaded.sha, mode, loaded.text)
+
+
+def corpus_vocab_size() -> int | None:
+    loaded = st.session_state.corpus
+    return text_stats(loaded, st.session_state.cleaning).unique_characters if loaded else None
+
+
+def corpus_key() -> str | None:
+    """Identifies the cleaned text the preset epochs were computed for."""
+    loaded = st.session_state.corpus
+    return f"{loaded.sha}:{st.session_state.cleaning}" if loaded else None

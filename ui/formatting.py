@@ -1,0 +1,64 @@
+"""Numbers, durations, dates and a training's progress in plain words."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from charlab.jobs import JobHandle
+from charlab.training import Progress
+from ui.job_registry import registry
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    if seconds < 0.5:
+        return "under 1 s"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def fmt_bytes(n: float) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}" if n < 10 * size else f"{n / size:.0f} {unit}"
+    return f"{int(n)} bytes"
+
+
+def fmt_loss(value: float | None) -> str:
+    return "–" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+def fmt_date(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%d %b %Y, %H:%M")
+    except (TypeError, ValueError):
+        return iso or "–"
+
+
+def queue_words(handle: JobHandle) -> str:
+    """ "yours is next, about 2 min" — the place in the queue and, when it can be told, the wait."""
+    queue = registry().queue
+    ahead = queue.position(handle.token) or 0
+    eta = queue.eta(handle.token)
+    place = "yours is next" if ahead == 0 else f"{ordinal(ahead + 1)} in the queue"
+    if eta is None:
+        return place
+    return f"{place}, starts in a few seconds" if eta < 10 else f"{place}, starts in about {fmt_duration(eta)}"
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def progress_words(p: Progress) -> str:
+    epoch = f"Epoch {p.first_epoch + max(p.epoch, 1)} of {p.first_epoch + p.epochs}"
+    speed = f"{p.chars_per_second:,.0f} characters/s" if p.chars_per_second else "measuring speed"
+    eta = f"about {fmt_duration(p.eta)} left" if p.eta is not None and p.step else "estimating time left"
+    return f"{epoch} · {speed} · {fmt_duration(p.elapsed)} elapsed · {eta}"

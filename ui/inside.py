@@ -1,0 +1,172 @@
+"""Look inside: traced activations, unit rankings, surprise and guesses, the embedding map."""
+
+from __future__ import annotations
+
+import html
+import math
+import random
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from charlab import corpus, runs
+from charlab.neurons import Trace, UnitMatch, embedding_map, rank_all, trace
+from charlab.sampling import NumpyCharModel
+from ui.saved_runs import _load_run, run_stamp
+from ui.text import char_name
+
+INSIDE_MAX_CHARS = 2000  # characters traced and drawn at once (each becomes a coloured span)
+STATE_WORDS = {"hidden": "Hidden state", "cell": "Cell state"}
+STATE_HELP = "Hidden state: what the layer passes on to the next. Cell state: an LSTM's inner memory."
+CATEGORY_COLORS = {
+    "vowel": "#DC2626",
+    "consonant": "#4F46E5",
+    "digit": "#059669",
+    "punctuation": "#D97706",
+    "space": "#6B7280",
+}
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _trace(path: str, stamp: float, text: str) -> Trace:
+    run = _load_run(path, stamp)
+    return trace(NumpyCharModel.from_config(run.config, run.weights), run.vocab, text)
+
+
+def run_trace(path: str, text: str) -> Trace:
+    """What the run's network does while reading `text` (cached per run and text)."""
+    return _trace(str(path), run_stamp(path), text)
+
+
+def unit_ranking(result: Trace, top: int = 3) -> list[UnitMatch]:
+    """The best units for every hypothesis, strongest correlation first."""
+    found = [m for matches in rank_all(result, top).values() for m in matches]
+    return sorted(found, key=lambda m: -abs(m.correlation))
+
+
+def ranking_frame(matches: list[UnitMatch]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "What it tracks": m.hypothesis.label,
+                "Unit": m.describe(),
+                "Layer": m.layer + 1,
+                "State": m.state,
+                "Unit number": m.unit,
+                "Correlation": m.correlation,
+            }
+            for m in matches
+        ],
+        columns=["What it tracks", "Unit", "Layer", "State", "Unit number", "Correlation"],
+    )
+
+
+def activation_color(value: float) -> str:
+    """Red (negative) – white (0) – blue (positive), for a value in [-1, 1]."""
+    v = max(-1.0, min(1.0, float(value)))
+    if v >= 0:
+        r, g, b = (int(255 + (c - 255) * v) for c in (37, 99, 235))
+    else:
+        r, g, b = (int(255 + (c - 255) * -v) for c in (220, 38, 38))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def surprise_color(value: float, scale: float) -> str:
+    """White (no surprise) to orange (as surprised as guessing at random, or more)."""
+    v = max(0.0, min(1.0, float(value) / max(scale, 1e-9)))
+    r, g, b = (int(255 + (c - 255) * v) for c in (249, 115, 22))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def guesses_words(result: Trace, t: int) -> str:
+    return ", ".join(f"{corpus.visible(ch)} {p:.0%}" for ch, p in result.top_guesses(t, 5))
+
+
+def _char_span(ch: str, background: str, title: str) -> str:
+    shown = "↵\n" if ch == "\n" else ch
+    return f'<span style="background:{background}" title="{html.escape(title, quote=True)}">{html.escape(shown)}</span>'
+
+
+def _coloured_box(spans: list[str], height: int) -> str:
+    return (
+        '<div class="charlab-inside" style="white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;'
+        f"font-size:0.95rem;line-height:1.6;padding:0.8rem 1rem;border:1px solid #E5E7EB;border-radius:0.5rem;"
+        f'max-height:{height}px;overflow-y:auto">{"".join(spans)}</div>'
+    )
+
+
+def activation_html(result: Trace, layer: int, state: str, unit: int, height: int = 320) -> str:
+    """Each character coloured by one unit's activation after reading it (escaped; details in the tooltip)."""
+    values = result.activations(layer, state)[:, unit].astype(float)
+    scale = 1.0 if state == "hidden" else max(1.0, float(np.abs(values).max()))  # tanh is in [-1, 1]; c is not
+    spans = [
+        _char_span(
+            ch,
+            activation_color(values[t] / scale),
+            f"{char_name(ch)} · activation {values[t]:+.2f} · surprise {result.surprise[t]:.2f}",
+        )
+        for t, ch in enumerate(result.text)
+    ]
+    return _coloured_box(spans, height)
+
+
+def surprise_html(result: Trace, height: int = 240) -> str:
+    """Each character coloured by how surprised the model was to see it; its guesses for the next one in the tooltip."""
+    scale = math.log(len(result.vocab))
+    spans = [
+        _char_span(
+            ch,
+            surprise_color(result.surprise[t], scale),
+            f"{char_name(ch)} · surprise {result.surprise[t]:.2f} nats · next: {guesses_words(result, t)}",
+        )
+        for t, ch in enumerate(result.text)
+    ]
+    return _coloured_box(spans, height)
+
+
+def guesses_frame(result: Trace, t: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"Guess": corpus.visible(ch), "Name": char_name(ch), "Probability": p} for ch, p in result.top_guesses(t, 5)],
+        columns=["Guess", "Name", "Probability"],
+    )
+
+
+def embedding_frame(run: runs.Run) -> tuple[pd.DataFrame, tuple[float, float]]:
+    found = embedding_map(run.weights["embedding"], run.vocab)
+    frame = pd.DataFrame(
+        {
+            "Character": [corpus.visible(ch) for ch in found.chars],
+            "Name": [char_name(ch) for ch in found.chars],
+            "Kind": list(found.categories),
+            "x": found.xy[:, 0],
+            "y": found.xy[:, 1],
+        }
+    )
+    return frame, found.explained
+
+
+def embedding_chart(frame: pd.DataFrame) -> alt.Chart:
+    kinds = [k for k in CATEGORY_COLORS if k in set(frame["Kind"])]
+    color = alt.Color(
+        "Kind:N",
+        title=None,
+        scale=alt.Scale(domain=kinds, range=[CATEGORY_COLORS[k] for k in kinds]),
+        legend=alt.Legend(orient="top"),
+    )
+    base = alt.Chart(frame).encode(
+        x=alt.X("x:Q", title="First direction", axis=alt.Axis(labels=False, ticks=False)),
+        y=alt.Y("y:Q", title="Second direction", axis=alt.Axis(labels=False, ticks=False)),
+        color=color,
+        tooltip=["Character:N", "Name:N", "Kind:N"],
+    )
+    points = base.mark_circle(size=60, opacity=0.35)
+    labels = base.mark_text(fontSize=15, fontWeight="bold").encode(text="Character:N")
+    return alt.layer(points, labels).properties(height=380)
+
+
+def new_random_seed() -> None:
+    value = random.randrange(0, 1_000_000)
+    st.session_state.generate["random_seed"] = value
+    st.session_state["generate_random_seed"] = value

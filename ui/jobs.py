@@ -1,0 +1,100 @@
+"""Starting and stopping this session's training, Quick start, and the polling fragments' page reruns.
+
+Nothing here imports TensorFlow: only starting a training (charlab.training) does, the first time
+it is needed."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charlab.jobs import JobHandle
+from charlab.model import CELLS, count_parameters
+from charlab.training import FINAL_STATES, Progress
+from charlab.workers import training_job
+from ui.corpus_cache import LoadedCorpus, cleaned_text, corpus_key, use_sample
+from ui.job_registry import current_handle, registry
+from ui.lesson_links import lesson_fixes_something
+from ui.limits import server_limits
+from ui.owners import check_run_allowed, session_workspace
+from ui.settings import DEFAULT_SAMPLE, QUICK_START_CLEANING, model_config
+from ui.widget_state import apply_preset
+
+
+def start_training(
+    text: str, settings: dict, name: str, cleaning: str, corpus_name: str, resume_from: str | None = None
+) -> JobHandle:
+    """Check everything now (errors in plain words), then train in the background, into this session's workspace."""
+    if resume_from is not None:
+        check_run_allowed(resume_from)
+    limit = server_limits()
+    config = model_config(settings)
+    limit.check_epochs(config.epochs)
+    job = training_job(  # in a child process, so a class's trainings do not slow the pages
+        text,
+        config,
+        name=name,
+        cleaning=cleaning,
+        corpus_name=corpus_name,
+        root=session_workspace(),
+        resume_from=resume_from,
+        time_limit_seconds=limit.training_seconds,
+    )
+    limit.check_parameters(count_parameters(job.config, len(job.vocab)))  # a continued run keeps its own shape
+    handle = registry().queue.submit(st.session_state.token, job)
+    st.session_state.job_seen_running = True
+    return handle
+
+
+def stop_training() -> None:
+    handle = current_handle()
+    if handle is None:
+        return
+    was_waiting = handle.waiting
+    registry().queue.stop(handle.token)  # cancels a waiting job, or stops a running one (it saves)
+    if was_waiting:
+        st.session_state.job_seen_running = False
+
+
+def rerun_when_finished(p: Progress) -> None:
+    """Called from polling fragments: once the job has ended, redraw the whole page (buttons, runs)."""
+    if p.status in FINAL_STATES and st.session_state.get("job_seen_running"):
+        rerun_page()
+
+
+def rerun_page() -> None:
+    """A polling fragment's st.rerun(), after a yield point.
+
+    Streamlit merges rerun requests and keeps the page of the newest, so a click on another page
+    that arrived while the fragment ran would be undone by its st.rerun() (seen in the classroom
+    bench: the student stayed on Train). Drawing an element first lets such a click interrupt
+    this run instead; the page it opens is drawn afresh anyway.
+    """
+    st.empty()
+    st.rerun()
+
+
+def default_run_name(loaded: LoadedCorpus | None, settings: dict) -> str:
+    corpus_name = loaded.name if loaded else "text"
+    return f"{corpus_name} · {CELLS[settings['cell']]} {settings['units']}"
+
+
+def quick_start() -> None:
+    """Home's button: a bundled sample, small settings, training at once (in a lesson: its text and settings)."""
+    ss = st.session_state
+    if lesson_fixes_something() and ss.corpus is not None:
+        start_training(
+            cleaned_text(), ss.settings, default_run_name(ss.corpus, ss.settings), ss.cleaning, ss.corpus.name
+        )
+        return
+    use_sample(DEFAULT_SAMPLE)
+    st.session_state.cleaning = QUICK_START_CLEANING
+    loaded = st.session_state.corpus
+    text = cleaned_text(loaded, QUICK_START_CLEANING)
+    apply_preset("quick", len(text), len(set(text)), corpus_key())
+    start_training(
+        text,
+        st.session_state.settings,
+        default_run_name(loaded, st.session_state.settings),
+        QUICK_START_CLEANING,
+        loaded.name,
+    )

@@ -1,0 +1,123 @@
+"""Lessons: links and preset files that open charlab on a text with settings, some controls hidden."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from charlab import lessons, runs
+from charlab.errors import CharlabError
+from ui.corpus_cache import use_sample
+from ui.settings import SETTING_LABELS, model_config
+from ui.widget_state import reseed
+
+CONTROL_LABELS = {"sample": "Sample text", "cleaning": "Cleaning", **SETTING_LABELS, "clipnorm": "Gradient clipping"}
+
+
+def apply_lesson(lesson: lessons.Lesson, key: str = "") -> None:
+    """Set up the session as the lesson says: its sample text, cleaning and settings; remember what to hide."""
+    ss = st.session_state
+    lesson.validate()
+    settings = dict(ss.settings, **lesson.settings)
+    model_config(settings)  # refuses impossible combinations in plain words, before anything changes
+    if lesson.sample is not None:
+        use_sample(lesson.sample)
+    if lesson.cleaning is not None:
+        ss.cleaning = lesson.cleaning
+        ss.pop("corpus_cleaning", None)
+    ss.settings, ss.preset = settings, None
+    ss.pop("train_preset", None)
+    reseed("settings")
+    ss.lesson = {"key": key, "title": lesson.title, "hidden": list(lesson.hidden)}
+
+
+def open_lesson_link() -> None:
+    """A lesson link (see charlab.lessons): applied once per session, so the learner's own changes then stay."""
+    ss = st.session_state
+    params = {k: st.query_params.get_all(k) for k in st.query_params if k in lessons.LESSON_PARAMS}
+    if not params:
+        return
+    key = repr(sorted(params.items()))
+    if (ss.lesson or {}).get("key") == key or ss.get("lesson_link_failed") == key:
+        return
+    try:
+        apply_lesson(lessons.from_query_params(params), key)
+    except CharlabError as err:
+        ss.lesson_link_failed = key
+        st.error(f"This lesson link could not be opened: {err}", icon=":material/error:")
+
+
+def leave_lesson() -> None:
+    st.session_state.lesson = None
+    for key in list(st.query_params):
+        if key in lessons.LESSON_PARAMS:
+            del st.query_params[key]
+
+
+def current_lesson(hidden: Iterable[str], title: str) -> lessons.Lesson:
+    """This session's text and settings as a lesson, hiding the chosen controls."""
+    ss = st.session_state
+    loaded = ss.corpus
+    sample = loaded.source.removeprefix("sample:") if loaded and loaded.source.startswith("sample:") else None
+    settings = {name: ss.settings[name] for name in lessons.SETTING_PARAMS if name in ss.settings}
+    return lessons.Lesson(
+        sample=sample, cleaning=ss.cleaning, settings=settings, hidden=tuple(hidden), title=title.strip()
+    ).validate()
+
+
+def app_base_url() -> str:
+    """The server's address as the browser sees it (without its query), or "" for a relative "?…" link."""
+    try:
+        url = st.context.url or ""
+    except AttributeError:  # an older Streamlit
+        url = ""
+    return url.split("?", 1)[0].split("#", 1)[0]
+
+
+def lesson_share() -> None:
+    """Train page: make a lesson link and preset file from the current settings; open a preset file."""
+    ss = st.session_state
+    st.caption(
+        "Hand out a link that opens charlab on this text with these settings, with the controls you choose "
+        "hidden, so a class can focus on one idea."
+    )
+    if ss.corpus is not None and not ss.corpus.source.startswith("sample:"):
+        st.caption(":material/info: An uploaded text cannot travel in a link: learners keep their own text.")
+    hidden = st.multiselect(
+        "Controls to hide", list(lessons.CONTROLS), key="lesson_hide", format_func=CONTROL_LABELS.get
+    )
+    title = st.text_input(
+        "Lesson title", key="lesson_title", max_chars=lessons.MAX_TITLE_CHARS, placeholder="e.g. Lesson 2: more units"
+    )
+    lesson = current_lesson(hidden, title)
+    base = app_base_url()
+    url = lessons.lesson_url(lesson, base) if base else "?" + urlencode(lessons.to_query_params(lesson))
+    st.markdown("**The lesson link**" + ("" if base else " (add it to this page's address)"))
+    st.code(url, language=None, wrap_lines=True)
+    st.download_button(
+        "Download as a preset file",
+        data=lessons.preset_to_json(lesson),
+        key="lesson_download",
+        file_name=f"{runs.slugify(title or 'lesson')}.json",
+        mime="application/json",
+        icon=":material/download:",
+    )
+    upload = st.file_uploader("Open a preset file (.json)", type=["json"], key="lesson_upload", max_upload_size=1)
+    if upload is not None and ss.get("lesson_upload_seen") != upload.file_id:
+        ss.lesson_upload_seen = upload.file_id
+        try:
+            apply_lesson(lessons.preset_from_json(upload.getvalue()), f"file:{upload.file_id}")
+        except CharlabError as err:
+            ss.lesson_upload_error = str(err)
+        else:
+            ss.lesson_upload_error = None
+            st.rerun()
+    if upload is not None and ss.get("lesson_upload_error"):
+        st.error(ss.lesson_upload_error, icon=":material/error:")
+
+
+def lesson_fixes_something() -> bool:
+    lesson = st.session_state.get("lesson")
+    return bool(lesson and lesson.get("hidden"))

@@ -1,0 +1,162 @@
+"""Owners: whose runs a session sees (a nickname's workspace, a private one, or a teacher's view of all)."""
+
+from __future__ import annotations
+
+import hmac
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from charlab import runs
+from charlab.errors import CharlabError
+from ui.job_registry import is_running
+
+OFF_WORDS = {"0", "false", "no", "off"}
+NICKNAME_HELP = (
+    "Your runs are saved under this name; use the same name on another day to find them. "
+    "Without a name, they stay private to this tab."
+)
+
+
+def _charlab_secret(name: str):
+    """st.secrets["charlab"][name], or None: no secrets file, no [charlab] table or no such key."""
+    try:
+        return st.secrets["charlab"][name]
+    except Exception:  # noqa: BLE001 - a missing or unreadable secrets.toml means "not configured"
+        return None
+
+
+def owners_enabled() -> bool:
+    """Each session works in its own workspace (on by default, for a classroom server).
+
+    Off with $CHARLAB_OWNERS=0 (or `owners = false` under [charlab] in .streamlit/secrets.toml):
+    every session then uses the root workspace, as a single user's charlab always did.
+    """
+    value = os.environ.get("CHARLAB_OWNERS", "").strip() or _charlab_secret("owners")
+    return value is None or str(value).strip().lower() not in OFF_WORDS
+
+
+def teacher_password() -> str | None:
+    """$CHARLAB_TEACHER_PASSWORD, else `teacher_password` under [charlab] in secrets.toml; None: no teacher mode."""
+    value = os.environ.get("CHARLAB_TEACHER_PASSWORD") or _charlab_secret("teacher_password")
+    return str(value) if value else None
+
+
+def is_teacher() -> bool:
+    return teacher_password() is not None and bool(st.session_state.get("teacher"))
+
+
+def session_workspace() -> Path:
+    """Where this session's runs live: its nickname's workspace, else its private one (owners off: the root)."""
+    ss = st.session_state
+    root = runs.workspace()
+    if not owners_enabled():
+        return root
+    if ss.get("nickname"):
+        return runs.owner_workspace(root, ss.nickname)
+    # the session token (kept in the URL) names it: a reload, or the same link after a server
+    # restart, comes back to it; it is created only when a run is saved into it
+    return runs.owner_workspace(root, None, key=ss.token, create=False)
+
+
+def _inside(path: str | Path, folder: str | Path) -> bool:
+    try:
+        return Path(path).resolve().is_relative_to(Path(folder).resolve())
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def run_allowed(path: str | Path) -> bool:
+    """A run this session may open: one in its own workspace (a teacher's: any under the root)."""
+    return _inside(path, runs.workspace() if is_teacher() else session_workspace())
+
+
+def check_run_allowed(path: str | Path) -> None:
+    if not run_allowed(path):
+        raise CharlabError("This run belongs to someone else. Choose one of your runs in My runs.")
+
+
+def forget_runs_elsewhere() -> None:
+    """After a change of name or leaving teacher mode: drop a current run this session may no longer open."""
+    ss = st.session_state
+    ss.workspace = str(session_workspace())
+    if ss.get("run_path") and not run_allowed(ss.run_path):
+        ss.run_path = None
+
+
+def on_nickname_change() -> None:
+    """The sidebar's name box: a checked nickname switches the workspace; a bad one keeps the previous one."""
+    ss = st.session_state
+    typed = ss.get("owner_nickname") or ""
+    try:
+        nickname = runs.check_nickname(typed) if typed.strip() else ""
+        if nickname != ss.get("nickname") and is_running():
+            raise CharlabError("Your training is still going: stop it or let it finish, then change your name.")
+        if nickname:
+            runs.owner_workspace(runs.workspace(), nickname)  # created now, so a disk error shows here
+    except CharlabError as err:
+        ss.owner_error = str(err)
+        return
+    ss.owner_error = None
+    ss.nickname = ss.owner_nickname = nickname
+    forget_runs_elsewhere()
+
+
+def on_teacher_password() -> None:
+    ss = st.session_state
+    typed = ss.get("teacher_password_input") or ""
+    ss.teacher_password_input = ""  # the password is never kept in the session
+    expected = teacher_password()
+    if not typed:
+        ss.teacher_error = None
+    elif expected is not None and hmac.compare_digest(typed.encode("utf-8"), expected.encode("utf-8")):
+        ss.teacher, ss.teacher_error = True, None
+    else:
+        ss.teacher_error = "That is not the teacher password."
+
+
+def leave_teacher_mode() -> None:
+    st.session_state.teacher = False
+    forget_runs_elsewhere()
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _owner_label(folder: str) -> str:
+    return runs.owner_label(folder)  # the nickname as first typed: it never changes
+
+
+def run_owner(path: str | Path) -> str:
+    """Whose workspace holds the run: a nickname, 'private …', or '' for the root workspace."""
+    folder = Path(path).parent
+    return _owner_label(str(folder)) if folder.parent.name == runs.OWNERS_DIR else ""
+
+
+def owner_box() -> None:
+    """Sidebar: the name box (owners on) and, when a password is configured, the teacher's box."""
+    ss = st.session_state
+    if owners_enabled():
+        if "owner_nickname" not in ss:  # a reload or a new session: show the name in use
+            ss.owner_nickname = ss.get("nickname", "")
+        st.text_input(
+            "Your name",
+            key="owner_nickname",
+            max_chars=40,
+            placeholder="A nickname, e.g. Sam",
+            on_change=on_nickname_change,
+        )
+        st.caption(NICKNAME_HELP)
+        if ss.get("owner_error"):
+            st.error(ss.owner_error, icon=":material/error:")
+    if teacher_password() is None:
+        return
+    with st.expander("Teacher", icon=":material/school:", expanded=bool(ss.get("teacher_error"))):
+        if is_teacher():
+            st.caption("Teacher mode: My runs lists everyone's runs, with their owner.")
+            st.button("Leave teacher mode", key="teacher_leave", on_click=leave_teacher_mode)
+        else:
+            st.text_input(
+                "Teacher password", type="password", key="teacher_password_input", on_change=on_teacher_password
+            )
+            if ss.get("teacher_error"):
+                st.error(ss.teacher_error, icon=":material/error:")

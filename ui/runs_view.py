@@ -1,0 +1,168 @@
+"""My runs: the runs table; loading, renaming, deleting, downloading and uploading runs; comparing them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charlab import runs
+from charlab.errors import CharlabError
+from ui.charts import compare_chart
+from ui.limits import server_limits, upload_box_mb
+from ui.owners import check_run_allowed, is_teacher, owners_enabled, session_workspace
+from ui.saved_runs import all_runs, run_labels, runs_table
+from ui.settings import LOSS_UNITS, settings_from_config
+from ui.text import md
+from ui.widget_state import is_hidden, reseed
+
+
+def my_runs() -> None:
+    """Every saved run: table, load, rename, delete (confirmed), download, upload, compare."""
+    ss = st.session_state
+    infos = all_runs()
+    if is_teacher():
+        st.caption(":material/school: Teacher mode: everyone's runs, with their owner.")
+    elif owners_enabled() and runs.list_runs(runs.workspace()):
+        st.caption(
+            ":material/info: Older runs saved without a name are not listed here: the teacher can see them, "
+            "or start charlab with CHARLAB_OWNERS=0 to work as a single user."
+        )
+    if not infos:
+        st.caption("No runs yet. Every training is saved here when it ends or is stopped.")
+    else:
+        _runs_manage(infos)
+        _runs_compare(infos)
+    with st.expander("Add a run from a .zip", icon=":material/upload:"):
+        limit = server_limits()
+        upload = st.file_uploader(
+            f"A run downloaded from charlab (.zip, at most {limit.run_upload_mb:g} MB)",
+            type=["zip"],
+            key="runs_upload",
+            max_upload_size=upload_box_mb(limit.run_upload_mb),
+        )
+        if upload is not None and ss.get("runs_upload_seen") != upload.file_id:
+            ss.runs_upload_seen = upload.file_id
+            try:
+                limit.check_upload(upload.size, upload.name, "run")
+                with st.spinner("Checking the archive…"):
+                    added = runs.import_zip(upload.getvalue(), session_workspace())
+                ss.runs_upload_result = ("ok", f"Added «{md(added.name)}» to My runs.")
+            except CharlabError as err:
+                ss.runs_upload_result = ("error", str(err))
+            st.rerun()
+        if upload is not None and ss.get("runs_upload_result"):
+            kind, words = ss.runs_upload_result
+            (st.success if kind == "ok" else st.error)(words)
+
+
+def _runs_manage(infos: list[runs.RunInfo]) -> None:
+    ss = st.session_state
+    st.dataframe(
+        runs_table(infos, owners=is_teacher()),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Best validation loss": st.column_config.NumberColumn(format="%.3f"),
+            "Epochs": st.column_config.NumberColumn(format="%d"),
+        },
+    )
+    by_path = {str(info.path): info for info in infos}
+    paths = list(by_path)
+    if ss.get("runs_pick") not in paths:
+        ss.runs_pick = ss.run_path if ss.run_path in paths else paths[0]
+    labels = run_labels(infos)
+    pick = st.selectbox("Choose a run", paths, key="runs_pick", format_func=labels.get)
+    info = by_path[pick]
+    if info.damaged:
+        st.warning(f"This run cannot be used: {info.damaged}", icon=":material/warning:")
+    load, download, delete, _ = st.columns([1, 1, 1, 2])
+    if load.button(
+        "Load",
+        key="runs_load",
+        icon=":material/open_in_new:",
+        disabled=info.damaged is not None,
+        width="stretch",
+        help="Make it the current run: Generate uses it, Continue trains it further.",
+    ):
+        check_run_allowed(pick)
+        ss.run_path = pick
+        fixed = {k: v for k, v in ss.settings.items() if is_hidden(k)}  # a lesson's hidden settings stay
+        ss.settings = {**settings_from_config(info.config), **fixed}
+        ss.preset = None
+        reseed("settings")
+        ss.pop("train_preset", None)
+        st.toast(f"Loaded «{md(info.name)}»: its settings are on this page and Generate uses it.")
+        st.rerun()
+    download.download_button(
+        "Download .zip",
+        data=lambda: runs.export_zip(pick),
+        key="runs_download",
+        file_name=f"{runs.slugify(info.name)}.zip",
+        mime="application/zip",
+        icon=":material/download:",
+        width="stretch",
+    )
+    if delete.button("Delete…", key="runs_delete", icon=":material/delete:", width="stretch"):
+        ss.runs_confirm_delete = pick
+    if ss.get("runs_confirm_delete") == pick:
+        st.warning(f"Delete «{md(info.name)}» and its model for good? This cannot be undone.", icon=":material/delete:")
+        yes, no, _ = st.columns([1, 1, 3])
+        if yes.button("Yes, delete", type="primary", key="runs_delete_yes", width="stretch"):
+            ss.runs_confirm_delete = None
+            try:
+                check_run_allowed(pick)
+                runs.delete_run(pick)  # refuses a run that is still training, in plain words
+            except CharlabError as err:
+                st.error(str(err), icon=":material/error:")
+            else:
+                if ss.run_path == pick:
+                    ss.run_path = None
+                st.toast(f"Deleted «{md(info.name)}».")
+                st.rerun()
+        if no.button("Cancel", key="runs_delete_no", width="stretch"):
+            ss.runs_confirm_delete = None
+            st.rerun()
+    name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+    new_name = name_column.text_input("New name", key="runs_new_name", max_chars=80, placeholder=info.name)
+    if button_column.button("Rename", key="runs_rename", icon=":material/edit:", width="stretch"):
+        try:
+            check_run_allowed(pick)
+            runs.rename_run(pick, new_name)  # plain-words error for an empty or too long name
+        except CharlabError as err:
+            st.error(str(err), icon=":material/error:")
+        else:
+            st.toast(f"Renamed to «{md(new_name.strip())}».")
+            st.rerun()
+
+
+def _runs_compare(infos: list[runs.RunInfo]) -> None:
+    ss = st.session_state
+    st.subheader("Compare runs")
+    usable = {str(info.path): info for info in infos if info.damaged is None}
+    if not usable:
+        return
+    labels = run_labels(usable.values())
+    if "runs_compare" in ss:  # the user's choice, even an empty one, minus runs deleted since
+        ss.runs_compare = [p for p in ss.runs_compare if p in usable]
+    else:
+        ss.runs_compare = [ss.run_path] if ss.run_path in usable else list(usable)[:1]
+    chosen = st.multiselect(
+        "Runs to overlay",
+        list(usable),
+        key="runs_compare",
+        max_selections=8,
+        format_func=labels.get,
+        help="Solid lines: validation loss; dashed: training loss (per epoch).",
+    )
+    histories = {}
+    for path in chosen:
+        label = labels[path]
+        histories[label if label not in histories else f"{label} ({len(histories) + 1})"] = runs.read_history(path)
+    if any(histories.values()):
+        unit = ss.get("loss_unit", "loss")
+        st.altair_chart(compare_chart(histories, unit), width="stretch")
+        st.caption(
+            f"Shown as {LOSS_UNITS[unit].lower()} (switch above the live chart). Lower is better; "
+            "compare validation lines to see which settings generalise best."
+        )
+    elif chosen:
+        st.caption("These runs have no finished epoch yet.")

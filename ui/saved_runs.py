@@ -1,0 +1,212 @@
+"""Saved runs: loading them (cached, reloaded when re-saved), their training text, baselines and copy
+index, and the runs list with its labels.
+
+Nothing here imports TensorFlow until a run is loaded (charlab.runs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from charlab import corpus, runs
+from charlab.baselines import BaselineReport, compute_baselines
+from charlab.copying import TrainingTextIndex
+from charlab.errors import CharlabError
+from charlab.model import CELLS, ModelConfig
+from charlab.sampling import probabilities
+from charlab.vocab import Vocab
+from ui.corpus_cache import LoadedCorpus, cleaned_text, load_sample
+from ui.formatting import fmt_date
+from ui.owners import check_run_allowed, is_teacher, run_allowed, run_owner, session_workspace
+from ui.settings import STATUS_WORDS
+
+
+def run_stamp(path: str | Path) -> float:
+    """Changes whenever the run's weights are re-saved, so caches reload a checkpointed run."""
+    path = Path(path)
+    stamps = [f.stat().st_mtime for f in (path / "weights.npz", path / "config.json") if f.exists()]
+    return max(stamps, default=0.0)
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def _load_run(path: str, stamp: float) -> runs.Run:
+    return runs.load_run(path)
+
+
+def load_run(path: str | Path) -> runs.Run:
+    check_run_allowed(path)
+    return _load_run(str(path), run_stamp(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def next_char_distribution(path: str, stamp: float, context: str) -> dict[str, float]:
+    """P(next character | context) at temperature 1; other temperatures are derived from it."""
+    return _load_run(path, stamp).generator().next_char_probabilities(context[-5000:], 1.0)
+
+
+def reshape(distribution: dict[str, float], temperature: float, top_k: int | None) -> dict[str, float]:
+    """The same distribution at another temperature (softmax(log p / T) = softmax(logits / T))."""
+    chars = list(distribution)
+    logp = np.log(np.maximum(np.array([distribution[c] for c in chars]), 1e-300))
+    probs = probabilities(logp, temperature, top_k)
+    return dict(zip(chars, probs.tolist(), strict=True))
+
+
+def run_info(path: str | None) -> runs.RunInfo | None:
+    if not path or not (Path(path) / "config.json").exists() or not run_allowed(path):
+        return None
+    return runs.run_info(Path(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _cleaned_hash(sha: str, mode: str, _text: str) -> str:
+    return corpus.text_hash(corpus.clean(_text, mode))
+
+
+def run_training_text(run: runs.Run) -> str | None:
+    """The text the run was trained on, when it is the current corpus (under the run's cleaning), else None."""
+    loaded = st.session_state.corpus
+    wanted = (run.meta.get("corpus") or {}).get("sha256")
+    mode = run.info.cleaning
+    if loaded is None or not wanted or mode not in corpus.CLEANING_MODES:
+        return None
+    if _cleaned_hash(loaded.sha, mode, loaded.text) != wanted:
+        return None
+    return cleaned_text(loaded, mode)
+
+
+def is_reber_run(run: runs.Run) -> bool:
+    """True when the run was trained on the Reber grammar sample (under any cleaning)."""
+    wanted = (run.meta.get("corpus") or {}).get("sha256")
+    mode = run.info.cleaning
+    if not wanted or mode not in corpus.CLEANING_MODES:
+        return False
+    text = load_sample("reber")
+    return _cleaned_hash(corpus.text_hash(text), mode, text) == wanted
+
+
+def is_reber_text(text: str, cleaning: str) -> bool:
+    """True when a training's text is the Reber grammar sample (as cleaned): a length check first,
+    so the live view, redrawn every second, hashes nothing for other texts."""
+    if cleaning not in corpus.CLEANING_MODES:
+        return False
+    reber = _reber_text(cleaning)
+    return len(text) == len(reber) and text == reber
+
+
+def _saved_run_is_reber(path: str | Path | None) -> bool:
+    """For a finished job, which has let go of its text: ask the run it saved."""
+    try:
+        return path is not None and is_reber_run(load_run(path))
+    except CharlabError:
+        return False
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _reber_text(cleaning: str) -> str:
+    text = load_sample("reber")
+    return cleaned_text(LoadedCorpus("reber", text, corpus.text_hash(text), "sample:reber"), cleaning)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _baselines(
+    sha: str, vocab_chars: str, validation_fraction: float, seq_length: int, _text: str, _vocab: Vocab
+) -> BaselineReport | None:
+    try:
+        return compute_baselines(_text, _vocab, validation_fraction, seq_length)
+    except CharlabError:
+        return None
+
+
+def baseline_report(text: str, vocab: Vocab, cfg: ModelConfig, sha: str | None = None) -> BaselineReport | None:
+    """The counting baselines for a cleaned training text and a run's settings (cached; None when impossible).
+
+    Keyed by the cleaned text's hash (which covers the corpus and its cleaning), the vocabulary,
+    the validation share and the sequence length: the split and the scored characters depend on them.
+    """
+    if not text:
+        return None
+    sha = sha or _text_sha(text)  # a run knows its text's hash: no need to hash megabytes every second
+    return _baselines(sha, "".join(vocab.chars), float(cfg.validation_fraction), int(cfg.seq_length), text, vocab)
+
+
+_TEXT_SHAS: dict[int, tuple[str, str]] = {}
+
+
+def _text_sha(text: str) -> str:
+    """The text's hash, remembered per text object (a running job's text is hashed once, not every second)."""
+    known = _TEXT_SHAS.get(id(text))
+    if known is not None and known[0] is text:
+        return known[1]
+    sha = corpus.text_hash(text)
+    if len(_TEXT_SHAS) >= 4:  # it keeps the texts alive: only the few trainings running now
+        _TEXT_SHAS.clear()
+    _TEXT_SHAS[id(text)] = (text, sha)
+    return sha
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _text_index(sha: str, cleaning: str, _text: str) -> TrainingTextIndex:
+    return TrainingTextIndex(_text)
+
+
+def training_index(run: runs.Run) -> TrainingTextIndex | None:
+    """The copy detector's index of the run's training text, or None when that text is not loaded."""
+    text = run_training_text(run)
+    if not text:
+        return None
+    return _text_index(st.session_state.corpus.sha, run.info.cleaning, text)
+
+
+def all_runs() -> list[runs.RunInfo]:
+    """This session's runs; in teacher mode, everyone's."""
+    if is_teacher():
+        return [info for _, info in runs.list_all_runs(runs.workspace())]
+    return runs.list_runs(session_workspace())
+
+
+def usable_runs() -> list[runs.RunInfo]:
+    return [info for info in all_runs() if info.damaged is None and info.config is not None]
+
+
+def run_label(info: runs.RunInfo, owner: str = "") -> str:
+    label = f"{info.name} · {fmt_date(info.created)}"
+    return f"{label} · {owner}" if owner else label
+
+
+def run_labels(infos: Iterable[runs.RunInfo]) -> dict[str, str]:
+    """Each run's label by path; in teacher mode with its owner (format_func looks them up, never st.session_state)."""
+    teacher = is_teacher()
+    return {str(info.path): run_label(info, run_owner(info.path) if teacher else "") for info in infos}
+
+
+def config_words(cfg: ModelConfig | None) -> str:
+    if cfg is None:
+        return ""
+    layers = f"{cfg.layers}×" if cfg.layers > 1 else ""
+    return f"{layers}{CELLS[cfg.cell]} {cfg.units}, seq {cfg.seq_length}, batch {cfg.batch_size}"
+
+
+def runs_table(infos: list[runs.RunInfo], owners: bool = False) -> pd.DataFrame:
+    """The My runs table; `owners` (teacher mode) adds whose workspace each run is in."""
+    columns = ["Name", "Corpus", "Settings", "Best validation loss", "Epochs", "Date", "Status"]
+    return pd.DataFrame(
+        [
+            {
+                "Owner": run_owner(info.path) or "—",
+                "Name": info.name,
+                "Corpus": info.corpus_name,
+                "Settings": config_words(info.config),
+                "Best validation loss": info.best_val_loss,
+                "Epochs": info.figures.get("epochs_done"),
+                "Date": fmt_date(info.created),
+                "Status": STATUS_WORDS.get(info.status, info.status) + (" (no model)" if info.damaged else ""),
+            }
+            for info in infos
+        ],
+        columns=["Owner", *columns] if owners else columns,
+    )

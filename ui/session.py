@@ -1,0 +1,137 @@
+"""Session state: set-up at the top of every script run, the URL token, remembering choices for a
+reload, deep links through app.py, and the Streamlit patch that keeps Keras state between runs."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+import sys
+import uuid
+
+import streamlit as st
+
+from charlab import lessons
+from ui.corpus_cache import LoadedCorpus
+from ui.job_registry import current_handle, registry
+from ui.lesson_links import open_lesson_link
+from ui.owners import run_allowed, session_workspace
+from ui.settings import PAGES, default_generate, default_settings
+
+log = logging.getLogger("charlab.app")
+
+
+def _keep_keras_state_between_runs() -> None:
+    """Stop Streamlit from calling keras.backend.clear_session() after every script run.
+
+    Streamlit does so after each run, fragment refreshes included: a full gc.collect() and
+    TensorFlow's kernel cache cleared, twice a second while the Train page is watched, under a
+    training running in another thread (measured: 45x slower, 0.13 instead of 6 epochs/s).
+    charlab builds each model in its own job, so it needs no clearing; matplotlib is still closed.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    original = getattr(script_runner, "_clean_problem_modules", None)
+    if original is None:  # a Streamlit that no longer has it (tests/test_app.py says so loudly)
+        log.warning("Streamlit's _clean_problem_modules is gone: training may slow down while a page is watched.")
+        return
+    if getattr(original, "charlab", False):
+        return
+
+    def clean_problem_modules() -> None:
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            try:
+                plt.close("all")
+            except Exception:  # noqa: BLE001 - as Streamlit's own clean-up
+                pass
+
+    clean_problem_modules.charlab = True
+    script_runner._clean_problem_modules = clean_problem_modules
+
+
+_keep_keras_state_between_runs()
+
+
+PERSISTENT_KEYS = (
+    "corpus", "cleaning", "settings", "preset", "preset_for", "run_path", "generate", "lesson",
+    "nickname",
+)  # fmt: skip
+
+
+def through_entry_script(page: str) -> None:
+    """Make sure app.py ran: a page opened by a deep link on a fresh server can run without it.
+
+    Beside a `pages/` folder, Streamlit starts in its legacy multipage mode: the first request for
+    /train (a tab left open while the server restarted) runs pages/train.py alone, with no
+    session set-up and no sidebar. Such a page hands over to app.py, which opens it properly.
+    """
+    if "token" not in st.session_state:
+        params = {"open": page}
+        for key in ("session", *lessons.LESSON_PARAMS):  # a lesson link opened on a fresh server keeps its lesson
+            if st.query_params.get(key):
+                params[key] = st.query_params[key]
+        st.switch_page("app.py", query_params=params)
+
+
+def open_requested_page() -> None:
+    """app.py's side of through_entry_script: go on to the page that was asked for."""
+    page = st.query_params.get("open")
+    if page is not None:
+        del st.query_params["open"]
+        if page in PAGES and page != "home":
+            st.switch_page(PAGES[page])
+
+
+def init_session() -> None:
+    """Run at the top of every script run: defaults, the URL token, re-attaching to a running job."""
+    ss = st.session_state
+    if "token" not in ss:
+        token = st.query_params.get("session", "")
+        if not re.fullmatch(r"[0-9a-f]{16}", token or ""):
+            token = uuid.uuid4().hex[:16]
+        ss.token = token
+        for key, value in registry().memory.get(token, {}).items():  # a reload: bring the session back
+            ss.setdefault(key, value if isinstance(value, LoadedCorpus) else copy.deepcopy(value))
+    if st.query_params.get("session") != ss.token:
+        st.query_params["session"] = ss.token
+    ss.setdefault("corpus", None)
+    ss.setdefault("cleaning", "keep")
+    ss.setdefault("settings", default_settings())
+    ss.setdefault("preset", None)
+    ss.setdefault("preset_for", None)
+    ss.setdefault("run_path", None)
+    ss.setdefault("generate", default_generate())
+    ss.setdefault("lesson", None)
+    ss.setdefault("nickname", "")  # "" (no name): a private workspace, see session_workspace
+    ss.setdefault("teacher", False)  # not remembered for a reload: the password is asked again
+    ss.workspace = str(session_workspace())
+    if ss.run_path and not run_allowed(ss.run_path):
+        ss.run_path = None  # another owner's run (e.g. loaded in teacher mode, or owners switched on)
+    open_lesson_link()
+    registry().sweep()
+    handle = current_handle()
+    if handle is None:
+        return
+    p = handle.job.snapshot()
+    if p.run_path is not None and ss.run_path != str(p.run_path) and not p.done:
+        ss.run_path = str(p.run_path)  # the run being trained is the current run
+    if not p.done:
+        ss.job_seen_running = True
+    elif ss.get("job_seen_running"):
+        ss.job_seen_running = False
+        if p.run_path is not None:
+            ss.run_path = str(p.run_path)
+        words = {"finished": "Training finished", "stopped": "Training stopped"}.get(p.status)
+        if words:
+            st.toast(f"{words}: the run is saved in My runs.", icon=":material/check_circle:")
+
+
+def remember() -> None:
+    """Keep this session's choices server-side under its token, so a browser reload gets them back."""
+    ss = st.session_state
+    if "token" in ss:
+        memory = {k: ss.get(k) for k in PERSISTENT_KEYS}
+        memory["settings"] = dict(memory["settings"] or {})
+        memory["generate"] = dict(memory["generate"] or {})
+        registry().remember(ss.token, memory)

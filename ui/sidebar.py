@@ -1,0 +1,85 @@
+"""The sidebar, drawn on every page: the current text and run, the training's progress, the owner box."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charlab import corpus
+from charlab.jobs import JobHandle
+from ui.corpus_cache import cleaned_text, corpus_key, corpus_vocab_size
+from ui.formatting import fmt_loss, queue_words
+from ui.job_registry import current_handle
+from ui.jobs import rerun_page, rerun_when_finished
+from ui.lesson_links import CONTROL_LABELS, leave_lesson
+from ui.owners import owner_box
+from ui.saved_runs import run_info
+from ui.settings import STATUS_WORDS
+from ui.text import md
+from ui.widget_state import apply_preset
+
+
+def sidebar() -> None:
+    ss = st.session_state
+    with st.sidebar:
+        owner_box()
+        lesson = ss.get("lesson")
+        if lesson and (lesson.get("title") or lesson.get("hidden")):
+            st.markdown("#### Lesson")
+            if lesson.get("title"):
+                st.markdown(md(lesson["title"]))
+            if lesson.get("hidden"):
+                hidden = ", ".join(CONTROL_LABELS.get(c, c).lower() for c in lesson["hidden"])
+                st.caption(f"Set by the lesson: {hidden}.")
+                st.button("Show all controls", key="lesson_leave", icon=":material/visibility:", on_click=leave_lesson)
+        st.markdown("#### Corpus")
+        loaded = ss.corpus
+        if loaded is None:
+            st.caption("No text chosen yet.")
+        else:
+            label, _ = corpus.CLEANING_MODES[ss.cleaning]
+            st.markdown(f"**{md(loaded.name)}**  \n{len(loaded.text):,} characters · {label}")
+        st.markdown("#### Run")
+        info = run_info(ss.run_path)
+        handle = current_handle()
+        running = handle is not None and not handle.job.done
+        if running and (info is None or info.status != "training"):  # its folder may not exist yet
+            st.markdown(f"**{md(handle.job.name)}**  \n{STATUS_WORDS['training']}")
+        elif info is None:
+            st.caption("No run yet: train one, or load one from My runs.")
+        else:
+            loss = f" · best validation loss {fmt_loss(info.best_val_loss)}" if info.best_val_loss else ""
+            st.markdown(f"**{md(info.name)}**  \n{STATUS_WORDS.get(info.status, info.status)}{loss}")
+        poll = poll_seconds(handle)
+        if poll is not None:
+            st.fragment(run_every=poll * 2)(_sidebar_progress)(poll)  # the Train page's live view is the fast one
+
+
+def poll_seconds(handle: JobHandle | None) -> float | None:
+    """How often a page redraws a training: every second while it trains, every 5 s while it waits
+    for a place (a full class waiting must not keep the server busy), never once it has ended."""
+    if handle is None or handle.job.done:
+        return None
+    return 5.0 if handle.waiting else 1.0
+
+
+def _sidebar_progress(poll: float) -> None:
+    handle = current_handle()
+    if handle is None:
+        return
+    if poll_seconds(handle) not in (poll, None):  # it got its place: redraw, and poll at the new pace
+        rerun_page()
+    p = handle.job.snapshot()
+    if p.done or handle.cancelled:
+        rerun_when_finished(p)
+        return
+    if handle.waiting:
+        st.caption(f"Waiting for a free place ({queue_words(handle)})…")
+    else:
+        st.progress(p.fraction, text=f"Training · epoch {p.first_epoch + max(p.epoch, 1)}/{p.first_epoch + p.epochs}")
+
+
+def on_preset_change() -> None:
+    """The Preset control changed: fill every setting from the preset, fitted to the current corpus."""
+    ss = st.session_state
+    text = cleaned_text()
+    apply_preset(ss.get("train_preset"), len(text) if text else None, corpus_vocab_size(), corpus_key())

@@ -1,0 +1,149 @@
+"""Text helpers: characters made visible, generated text boxes and streaming, the copy check's marks."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+import unicodedata
+from collections.abc import Iterable, Iterator
+
+import streamlit as st
+
+from charlab import corpus, runs
+from charlab.copying import MIN_PASSAGE, CopyReport
+
+
+def char_name(ch: str) -> str:
+    return {" ": "space", "\n": "new line", "\t": "tab", "\r": "carriage return"}.get(
+        ch, unicodedata.name(ch, f"U+{ord(ch):04X}").lower()
+    )
+
+
+def visible_text(text: str) -> str:
+    return "".join(corpus.visible(ch) for ch in text)
+
+
+def md(text: str) -> str:
+    """A name or text safe inside st.markdown/st.caption: markdown and HTML characters are escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:&])", r"\\\1", str(text))
+
+
+def text_box(seed: str, generated: str, height: int | None = 320) -> str:
+    """Generated text in a readable box; the seed (what the user typed) is shown paler."""
+    scroll = f"max-height:{height}px;overflow-y:auto;" if height else ""
+    return (
+        f'<div class="charlab-text" style="white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;'
+        f"font-size:0.95rem;line-height:1.5;padding:0.8rem 1rem;border:1px solid #E5E7EB;border-radius:0.5rem;"
+        f'background:#FAFAFF;{scroll}"><span style="color:#9CA3AF">{html.escape(seed)}</span>'
+        f"<span>{html.escape(generated)}</span></div>"
+    )
+
+
+def stream(placeholder, seed: str, chars: Iterator[str], length: int, seconds: float = 1.5) -> str:
+    """Show characters as they are sampled, paced so a reader sees the text being written."""
+    out: list[str] = []
+    chunk = max(1, length // 60)
+    pause = seconds / max(1, length / chunk)
+    for i, ch in enumerate(chars, 1):
+        out.append(ch)
+        if i % chunk == 0:
+            placeholder.html(text_box(seed, "".join(out)))
+            time.sleep(pause)
+    text = "".join(out)
+    placeholder.html(text_box(seed, text))
+    return text
+
+
+def marked_text(text: str, spans: Iterable[tuple[int, int, str]], height: int | None = 320) -> str:
+    """A text box with some stretches highlighted; spans are (start, end, CSS background), never overlapping.
+
+    Every piece is html-escaped: the text comes from a model trained on an uploaded file.
+    """
+    pieces, at = [], 0
+    for start, end, background in sorted(spans):
+        if start < at or end <= start:
+            continue
+        pieces.append(html.escape(text[at:start]))
+        pieces.append(f'<mark style="background:{background};padding:0">{html.escape(text[start:end])}</mark>')
+        at = end
+    pieces.append(html.escape(text[at:]))
+    scroll = f"max-height:{height}px;overflow-y:auto;" if height else ""
+    return (
+        f'<div class="charlab-text" style="white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;'
+        f"font-size:0.95rem;line-height:1.5;padding:0.8rem 1rem;border:1px solid #E5E7EB;border-radius:0.5rem;"
+        f'background:#FAFAFF;{scroll}">{"".join(pieces)}</div>'
+    )
+
+
+COPY_LONGEST, COPY_OTHER = "#FDBA74", "#FEF3C7"
+
+
+def copy_spans(report: CopyReport) -> list[tuple[int, int, str]]:
+    """The longest verbatim passage in orange, the other copied stretches in pale yellow."""
+    spans = [(p.start, p.end, COPY_OTHER) for p in report.passages if report.longest is None or p != report.longest]
+    if report.longest is not None and len(report.longest.text) >= MIN_PASSAGE:
+        spans = [s for s in spans if s[1] <= report.longest.start or s[0] >= report.longest.end]
+        spans.append((report.longest.start, report.longest.end, COPY_LONGEST))
+    return spans
+
+
+def copy_summary(report: CopyReport) -> str:
+    """One line for a small column: longest copied passage, real words, repetition."""
+    longest = len(report.longest.text) if report.longest else 0
+    words = f"{report.real_word_share:.0%} real words" if report.words_checked else "no whole words"
+    return (
+        f"Longest copied passage: {longest} characters · {words} · "
+        f"repetition {report.repetition:.2f} (the text itself: {report.reference_repetition:.2f})"
+    )
+
+
+def copy_view(report: CopyReport, generated: str) -> None:
+    """ "Is it copying?": the longest verbatim passage highlighted, where it came from, real words, repetition."""
+    longest = report.longest
+    length = len(longest.text) if longest else 0
+    m = st.columns(3)
+    m[0].metric(
+        "Longest passage copied",
+        f"{length} characters",
+        help=f"The longest stretch found word for word in the training text. Under {MIN_PASSAGE} characters "
+        "happens by chance in any text.",
+        border=True,
+    )
+    m[1].metric(
+        "Real words",
+        f"{report.real_word_share:.0%}" if report.words_checked else "–",
+        help="Share of the generated words that also appear in the training text.",
+        border=True,
+    )
+    m[2].metric(
+        "Repetition",
+        f"{report.repetition:.2f}",
+        delta=f"the text itself: {report.reference_repetition:.2f}",
+        delta_color="off",
+        delta_arrow="off",
+        help="Share of 10-character pieces the text already used earlier (0 = never repeats, 1 = a loop).",
+        border=True,
+    )
+    if longest is not None and length >= MIN_PASSAGE:
+        st.caption(
+            f"The orange passage ({length} characters) is copied from line {longest.source_line:,} of the "
+            f"training text; pale yellow: other copied stretches ({report.copied_share:.0%} of the text in all)."
+        )
+        st.html(marked_text(generated, copy_spans(report), height=260))
+    else:
+        st.caption(
+            f"No passage of {MIN_PASSAGE} characters or more comes word for word from the training text: "
+            "the network writes its own text."
+        )
+    if report.invented_words:  # the model's words: escaped, never read as markdown
+        made_up = html.escape(", ".join(report.invented_words[:12]))
+        st.html(f'<div style="color:#6B7280;font-size:0.875rem">Words it made up: {made_up}</div>')
+
+
+def copy_check_missing(info: runs.RunInfo) -> None:
+    st.caption(
+        f":material/info: To check copying, choose the text this run learned from ({md(info.corpus_name)}, "
+        f"cleaning: {corpus.CLEANING_MODES.get(info.cleaning, (info.cleaning,))[0]}) on the Corpus page: "
+        "the training text is not loaded."
+    )

@@ -1,0 +1,238 @@
+"""The Train page's sections: the live view of a training, its verdict, baselines and timelapse."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import streamlit as st
+
+from charlab.baselines import BaselineReport
+from charlab.diagnosis import check_first_loss, diagnose
+from charlab.errors import CharlabError
+from charlab.jobs import JobHandle
+from charlab.training import Progress
+from ui.charts import loss_chart, loss_frame
+from ui.formatting import fmt_duration, fmt_loss, progress_words, queue_words
+from ui.grammar import grammar_growth
+from ui.jobs import rerun_page
+from ui.saved_runs import (
+    _saved_run_is_reber,
+    baseline_report,
+    config_words,
+    is_reber_run,
+    is_reber_text,
+    load_run,
+    run_info,
+    run_training_text,
+)
+from ui.settings import LOSS_UNIT_HELP, LOSS_UNITS, STATUS_WORDS
+from ui.text import md, text_box
+from ui.widget_state import seed_key
+
+
+def live_view(handle: JobHandle | None, run_path: str | None) -> None:
+    """The running (or last) training: status, progress, loss chart, latest sample; else the current run."""
+    ss = st.session_state
+    p = handle.job.snapshot() if handle is not None else None
+    if p is not None and p.done and ss.get("job_seen_running"):
+        rerun_page()  # the job has just ended: redraw the whole page (buttons, My runs, sidebar)
+    if p is not None and (not p.done or p.run_path is None or run_path in (None, str(p.run_path))):
+        st.subheader(f"Training «{md(handle.job.name)}»")
+        _job_status(handle, p)
+        history, batch_losses, samples_, timelapse = p.history, p.batch_losses, p.samples, p.timelapse
+        bpe, first, vocab_size = p.batches_per_epoch, p.first_epoch, p.vocab_size
+        job = handle.job
+        report = baseline_report(job.text, job.vocab, job.config)
+        reber = is_reber_text(job.text, job.cleaning) if job.text else _saved_run_is_reber(p.run_path)
+        if first == 0 and batch_losses:  # a fresh network should start near random guessing
+            start = check_first_loss(batch_losses[0][1], len(job.vocab))
+            if not start.ok:
+                st.warning(f"{start.message} {start.suggestion}", icon=":material/warning:")
+    elif run_path and run_info(run_path) is not None:
+        info = run_info(run_path)
+        st.subheader(f"Run «{md(info.name)}»")
+        st.caption(
+            f"{STATUS_WORDS.get(info.status, info.status).capitalize()} · {info.corpus_name} · "
+            f"{config_words(info.config)} · best validation loss {fmt_loss(info.best_val_loss)}"
+        )
+        try:
+            run = load_run(run_path)
+        except CharlabError as err:
+            st.info(str(err), icon=":material/info:")
+            return
+        history, batch_losses, samples_, timelapse = run.history(), [], run.samples(), run.timelapse()
+        bpe, first, vocab_size = 0, len(history), len(run.vocab)
+        text = run_training_text(run)
+        sha = (run.meta.get("corpus") or {}).get("sha256")
+        report = baseline_report(text, run.vocab, run.config, sha) if text else None
+        reber = is_reber_run(run)
+    else:
+        st.info(
+            "Press **Start training**: the loss chart and the model's first attempts at writing appear here.",
+            icon=":material/play_arrow:",
+        )
+        return
+    seed_key("train_unit", ss.get("loss_unit", "loss"))
+    unit = (
+        st.segmented_control(
+            "Show the loss as",
+            list(LOSS_UNITS),
+            format_func=LOSS_UNITS.get,
+            key="train_unit",
+            required=True,
+            help=LOSS_UNIT_HELP,
+        )
+        or "loss"
+    )
+    ss.loss_unit = unit
+    frame = loss_frame(history, batch_losses, bpe, first)
+    moment = timelapse_position(timelapse)
+    if frame.empty:
+        st.caption("The loss chart appears after the first training steps.")
+    else:
+        marker = timelapse[moment]["epoch"] if moment is not None else None
+        st.altair_chart(loss_chart(frame, vocab_size, unit, report, marker), width="stretch")
+        verdict_view(history, batch_losses, report)
+    if timelapse:
+        timelapse_view(timelapse, moment)
+        if reber:
+            grammar_growth(timelapse)
+    if samples_:
+        last = samples_[-1]
+        st.markdown(f"**What the model writes after epoch {last['epoch']}** (temperature {last['temperature']:g})")
+        st.html(text_box("", last["text"], height=220))
+        with st.expander("Samples of every epoch"):
+            for sample in reversed(samples_[-40:]):
+                st.caption(f"Epoch {sample['epoch']}")
+                st.code(sample["text"], language=None, wrap_lines=True)
+
+
+VERDICT_LOOK = {
+    "learning": (st.success, ":material/trending_down:"),
+    "plateau": (st.info, ":material/trending_flat:"),
+    "overfitting": (st.warning, ":material/warning:"),
+    "underfitting": (st.warning, ":material/warning:"),
+    "diverged": (st.error, ":material/error:"),
+}
+
+
+def verdict_view(history: list[dict], batch_losses: list[tuple[int, float]], report: BaselineReport | None) -> None:
+    """Which reference lines the network beats, and the plain-words verdict on where training is going."""
+    latest = latest_loss(history, batch_losses)
+    if report is not None and latest is not None:
+        st.caption(beaten_words(report, latest))
+    reference = report.get("unigram").loss if report is not None else None
+    found = diagnose(history, batch_losses, reference_loss=reference)
+    if found.verdict == "too early":
+        st.caption(found.message)
+        return
+    show, icon = VERDICT_LOOK.get(found.verdict, (st.info, ":material/info:"))
+    words = f"**{found.verdict.capitalize()}.** {found.message}"
+    show(f"{words} {found.suggestion}".strip(), icon=icon)
+
+
+def latest_loss(history: list[dict], batch_losses: list[tuple[int, float]]) -> float | None:
+    """The loss to compare with the reference lines: the last validation loss, else the recent training loss."""
+    for h in reversed(history):
+        if math.isfinite(h.get("val_loss", float("nan"))):
+            return float(h["val_loss"])
+    recent = [loss for _, loss in batch_losses[-20:] if math.isfinite(loss)]
+    if recent:
+        return float(np.mean(recent))
+    finite = [h["loss"] for h in history if math.isfinite(h.get("loss", float("nan")))]
+    return float(finite[-1]) if finite else None
+
+
+BASELINE_WORDS = {
+    "uniform": "guessing at random",
+    "unigram": "a model that knows only letter frequencies",
+    "context_1": "a model that looks at the previous character",
+    "context_2": "a model that looks at the previous 2 characters",
+    "context_3": "a model that looks at the previous 3 characters",
+}
+
+
+def beaten_words(report: BaselineReport, loss: float) -> str:
+    """e.g. "Your network now beats a model that looks at the previous 3 characters." """
+    beaten = {b.key for b in report.beaten_by(loss)}
+    best = [b for b in report.baselines if b.key in beaten]
+    ahead = [b for b in report.baselines if b.key not in beaten]
+    if not best:
+        return (
+            f":material/flag: Not yet better than {BASELINE_WORDS['uniform']}: the reference lines show what "
+            "simple counting gets on the same text."
+        )
+    strongest = min(best, key=lambda b: b.loss)
+    words = f":material/military_tech: Your network now beats {BASELINE_WORDS.get(strongest.key, strongest.label)}"
+    if ahead:
+        nxt = max(ahead, key=lambda b: b.loss)
+        return f"{words}. Next to beat: {nxt.label} ({nxt.loss:.2f})."
+    return f"{words}: it uses more than the previous 3 characters."
+
+
+def timelapse_position(timelapse: list[dict]) -> int | None:
+    """The time-lapse entry the slider points at; it follows the newest entry until the user moves it back."""
+    ss = st.session_state
+    if not timelapse:
+        return None
+    last = len(timelapse) - 1
+    chosen = ss.get("train_timelapse")
+    if not isinstance(chosen, int) or chosen > last or chosen == ss.get("train_timelapse_last"):
+        chosen = last
+    ss.train_timelapse = chosen
+    ss.train_timelapse_last = last
+    return chosen
+
+
+def timelapse_words(entry: dict) -> str:
+    seconds, epoch, step = entry.get("seconds"), entry.get("epoch", 0), entry.get("step", 0)
+    return f"after {fmt_duration(seconds)} · epoch {epoch:.2f} · step {step:,}"
+
+
+def timelapse_view(timelapse: list[dict], moment: int | None) -> None:
+    """A slider through the time-lapse samples; the loss chart marks the same moment."""
+    st.markdown("**Time-lapse: what the network wrote as it learned**")
+    st.caption(
+        "The same start and the same dice every time: only the network changed between these samples. "
+        "Move the slider; the orange line on the loss chart shows when the sample was written."
+    )
+    if len(timelapse) > 1:
+        st.select_slider(
+            "Moment in the training",
+            options=list(range(len(timelapse))),
+            key="train_timelapse",
+            format_func=lambda i: timelapse_words(timelapse[i]),
+        )
+    entry = timelapse[moment if moment is not None else -1]
+    st.caption(timelapse_words(entry).capitalize())
+    st.html(text_box("", entry["text"], height=160))
+
+
+def _job_status(handle: JobHandle, p: Progress) -> None:
+    if handle.waiting:
+        ahead = queue_words(handle)
+        st.info(
+            f"Waiting for a free place: other trainings are using this computer ({ahead}). Training starts by itself.",
+            icon=":material/hourglass_top:",
+        )
+    elif p.status in ("queued", "starting"):
+        st.info(
+            "Preparing the data and the model… (the first training takes a few seconds to start)",
+            icon=":material/hourglass_top:",
+        )
+    elif p.status in ("training", "stopping"):
+        st.progress(p.fraction, text=progress_words(p))
+        if p.status == "stopping":
+            st.caption("Stopping after this batch… what was learned is saved.")
+    else:
+        message = p.message or STATUS_WORDS.get(p.status, p.status)
+        figures = (
+            f" Best validation loss {fmt_loss(p.best_val_loss)} after {len(p.history)} epochs in "
+            f"{fmt_duration(p.elapsed)}."
+            if p.history
+            else ""
+        )
+        {"finished": st.success, "stopped": st.info, "diverged": st.warning}.get(p.status, st.error)(
+            message + figures, icon=":material/flag:"
+        )
