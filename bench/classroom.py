@@ -45,19 +45,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from streamlit_server import StreamlitServer  # noqa: E402 - the same server recipe as the browser tests
+from streamlit_server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer  # noqa: E402 - as the browser tests
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 # one character per session that no other corpus contains: Greek, then Cyrillic lower case
 UNIQUE = [chr(c) for c in range(0x3B1, 0x3CA) if c != 0x3C2] + [chr(c) for c in range(0x430, 0x450)]
 STARTED = re.compile(r"Waiting for a free place|Preparing|Epoch \d")
@@ -400,7 +390,7 @@ async def run_browser(sessions: list[Session], args, url: str, bench: Bench, cor
     expect.set_options(timeout=args.page_timeout * 1000)
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
 
         async def one(s: Session) -> None:
             await asyncio.sleep(s.i * args.stagger)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from charlab.errors import CharlabError
+from charlab.model import ModelConfig, count_parameters
 
 MB = 1_000_000
 
@@ -83,6 +84,15 @@ class Limits:
     def training_seconds(self) -> float:
         return self.training_minutes * 60.0
 
+    def check_training(self, config: ModelConfig, vocab_size: int) -> None:
+        """Refuse a training this server does not allow (too many epochs, too big a model), saying what to change."""
+        if config.epochs > self.max_epochs:
+            raise CharlabError(
+                f"{config.epochs:,} epochs is more than this server allows in one training ({self.max_epochs:,}). "
+                "Train fewer epochs, then press Continue to train more."
+            )
+        self.check_parameters(count_parameters(config, vocab_size))
+
     def check_parameters(self, parameters: int) -> None:
         """Refuse a model bigger than this server allows, saying how to make it smaller."""
         if parameters > self.max_parameters:
@@ -91,19 +101,12 @@ class Limits:
                 "per training, so that everyone's training stays quick. Use fewer units or fewer layers."
             )
 
-    def check_epochs(self, epochs: int) -> None:
-        if epochs > self.max_epochs:
+    def check_run_upload(self, size: int, name: str) -> None:
+        """A run (.zip) bigger than the upload limit, refused before it is opened (a text's size is checked
+        by charlab.corpus.load_bytes, given `upload_bytes`)."""
+        if size > self.run_upload_bytes:
             raise CharlabError(
-                f"{epochs:,} epochs is more than this server allows in one training ({self.max_epochs:,}). "
-                "Train fewer epochs, then press Continue to train more."
-            )
-
-    def check_upload(self, size: int, name: str, what: str = "text") -> None:
-        """A file bigger than the upload limit of its kind, refused before it is read."""
-        limit = self.upload_bytes if what == "text" else self.run_upload_bytes
-        if size > limit:
-            raise CharlabError(
-                f"'{name}' is {size / MB:.1f} MB; this server takes {what} files of up to {limit / MB:g} MB."
+                f"'{name}' is {size / MB:.1f} MB; this server takes run files of up to {self.run_upload_mb:g} MB."
             )
 
 

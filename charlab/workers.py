@@ -87,9 +87,13 @@ class ProcessTrainingJob:
             else:
                 self._run_child()
         finally:
-            self.text = self._plan.text = ""  # a finished job kept for its figures stays small
-            self._done.set()
+            self._end()
         return self.snapshot()
+
+    def _end(self) -> None:
+        """Over, as pages see it: let go of the text (a finished job kept for its figures stays small)."""
+        self.text = self._plan.text = ""
+        self._done.set()
 
     # ------------------------------------------------------------ inside
 
@@ -116,12 +120,9 @@ class ProcessTrainingJob:
                     if run_path is None and payload.run_path is not None:
                         run_path = payload.run_path
                         runs.mark_active(run_path, True)  # this server's list shows it as training
-                elif kind == "done":  # the run is saved and marked: the job has ended, as pages see it
-                    if run_path is not None:
-                        runs.mark_active(run_path, False)
+                elif kind == "done":  # the run is saved and marked with its final status
                     self._merge(payload)
-                    self.text = self._plan.text = ""
-                    self._done.set()  # at once, as a thread's job would; the child's exit is not waited for
+                    self._end()  # at once, as a thread's job would; the child's exit is not waited for
                     break
         finally:
             with self._lock:

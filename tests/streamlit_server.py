@@ -1,4 +1,5 @@
-"""`streamlit run app.py` as a child process: for the browser tests and bench/classroom.py alike.
+"""`streamlit run app.py` as a child process, and the browser that visits it: for the browser tests
+and bench/classroom.py alike.
 
 Each server gets its own runs folder (CHARLAB_HOME), a port on 127.0.0.1 and a log file. `kill()`
 is a power cut (SIGKILL: nothing is cleaned up); `start()` again brings a new server up on the same
@@ -15,6 +16,17 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; `playwright install` cannot download one here
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",  # a container's small /dev/shm would crash a tab under load
+]
 
 
 def free_port() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from charlab import limits
+from charlab import corpus, limits
 from charlab.errors import CharlabError
 from charlab.limits import SETTINGS, Limits
 from charlab.model import ModelConfig, count_parameters
@@ -65,12 +65,15 @@ def test_a_bad_value_is_refused_naming_its_variable(name, raw):
 
 
 def test_epochs_and_uploads_over_the_limit_are_refused_in_words():
-    lim = Limits(upload_mb=1, run_upload_mb=20, max_epochs=50)
-    lim.check_epochs(50)
+    lim = Limits(upload_mb=1, run_upload_mb=20, max_epochs=50, max_parameters=100_000)
+    lim.check_training(ModelConfig(units=16, embedding_dim=8, epochs=50), 30)
     with pytest.raises(CharlabError, match="51 epochs is more than this server allows in one training .50.*Continue"):
-        lim.check_epochs(51)
-    lim.check_upload(1_000_000, "a.txt")
-    with pytest.raises(CharlabError, match=r"'a.txt' is 1.5 MB; this server takes text files of up to 1 MB"):
-        lim.check_upload(1_500_000, "a.txt")
+        lim.check_training(ModelConfig(units=16, embedding_dim=8, epochs=51), 30)
+    with pytest.raises(CharlabError, match="this server allows at most 100,000 per training"):
+        lim.check_training(ModelConfig(units=256, epochs=5), 30)
+    assert corpus.load_bytes(b"a b" * 333_333, "a.txt", lim.upload_bytes).text  # 999,999 bytes: taken
+    with pytest.raises(CharlabError, match=r"'a.txt' is 1.5 MB; the limit is 1 MB"):
+        corpus.load_bytes(b"a" * 1_500_000, "a.txt", lim.upload_bytes)
+    lim.check_run_upload(20_000_000, "r.zip")
     with pytest.raises(CharlabError, match=r"'r.zip' is 25.0 MB; this server takes run files of up to 20 MB"):
-        lim.check_upload(25_000_000, "r.zip", what="run")
+        lim.check_run_upload(25_000_000, "r.zip")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from charlab.jobs import JobHandle
-from charlab.model import CELLS, count_parameters
+from charlab.model import CELLS
 from charlab.training import FINAL_STATES, Progress
 from charlab.workers import training_job
 from ui.corpus_cache import LoadedCorpus, cleaned_text, corpus_key, use_sample
@@ -27,11 +27,9 @@ def start_training(
     if resume_from is not None:
         check_run_allowed(resume_from)
     limit = server_limits()
-    config = model_config(settings)
-    limit.check_epochs(config.epochs)
     job = training_job(  # in a child process, so a class's trainings do not slow the pages
         text,
-        config,
+        model_config(settings),
         name=name,
         cleaning=cleaning,
         corpus_name=corpus_name,
@@ -39,7 +37,7 @@ def start_training(
         resume_from=resume_from,
         time_limit_seconds=limit.training_seconds,
     )
-    limit.check_parameters(count_parameters(job.config, len(job.vocab)))  # a continued run keeps its own shape
+    limit.check_training(job.config, len(job.vocab))  # after the job: a continued run keeps its own shape
     handle = registry().queue.submit(st.session_state.token, job)
     st.session_state.job_seen_running = True
     return handle

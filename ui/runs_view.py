@@ -42,7 +42,7 @@ def my_runs() -> None:
         if upload is not None and ss.get("runs_upload_seen") != upload.file_id:
             ss.runs_upload_seen = upload.file_id
             try:
-                limit.check_upload(upload.size, upload.name, "run")
+                limit.check_run_upload(upload.size, upload.name)
                 with st.spinner("Checking the archive…"):
                     added = runs.import_zip(upload.getvalue(), session_workspace())
                 ss.runs_upload_result = ("ok", f"Added «{md(added.name)}» to My runs.")
