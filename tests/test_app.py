@@ -1047,6 +1047,27 @@ def test_a_mistyped_limit_is_said_once_in_words_on_every_page(monkeypatch, varia
             assert error.startswith(f"charlab cannot start: {variable} sets") and f"not '{value}'" in error
 
 
+def test_quick_start_keeps_within_the_servers_epoch_limit(monkeypatch):
+    """The Quick preset fits its epochs to about a minute; a lesson may ask for any number: both are
+    lowered to what the server allows, so the one-click start never fails."""
+    monkeypatch.setenv("CHARLAB_MAX_EPOCHS", "3")
+    at = open_app()
+    run(at.button(key="home_quick_start").click())
+    assert not at.error and texts(at.title) == ["Train"]
+    assert job(at).config.epochs == 3 and job(at).corpus_name == "Animal fables"
+    run(at.button(key="train_stop").click())
+    wait_done(at)
+
+    lesson = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in {"s": "limericks", "u": "16", "e": "8", "sl": "16", "bs": "8", "ep": "300", "h": "ep"}.items():
+        lesson.query_params[key] = value
+    run(lesson)
+    run(lesson.button(key="home_quick_start").click())
+    assert not lesson.error and job(lesson).config.epochs == 3 and job(lesson).corpus_name == "Limericks"
+    run(lesson.button(key="train_stop").click())
+    wait_done(lesson)
+
+
 def test_a_server_upload_limit_refuses_a_bigger_text_in_words(monkeypatch):
     monkeypatch.setenv("CHARLAB_MAX_UPLOAD_MB", "0.001")  # 1,000 bytes
     at = open_app()

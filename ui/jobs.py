@@ -14,7 +14,7 @@ from charlab.workers import training_job
 from ui.corpus_cache import LoadedCorpus, cleaned_text, corpus_key, use_sample
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import lesson_fixes_something
-from ui.limits import server_limits
+from ui.limits import fit_to_limit, server_limits
 from ui.owners import check_run_allowed, session_workspace
 from ui.settings import DEFAULT_SAMPLE, QUICK_START_CLEANING, model_config
 from ui.widget_state import apply_preset
@@ -80,6 +80,7 @@ def quick_start() -> None:
     """Home's button: a bundled sample, small settings, training at once (in a lesson: its text and settings)."""
     ss = st.session_state
     if lesson_fixes_something() and ss.corpus is not None:
+        fit_to_limit("settings", "epochs", server_limits().max_epochs)  # a lesson may ask more than this server allows
         start_training(
             cleaned_text(), ss.settings, default_run_name(ss.corpus, ss.settings), ss.cleaning, ss.corpus.name
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from charlab import limits
 from charlab.model import ModelConfig, estimate
 
 PAGES = {
@@ -154,7 +155,8 @@ def preset_settings(key: str, n_chars: int | None, vocab_size: int | None) -> di
     settings = dict(values, clipnorm=1.0, epochs=20)
     if n_chars and vocab_size:
         per_epoch = estimate(model_config(settings), vocab_size, n_chars).seconds_per_epoch
-        settings["epochs"] = int(min(MAX_PRESET_EPOCHS, max(1, round(seconds / max(per_epoch, 1e-3)))))
+        most = min(MAX_PRESET_EPOCHS, limits.current().max_epochs)  # a preset never asks what the server refuses
+        settings["epochs"] = int(min(most, max(1, round(seconds / max(per_epoch, 1e-3)))))
     return settings
 
 
