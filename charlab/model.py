@@ -23,7 +23,7 @@ CELLS: dict[str, str] = {
     "simple_rnn": "SimpleRNN",
 }
 # the number of weight blocks ("gates") each cell has: the 4 in 4·(m² + m·d + m)
-_GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
+GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
 
 
 @dataclass
@@ -139,7 +139,7 @@ def parameter_table(cfg: ModelConfig, vocab_size: int) -> list[LayerCount]:
     """Parameter count per layer, computed by formula (equal to Keras' count_params, see tests)."""
     v, e, m = vocab_size, cfg.embedding_dim, cfg.units
     rows = [LayerCount("Embedding", v * e, f"V·d = {v}·{e}")]
-    name, gates = CELLS[cfg.cell], _GATES[cfg.cell]
+    name, gates = CELLS[cfg.cell], GATES[cfg.cell]
     for i in range(cfg.layers):
         d = e if i == 0 else m
         if cfg.cell == "gru":  # Keras' GRU keeps two biases per gate (reset_after=True)
@@ -188,7 +188,7 @@ def estimate(cfg: ModelConfig, vocab_size: int, n_chars: int) -> Estimate:
     steps, flops = step_work(cfg, vocab_size)
     chars_per_second = b * t / (steps * _STEP_OVERHEAD_SECONDS + flops / _TRAIN_FLOPS_PER_SECOND)
     train_chars = n_chars * (1 - cfg.validation_fraction)
-    activations = b * t * 4 * (cfg.layers * m * (_GATES[cfg.cell] + 3) + cfg.embedding_dim + 3 * vocab_size)
+    activations = b * t * 4 * (cfg.layers * m * (GATES[cfg.cell] + 3) + cfg.embedding_dim + 3 * vocab_size)
     memory = 8 * n_chars + 16 * params + activations + 300_000_000  # + TensorFlow's own working set
     return Estimate(
         parameters=params,
@@ -277,3 +277,13 @@ def keras_weights(model, cfg: ModelConfig) -> dict[str, np.ndarray]:
     kernel, bias = model.get_layer("logits").get_weights()
     weights["logits.kernel"], weights["logits.bias"] = kernel, bias
     return {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()}
+
+
+def set_keras_weights(model, cfg: ModelConfig, weights: dict[str, np.ndarray]) -> None:
+    """The reverse of `keras_weights`: put checked plain arrays into a model `build_model` made."""
+    model.get_layer("embedding").set_weights([weights["embedding"]])
+    for i in range(cfg.layers):
+        model.get_layer(f"rnn_{i}").set_weights(
+            [weights[f"rnn_{i}.kernel"], weights[f"rnn_{i}.recurrent_kernel"], weights[f"rnn_{i}.bias"]]
+        )
+    model.get_layer("logits").set_weights([weights["logits.kernel"], weights["logits.bias"]])

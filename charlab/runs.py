@@ -2,7 +2,7 @@
 
     <workspace>/<run_id>/
         config.json    settings, cleaning mode, vocabulary, corpus name and hash, figures, status
-        model.keras    the Keras model (best validation weights), loaded with safe_mode=True
+        model.keras    the Keras model (best validation weights and Adam's state), written by charlab only
         weights.npz    the same weights as plain arrays: generation needs no TensorFlow
         history.csv    one row per epoch
         samples.json   text sampled at the end of each epoch
@@ -33,26 +33,23 @@ import threading
 import time
 import unicodedata
 import uuid
-import zipfile
-import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from charlab.corpus import human_size
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.sampling import Generator, NumpyCharModel
 from charlab.vocab import Vocab
+from charlab.weights import check_weights, read_npz, to_npz_bytes
 
 FORMAT = "charlab-run"
 FORMAT_VERSION = 1
 RUN_FILES = ("config.json", "model.keras", "weights.npz", "history.csv", "samples.json", "timelapse.json")
 HISTORY_COLUMNS = ("epoch", "loss", "val_loss", "seconds", "chars_per_second")
-MAX_ZIP_BYTES = 300_000_000  # uncompressed; a 4-layer 1024-unit model is ~200 MB
 STATUSES = ("training", "finished", "stopped", "interrupted", "failed", "diverged")
 _HEARTBEAT_STALE_SECONDS = 15 * 60
 
@@ -78,7 +75,7 @@ def workspace(path: str | Path | None = None) -> Path:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -257,8 +254,7 @@ def save_weights(path: Path, model, config: ModelConfig) -> None:
     """Checkpoint: model.keras and weights.npz, both written in full before either replaces the old one."""
     from charlab.model import keras_weights
 
-    buffer = io.BytesIO()
-    np.savez(buffer, **keras_weights(model, config))
+    payload = to_npz_bytes(keras_weights(model, config))
     tmp_model = path / f".model-{uuid.uuid4().hex[:8]}.keras"  # Keras insists on the .keras ending
     tmp_weights: Path | None = None
     try:
@@ -270,7 +266,7 @@ def save_weights(path: Path, model, config: ModelConfig) -> None:
             raise CharlabError(
                 f"Could not save the model ({type(err).__name__}: {str(err)[:200]}); the previous checkpoint is kept."
             ) from err
-        tmp_weights = _write_temp(path / "weights.npz", buffer.getvalue(), "the model", "previous checkpoint")
+        tmp_weights = _write_temp(path / "weights.npz", payload, "the model", "previous checkpoint")
         try:
             os.replace(tmp_model, path / "model.keras")
             os.replace(tmp_weights, path / "weights.npz")
@@ -566,47 +562,53 @@ def load_run(path: str | Path) -> Run:
     meta = _read_json(path / "config.json")
     vocab = Vocab.from_json(meta["vocab"])
     weights_file = path / "weights.npz"
+    what = f"The run '{info.name}'"
     if weights_file.exists():
-        try:
-            with np.load(weights_file, allow_pickle=False) as data:
-                weights = {name: data[name] for name in data.files}
-        except (OSError, ValueError, zipfile.BadZipFile) as err:
-            raise CharlabError(f"The weights of run '{info.name}' are damaged and cannot be read.") from err
-    elif (path / "model.keras").exists():
+        weights = read_npz(weights_file, info.config, len(vocab), what)
+    elif (path / "model.keras").exists():  # a run saved by charlab itself before weights.npz existed
         from charlab.model import keras_weights, load_keras_model
 
         weights = keras_weights(load_keras_model(path / "model.keras"), info.config)
+        check_weights(weights, info.config, len(vocab), what)
     else:
         raise CharlabError(f"The run '{info.name}' has no saved model yet.")
-    run = Run(info=info, config=info.config, vocab=vocab, weights=weights, meta=meta)
-    _check_shapes(run)
-    return run
+    return Run(info=info, config=info.config, vocab=vocab, weights=weights, meta=meta)
 
 
-def _check_shapes(run: Run) -> None:
-    """The weights must fit the settings and the vocabulary, or generation would crash later."""
-    w, cfg, v = run.weights, run.config, len(run.vocab)
-    expected = {
-        "embedding": (v, cfg.embedding_dim),
-        "logits.kernel": (cfg.units, v),
-        "logits.bias": (v,),
-        "rnn_0.recurrent_kernel": (cfg.units, {"lstm": 4, "gru": 3, "simple_rnn": 1}[cfg.cell] * cfg.units),
-    }
-    for name in NumpyCharModel.expected_names(cfg.layers):
-        if name not in w:
-            raise CharlabError(f"The run '{run.info.name}' is damaged: its weights lack '{name}'.")
-    for name, shape in expected.items():
-        if tuple(w[name].shape) != shape:
-            raise CharlabError(
-                f"The run '{run.info.name}' is damaged: '{name}' has shape {tuple(w[name].shape)}, expected {shape}."
-            )
+FRESH_OPTIMIZER = "fresh_optimizer"  # config.json: model.keras holds no optimizer state of the run's own
+
+
+def fresh_optimizer(path: str | Path) -> bool:
+    """Whether training the run further starts Adam afresh: true for an imported run until it is trained here.
+
+    A run imported before this flag existed counts too: its model.keras came from outside, so
+    charlab never opens it.
+    """
+    try:
+        meta = _read_json(Path(path) / "config.json")
+    except CharlabError:
+        return False
+    return isinstance(meta, dict) and bool(meta.get(FRESH_OPTIMIZER, "imported" in meta))
 
 
 def load_keras(path: str | Path):
-    """The run's Keras model (with optimizer state), to continue training."""
+    """The run's Keras model, to continue training.
+
+    A run trained here: model.keras, with Adam's state as it was saved. An imported run: rebuilt
+    by `build_model` from its checked settings and weights.npz, with a fresh optimizer; a model
+    file that came from outside is never opened.
+    """
+    path = Path(path)
+    if fresh_optimizer(path):
+        from charlab.model import build_model, set_keras_weights
+
+        run = load_run(path)
+        model = build_model(run.config, len(run.vocab))
+        set_keras_weights(model, run.config, run.weights)
+        return model
     from charlab.model import load_keras_model
 
-    file = Path(path) / "model.keras"
+    file = path / "model.keras"
     if not file.exists():
         raise CharlabError("This run has no saved Keras model, so training cannot continue from it.")
     return load_keras_model(file)
@@ -644,116 +646,3 @@ def delete_run(path: str | Path) -> None:
         except OSError as err:
             raise CharlabError(f"Could not delete the run ({err.strerror}); nothing was deleted.") from err
     shutil.rmtree(trash, ignore_errors=True)
-
-
-def export_zip(path: str | Path) -> bytes:
-    """The run as one .zip (files at the top level), to download or share."""
-    path = Path(path)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in RUN_FILES:
-            if (path / name).exists():
-                archive.write(path / name, arcname=name)
-    return buffer.getvalue()
-
-
-def import_zip(data: bytes, root: str | Path | None = None, max_bytes: int = MAX_ZIP_BYTES) -> RunInfo:
-    """Add a run from a .zip made by export_zip, after checking every part of it.
-
-    Refused: anything that is not a zip, unexpected files or folders, paths that climb out
-    ('../'), archives larger than `max_bytes` unpacked, a config that is not charlab's, and a
-    model Keras will not load with safe_mode (e.g. one with a Lambda layer).
-    """
-    root = workspace(root)
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as err:
-        raise CharlabError("This file is not a .zip archive. Upload a run exported from charlab.") from err
-    with archive:
-        members = _checked_members(archive, max_bytes)
-        meta = _parse_imported_meta(_read_member(archive, members["config.json"]))
-        staging = Path(tempfile.mkdtemp(dir=root, prefix=".import-"))
-        try:
-            for name, member in members.items():
-                if name != "weights.npz":  # rebuilt from model.keras below, so the two always agree
-                    (staging / name).write_bytes(_read_member(archive, member))
-            return _finish_import(staging, meta, root)
-        except Exception:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-
-
-def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
-    try:
-        return archive.read(member)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as err:
-        # a bad checksum, a truncated file, an unknown compression method or a password
-        raise CharlabError(f"The archive is damaged: '{member.filename}' cannot be unpacked. It was refused.") from err
-
-
-def _checked_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipfile.ZipInfo]:
-    infos = [info for info in archive.infolist() if not info.is_dir()]
-    names = [info.filename for info in infos]
-    for name in names:
-        if name.startswith(("/", "\\")) or ".." in Path(name.replace("\\", "/")).parts or ":" in name:
-            raise CharlabError(f"The archive contains a path that leaves its folder ('{name}'). It was refused.")
-    # accept files at the top level or inside one folder (as zipping a folder makes)
-    prefixes = {n.split("/", 1)[0] + "/" for n in names if "/" in n}
-    prefix = prefixes.pop() if len(prefixes) == 1 and all(n.count("/") == 1 for n in names) else ""
-    members: dict[str, zipfile.ZipInfo] = {}
-    for info in infos:
-        name = info.filename[len(prefix) :]
-        if name not in RUN_FILES:
-            raise CharlabError(
-                f"The archive contains '{info.filename}', which is not part of a charlab run "
-                f"(expected only {', '.join(RUN_FILES)}). It was refused."
-            )
-        members[name] = info
-    for required in ("config.json", "model.keras"):
-        if required not in members:
-            raise CharlabError(f"The archive has no '{required}', so it is not a complete charlab run.")
-    if sum(info.file_size for info in infos) > max_bytes:
-        raise CharlabError(f"The archive unpacks to more than {human_size(max_bytes)}. It was refused.")
-    return members
-
-
-def _parse_imported_meta(raw: bytes) -> dict[str, Any]:
-    try:
-        meta = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CharlabError("The archive's config.json is not valid JSON. It was refused.") from err
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CharlabError("The archive's config.json is not a charlab run description. It was refused.")
-    ModelConfig.from_dict(meta.get("model"))
-    Vocab.from_json(meta.get("vocab"))
-    return meta
-
-
-def _finish_import(staging: Path, meta: dict[str, Any], root: Path) -> RunInfo:
-    from charlab.model import keras_weights, load_keras_model
-
-    config = ModelConfig.from_dict(meta["model"])
-    model = load_keras_model(staging / "model.keras")  # safe_mode=True: no code from the archive runs
-    try:
-        weights = keras_weights(model, config)
-    except (ValueError, KeyError) as err:
-        raise CharlabError("The archive's model does not match its settings. It was refused.") from err
-    buffer = io.BytesIO()
-    np.savez(buffer, **weights)
-    (staging / "weights.npz").write_bytes(buffer.getvalue())
-    run = Run(run_info_from(staging, meta), config, Vocab.from_json(meta["vocab"]), weights, meta)
-    _check_shapes(run)
-    if meta.get("status") == "training":
-        meta["status"] = "interrupted"
-    meta["imported"] = now_iso()
-    write_json_atomic(staging / "config.json", meta)
-    damage = run_info(staging).damaged  # e.g. a field of the wrong kind: refuse it now, not list it as broken
-    if damage:
-        raise CharlabError(f"The archive's run is damaged: {damage} It was refused.")
-    final = root / f"{datetime.now():%Y%m%d-%H%M%S}-{slugify(str(meta.get('name', 'imported')))}-{uuid.uuid4().hex[:6]}"
-    os.replace(staging, final)
-    return run_info(final)
-
-
-def run_info_from(path: Path, meta: dict[str, Any]) -> RunInfo:
-    return RunInfo(path=path, name=str(meta.get("name", path.name)), status=str(meta.get("status", "")))

@@ -428,7 +428,10 @@ class TrainingJob:
         finally:
             self._model.set_weights(current)
         p = self.snapshot()
-        runs.update_meta(self.run_path, heartbeat=time.time(), figures=self._figures(p))
+        # model.keras now holds this training's own optimizer state, even for an imported run
+        runs.update_meta(
+            self.run_path, heartbeat=time.time(), figures=self._figures(p), **{runs.FRESH_OPTIMIZER: False}
+        )
         self._last_checkpoint = time.monotonic()
 
     def _figures(self, p: Progress) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from charlab import corpus
+from charlab import corpus, runs
 from charlab.errors import CharlabError
 from charlab.model import estimate, parameter_table
 
@@ -223,6 +223,11 @@ if continue_column.button(
         st.error(str(err), icon=":material/error:")
     else:
         st.rerun()
+if can_continue and runs.fresh_optimizer(current.path):
+    st.caption(
+        "This run was uploaded: Continue keeps everything its network learned, but the optimizer's running "
+        "averages are not part of an upload, so they start afresh (the loss may wobble for the first steps)."
+    )
 
 
 # ---- live view: polls the background job (once a second while it trains, every 5 s while it waits)

@@ -25,7 +25,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 import ui
-from charlab import corpus, lessons, runs, samples
+from charlab import archives, corpus, lessons, runs, samples
 from charlab.baselines import compute_baselines
 from charlab.copying import TrainingTextIndex, copy_report
 from charlab.diagnosis import diagnose
@@ -535,11 +535,16 @@ def test_my_runs_load_rename_download_and_delete(with_run, workspace):
 
 def test_uploading_a_run_zip_adds_it_and_a_bad_zip_is_refused(trained_run, workspace):
     at = open_app("train")
-    run(at.file_uploader(key="runs_upload").upload("tiny-cats.zip", runs.export_zip(trained_run), "application/zip"))
+    zipped = archives.export_zip(trained_run)
+    run(at.file_uploader(key="runs_upload").upload("tiny-cats.zip", zipped, "application/zip"))
     assert "Added «Tiny cats» to My runs." in map(plain, texts(at.success))
     [info] = runs.list_runs(workspace)
     assert info.name == "Tiny cats" and info.damaged is None
     assert list(runs_table(at)["Name"]) == ["Tiny cats"]
+    assert not contains(at.caption, "optimizer's running averages")
+    run(at.selectbox(key="runs_pick").set_value(str(info.path)))
+    run(at.button(key="runs_load").click())
+    assert contains(at.caption, "This run was uploaded: Continue keeps everything its network learned")
 
     run(at.file_uploader(key="runs_upload").upload("broken.zip", b"PK\x03\x04 not really a zip", "application/zip"))
     assert contains(at.error, "This file is not a .zip archive")
@@ -1151,7 +1156,7 @@ def test_each_nickname_sees_only_its_runs_and_finds_them_again_another_day(train
     assert alice.session_state["workspace"] == str(runs.owner_workspace(owners, "Alice"))
     assert contains(alice.sidebar.caption, ui.NICKNAME_HELP)
     go(alice, "train")
-    run(alice.file_uploader(key="runs_upload").upload("cats.zip", runs.export_zip(trained_run), "application/zip"))
+    run(alice.file_uploader(key="runs_upload").upload("cats.zip", archives.export_zip(trained_run), "application/zip"))
     assert "Added «Tiny cats» to My runs." in map(plain, texts(alice.success))
     assert [i.name for i in runs.list_runs(runs.owner_workspace(owners, "Alice"))] == ["Tiny cats"]
     assert runs.list_runs(owners) == []  # nothing lands in the shared root

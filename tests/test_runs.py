@@ -1,4 +1,4 @@
-"""Runs on disk: listing, loading, renaming, deleting, damage, sharing as .zip, and atomic writes.
+"""Runs on disk: listing, loading, renaming, deleting, damage, and atomic writes (archives: test_archives.py).
 
 One small run is really trained once per module; tests that change a run work on a copy of it.
 """
@@ -6,14 +6,12 @@ One small run is really trained once per module; tests that change a run work on
 from __future__ import annotations
 
 import errno
-import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +19,7 @@ import pytest
 
 from charlab import runs
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig, import_keras
+from charlab.model import ModelConfig
 from charlab.training import TrainingJob
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -302,7 +300,17 @@ def test_run_without_weights_npz_loads_from_model_keras(run_copy, reference_prob
 
 def test_damaged_weights_are_refused(run_copy):
     (run_copy / "weights.npz").write_bytes(np.random.default_rng(0).bytes(3000))
-    with pytest.raises(CharlabError, match="weights of run 'fables' are damaged"):
+    with pytest.raises(CharlabError, match=r"The run 'fables' is damaged: its weights \(weights.npz\) cannot be read"):
+        runs.load_run(run_copy)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_weights_that_are_not_numbers_are_refused_in_words(run_copy, bad):
+    with np.load(run_copy / "weights.npz") as data:
+        weights = {name: data[name] for name in data.files}
+    weights["logits.bias"][3] = bad
+    np.savez(run_copy / "weights.npz", **weights)
+    with pytest.raises(CharlabError, match="'logits.bias' holds values that are not numbers"):
         runs.load_run(run_copy)
 
 
@@ -353,149 +361,6 @@ def test_training_status_needs_a_live_process_and_a_fresh_heartbeat(run_copy):
 def test_saved_statuses(run_copy, saved, shown):
     _edit_meta(run_copy, status=saved)
     assert runs.run_info(run_copy).status == shown
-
-
-# ---------------------------------------------------------------- export and import
-
-
-def _members(run_path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(runs.export_zip(run_path))) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
-
-
-def _zip(files: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def _lambda_model_bytes(tmp_path: Path) -> bytes:
-    keras = import_keras()
-    inputs = keras.Input(shape=(None,), dtype="int32", name="char_ids")
-    x = keras.layers.Embedding(10, 8, name="embedding")(inputs)
-    x = keras.layers.Lambda(lambda t: t * 2.0)(x)
-    path = tmp_path / "evil.keras"
-    keras.Model(inputs, x).save(path)
-    return path.read_bytes()
-
-
-def test_export_import_round_trip_gives_the_same_model(trained, workspace_dir, reference_probabilities):
-    data = runs.export_zip(trained)
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert sorted(archive.namelist()) == sorted(runs.RUN_FILES)
-    info = runs.import_zip(data, workspace_dir)
-    assert info.damaged is None
-    assert info.path.parent == workspace_dir and info.path.name != trained.name
-    assert info.name == "fables" and info.status == "finished" and info.config == CFG
-    assert "imported" in _meta(info.path)
-    _assert_same_probabilities(info.path, reference_probabilities)
-    assert [i.run_id for i in runs.list_runs(workspace_dir)] == [info.run_id]
-    assert not [p for p in workspace_dir.iterdir() if p.name.startswith(".")]
-    # importing twice makes two runs, never overwrites
-    again = runs.import_zip(data, workspace_dir)
-    assert again.path != info.path and len(runs.list_runs(workspace_dir)) == 2
-
-
-def test_import_accepts_a_zipped_folder_and_rebuilds_the_weights(trained, workspace_dir, reference_probabilities):
-    files = _members(trained)
-    files["weights.npz"] = b"garbage that must not be trusted"
-    info = runs.import_zip(_zip({f"my run/{name}": data for name, data in files.items()}), workspace_dir)
-    assert info.damaged is None
-    _assert_same_probabilities(info.path, reference_probabilities)
-
-
-def test_import_of_a_run_saved_while_training_marks_it_interrupted(trained, workspace_dir):
-    files = _members(trained)
-    meta = json.loads(files["config.json"])
-    meta.update(status="training", pid=os.getpid(), heartbeat=time.time())
-    files["config.json"] = json.dumps(meta).encode()
-    info = runs.import_zip(_zip(files), workspace_dir)
-    assert info.status == "interrupted" and _meta(info.path)["status"] == "interrupted"
-
-
-def _bad_archives(files: dict[str, bytes], tmp_path: Path) -> dict[str, tuple[bytes, str]]:
-    """name -> (archive bytes, words the refusal must contain), each built from a good export."""
-    config = json.loads(files["config.json"])
-    without_model = {k: v for k, v in files.items() if k != "model.keras"}
-    corrupted = _zip(files, compression=zipfile.ZIP_STORED)
-    at = corrupted.index(b'"format"')
-    corrupted = corrupted[:at] + b'"formaX"' + corrupted[at + 8 :]  # same length, wrong CRC
-    return {
-        "not-a-zip": (b"PK? no, just some text pretending to be an archive", "not a .zip archive"),
-        "empty": (b"", "not a .zip archive"),
-        "extra-file": (_zip({**files, "notes.txt": b"hi"}), "'notes.txt', which is not part of a charlab run"),
-        "extra-folder": (_zip({**files, "extra/model.keras": b"x"}), "not part of a charlab run"),
-        "traversal": (_zip({**files, "../evil": b"x"}), "leaves its folder ('../evil')"),
-        "deep-traversal": (_zip({f"run/../../{k}": v for k, v in files.items()}), "leaves its folder"),
-        "absolute": (_zip({**files, "/tmp/evil": b"x"}), "leaves its folder ('/tmp/evil')"),
-        "drive": (_zip({**files, "C:/evil": b"x"}), "leaves its folder"),
-        "no-model": (_zip(without_model), "no 'model.keras'"),
-        "no-config": (_zip({k: v for k, v in files.items() if k != "config.json"}), "no 'config.json'"),
-        "not-charlab": (_zip({**files, "config.json": b'{"name": "x", "model": {}}'}), "not a charlab run description"),
-        "invalid-json": (_zip({**files, "config.json": b'{"format": "charlab-run",'}), "not valid JSON"),
-        "not-utf8": (_zip({**files, "config.json": b"\xff\xfe\x00"}), "not valid JSON"),
-        "bad-settings": (_zip({**files, "config.json": json.dumps({**config, "model": {"layers": 9}}).encode()}),
-                         "Layers must be between 1 and 4"),
-        "bad-vocab": (_zip({**files, "config.json": json.dumps({**config, "vocab": ["a", "a"]}).encode()}),
-                      "lists a character twice"),
-        "odd-types": (_zip({**files, "config.json": json.dumps({**config, "corpus": "fables"}).encode()}),
-                      "config.json"),
-        "wrong-vocab": (_zip({**files, "config.json": json.dumps({**config, "vocab": config["vocab"][:-1]}).encode()}),
-                        "'embedding' has shape"),
-        "wrong-cell": (_zip({**files, "config.json": json.dumps({**config, "model": {**CFG.to_dict(), "cell": "gru"}})
-                             .encode()}), "shape"),
-        "lambda": (_zip({**files, "model.keras": _lambda_model_bytes(tmp_path)}), "could not be loaded safely"),
-        "random-model": (_zip({**files, "model.keras": np.random.default_rng(0).bytes(4000)}),
-                         "could not be loaded safely"),
-        "corrupted": (corrupted, "damaged"),
-    }  # fmt: skip
-
-
-BAD_ARCHIVE_NAMES = [
-    "not-a-zip", "empty", "extra-file", "extra-folder", "traversal", "deep-traversal", "absolute", "drive",
-    "no-model", "no-config", "not-charlab", "invalid-json", "not-utf8", "bad-settings", "bad-vocab", "odd-types",
-    "wrong-vocab", "wrong-cell", "lambda", "random-model", "corrupted",
-]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def bad_archives(trained, tmp_path_factory) -> dict[str, tuple[bytes, str]]:
-    archives = _bad_archives(_members(trained), tmp_path_factory.mktemp("lambda"))
-    assert sorted(archives) == sorted(BAD_ARCHIVE_NAMES)
-    return archives
-
-
-@pytest.mark.parametrize("case", BAD_ARCHIVE_NAMES)
-def test_import_refuses_bad_archives_and_leaves_nothing_behind(bad_archives, trained, workspace_dir, case):
-    existing = _copy(trained, workspace_dir)
-    before = sorted(p.name for p in workspace_dir.iterdir())
-    data, words = bad_archives[case]
-    with pytest.raises(CharlabError) as err:
-        runs.import_zip(data, workspace_dir)
-    assert words in str(err.value), str(err.value)
-    assert sorted(p.name for p in workspace_dir.iterdir()) == before  # no new run, no .import-* leftovers
-    assert [info.run_id for info in runs.list_runs(workspace_dir)] == [existing.name]
-
-
-def test_archive_premises(bad_archives):
-    """The refused names really are in the archives (zipfile does not clean them up on writing)."""
-    with zipfile.ZipFile(io.BytesIO(bad_archives["absolute"][0])) as archive:
-        assert "/tmp/evil" in archive.namelist()
-    with zipfile.ZipFile(io.BytesIO(bad_archives["traversal"][0])) as archive:
-        assert "../evil" in archive.namelist()
-    with zipfile.ZipFile(io.BytesIO(bad_archives["corrupted"][0])) as archive:
-        assert archive.testzip() == "config.json"
-
-
-def test_import_refuses_an_oversized_archive(trained, workspace_dir):
-    data = runs.export_zip(trained)
-    with pytest.raises(CharlabError) as err:
-        runs.import_zip(data, workspace_dir, max_bytes=10_000)
-    assert "unpacks to more than 10 KB" in str(err.value)
-    assert list(workspace_dir.iterdir()) == []
-    assert runs.import_zip(data, workspace_dir, max_bytes=len(data) * 100).damaged is None
 
 
 # ---------------------------------------------------------------- atomic writes

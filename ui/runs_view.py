@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charlab import runs
+from charlab import archives, runs
 from charlab.errors import CharlabError
 from ui.charts import compare_chart
 from ui.limits import server_limits, upload_box_mb
@@ -44,7 +44,7 @@ def my_runs() -> None:
             try:
                 limit.check_run_upload(upload.size, upload.name)
                 with st.spinner("Checking the archive…"):
-                    added = runs.import_zip(upload.getvalue(), session_workspace())
+                    added = archives.import_zip(upload.getvalue(), session_workspace())
                 ss.runs_upload_result = ("ok", f"Added «{md(added.name)}» to My runs.")
             except CharlabError as err:
                 ss.runs_upload_result = ("error", str(err))
@@ -94,7 +94,7 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
         st.rerun()
     download.download_button(
         "Download .zip",
-        data=lambda: runs.export_zip(pick),
+        data=lambda: archives.export_zip(pick),
         key="runs_download",
         file_name=f"{runs.slugify(info.name)}.zip",
         mime="application/zip",
