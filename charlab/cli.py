@@ -198,5 +198,7 @@ def _list_runs(args: argparse.Namespace) -> int:
 
 def _list_samples() -> int:
     for sample in samples.SAMPLES:
-        print(f"sample:{sample.key:<18} {sample.title:<28} ~{sample.approx_size:>9,} chars  {sample.description}")
+        where = "offline" if samples.is_offline(sample.key) else "needs the internet once"
+        size = f"~{sample.approx_size:>9,} chars"
+        print(f"sample:{sample.key:<18} {sample.title:<24} {size}  {where:<8}  {sample.description}")
     return 0

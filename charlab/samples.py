@@ -1,14 +1,17 @@
 """The catalogue of ready-made texts, so a user can start training without a file of their own.
 
-Four kinds, from "always there" to "needs the internet once":
+Every sample works offline. Four kinds:
 - bundled: short texts written for charlab, in ``sample_texts/``;
+- classic: public-domain books shipped compressed in ``sample_texts/classics/`` (school networks
+  often block downloads; a classroom server is often offline). Only if an installation lacks the
+  file is it downloaded, once, into a cache folder;
 - generated: made by code (Reber grammar, sums), with rules a program can check;
-- stdlib: Python's own standard library source, read from this computer at run time;
-- download: classic public texts, fetched once and kept in a cache folder.
+- stdlib: Python's own standard library source, read from this computer at run time.
 """
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import os
 import re
@@ -62,9 +65,10 @@ class SampleCorpus:
     key: str  # stable id used in code, saved runs and URLs
     title: str  # shown in the UI
     description: str  # one line, for a non-programmer
-    kind: str  # "bundled", "generated", "stdlib" or "download"
+    kind: str  # "bundled", "classic", "generated" or "stdlib"
     approx_size: int  # characters, approximate, shown before loading
-    url: str | None = None  # where a "download" sample comes from
+    url: str | None = None  # where a "classic" sample is downloaded from if its shipped file is missing
+    source: str = ""  # where a classic text comes from, for the curious and the licence note
 
 
 SAMPLES: tuple[SampleCorpus, ...] = (
@@ -111,30 +115,43 @@ SAMPLES: tuple[SampleCorpus, ...] = (
         approx_size=370_000,
     ),
     SampleCorpus(
+        key="aesop",
+        title="Aesop's fables",
+        description="82 of Aesop's fables, retold for children by Joseph Jacobs (1894), each with its moral.",
+        kind="classic",
+        approx_size=61_000,
+        source="Project Gutenberg eBook #28, The Fables of Aesop (the fables only)",
+    ),
+    SampleCorpus(
         key="tiny_shakespeare",
         title="Tiny Shakespeare",
-        description="About 40,000 lines from Shakespeare's plays, the classic char-RNN text (downloaded once).",
-        kind="download",
+        description="About 40,000 lines from Shakespeare's plays, the classic char-RNN text.",
+        kind="classic",
         approx_size=1_115_000,
         url="https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
+        source="karpathy/char-rnn, data/tinyshakespeare/input.txt",
     ),
     SampleCorpus(
         key="sonnets",
         title="Shakespeare's sonnets",
-        description="All 154 of Shakespeare's sonnets, from Project Gutenberg (downloaded once).",
-        kind="download",
-        approx_size=95_000,
+        description="All 154 of Shakespeare's sonnets, a blank line between them.",
+        kind="classic",
+        approx_size=94_000,
         url="https://www.gutenberg.org/cache/epub/1041/pg1041.txt",
+        source="the Moby edition of Shakespeare's works, as shipped in prosodic 1.6.2",
     ),
     SampleCorpus(
         key="alice",
         title="Alice in Wonderland",
-        description="Lewis Carroll's novel, from Project Gutenberg (downloaded once).",
-        kind="download",
-        approx_size=145_000,
+        description="Lewis Carroll's novel, Alice's Adventures in Wonderland.",
+        kind="classic",
+        approx_size=144_000,
         url="https://www.gutenberg.org/cache/epub/11/pg11.txt",
+        source="Project Gutenberg eBook #11, Millennium Fulcrum Edition 3.0",
     ),
 )
+
+CLASSICS_DIR = SAMPLE_TEXTS_DIR / "classics"
 
 
 def get_sample(key: str) -> SampleCorpus:
@@ -160,15 +177,23 @@ def load_sample(
         return _GENERATORS[sample.key]()
     if sample.kind == "stdlib":
         return python_stdlib_text()
-    if sample.kind == "download":
+    if sample.kind == "classic":
+        if shipped_path(sample).is_file():
+            return _read_shipped(sample)
         return _load_download(sample, cache_dir, progress, timeout)
     raise CharlabError(f"The sample {sample.title!r} has an unknown kind {sample.kind!r}.")
 
 
-def is_cached(key: str, cache_dir: Path | None = None) -> bool:
-    """True when loading ``key`` needs no internet: always for non-download samples."""
+def shipped_path(sample: SampleCorpus) -> Path:
+    """Where a classic text lies in this installation (gzip-compressed UTF-8)."""
+    return CLASSICS_DIR / f"{sample.key}.txt.gz"
+
+
+def is_offline(key: str, cache_dir: Path | None = None) -> bool:
+    """True when loading ``key`` needs no internet: every sample, unless a classic's file is missing
+    from this installation and was never downloaded."""
     sample = get_sample(key)
-    if sample.kind != "download":
+    if sample.kind != "classic" or shipped_path(sample).is_file():
         return True
     return _cache_path(sample, cache_dir).is_file()
 
@@ -231,6 +256,17 @@ def _read_bundled(sample: SampleCorpus) -> str:
         raise CharlabError(
             f"The sample text {sample.title!r} is missing from this installation ({path}). "
             "Reinstall charlab or upload a .txt file of your own on the Corpus page."
+        ) from error
+
+
+def _read_shipped(sample: SampleCorpus) -> str:
+    path = shipped_path(sample)
+    try:
+        return gzip.decompress(path.read_bytes()).decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError) as error:  # gzip.BadGzipFile is an OSError
+        raise CharlabError(
+            f"The copy of {sample.title!r} in this installation is damaged ({path}). "
+            "Reinstall charlab, or upload a .txt file of your own on the Corpus page."
         ) from error
 
 
@@ -365,8 +401,8 @@ def _decode_download(raw: bytes) -> str:
     return strip_gutenberg(text)
 
 
-_GUTENBERG_START = re.compile(r"^\*\*\* ?START OF.*$", re.MULTILINE)
-_GUTENBERG_END = re.compile(r"^\*\*\* ?END OF.*$", re.MULTILINE)
+_GUTENBERG_START = re.compile(r"^[ \t]*\*\*\* ?START OF.*$", re.MULTILINE)
+_GUTENBERG_END = re.compile(r"^[ \t]*\*\*\* ?END OF.*$", re.MULTILINE)
 
 
 def strip_gutenberg(text: str) -> str:

@@ -29,7 +29,7 @@ else:
             label_visibility="collapsed",
             captions=[
                 f"{s.description} ≈{s.approx_size:,} characters"
-                + ("" if s.kind != "download" or samples.is_cached(s.key) else " · needs the internet once")
+                + ("" if samples.is_offline(s.key) else " · needs the internet once")
                 for s in samples.SAMPLES
             ],
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +79,18 @@ def test_module_entry_point_has_help():
     assert done.returncode == 0
     for option in ("--seq-length", "--units", "--layers", "--cell", "--epochs", "--learning-rate", "--continue"):
         assert option in done.stdout
+
+
+def test_train_a_classic_with_no_network(tmp_path):
+    """`python -m charlab train sample:tiny_shakespeare --epochs 1` on a machine that cannot reach the internet."""
+    closed = "http://127.0.0.1:9"  # nothing listens on the discard port: any download would fail at once
+    env = {**os.environ, "http_proxy": closed, "https_proxy": closed, "HTTP_PROXY": closed, "HTTPS_PROXY": closed,
+           "no_proxy": "", "NO_PROXY": "", "CHARLAB_CACHE": str(tmp_path / "empty-cache")}  # fmt: skip
+    small = ["--units", "16", "--embedding-dim", "8", "--seq-length", "50", "--batch-size", "256", "--epochs", "1"]
+    command = [sys.executable, "-m", "charlab", "--workspace", str(tmp_path / "ws"), "train", "sample:tiny_shakespeare"]
+    done = subprocess.run([*command, *small], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Training finished." in done.stderr
+    (info,) = runs.list_runs(tmp_path / "ws")
+    assert info.status == "finished" and info.corpus_name == "Tiny Shakespeare"
+    assert not (tmp_path / "empty-cache").exists()

@@ -1,6 +1,7 @@
-"""The sample catalogue: local samples load, downloads work against a local server, never the internet."""
+"""The sample catalogue: every sample loads offline; the download fallback works against a local server only."""
 
 import dataclasses
+import gzip
 import socket
 import subprocess
 import sys
@@ -14,7 +15,6 @@ from charlab import samples
 from charlab.errors import CharlabError
 from charlab.reber import grammar_score
 
-LOCAL_KINDS = ("bundled", "generated", "stdlib")
 BOOK = (
     "\ufeffThe Project Gutenberg eBook of Test Sonnets\r\n"
     "This header is licence text.\r\n"
@@ -76,8 +76,21 @@ def closed_port_url():
 
 
 def _point_sample_at(monkeypatch, key: str, url: str) -> None:
+    """As in an installation without the shipped classics: `key` falls back to a download from `url`."""
     patched = tuple(dataclasses.replace(s, url=url) if s.key == key else s for s in samples.SAMPLES)
     monkeypatch.setattr(samples, "SAMPLES", patched)
+    monkeypatch.setattr(samples, "CLASSICS_DIR", Path("/nonexistent/charlab-classics"))
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to reach the network fails the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"a sample tried the network: {args}")
+
+    monkeypatch.setattr(samples.urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 # ---- catalogue ----
@@ -86,10 +99,11 @@ def _point_sample_at(monkeypatch, key: str, url: str) -> None:
 def test_catalogue_keys_are_unique_and_kinds_known():
     keys = [s.key for s in samples.SAMPLES]
     assert len(keys) == len(set(keys))
-    assert {s.kind for s in samples.SAMPLES} == {"bundled", "generated", "stdlib", "download"}
+    assert {s.kind for s in samples.SAMPLES} == {"bundled", "classic", "generated", "stdlib"}
     for sample in samples.SAMPLES:
         assert sample.title and sample.description and sample.approx_size > 0
-        assert (sample.url is not None) == (sample.kind == "download")
+        assert sample.url is None or sample.kind == "classic"
+        assert bool(sample.source) == (sample.kind == "classic")
     assert {
         "reber",
         "arithmetic",
@@ -100,6 +114,7 @@ def test_catalogue_keys_are_unique_and_kinds_known():
         "tiny_shakespeare",
         "sonnets",
         "alice",
+        "aesop",
     } <= set(keys)
 
 
@@ -110,15 +125,50 @@ def test_unknown_key_lists_valid_ones():
         samples.load_sample("nope")
 
 
-@pytest.mark.parametrize("key", [s.key for s in samples.SAMPLES if s.kind in LOCAL_KINDS])
-def test_local_samples_load_near_their_approx_size(key, tmp_path):
+@pytest.mark.parametrize("key", [s.key for s in samples.SAMPLES])
+def test_every_sample_loads_offline_near_its_approx_size(key, tmp_path, no_network):
     sample = samples.get_sample(key)
+    assert samples.is_offline(key, cache_dir=tmp_path)
     text = samples.load_sample(key, cache_dir=tmp_path)
     assert text.strip()
-    assert "\r" not in text
-    assert sample.approx_size / 3 <= len(text) <= sample.approx_size * 3
-    assert samples.is_cached(key, cache_dir=tmp_path)
-    assert list(tmp_path.iterdir()) == []  # local samples never write to the cache
+    assert "\r" not in text and "\ufeff" not in text
+    assert sample.approx_size * 0.9 <= len(text) <= sample.approx_size * 1.1 or sample.kind == "stdlib"
+    assert list(tmp_path.iterdir()) == []  # nothing is written to the cache
+
+
+def test_the_shipped_classics_are_the_books_they_claim_to_be(no_network):
+    shakespeare = samples.load_sample("tiny_shakespeare")
+    assert len(shakespeare) == 1_115_394 and shakespeare.startswith("First Citizen:\nBefore we proceed")
+    assert len(set(shakespeare)) == 65  # the classic char-RNN vocabulary
+    sonnets = samples.load_sample("sonnets").split("\n\n")
+    assert len(sonnets) == 154 and sonnets[0].startswith("FROM fairest creatures we desire increase")
+    assert all(len(sonnet.split("\n")) in (12, 14, 15) for sonnet in sonnets)  # 99 is 15 lines, 126 is 12
+    alice = samples.load_sample("alice")
+    assert alice.startswith("ALICE'S ADVENTURES IN WONDERLAND") and alice.rstrip().endswith("THE END")
+    assert "CHAPTER XII" in alice and "Down the Rabbit-Hole" in alice
+    aesop = samples.load_sample("aesop")
+    assert aesop.startswith("The Cock and the Pearl\n") and "The Hare and the Tortoise" in aesop
+    for text in (alice, aesop, "\n".join(sonnets)):
+        assert "Gutenberg" not in text and "gutenberg" not in text  # header, licence and footer are stripped
+
+
+def test_a_damaged_shipped_classic_is_a_friendly_error(tmp_path, monkeypatch):
+    (tmp_path / "alice.txt.gz").write_bytes(gzip.compress(b"\xff\xfe not utf-8")[:-4])
+    monkeypatch.setattr(samples, "CLASSICS_DIR", tmp_path)
+    with pytest.raises(CharlabError, match="copy of 'Alice in Wonderland' in this installation is damaged"):
+        samples.load_sample("alice")
+
+
+def test_the_cli_lists_which_samples_are_offline(capsys, monkeypatch):
+    from charlab.cli import main
+
+    assert main(["samples"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(samples.SAMPLES) and all("offline" in line for line in lines)
+    monkeypatch.setattr(samples, "CLASSICS_DIR", Path("/nonexistent/charlab-classics"))
+    assert main(["samples"]) == 0
+    online = [line.split()[0] for line in capsys.readouterr().out.splitlines() if "needs the internet once" in line]
+    assert online == ["sample:aesop", "sample:tiny_shakespeare", "sample:sonnets", "sample:alice"]
 
 
 def test_bundled_texts_are_files_in_sample_texts():
@@ -195,12 +245,12 @@ def test_download_without_content_length_reports_unknown_total(server, tmp_path)
 def test_load_sample_downloads_once_then_uses_cache(server, tmp_path, monkeypatch):
     base, stop = server
     _point_sample_at(monkeypatch, "sonnets", f"{base}/book.txt")
-    assert not samples.is_cached("sonnets", cache_dir=tmp_path)
+    assert not samples.is_offline("sonnets", cache_dir=tmp_path)
     calls = []
     text = samples.load_sample("sonnets", cache_dir=tmp_path, progress=lambda d, t: calls.append(d))
     assert text == BOOK_TEXT  # BOM gone, \r\n normalised, header and footer stripped
     assert calls and calls[-1] == len(BOOK.encode("utf-8"))
-    assert samples.is_cached("sonnets", cache_dir=tmp_path)
+    assert samples.is_offline("sonnets", cache_dir=tmp_path)
 
     stop()  # no server any more: the second load must come from the cache
     calls.clear()
@@ -229,7 +279,7 @@ def test_unreachable_url_is_a_friendly_error_and_leaves_no_file(closed_port_url,
     assert "Could not download 'Tiny Shakespeare' (no internet connection?)" in message
     assert closed_port_url in message and "Corpus page" in message
     assert list(tmp_path.iterdir()) == []
-    assert not samples.is_cached("tiny_shakespeare", cache_dir=tmp_path)
+    assert not samples.is_offline("tiny_shakespeare", cache_dir=tmp_path)
 
 
 def test_http_error_names_the_status(server, tmp_path, monkeypatch):
@@ -257,6 +307,7 @@ def test_charlab_modules_do_not_import_ui_or_ml_frameworks():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
 
 
-def test_bad_timeout_is_refused(tmp_path):
+def test_bad_timeout_is_refused(tmp_path, monkeypatch):
+    _point_sample_at(monkeypatch, "sonnets", "http://127.0.0.1:9/book.txt")
     with pytest.raises(CharlabError, match="timeout"):
         samples.load_sample("sonnets", cache_dir=tmp_path, timeout=0)
