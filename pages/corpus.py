@@ -39,7 +39,7 @@ else:
                 with st.spinner(f"Loading {sample.title}…"):
                     ui.use_sample(choice)
             except CharlabError as err:
-                st.error(str(err), icon=":material/error:")
+                st.error(ui.md(str(err)), icon=":material/error:")
             else:
                 st.rerun()  # the sidebar, drawn before this page, shows the new text at once
     with upload_tab:
@@ -60,16 +60,16 @@ else:
             else:
                 st.rerun()  # the sidebar shows the new text at once
         if upload is not None and ss.get("corpus_upload_error"):
-            st.error(ss.corpus_upload_error, icon=":material/error:")
+            st.error(ui.md(ss.corpus_upload_error), icon=":material/error:")
 
 loaded = ss.corpus
 if loaded is None:
     st.info("Choose a sample text or upload a file to begin.", icon=":material/arrow_upward:")
     st.stop()
 
-st.header(loaded.name, divider="gray")
+st.header(ui.md(loaded.name), divider="gray")
 for note in loaded.notes:
-    st.info(note, icon=":material/info:")
+    st.info(ui.md(note), icon=":material/info:")
 modes = list(corpus.CLEANING_MODES)
 if not ui.is_hidden("cleaning"):  # else the lesson's cleaning stays
     ss.cleaning = st.radio(
@@ -105,7 +105,7 @@ try:
 except CharlabError:
     parameters = None
 for warning in corpus.warnings(ui.cleaned_text(), ss.settings["seq_length"], parameters):
-    st.warning(warning, icon=":material/warning:")
+    st.warning(ui.md(warning), icon=":material/warning:")
 
 st.subheader("Vocabulary")
 changes = ui.changed_characters(loaded, ss.cleaning)
@@ -124,7 +124,7 @@ st.caption(
 st.altair_chart(ui.vocabulary_chart(vocabulary), width="stretch")
 if replaced or dropped:
     shown = [f"{ui.visible_text(c)} → {ui.visible_text(to) or '(dropped)'}" for c, to in list(changes.items())[:40]]
-    st.markdown("**Changed by cleaning:** " + " · ".join(f"`{s}`" for s in shown) + (" …" if len(changes) > 40 else ""))
+    st.markdown("**Changed by cleaning:** " + " · ".join(ui.md(s) for s in shown) + (" …" if len(changes) > 40 else ""))
 with st.expander("All characters as a table"):
     st.dataframe(
         vocabulary,

@@ -30,13 +30,13 @@ labels = ui.run_labels(infos.values())
 st.selectbox("Run", list(infos), key="generate_run", format_func=labels.get, on_change=pick_run)
 info = infos[ss.run_path]
 st.caption(
-    f"Trained on {info.corpus_name} · {ui.config_words(info.config)} · best validation loss "
+    f"Trained on {ui.md(info.corpus_name)} · {ui.config_words(info.config)} · best validation loss "
     f"{ui.fmt_loss(info.best_val_loss)} · {ui.STATUS_WORDS.get(info.status, info.status)}"
 )
 try:
     run = ui.load_run(ss.run_path)
 except CharlabError as err:
-    st.info(str(err), icon=":material/hourglass_top:")
+    st.info(ui.md(str(err)), icon=":material/hourglass_top:")
     st.stop()
 
 g = ss.generate
@@ -55,7 +55,7 @@ with settings_column:
     dropped = run.vocab.encode_seed(seed).dropped
     if dropped:
         skipped = ui.visible_text("".join(dropped))
-        st.caption(f":material/warning: Not in this model's vocabulary, so skipped: {skipped}")
+        st.caption(f":material/warning: Not in this model's vocabulary, so skipped: {ui.md(skipped)}")
     ui.bound(st.slider, "generate", "temperature", "Temperature", min_value=0.1, max_value=2.0, step=0.05)
     st.caption(ui.TEMPERATURE_HELP)
     a, b, c = st.columns(3)
@@ -93,7 +93,7 @@ with chart_column:
     at_one = ui.next_char_distribution(ss.run_path, stamp, context)
     now = ui.reshape(at_one, g["temperature"], top_k)
     st.markdown("**Next-character probabilities**")
-    shown = ui.visible_text(context[-40:]) if context else "(the start of a line)"
+    shown = ui.md(ui.visible_text(context[-40:])) if context else "(the start of a line)"
     st.caption(
         f"What the model would write after “…{shown}”. Bars: at temperature {g['temperature']:g}; "
         "black ticks: at temperature 1. Move the temperature slider to reshape them."

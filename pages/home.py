@@ -46,7 +46,7 @@ if st.button("Quick start", type="primary", icon=":material/bolt:", key="home_qu
     try:
         ui.quick_start()
     except CharlabError as err:
-        st.error(str(err), icon=":material/error:")
+        st.error(ui.md(str(err)), icon=":material/error:")
     else:
         st.switch_page(ui.PAGES["train"])
 if running:

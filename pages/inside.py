@@ -32,7 +32,7 @@ st.selectbox("Run", list(infos), key="inside_run", format_func=labels.get, on_ch
 try:
     run = ui.load_run(ss.run_path)
 except CharlabError as err:
-    st.info(str(err), icon=":material/hourglass_top:")
+    st.info(ui.md(str(err)), icon=":material/hourglass_top:")
     st.stop()
 
 # ---- the text to read
@@ -69,7 +69,7 @@ else:
 encoded = run.vocab.encode_seed(chosen)
 if encoded.dropped:
     skipped = ui.md(ui.visible_text("".join(encoded.dropped)))
-    st.caption(f":material/warning: Not in this model's vocabulary, so skipped: {skipped}")
+    st.caption(f":material/warning: Not in this model's vocabulary, so skipped: {ui.md(skipped)}")
 if not encoded.text:
     st.info("Type or pick a text to look at.", icon=":material/info:")
     st.stop()

@@ -19,7 +19,7 @@ if loaded is None:
     st.page_link(ui.PAGES["corpus"], label="Go to Corpus", icon=":material/description:")
 else:
     st.caption(
-        f"Learning from **{loaded.name}**: {len(text):,} characters after cleaning "
+        f"Learning from **{ui.md(loaded.name)}**: {len(text):,} characters after cleaning "
         f"({corpus.CLEANING_MODES[ss.cleaning][0]}), {vocab_size} different characters."
     )
     if ss.preset and ss.preset_for != ui.corpus_key():  # a new text: refit the preset's epochs to it
@@ -133,7 +133,7 @@ with st.expander("Settings", expanded=not running, icon=":material/tune:"):
             cfg = ui.model_config(ss.settings)
             cost = estimate(cfg, vocab_size, len(text))
         except CharlabError as err:
-            st.error(str(err), icon=":material/error:")
+            st.error(ui.md(str(err)), icon=":material/error:")
         else:
             m = st.columns(4)
             m[0].metric(
@@ -148,7 +148,7 @@ with st.expander("Settings", expanded=not running, icon=":material/tune:"):
             try:
                 limit.check_parameters(cost.parameters)
             except CharlabError as err:
-                st.error(str(err), icon=":material/error:")
+                st.error(ui.md(str(err)), icon=":material/error:")
             if cost.seconds_per_epoch * cfg.epochs > limit.training_seconds:
                 st.info(
                     f"This server stops each training after {ui.fmt_duration(limit.training_seconds)}, so it is "
@@ -194,7 +194,7 @@ if start_column.button(
             text, ss.settings, run_name.strip() or ui.default_run_name(loaded, ss.settings), ss.cleaning, loaded.name
         )
     except CharlabError as err:
-        st.error(str(err), icon=":material/error:")
+        st.error(ui.md(str(err)), icon=":material/error:")
     else:
         st.rerun()
 if stop_column.button(
@@ -220,7 +220,7 @@ if continue_column.button(
     try:
         ui.start_training(text, ss.settings, current.name, ss.cleaning, loaded.name, resume_from=str(current.path))
     except CharlabError as err:
-        st.error(str(err), icon=":material/error:")
+        st.error(ui.md(str(err)), icon=":material/error:")
     else:
         st.rerun()
 if can_continue and runs.fresh_optimizer(current.path):

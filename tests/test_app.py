@@ -1297,17 +1297,101 @@ def test_owners_switched_off_share_the_root_workspace(trained_run, owners):
     assert single.session_state["workspace"] == str(owners) and listed(single) == ["Shared cats"]
 
 
-def test_names_are_shown_as_typed_never_as_markdown(with_run):
-    """A run named with markdown and HTML shows literally: escaped in every st.markdown it reaches."""
-    runs.rename_run(with_run, "**bold** _it_ <b>x</b> [link](http://e.x)")
-    at = open_app("train")
+PAYLOAD = "**b** :red[x] $k$ `<b>"  # bold, colour, LaTeX, a backtick and HTML: none may be interpreted
+RAW_MARKUP = ("**b**", ":red[x]", "$k$", "<b>")  # what an unescaped PAYLOAD leaves in a markdown source
+# elements whose text Streamlit shows as it is (st.text, st.code, st.html of escaped text, tables, charts)
+PLAIN_ELEMENTS = {"text", "code", "html", "arrow_data_frame", "dataframe", "json", "arrow_vega_lite_chart",
+                  "vega_lite_chart", "table", "empty", "imgs"}  # fmt: skip
+# fields shown as plain text even in widgets: typed values, placeholders, and the options of lists
+PLAIN_FIELDS = {"id", "formId", "value", "default", "placeholder", "rawValue", "rawValues", "setValue", "options",
+                "fileName", "url", "data", "spec", "useContainerWidth", "type"}  # fmt: skip
+MARKDOWN_OPTIONS = {"radio", "button_group"}  # these render their options (and captions) as markdown
+
+
+def _strings(value, key: str = ""):
+    if isinstance(value, str):
+        yield key, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v, key)
+
+
+def markdown_sources(at: AppTest) -> list[tuple[str, str, str]]:
+    """(element type, field, text) for every string the page renders as markdown: bodies of markdown,
+    captions, headers and alerts, toasts, and the labels and help of widgets, expanders and links."""
+    from google.protobuf.json_format import MessageToDict
+
+    found = []
+    for node in at._tree:
+        proto = getattr(node, "proto", None)
+        kind = getattr(node, "type", "")
+        if proto is None or kind in PLAIN_ELEMENTS or not hasattr(proto, "DESCRIPTOR"):
+            continue
+        for field, text in _strings(MessageToDict(proto)):
+            if field not in PLAIN_FIELDS or (field == "options" and kind in MARKDOWN_OPTIONS):
+                found.append((kind, field, text))
+    return found
+
+
+def assert_shown_as_typed(at: AppTest, where: str, expect: int = 1, shown: str = PAYLOAD) -> None:
+    """No markdown source holds the PAYLOAD unescaped, and it is shown (escaped) in at least `expect` of them."""
+    sources = markdown_sources(at)
+    raw = [(kind, field, text) for kind, field, text in sources if any(m in text for m in RAW_MARKUP)]
+    assert raw == [], f"{where}: user text interpreted as markdown in {raw}"
+    escaped = [text for _, _, text in sources if shown in plain(text)]
+    assert len(escaped) >= expect, f"{where}: the payload is shown escaped only {len(escaped)} times"
+
+
+def test_what_a_user_typed_is_shown_as_typed_everywhere(with_run, workspace):
+    """File names, run names, corpus names, seed text, typed text and URL parameters never turn into markup."""
+    runs.update_meta(with_run, name=PAYLOAD, corpus={"name": f"{PAYLOAD}.txt", "sha256": "0" * 64, "characters": 1})
+    at = open_app("corpus")
+    content = (TEXT + f"{PAYLOAD} é\n").encode()
+    run(at.file_uploader(key="corpus_upload").upload(f"{PAYLOAD}.txt", content, "text/plain"))
+    run(at.radio(key="corpus_cleaning").set_value("letters_punct"))  # the backtick and é are changed by cleaning
+    assert_shown_as_typed(at, "Corpus", expect=2)  # the header and the sidebar
+    assert contains(at.markdown, "Changed by cleaning") and any("\\`" in t for t in texts(at.markdown))
+
+    go(at, "train")
+    assert_shown_as_typed(at, "Train, before a run", expect=1)  # "Learning from …"
     run(at.selectbox(key="runs_pick").set_value(str(with_run)))
     run(at.button(key="runs_load").click())
-    shown = [m for m in texts(at.sidebar.markdown) + texts(at.subheader) if "bold" in m]
-    assert shown, "the run's name is shown"
-    for markdown in shown:
-        assert "\\*\\*bold\\*\\*" in markdown and "\\<b\\>" in markdown and "\\[link\\]" in markdown
-        assert "**bold** _it_ <b>x</b> [link](http://e.x)" in plain(markdown)
+    assert_shown_as_typed(at, "Train, a loaded run", expect=3)  # toast, heading, caption, sidebar
+    run(at.button(key="runs_delete").click())
+    assert_shown_as_typed(at, "Delete, asked to confirm", expect=3)
+    run(at.button(key="runs_delete_no").click())
+    run(at.text_input(key="runs_new_name").input(f"{PAYLOAD} 2"))
+    run(at.button(key="runs_rename").click())
+    assert_shown_as_typed(at, "Rename", expect=2)
+
+    go(at, "generate")
+    run(at.text_area(key="generate_seed_text").input(PAYLOAD))
+    assert_shown_as_typed(at, "Generate, the seed", expect=1, shown=ui.visible_text(PAYLOAD))  # "would write after"
+    run(at.button(key="generate_go").click())
+    assert_shown_as_typed(at, "Generate", expect=2)  # the run's name and "What the model would write after …"
+
+    go(at, "inside")
+    run(at.segmented_control(key="inside_source").set_value("typed"))
+    run(at.text_area(key="inside_text").input(PAYLOAD * 3))
+    assert_shown_as_typed(at, "Look inside", expect=1)
+
+    for param in ("s", "cl", "u", "t"):  # sample, cleaning, units: refused in words; the title is shown
+        link = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        link.query_params[param] = PAYLOAD
+        run(link)
+        assert contains(link.error, "This lesson link could not be opened") == (param != "t")
+        assert_shown_as_typed(link, f"A lesson link's {param}", expect=1)
+
+
+def test_a_refused_nickname_is_shown_as_typed(owners):
+    at = open_app()
+    run(at.text_input(key="owner_nickname").input("$k$ **b** :red[x] <b>"))
+    assert at.error, "the nickname is refused"
+    sources = markdown_sources(at)
+    assert [text for _, _, text in sources if any(m in text for m in RAW_MARKUP) or "'$'" in text] == []
 
 
 def test_a_cleared_choice_keeps_its_setting():

@@ -228,3 +228,32 @@ def test_a_server_restart_mid_training_lists_the_run_as_interrupted_and_it_still
     expect(keyed(main, "generate_download")).to_be_visible(timeout=PAGE_LOAD)
     assert len(main.locator(".charlab-text").first.inner_text().strip()) > 50
     no_error(main)
+
+
+PAYLOAD = "**b** :red[x] $k$ `<b>"  # bold, colour, LaTeX, a backtick and HTML, as a user might type them
+
+
+def test_user_text_is_rendered_as_typed(page: Page, app_url: str):
+    """Escaped markdown reaches the reader literally: no bold, no colour, no formula, no HTML."""
+    page.goto(app_url + "?cl=" + ":red[**HACKED**]")
+    main = main_block(page)
+    expect(main.get_by_test_id("stAlert")).to_contain_text(
+        "a cleaning mode ':red[**HACKED**]' that does not exist", timeout=PAGE_LOAD
+    )
+
+    main = go_to(page, "Corpus")
+    main.get_by_role("tab", name="Upload your own").click()
+    text = ("The cat sat on the mat. " * 200 + PAYLOAD + "\n").encode()
+    main.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        files=[{"name": f"{PAYLOAD}.txt", "mimeType": "text/plain", "buffer": text}]
+    )
+    heading = main.locator("h2").first
+    expect(heading).to_have_text(f"{PAYLOAD}.txt", timeout=PAGE_LOAD)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(f"{PAYLOAD}.txt")
+    main = go_to(page, "Train")
+    expect(main).to_contain_text(f"Learning from {PAYLOAD}.txt")
+    for scope in (main, page.get_by_test_id("stSidebar")):
+        expect(scope.locator(".katex")).to_have_count(0)  # no formula
+        expect(scope.locator("strong", has_text=re.compile(r"^(b|HACKED)$"))).to_have_count(0)  # no bold
+        expect(scope.locator("span", has_text=re.compile(r"^x$"))).to_have_count(0)  # no coloured x
+    no_error(main)

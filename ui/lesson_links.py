@@ -11,6 +11,7 @@ from charlab import lessons, runs
 from charlab.errors import CharlabError
 from ui.corpus_cache import use_sample
 from ui.settings import SETTING_LABELS, model_config
+from ui.text import md
 from ui.widget_state import reseed
 
 CONTROL_LABELS = {"sample": "Sample text", "cleaning": "Cleaning", **SETTING_LABELS, "clipnorm": "Gradient clipping"}
@@ -46,7 +47,7 @@ def open_lesson_link() -> None:
         apply_lesson(lessons.from_query_params(params), key)
     except CharlabError as err:
         ss.lesson_link_failed = key
-        st.error(f"This lesson link could not be opened: {err}", icon=":material/error:")
+        st.error(f"This lesson link could not be opened: {md(str(err))}", icon=":material/error:")
 
 
 def leave_lesson() -> None:
@@ -115,7 +116,7 @@ def lesson_share() -> None:
             ss.lesson_upload_error = None
             st.rerun()
     if upload is not None and ss.get("lesson_upload_error"):
-        st.error(ss.lesson_upload_error, icon=":material/error:")
+        st.error(md(ss.lesson_upload_error), icon=":material/error:")
 
 
 def lesson_fixes_something() -> bool:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from charlab.errors import CharlabError
 from charlab.limits import Limits
+from ui.text import md
 
 
 def server_limits() -> Limits:
@@ -20,7 +21,7 @@ def check_server_limits() -> None:
     try:
         server_limits()
     except CharlabError as err:
-        st.error(f"charlab cannot start: {err} Fix it and start the server again.", icon=":material/error:")
+        st.error(f"charlab cannot start: {md(str(err))} Fix it and start the server again.", icon=":material/error:")
         st.stop()
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 from charlab import runs
 from charlab.errors import CharlabError
 from ui.job_registry import is_running
+from ui.text import md
 
 OFF_WORDS = {"0", "false", "no", "off"}
 NICKNAME_HELP = (
@@ -147,7 +148,7 @@ def owner_box() -> None:
         )
         st.caption(NICKNAME_HELP)
         if ss.get("owner_error"):
-            st.error(ss.owner_error, icon=":material/error:")
+            st.error(md(ss.owner_error), icon=":material/error:")
     if teacher_password() is None:
         return
     with st.expander("Teacher", icon=":material/school:", expanded=bool(ss.get("teacher_error"))):
@@ -159,4 +160,4 @@ def owner_box() -> None:
                 "Teacher password", type="password", key="teacher_password_input", on_change=on_teacher_password
             )
             if ss.get("teacher_error"):
-                st.error(ss.teacher_error, icon=":material/error:")
+                st.error(md(ss.teacher_error), icon=":material/error:")

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from charlab.errors import CharlabError
+from ui.text import md
 
 log = logging.getLogger("charlab.app")
 
@@ -24,7 +25,7 @@ def guard(what: str = "This page"):
     try:
         yield
     except CharlabError as err:
-        st.error(str(err), icon=":material/error:")
+        st.error(md(str(err)), icon=":material/error:")
     except Exception as err:  # noqa: BLE001 - the last line of defence before a traceback reaches a user
         if page_guard_debug():
             raise

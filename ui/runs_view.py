@@ -51,7 +51,7 @@ def my_runs() -> None:
             st.rerun()
         if upload is not None and ss.get("runs_upload_result"):
             kind, words = ss.runs_upload_result
-            (st.success if kind == "ok" else st.error)(words)
+            (st.success if kind == "ok" else st.error)(words if kind == "ok" else md(words))
 
 
 def _runs_manage(infos: list[runs.RunInfo]) -> None:
@@ -73,7 +73,7 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
     pick = st.selectbox("Choose a run", paths, key="runs_pick", format_func=labels.get)
     info = by_path[pick]
     if info.damaged:
-        st.warning(f"This run cannot be used: {info.damaged}", icon=":material/warning:")
+        st.warning(f"This run cannot be used: {md(info.damaged)}", icon=":material/warning:")
     load, download, delete, _ = st.columns([1, 1, 1, 2])
     if load.button(
         "Load",
@@ -112,7 +112,7 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
                 check_run_allowed(pick)
                 runs.delete_run(pick)  # refuses a run that is still training, in plain words
             except CharlabError as err:
-                st.error(str(err), icon=":material/error:")
+                st.error(md(str(err)), icon=":material/error:")
             else:
                 if ss.run_path == pick:
                     ss.run_path = None
@@ -128,7 +128,7 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
             check_run_allowed(pick)
             runs.rename_run(pick, new_name)  # plain-words error for an empty or too long name
         except CharlabError as err:
-            st.error(str(err), icon=":material/error:")
+            st.error(md(str(err)), icon=":material/error:")
         else:
             st.toast(f"Renamed to «{md(new_name.strip())}».")
             st.rerun()

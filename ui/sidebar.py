@@ -29,7 +29,7 @@ def sidebar() -> None:
                 st.markdown(md(lesson["title"]))
             if lesson.get("hidden"):
                 hidden = ", ".join(CONTROL_LABELS.get(c, c).lower() for c in lesson["hidden"])
-                st.caption(f"Set by the lesson: {hidden}.")
+                st.caption(f"Set by the lesson: {md(hidden)}.")
                 st.button("Show all controls", key="lesson_leave", icon=":material/visibility:", on_click=leave_lesson)
         st.markdown("#### Corpus")
         loaded = ss.corpus

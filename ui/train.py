@@ -53,13 +53,13 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
         info = run_info(run_path)
         st.subheader(f"Run «{md(info.name)}»")
         st.caption(
-            f"{STATUS_WORDS.get(info.status, info.status).capitalize()} · {info.corpus_name} · "
+            f"{STATUS_WORDS.get(info.status, info.status).capitalize()} · {md(info.corpus_name)} · "
             f"{config_words(info.config)} · best validation loss {fmt_loss(info.best_val_loss)}"
         )
         try:
             run = load_run(run_path)
         except CharlabError as err:
-            st.info(str(err), icon=":material/info:")
+            st.info(md(str(err)), icon=":material/info:")
             return
         history, batch_losses, samples_, timelapse = run.history(), [], run.samples(), run.timelapse()
         bpe, first, vocab_size = 0, len(history), len(run.vocab)
