@@ -236,3 +236,32 @@ def _interpolate(
     p_usable[seen] = mixed[seen] / total[seen]
     p[usable] = p_usable
     return p
+
+
+# ---------------------------------------------------------------- saved with a run
+
+
+def report_to_dict(report: BaselineReport) -> dict:
+    """The report as JSON data, saved in a run's config.json so its chart keeps the lines without the text."""
+    return {
+        "held_out": report.held_out,
+        "scored_characters": report.scored_characters,
+        "baselines": [{"key": b.key, "label": b.label, "loss": b.loss, "context": b.context} for b in report.baselines],
+    }
+
+
+def report_from_dict(data: object) -> BaselineReport | None:
+    """A saved report, or None for anything that is not one (a run saved before reports were, or edited by hand)."""
+    try:
+        baselines = tuple(
+            Baseline(
+                str(b["key"]), str(b["label"]), float(b["loss"]), None if b["context"] is None else int(b["context"])
+            )
+            for b in data["baselines"]
+        )
+        report = BaselineReport(baselines, bool(data["held_out"]), int(data["scored_characters"]))
+    except (TypeError, KeyError, ValueError):
+        return None
+    if not baselines or not all(math.isfinite(b.loss) and b.loss >= 0 for b in baselines):
+        return None
+    return report

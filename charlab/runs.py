@@ -578,17 +578,23 @@ def load_run(path: str | Path) -> Run:
 FRESH_OPTIMIZER = "fresh_optimizer"  # config.json: model.keras holds no optimizer state of the run's own
 
 
+def read_meta(path: str | Path) -> dict[str, Any]:
+    """A run's config.json as saved; {} when it is missing or damaged (callers fall back to what they can do)."""
+    try:
+        meta = _read_json(Path(path) / "config.json")
+    except CharlabError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
 def fresh_optimizer(path: str | Path) -> bool:
     """Whether training the run further starts Adam afresh: true for an imported run until it is trained here.
 
     A run imported before this flag existed counts too: its model.keras came from outside, so
     charlab never opens it.
     """
-    try:
-        meta = _read_json(Path(path) / "config.json")
-    except CharlabError:
-        return False
-    return isinstance(meta, dict) and bool(meta.get(FRESH_OPTIMIZER, "imported" in meta))
+    meta = read_meta(path)
+    return bool(meta.get(FRESH_OPTIMIZER, "imported" in meta))
 
 
 def load_keras(path: str | Path):

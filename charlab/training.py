@@ -22,6 +22,7 @@ import numpy as np
 
 from charlab import data as data_module
 from charlab import runs
+from charlab.baselines import compute_baselines, report_to_dict
 from charlab.corpus import check_length, text_hash, visible
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig, build_model, compile_model, estimate, keras_weights
@@ -256,7 +257,12 @@ class TrainingJob:
                 model.optimizer.learning_rate.assign(cfg.learning_rate)
             self.run_path = self.resume_from
             runs.update_meta(
-                self.run_path, status="training", model=cfg.to_dict(), pid=os.getpid(), heartbeat=time.time()
+                self.run_path,
+                status="training",
+                model=cfg.to_dict(),
+                pid=os.getpid(),
+                heartbeat=time.time(),
+                baselines=self._baselines(),
             )
         else:
             model = build_model(cfg, len(self.vocab))
@@ -270,6 +276,7 @@ class TrainingJob:
                 text_hash(self.text),
                 len(self.text),
             )
+            runs.update_meta(self.run_path, baselines=self._baselines())
         runs.mark_active(self.run_path, True)
         batches = -(-len(x) // cfg.batch_size)
         self._set(
@@ -416,6 +423,15 @@ class TrainingJob:
         }
         with self._lock:
             self._progress.timelapse.append(entry)
+
+    def _baselines(self) -> dict | None:
+        """The counting reference lines for this text (a fraction of a second for 1 MB), kept with the run
+        so its chart shows them after the training, when the text is no longer at hand."""
+        try:
+            report = compute_baselines(self.text, self.vocab, self.config.validation_fraction, self.config.seq_length)
+        except CharlabError:
+            return None
+        return report_to_dict(report)
 
     def _checkpoint(self) -> None:
         """Write the best weights so far to the run folder (the model keeps training on its own)."""

@@ -122,6 +122,8 @@ class ProcessTrainingJob:
                         runs.mark_active(run_path, True)  # this server's list shows it as training
                 elif kind == "done":  # the run is saved and marked with its final status
                     self._merge(payload)
+                    if run_path is not None:  # no longer training: it may be deleted or renamed at once
+                        runs.mark_active(run_path, False)
                     self._end()  # at once, as a thread's job would; the child's exit is not waited for
                     break
         finally:

@@ -12,6 +12,7 @@ browser's next refresh would.
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
 import shutil
@@ -533,6 +534,43 @@ def test_my_runs_load_rename_download_and_delete(with_run, workspace):
     assert "No run yet" in " ".join(texts(at.sidebar.caption))
 
 
+def test_my_runs_follow_the_newest_run_and_names_stay_fresh(workspace):
+    """Seen in a browser: after a second training, Delete acted on the first run; Rename and Delete left stale names."""
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    set_tiny_settings(at, epochs=1)
+    for name in ("first", "second"):
+        at.text_input(key="train_run_name").input(name)
+        run(at.button(key="train_start").click())
+        wait_done(at)
+    second = at.session_state["run_path"]
+    assert runs.run_info(second).name == "second"
+    assert at.selectbox(key="runs_pick").value == second  # Download, Delete and Rename act on the newest run
+    assert second in at.multiselect(key="runs_compare").value
+    run(at.button(key="runs_delete").click())
+    assert contains(at.warning, "Delete «second»")
+    run(at.button(key="runs_delete_no").click())
+
+    at.text_input(key="runs_new_name").input("renamed second")
+    run(at.button(key="runs_rename").click())
+    headings = " ".join(map(plain, texts(at.subheader)))
+    assert "renamed second" in headings and "«second»" not in headings  # the live heading follows
+    assert at.selectbox(key="runs_pick").value == second
+    assert "renamed second" in at.selectbox(key="runs_pick").format_func(second)
+    assert "renamed second" in sidebar_text(at)
+
+    run(at.button(key="runs_delete").click())
+    run(at.button(key="runs_delete_yes").click())
+    assert not at.error, texts(at.error)
+    assert not Path(second).exists() and at.session_state["run_path"] is None
+    assert "No run yet" in " ".join(texts(at.sidebar.caption))
+    assert "renamed second" not in " ".join(map(plain, texts(at.subheader)))  # its chart and samples are gone
+    assert not contains(at.markdown, "What the model writes after epoch")
+    assert [info.name for info in runs.list_runs(workspace)] == ["first"]
+    assert at.selectbox(key="runs_pick").value == str(runs.list_runs(workspace)[0].path)
+
+
 def test_uploading_a_run_zip_adds_it_and_a_bad_zip_is_refused(trained_run, workspace):
     at = open_app("train")
     zipped = archives.export_zip(trained_run)
@@ -692,18 +730,48 @@ def loaded_run_on_train(at: AppTest) -> AppTest:
     return run(at.button(key="runs_load").click())
 
 
+ALL_LINES = ["uniform", "unigram", "context_1", "context_2", "context_3"]
+
+
+def test_a_run_keeps_its_reference_lines_without_its_text(with_run):
+    """Seen in a browser: once a training ended or was stopped, only random guessing was left on the chart."""
+    at = open_app("train")
+    run(at.button(key="runs_load").click())  # its text is not the current corpus: the lines come from the run
+    assert chart_data(at, "reference")["reference"].tolist() == ALL_LINES
+    assert "Your network now beats" in " ".join(texts(at.caption)) or contains(at.caption, "Not yet better")
+
+    meta = runs.read_meta(with_run)
+    del meta["baselines"]  # a run saved before runs kept them
+    (with_run / "config.json").write_text(json.dumps(meta), encoding="utf-8")
+    run(at)
+    assert chart_data(at, "reference")["reference"].tolist() == ["uniform"]
+    loaded_run_on_train(at)  # with its text loaded, they are counted again
+    assert chart_data(at, "reference")["reference"].tolist() == ALL_LINES
+
+
+def test_the_reference_lines_stay_when_a_training_ends(workspace):
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    set_tiny_settings(at, epochs=1)
+    run(at.button(key="train_start").click())
+    wait_done(at)
+    assert job(at).text == ""  # the finished job has let go of its text
+    assert chart_data(at, "reference")["reference"].tolist() == ALL_LINES
+    use_sample(at, "limericks")  # another text: the run's own lines still show
+    go(at, "train")
+    assert chart_data(at, "reference")["reference"].tolist() == ALL_LINES
+
+
 def test_the_loss_chart_has_the_counting_baselines_in_every_unit(with_run):
     at = open_app("train")
-    run(at.button(key="runs_load").click())  # the training text is not loaded: only random guessing
-    assert chart_data(at, "reference")["reference"].tolist() == ["uniform"]
-
     loaded_run_on_train(at)
     loaded = runs.load_run(with_run)
     report = compute_baselines(
         corpus.clean(TEXT, "keep"), loaded.vocab, TINY["validation_fraction"], TINY["seq_length"]
     )
     lines = chart_data(at, "reference").set_index("reference")
-    assert list(lines.index) == ["uniform", "unigram", "context_1", "context_2", "context_3"]
+    assert list(lines.index) == ALL_LINES
     for b in report.baselines:
         assert lines.loc[b.key, "loss"] == pytest.approx(b.loss)
         assert lines.loc[b.key, "value"] == pytest.approx(b.loss)

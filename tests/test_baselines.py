@@ -141,3 +141,17 @@ def test_sorting_fallback_for_large_vocabularies_gives_the_same_losses(monkeypat
     expected = ngram_losses(train, evaluated, 6)
     monkeypatch.setattr(baselines, "_MAX_TABLE", 0)  # as if the vocabulary were huge
     assert ngram_losses(train, evaluated, 6) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_report_survives_a_round_trip_through_json_and_garbage_reads_as_none():
+    import json
+
+    from charlab.baselines import report_from_dict, report_to_dict
+
+    text = "the cat sat on the mat. the dog sat on the log.\n" * 40
+    report = compute_baselines(text, Vocab.from_text(text), 0.1, 16)
+    assert report_from_dict(json.loads(json.dumps(report_to_dict(report)))) == report
+    for garbage in (None, {}, {"baselines": "x"}, {**report_to_dict(report), "baselines": []},
+                    {**report_to_dict(report), "baselines": [{"key": "uniform", "label": "x", "loss": "nan",
+                                                              "context": None}]}):  # fmt: skip
+        assert report_from_dict(garbage) is None

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from charlab import runs, training
+from charlab.baselines import compute_baselines, report_from_dict
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.reber import grammar_score, reber_corpus
@@ -58,6 +59,9 @@ def test_progress_figures_are_consistent(tmp_path):
     info = runs.run_info(progress.run_path)
     assert info.status == "finished"
     assert info.figures["epochs_done"] == 2
+    # the run keeps its counting reference lines, so its chart shows them without the text
+    saved = report_from_dict(runs.read_meta(progress.run_path)["baselines"])
+    assert saved == compute_baselines(TEXT, job.vocab, TINY.validation_fraction, TINY.seq_length)
     assert info.best_val_loss == pytest.approx(min(r["val_loss"] for r in progress.history))
     assert [row["epoch"] for row in runs.read_history(progress.run_path)] == [1, 2]
 

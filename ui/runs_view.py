@@ -67,6 +67,11 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
     )
     by_path = {str(info.path): info for info in infos}
     paths = list(by_path)
+    if ss.run_path in paths and ss.get("runs_followed") != ss.run_path:
+        # a new current run (a training started or ended, a run loaded): the picker follows it, so
+        # Download, Delete and Rename never act on the run chosen before
+        ss.runs_followed = ss.runs_pick = ss.run_path
+        ss.runs_confirm_delete = None
     if ss.get("runs_pick") not in paths:
         ss.runs_pick = ss.run_path if ss.run_path in paths else paths[0]
     labels = run_labels(infos)
@@ -145,6 +150,9 @@ def _runs_compare(infos: list[runs.RunInfo]) -> None:
         ss.runs_compare = [p for p in ss.runs_compare if p in usable]
     else:
         ss.runs_compare = [ss.run_path] if ss.run_path in usable else list(usable)[:1]
+    if ss.run_path in usable and ss.get("runs_compare_followed") != ss.run_path:
+        ss.runs_compare_followed = ss.run_path  # a new current run joins the overlay (the newest 8 are kept)
+        ss.runs_compare = [p for p in ss.runs_compare if p != ss.run_path][-7:] + [ss.run_path]
     chosen = st.multiselect(
         "Runs to overlay",
         list(usable),

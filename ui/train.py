@@ -7,7 +7,8 @@ import math
 import numpy as np
 import streamlit as st
 
-from charlab.baselines import BaselineReport
+from charlab import runs
+from charlab.baselines import BaselineReport, report_from_dict
 from charlab.diagnosis import check_first_loss, diagnose
 from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
@@ -37,13 +38,17 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
     p = handle.job.snapshot() if handle is not None else None
     if p is not None and p.done and ss.get("job_seen_running"):
         rerun_page()  # the job has just ended: redraw the whole page (buttons, My runs, sidebar)
+    job_run = run_info(str(p.run_path)) if p is not None and p.run_path is not None else None
+    if p is not None and p.done and p.run_path is not None and job_run is None:
+        p = None  # the run it saved was deleted (or is not this session's): nothing of it is left to show
     if p is not None and (not p.done or p.run_path is None or run_path in (None, str(p.run_path))):
-        st.subheader(f"Training «{md(handle.job.name)}»")
+        st.subheader(f"Training «{md(job_run.name if job_run is not None else handle.job.name)}»")
         _job_status(handle, p)
         history, batch_losses, samples_, timelapse = p.history, p.batch_losses, p.samples, p.timelapse
         bpe, first, vocab_size = p.batches_per_epoch, p.first_epoch, p.vocab_size
         job = handle.job
-        report = baseline_report(job.text, job.vocab, job.config)
+        # while it trains the job holds its text; once over, the lines come from what the run saved
+        report = baseline_report(job.text, job.vocab, job.config) if job.text else saved_baselines(p.run_path)
         reber = is_reber_text(job.text, job.cleaning) if job.text else _saved_run_is_reber(p.run_path)
         if first == 0 and batch_losses:  # a fresh network should start near random guessing
             start = check_first_loss(batch_losses[0][1], len(job.vocab))
@@ -63,9 +68,11 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
             return
         history, batch_losses, samples_, timelapse = run.history(), [], run.samples(), run.timelapse()
         bpe, first, vocab_size = 0, len(history), len(run.vocab)
-        text = run_training_text(run)
-        sha = (run.meta.get("corpus") or {}).get("sha256")
-        report = baseline_report(text, run.vocab, run.config, sha) if text else None
+        report = report_from_dict(run.meta.get("baselines"))
+        if report is None:  # a run saved before runs kept their reference lines: count them if its text is here
+            text = run_training_text(run)
+            sha = (run.meta.get("corpus") or {}).get("sha256")
+            report = baseline_report(text, run.vocab, run.config, sha) if text else None
         reber = is_reber_run(run)
     else:
         st.info(
@@ -106,6 +113,11 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
             for sample in reversed(samples_[-40:]):
                 st.caption(f"Epoch {sample['epoch']}")
                 st.code(sample["text"], language=None, wrap_lines=True)
+
+
+def saved_baselines(run_path) -> BaselineReport | None:
+    """The reference lines a run saved when its training began (None for a run that has none)."""
+    return report_from_dict(runs.read_meta(run_path).get("baselines")) if run_path is not None else None
 
 
 VERDICT_LOOK = {
