@@ -14,7 +14,7 @@ from pathlib import Path
 
 from charlab import corpus, runs, samples
 from charlab.errors import CharlabError
-from charlab.model import CELLS, ModelConfig, estimate
+from charlab.model import CELLS, MAX_EPOCHS, ModelConfig, estimate
 from charlab.training import TrainingJob
 
 _HELP = {field.name: field for field in fields(ModelConfig)}
@@ -32,7 +32,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--dropout", type=float, default=defaults.dropout, help="dropout after each recurrent layer")
     group.add_argument("--seq-length", type=int, default=defaults.seq_length, help="characters per training window")
     group.add_argument("--batch-size", type=int, default=defaults.batch_size, help="windows per training step")
-    group.add_argument("--epochs", type=int, default=defaults.epochs, help="passes over the training text")
+    group.add_argument(
+        "--epochs", type=int, help=f"passes over the training text (default {defaults.epochs}; with --minutes, no cap)"
+    )
     group.add_argument("--learning-rate", type=float, default=defaults.learning_rate, help="Adam's step size")
     group.add_argument("--clipnorm", type=float, default=defaults.clipnorm, help="gradient clipping norm (0 = off)")
     group.add_argument(
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--cleaning", choices=list(corpus.CLEANING_MODES), default="keep", help="how to clean the text")
     train.add_argument("--name", help="run name (default: the file name)")
     train.add_argument("--continue", dest="resume", metavar="RUN", help="continue training this run")
+    train.add_argument("--minutes", type=float, help="train this long by the clock, keeping the best model")
     _add_model_options(train)
 
     generate = sub.add_parser("generate", help="write text with a trained run", description="Write text with a run.")
@@ -103,9 +106,10 @@ def _download_progress(done: int, total: int | None) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    config = ModelConfig(
-        **{name: getattr(args, name) for name in _HELP if hasattr(args, name)},
-    ).validate()
+    chosen = {name: getattr(args, name) for name in _HELP if getattr(args, name, None) is not None}
+    if args.minutes is not None and args.epochs is None:
+        chosen["epochs"] = MAX_EPOCHS  # the clock decides
+    config = ModelConfig(**chosen).validate()
     raw, corpus_name = _load_text(args.file)
     text = corpus.clean(raw, args.cleaning)
     cost = estimate(config, len(set(text)), len(text))
@@ -124,6 +128,7 @@ def _train(args: argparse.Namespace) -> int:
         corpus_name=corpus_name,
         root=args.workspace,
         resume_from=runs.find_run(args.resume, args.workspace) if args.resume else None,
+        budget_seconds=args.minutes * 60 if args.minutes is not None else None,
     ).start()
     shown_samples = 0
     try:
@@ -152,8 +157,9 @@ def _draw(job: TrainingJob, shown_samples: int) -> int:
     loss = f"loss {p.batch_losses[-1][1]:.3f}" if p.batch_losses else p.status
     val = f" val {p.history[-1]['val_loss']:.3f}" if p.history else ""
     eta = f" ETA {_clock(p.eta)}" if p.eta else ""
+    epochs = "" if p.budget_seconds else f"/{p.epochs}"  # by the clock, the epochs are only a cap
     line = (
-        f"\r[{'#' * filled}{'-' * (width - filled)}] {p.fraction:4.0%} epoch {p.epoch}/{p.epochs} {loss}{val}"
+        f"\r[{'#' * filled}{'-' * (width - filled)}] {p.fraction:4.0%} epoch {p.epoch}{epochs} {loss}{val}"
         f" | {p.chars_per_second:,.0f} chars/s | {_clock(p.elapsed)}{eta} "
     )
     print(line, end="", file=sys.stderr, flush=True)

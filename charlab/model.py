@@ -22,6 +22,7 @@ CELLS: dict[str, str] = {
     "gru": "GRU",
     "simple_rnn": "SimpleRNN",
 }
+MAX_EPOCHS = 10_000
 # the number of weight blocks ("gates") each cell has: the 4 in 4·(m² + m·d + m)
 GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
 
@@ -56,7 +57,7 @@ class ModelConfig:
         self.batch_size = _in_range("batch_size", self.batch_size, 1, 4096, int)
         self.learning_rate = _in_range("learning_rate", self.learning_rate, 1e-6, 1.0, float)
         self.clipnorm = _in_range("clipnorm", self.clipnorm, 0.0, 100.0, float)
-        self.epochs = _in_range("epochs", self.epochs, 1, 10_000, int)
+        self.epochs = _in_range("epochs", self.epochs, 1, MAX_EPOCHS, int)
         self.validation_fraction = _in_range("validation_fraction", self.validation_fraction, 0.0, 0.49, float)
         return self
 

@@ -58,6 +58,11 @@ class ProcessTrainingJob:
         with self._lock:
             return self._progress.copy()
 
+    @property
+    def trained_steps(self) -> int:
+        with self._lock:
+            return self._progress.step
+
     def stop(self) -> None:
         """Ask the training to stop after its current batch; what was learned is saved."""
         self._stop.set()
@@ -281,6 +286,9 @@ def _child_main(conn: Connection) -> None:
         job.wait()
     finally:
         conn.close()
+    # Everything is saved (and fsynced) once the job is done, but Keras may take many more seconds to
+    # return from fit() (seen: 19 s on 2 cores), holding a core and the server's place in the queue.
+    os._exit(0)
 
 
 def _die_with_parent() -> None:
@@ -302,10 +310,22 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, name="charlab-parent-watch", daemon=True).start()
 
 
+def trains_in_processes() -> bool:
+    """The server's trainings run in child processes unless CHARLAB_TRAIN_IN_THREADS=1."""
+    return os.environ.get("CHARLAB_TRAIN_IN_THREADS", "").strip() not in {"1", "true", "yes"}
+
+
+def prepare() -> None:
+    """Start the spare training process now (TensorFlow takes seconds to import), so even the first
+    training after the server starts finds one ready. Cheap to call again: one spare at a time."""
+    if trains_in_processes():
+        _spares().warm()
+
+
 def training_job(text: str, config, in_process: bool | None = None, **kwargs) -> TrainingJob | ProcessTrainingJob:
     """The server's trainings: in a child process unless CHARLAB_TRAIN_IN_THREADS=1 (or `in_process`)."""
     if in_process is None:
-        in_process = os.environ.get("CHARLAB_TRAIN_IN_THREADS", "").strip() not in {"1", "true", "yes"}
+        in_process = trains_in_processes()
     return (ProcessTrainingJob if in_process else TrainingJob)(text, config, **kwargs)
 
 

@@ -100,16 +100,39 @@ with st.expander("Settings", expanded=not running, icon=":material/tune:"):
             help=helps["dropout"],
         )
     with c:
-        ui.bound(
-            st.number_input,
-            "settings",
-            "epochs",
-            labels["epochs"],
-            min_value=1,
-            max_value=limit.max_epochs,
-            step=1,
-            help=helps["epochs"],
-        )
+        if not ui.is_hidden("epochs"):
+            ui.seed_key("settings_train_by", "minutes" if ui.budget_seconds(ss.settings) else "epochs")
+            st.segmented_control(
+                "Train for",
+                ["minutes", "epochs"],
+                key="settings_train_by",
+                format_func={"minutes": "Minutes", "epochs": "Epochs"}.get,
+                required=True,
+                on_change=ui.on_train_by_change,
+                help="Minutes: by the clock, the same on any computer. Epochs: a number of passes over the text.",
+            )
+        if ui.budget_seconds(ss.settings):
+            ui.bound(
+                st.number_input,
+                "settings",
+                "minutes",
+                labels["minutes"],
+                min_value=min(0.5, limit.training_seconds / 60),
+                max_value=limit.training_seconds / 60,
+                step=0.5,
+                help=helps["minutes"],
+            )
+        else:
+            ui.bound(
+                st.number_input,
+                "settings",
+                "epochs",
+                labels["epochs"],
+                min_value=1,
+                max_value=limit.max_epochs,
+                step=1,
+                help=helps["epochs"],
+            )
         ui.bound(
             st.select_slider,
             "settings",
@@ -144,12 +167,21 @@ with st.expander("Settings", expanded=not running, icon=":material/tune:"):
             )
             m[1].metric("Memory (estimate)", ui.fmt_bytes(cost.memory_bytes), border=True)
             m[2].metric("Time per epoch (estimate)", ui.fmt_duration(cost.seconds_per_epoch), border=True)
-            m[3].metric("All epochs (estimate)", ui.fmt_duration(cost.seconds_per_epoch * cfg.epochs), border=True)
+            budget = ui.budget_seconds(ss.settings)
+            if budget:
+                m[3].metric(
+                    f"Epochs in {ui.fmt_duration(budget)} (estimate)",
+                    f"{budget / max(cost.seconds_per_epoch, 1e-3):,.1f}",
+                    border=True,
+                    help="Training ends by the clock; the best model it found is kept.",
+                )
+            else:
+                m[3].metric("All epochs (estimate)", ui.fmt_duration(cost.seconds_per_epoch * cfg.epochs), border=True)
             try:
                 limit.check_parameters(cost.parameters)
             except CharlabError as err:
                 st.error(ui.md(str(err)), icon=":material/error:")
-            if cost.seconds_per_epoch * cfg.epochs > limit.training_seconds:
+            if not budget and cost.seconds_per_epoch * cfg.epochs > limit.training_seconds:
                 st.info(
                     f"This server stops each training after {ui.fmt_duration(limit.training_seconds)}, so it is "
                     "shared fairly. What the network learned by then is saved, and Continue trains it more.",

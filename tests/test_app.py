@@ -145,7 +145,8 @@ def plain(markdown: str) -> str:
 
 
 def contains(elements, words: str) -> bool:
-    return any(words in str(value) for value in texts(elements))
+    """Whether any element shows `words`, as a reader sees them (user text inside is escaped, see ui.md)."""
+    return any(words in plain(str(value)) for value in texts(elements))
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -229,24 +230,27 @@ def test_home_shows_the_three_steps_and_quick_start():
     assert "No text chosen yet." in texts(at.sidebar.caption)
 
 
-def test_quick_start_trains_on_the_fables_and_opens_train(workspace):
+def test_quick_start_trains_for_one_minute_by_the_clock_and_opens_train(workspace):
     at = open_app()
+    assert contains(at.markdown, "**1 minute of training**")
     run(at.button(key="home_quick_start").click())
     assert texts(at.title) == ["Train"]
     ss = at.session_state
-    assert ss["corpus"].source == "sample:fables" and ss["cleaning"] == "keep"
+    assert ss["corpus"].source == "sample:tiny_shakespeare" and ss["cleaning"] == "keep"
     assert ss["preset"] == "quick" and ss["settings"]["units"] == ui.PRESETS["quick"][2]["units"]
-    assert "Animal fables" in sidebar_text(at)
+    assert ss["settings"]["minutes"] == 1.0
+    assert "Tiny Shakespeare" in sidebar_text(at)
     training = job(at)
-    assert not training.done and training.name == "Animal fables · LSTM 256"
+    assert not training.done and training.name == "Tiny Shakespeare · LSTM 256"
+    assert training.snapshot().budget_seconds == 60.0 and training.config.epochs == ui.server_limits().max_epochs
     assert at.button(key="train_start").disabled and not at.button(key="train_stop").disabled
 
     wait_until(lambda: training.snapshot().step >= 1 or training.done)
     run(at)  # the live view's next refresh: a progress bar in the page and in the sidebar
     [bar] = at.main.get("progress")
-    assert re.match(r"Epoch \d+ of \d+ · ", bar.text), bar.text
+    assert re.match(r"Epoch 1 · 1 min of training · ", bar.text), bar.text
     [small_bar] = at.sidebar.get("progress")
-    assert re.match(r"Training · epoch \d+/\d+", small_bar.text), small_bar.text
+    assert re.match(r"Training · .* of 1 min$", small_bar.text), small_bar.text
     go(at, "home")  # a second Quick start is not offered while this one runs
     assert at.button(key="home_quick_start").disabled
     assert contains(at.info, "A training is running")
@@ -256,7 +260,32 @@ def test_quick_start_trains_on_the_fables_and_opens_train(workspace):
     wait_done(at)
     assert contains(at.info, "Stopped: what was learned is saved.")
     [info] = runs.list_runs(workspace)
-    assert info.status == "stopped" and info.name == "Animal fables · LSTM 256" and info.damaged is None
+    assert info.status == "stopped" and info.name == "Tiny Shakespeare · LSTM 256" and info.damaged is None
+
+
+def test_a_preset_ends_by_the_clock_as_planned(monkeypatch, workspace):
+    """A preset's minutes are kept by the clock (here the server allows 3 seconds, so the preset gets 3)."""
+    monkeypatch.setenv("CHARLAB_MAX_TRAINING_MINUTES", "0.05")
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    run(at.segmented_control(key="train_preset").set_value("quick"))
+    assert at.session_state["settings"]["minutes"] == pytest.approx(0.05)
+    assert at.number_input(key="settings_minutes").value == pytest.approx(0.05)
+    assert "Epochs in 3 s (estimate)" in [m.label for m in at.metric]
+    set_units = at.select_slider(key="settings_units").set_value(TINY["units"])  # a smaller model: hand-tuned now
+    run(set_units)
+    assert at.session_state["settings"]["minutes"] == pytest.approx(0.05)  # still by the clock
+    run(at.button(key="train_start").click())
+    started = time.monotonic()
+    wait_done(at)
+    assert time.monotonic() - started < 60
+    assert contains(at.success, "Trained for 3 seconds, as planned.")
+    [info] = runs.list_runs(workspace)
+    assert info.status == "finished" and info.figures["train_seconds"] >= 3.0
+
+    run(at.segmented_control(key="settings_train_by").set_value("epochs"))  # back to epochs: its widget returns
+    assert at.session_state["settings"]["minutes"] is None and at.number_input(key="settings_epochs").value == 20
 
 
 @pytest.mark.parametrize("page", ["corpus", "train", "generate"])
@@ -299,9 +328,9 @@ def test_uploading_a_text_uses_it_and_warns_when_it_is_tiny():
     upload_text(at, "A tiny text.\n" * 10, "tiny.txt")
     loaded = at.session_state["corpus"]
     assert loaded.source == "upload" and loaded.name == "tiny.txt" and loaded.text == "A tiny text.\n" * 10
-    assert texts(at.header) == ["tiny.txt"]
+    assert list(map(plain, texts(at.header))) == ["tiny.txt"]
     assert "tiny.txt" in sidebar_text(at)
-    warnings = " ".join(texts(at.warning))
+    warnings = plain(" ".join(texts(at.warning)))
     assert "The text is short (130 characters)" in warnings
     assert "it can memorise the text" in warnings
     assert "training cannot start" in warnings
@@ -327,7 +356,7 @@ def test_a_bad_upload_shows_an_error_and_keeps_the_chosen_text(kind):
     at = open_app()
     use_sample(at, "fables")
     run(at.file_uploader(key="corpus_upload").upload(name, data, "text/plain"))
-    assert len(at.error) == 1 and words in at.error[0].value and name in at.error[0].value
+    assert len(at.error) == 1 and words in plain(at.error[0].value) and name in plain(at.error[0].value)
     assert at.session_state["corpus"].source == "sample:fables"
     assert texts(at.header) == ["Animal fables"]
     run(at)  # the error stays while the bad file is in the uploader; the text stays too
@@ -374,13 +403,12 @@ def test_presets_fill_every_setting_and_hand_tuning_clears_the_preset():
         assert at.segmented_control(key="train_preset").value == key
         assert at.slider(key="settings_seq_length").value == wanted["seq_length"]  # the widgets show it
         assert at.select_slider(key="settings_embedding_dim").value == wanted["embedding_dim"]
-        assert at.number_input(key="settings_epochs").value == wanted["epochs"]
-    use_sample(at, "fables")  # another text: the preset's epochs are fitted to it again
+        assert at.number_input(key="settings_minutes").value == wanted["minutes"]  # by the clock
+        assert at.segmented_control(key="settings_train_by").value == "minutes"
+    assert ui.preset_settings("balanced")["minutes"] == 5 and ui.preset_settings("best")["minutes"] == 20
+    use_sample(at, "fables")  # another text: the preset is the same, its minutes fit any text
     go(at, "train")
-    fables = at.session_state["corpus"].text
-    assert at.session_state["settings"] == ui.preset_settings("quick", len(fables), len(set(fables)))
-    assert at.session_state["settings"]["epochs"] != wanted["epochs"]
-    assert at.number_input(key="settings_epochs").value == at.session_state["settings"]["epochs"]
+    assert at.session_state["settings"] == ui.preset_settings("quick")
     run(at.select_slider(key="settings_units").set_value(128))
     assert at.session_state["preset"] is None and at.segmented_control(key="train_preset").value is None
     assert at.session_state["settings"]["units"] == 128
@@ -1116,18 +1144,18 @@ def test_a_mistyped_limit_is_said_once_in_words_on_every_page(monkeypatch, varia
             if page != "home":
                 at.switch_page(ui.PAGES[page]).run()
             assert not at.exception
-            [error] = texts(at.error)
+            [error] = map(plain, texts(at.error))
             assert error.startswith(f"charlab cannot start: {variable} sets") and f"not '{value}'" in error
 
 
 def test_quick_start_keeps_within_the_servers_epoch_limit(monkeypatch):
-    """The Quick preset fits its epochs to about a minute; a lesson may ask for any number: both are
-    lowered to what the server allows, so the one-click start never fails."""
+    """Quick start trains by the clock with the server's epochs as its cap; a lesson may ask for any
+    number of epochs: both keep to what the server allows, so the one-click start never fails."""
     monkeypatch.setenv("CHARLAB_MAX_EPOCHS", "3")
     at = open_app()
     run(at.button(key="home_quick_start").click())
     assert not at.error and texts(at.title) == ["Train"]
-    assert job(at).config.epochs == 3 and job(at).corpus_name == "Animal fables"
+    assert job(at).config.epochs == 3 and job(at).corpus_name == "Tiny Shakespeare"
     run(at.button(key="train_stop").click())
     wait_done(at)
 
@@ -1477,9 +1505,13 @@ def test_pages_poll_a_waiting_training_slowly_and_an_ended_one_never():
         waiting, job = True, type("J", (), {"done": False})()
 
     class Training:
-        waiting, job = False, type("J", (), {"done": False})()
+        waiting, job = False, type("J", (), {"done": False, "trained_steps": 3})()
+
+    class Starting:
+        waiting, job = False, type("J", (), {"done": False, "trained_steps": 0})()
 
     class Ended:
         waiting, job = False, type("J", (), {"done": True})()
 
-    assert [ui.poll_seconds(h) for h in (Waiting(), Training(), Ended(), None)] == [5.0, 1.0, None, None]
+    polls = [ui.poll_seconds(h) for h in (Waiting(), Starting(), Training(), Ended(), None)]
+    assert polls == [5.0, 0.25, 1.0, None, None]

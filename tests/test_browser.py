@@ -172,7 +172,7 @@ def test_corpus_train_generate(page: Page, app_url: str, shots: Path):
 def test_reload_reattaches_to_the_training(page: Page, app_url: str):
     page.goto(app_url)
     main = main_block(page)
-    keyed(main, "home_quick_start").click()  # the fables sample, a small LSTM, training at once
+    keyed(main, "home_quick_start").click()  # Tiny Shakespeare, an LSTM, 1 minute by the clock
     expect(main.locator("h1")).to_contain_text("Train", timeout=PAGE_LOAD)
     expect(main.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=TRAINING)
     url = page.url
@@ -180,7 +180,7 @@ def test_reload_reattaches_to_the_training(page: Page, app_url: str):
 
     page.reload()
     main = main_block(page)
-    expect(main).to_contain_text("Training «Animal fables", timeout=PAGE_LOAD)
+    expect(main).to_contain_text("Training «Tiny Shakespeare", timeout=PAGE_LOAD)
     expect(main.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=PAGE_LOAD)
     expect(main.get_by_test_id("stVegaLiteChart").first).to_be_visible(timeout=TRAINING)
     assert page.url == url
@@ -188,7 +188,7 @@ def test_reload_reattaches_to_the_training(page: Page, app_url: str):
 
     keyed(main, "train_stop").click()  # the re-attached page still controls the job
     expect(main).to_contain_text("Stopped", timeout=TRAINING)
-    expect(page.get_by_test_id("stSidebar")).to_contain_text("Animal fables")
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("Tiny Shakespeare")
 
 
 def test_a_server_restart_mid_training_lists_the_run_as_interrupted_and_it_still_writes(page: Page, own_server):

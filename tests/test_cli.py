@@ -94,3 +94,15 @@ def test_train_a_classic_with_no_network(tmp_path):
     (info,) = runs.list_runs(tmp_path / "ws")
     assert info.status == "finished" and info.corpus_name == "Tiny Shakespeare"
     assert not (tmp_path / "empty-cache").exists()
+
+
+def test_train_by_the_clock(tmp_path, text_file, capsys):
+    ws = str(tmp_path / "ws")
+    small = ["--units", "16", "--embedding-dim", "8", "--seq-length", "20", "--batch-size", "8"]
+    assert main(["--workspace", ws, "train", str(text_file), "--minutes", "0.05", *small]) == 0
+    err = capsys.readouterr().err
+    assert "Trained for 3 seconds, as planned." in err and "/10000" not in err
+    (info,) = runs.list_runs(ws)
+    assert info.status == "finished" and info.config.epochs == 10_000 and info.figures["epochs_done"] >= 1
+    assert main(["--workspace", ws, "train", str(text_file), "--minutes", "0", *small]) == 2
+    assert "time budget must be a number of seconds above 0" in capsys.readouterr().err

@@ -210,3 +210,30 @@ def test_timelapse_auto_spacing_and_off(tmp_path):
     assert runs.load_run(off.run_path).timelapse() == []
     with pytest.raises(CharlabError, match="time-lapse interval"):
         TrainingJob(TEXT, TINY, root=tmp_path, timelapse_every_steps=0)
+
+
+def test_a_time_budget_ends_the_training_by_the_clock_as_finished(tmp_path):
+    cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=10_000, learning_rate=0.01)
+    job = TrainingJob(TEXT, cfg, name="budget", root=tmp_path, budget_seconds=3.0)
+    assert job.snapshot().budget_seconds == 3.0
+    assert job.expected_seconds() < 3.0 + 10  # the queue's estimate counts the budget, not 10,000 epochs
+    progress = job.run()
+    assert progress.status == FINISHED and progress.message == "Trained for 3 seconds, as planned."
+    assert 3.0 <= progress.elapsed < 3.0 + 30  # it ran until the budget, then ended after that batch's epoch
+    assert progress.fraction == 1.0 and progress.eta == 0.0
+    assert 1 < len(progress.history) < 10_000
+    assert runs.run_info(progress.run_path).status == "finished"
+    seconds = [entry["seconds"] for entry in progress.timelapse]
+    assert 10 <= len(seconds) <= 32 and seconds[0] < 0.5  # spaced by the clock: at most one per 1/30 of it
+    assert seconds == sorted(seconds) and seconds[-1] <= progress.elapsed + 1.0
+
+
+def test_a_budget_must_be_positive(tmp_path):
+    with pytest.raises(CharlabError, match="time budget must be a number of seconds above 0"):
+        TrainingJob(TEXT, TINY, root=tmp_path, budget_seconds=0)
+
+
+def test_the_server_limit_still_stops_a_budgeted_training_as_stopped(tmp_path):
+    cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=10_000, learning_rate=0.01)
+    progress = TrainingJob(TEXT, cfg, root=tmp_path, budget_seconds=60.0, time_limit_seconds=2.0).run()
+    assert progress.status == STOPPED and "this server's limit" in progress.message

@@ -19,7 +19,7 @@ def fmt_duration(seconds: float | None) -> str:
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
+        return f"{seconds // 60} min {seconds % 60:02d} s" if seconds % 60 else f"{seconds // 60} min"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
@@ -58,7 +58,13 @@ def ordinal(n: int) -> str:
 
 
 def progress_words(p: Progress) -> str:
-    epoch = f"Epoch {p.first_epoch + max(p.epoch, 1)} of {p.first_epoch + p.epochs}"
+    if p.budget_seconds:  # by the clock: the epochs are only a cap
+        epoch = f"Epoch {p.first_epoch + max(p.epoch, 1)} · {fmt_duration(p.budget_seconds)} of training"
+    else:
+        epoch = f"Epoch {p.first_epoch + max(p.epoch, 1)} of {p.first_epoch + p.epochs}"
     speed = f"{p.chars_per_second:,.0f} characters/s" if p.chars_per_second else "measuring speed"
-    eta = f"about {fmt_duration(p.eta)} left" if p.eta is not None and p.step else "estimating time left"
+    if p.eta is None or not p.step:
+        eta = "estimating time left"
+    else:
+        eta = "almost done" if p.eta < 1 else f"about {fmt_duration(p.eta)} left"
     return f"{epoch} · {speed} · {fmt_duration(p.elapsed)} elapsed · {eta}"

@@ -16,7 +16,7 @@ from ui.job_registry import current_handle, registry
 from ui.lesson_links import lesson_fixes_something
 from ui.limits import fit_to_limit, server_limits
 from ui.owners import check_run_allowed, session_workspace
-from ui.settings import DEFAULT_SAMPLE, QUICK_START_CLEANING, model_config
+from ui.settings import DEFAULT_SAMPLE, QUICK_START_CLEANING, budget_seconds, model_config
 from ui.widget_state import apply_preset
 
 
@@ -27,6 +27,9 @@ def start_training(
     if resume_from is not None:
         check_run_allowed(resume_from)
     limit = server_limits()
+    budget = budget_seconds(settings)
+    if budget:  # by the clock: the epochs only cap it, at what this server allows
+        settings = {**settings, "epochs": limit.max_epochs}
     job = training_job(  # in a child process, so a class's trainings do not slow the pages
         text,
         model_config(settings),
@@ -36,6 +39,7 @@ def start_training(
         root=session_workspace(),
         resume_from=resume_from,
         time_limit_seconds=limit.training_seconds,
+        budget_seconds=budget,
     )
     limit.check_training(job.config, len(job.vocab))  # after the job: a continued run keeps its own shape
     handle = registry().queue.submit(st.session_state.token, job)

@@ -120,5 +120,6 @@ def lesson_share() -> None:
 
 
 def lesson_fixes_something() -> bool:
-    lesson = st.session_state.get("lesson")
-    return bool(lesson and lesson.get("hidden"))
+    """Whether this session opened a lesson link: then Quick start trains the lesson's text and settings
+    (a teacher's link with a text and a small network must not turn into the default minute)."""
+    return bool(st.session_state.get("lesson"))

@@ -11,7 +11,7 @@ import uuid
 
 import streamlit as st
 
-from charlab import lessons
+from charlab import lessons, workers
 from ui.corpus_cache import LoadedCorpus
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import open_lesson_link
@@ -91,6 +91,7 @@ def init_session() -> None:
         if not re.fullmatch(r"[0-9a-f]{16}", token or ""):
             token = uuid.uuid4().hex[:16]
         ss.token = token
+        workers.prepare()  # a training process waits ready for this session's first click
         for key, value in registry().memory.get(token, {}).items():  # a reload: bring the session back
             ss.setdefault(key, value if isinstance(value, LoadedCorpus) else copy.deepcopy(value))
     if st.query_params.get("session") != ss.token:

@@ -7,7 +7,7 @@ import streamlit as st
 from charlab import corpus
 from charlab.jobs import JobHandle
 from ui.corpus_cache import cleaned_text, corpus_key, corpus_vocab_size
-from ui.formatting import fmt_loss, queue_words
+from ui.formatting import fmt_duration, fmt_loss, queue_words
 from ui.job_registry import current_handle
 from ui.jobs import rerun_page, rerun_when_finished
 from ui.lesson_links import CONTROL_LABELS, leave_lesson
@@ -55,11 +55,14 @@ def sidebar() -> None:
 
 
 def poll_seconds(handle: JobHandle | None) -> float | None:
-    """How often a page redraws a training: every second while it trains, every 5 s while it waits
-    for a place (a full class waiting must not keep the server busy), never once it has ended."""
+    """How often a page redraws a training: four times a second until its first step (so the first
+    point reaches the chart at once), then every second; every 5 s while it waits for a place (a full
+    class waiting must not keep the server busy), never once it has ended."""
     if handle is None or handle.job.done:
         return None
-    return 5.0 if handle.waiting else 1.0
+    if handle.waiting:
+        return 5.0
+    return 0.25 if getattr(handle.job, "trained_steps", 1) == 0 else 1.0
 
 
 def _sidebar_progress(poll: float) -> None:
@@ -75,7 +78,12 @@ def _sidebar_progress(poll: float) -> None:
     if handle.waiting:
         st.caption(f"Waiting for a free place ({queue_words(handle)})…")
     else:
-        st.progress(p.fraction, text=f"Training · epoch {p.first_epoch + max(p.epoch, 1)}/{p.first_epoch + p.epochs}")
+        epoch = p.first_epoch + max(p.epoch, 1)
+        if p.budget_seconds:  # by the clock
+            words = f"Training · {fmt_duration(p.elapsed)} of {fmt_duration(p.budget_seconds)}"
+        else:
+            words = f"Training · epoch {epoch}/{p.first_epoch + p.epochs}"
+        st.progress(p.fraction, text=words)
 
 
 def on_preset_change() -> None:

@@ -228,11 +228,10 @@ def _job_status(handle: JobHandle, p: Progress) -> None:
             f"Waiting for a free place: other trainings are using this computer ({ahead}). Training starts by itself.",
             icon=":material/hourglass_top:",
         )
-    elif p.status in ("queued", "starting"):
-        st.info(
-            "Preparing the data and the model… (the first training takes a few seconds to start)",
-            icon=":material/hourglass_top:",
-        )
+    elif p.status in ("queued", "starting") or (p.status == "training" and p.step == 0):
+        # the few seconds before the first point: say which step it is at, redrawn four times a second
+        step = p.message if p.message and p.message != "Training…" else "Starting the training…"
+        st.info(f"{step} The first point of the loss chart comes in a few seconds.", icon=":material/hourglass_top:")
     elif p.status in ("training", "stopping"):
         st.progress(p.fraction, text=progress_words(p))
         if p.status == "stopping":

@@ -41,6 +41,15 @@ def reseed(store: str) -> None:
         del st.session_state[key]
 
 
+def on_train_by_change() -> None:
+    """Minutes or epochs: a training ends by the clock, or after its passes over the text."""
+    ss = st.session_state
+    minutes = ss.pop("settings_minutes", None) or 1.0  # the widget is seeded afresh from the settings when drawn
+    ss.settings = {**ss.settings, "minutes": float(minutes) if ss.get("settings_train_by") == "minutes" else None}
+    ss.preset = None  # hand-tuned now
+    ss.pop("train_preset", None)
+
+
 def apply_preset(key: str | None, n_chars: int | None, vocab_size: int | None, sha: str | None) -> None:
     ss = st.session_state
     if key is None:
