@@ -52,6 +52,7 @@ class JobHandle:
     ended_at: float | None = None  # when `run()` returned and the place was freed
     cancelled: bool = False  # taken out of the queue before it started
     abandoned: bool = False  # stopped by `sweep()` because no page polled it
+    owner: str | None = None  # the workspace it trains into: another tab of the same owner may adopt it
 
     @property
     def waiting(self) -> bool:
@@ -113,8 +114,10 @@ class JobQueue:
 
     # ------------------------------------------------------------ an owner's view
 
-    def submit(self, token: str, job: Job) -> JobHandle:
-        """Queue `job` for its owner; it starts by itself when a place is free."""
+    def submit(self, token: str, job: Job, owner: str | None = None) -> JobHandle:
+        """Queue `job` for its owner; it starts by itself when a place is free.
+
+        `owner` (a nickname's workspace) lets another tab of the same owner find it (`adopt`)."""
         if not isinstance(token, str) or not token:
             raise CharlabError("This session has no token, so its training cannot be queued. Reload the page.")
         with self._lock:
@@ -122,11 +125,25 @@ class JobQueue:
             if old is not None and old.active:
                 raise CharlabError("A training is already running in this session. Stop it first.")
             now = self._clock()
-            handle = JobHandle(job=job, token=token, queued_at=now, last_seen=now)
+            handle = JobHandle(job=job, token=token, queued_at=now, last_seen=now, owner=owner)
             self._handles[token] = handle
             self._waiting.append(handle)
             self._dispatch()
         return handle
+
+    def adopt(self, token: str, owner: str) -> JobHandle | None:
+        """A tab that has no training of its own finds its owner's active one (a student who closed the
+        tab and typed the same nickname again): from then on this token watches and stops it too."""
+        with self._lock:
+            mine = self._handles.get(token)
+            if mine is not None and mine.active:
+                return mine
+            for handle in list(self._handles.values()):
+                if handle.owner == owner and handle.active:
+                    self._handles[token] = handle
+                    handle.last_seen = self._clock()
+                    return handle
+            return None
 
     def touch(self, token: str) -> JobHandle | None:
         """The owner's job (None if none), marked as watched: call it whenever a page polls."""
@@ -209,7 +226,7 @@ class JobQueue:
             waiting = list(self._waiting)
             for handle in waiting:
                 self._cancel(handle)
-            running = [h for h in self._handles.values() if h.running and not h.job.done]
+            running = list({id(h): h for h in self._handles.values() if h.running and not h.job.done}.values())
         for handle in running:
             handle.job.stop()
         return len(waiting) + len(running)
@@ -222,6 +239,8 @@ class JobQueue:
         with self._lock:
             for token, handle in list(self._handles.items()):
                 idle = now - handle.last_seen
+                if handle.cancelled or handle in to_stop:
+                    continue  # already dealt with under another of its tokens (see `adopt`)
                 if handle.waiting and idle > self.abandon_after:
                     self._cancel(handle)
                     cancelled += 1
@@ -241,8 +260,8 @@ class JobQueue:
         """With the lock held."""
         handle.cancelled = True
         self._waiting.remove(handle)
-        if self._handles.get(handle.token) is handle:
-            del self._handles[handle.token]
+        for token in [t for t, h in self._handles.items() if h is handle]:  # its owner's and adopters' tokens
+            del self._handles[token]
 
     def _dispatch(self) -> None:
         """With the lock held: start waiting jobs, oldest first, while there are free places."""

@@ -81,6 +81,7 @@ class Progress:
     elapsed: float = 0.0
     eta: float | None = None
     budget_seconds: float | None = None  # trains this long by the clock, then finishes (None: by epochs)
+    initial_loss: float | None = None  # a new network's loss on its first batch, before any training step
 
     @property
     def done(self) -> bool:
@@ -322,6 +323,8 @@ class TrainingJob:
             self._timelapse_every = max(1, round(batches * cfg.epochs / TIMELAPSE_SNAPSHOTS))
         else:
             self._timelapse_every = self.timelapse_every_steps or 0
+        if self.resume_from is None:  # the chart's first point within a second, while the first step is compiled
+            self._set(initial_loss=_loss_before_training(model, x, y, min(cfg.batch_size, len(x))))
         if (self._timelapse_every or self._timelapse_period) and self.resume_from is None:
             self._record_timelapse()  # the untrained network: where every time-lapse starts
         batch_size = min(cfg.batch_size, len(x))
@@ -569,6 +572,21 @@ def _import_callback_base():
     from charlab.model import import_keras
 
     return import_keras().callbacks.Callback
+
+
+def _loss_before_training(model, x: np.ndarray, y: np.ndarray, batch_size: int) -> float | None:
+    """The untrained network's loss on the first batch (near ln V), by one eager forward pass: a point for
+    the chart long before the compiled training step (seconds to build) has run once."""
+    from charlab.model import import_keras
+
+    keras = import_keras()
+    try:
+        logits = model(x[:batch_size], training=False)
+        losses = keras.losses.sparse_categorical_crossentropy(y[:batch_size], logits, from_logits=True)
+        loss = float(keras.ops.convert_to_numpy(keras.ops.mean(losses)))
+    except Exception:  # only a nicety: training goes on without it
+        return None
+    return loss if math.isfinite(loss) else None
 
 
 def _endless_batches(x: np.ndarray, y: np.ndarray, batch_size: int):

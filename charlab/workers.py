@@ -25,6 +25,8 @@ from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+import numpy as np
+
 from charlab import runs
 from charlab.training import FAILED, STOPPING, Progress, TrainingJob
 
@@ -253,6 +255,8 @@ def _child_main(conn: Connection) -> None:
     from charlab.model import import_keras
 
     import_keras()  # before the job arrives: a spare waits with TensorFlow ready
+    if not conn.poll(0):  # no job waiting yet: use the idle time
+        _warm_up()
     try:
         kwargs = conn.recv()  # our own server's message (never a user's file)
     except (EOFError, OSError):
@@ -289,6 +293,17 @@ def _child_main(conn: Connection) -> None:
     # Everything is saved (and fsynced) once the job is done, but Keras may take many more seconds to
     # return from fit() (seen: 19 s on 2 cores), holding a core and the server's place in the queue.
     os._exit(0)
+
+
+def _warm_up() -> None:
+    """Build a tiny network and run it once, so Keras' first-time work is done before a job arrives."""
+    from charlab.model import ModelConfig, build_model
+
+    try:
+        model = build_model(ModelConfig(units=4, embedding_dim=2, seq_length=4, batch_size=2), 3)
+        model(np.zeros((2, 4), dtype=np.int32), training=False)
+    except Exception:  # only a head start: a real job still builds its own network
+        pass
 
 
 def _die_with_parent() -> None:

@@ -25,257 +25,274 @@ else:
     if ss.preset and ss.preset_for != ui.corpus_key():  # a new text: refit the preset's epochs to it
         ui.apply_preset(ss.preset, len(text), vocab_size, ui.corpus_key())
 
-# ---- settings
-limit = ui.server_limits()
-lowered = ui.fit_to_limit("settings", "epochs", limit.max_epochs)
-if lowered is not None:
-    st.info(f"Epochs lowered from {lowered:,} to {limit.max_epochs:,}, the most this server allows in one training.")
-with st.expander("Settings", expanded=not running, icon=":material/tune:"):
-    if not any(ui.is_hidden(name) for name in ui.SETTING_LABELS):  # a preset would change what a lesson fixed
-        ui.seed_key("train_preset", ss.preset)
-        st.segmented_control(
-            "Preset",
-            list(ui.PRESETS),
-            key="train_preset",
-            format_func=lambda k: ui.PRESETS[k][0],
-            on_change=ui.on_preset_change,
-            help="Ready-made settings; epochs are chosen to fit the time on this text.",
+# ---- the live view first once there is a training or a run to show (it fits a 1280x720 screen);
+# the settings first while there is nothing to show yet
+current = ui.run_info(ss.run_path)
+live_first = running or current is not None
+settings_area, controls_area = st.container(), st.container()
+if live_first:
+    settings_area, controls_area = controls_area, settings_area
+
+with settings_area:
+    # ---- settings
+    limit = ui.server_limits()
+    lowered = ui.fit_to_limit("settings", "epochs", limit.max_epochs)
+    if lowered is not None:
+        st.info(
+            f"Epochs lowered from {lowered:,} to {limit.max_epochs:,}, the most this server allows in one training."
         )
-    a, b, c = st.columns(3)
-    labels, helps = ui.SETTING_LABELS, ui.SETTING_HELP
-    with a:
-        ui.bound(
-            st.segmented_control,
-            "settings",
-            "cell",
-            labels["cell"],
-            options=list(ui.CELLS),
-            format_func=ui.CELLS.get,
-            required=True,
-            help=helps["cell"],
-        )
-        ui.bound(st.select_slider, "settings", "units", labels["units"], options=ui.UNITS_OPTIONS, help=helps["units"])
-        ui.bound(
-            st.segmented_control,
-            "settings",
-            "layers",
-            labels["layers"],
-            options=[1, 2, 3, 4],
-            required=True,
-            help=helps["layers"],
-        )
-        ui.bound(
-            st.select_slider,
-            "settings",
-            "embedding_dim",
-            labels["embedding_dim"],
-            options=ui.EMBEDDING_OPTIONS,
-            help=helps["embedding_dim"],
-        )
-    with b:
-        ui.bound(
-            st.slider,
-            "settings",
-            "seq_length",
-            labels["seq_length"],
-            min_value=8,
-            max_value=400,
-            help=helps["seq_length"],
-        )
-        ui.bound(
-            st.select_slider,
-            "settings",
-            "batch_size",
-            labels["batch_size"],
-            options=ui.BATCH_OPTIONS,
-            help=helps["batch_size"],
-        )
-        ui.bound(
-            st.select_slider,
-            "settings",
-            "dropout",
-            labels["dropout"],
-            options=[i / 20 for i in range(11)],
-            format_func=lambda v: f"{v:.0%}",
-            help=helps["dropout"],
-        )
-    with c:
-        if not ui.is_hidden("epochs"):
-            ui.seed_key("settings_train_by", "minutes" if ui.budget_seconds(ss.settings) else "epochs")
+    with st.expander("Settings", expanded=not live_first, icon=":material/tune:"):
+        if not any(ui.is_hidden(name) for name in ui.SETTING_LABELS):  # a preset would change what a lesson fixed
+            ui.seed_key("train_preset", ss.preset)
             st.segmented_control(
-                "Train for",
-                ["minutes", "epochs"],
-                key="settings_train_by",
-                format_func={"minutes": "Minutes", "epochs": "Epochs"}.get,
+                "Preset",
+                list(ui.PRESETS),
+                key="train_preset",
+                format_func=lambda k: ui.PRESETS[k][0],
+                on_change=ui.on_preset_change,
+                help="Ready-made settings; epochs are chosen to fit the time on this text.",
+            )
+        a, b, c = st.columns(3)
+        labels, helps = ui.SETTING_LABELS, ui.SETTING_HELP
+        with a:
+            ui.bound(
+                st.segmented_control,
+                "settings",
+                "cell",
+                labels["cell"],
+                options=list(ui.CELLS),
+                format_func=ui.CELLS.get,
                 required=True,
-                on_change=ui.on_train_by_change,
-                help="Minutes: by the clock, the same on any computer. Epochs: a number of passes over the text.",
+                help=helps["cell"],
             )
-        if ui.budget_seconds(ss.settings):
             ui.bound(
-                st.number_input,
-                "settings",
-                "minutes",
-                labels["minutes"],
-                min_value=min(0.5, limit.training_seconds / 60),
-                max_value=limit.training_seconds / 60,
-                step=0.5,
-                help=helps["minutes"],
+                st.select_slider, "settings", "units", labels["units"], options=ui.UNITS_OPTIONS, help=helps["units"]
             )
-        else:
             ui.bound(
-                st.number_input,
+                st.segmented_control,
                 "settings",
-                "epochs",
-                labels["epochs"],
-                min_value=1,
-                max_value=limit.max_epochs,
-                step=1,
-                help=helps["epochs"],
+                "layers",
+                labels["layers"],
+                options=[1, 2, 3, 4],
+                required=True,
+                help=helps["layers"],
             )
-        ui.bound(
-            st.select_slider,
-            "settings",
-            "learning_rate",
-            labels["learning_rate"],
-            options=ui.LEARNING_RATE_OPTIONS,
-            format_func=lambda v: f"{v:g}",
-            help=helps["learning_rate"],
-        )
-        ui.bound(
-            st.select_slider,
-            "settings",
-            "validation_fraction",
-            labels["validation_fraction"],
-            options=[i / 20 for i in range(7)],
-            format_func=lambda v: f"{v:.0%}",
-            help=helps["validation_fraction"],
-        )
-    if loaded is not None:
+            ui.bound(
+                st.select_slider,
+                "settings",
+                "embedding_dim",
+                labels["embedding_dim"],
+                options=ui.EMBEDDING_OPTIONS,
+                help=helps["embedding_dim"],
+            )
+        with b:
+            ui.bound(
+                st.slider,
+                "settings",
+                "seq_length",
+                labels["seq_length"],
+                min_value=8,
+                max_value=400,
+                help=helps["seq_length"],
+            )
+            ui.bound(
+                st.select_slider,
+                "settings",
+                "batch_size",
+                labels["batch_size"],
+                options=ui.BATCH_OPTIONS,
+                help=helps["batch_size"],
+            )
+            ui.bound(
+                st.select_slider,
+                "settings",
+                "dropout",
+                labels["dropout"],
+                options=[i / 20 for i in range(11)],
+                format_func=lambda v: f"{v:.0%}",
+                help=helps["dropout"],
+            )
+        with c:
+            if not ui.is_hidden("epochs"):
+                ui.seed_key("settings_train_by", "minutes" if ui.budget_seconds(ss.settings) else "epochs")
+                st.segmented_control(
+                    "Train for",
+                    ["minutes", "epochs"],
+                    key="settings_train_by",
+                    format_func={"minutes": "Minutes", "epochs": "Epochs"}.get,
+                    required=True,
+                    on_change=ui.on_train_by_change,
+                    help="Minutes: by the clock, the same on any computer. Epochs: a number of passes over the text.",
+                )
+            if ui.budget_seconds(ss.settings):
+                ui.bound(
+                    st.number_input,
+                    "settings",
+                    "minutes",
+                    labels["minutes"],
+                    min_value=min(0.5, limit.training_seconds / 60),
+                    max_value=limit.training_seconds / 60,
+                    step=0.5,
+                    help=helps["minutes"],
+                )
+            else:
+                ui.bound(
+                    st.number_input,
+                    "settings",
+                    "epochs",
+                    labels["epochs"],
+                    min_value=1,
+                    max_value=limit.max_epochs,
+                    step=1,
+                    help=helps["epochs"],
+                )
+            ui.bound(
+                st.select_slider,
+                "settings",
+                "learning_rate",
+                labels["learning_rate"],
+                options=ui.LEARNING_RATE_OPTIONS,
+                format_func=lambda v: f"{v:g}",
+                help=helps["learning_rate"],
+            )
+            ui.bound(
+                st.select_slider,
+                "settings",
+                "validation_fraction",
+                labels["validation_fraction"],
+                options=[i / 20 for i in range(7)],
+                format_func=lambda v: f"{v:.0%}",
+                help=helps["validation_fraction"],
+            )
+        if loaded is not None:
+            try:
+                cfg = ui.model_config(ss.settings)
+                cost = estimate(cfg, vocab_size, len(text))
+            except CharlabError as err:
+                st.error(ui.md(str(err)), icon=":material/error:")
+            else:
+                m = st.columns(4)
+                m[0].metric(
+                    "Parameters",
+                    f"{cost.parameters:,}",
+                    border=True,
+                    help="Numbers the model learns. Compare with the characters of the text.",
+                )
+                m[1].metric("Memory (estimate)", ui.fmt_bytes(cost.memory_bytes), border=True)
+                m[2].metric("Time per epoch (estimate)", ui.fmt_duration(cost.seconds_per_epoch), border=True)
+                budget = ui.budget_seconds(ss.settings)
+                if budget:
+                    m[3].metric(
+                        f"Epochs in {ui.fmt_duration(budget)} (estimate)",
+                        f"{budget / max(cost.seconds_per_epoch, 1e-3):,.1f}",
+                        border=True,
+                        help="Training ends by the clock; the best model it found is kept.",
+                    )
+                else:
+                    m[3].metric(
+                        "All epochs (estimate)", ui.fmt_duration(cost.seconds_per_epoch * cfg.epochs), border=True
+                    )
+                try:
+                    limit.check_parameters(cost.parameters)
+                except CharlabError as err:
+                    st.error(ui.md(str(err)), icon=":material/error:")
+                if not budget and cost.seconds_per_epoch * cfg.epochs > limit.training_seconds:
+                    st.info(
+                        f"This server stops each training after {ui.fmt_duration(limit.training_seconds)}, so it is "
+                        "shared fairly. What the network learned by then is saved, and Continue trains it more.",
+                        icon=":material/timer:",
+                    )
+                st.caption("The parameters of each layer (V = vocabulary size, d = input size, m = units):")
+                st.dataframe(
+                    [
+                        {"Layer": r.layer, "Parameters": f"{r.parameters:,}", "Formula": r.formula}
+                        for r in parameter_table(cfg, vocab_size)
+                    ],
+                    hide_index=True,
+                    width="stretch",
+                )
+
+    with st.expander("Share as a lesson link", icon=":material/share:"):
+        with ui.guard("the lesson link"):
+            ui.lesson_share()
+
+
+with controls_area:
+    # ---- start / stop / continue
+    can_continue = (
+        current is not None
+        and current.damaged is None
+        and current.status != "training"
+        and (current.path / "model.keras").exists()
+    )
+    name_column, start_column, stop_column, continue_column = st.columns([5, 3, 2, 2], vertical_alignment="bottom")
+    run_name = name_column.text_input(
+        "Run name", key="train_run_name", max_chars=80, placeholder=ui.default_run_name(loaded, ss.settings)
+    )
+    if start_column.button(
+        "Start training",
+        type="primary",
+        key="train_start",
+        icon=":material/play_arrow:",
+        disabled=running or loaded is None,
+        width="stretch",
+    ):
         try:
-            cfg = ui.model_config(ss.settings)
-            cost = estimate(cfg, vocab_size, len(text))
+            ui.start_training(
+                text,
+                ss.settings,
+                run_name.strip() or ui.default_run_name(loaded, ss.settings),
+                ss.cleaning,
+                loaded.name,
+            )
         except CharlabError as err:
             st.error(ui.md(str(err)), icon=":material/error:")
         else:
-            m = st.columns(4)
-            m[0].metric(
-                "Parameters",
-                f"{cost.parameters:,}",
-                border=True,
-                help="Numbers the model learns. Compare with the characters of the text.",
-            )
-            m[1].metric("Memory (estimate)", ui.fmt_bytes(cost.memory_bytes), border=True)
-            m[2].metric("Time per epoch (estimate)", ui.fmt_duration(cost.seconds_per_epoch), border=True)
-            budget = ui.budget_seconds(ss.settings)
-            if budget:
-                m[3].metric(
-                    f"Epochs in {ui.fmt_duration(budget)} (estimate)",
-                    f"{budget / max(cost.seconds_per_epoch, 1e-3):,.1f}",
-                    border=True,
-                    help="Training ends by the clock; the best model it found is kept.",
-                )
-            else:
-                m[3].metric("All epochs (estimate)", ui.fmt_duration(cost.seconds_per_epoch * cfg.epochs), border=True)
-            try:
-                limit.check_parameters(cost.parameters)
-            except CharlabError as err:
-                st.error(ui.md(str(err)), icon=":material/error:")
-            if not budget and cost.seconds_per_epoch * cfg.epochs > limit.training_seconds:
-                st.info(
-                    f"This server stops each training after {ui.fmt_duration(limit.training_seconds)}, so it is "
-                    "shared fairly. What the network learned by then is saved, and Continue trains it more.",
-                    icon=":material/timer:",
-                )
-            st.caption("The parameters of each layer (V = vocabulary size, d = input size, m = units):")
-            st.dataframe(
-                [
-                    {"Layer": r.layer, "Parameters": f"{r.parameters:,}", "Formula": r.formula}
-                    for r in parameter_table(cfg, vocab_size)
-                ],
-                hide_index=True,
-                width="stretch",
-            )
-
-with st.expander("Share as a lesson link", icon=":material/share:"):
-    with ui.guard("the lesson link"):
-        ui.lesson_share()
-
-# ---- start / stop / continue
-current = ui.run_info(ss.run_path)
-can_continue = (
-    current is not None
-    and current.damaged is None
-    and current.status != "training"
-    and (current.path / "model.keras").exists()
-)
-name_column, start_column, stop_column, continue_column = st.columns([5, 3, 2, 2], vertical_alignment="bottom")
-run_name = name_column.text_input(
-    "Run name", key="train_run_name", max_chars=80, placeholder=ui.default_run_name(loaded, ss.settings)
-)
-if start_column.button(
-    "Start training",
-    type="primary",
-    key="train_start",
-    icon=":material/play_arrow:",
-    disabled=running or loaded is None,
-    width="stretch",
-):
-    try:
-        ui.start_training(
-            text, ss.settings, run_name.strip() or ui.default_run_name(loaded, ss.settings), ss.cleaning, loaded.name
+            st.rerun()
+    if stop_column.button(
+        "Stop",
+        key="train_stop",
+        icon=":material/stop:",
+        disabled=not running,
+        width="stretch",
+        help="Stops after the current batch; what was learned is saved.",
+    ):
+        ui.stop_training()
+        st.rerun()
+    if continue_column.button(
+        "Continue",
+        key="train_continue",
+        icon=":material/fast_forward:",
+        disabled=running or loaded is None or not can_continue,
+        width="stretch",
+        help=f"Train the current run «{ui.md(current.name)}» for {ss.settings['epochs']} more epochs on this text."
+        if can_continue
+        else "Train or load a run first.",
+    ):
+        try:
+            ui.start_training(text, ss.settings, current.name, ss.cleaning, loaded.name, resume_from=str(current.path))
+        except CharlabError as err:
+            st.error(ui.md(str(err)), icon=":material/error:")
+        else:
+            st.rerun()
+    if can_continue and runs.fresh_optimizer(current.path):
+        st.caption(
+            "This run was uploaded: Continue keeps everything its network learned, but the optimizer's running "
+            "averages are not part of an upload, so they start afresh (the loss may wobble for the first steps)."
         )
-    except CharlabError as err:
-        st.error(ui.md(str(err)), icon=":material/error:")
-    else:
-        st.rerun()
-if stop_column.button(
-    "Stop",
-    key="train_stop",
-    icon=":material/stop:",
-    disabled=not running,
-    width="stretch",
-    help="Stops after the current batch; what was learned is saved.",
-):
-    ui.stop_training()
-    st.rerun()
-if continue_column.button(
-    "Continue",
-    key="train_continue",
-    icon=":material/fast_forward:",
-    disabled=running or loaded is None or not can_continue,
-    width="stretch",
-    help=f"Train the current run «{ui.md(current.name)}» for {ss.settings['epochs']} more epochs on this text."
-    if can_continue
-    else "Train or load a run first.",
-):
-    try:
-        ui.start_training(text, ss.settings, current.name, ss.cleaning, loaded.name, resume_from=str(current.path))
-    except CharlabError as err:
-        st.error(ui.md(str(err)), icon=":material/error:")
-    else:
-        st.rerun()
-if can_continue and runs.fresh_optimizer(current.path):
-    st.caption(
-        "This run was uploaded: Continue keeps everything its network learned, but the optimizer's running "
-        "averages are not part of an upload, so they start afresh (the loss may wobble for the first steps)."
-    )
 
+    # ---- live view: polls the background job (once a second while it trains, every 5 s while it waits)
+    poll = ui.poll_seconds(handle)
 
-# ---- live view: polls the background job (once a second while it trains, every 5 s while it waits)
-poll = ui.poll_seconds(handle)
+    @st.fragment(run_every=poll)
+    def live_view() -> None:
+        with ui.guard("the live view"):
+            now = ui.current_handle()
+            if poll is not None and ui.poll_seconds(now) not in (poll, None):  # it got its place: poll faster
+                ui.rerun_page()
+            ui.live_view(now, ss.run_path)
 
-
-@st.fragment(run_every=poll)
-def live_view() -> None:
-    with ui.guard("the live view"):
-        now = ui.current_handle()
-        if poll is not None and ui.poll_seconds(now) not in (poll, None):  # it got its place: poll faster
-            ui.rerun_page()
-        ui.live_view(now, ss.run_path)
-
-
-live_view()
+    live_view()
 
 # ---- my runs
 st.header("My runs", divider="gray")

@@ -1323,6 +1323,28 @@ def test_a_bad_nickname_is_refused_in_plain_words_and_the_workspace_kept(bad, tr
     assert sorted(p.name for p in owners.parent.iterdir()) == ["runs"]  # nothing climbed out
 
 
+def test_the_same_nickname_finds_its_running_training_from_a_new_tab(owners):
+    """Seen in a browser: a student who closed the tab saw 'Press Start training' and could not stop it."""
+    zoe = named("Zoé")
+    upload_text(zoe)
+    go(zoe, "train")
+    set_tiny_settings(zoe, epochs=500)
+    run(zoe.button(key="train_start").click())
+    training = job(zoe)
+    wait_until(lambda: training.snapshot().step >= 1)
+
+    again = go(named("zoé"), "train")  # a new tab, the same nickname typed again
+    assert job(again) is training
+    assert any("Training «" in plain(h) for h in texts(again.subheader))
+    assert not again.button(key="train_stop").disabled and again.button(key="train_start").disabled
+    assert again.session_state["run_path"] == str(training.snapshot().run_path)
+    stranger = go(named("Sam"), "train")  # another nickname sees nothing of it
+    assert ui.registry().queue.touch(stranger.session_state["token"]) is None
+    run(again.button(key="train_stop").click())
+    wait_done(again)
+    assert training.snapshot().status == "stopped"
+
+
 def test_the_name_cannot_change_while_a_training_runs(owners, monkeypatch):
     at = named("Erin")
     # its run is saved under the name it began with (the name box looks is_running up in ui.owners, pages in ui)

@@ -305,6 +305,27 @@ def test_no_owner_sees_or_controls_another_owners_job():
     _finish(queue, mine, theirs)
 
 
+def test_a_new_tab_of_the_same_owner_adopts_its_active_job_and_no_one_elses():
+    queue = JobQueue(max_trainings=1)
+    running, waiting = FakeJob("zoe"), FakeJob("sam")
+    first = queue.submit("zoe-tab-1", running, owner="/runs/owners/zoé")
+    queue.submit("sam-tab", waiting, owner="/runs/owners/sam")
+    running.began.wait(TIMEOUT)
+    assert queue.adopt("stranger-tab", "/runs/owners/nobody") is None
+    assert queue.adopt("zoe-tab-2", "/runs/owners/zoé") is first  # the tab she opened again
+    assert queue.touch("zoe-tab-2") is first
+    assert queue.adopt("sam-tab-2", "/runs/owners/sam").job is waiting  # a waiting job too
+    assert queue.cancel("sam-tab-2") is True and "sam-tab" not in queue and "sam-tab-2" not in queue
+    assert queue.stop("zoe-tab-2") is True  # Stop works from the new tab
+    _wait_for(lambda: running.done)
+    assert running.snapshot().status == STOPPED
+    assert queue.adopt("zoe-tab-3", "/runs/owners/zoé") is None  # an ended job is not adopted
+    mine = queue.submit("zoe-tab-3", FakeJob("mine"), owner="/runs/owners/zoé")
+    assert queue.adopt("zoe-tab-3", "/runs/owners/zoé") is mine  # a tab with its own active job keeps it
+    assert queue.stop_all() == 1
+    assert queue.sweep().cancelled == 0
+
+
 # ---------------------------------------------------------------- abandoned and finished jobs
 
 

@@ -48,10 +48,17 @@ def _downsample(points: list[tuple[float, float]], limit: int = 1500) -> list[tu
 
 
 def loss_frame(
-    history: list[dict], batch_losses: list[tuple[int, float]], batches_per_epoch: int, first_epoch: int
+    history: list[dict],
+    batch_losses: list[tuple[int, float]],
+    batches_per_epoch: int,
+    first_epoch: int,
+    initial_loss: float | None = None,
 ) -> pd.DataFrame:
-    """Long-form loss data: training per batch (or per epoch for earlier epochs), validation per epoch."""
+    """Long-form loss data: training per batch (or per epoch for earlier epochs), validation per epoch;
+    a new network's loss before its first step at epoch 0."""
     rows = []
+    if initial_loss is not None and first_epoch == 0 and math.isfinite(initial_loss):
+        rows.append(("Training (each batch)", 0.0, initial_loss))
     earlier = [h for h in history if h["epoch"] <= first_epoch or not batch_losses]
     for h in earlier:
         if math.isfinite(h.get("loss", float("nan"))):

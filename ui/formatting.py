@@ -58,6 +58,8 @@ def ordinal(n: int) -> str:
 
 
 def progress_words(p: Progress) -> str:
+    if not p.step:  # the compiled training step is being prepared (the untrained network's loss is on the chart)
+        return p.message if p.message and p.message != "Training…" else "Getting the first training step ready…"
     if p.budget_seconds:  # by the clock: the epochs are only a cap
         epoch = f"Epoch {p.first_epoch + max(p.epoch, 1)} · {fmt_duration(p.budget_seconds)} of training"
     else:

@@ -15,7 +15,7 @@ from ui.corpus_cache import LoadedCorpus, cleaned_text, corpus_key, use_sample
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import lesson_fixes_something
 from ui.limits import fit_to_limit, server_limits
-from ui.owners import check_run_allowed, session_workspace
+from ui.owners import check_run_allowed, session_workspace, shared_owner
 from ui.settings import DEFAULT_SAMPLE, QUICK_START_CLEANING, budget_seconds, model_config
 from ui.widget_state import apply_preset
 
@@ -42,7 +42,7 @@ def start_training(
         budget_seconds=budget,
     )
     limit.check_training(job.config, len(job.vocab))  # after the job: a continued run keeps its own shape
-    handle = registry().queue.submit(st.session_state.token, job)
+    handle = registry().queue.submit(st.session_state.token, job, owner=shared_owner())
     st.session_state.job_seen_running = True
     return handle
 

@@ -48,6 +48,13 @@ def is_teacher() -> bool:
     return teacher_password() is not None and bool(st.session_state.get("teacher"))
 
 
+def shared_owner() -> str | None:
+    """The nickname's workspace, which any tab of that nickname may watch and stop trainings in; None for a
+    private workspace (one tab's own) or with owners off (one user, whose tabs each keep their own)."""
+    ss = st.session_state
+    return str(session_workspace()) if owners_enabled() and ss.get("nickname") else None
+
+
 def session_workspace() -> Path:
     """Where this session's runs live: its nickname's workspace, else its private one (owners off: the root)."""
     ss = st.session_state

@@ -15,7 +15,7 @@ from charlab import lessons, workers
 from ui.corpus_cache import LoadedCorpus
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import open_lesson_link
-from ui.owners import run_allowed, session_workspace
+from ui.owners import run_allowed, session_workspace, shared_owner
 from ui.settings import PAGES, default_generate, default_settings
 
 log = logging.getLogger("charlab.app")
@@ -107,6 +107,9 @@ def init_session() -> None:
     ss.setdefault("nickname", "")  # "" (no name): a private workspace, see session_workspace
     ss.setdefault("teacher", False)  # not remembered for a reload: the password is asked again
     ss.workspace = str(session_workspace())
+    owner = shared_owner()
+    if owner is not None:  # a student back in a new tab with the same nickname finds the running training
+        registry().queue.adopt(ss.token, owner)
     if ss.run_path and not run_allowed(ss.run_path):
         ss.run_path = None  # another owner's run (e.g. loaded in teacher mode, or owners switched on)
     open_lesson_link()

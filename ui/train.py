@@ -45,13 +45,14 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
         st.subheader(f"Training «{md(job_run.name if job_run is not None else handle.job.name)}»")
         _job_status(handle, p)
         history, batch_losses, samples_, timelapse = p.history, p.batch_losses, p.samples, p.timelapse
-        bpe, first, vocab_size = p.batches_per_epoch, p.first_epoch, p.vocab_size
+        bpe, first, vocab_size, initial = p.batches_per_epoch, p.first_epoch, p.vocab_size, p.initial_loss
         job = handle.job
         # while it trains the job holds its text; once over, the lines come from what the run saved
         report = baseline_report(job.text, job.vocab, job.config) if job.text else saved_baselines(p.run_path)
         reber = is_reber_text(job.text, job.cleaning) if job.text else _saved_run_is_reber(p.run_path)
-        if first == 0 and batch_losses:  # a fresh network should start near random guessing
-            start = check_first_loss(batch_losses[0][1], len(job.vocab))
+        first_loss = p.initial_loss if p.initial_loss is not None else (batch_losses[0][1] if batch_losses else None)
+        if first == 0 and first_loss is not None:  # a fresh network should start near random guessing
+            start = check_first_loss(first_loss, len(job.vocab))
             if not start.ok:
                 st.warning(f"{start.message} {start.suggestion}", icon=":material/warning:")
     elif run_path and run_info(run_path) is not None:
@@ -67,7 +68,7 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
             st.info(md(str(err)), icon=":material/info:")
             return
         history, batch_losses, samples_, timelapse = run.history(), [], run.samples(), run.timelapse()
-        bpe, first, vocab_size = 0, len(history), len(run.vocab)
+        bpe, first, vocab_size, initial = 0, len(history), len(run.vocab), None
         report = report_from_dict(run.meta.get("baselines"))
         if report is None:  # a run saved before runs kept their reference lines: count them if its text is here
             text = run_training_text(run)
@@ -80,26 +81,31 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
             icon=":material/play_arrow:",
         )
         return
-    seed_key("train_unit", ss.get("loss_unit", "loss"))
-    unit = (
-        st.segmented_control(
-            "Show the loss as",
-            list(LOSS_UNITS),
-            format_func=LOSS_UNITS.get,
-            key="train_unit",
-            required=True,
-            help=LOSS_UNIT_HELP,
-        )
-        or "loss"
-    )
-    ss.loss_unit = unit
-    frame = loss_frame(history, batch_losses, bpe, first)
+    frame = loss_frame(history, batch_losses, bpe, first, initial)
     moment = timelapse_position(timelapse)
-    if frame.empty:
-        st.caption("The loss chart appears after the first training steps.")
-    else:
-        marker = timelapse[moment]["epoch"] if moment is not None else None
-        st.altair_chart(loss_chart(frame, vocab_size, unit, report, marker), width="stretch")
+    chart_column, sample_column = st.columns([3, 2], gap="medium")
+    with sample_column:  # beside the chart, so both fit a 1280x720 screen
+        newest_sample(timelapse, samples_)
+        seed_key("train_unit", ss.get("loss_unit", "loss"))
+        unit = (
+            st.segmented_control(
+                "Show the loss as",
+                list(LOSS_UNITS),
+                format_func=LOSS_UNITS.get,
+                key="train_unit",
+                required=True,
+                help=LOSS_UNIT_HELP,
+            )
+            or "loss"
+        )
+        ss.loss_unit = unit
+    with chart_column:
+        if frame.empty:
+            st.caption("The loss chart appears after the first training steps.")
+        else:
+            marker = timelapse[moment]["epoch"] if moment is not None else None
+            st.altair_chart(loss_chart(frame, vocab_size, unit, report, marker), width="stretch")
+    if not frame.empty:
         verdict_view(history, batch_losses, report)
     if timelapse:
         timelapse_view(timelapse, moment)
@@ -118,6 +124,19 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
 def saved_baselines(run_path) -> BaselineReport | None:
     """The reference lines a run saved when its training began (None for a run that has none)."""
     return report_from_dict(runs.read_meta(run_path).get("baselines")) if run_path is not None else None
+
+
+def newest_sample(timelapse: list[dict], samples_: list[dict]) -> None:
+    """What the network writes now: the latest time-lapse sample (every few seconds), else the last epoch's."""
+    if timelapse:
+        entry = timelapse[-1]
+        st.markdown(f"**What it writes now** ({timelapse_words(entry)})")
+        st.html(text_box("", entry["text"], height=200))
+    elif samples_:
+        st.markdown(f"**What it writes now** (after epoch {samples_[-1]['epoch']})")
+        st.html(text_box("", samples_[-1]["text"], height=200))
+    else:
+        st.caption("Its first attempts at writing appear here within seconds of the first step.")
 
 
 VERDICT_LOOK = {
@@ -228,10 +247,10 @@ def _job_status(handle: JobHandle, p: Progress) -> None:
             f"Waiting for a free place: other trainings are using this computer ({ahead}). Training starts by itself.",
             icon=":material/hourglass_top:",
         )
-    elif p.status in ("queued", "starting") or (p.status == "training" and p.step == 0):
-        # the few seconds before the first point: say which step it is at, redrawn four times a second
+    elif p.status in ("queued", "starting"):
+        # the seconds before training: say which step it is at, redrawn four times a second
         step = p.message if p.message and p.message != "Training…" else "Starting the training…"
-        st.info(f"{step} The first point of the loss chart comes in a few seconds.", icon=":material/hourglass_top:")
+        st.info(step, icon=":material/hourglass_top:")
     elif p.status in ("training", "stopping"):
         st.progress(p.fraction, text=progress_words(p))
         if p.status == "stopping":
