@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
@@ -136,8 +137,14 @@ def _click_to_first_point(page, key: str) -> float:
     stop = main.locator(".st-key-train_stop").get_by_role("button")
     stop.wait_for(timeout=PAGE_LOAD)
     deadline = time.monotonic() + PAGE_LOAD * 3 / 1000
-    while not stop.is_enabled():  # the page now shows the new training (the chart of an earlier run is gone)
+    while not stop.is_enabled():
         assert time.monotonic() < deadline, "the training did not start"
+        time.sleep(0.02)
+    # the page shows the new training once it says which step of the start it is at (an earlier run's
+    # chart may still be on the page until then)
+    starting = re.compile("Preparing the data|Building the network|Getting the first training step ready")
+    seen = time.monotonic() + 5
+    while not starting.search(main.inner_text()) and time.monotonic() < seen:
         time.sleep(0.02)
     main.get_by_test_id(CHART).first.wait_for(timeout=PAGE_LOAD * 3)
     return time.perf_counter() - started

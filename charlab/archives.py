@@ -91,6 +91,11 @@ def _checked_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipf
         if name.startswith(("/", "\\")) or ".." in Path(name.replace("\\", "/")).parts or ":" in name:
             raise CharlabError(f"The archive contains a path that leaves its folder ('{name}'). It was refused.")
     # accept files at the top level or inside one folder (as zipping a folder makes)
+    if not any(name.replace("\\", "/").rsplit("/", 1)[-1] in runs.RUN_FILES for name in names):
+        raise CharlabError(
+            "This .zip is not a run exported from charlab (it holds other files, such as a document or "
+            "pictures). Upload a .zip made by My runs → Download .zip."
+        )
     prefixes = {n.split("/", 1)[0] + "/" for n in names if "/" in n}
     prefix = prefixes.pop() if len(prefixes) == 1 and all(n.count("/") == 1 for n in names) else ""
     members: dict[str, zipfile.ZipInfo] = {}

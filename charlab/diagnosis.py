@@ -88,6 +88,11 @@ def diagnose(
     if trend is None:
         return Diagnosis(TOO_EARLY, "Too little training so far to tell where it is going.", "")
     level, improvement, source = trend
+    by_epoch = _trend(rows, ())
+    if improvement < PLATEAU_IMPROVEMENT and by_epoch is not None and by_epoch[2] == "validation":
+        if len(rows) >= WINDOW_EPOCHS and by_epoch[1] >= PLATEAU_IMPROVEMENT:
+            # flat batches (as after Stop and Continue) while validation still falls: it is learning
+            level, improvement, source = by_epoch
     enough = len(rows) >= WINDOW_EPOCHS or improvement < PLATEAU_IMPROVEMENT
     if reference_loss is not None and level >= reference_loss and enough:
         return Diagnosis(

@@ -82,6 +82,12 @@ class Progress:
     eta: float | None = None
     budget_seconds: float | None = None  # trains this long by the clock, then finishes (None: by epochs)
     initial_loss: float | None = None  # a new network's loss on its first batch, before any training step
+    elapsed_before: float = 0.0  # training seconds of a continued run before this job
+
+    @property
+    def run_seconds(self) -> float:
+        """Training seconds of the whole run, earlier jobs included (as its history counts epochs)."""
+        return self.elapsed_before + self.elapsed
 
     @property
     def done(self) -> bool:
@@ -187,6 +193,10 @@ class TrainingJob:
                 self._timelapse_seconds_before = float(self._progress.timelapse[-1].get("seconds", 0.0) or 0.0)
             self._progress.first_epoch = len(self._progress.history)
             self._progress.best_val_loss = previous.info.best_val_loss
+            before = previous.info.figures.get("train_seconds")
+            if not isinstance(before, (int, float)) and self._progress.history:
+                before = self._progress.history[-1].get("seconds")
+            self._progress.elapsed_before = float(before) if isinstance(before, (int, float)) else 0.0
         else:
             self.vocab = Vocab.from_text(self.text)
             if len(self.vocab) < 2:  # Keras cannot even compute a loss over one class
@@ -396,7 +406,7 @@ class TrainingJob:
             "epoch": p.first_epoch + epoch + 1,
             "loss": loss,
             "val_loss": val_loss if val_loss is not None else float("nan"),
-            "seconds": round(p.elapsed, 2),
+            "seconds": round(p.run_seconds, 2),
             "chars_per_second": round(p.chars_per_second),
         }
         score = val_loss if val_loss is not None else loss
@@ -492,7 +502,7 @@ class TrainingJob:
             "best_val_loss": p.best_val_loss,
             "epochs_done": len(p.history),
             "chars_per_second": round(p.chars_per_second),
-            "train_seconds": round(p.elapsed, 1),
+            "train_seconds": round(p.run_seconds, 1),
             "last_loss": p.history[-1]["loss"] if p.history else None,
         }
 

@@ -36,7 +36,14 @@ st.caption(
 try:
     run = ui.load_run(ss.run_path)
 except CharlabError as err:
-    st.info(ui.md(str(err)), icon=":material/hourglass_top:")
+    if info.status == "training":  # before its first checkpoint
+        st.info(
+            f"«{ui.md(info.name)}» is still training: it can write here once its first checkpoint is saved, at "
+            "the end of its first epoch (then at most every 20 seconds). Come back in a moment.",
+            icon=":material/hourglass_top:",
+        )
+    else:
+        st.info(ui.md(str(err)), icon=":material/hourglass_top:")
     st.stop()
 
 g = ss.generate
@@ -58,6 +65,17 @@ with settings_column:
         st.caption(f":material/warning: Not in this model's vocabulary, so skipped: {ui.md(skipped)}")
     ui.bound(st.slider, "generate", "temperature", "Temperature", min_value=0.1, max_value=2.0, step=0.05)
     st.caption(ui.TEMPERATURE_HELP)
+    generate_column, compare_column = st.columns([2, 3])  # high on the page: on screen at 1280x720
+    generate = generate_column.button(
+        "Generate", type="primary", key="generate_go", icon=":material/edit:", width="stretch"
+    )
+    compare = compare_column.button(
+        "Compare temperatures",
+        key="generate_compare",
+        icon=":material/compare:",
+        width="stretch",
+        help="The same seed at temperatures 0.2, 0.8 and 1.5, side by side.",
+    )
     a, b, c = st.columns(3)
     most = ui.server_limits().generate_chars
     ui.fit_to_limit("generate", "length", most)
@@ -100,17 +118,6 @@ with chart_column:
     )
     st.altair_chart(ui.probability_chart(now, at_one, g["temperature"]), width="stretch")
 
-generate_column, compare_column, _ = st.columns([1, 1, 2])
-generate = generate_column.button(
-    "Generate", type="primary", key="generate_go", icon=":material/edit:", width="stretch"
-)
-compare = compare_column.button(
-    "Compare temperatures",
-    key="generate_compare",
-    icon=":material/compare:",
-    width="stretch",
-    help="The same seed at temperatures 0.2, 0.8 and 1.5, side by side.",
-)
 options = dict(temperature=g["temperature"], top_k=top_k, random_seed=int(g["random_seed"]))
 generator = run.generator()
 seed_used = run.vocab.encode_seed(g["seed_text"]).text
@@ -120,8 +127,10 @@ if generate:
         placeholder, seed_used, generator.generate(seed_used, int(g["length"]), **options), int(g["length"])
     )
     ss.generate_output = {"run": ss.run_path, "seed": seed_used, "text": text, **options}
+    ss.generate_scroll = "the-text"
     st.rerun()  # redraw the probabilities after the new text
 if output:
+    st.subheader("The text", anchor="the-text")
     st.html(ui.text_box(output["seed"], output["text"], height=None))
     st.download_button(
         "Download the text",
@@ -146,6 +155,7 @@ if output:
         ui.grammar_view(run, output["seed"] + output["text"])
 if compare:
     length = min(int(g["length"]), 1500)
+    ss.generate_scroll = "compare-temperatures"
     ss.generate_comparison = {  # not the button's key, which Streamlit owns
         "run": ss.run_path,
         "seed": seed_used,
@@ -155,10 +165,11 @@ if compare:
     }
 comparison = ss.get("generate_comparison")
 if comparison and comparison["run"] == ss.run_path:
-    st.subheader("Compare temperatures")
+    st.subheader("Compare temperatures", anchor="compare-temperatures")
     st.caption("Same seed text and random seed; only the temperature differs.")
     for column, (temperature, text) in zip(st.columns(len(comparison["texts"])), comparison["texts"], strict=True):
         column.markdown(f"**Temperature {temperature:g}**")
         column.html(ui.text_box(comparison["seed"], text, height=360))
         if index is not None:
             column.caption(ui.copy_summary(copy_report(text, index)))
+ui.scroll_to(ss.pop("generate_scroll", None))  # the result just asked for, brought on screen once

@@ -227,7 +227,10 @@ with controls_area:
     )
     name_column, start_column, stop_column, continue_column = st.columns([5, 3, 2, 2], vertical_alignment="bottom")
     run_name = name_column.text_input(
-        "Run name", key="train_run_name", max_chars=80, placeholder=ui.default_run_name(loaded, ss.settings)
+        "Run name",
+        key="train_run_name",
+        max_chars=80,
+        placeholder=ui.default_run_name(loaded, ss.settings) if loaded is not None else "Choose a text first",
     )
     if start_column.button(
         "Start training",
@@ -293,6 +296,8 @@ with controls_area:
             ui.live_view(now, ss.run_path)
 
     live_view()
+if ss.pop("scroll_to_live", False):
+    ui.scroll_to("live-view")
 
 # ---- my runs
 st.header("My runs", divider="gray")

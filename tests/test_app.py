@@ -471,7 +471,7 @@ def test_stop_from_a_reloaded_page_saves_the_run_as_stopped(workspace):
     run(at)
     assert at.button(key="train_start").disabled and at.button(key="train_continue").disabled
     go(at, "generate")  # the run has no saved weights yet: said in plain words
-    assert contains(at.info, "has no saved model yet")
+    assert contains(at.info, "is still training: it can write here once its first checkpoint is saved")
 
     # a browser reload is a new session with the same token in the URL: it finds the job again
     reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
@@ -1527,7 +1527,10 @@ def test_pages_poll_a_waiting_training_slowly_and_an_ended_one_never():
         waiting, job = True, type("J", (), {"done": False})()
 
     class Training:
-        waiting, job = False, type("J", (), {"done": False, "trained_steps": 3})()
+        waiting, job, started_at = False, type("J", (), {"done": False, "trained_steps": 3})(), time.monotonic()
+
+    class Settled:
+        waiting, job, started_at = False, Training.job, time.monotonic() - 31
 
     class Starting:
         waiting, job = False, type("J", (), {"done": False, "trained_steps": 0})()
@@ -1535,5 +1538,5 @@ def test_pages_poll_a_waiting_training_slowly_and_an_ended_one_never():
     class Ended:
         waiting, job = False, type("J", (), {"done": True})()
 
-    polls = [ui.poll_seconds(h) for h in (Waiting(), Starting(), Training(), Ended(), None)]
-    assert polls == [5.0, 0.25, 1.0, None, None]
+    polls = [ui.poll_seconds(h) for h in (Waiting(), Starting(), Training(), Settled(), Ended(), None)]
+    assert polls == [5.0, 0.25, 1.0, 2.0, None, None]

@@ -126,6 +126,11 @@ def test_corpus_train_generate(page: Page, app_url: str, shots: Path):
     expect(main.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=TRAINING)
     loss_chart = main.get_by_test_id("stVegaLiteChart").first
     expect(loss_chart).to_be_visible(timeout=TRAINING)
+    newest = main.locator(".charlab-text").first  # what it writes now, beside the chart
+    expect(newest).to_be_visible(timeout=TRAINING)
+    for shown in (loss_chart, newest):  # both on screen at 1280x720 without scrolling
+        box = shown.bounding_box()
+        assert box["y"] >= 0 and box["y"] + min(box["height"], 200) <= PROJECTOR["height"], box
     after_20_epochs = re.compile(r"What the model writes after epoch ([2-9]\d|\d{3})\b")
     expect(main).to_contain_text(after_20_epochs, timeout=TRAINING)  # recognisable words by then
     no_error(main)
@@ -141,6 +146,7 @@ def test_corpus_train_generate(page: Page, app_url: str, shots: Path):
     # ---- Generate: text appears; three temperatures side by side
     main = go_to(page, "Generate")
     expect(main.get_by_role("combobox", name="Run", exact=True)).to_have_value(re.compile("^Browser test"))
+    expect(keyed(main, "generate_go")).to_be_in_viewport(ratio=1)  # no scrolling to find it
     keyed(main, "generate_go").click()
     expect(keyed(main, "generate_download")).to_be_visible(timeout=PAGE_LOAD)  # drawn once the text is complete
     text_box = main.locator(".charlab-text").first
@@ -151,6 +157,7 @@ def test_corpus_train_generate(page: Page, app_url: str, shots: Path):
 
     keyed(main, "generate_compare").click()
     expect(main).to_contain_text("Temperature 1.5", timeout=PAGE_LOAD)
+    expect(main.locator("h3", has_text="Compare temperatures")).to_be_in_viewport(timeout=PAGE_LOAD)  # brought up
     compare = main.get_by_test_id("stHorizontalBlock").filter(has_text="Temperature 0.2").last
     columns = compare.get_by_test_id("stColumn")
     expect(columns).to_have_count(3)

@@ -94,3 +94,13 @@ def test_too_little_data_says_so_and_nan_is_diverged():
     assert diagnose(_history([2.0], [2.1])).verdict == TOO_EARLY
     assert diagnose([], [(1, 4.0), (2, float("nan"))]).verdict == DIVERGED
     assert diagnose([], [4.0] * 50 + [float("nan")]).verdict == DIVERGED  # plain floats are accepted too
+
+
+def test_flat_batches_after_a_continue_while_validation_falls_are_learning():
+    """Seen after Stop then Continue: the verdict said 'Plateau' while validation fell from 1.96 to 1.785."""
+    val = [1.96, 1.90, 1.86, 1.83, 1.80, 1.785]
+    history = [{"epoch": i + 1, "loss": v + 0.05, "val_loss": v} for i, v in enumerate(val)]
+    flat = [1.80 + 0.001 * (i % 3) for i in range(200)]  # this job's batches: flat
+    found = diagnose(history, flat)
+    assert found.verdict == LEARNING and "validation loss is still falling" in found.message
+    assert diagnose(history[:2], flat).verdict == PLATEAU  # too few epochs to overrule the batches

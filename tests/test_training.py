@@ -237,3 +237,15 @@ def test_the_server_limit_still_stops_a_budgeted_training_as_stopped(tmp_path):
     cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=10_000, learning_rate=0.01)
     progress = TrainingJob(TEXT, cfg, root=tmp_path, budget_seconds=60.0, time_limit_seconds=2.0).run()
     assert progress.status == STOPPED and "this server's limit" in progress.message
+
+
+def test_a_continued_run_counts_its_whole_training_time(tmp_path):
+    """Seen after Stop then Continue: '6 epochs in 16 s' though the first 4 alone took 31 s."""
+    first = TrainingJob(TEXT, TINY, name="whole", root=tmp_path).run()
+    before = runs.run_info(first.run_path).figures["train_seconds"]
+    again = TrainingJob(TEXT, TINY, name="whole", root=tmp_path, resume_from=first.run_path).run()
+    assert again.status == FINISHED and again.elapsed_before == pytest.approx(before, abs=0.1)
+    assert again.run_seconds == pytest.approx(before + again.elapsed)
+    seconds = [row["seconds"] for row in runs.read_history(first.run_path)]
+    assert len(seconds) == 4 and seconds == sorted(seconds) and seconds[2] > before
+    assert runs.run_info(first.run_path).figures["train_seconds"] == pytest.approx(again.run_seconds, abs=0.1)

@@ -96,7 +96,7 @@ from ui.settings import (
     preset_settings,
 )
 from ui.sidebar import on_preset_change, poll_seconds, sidebar
-from ui.text import copy_check_missing, copy_summary, copy_view, md, stream, text_box, visible_text
+from ui.text import copy_check_missing, copy_summary, copy_view, md, scroll_to, stream, text_box, visible_text
 from ui.train import BASELINE_WORDS, live_view, timelapse_words
 from ui.widget_state import apply_preset, bound, is_hidden, on_train_by_change, seed_key
 
@@ -114,6 +114,7 @@ __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
     "BATCH_OPTIONS", "COMPARE_TEMPERATURES", "DEFAULT_SAMPLE", "EMBEDDING_OPTIONS", "LEARNING_RATE_OPTIONS",
     "PAGES", "PRESETS", "SETTING_HELP", "SETTING_LABELS", "STATUS_WORDS", "TEMPERATURE_HELP", "UNITS_OPTIONS",
     "budget_seconds", "model_config", "preset_settings", "on_preset_change", "poll_seconds", "sidebar",
-    "copy_check_missing", "copy_summary", "copy_view", "md", "stream", "text_box", "visible_text", "BASELINE_WORDS",
-    "live_view", "timelapse_words", "apply_preset", "bound", "is_hidden", "on_train_by_change", "seed_key",
+    "copy_check_missing", "copy_summary", "copy_view", "md", "scroll_to", "stream", "text_box", "visible_text",
+    "BASELINE_WORDS", "live_view", "timelapse_words", "apply_preset", "bound", "is_hidden", "on_train_by_change",
+    "seed_key",
 ]  # fmt: skip

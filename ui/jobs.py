@@ -43,6 +43,8 @@ def start_training(
     )
     limit.check_training(job.config, len(job.vocab))  # after the job: a continued run keeps its own shape
     handle = registry().queue.submit(st.session_state.token, job, owner=shared_owner())
+    st.session_state.pop("train_timelapse", None)  # the time-lapse slider follows the newest sample again
+    st.session_state.scroll_to_live = True  # the Start button may sit below the settings: show the chart
     st.session_state.job_seen_running = True
     return handle
 

@@ -55,7 +55,7 @@ _keep_keras_state_between_runs()
 
 PERSISTENT_KEYS = (
     "corpus", "cleaning", "settings", "preset", "preset_for", "run_path", "generate", "lesson",
-    "nickname",
+    "nickname", "train_run_name",
 )  # fmt: skip
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from charlab import corpus
@@ -54,15 +56,23 @@ def sidebar() -> None:
             st.fragment(run_every=poll * 2)(_sidebar_progress)(poll)  # the Train page's live view is the fast one
 
 
+SETTLED_AFTER_SECONDS = 30.0
+
+
 def poll_seconds(handle: JobHandle | None) -> float | None:
     """How often a page redraws a training: four times a second until its first step (so the first
-    point reaches the chart at once), then every second; every 5 s while it waits for a place (a full
-    class waiting must not keep the server busy), never once it has ended."""
+    point reaches the chart at once), then every second, and every 2 s after its first 30 s; every 5 s
+    while it waits for a place (a full class waiting must not keep the server busy), never once it has
+    ended."""
     if handle is None or handle.job.done:
         return None
     if handle.waiting:
         return 5.0
-    return 0.25 if getattr(handle.job, "trained_steps", 1) == 0 else 1.0
+    if getattr(handle.job, "trained_steps", 1) == 0:
+        return 0.25
+    started = getattr(handle, "started_at", None)
+    # every second while the curve drops fast, then every 2 s: a class of tabs watching costs the server half
+    return 2.0 if started is not None and time.monotonic() - started > SETTLED_AFTER_SECONDS else 1.0
 
 
 def _sidebar_progress(poll: float) -> None:

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from charlab import corpus, runs
 from charlab.copying import MIN_PASSAGE, CopyReport
@@ -27,6 +28,17 @@ def visible_text(text: str) -> str:
 def md(text: str) -> str:
     """A name or text safe inside st.markdown/st.caption: markdown and HTML characters are escaped."""
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:&])", r"\\\1", str(text))
+
+
+def scroll_to(anchor: str | None) -> None:
+    """Bring the heading with this anchor on screen (Streamlit never scrolls to a new result by itself)."""
+    if not anchor or not re.fullmatch(r"[a-z0-9-]+", anchor):
+        return
+    components.html(
+        "<script>const target = window.parent.document.getElementById("
+        f"{anchor!r}); if (target) target.scrollIntoView({{behavior: 'smooth', block: 'start'}});</script>",
+        height=0,
+    )
 
 
 def text_box(seed: str, generated: str, height: int | None = 320) -> str:
@@ -138,7 +150,10 @@ def copy_view(report: CopyReport, generated: str) -> None:
         )
     if report.invented_words:  # the model's words: escaped, never read as markdown
         made_up = html.escape(", ".join(report.invented_words[:12]))
-        st.html(f'<div style="color:#6B7280;font-size:0.875rem">Words it made up: {made_up}</div>')
+        st.html(
+            f'<div style="color:#6B7280;font-size:0.875rem">Words that are not in the training text '
+            f"(made up, or real words it never read there): {made_up}</div>"
+        )
 
 
 def copy_check_missing(info: runs.RunInfo) -> None:

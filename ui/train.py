@@ -42,7 +42,7 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
     if p is not None and p.done and p.run_path is not None and job_run is None:
         p = None  # the run it saved was deleted (or is not this session's): nothing of it is left to show
     if p is not None and (not p.done or p.run_path is None or run_path in (None, str(p.run_path))):
-        st.subheader(f"Training «{md(job_run.name if job_run is not None else handle.job.name)}»")
+        st.subheader(f"Training «{md(job_run.name if job_run is not None else handle.job.name)}»", anchor="live-view")
         _job_status(handle, p)
         history, batch_losses, samples_, timelapse = p.history, p.batch_losses, p.samples, p.timelapse
         bpe, first, vocab_size, initial = p.batches_per_epoch, p.first_epoch, p.vocab_size, p.initial_loss
@@ -57,7 +57,7 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
                 st.warning(f"{start.message} {start.suggestion}", icon=":material/warning:")
     elif run_path and run_info(run_path) is not None:
         info = run_info(run_path)
-        st.subheader(f"Run «{md(info.name)}»")
+        st.subheader(f"Run «{md(info.name)}»", anchor="live-view")
         st.caption(
             f"{STATUS_WORDS.get(info.status, info.status).capitalize()} · {md(info.corpus_name)} · "
             f"{config_words(info.config)} · best validation loss {fmt_loss(info.best_val_loss)}"
@@ -259,7 +259,7 @@ def _job_status(handle: JobHandle, p: Progress) -> None:
         message = p.message or STATUS_WORDS.get(p.status, p.status)
         figures = (
             f" Best validation loss {fmt_loss(p.best_val_loss)} after {len(p.history)} epochs in "
-            f"{fmt_duration(p.elapsed)}."
+            f"{fmt_duration(p.run_seconds)}."
             if p.history
             else ""
         )
