@@ -67,7 +67,7 @@ class Lesson:
         if self.cleaning is not None and self.cleaning not in CLEANING_MODES:
             raise CharlabError(
                 f"The lesson asks for a cleaning mode '{self.cleaning}' that does not exist. "
-                f"Choose one of: {', '.join(CLEANING_MODES)}."
+                "Choose one of: " + "; ".join(f"{key} ({label})" for key, (label, _) in CLEANING_MODES.items()) + "."
             )
         unknown = [name for name in self.settings if name not in SETTING_PARAMS]
         if unknown:

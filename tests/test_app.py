@@ -516,6 +516,7 @@ def test_a_second_training_waits_for_a_free_place_and_can_be_cancelled(workspace
     assert handle.waiting
     assert contains(second.info, "Waiting for a free place: other trainings are using this computer (yours is next")
     assert contains(second.sidebar.caption, "Waiting for a free place (yours is next")
+    assert "waiting for a free place" in sidebar_text(second) and "training" not in sidebar_text(second).lower()
     assert re.search(r"starts in about \d", " ".join(texts(second.info)))  # the wait, from the first job's ETA
     assert not second.button(key="train_stop").disabled
     run(second.button(key="train_stop").click())  # leaves the queue: nothing is trained or saved

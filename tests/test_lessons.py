@@ -115,3 +115,10 @@ def test_preset_ignores_unknown_settings_and_controls():
     data = {"format": "charlab-lesson", "settings": {"units": 32, "warp": 9}, "hidden": ["epochs", "warp"]}
     lesson = preset_from_json(json.dumps(data))
     assert lesson.settings == {"units": 32} and lesson.hidden == ("epochs",)
+
+
+def test_an_unknown_cleaning_mode_is_refused_with_each_modes_name_in_words():
+    with pytest.raises(CharlabError) as err:
+        from_query_params({"cl": "tidy"}).validate()
+    assert "cleaning mode 'tidy' that does not exist" in str(err.value)
+    assert "letters_punct (Letters and punctuation)" in str(err.value) and "keep (Keep everything)" in str(err.value)

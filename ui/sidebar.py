@@ -45,7 +45,8 @@ def sidebar() -> None:
         handle = current_handle()
         running = handle is not None and not handle.job.done
         if running and (info is None or info.status != "training"):  # its folder may not exist yet
-            st.markdown(f"**{md(handle.job.name)}**  \n{STATUS_WORDS['training']}")
+            state = "waiting for a free place" if handle.waiting else STATUS_WORDS["training"]
+            st.markdown(f"**{md(handle.job.name)}**  \n{state}")
         elif info is None:
             st.caption("No run yet: train one, or load one from My runs.")
         else:
