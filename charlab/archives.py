@@ -33,7 +33,6 @@ from charlab.weights import read_npz
 MAX_ZIP_BYTES = 300_000_000  # uncompressed; a 4-layer 1024-unit model is ~200 MB
 REQUIRED = ("config.json", "weights.npz")
 COPIED_AS_DATA = ("history.csv", "samples.json", "timelapse.json")  # read later by forgiving readers
-IGNORED = ("model.keras",)  # exported for other tools; never opened on import
 
 
 def export_zip(path: str | Path) -> bytes:
@@ -62,8 +61,7 @@ def import_zip(data: bytes, root: str | Path | None = None, max_bytes: int = MAX
         raise CharlabError("This file is not a .zip archive. Upload a run exported from charlab.") from err
     with archive:
         members = _checked_members(archive, max_bytes)
-        meta = _parse_meta(_read_member(archive, members["config.json"]))
-        config, vocab = ModelConfig.from_dict(meta["model"]), Vocab.from_json(meta["vocab"])
+        meta, config, vocab = _parse_meta(_read_member(archive, members["config.json"]))
         weights = read_npz(_read_member(archive, members["weights.npz"]), config, len(vocab), "The archive's run")
         extras = {name: _read_member(archive, members[name]) for name in COPIED_AS_DATA if name in members}
     staging = Path(tempfile.mkdtemp(dir=root, prefix=".import-"))
@@ -115,16 +113,15 @@ def _checked_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipf
     return members
 
 
-def _parse_meta(raw: bytes) -> dict[str, Any]:
+def _parse_meta(raw: bytes) -> tuple[dict[str, Any], ModelConfig, Vocab]:
+    """The archive's config.json, with its settings and vocabulary checked by charlab's own rules."""
     try:
         meta = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise CharlabError("The archive's config.json is not valid JSON. It was refused.") from err
     if not isinstance(meta, dict) or meta.get("format") != runs.FORMAT:
         raise CharlabError("The archive's config.json is not a charlab run description. It was refused.")
-    ModelConfig.from_dict(meta.get("model"))
-    Vocab.from_json(meta.get("vocab"))
-    return meta
+    return meta, ModelConfig.from_dict(meta.get("model")), Vocab.from_json(meta.get("vocab"))
 
 
 def _finish_import(staging: Path, meta: dict[str, Any], config: ModelConfig, weights, root: Path) -> runs.RunInfo:

@@ -333,11 +333,11 @@ class TrainingJob:
             self._timelapse_every = max(1, round(batches * cfg.epochs / TIMELAPSE_SNAPSHOTS))
         else:
             self._timelapse_every = self.timelapse_every_steps or 0
+        batch_size = min(cfg.batch_size, len(x))
         if self.resume_from is None:  # the chart's first point within a second, while the first step is compiled
-            self._set(initial_loss=_loss_before_training(model, x, y, min(cfg.batch_size, len(x))))
+            self._set(initial_loss=_loss_before_training(model, x, y, batch_size))
         if (self._timelapse_every or self._timelapse_period) and self.resume_from is None:
             self._record_timelapse()  # the untrained network: where every time-lapse starts
-        batch_size = min(cfg.batch_size, len(x))
         model.fit(
             _endless_batches(x, y, batch_size),
             steps_per_epoch=len(x) // batch_size,

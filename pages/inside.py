@@ -69,7 +69,7 @@ else:
 encoded = run.vocab.encode_seed(chosen)
 if encoded.dropped:
     skipped = ui.md(ui.visible_text("".join(encoded.dropped)))
-    st.caption(f":material/warning: Not in this model's vocabulary, so skipped: {ui.md(skipped)}")
+    st.caption(f":material/warning: Not in this model's vocabulary, so skipped: {skipped}")
 if not encoded.text:
     st.info("Type or pick a text to look at.", icon=":material/info:")
     st.stop()

@@ -22,8 +22,6 @@ else:
         f"Learning from **{ui.md(loaded.name)}**: {len(text):,} characters after cleaning "
         f"({corpus.CLEANING_MODES[ss.cleaning][0]}), {vocab_size} different characters."
     )
-    if ss.preset and ss.preset_for != ui.corpus_key():  # a new text: refit the preset's epochs to it
-        ui.apply_preset(ss.preset, len(text), vocab_size, ui.corpus_key())
 
 # ---- the live view first once there is a training or a run to show (it fits a 1280x720 screen);
 # the settings first while there is nothing to show yet
@@ -50,7 +48,7 @@ with settings_area:
                 key="train_preset",
                 format_func=lambda k: ui.PRESETS[k][0],
                 on_change=ui.on_preset_change,
-                help="Ready-made settings; epochs are chosen to fit the time on this text.",
+                help="Ready-made settings, each training for its minutes by the clock, on any text.",
             )
         a, b, c = st.columns(3)
         labels, helps = ui.SETTING_LABELS, ui.SETTING_HELP
@@ -268,7 +266,8 @@ with controls_area:
         icon=":material/fast_forward:",
         disabled=running or loaded is None or not can_continue,
         width="stretch",
-        help=f"Train the current run «{ui.md(current.name)}» for {ss.settings['epochs']} more epochs on this text."
+        help=f"Train the current run «{ui.md(current.name)}» for {ui.training_length_words(ss.settings)} more on "
+        "this text."
         if can_continue
         else "Train or load a run first.",
     ):

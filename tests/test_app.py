@@ -395,10 +395,9 @@ def test_presets_fill_every_setting_and_hand_tuning_clears_the_preset():
     at = open_app()
     upload_text(at)
     go(at, "train")
-    n_chars, vocab_size = len(corpus.clean(TEXT, "keep")), len(set(TEXT))
     for key in ("balanced", "quick"):
         run(at.segmented_control(key="train_preset").set_value(key))
-        wanted = ui.preset_settings(key, n_chars, vocab_size)
+        wanted = ui.preset_settings(key)
         assert at.session_state["settings"] == wanted and at.session_state["preset"] == key
         assert at.segmented_control(key="train_preset").value == key
         assert at.slider(key="settings_seq_length").value == wanted["seq_length"]  # the widgets show it
@@ -406,6 +405,8 @@ def test_presets_fill_every_setting_and_hand_tuning_clears_the_preset():
         assert at.number_input(key="settings_minutes").value == wanted["minutes"]  # by the clock
         assert at.segmented_control(key="settings_train_by").value == "minutes"
     assert ui.preset_settings("balanced")["minutes"] == 5 and ui.preset_settings("best")["minutes"] == 20
+    assert ui.training_length_words(ui.preset_settings("quick")) == "1 minute"  # Continue's help says how long
+    assert ui.training_length_words(dict(ui.preset_settings("balanced"), minutes=None, epochs=1)) == "1 epoch"
     use_sample(at, "fables")  # another text: the preset is the same, its minutes fit any text
     go(at, "train")
     assert at.session_state["settings"] == ui.preset_settings("quick")

@@ -94,6 +94,7 @@ from ui.settings import (
     budget_seconds,
     model_config,
     preset_settings,
+    training_length_words,
 )
 from ui.sidebar import on_preset_change, poll_seconds, sidebar
 from ui.text import copy_check_missing, copy_summary, copy_view, md, scroll_to, stream, text_box, visible_text
@@ -113,7 +114,8 @@ __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
     "training_index", "usable_runs", "init_session", "open_requested_page", "remember", "through_entry_script",
     "BATCH_OPTIONS", "COMPARE_TEMPERATURES", "DEFAULT_SAMPLE", "EMBEDDING_OPTIONS", "LEARNING_RATE_OPTIONS",
     "PAGES", "PRESETS", "SETTING_HELP", "SETTING_LABELS", "STATUS_WORDS", "TEMPERATURE_HELP", "UNITS_OPTIONS",
-    "budget_seconds", "model_config", "preset_settings", "on_preset_change", "poll_seconds", "sidebar",
+    "budget_seconds", "model_config", "preset_settings", "training_length_words", "on_preset_change",
+    "poll_seconds", "sidebar",
     "copy_check_missing", "copy_summary", "copy_view", "md", "scroll_to", "stream", "text_box", "visible_text",
     "BASELINE_WORDS", "live_view", "timelapse_words", "apply_preset", "bound", "is_hidden", "on_train_by_change",
     "seed_key",

@@ -57,9 +57,14 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def starting_words(p: Progress) -> str:
+    """Which step of its start a training is at (the job says so in its message until the first step)."""
+    return p.message if p.message and p.message != "Training…" else "Starting the training…"
+
+
 def progress_words(p: Progress) -> str:
     if not p.step:  # the compiled training step is being prepared (the untrained network's loss is on the chart)
-        return p.message if p.message and p.message != "Training…" else "Getting the first training step ready…"
+        return starting_words(p)
     if p.budget_seconds:  # by the clock: the epochs are only a cap
         epoch = f"Epoch {p.first_epoch + max(p.epoch, 1)} · {fmt_duration(p.budget_seconds)} of training"
     else:

@@ -11,7 +11,7 @@ from charlab.jobs import JobHandle
 from charlab.model import CELLS
 from charlab.training import FINAL_STATES, Progress
 from charlab.workers import training_job
-from ui.corpus_cache import LoadedCorpus, cleaned_text, corpus_key, use_sample
+from ui.corpus_cache import LoadedCorpus, cleaned_text, use_sample
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import lesson_fixes_something
 from ui.limits import fit_to_limit, server_limits
@@ -95,7 +95,7 @@ def quick_start() -> None:
     st.session_state.cleaning = QUICK_START_CLEANING
     loaded = st.session_state.corpus
     text = cleaned_text(loaded, QUICK_START_CLEANING)
-    apply_preset("quick", len(text), len(set(text)), corpus_key())
+    apply_preset("quick")
     start_training(
         text,
         st.session_state.settings,

@@ -54,7 +54,7 @@ _keep_keras_state_between_runs()
 
 
 PERSISTENT_KEYS = (
-    "corpus", "cleaning", "settings", "preset", "preset_for", "run_path", "generate", "lesson",
+    "corpus", "cleaning", "settings", "preset", "run_path", "generate", "lesson",
     "nickname", "train_run_name",
 )  # fmt: skip
 
@@ -100,7 +100,6 @@ def init_session() -> None:
     ss.setdefault("cleaning", "keep")
     ss.setdefault("settings", default_settings())
     ss.setdefault("preset", None)
-    ss.setdefault("preset_for", None)
     ss.setdefault("run_path", None)
     ss.setdefault("generate", default_generate())
     ss.setdefault("lesson", None)

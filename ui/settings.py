@@ -1,5 +1,5 @@
-"""The Train page's settings and their words: labels, help, the options offered, presets and how a
-preset's epochs are chosen; the app's pages and colours."""
+"""The Train page's settings and their words: labels, help, the options offered, and the presets
+(each trains for its minutes by the clock); the app's pages and colours."""
 
 from __future__ import annotations
 
@@ -154,12 +154,20 @@ def model_config(settings: dict) -> ModelConfig:
     return ModelConfig(**known).validate()
 
 
-def preset_settings(key: str, n_chars: int | None = None, vocab_size: int | None = None) -> dict:
+def preset_settings(key: str) -> dict:
     """A preset's settings: its minutes by the clock, within this server's time limit; epochs only cap it."""
     _, seconds, values = PRESETS[key]
     server = limits.current()
     minutes = min(seconds, server.training_seconds) / 60
     return dict(values, clipnorm=1.0, epochs=20, minutes=minutes)
+
+
+def training_length_words(settings: dict) -> str:
+    """How long a training with these settings lasts: '1 minute' by the clock, or '20 epochs'."""
+    minutes = settings.get("minutes")
+    if minutes:
+        return f"{minutes:g} minute{'' if minutes == 1 else 's'}"
+    return f"{settings['epochs']} epoch{'' if settings['epochs'] == 1 else 's'}"
 
 
 def budget_seconds(settings: dict) -> float | None:

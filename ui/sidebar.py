@@ -8,7 +8,6 @@ import streamlit as st
 
 from charlab import corpus
 from charlab.jobs import JobHandle
-from ui.corpus_cache import cleaned_text, corpus_key, corpus_vocab_size
 from ui.formatting import fmt_duration, fmt_loss, queue_words
 from ui.job_registry import current_handle
 from ui.jobs import rerun_page, rerun_when_finished
@@ -98,7 +97,5 @@ def _sidebar_progress(poll: float) -> None:
 
 
 def on_preset_change() -> None:
-    """The Preset control changed: fill every setting from the preset, fitted to the current corpus."""
-    ss = st.session_state
-    text = cleaned_text()
-    apply_preset(ss.get("train_preset"), len(text) if text else None, corpus_vocab_size(), corpus_key())
+    """The Preset control changed: fill every setting from the preset."""
+    apply_preset(st.session_state.get("train_preset"))

@@ -14,7 +14,7 @@ from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
 from charlab.training import Progress
 from ui.charts import loss_chart, loss_frame
-from ui.formatting import fmt_duration, fmt_loss, progress_words, queue_words
+from ui.formatting import fmt_duration, fmt_loss, progress_words, queue_words, starting_words
 from ui.grammar import grammar_growth
 from ui.jobs import rerun_page
 from ui.saved_runs import (
@@ -249,8 +249,7 @@ def _job_status(handle: JobHandle, p: Progress) -> None:
         )
     elif p.status in ("queued", "starting"):
         # the seconds before training: say which step it is at, redrawn four times a second
-        step = p.message if p.message and p.message != "Training…" else "Starting the training…"
-        st.info(step, icon=":material/hourglass_top:")
+        st.info(starting_words(p), icon=":material/hourglass_top:")
     elif p.status in ("training", "stopping"):
         st.progress(p.fraction, text=progress_words(p))
         if p.status == "stopping":

@@ -31,8 +31,13 @@ def _copy_back(store: str, name: str, key: str) -> None:
         return
     st.session_state[store][name] = st.session_state[key]
     if store == "settings":
-        st.session_state.preset = None  # hand-tuned now
-        st.session_state.pop("train_preset", None)
+        _hand_tuned()
+
+
+def _hand_tuned() -> None:
+    """A setting was changed by hand: no preset describes the settings any more."""
+    st.session_state.preset = None
+    st.session_state.pop("train_preset", None)
 
 
 def reseed(store: str) -> None:
@@ -46,19 +51,19 @@ def on_train_by_change() -> None:
     ss = st.session_state
     minutes = ss.pop("settings_minutes", None) or 1.0  # the widget is seeded afresh from the settings when drawn
     ss.settings = {**ss.settings, "minutes": float(minutes) if ss.get("settings_train_by") == "minutes" else None}
-    ss.preset = None  # hand-tuned now
-    ss.pop("train_preset", None)
+    _hand_tuned()
 
 
-def apply_preset(key: str | None, n_chars: int | None, vocab_size: int | None, sha: str | None) -> None:
+def apply_preset(key: str | None) -> None:
+    """Every setting from the preset: the same on any text, since a preset trains for its minutes."""
     ss = st.session_state
     if key is None:
         return
     try:
-        ss.settings = preset_settings(key, n_chars, vocab_size)
+        ss.settings = preset_settings(key)
     except CharlabError:
         return
-    ss.preset, ss.preset_for = key, sha
+    ss.preset = key
     reseed("settings")
 
 
