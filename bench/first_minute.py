@@ -2,6 +2,7 @@
 
     python bench/first_minute.py recipes [--seconds 60] [--only KEY ...]
     python bench/first_minute.py browser [--tabs 4]
+    python bench/first_minute.py tabs 1 5 20
 
 `browser` starts `streamlit run app.py` on 127.0.0.1 with an empty runs folder and drives Debian's
 chromium at 1280x720 (Playwright), timing by the wall clock: click -> first point of the loss chart
@@ -129,6 +130,12 @@ def _server_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _rss_mb(pid: int) -> float:
+    """Resident memory of one process, from /proc/<pid>/status."""
+    line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
 def _click_to_first_point(page, key: str) -> float:
     """Seconds from clicking `key` until the loss chart of a training with a first point is drawn."""
     main = page.get_by_test_id("stMainBlockContainer")
@@ -156,27 +163,91 @@ def _stop(page) -> None:
     main.get_by_text("Stopped", exact=False).first.wait_for(timeout=PAGE_LOAD * 2)
 
 
-def browser(args: argparse.Namespace) -> None:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from playwright.sync_api import sync_playwright
-    from streamlit_server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer
+def _watching_tabs_cpu(server, url: str, tab, counts: tuple[int, ...]) -> list[tuple[str, str]]:
+    """Server CPU (its own process, not the training's) while 1, then more tabs watch one long training,
+    measured once the pages poll at their settled pace (after the training's first 30 s)."""
+    watcher = tab(url + "?s=tiny_shakespeare&u=64&ep=50")
+    _click_to_first_point(watcher, "home_quick_start")
+    time.sleep(35)
+    cpu, rss = {}, {}
+    for tabs in counts:
+        extra = [tab(watcher.url) for _ in range(tabs - 1)]
+        time.sleep(3)
+        before, t0 = _server_cpu_seconds(server.pid), time.perf_counter()
+        time.sleep(15)
+        cpu[tabs] = (_server_cpu_seconds(server.pid) - before) / (time.perf_counter() - t0)
+        rss[tabs] = _rss_mb(server.pid)
+        for page in extra:
+            page.close()
+    _stop(watcher)
+    rows = [
+        (f"server CPU, {n} tab{'s' if n > 1 else ''} watching a training", f"{cpu[n]:.2f} core, RSS {rss[n]:,.0f} MB")
+        for n in counts
+    ]
+    if len(counts) > 1:
+        per_tab = (cpu[counts[-1]] - cpu[counts[0]]) / (counts[-1] - counts[0])
+        rows.append(("server CPU per extra watching tab", f"{per_tab:.3f} core"))
+    return rows
 
-    rows: list[tuple[str, str]] = []
 
-    def new_server() -> tuple[StreamlitServer, Path, str]:
+class _Browser:
+    """A fresh server with an empty runs folder per `server()`, and chromium tabs at 1280x720."""
+
+    def __init__(self, chromium) -> None:
+        self.chromium = chromium
+
+    def server(self):
+        sys.path.insert(0, str(ROOT / "tests"))
+        from streamlit_server import StreamlitServer
+
         home = Path(tempfile.mkdtemp(prefix="charlab-first-minute-"))
         server = StreamlitServer(ROOT, home, home / "streamlit.log", env={"CHARLAB_OWNERS": "0"})
         return server, home, server.start()
 
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        viewport = {"width": 1280, "height": 720}
+    def tab(self, link: str):
+        page = self.chromium.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(link)
+        page.get_by_test_id("stMainBlockContainer").locator("h1").first.wait_for(timeout=PAGE_LOAD)
+        return page
 
-        def tab(link: str):
-            page = chromium.new_page(viewport=viewport)
-            page.goto(link)
-            page.get_by_test_id("stMainBlockContainer").locator("h1").first.wait_for(timeout=PAGE_LOAD)
-            return page
+
+def _print(rows: list[tuple[str, str]]) -> None:
+    width = max(len(label) for label, _ in rows)
+    print(f"charlab first minute · {os.cpu_count()} cores · chromium 1280x720 · {time.strftime('%Y-%m-%d %H:%M')}")
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+
+
+def _chromium(pw):
+    sys.path.insert(0, str(ROOT / "tests"))
+    from streamlit_server import CHROMIUM, CHROMIUM_ARGS
+
+    return pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def tabs(args: argparse.Namespace) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = _chromium(pw)
+        browser_ = _Browser(chromium)
+        server, _, url = browser_.server()
+        try:
+            rows = _watching_tabs_cpu(server, url, browser_.tab, tuple(args.counts))
+        finally:
+            server.stop()
+        chromium.close()
+    _print(rows)
+
+
+def browser(args: argparse.Namespace) -> None:
+    from playwright.sync_api import sync_playwright
+
+    rows: list[tuple[str, str]] = []
+    with sync_playwright() as pw:
+        chromium = _chromium(pw)
+        browser_ = _Browser(chromium)
+        new_server, tab = browser_.server, browser_.tab
 
         # coldest: the very first visitor after the server started clicks Quick start at once
         server, home, url = new_server()
@@ -219,25 +290,7 @@ def browser(args: argparse.Namespace) -> None:
             rows.append(("click -> first point, warm (2 tries)", " / ".join(f"{w:.1f} s" for w in warm)))
 
             _stop(student)
-            # server CPU per watching tab: a long training (epochs), watched once its pages poll at their
-            # settled pace (after its first 30 s); its training process is not counted
-            watcher = tab(url + "?s=tiny_shakespeare&u=64&ep=50")
-            _click_to_first_point(watcher, "home_quick_start")
-            time.sleep(35)
-            cpu = {}
-            for tabs in (1, 1 + args.tabs):
-                extra = [tab(watcher.url) for _ in range(tabs - 1)]
-                time.sleep(3)
-                before, t0 = _server_cpu_seconds(server.pid), time.perf_counter()
-                time.sleep(15)
-                cpu[tabs] = (_server_cpu_seconds(server.pid) - before) / (time.perf_counter() - t0)
-                for page in extra:
-                    page.close()
-            _stop(watcher)
-            per_tab = (cpu[1 + args.tabs] - cpu[1]) / args.tabs
-            rows.append(("server CPU, 1 tab watching a training", f"{cpu[1]:.2f} core"))
-            rows.append((f"server CPU, {1 + args.tabs} tabs watching", f"{cpu[1 + args.tabs]:.2f} core"))
-            rows.append(("server CPU per extra watching tab", f"{per_tab:.3f} core"))
+            rows += _watching_tabs_cpu(server, url, tab, (1, 1 + args.tabs))
 
             # queued: two students train, a third clicks Quick start; one of the two stops 5 s later
             busy = [tab(url + "?s=limericks&u=64&ep=500") for _ in range(2)]
@@ -255,10 +308,7 @@ def browser(args: argparse.Namespace) -> None:
         finally:
             server.stop()
         chromium.close()
-    width = max(len(label) for label, _ in rows)
-    print(f"charlab first minute · {os.cpu_count()} cores · chromium 1280x720 · {time.strftime('%Y-%m-%d %H:%M')}")
-    for label, value in rows:
-        print(f"{label:<{width}}  {value}")
+    _print(rows)
 
 
 def main() -> None:
@@ -269,8 +319,10 @@ def main() -> None:
     part.add_argument("--only", nargs="*", help="recipe keys to measure (default: all)")
     part = sub.add_parser("browser", help="the first minute in chromium, by the clock")
     part.add_argument("--tabs", type=int, default=4, help="extra tabs watching a training, for the server's CPU")
+    part = sub.add_parser("tabs", help="the server's CPU while more and more tabs watch one training")
+    part.add_argument("counts", nargs="+", type=int, help="numbers of watching tabs, e.g. 1 5 20")
     args = parser.parse_args()
-    {"recipes": recipes, "browser": browser}[args.part](args)
+    {"recipes": recipes, "browser": browser, "tabs": tabs}[args.part](args)
 
 
 if __name__ == "__main__":

@@ -323,6 +323,7 @@ class TrainingJob:
         self._last_checkpoint = self._last_heartbeat = time.monotonic()
         self._started = time.monotonic()
         self._batch_seconds = 0.0
+        self._first_step_at = 0.0  # the pace of training (and so the time left) is counted from here
         callback = _ProgressCallback(self)
         if self._stop.is_set():
             self._finish(STOPPED, "Stopped before training began.")
@@ -363,8 +364,14 @@ class TrainingJob:
                 p.message = "Training…"
             chars = p.step * cfg.batch_size * cfg.seq_length
             p.chars_per_second = chars / self._batch_seconds if self._batch_seconds > 0 else 0.0
-            p.elapsed = time.monotonic() - self._started
-            p.eta = (p.total_steps - p.step) * p.elapsed / p.step
+            now = time.monotonic()
+            p.elapsed = now - self._started
+            if p.step == 1:
+                self._first_step_at = now
+            # seconds per step by the clock since the first step, epoch ends included: the start-up
+            # (imports, building, tracing) is over and counted it twice as long 10 s in
+            per_step = (now - self._first_step_at) / (p.step - 1) if p.step > 1 else p.elapsed
+            p.eta = (p.total_steps - p.step) * per_step
             if self.budget_seconds:
                 p.eta = min(p.eta, max(0.0, self.budget_seconds - p.elapsed))
         self._emit(Event("batch", p.step, p.epoch, loss=loss))

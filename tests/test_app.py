@@ -825,6 +825,28 @@ def test_the_loss_chart_has_the_counting_baselines_in_every_unit(with_run):
         assert "Not yet better than guessing at random" in captions
 
 
+def test_a_watching_tab_redraws_the_losses_without_rebuilding_the_chart(with_run):
+    """A tab polls its live view every 1-2 s: building the chart with Altair (and its schema check) on each
+    poll was most of the server's CPU per watching tab. The layout is built once; a poll sends the data."""
+    from ui.charts import _loss_layout
+
+    _loss_layout.cache_clear()
+    at = loaded_run_on_train(open_app())
+    [(spec, _)] = [chart for chart in charts(at) if '"name": "losses"' in chart[0]]
+    built = _loss_layout.cache_info().misses
+    assert built >= 1
+    run(at)
+    [(again, _)] = [chart for chart in charts(at) if '"name": "losses"' in chart[0]]
+    assert _loss_layout.cache_info().misses == built  # the same look: nothing rebuilt
+    assert again == spec
+    history = runs.read_history(with_run)
+    losses = chart_data(at, "series")
+    validation = losses[losses["series"] == "Validation (each epoch)"]
+    assert validation["loss"].tolist() == pytest.approx([h["val_loss"] for h in history])
+    run(at.segmented_control(key="train_unit").set_value("bits"))  # another look: a new layout
+    assert _loss_layout.cache_info().misses == built + 1
+
+
 def test_the_verdict_replaces_the_overfitting_note(with_run):
     at = loaded_run_on_train(open_app())
     loaded = runs.load_run(with_run)

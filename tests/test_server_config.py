@@ -38,6 +38,7 @@ def test_every_shipped_setting_is_a_streamlit_option():
         ("server.runOnSave", False),
         ("server.enableStaticServing", False),
         ("server.headless", True),
+        ("runner.postScriptGC", False),
         ("browser.gatherUsageStats", False),
         ("client.showErrorDetails", "none"),
     ],

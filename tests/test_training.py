@@ -249,3 +249,46 @@ def test_a_continued_run_counts_its_whole_training_time(tmp_path):
     seconds = [row["seconds"] for row in runs.read_history(first.run_path)]
     assert len(seconds) == 4 and seconds == sorted(seconds) and seconds[2] > before
     assert runs.run_info(first.run_path).figures["train_seconds"] == pytest.approx(again.run_seconds, abs=0.1)
+
+
+def test_the_time_left_counts_the_pace_of_training_not_the_start_up(tmp_path, monkeypatch):
+    """Seen in a browser: 10 s in, 'about 3 min 56 s left' for a run that ended at 1 min 56 s, because the
+    start-up (the first loss, tracing the first step) was counted as if every step were that slow."""
+    real = time.monotonic
+    slow_start = {"seconds": 0.0}
+
+    class Clock:  # the training module's clock, with a start-up that took 1,000 s
+        def __getattr__(self, name):
+            return getattr(time, name)
+
+        @staticmethod
+        def monotonic() -> float:
+            return real() + slow_start["seconds"]
+
+    first_loss = training._loss_before_training
+
+    def slow_first_loss(*args):
+        slow_start["seconds"] = 1000.0
+        return first_loss(*args)
+
+    monkeypatch.setattr(training, "time", Clock())
+    monkeypatch.setattr(training, "_loss_before_training", slow_first_loss)
+    said: list[tuple[int, int, float]] = []
+    on_batch = TrainingJob._on_batch
+
+    def recording(self, *args):
+        on_batch(self, *args)
+        p = self.snapshot()
+        said.append((p.step, p.total_steps, p.eta))
+
+    monkeypatch.setattr(TrainingJob, "_on_batch", recording)
+    cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=4, learning_rate=0.01)
+    started = real()
+    progress = TrainingJob(TEXT, cfg, name="pace", root=tmp_path).run()
+    took = real() - started
+    assert progress.status == FINISHED and progress.elapsed > 1000  # the clock saw the slow start-up
+    total = said[0][1]
+    assert total > 20
+    early = [eta for step, _, eta in said if 2 <= step <= total // 2]
+    assert early and max(early) < took + 5  # the whole training took `took` seconds, start-up included
+    assert said[-1][2] == pytest.approx(0.0)

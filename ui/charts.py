@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 
 import altair as alt
@@ -35,16 +37,15 @@ def guess_label(vocab_size: int, unit: str) -> tuple[float, str]:
 
 
 def _downsample(points: list[tuple[float, float]], limit: int = 1500) -> list[tuple[float, float]]:
+    """At most `limit` points: each group of consecutive points becomes its mean, at the group's last x."""
     if len(points) <= limit:
         return points
     size = math.ceil(len(points) / limit)
-    return [
-        (
-            points[i + size - 1][0] if i + size <= len(points) else points[-1][0],
-            float(np.mean([v for _, v in points[i : i + size]])),
-        )
-        for i in range(0, len(points), size)
-    ]
+    xs, ys = np.asarray(points, dtype=float).T
+    starts = np.arange(0, len(points), size)
+    means = np.add.reduceat(ys, starts) / np.diff(np.append(starts, len(points)))
+    ends = np.minimum(starts + size, len(points)) - 1
+    return list(zip(xs[ends].tolist(), means.tolist(), strict=True))
 
 
 def loss_frame(
@@ -93,6 +94,9 @@ def reference_frame(vocab_size: int, unit: str, report: BaselineReport | None = 
     return pd.DataFrame(rows, columns=["reference", "loss", "value", "label"])
 
 
+LOSS_DATA, REFERENCE_DATA, MOMENT_DATA = "losses", "references", "moment"
+
+
 def loss_chart(
     frame: pd.DataFrame,
     vocab_size: int,
@@ -100,20 +104,36 @@ def loss_chart(
     report: BaselineReport | None = None,
     marker: float | None = None,
     height: int = 320,
-) -> alt.Chart:
-    """Training and validation curves, the reference lines, and a vertical rule at a time-lapse moment."""
+) -> dict:
+    """Training and validation curves, the reference lines, and a vertical rule at a time-lapse moment,
+    as a Vega-Lite spec for `st.vega_lite_chart`.
+
+    A watching tab redraws this every second or two, so the chart's layout is built by Altair (and checked
+    against the Vega-Lite schema) once per look, and each redraw only attaches the new data."""
     frame = frame.assign(value=convert_loss(frame["loss"], unit))
-    series = sorted(frame["series"].unique().tolist()) or ["Validation (each epoch)"]
+    references = reference_frame(vocab_size, unit, report)
+    series = tuple(sorted(frame["series"].unique().tolist()) or ["Validation (each epoch)"])
+    spec = json.loads(_loss_layout(series, tuple(references["reference"]), unit, marker is not None, height))
+    spec["datasets"] = {LOSS_DATA: frame, REFERENCE_DATA: references}
+    if marker is not None:
+        spec["datasets"][MOMENT_DATA] = pd.DataFrame({"epoch": [float(marker)], "moment": ["time-lapse sample"]})
+    return spec
+
+
+@functools.lru_cache(maxsize=64)
+def _loss_layout(series: tuple[str, ...], references: tuple[str, ...], unit: str, marker: bool, height: int) -> str:
+    """The loss chart's Vega-Lite spec without its data (JSON text, so each caller gets its own copy)."""
     color = alt.Color(
         "series:N",
         title=None,
         scale=alt.Scale(
-            domain=series, range=[COLORS["train"] if s.startswith("Training") else COLORS["validation"] for s in series]
+            domain=list(series),
+            range=[COLORS["train"] if s.startswith("Training") else COLORS["validation"] for s in series],
         ),
         legend=alt.Legend(orient="top"),
     )
     y_title = LOSS_UNITS[unit]
-    base = alt.Chart(frame).encode(
+    base = alt.Chart(alt.NamedData(LOSS_DATA)).encode(
         x=alt.X("epoch:Q", title="Epoch", scale=alt.Scale(domainMin=0)),
         y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
         color=color,
@@ -127,10 +147,9 @@ def loss_chart(
     validation = base.transform_filter(alt.datum.series == "Validation (each epoch)").mark_line(
         point=alt.OverlayMarkDef(size=45), strokeWidth=2.5
     )
-    references = reference_frame(vocab_size, unit, report)
     layers = [train, validation]
-    for i, key in enumerate(references["reference"]):  # labels alternate sides: close lines do not collide
-        line = alt.Chart(references).transform_filter(alt.datum.reference == key)
+    for i, key in enumerate(references):  # labels alternate sides: close lines do not collide
+        line = alt.Chart(alt.NamedData(REFERENCE_DATA)).transform_filter(alt.datum.reference == key)
         color = REFERENCE_COLORS.get(key, "#6B7280")
         layers.append(
             line.mark_rule(color=color, strokeDash=[6, 4]).encode(
@@ -143,14 +162,15 @@ def loss_chart(
                 y="value:Q", text="label:N"
             )
         )
-    if marker is not None:
-        moment = pd.DataFrame({"epoch": [float(marker)], "moment": ["time-lapse sample"]})
+    if marker:
         layers.append(
-            alt.Chart(moment)
+            alt.Chart(alt.NamedData(MOMENT_DATA))
             .mark_rule(color=COLORS["changed"], strokeWidth=2)
             .encode(x="epoch:Q", tooltip=["moment:N"])
         )
-    return alt.layer(*layers).properties(height=height)
+    spec = alt.layer(*layers).properties(height=height).to_dict()
+    spec.pop("config", None)  # Altair's default theme sizes; Streamlit's theme and the page's width apply instead
+    return json.dumps(spec)
 
 
 def compare_chart(histories: dict[str, list[dict]], unit: str) -> alt.Chart:

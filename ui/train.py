@@ -104,7 +104,7 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
             st.caption("The loss chart appears after the first training steps.")
         else:
             marker = timelapse[moment]["epoch"] if moment is not None else None
-            st.altair_chart(loss_chart(frame, vocab_size, unit, report, marker), width="stretch")
+            st.vega_lite_chart(spec=loss_chart(frame, vocab_size, unit, report, marker), width="stretch")
     if not frame.empty:
         verdict_view(history, batch_losses, report)
     if timelapse:
