@@ -21,7 +21,8 @@ Modes:
   page times leave out the network and the browser's own work.
 
 Prints a table: sessions completed, errors, cross-talk, page response p50/p95 (all, and while
-trainings run), queue wait p50/max, peak RSS of the server, wall time.
+trainings run), queue wait p50/max, peak RSS of the server, the server process's own CPU (browser
+mode), wall time.
 
 On one machine the K browser pages share the cores with the server (20 chromium renderers took
 about as much CPU as the server on 2 cores), so the page response times are pessimistic for a
@@ -159,6 +160,12 @@ def proc_tree(pid: int) -> list[int]:
         tree.append(p)
         todo.extend(children.get(p, []))
     return tree
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (not its children), from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def vm(pid: int, key: str) -> int:
@@ -629,6 +636,10 @@ def report(sessions: list[Session], bench: Bench, args, wall: float, memory: dic
         f"{'peak RSS of the server (sum over its tree)':<44}{memory.get('peak_rss', 0) / 2**20:,.0f} MB",
         f"{'VmHWM of the server process alone':<44}{memory.get('hwm', 0) / 2**20:,.0f} MB",
         f"{'total wall time':<44}{wall:.0f} s",
+    ]
+    if "server_cores" in memory:  # the server process alone: its pages, not the trainings in its children
+        lines.append(f"{'server process CPU over the run (mean)':<44}{memory['server_cores']:.2f} core")
+    lines += [
         f"{'load average at the end (1/5 min)':<44}{' '.join(Path('/proc/loadavg').read_text().split()[:2])}",
     ]
     return "\n".join(lines)
@@ -713,13 +724,14 @@ def main() -> None:
         watch.start()
         print(f"server {url} (pid {server.pid}, CHARLAB_HOME {home}); {args.sessions} sessions…", flush=True)
         try:
-            started = time.monotonic()
+            started, cpu_before = time.monotonic(), cpu_seconds(server.pid)
             asyncio.run(run_browser(sessions, args, url, bench, corpora))
         finally:
             wall = time.monotonic() - started
             watch.sample()
             watch.stopping.set()
             memory = {"peak_rss": watch.peak_rss, "hwm": watch.hwm.get(server.pid, 0)}
+            memory["server_cores"] = (cpu_seconds(server.pid) - cpu_before) / wall
             server.stop()
     else:
         os.environ["CHARLAB_HOME"] = str(home)
