@@ -51,7 +51,8 @@ from streamlit_server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer  # noqa: E
 ROOT = Path(__file__).resolve().parent.parent
 # one character per session that no other corpus contains: Greek, then Cyrillic lower case
 UNIQUE = [chr(c) for c in range(0x3B1, 0x3CA) if c != 0x3C2] + [chr(c) for c in range(0x430, 0x450)]
-STARTED = re.compile(r"Waiting for a free place|Preparing|Epoch \d")
+# what the Train page shows once a training was accepted; a toy training may already be over ("Finished ·")
+STARTED = re.compile(r"Waiting for a free place|Preparing|Building the network|first training step|Epoch \d|Finished ·")
 FINAL_WORDS = ("finished", "stopped", "failed", "diverged")
 WORDS = (
     "the fox river stone song light garden window morning little quiet green winter bread "
@@ -292,7 +293,7 @@ async def browser_session(ctx, s: Session, k: int, args, url: str, bench: Bench,
         await timed(
             "start training",
             lambda: keyed("train_start").click(),
-            lambda: expect(main.get_by_text(STARTED).first).to_be_visible(timeout=slow),
+            lambda: expect(main.get_by_text(STARTED).filter(visible=True).first).to_be_visible(timeout=slow),
         )
         # ---- wait for the end, looking in now and then from another page (the page response under load)
         deadline = time.monotonic() + args.training_timeout
