@@ -5,8 +5,11 @@
 CORPUS defaults to ../shared/corpora/tinyshakespeare.txt. Every part runs in its own
 subprocess so its peak memory (RSS) is its own. Prints a table of figures and ratios:
 
+- arithmetic: the machine's fp32 matrix-product rate (numpy and TensorFlow), the ceiling every
+  training figure is also given as a fraction of (FLOPs per trained character x characters/s);
 - training: the seed tutorials' baseline (many-to-one, one-hot windows of 100, LSTM(128),
-  softmax, batch 256) vs charlab's default model (many-to-many, Embedding, ids);
+  softmax, batch 256) vs charlab's default model (many-to-many, Embedding, ids), both on the wall
+  clock (charlab from its first finished step to its last, with start-up and saving apart);
 - memory: peak RSS of both, the one-hot array the baseline needs for the whole corpus, and
   charlab training on a 10 MB corpus;
 - generation of 500 characters from an LSTM(256): model.predict on a sliding window vs a
@@ -66,8 +69,10 @@ def part_baseline_train(corpus: str, seconds: float) -> dict:
     elapsed = time.perf_counter() - started
     windows = timer.batches * 256
     full_onehot_gb = (len(text) - seq) * seq * vocab / 1e9
+    forward = seq * 2 * (vocab + 128) * 4 * 128 + 2 * 128 * vocab  # one window: 100 LSTM steps, one softmax
     return {
-        "chars_per_second": windows / elapsed,  # each window predicts one character
+        "chars_per_second": windows / elapsed,  # each window predicts one character; wall clock, traced before
+        "flops_per_char": 3 * forward,  # forward + backward
         "peak_rss_mb": peak_rss_mb(),
         "onehot_full_corpus_gb": full_onehot_gb,
         "onehot_slice_gb": x.nbytes / 1e9,
@@ -92,23 +97,35 @@ class _Timer:
 
 
 def part_charlab_train(corpus: str, seconds: float, repeat: int = 1, **overrides) -> dict:
-    """charlab's default settings, trained through TrainingJob for `seconds`, then stopped."""
+    """charlab's default settings trained through TrainingJob for `seconds` by the clock (as the app's
+    minutes do), timed on the wall clock: start-up, training and saving apart."""
     import tempfile
+    import threading
 
-    from charlab.model import ModelConfig
+    from charlab.model import ModelConfig, step_work
     from charlab.training import TrainingJob
 
     text = Path(corpus).read_text(encoding="utf-8") * repeat
     cfg = ModelConfig(**{**ModelConfig().to_dict(), "epochs": 1000, **overrides})
-    job = TrainingJob(text, cfg, name="bench", root=tempfile.mkdtemp(prefix="charlab-bench-"))
+    job = TrainingJob(text, cfg, name="bench", root=tempfile.mkdtemp(prefix="charlab-bench-"), budget_seconds=seconds)
+    steps = []  # (wall-clock time, steps done), read every 10 ms
     started = time.perf_counter()
-    job.start()
-    while not job.wait(timeout=0.5):
-        if time.perf_counter() - started > seconds:
-            job.stop()
+    threading.Thread(target=job.run, daemon=True).start()
+    while not job.done:
+        steps.append((time.perf_counter(), job.trained_steps))
+        time.sleep(0.01)
+    ended = time.perf_counter()
     p = job.snapshot()
+    first = next(t for t, n in steps if n >= 1)  # the first step has finished
+    last = next(t for t, n in steps if n >= p.step)  # the last one has
+    chars_per_step = cfg.batch_size * cfg.seq_length
+    _, flops_per_step = step_work(cfg, p.vocab_size)
     return {
-        "chars_per_second": p.chars_per_second,
+        "chars_per_second": (p.step - 1) * chars_per_step / (last - first),  # wall clock, epoch ends included
+        "chars_per_second_in_batches": p.chars_per_second,  # the time inside batches only, as the page shows
+        "startup_seconds": first - started,
+        "saving_seconds": ended - last,
+        "flops_per_char": flops_per_step / chars_per_step,
         "peak_rss_mb": peak_rss_mb(),
         "curve": [(row["seconds"], row["val_loss"]) for row in p.history],
         "best_val_loss": p.best_val_loss,
@@ -116,6 +133,41 @@ def part_charlab_train(corpus: str, seconds: float, repeat: int = 1, **overrides
         "corpus_mb": len(text.encode("utf-8")) / 1e6,
         "config": cfg.to_dict(),
     }
+
+
+def part_gemm(sizes: tuple[int, ...] = (1024, 2048)) -> dict:
+    """The machine's fp32 matrix-product rate (the arithmetic ceiling of training), numpy and TensorFlow,
+    best of a few repeats; and TensorFlow's rate on one LSTM step's product of the default model."""
+    import numpy as np
+
+    from charlab.model import import_keras
+
+    def best_rate(multiply, m: int, k: int, n: int, repeats: int) -> float:
+        multiply()  # warm-up
+        best = float("inf")
+        for _ in range(repeats):
+            started = time.perf_counter()
+            multiply()
+            best = min(best, time.perf_counter() - started)
+        return 2 * m * k * n / best / 1e9
+
+    import_keras()
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    out = {}
+    for size in sizes:
+        a, b = rng.standard_normal((size, size), dtype=np.float32), rng.standard_normal((size, size), dtype=np.float32)
+        ta, tb = tf.constant(a), tf.constant(b)
+        out[f"numpy_{size}"] = best_rate(lambda a=a, b=b: a @ b, size, size, size, 5)
+        tf_product = lambda ta=ta, tb=tb: tf.linalg.matmul(ta, tb).numpy()  # noqa: E731
+        out[f"tensorflow_{size}"] = best_rate(tf_product, size, size, size, 5)
+    w = tf.constant(rng.standard_normal((320, 1024), dtype=np.float32))
+    for batch in (64, 256):  # [h, x] @ W of an LSTM(256) with a 64-wide embedding: (batch, 320) @ (320, 1024)
+        x = tf.constant(rng.standard_normal((batch, 320), dtype=np.float32))
+        out[f"lstm_step_{batch}"] = best_rate(lambda x=x: tf.linalg.matmul(x, w).numpy(), batch, 320, 1024, 200)
+    out["ceiling"] = max(v for k, v in out.items() if not k.startswith("lstm_step"))
+    return out
 
 
 def part_generation(corpus: str, n_predict: int, n_numpy: int) -> dict:
@@ -196,6 +248,7 @@ PARTS = {
     "charlab_train": part_charlab_train,
     "generation": part_generation,
     "import": part_import,
+    "gemm": part_gemm,
 }
 
 
@@ -227,22 +280,54 @@ def main() -> None:
     print(f"corpus: {args.corpus} ({Path(args.corpus).stat().st_size / 1e6:.2f} MB); cpu cores: {os.cpu_count()}")
 
     started = time.perf_counter()
+    gemm = run_part("gemm")
     base = run_part("baseline_train", corpus=args.corpus, seconds=10 if quick else 40)
     ours = run_part("charlab_train", corpus=args.corpus, seconds=learn_seconds)
     big = run_part("charlab_train", corpus=args.corpus, seconds=15 if quick else 40, repeat=9)
     gen = run_part("generation", corpus=args.corpus, n_predict=20 if quick else 100, n_numpy=2000 if quick else 10_000)
     imp = run_part("import")
+    ceiling = gemm["ceiling"] * 1e9
 
+    def of_ceiling(figures: dict) -> str:
+        rate = figures["chars_per_second"] * figures["flops_per_char"]
+        return f"{rate / 1e9:.0f} GFLOP/s = {rate / ceiling:.0%} of the ceiling"
+
+    cfg = ours["config"]
+    model_words = (
+        f"{cfg['cell'].upper()} {cfg['units']}, embedding {cfg['embedding_dim']}, batch {cfg['batch_size']}, "
+        f"{cfg['schedule']} rate {cfg['learning_rate']:g}"
+    )
     rows = [
+        (
+            "arithmetic: fp32 matrix product, numpy / TensorFlow (2048)",
+            f"{gemm['numpy_2048']:.0f} / {gemm['tensorflow_2048']:.0f} GFLOP/s",
+            f"ceiling = the best of them at 1024 and 2048: {gemm['ceiling']:.0f} GFLOP/s",
+        ),
+        (
+            "arithmetic: one LSTM(256) step's product, batch 64 / 256",
+            f"{gemm['lstm_step_64']:.0f} / {gemm['lstm_step_256']:.0f} GFLOP/s",
+            "(64x320 @ 320x1024 and 256x320 @ 320x1024, TensorFlow)",
+        ),
         (
             "training: baseline (one-hot, many-to-one, LSTM 128, batch 256)",
             f"{base['chars_per_second']:,.0f} chars/s",
-            "",
+            f"wall clock; {base['flops_per_char'] / 1e6:.1f} MFLOP per char, {of_ceiling(base)}",
         ),
         (
-            "training: charlab default (ids, many-to-many, LSTM 256, batch 64)",
+            f"training: charlab default (ids, many-to-many, {model_words})",
             f"{ours['chars_per_second']:,.0f} chars/s",
-            f"{ours['chars_per_second'] / base['chars_per_second']:.1f}x baseline (target >= 25x)",
+            f"wall clock, first step to last; {ours['chars_per_second'] / base['chars_per_second']:.1f}x baseline; "
+            f"{ours['flops_per_char'] / 1e6:.2f} MFLOP per char, {of_ceiling(ours)}",
+        ),
+        (
+            "training: charlab default, time inside batches only",
+            f"{ours['chars_per_second_in_batches']:,.0f} chars/s",
+            "(the page's figure: validation, samples and checkpoints left out)",
+        ),
+        (
+            "training: charlab start-up / saving at the end",
+            f"{ours['startup_seconds']:.1f} s / {ours['saving_seconds']:.1f} s",
+            "(start to the first finished step; last step to saved and ended)",
         ),
         (
             "memory: baseline one-hot data for the whole corpus",
@@ -274,7 +359,7 @@ def main() -> None:
         (
             f"learning: best validation loss after {learn_seconds / 60:.1f} min",
             f"{ours['best_val_loss']:.3f} nats/char",
-            f"= {ours['best_val_loss'] / math.log(2):.2f} bits/char (target <= 1.55 nats in 5 min)",
+            f"= {ours['best_val_loss'] / math.log(2):.2f} bits/char (target <= 1.50 nats in 5 min)",
         ),
         (
             "start-up: import charlab (corpus, samples, runs)",

@@ -15,6 +15,7 @@ from pathlib import Path
 from charlab import corpus, runs, samples
 from charlab.errors import CharlabError
 from charlab.model import CELLS, MAX_EPOCHS, ModelConfig, estimate
+from charlab.schedule import SCHEDULES
 from charlab.training import TrainingJob
 
 _HELP = {field.name: field for field in fields(ModelConfig)}
@@ -36,6 +37,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         "--epochs", type=int, help=f"passes over the training text (default {defaults.epochs}; with --minutes, no cap)"
     )
     group.add_argument("--learning-rate", type=float, default=defaults.learning_rate, help="Adam's step size")
+    group.add_argument(
+        "--schedule", choices=list(SCHEDULES), default=defaults.schedule, help="the step size over the training"
+    )
     group.add_argument("--clipnorm", type=float, default=defaults.clipnorm, help="gradient clipping norm (0 = off)")
     group.add_argument(
         "--validation-fraction", type=float, default=defaults.validation_fraction, help="share of the text held out"

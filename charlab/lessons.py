@@ -38,6 +38,7 @@ SETTING_PARAMS: dict[str, str] = {
     "seq_length": "sl",
     "batch_size": "bs",
     "learning_rate": "lr",
+    "schedule": "sch",
     "clipnorm": "cn",
     "epochs": "ep",
     "validation_fraction": "vf",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from charlab.errors import CharlabError
+from charlab.schedule import SCHEDULES
 
 CELLS: dict[str, str] = {
     "lstm": "LSTM",
@@ -31,14 +32,16 @@ GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
 class ModelConfig:
     """Every setting of a model and of its training; saved as JSON beside the model."""
 
-    cell: str = "lstm"  # lstm, gru or simple_rnn
+    # the defaults learn the most per wall-clock minute on a 2-core laptop (bench/sweep.py, bench/README.md)
+    cell: str = "gru"  # lstm, gru or simple_rnn
     units: int = 256  # memory cells per recurrent layer (m)
     layers: int = 1  # stacked recurrent layers, 1-4
-    embedding_dim: int = 64  # size of each character's learned vector (d of the first layer)
+    embedding_dim: int = 32  # size of each character's learned vector (d of the first layer)
     dropout: float = 0.0  # share of activations zeroed after each recurrent layer while training
-    seq_length: int = 100  # characters per training window (how far back gradients reach)
+    seq_length: int = 64  # characters per training window (how far back gradients reach)
     batch_size: int = 64  # windows per training step
-    learning_rate: float = 3e-3  # Adam's step size
+    learning_rate: float = 5e-3  # Adam's step size (the peak, with a schedule)
+    schedule: str = "cosine"  # the step size over the training: constant, or warm-up then cosine decay
     clipnorm: float = 1.0  # gradients longer than this are scaled down; 0 turns clipping off
     epochs: int = 10  # passes over the training text
     validation_fraction: float = 0.1  # share of the text (its end) held out to measure learning
@@ -49,6 +52,7 @@ class ModelConfig:
         Whole-number floats (16.0, as JSON or a number widget may give) become ints.
         """
         _in_choices("cell", self.cell, CELLS)
+        _in_choices("schedule", self.schedule, SCHEDULES)
         self.units = _in_range("units", self.units, 1, 2048, int)
         self.layers = _in_range("layers", self.layers, 1, 4, int)
         self.embedding_dim = _in_range("embedding_dim", self.embedding_dim, 1, 1024, int)
@@ -70,13 +74,18 @@ class ModelConfig:
         if not isinstance(data, dict):
             raise CharlabError("The saved model settings are not readable; the run may be damaged.")
         known = {f.name for f in fields(cls)}
+        saved = {**SAVED_BEFORE, **{k: v for k, v in data.items() if k in known}}
         try:
-            return cls(**{k: v for k, v in data.items() if k in known}).validate()
+            return cls(**saved).validate()
         except TypeError as err:
             raise CharlabError(f"The saved model settings are not readable ({err}).") from err
 
 
+# what a run saved before a setting existed was trained with (not today's default)
+SAVED_BEFORE: dict[str, Any] = {"schedule": "constant"}
+
 _LABELS = {
+    "cell": "Cell type",
     "units": "Units",
     "layers": "Layers",
     "embedding_dim": "Embedding size",
@@ -84,6 +93,7 @@ _LABELS = {
     "seq_length": "Sequence length",
     "batch_size": "Batch size",
     "learning_rate": "Learning rate",
+    "schedule": "Learning-rate schedule",
     "clipnorm": "Gradient clipping",
     "epochs": "Epochs",
     "validation_fraction": "Validation share",
@@ -92,7 +102,7 @@ _LABELS = {
 
 def _in_choices(name: str, value: Any, choices: dict[str, str]) -> None:
     if not isinstance(value, str) or value not in choices:
-        raise CharlabError(f"Cell type must be one of {', '.join(choices)}, not '{value}'.")
+        raise CharlabError(f"{_LABELS[name]} must be one of {', '.join(choices)}, not '{value}'.")
 
 
 def _in_range(name: str, value: Any, low: float, high: float, kind: type) -> Any:

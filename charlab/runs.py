@@ -50,6 +50,7 @@ FORMAT = "charlab-run"
 FORMAT_VERSION = 1
 RUN_FILES = ("config.json", "model.keras", "weights.npz", "history.csv", "samples.json", "timelapse.json")
 HISTORY_COLUMNS = ("epoch", "loss", "val_loss", "seconds", "chars_per_second")
+HISTORY_EXTRA_COLUMNS = ("learning_rate",)  # runs saved before these were kept have none: they stay readable
 STATUSES = ("training", "finished", "stopped", "interrupted", "failed", "diverged")
 _HEARTBEAT_STALE_SECONDS = 15 * 60
 
@@ -280,7 +281,7 @@ def save_weights(path: Path, model, config: ModelConfig) -> None:
 
 def write_history(path: Path, rows: list[dict[str, float]]) -> None:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
+    writer = csv.DictWriter(out, fieldnames=HISTORY_COLUMNS + HISTORY_EXTRA_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     _write_atomic(path / "history.csv", out.getvalue().encode("utf-8"))

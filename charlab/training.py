@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from charlab import data as data_module
-from charlab import runs
+from charlab import runs, schedule
 from charlab.baselines import compute_baselines, report_to_dict
 from charlab.corpus import check_length, text_hash, visible
 from charlab.errors import CharlabError
@@ -285,8 +285,6 @@ class TrainingJob:
             model = runs.load_keras(self.resume_from)  # weights and Adam's state, as they were saved
             if getattr(model, "optimizer", None) is None:
                 compile_model(model, cfg)
-            else:
-                model.optimizer.learning_rate.assign(cfg.learning_rate)
             self.run_path = self.resume_from
             runs.update_meta(
                 self.run_path,
@@ -310,6 +308,7 @@ class TrainingJob:
             )
             runs.update_meta(self.run_path, baselines=self._baselines())
         runs.mark_active(self.run_path, True)
+        model.optimizer.learning_rate.assign(schedule.learning_rate(cfg.schedule, cfg.learning_rate, 0.0))
         batches = -(-len(x) // cfg.batch_size)
         self._set(
             status=STOPPING if self._stop.is_set() else TRAINING,
@@ -320,6 +319,7 @@ class TrainingJob:
         )
         self._model = model
         self._best_weights = None
+        self._best_on_disk = True  # False from an improvement until the next checkpoint writes it
         self._last_checkpoint = self._last_heartbeat = time.monotonic()
         self._started = time.monotonic()
         self._batch_seconds = 0.0
@@ -374,6 +374,9 @@ class TrainingJob:
             p.eta = (p.total_steps - p.step) * per_step
             if self.budget_seconds:
                 p.eta = min(p.eta, max(0.0, self.budget_seconds - p.elapsed))
+            done = p.fraction
+        if cfg.schedule != "constant":  # sized to this training: its minutes, else its steps
+            self._model.optimizer.learning_rate.assign(schedule.learning_rate(cfg.schedule, cfg.learning_rate, done))
         self._emit(Event("batch", p.step, p.epoch, loss=loss))
         if time.monotonic() - self._last_heartbeat > HEARTBEAT_EVERY_SECONDS:
             self._last_heartbeat = time.monotonic()  # a long epoch without a checkpoint is still alive to
@@ -415,11 +418,13 @@ class TrainingJob:
             "val_loss": val_loss if val_loss is not None else float("nan"),
             "seconds": round(p.run_seconds, 2),
             "chars_per_second": round(p.chars_per_second),
+            "learning_rate": float(self._model.optimizer.learning_rate.numpy()),  # where its schedule has got to
         }
         score = val_loss if val_loss is not None else loss
         improved = not diverged and math.isfinite(score) and (p.best_val_loss is None or score < p.best_val_loss)
         if improved:
             self._best_weights = self._model.get_weights()
+            self._best_on_disk = False
         last = epoch + 1 >= cfg.epochs
         if (self._timelapse_every or self._timelapse_period) and not diverged and (last or self._stop.is_set()):
             self._record_timelapse()  # where the training ended, unless the last step already has one
@@ -451,8 +456,8 @@ class TrainingJob:
             self._finish(*(self._ending or (STOPPED, "Stopped: what was learned is saved.")))
         elif last:
             self._finish(FINISHED, "Training finished.")
-        elif improved and time.monotonic() - self._last_checkpoint > CHECKPOINT_EVERY_SECONDS:
-            self._checkpoint()
+        elif not self._best_on_disk and time.monotonic() - self._last_checkpoint > CHECKPOINT_EVERY_SECONDS:
+            self._checkpoint()  # also when the best came earlier and later epochs did not beat it
 
     def _record_timelapse(self) -> None:
         """Sample the current weights from the fixed seed (a numpy copy: ~10 ms for a 256-unit LSTM)."""
@@ -503,6 +508,7 @@ class TrainingJob:
             self.run_path, heartbeat=time.time(), figures=self._figures(p), **{runs.FRESH_OPTIMIZER: False}
         )
         self._last_checkpoint = time.monotonic()
+        self._best_on_disk = True
 
     def _figures(self, p: Progress) -> dict[str, Any]:
         return {

@@ -39,7 +39,7 @@ if ui.lesson_fixes_something() and st.session_state.corpus is not None:
     st.markdown("One click: train on this lesson's text with its settings, and watch it learn on the Train page.")
 else:
     st.markdown(
-        "One click: **Tiny Shakespeare**, the classic text for this kind of network, an LSTM and "
+        "One click: **Tiny Shakespeare**, the classic text for this kind of network, a GRU network and "
         "**1 minute of training**, by the clock. Its first attempts at writing appear within seconds and "
         "get better as you watch."
     )

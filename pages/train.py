@@ -154,6 +154,16 @@ with settings_area:
                 help=helps["learning_rate"],
             )
             ui.bound(
+                st.segmented_control,
+                "settings",
+                "schedule",
+                labels["schedule"],
+                options=list(ui.SCHEDULE_NAMES),
+                format_func=ui.SCHEDULE_NAMES.get,
+                required=True,
+                help=helps["schedule"],
+            )
+            ui.bound(
                 st.select_slider,
                 "settings",
                 "validation_fraction",

@@ -52,6 +52,7 @@ SETTING_WIDGETS = {
     "dropout": "select_slider",
     "epochs": "number_input",
     "learning_rate": "select_slider",
+    "schedule": "segmented_control",
     "validation_fraction": "select_slider",
 }
 
@@ -189,6 +190,7 @@ def upload_text(at: AppTest, text: str = TEXT, name: str = "cats.txt") -> AppTes
 
 
 def set_tiny_settings(at: AppTest, epochs: int = 1) -> AppTest:
+    at.segmented_control(key="settings_cell").set_value(TINY["cell"])
     at.select_slider(key="settings_units").set_value(TINY["units"])
     at.select_slider(key="settings_embedding_dim").set_value(TINY["embedding_dim"])
     at.slider(key="settings_seq_length").set_value(TINY["seq_length"])
@@ -241,7 +243,7 @@ def test_quick_start_trains_for_one_minute_by_the_clock_and_opens_train(workspac
     assert ss["settings"]["minutes"] == 1.0
     assert "Tiny Shakespeare" in sidebar_text(at)
     training = job(at)
-    assert not training.done and training.name == "Tiny Shakespeare · LSTM 256"
+    assert not training.done and training.name == "Tiny Shakespeare · GRU 256"
     assert training.snapshot().budget_seconds == 60.0 and training.config.epochs == ui.server_limits().max_epochs
     assert at.button(key="train_start").disabled and not at.button(key="train_stop").disabled
 
@@ -260,7 +262,7 @@ def test_quick_start_trains_for_one_minute_by_the_clock_and_opens_train(workspac
     wait_done(at)
     assert contains(at.info, "Stopped: what was learned is saved.")
     [info] = runs.list_runs(workspace)
-    assert info.status == "stopped" and info.name == "Tiny Shakespeare · LSTM 256" and info.damaged is None
+    assert info.status == "stopped" and info.name == "Tiny Shakespeare · GRU 256" and info.damaged is None
 
 
 def test_a_preset_ends_by_the_clock_as_planned(monkeypatch, workspace):
@@ -388,7 +390,7 @@ def test_settings_have_help_and_the_parameter_count_follows_the_units():
     after = metric(at, "Parameters")
     assert after == expected() and int(after.replace(",", "")) < int(before.replace(",", ""))
     layers = next(d.value for d in at.dataframe if "Formula" in d.value.columns)
-    assert "LSTM" in " ".join(layers["Layer"])
+    assert "GRU" in " ".join(layers["Layer"])  # the default cell
 
 
 def test_presets_fill_every_setting_and_hand_tuning_clears_the_preset():

@@ -23,7 +23,7 @@ from charlab.weights import to_npz_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = (ROOT / "sample_texts" / "fables.txt").read_text(encoding="utf-8")[:6000]
-CFG = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=1)
+CFG = ModelConfig(cell="lstm", units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=1)
 GRU_CFG = ModelConfig(cell="gru", layers=2, units=12, embedding_dim=6, seq_length=20, batch_size=8, epochs=1)
 SEED = "The crow counted"
 

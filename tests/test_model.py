@@ -63,7 +63,11 @@ BAD_SETTINGS = [
     ("cell", None, "Cell type must be one of"),
     ("cell", 3, "Cell type must be one of"),
     ("cell", ["lstm"], "Cell type must be one of"),
+    ("schedule", "linear", "Learning-rate schedule must be one of constant, cosine, not 'linear'"),
+    ("schedule", None, "Learning-rate schedule must be one of"),
+    ("schedule", 1, "Learning-rate schedule must be one of"),
 ]
+CHOICE_SETTINGS = {"cell", "schedule"}  # their messages list the choices (simple_rnn)
 
 
 def test_defaults_are_valid():
@@ -77,7 +81,7 @@ def test_validate_refuses_out_of_range_or_wrong_type(name, value, words):
     with pytest.raises(CharlabError) as err:
         cfg.validate()
     assert words in str(err.value)
-    if name != "cell":  # the cell message lists the choices, e.g. simple_rnn
+    if name not in CHOICE_SETTINGS:
         assert name not in str(err.value)  # plain words, not the code's field name
 
 
@@ -115,8 +119,10 @@ def test_dict_round_trip():
 
 def test_from_dict_ignores_unknown_keys_and_fills_missing_ones():
     cfg = ModelConfig.from_dict({"units": 32, "attention_heads": 8, "future_setting": {"x": 1}})
-    assert cfg == ModelConfig(units=32)
-    assert ModelConfig.from_dict({}) == ModelConfig()
+    assert cfg == ModelConfig(units=32, schedule="constant")
+    # a run saved before the schedule existed was trained at a constant rate, whatever today's default is
+    assert ModelConfig.from_dict({}) == ModelConfig(schedule="constant")
+    assert ModelConfig.from_dict({"schedule": "cosine"}).schedule == "cosine"
 
 
 @pytest.mark.parametrize("data", [None, [], "lstm", 42])

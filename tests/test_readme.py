@@ -30,3 +30,17 @@ def test_charlab_never_imports_streamlit():
         if re.search(r"^\s*(import streamlit|from streamlit)", path.read_text(encoding="utf-8"), flags=re.M)
     ]
     assert offenders == []
+
+
+def test_the_readme_settings_table_lists_every_setting_with_its_default():
+    from dataclasses import fields
+
+    from charlab.model import ModelConfig
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([a-z_]+)` \| ([^|]+?) \|", readme, re.M))  # the settings table's rows
+    defaults = ModelConfig()
+    assert set(rows) == {f.name for f in fields(ModelConfig)}
+    for name, shown in rows.items():
+        value = getattr(defaults, name)
+        assert (shown.strip("`") == value) if isinstance(value, str) else float(shown) == value, name

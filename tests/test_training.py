@@ -22,7 +22,8 @@ TEXT = "the cat sat on the mat. the dog sat on the log.\n" * 60
 def test_network_learns_the_embedded_reber_grammar(tmp_path):
     """A real learning check: after a short training most generated strings are grammatical."""
     text = reber_corpus(n_strings=2500, seed=1)
-    cfg = ModelConfig(units=64, embedding_dim=16, seq_length=50, batch_size=32, epochs=6, learning_rate=0.01)
+    cfg = ModelConfig(cell="lstm", units=64, embedding_dim=16, seq_length=50, batch_size=32, epochs=6,
+                      learning_rate=0.01, schedule="constant")  # fmt: skip
     progress = TrainingJob(text, cfg, name="reber", corpus_name="reber", root=tmp_path).run()
     assert progress.status == FINISHED, progress.message
     assert progress.history[-1]["val_loss"] < progress.history[0]["val_loss"]

@@ -17,7 +17,7 @@ PAGES = {
     "inside": "pages/inside.py",
 }
 # what Quick start trains on: the classic char-RNN text, large enough that a minute never overfits
-# (bench/first_minute.py: 1 minute of the quick preset reached 1.74-1.80 nats/char, 74-79% real words)
+# (bench/sweep.py: a GRU 256 with a decaying rate learns the most per minute on 2 cores, bench/README.md)
 DEFAULT_SAMPLE = "tiny_shakespeare"
 QUICK_START_CLEANING = "keep"
 COLORS = {"primary": "#4F46E5", "train": "#94A3B8", "validation": "#4F46E5", "guess": "#DC2626", "changed": "#F59E0B"}
@@ -35,6 +35,7 @@ SETTING_LABELS = {
     "epochs": "Epochs",
     "minutes": "Minutes",
     "learning_rate": "Learning rate",
+    "schedule": "Learning-rate schedule",
     "validation_fraction": "Validation share",
 }
 SETTING_HELP = {
@@ -55,8 +56,12 @@ SETTING_HELP = {
     "keeping the best model it found.",
     "learning_rate": "How big a step the optimizer (Adam) takes. Too high and the loss jumps or becomes NaN; "
     "too low and learning crawls.",
+    "schedule": "Constant: Adam's steps keep the size you chose. Warm-up, then decay: small steps for the first "
+    "moments, then the size you chose, then smaller and smaller until the training ends (sized to its minutes or "
+    "epochs). The last part of the loss often comes only with small steps.",
     "validation_fraction": "Share of the text (its end) held back to check the model on text it never trained on.",
 }
+SCHEDULE_NAMES = {"constant": "Constant", "cosine": "Warm-up, then decay"}
 UNITS_OPTIONS = (16, 32, 64, 128, 256, 384, 512, 768, 1024)
 EMBEDDING_OPTIONS = (8, 16, 32, 64, 128, 256)
 BATCH_OPTIONS = (8, 16, 32, 64, 128, 256)
@@ -69,14 +74,15 @@ PRESETS: dict[str, tuple[str, float, dict]] = {
         "Quick · 1 minute",
         60.0,
         dict(
-            cell="lstm",
+            cell="gru",
             units=256,
             layers=1,
             embedding_dim=32,
             dropout=0.0,
             seq_length=64,
-            batch_size=32,
-            learning_rate=3e-3,
+            batch_size=64,
+            learning_rate=5e-3,
+            schedule="cosine",
             validation_fraction=0.1,
         ),
     ),
@@ -84,14 +90,15 @@ PRESETS: dict[str, tuple[str, float, dict]] = {
         "Balanced · 5 minutes",
         300.0,
         dict(
-            cell="lstm",
+            cell="gru",
             units=256,
             layers=1,
-            embedding_dim=64,
-            dropout=0.1,
-            seq_length=100,
+            embedding_dim=32,
+            dropout=0.0,
+            seq_length=64,
             batch_size=64,
-            learning_rate=3e-3,
+            learning_rate=5e-3,
+            schedule="cosine",
             validation_fraction=0.1,
         ),
     ),
@@ -107,6 +114,7 @@ PRESETS: dict[str, tuple[str, float, dict]] = {
             seq_length=100,
             batch_size=64,
             learning_rate=2e-3,
+            schedule="constant",
             validation_fraction=0.1,
         ),
     ),
