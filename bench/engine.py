@@ -129,6 +129,7 @@ def part_charlab_train(corpus: str, seconds: float, repeat: int = 1, **overrides
         "peak_rss_mb": peak_rss_mb(),
         "curve": [(row["seconds"], row["val_loss"]) for row in p.history],
         "best_val_loss": p.best_val_loss,
+        "epochs": len(p.history),
         "steps": p.step,
         "corpus_mb": len(text.encode("utf-8")) / 1e6,
         "config": cfg.to_dict(),
@@ -181,7 +182,7 @@ def part_generation(corpus: str, n_predict: int, n_numpy: int) -> dict:
     keras = import_keras()
     text = Path(corpus).read_text(encoding="utf-8")[:200_000]
     vocab = Vocab.from_text(text)
-    cfg = ModelConfig(units=256)
+    cfg = ModelConfig(cell="lstm", units=256, embedding_dim=64)  # the generation rows compare an LSTM(256)
     model = build_model(cfg, len(vocab))
     seed_ids = list(vocab.encode(text[:100]))
     rng = np.random.default_rng(0)

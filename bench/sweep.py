@@ -12,16 +12,13 @@ step to last), the fraction of the machine's fp32 matrix-product rate that is, a
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "tinyshakespeare.txt"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from engine import DEFAULT_CORPUS, run_part  # noqa: E402 - each recipe is engine.py's training part
 
 BASE = dict(cell="lstm", units=256, layers=1, embedding_dim=32, dropout=0.0, seq_length=64, batch_size=32,
             learning_rate=3e-3, schedule="constant", clipnorm=1.0)  # fmt: skip
@@ -44,89 +41,19 @@ RECIPES: dict[str, dict] = {
 }
 
 
-def part_train(corpus: str, seconds: float, settings: dict) -> dict:
-    """One recipe, timed on the wall clock (in a fresh process: its own TensorFlow thread pools)."""
-    import tempfile
-    import threading
-
-    from charlab.model import MAX_EPOCHS, ModelConfig, step_work
-    from charlab.training import TrainingJob
-
-    text = Path(corpus).read_text(encoding="utf-8")
-    cfg = ModelConfig(**settings, epochs=MAX_EPOCHS, validation_fraction=0.1)
-    job = TrainingJob(text, cfg, name="sweep", root=tempfile.mkdtemp(prefix="charlab-sweep-"), budget_seconds=seconds)
-    steps = []
-    started = time.perf_counter()
-    threading.Thread(target=job.run, daemon=True).start()
-    while not job.done:
-        steps.append((time.perf_counter(), job.trained_steps))
-        time.sleep(0.01)
-    p = job.snapshot()
-    first = next(t for t, n in steps if n >= 1)
-    last = next(t for t, n in steps if n >= p.step)
-    chars_per_step = cfg.batch_size * cfg.seq_length
-    return {
-        "best_val_loss": p.best_val_loss,
-        "epochs": len(p.history),
-        "chars_per_second": (p.step - 1) * chars_per_step / (last - first),
-        "flops_per_char": step_work(cfg, p.vocab_size)[1] / chars_per_step,
-        "startup_seconds": first - started,
-        "curve": [(row["seconds"], row["val_loss"]) for row in p.history],
-    }
-
-
-def part_ceiling() -> dict:
-    """The machine's fp32 matrix-product rate (GFLOP/s), best of numpy and TensorFlow at 2048."""
-    import numpy as np
-
-    from charlab.model import import_keras
-
-    import_keras()
-    import tensorflow as tf
-
-    a = np.random.default_rng(0).standard_normal((2048, 2048), dtype=np.float32)
-    ta = tf.constant(a)
-    rates = []
-    for multiply in (lambda: a @ a, lambda: tf.linalg.matmul(ta, ta).numpy()):
-        multiply()
-        best = min(_timed(multiply) for _ in range(5))
-        rates.append(2 * 2048**3 / best / 1e9)
-    return {"gflops": max(rates)}
-
-
-def _timed(action) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
-def run_part(name: str, **kwargs) -> dict:
-    cmd = [sys.executable, __file__, "--part", name, "--kwargs", json.dumps(kwargs)]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    if done.returncode != 0:
-        raise SystemExit(f"part {name} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS))
     parser.add_argument("--minutes", type=float, default=2.0, help="the time budget of each recipe")
     parser.add_argument("--only", nargs="*", help="recipe names (or a part of them) to run")
-    parser.add_argument("--part", help=argparse.SUPPRESS)
-    parser.add_argument("--kwargs", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.part:
-        print(json.dumps({"train": part_train, "ceiling": part_ceiling}[args.part](**json.loads(args.kwargs))))
-        return
     chosen = {k: v for k, v in RECIPES.items() if not args.only or any(o in k for o in args.only)}
-    ceiling = run_part("ceiling")["gflops"]
+    ceiling = run_part("gemm")["ceiling"]
     print(f"charlab sweep · {Path(args.corpus).name} · {args.minutes:g} min each · {os.cpu_count()} cores · "
           f"fp32 ceiling {ceiling:.0f} GFLOP/s · {time.strftime('%Y-%m-%d %H:%M')}")  # fmt: skip
     print(f"{'recipe':<38}{'best val':>9}{'epochs':>8}{'chars/s':>10}{'of ceiling':>12}{'start-up':>10}")
     for name, changes in chosen.items():
-        r = run_part("train", corpus=args.corpus, seconds=args.minutes * 60, settings={**BASE, **changes})
+        r = run_part("charlab_train", corpus=args.corpus, seconds=args.minutes * 60, **{**BASE, **changes})
         share = r["chars_per_second"] * r["flops_per_char"] / (ceiling * 1e9)
         print(f"{name:<38}{r['best_val_loss']:>9.3f}{r['epochs']:>8}{r['chars_per_second']:>10,.0f}"
               f"{share:>12.0%}{r['startup_seconds']:>9.1f}s", flush=True)  # fmt: skip
