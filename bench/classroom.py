@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from streamlit_server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer  # noqa: E402 - as the browser tests
+from streamlit_server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer, cpu_seconds, vm  # noqa: E402 - as the browser tests
 
 ROOT = Path(__file__).resolve().parent.parent
 # one character per session that no other corpus contains: Greek, then Cyrillic lower case
@@ -161,23 +161,6 @@ def proc_tree(pid: int) -> list[int]:
         tree.append(p)
         todo.extend(children.get(p, []))
     return tree
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of one process (not its children), from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def vm(pid: int, key: str) -> int:
-    """A /proc/<pid>/status figure (VmRSS, VmHWM) in bytes; 0 when gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 class MemoryWatch(threading.Thread):

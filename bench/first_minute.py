@@ -128,18 +128,6 @@ PAGE_LOAD = 60_000  # ms
 CHART = "stVegaLiteChart"
 
 
-def _server_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process (not its children), from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _rss_mb(pid: int) -> float:
-    """Resident memory of one process, from /proc/<pid>/status."""
-    line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmRSS:"))
-    return int(line.split()[1]) / 1024
-
-
 def _click_to_first_point(page, key: str) -> float:
     """Seconds from clicking `key` until the loss chart of a training with a first point is drawn."""
     main = page.get_by_test_id("stMainBlockContainer")
@@ -170,6 +158,8 @@ def _stop(page) -> None:
 def _watching_tabs_cpu(server, url: str, tab, counts: tuple[int, ...]) -> list[tuple[str, str]]:
     """Server CPU (its own process, not the training's) while 1, then more tabs watch one long training,
     measured once the pages poll at their settled pace (after the training's first 30 s)."""
+    from streamlit_server import cpu_seconds, vm
+
     watcher = tab(url + "?s=tiny_shakespeare&u=64&ep=50")
     _click_to_first_point(watcher, "home_quick_start")
     time.sleep(35)
@@ -177,10 +167,10 @@ def _watching_tabs_cpu(server, url: str, tab, counts: tuple[int, ...]) -> list[t
     for tabs in counts:
         extra = [tab(watcher.url) for _ in range(tabs - 1)]
         time.sleep(3)
-        before, t0 = _server_cpu_seconds(server.pid), time.perf_counter()
+        before, t0 = cpu_seconds(server.pid), time.perf_counter()
         time.sleep(15)
-        cpu[tabs] = (_server_cpu_seconds(server.pid) - before) / (time.perf_counter() - t0)
-        rss[tabs] = _rss_mb(server.pid)
+        cpu[tabs] = (cpu_seconds(server.pid) - before) / (time.perf_counter() - t0)
+        rss[tabs] = vm(server.pid, "VmRSS") / 2**20
         for page in extra:
             page.close()
     _stop(watcher)

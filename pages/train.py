@@ -52,17 +52,22 @@ with settings_area:
             )
         a, b, c = st.columns(3)
         labels, helps = ui.SETTING_LABELS, ui.SETTING_HELP
-        with a:
+
+        def choice(name: str, names: dict[str, str]) -> None:
+            """A setting chosen among named options (the cell type, the schedule), one click each."""
             ui.bound(
                 st.segmented_control,
                 "settings",
-                "cell",
-                labels["cell"],
-                options=list(ui.CELLS),
-                format_func=ui.CELLS.get,
+                name,
+                labels[name],
+                options=list(names),
+                format_func=names.get,
                 required=True,
-                help=helps["cell"],
+                help=helps[name],
             )
+
+        with a:
+            choice("cell", ui.CELLS)
             ui.bound(
                 st.select_slider, "settings", "units", labels["units"], options=ui.UNITS_OPTIONS, help=helps["units"]
             )
@@ -153,16 +158,7 @@ with settings_area:
                 format_func=lambda v: f"{v:g}",
                 help=helps["learning_rate"],
             )
-            ui.bound(
-                st.segmented_control,
-                "settings",
-                "schedule",
-                labels["schedule"],
-                options=list(ui.SCHEDULE_NAMES),
-                format_func=ui.SCHEDULE_NAMES.get,
-                required=True,
-                help=helps["schedule"],
-            )
+            choice("schedule", ui.SCHEDULE_NAMES)
             ui.bound(
                 st.select_slider,
                 "settings",

@@ -90,3 +90,23 @@ class StreamlitServer:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.kill()
+
+
+# what a process costs, for the benchmarks that drive a server (bench/classroom.py, bench/first_minute.py)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (not its children), from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def vm(pid: int, key: str) -> int:
+    """A /proc/<pid>/status figure (VmRSS, VmHWM) in bytes; 0 when gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
