@@ -83,6 +83,10 @@ class Progress:
     budget_seconds: float | None = None  # trains this long by the clock, then finishes (None: by epochs)
     initial_loss: float | None = None  # a new network's loss on its first batch, before any training step
     elapsed_before: float = 0.0  # training seconds of a continued run before this job
+    # when each part of the job's own work ended, in seconds from its start: where a training's fixed
+    # cost goes ("data", "network", "run folder", "first loss", "first step", "last step", "saved")
+    phases: dict[str, float] = field(default_factory=dict)
+    began_at: float | None = None  # time.time() when the job began its work (in whichever process)
 
     @property
     def run_seconds(self) -> float:
@@ -101,6 +105,7 @@ class Progress:
             history=list(self.history),
             samples=list(self.samples),
             timelapse=list(self.timelapse),
+            phases=dict(self.phases),
         )
 
     @property
@@ -254,7 +259,8 @@ class TrainingJob:
 
     def run(self) -> Progress:
         """Train in this thread (the CLI and tests call this; `start` calls it in a thread)."""
-        self._set(status=STARTING, message="Preparing the data and the model…")
+        self._set(status=STARTING, message="Preparing the data and the model…", began_at=time.time())
+        self._run_began = time.monotonic()
         try:
             self._train()
         except CharlabError as err:
@@ -280,11 +286,13 @@ class TrainingJob:
         if self._stop.is_set() and self.resume_from is None:
             self._finish(STOPPED, "Stopped before training began: nothing was saved.")  # no empty run left behind
             return
+        self._mark("data")
         self._set(message="Building the network…")
         if self.resume_from is not None:
             model = runs.load_keras(self.resume_from)  # weights and Adam's state, as they were saved
             if getattr(model, "optimizer", None) is None:
                 compile_model(model, cfg)
+            self._mark("network")
             self.run_path = self.resume_from
             runs.update_meta(
                 self.run_path,
@@ -296,6 +304,7 @@ class TrainingJob:
             )
         else:
             model = build_model(cfg, len(self.vocab))
+            self._mark("network")
             self.run_path = runs.create_run(
                 self.root,
                 self.name,
@@ -308,6 +317,7 @@ class TrainingJob:
             )
             runs.update_meta(self.run_path, baselines=self._baselines())
         runs.mark_active(self.run_path, True)
+        self._mark("run folder")
         model.optimizer.learning_rate.assign(schedule.learning_rate(cfg.schedule, cfg.learning_rate, 0.0))
         batches = -(-len(x) // cfg.batch_size)
         self._set(
@@ -337,6 +347,7 @@ class TrainingJob:
         batch_size = min(cfg.batch_size, len(x))
         if self.resume_from is None:  # the chart's first point within a second, while the first step is compiled
             self._set(initial_loss=_loss_before_training(model, x, y, batch_size))
+            self._mark("first loss")
         if (self._timelapse_every or self._timelapse_period) and self.resume_from is None:
             self._record_timelapse()  # the untrained network: where every time-lapse starts
         model.fit(
@@ -368,6 +379,8 @@ class TrainingJob:
             p.elapsed = now - self._started
             if p.step == 1:
                 self._first_step_at = now
+                p.phases["first step"] = now - self._run_began
+            p.phases["last step"] = now - self._run_began  # so far: what follows it is the ending's cost
             # seconds per step by the clock since the first step, epoch ends included: the start-up
             # (imports, building, tracing) is over and counted it twice as long 10 s in
             per_step = (now - self._first_step_at) / (p.step - 1) if p.step > 1 else p.elapsed
@@ -545,6 +558,7 @@ class TrainingJob:
         finally:
             if run_path is not None:
                 runs.mark_active(run_path, False)
+            self._mark("saved")
             with self._lock:
                 self._progress.status = status
                 self._progress.message = message
@@ -561,6 +575,11 @@ class TrainingJob:
         self._best_weights = None
         self.text = ""
         gc.collect()  # a Keras model holds reference cycles: free its memory now, not at some later collection
+
+    def _mark(self, phase: str) -> None:
+        """Note when a part of the job ended (Progress.phases): what a bench prints as the fixed cost."""
+        with self._lock:
+            self._progress.phases[phase] = time.monotonic() - self._run_began
 
     def _set(self, **changes: Any) -> None:
         with self._lock:

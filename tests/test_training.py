@@ -22,7 +22,9 @@ TEXT = "the cat sat on the mat. the dog sat on the log.\n" * 60
 def test_network_learns_the_embedded_reber_grammar(tmp_path):
     """A real learning check: after a short training most generated strings are grammatical."""
     text = reber_corpus(n_strings=2500, seed=1)
-    cfg = ModelConfig(cell="lstm", units=64, embedding_dim=16, seq_length=50, batch_size=32, epochs=6,
+    # 10 epochs: the long-range part (the closing letter matches the second) came in 10 of 10 trainings
+    # measured; with 6 it failed about 1 in 8 (shares near 0.6), an unseeded training's luck
+    cfg = ModelConfig(cell="lstm", units=64, embedding_dim=16, seq_length=50, batch_size=32, epochs=10,
                       learning_rate=0.01, schedule="constant")  # fmt: skip
     progress = TrainingJob(text, cfg, name="reber", corpus_name="reber", root=tmp_path).run()
     assert progress.status == FINISHED, progress.message
@@ -65,6 +67,10 @@ def test_progress_figures_are_consistent(tmp_path):
     assert saved == compute_baselines(TEXT, job.vocab, TINY.validation_fraction, TINY.seq_length)
     assert info.best_val_loss == pytest.approx(min(r["val_loss"] for r in progress.history))
     assert [row["epoch"] for row in runs.read_history(progress.run_path)] == [1, 2]
+    # where the job's time went, each part in order from its start to the run saved
+    phases = progress.phases
+    assert list(phases) == ["data", "network", "run folder", "first loss", "first step", "last step", "saved"]
+    assert list(phases.values()) == sorted(phases.values()) and phases["data"] >= 0
 
 
 def test_stop_is_honoured_at_the_next_batch_and_keeps_the_weights(tmp_path):
