@@ -138,10 +138,11 @@ def part_charlab_train(corpus: str, seconds: float, repeat: int = 1, **overrides
 
 def part_gemm(sizes: tuple[int, ...] = (1024, 2048)) -> dict:
     """The machine's fp32 matrix-product rate (the arithmetic ceiling of training), numpy and TensorFlow,
-    best of a few repeats; and TensorFlow's rate on one LSTM step's product of the default model."""
+    best of a few repeats; and TensorFlow's rate (as charlab runs it: one thread per product) on the
+    default network's recurrent product, h @ U, at batch 64 and 256."""
     import numpy as np
 
-    from charlab.model import import_keras
+    from charlab.model import GATES, ModelConfig, import_keras
 
     def best_rate(multiply, m: int, k: int, n: int, repeats: int) -> float:
         multiply()  # warm-up
@@ -163,12 +164,64 @@ def part_gemm(sizes: tuple[int, ...] = (1024, 2048)) -> dict:
         out[f"numpy_{size}"] = best_rate(lambda a=a, b=b: a @ b, size, size, size, 5)
         tf_product = lambda ta=ta, tb=tb: tf.linalg.matmul(ta, tb).numpy()  # noqa: E731
         out[f"tensorflow_{size}"] = best_rate(tf_product, size, size, size, 5)
-    w = tf.constant(rng.standard_normal((320, 1024), dtype=np.float32))
-    for batch in (64, 256):  # [h, x] @ W of an LSTM(256) with a 64-wide embedding: (batch, 320) @ (320, 1024)
-        x = tf.constant(rng.standard_normal((batch, 320), dtype=np.float32))
-        out[f"lstm_step_{batch}"] = best_rate(lambda x=x: tf.linalg.matmul(x, w).numpy(), batch, 320, 1024, 200)
-    out["ceiling"] = max(v for k, v in out.items() if not k.startswith("lstm_step"))
+    cfg = ModelConfig()
+    width = GATES[cfg.cell] * cfg.units
+    u = tf.constant(rng.standard_normal((cfg.units, width), dtype=np.float32))
+    for batch in (64, 256):  # the default GRU(256): (batch, 256) @ (256, 768) at every character of a window
+        h = tf.constant(rng.standard_normal((batch, cfg.units), dtype=np.float32))
+        rate = best_rate(lambda h=h: tf.linalg.matmul(h, u).numpy(), batch, cfg.units, width, 200)
+        out[f"recurrent_step_{batch}"] = rate
+    out["ceiling"] = max(v for k, v in out.items() if not k.startswith("recurrent_step"))
     return out
+
+
+def part_step_variant(seconds: float, unroll: bool = False, **overrides) -> dict:
+    """Steady training speed of the default network on random ids (no validation, samples or saving),
+    run in this process's thread settings: where the time of a step goes, one change at a time."""
+    import numpy as np
+
+    from charlab.model import ModelConfig, build_model, import_keras, step_work
+
+    keras = import_keras()
+    import tensorflow as tf
+
+    cfg = ModelConfig(**{**ModelConfig().to_dict(), **overrides})
+    if unroll:  # TensorFlow's loop over the sequence written out step by step instead
+        original = keras.layers.GRU.__init__
+        keras.layers.GRU.__init__ = lambda self, *a, **k: original(self, *a, **{**k, "unroll": True})
+    vocab = 65
+    model = build_model(cfg, vocab)
+    ids = np.random.default_rng(0).integers(0, vocab, (cfg.batch_size * 64, cfg.seq_length + 1), dtype=np.int32)
+    stream = tf.data.Dataset.from_tensor_slices((ids[:, :-1], ids[:, 1:])).repeat().batch(cfg.batch_size).prefetch(2)
+    marks = []  # when each step ended
+
+    class Clock(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            marks.append(time.perf_counter())
+            if marks[-1] - marks[0] > seconds:
+                self.model.stop_training = True
+
+    started = time.perf_counter()
+    model.fit(stream, steps_per_epoch=1_000_000, epochs=1, verbose=0, callbacks=[Clock()])
+    tracing = marks[0] - started
+    steps = len(marks) - 1  # timed from the end of the first (traced) step to the end of the last
+    chars = steps * cfg.batch_size * cfg.seq_length
+    _, flops_per_step = step_work(cfg, vocab)
+    return {
+        "chars_per_second": chars / (marks[-1] - marks[0]),
+        "flops_per_char": flops_per_step / (cfg.batch_size * cfg.seq_length),
+        "tracing_seconds": tracing,
+    }
+
+
+# what a default training step is made of, one change at a time: (label, environment, part arguments)
+STEP_VARIANTS = (
+    ("as charlab trains: 1 thread per op, 2 ops at a time", {}, {}),
+    ("2 threads per op, 1 op at a time", {"CHARLAB_INTRA_THREADS": "2", "CHARLAB_INTER_THREADS": "1"}, {}),
+    ("2 threads per op, 2 ops at a time", {"CHARLAB_INTRA_THREADS": "2", "CHARLAB_INTER_THREADS": "2"}, {}),
+    ("the sequence unrolled (no TensorFlow loop)", {}, {"unroll": True}),
+    ("batch 256 (4x wider products)", {}, {"batch_size": 256}),
+)
 
 
 def part_generation(corpus: str, n_predict: int, n_numpy: int) -> dict:
@@ -250,13 +303,14 @@ PARTS = {
     "generation": part_generation,
     "import": part_import,
     "gemm": part_gemm,
+    "step_variant": part_step_variant,
 }
 
 
-def run_part(name: str, **kwargs) -> dict:
+def run_part(name: str, env: dict[str, str] | None = None, **kwargs) -> dict:
     """Run one part in a fresh interpreter, so peak memory and TensorFlow's thread pools are its own."""
     cmd = [sys.executable, __file__, "--part", name, "--kwargs", json.dumps(kwargs)]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"part {name} failed:\n{done.stderr[-3000:]}")
@@ -287,6 +341,10 @@ def main() -> None:
     big = run_part("charlab_train", corpus=args.corpus, seconds=15 if quick else 40, repeat=9)
     gen = run_part("generation", corpus=args.corpus, n_predict=20 if quick else 100, n_numpy=2000 if quick else 10_000)
     imp = run_part("import")
+    variant_seconds = 10 if quick else 30
+    variants = [
+        (label, run_part("step_variant", env=env, seconds=variant_seconds, **kw)) for label, env, kw in STEP_VARIANTS
+    ]
     ceiling = gemm["ceiling"] * 1e9
 
     def of_ceiling(figures: dict) -> str:
@@ -305,9 +363,9 @@ def main() -> None:
             f"ceiling = the best of them at 1024 and 2048: {gemm['ceiling']:.0f} GFLOP/s",
         ),
         (
-            "arithmetic: one LSTM(256) step's product, batch 64 / 256",
-            f"{gemm['lstm_step_64']:.0f} / {gemm['lstm_step_256']:.0f} GFLOP/s",
-            "(64x320 @ 320x1024 and 256x320 @ 320x1024, TensorFlow)",
+            "arithmetic: the default network's h @ U, batch 64 / 256",
+            f"{gemm['recurrent_step_64']:.0f} / {gemm['recurrent_step_256']:.0f} GFLOP/s",
+            "(TensorFlow, one thread per product as charlab trains)",
         ),
         (
             "training: baseline (one-hot, many-to-one, LSTM 128, batch 256)",
@@ -373,6 +431,12 @@ def main() -> None:
     print()
     for label, figure, note in rows:
         print(f"{label:<{width}}  {figure:>18}  {note}")
+    print(f"\nwhere a step's time goes: the default network on random ids, {variant_seconds:g} s of steps each")
+    for label, figures in variants:
+        print(
+            f"  {label:<52}{figures['chars_per_second']:>10,.0f} chars/s  {of_ceiling(figures)}"
+            f"  (tracing {figures['tracing_seconds']:.1f} s)"
+        )
     print("\nlearning curve (seconds, validation loss):")
     print("  " + ", ".join(f"{s:.0f}s {v:.3f}" for s, v in ours["curve"]))
     print(f"\ndefault settings: {ours['config']}")

@@ -38,6 +38,9 @@ RECIPES: dict[str, dict] = {
     "cosine, GRU 256, b64, lr 8e-3": dict(schedule="cosine", cell="gru", batch_size=64, learning_rate=8e-3),
     "cosine, GRU 256, b128, lr 1e-2": dict(schedule="cosine", cell="gru", batch_size=128, learning_rate=1e-2),
     "cosine, GRU 384, b64, lr 5e-3": dict(schedule="cosine", cell="gru", units=384, batch_size=64, learning_rate=5e-3),
+    "cosine, GRU 512, b128, lr 6e-3": dict(
+        schedule="cosine", cell="gru", units=512, batch_size=128, learning_rate=6e-3
+    ),
 }
 
 

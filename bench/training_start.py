@@ -84,7 +84,10 @@ def spare_memory_mb() -> float:
 
 def cold_imports() -> float:
     """Seconds for a new Python process to import TensorFlow and Keras as a training process does."""
-    code = "import time; t=time.perf_counter(); from charlab.model import import_keras; import_keras(); print(time.perf_counter()-t)"
+    code = (
+        "import time; t = time.perf_counter(); from charlab.model import import_keras; import_keras(); "
+        "print(time.perf_counter() - t)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     return float(done.stdout.strip().splitlines()[-1])
 
@@ -99,7 +102,9 @@ def main() -> None:
     root = tempfile.mkdtemp(prefix="charlab-start-")
     trainings = {
         "toy": lambda **kw: dict(text=toy_text(), config=TOY, root=root, **kw),
-        "Quick start, 5 s": lambda **kw: dict(text=quick_text, config=QUICK, root=root, budget_seconds=QUICK_SECONDS, **kw),
+        "Quick start, 5 s": lambda **kw: dict(
+            text=quick_text, config=QUICK, root=root, budget_seconds=QUICK_SECONDS, **kw
+        ),
     }
     workers.prepare()
     time.sleep(12)  # the spare process has imported TensorFlow, as between a class's trainings
