@@ -8,9 +8,10 @@ from charlab.corpus import CLEANING_MODES, Corpus, CorpusStats, clean, load_byte
 from charlab.errors import CharlabError
 from charlab.jobs import JobHandle, JobQueue
 from charlab.model import ModelConfig, count_parameters, estimate, parameter_table
-from charlab.runs import RunInfo, list_all_runs, list_runs, load_run, owner_workspace, workspace
+from charlab.owners import list_all_runs, owner_workspace
+from charlab.runs import RunInfo, list_runs, load_run, workspace
 from charlab.sampling import Generator, NumpyCharModel, probabilities
-from charlab.training import Progress, TrainingJob
+from charlab.training import Progress, Timelapse, TrainingJob
 from charlab.vocab import Vocab
 
 __all__ = (
@@ -25,6 +26,7 @@ __all__ = (
     "NumpyCharModel",
     "Progress",
     "RunInfo",
+    "Timelapse",
     "TrainingJob",
     "Vocab",
     "clean",

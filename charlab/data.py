@@ -22,43 +22,66 @@ class Split:
     validation: np.ndarray
 
 
+def split_sizes(n_chars: int, validation_fraction: float, seq_length: int) -> tuple[int, int]:
+    """How many characters train and how many validate; raises in words when the text is too short.
+
+    The validation part is the end of the text, at least one window long whenever there is one.
+    """
+    if not 0.0 <= validation_fraction < 0.5:
+        raise CharlabError("The validation share must be between 0% and 50% of the text.")
+    n_val = int(n_chars * validation_fraction)
+    if validation_fraction > 0:
+        n_val = max(n_val, seq_length + 1)  # at least one window to measure on
+    n_train = n_chars - n_val
+    if n_train < seq_length + 1:
+        raise CharlabError(
+            f"After setting aside {validation_fraction:.0%} for validation, {max(n_train, 0):,} characters are left "
+            f"for training: too few for a sequence length of {seq_length}. Use a longer text, a shorter "
+            "sequence length or a smaller validation share."
+        )
+    return n_train, n_val
+
+
 def split_ids(ids: np.ndarray, validation_fraction: float, seq_length: int) -> Split:
     """Hold out the last `validation_fraction` of the text for validation.
 
     The end of the text (not random windows) so no validation character was ever seen in a
     training window: windows overlapping the boundary would leak.
     """
-    if not 0.0 <= validation_fraction < 0.5:
-        raise CharlabError("The validation share must be between 0% and 50% of the text.")
-    n_val = int(len(ids) * validation_fraction)
-    if validation_fraction > 0:
-        n_val = max(n_val, seq_length + 1)  # at least one window to measure on
-    train, validation = ids[: len(ids) - n_val], ids[len(ids) - n_val :]
-    if len(train) < seq_length + 1:
-        raise CharlabError(
-            f"After setting aside {validation_fraction:.0%} for validation, {len(train):,} characters are left "
-            f"for training: too few for a sequence length of {seq_length}. Use a longer text, a shorter "
-            "sequence length or a smaller validation share."
-        )
-    return Split(train=train, validation=validation)
+    n_train, _ = split_sizes(len(ids), validation_fraction, seq_length)
+    return Split(train=ids[:n_train], validation=ids[n_train:])
 
 
-def windows(ids: np.ndarray, seq_length: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Non-overlapping (inputs, targets) windows, each (N, seq_length); targets are inputs shifted by one.
-
-    `offset` shifts where the windows start, so a different offset each epoch shows the model
-    every character with a different amount of context before it.
-    """
-    usable = (len(ids) - offset - 1) // seq_length
+def windows(ids: np.ndarray, seq_length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Non-overlapping (inputs, targets) windows, each (N, seq_length); targets are inputs shifted by one."""
+    usable = (len(ids) - 1) // seq_length
     if usable < 1:
         raise CharlabError(f"The text is too short for one window of {seq_length} characters.")
-    end = offset + usable * seq_length
-    inputs = ids[offset:end].reshape(usable, seq_length)
-    targets = ids[offset + 1 : end + 1].reshape(usable, seq_length)
-    return inputs, targets
+    end = usable * seq_length
+    return ids[:end].reshape(usable, seq_length), ids[1 : end + 1].reshape(usable, seq_length)
 
 
-def batches_per_epoch(n_ids: int, seq_length: int, batch_size: int) -> int:
-    """How many batches one pass over `n_ids` characters makes (the last partial batch included)."""
-    n_windows = max(0, (n_ids - 1) // seq_length)
-    return -(-n_windows // batch_size)
+@dataclass(frozen=True)
+class TrainingWindows:
+    """What a training reads: its windows in whole batches, and the validation windows (None without any)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    validation: tuple[np.ndarray, np.ndarray] | None
+    batch_size: int  # the settings' batch size, or all the windows when there are fewer
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(self.x) // self.batch_size
+
+
+def training_windows(ids: np.ndarray, validation_fraction: float, seq_length: int, batch_size: int) -> TrainingWindows:
+    """Split the ids and cut both parts into windows; whole batches only, so each batch's own loss can be
+    derived exactly from Keras' running mean."""
+    split = split_ids(ids, validation_fraction, seq_length)
+    x, y = windows(split.train, seq_length)
+    if len(x) > batch_size:
+        keep = len(x) - len(x) % batch_size
+        x, y = x[:keep], y[:keep]
+    validation = windows(split.validation, seq_length) if len(split.validation) > seq_length else None
+    return TrainingWindows(x=x, y=y, validation=validation, batch_size=min(batch_size, len(x)))

@@ -13,7 +13,6 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,17 +42,29 @@ HEARTBEAT_EVERY_SECONDS = 60.0  # well inside runs' 15 minutes after which a sil
 TIMELAPSE_AUTO = "auto"
 TIMELAPSE_SNAPSHOTS = 30  # "auto" spaces the time-lapse samples so a training gets about this many
 TIMELAPSE_RANDOM_SEED = 0  # the same random draws every time: the text changes only because the network did
+EPOCH_SAMPLE_LENGTH = 200  # the text written after each epoch
+SAMPLE_TEMPERATURE = 0.8  # of the epoch samples and the time-lapse: recognisable text, not the model's safest guess
 
 
 @dataclass(frozen=True)
-class Event:
-    """What the optional `on_event` listener hears: one per batch, one per epoch, one at the end."""
+class Timelapse:
+    """How a training samples itself as it learns: every `every_steps` steps (None: never; "auto": about
+    TIMELAPSE_SNAPSHOTS times per training, spaced by the clock for a time budget), `length` characters
+    from `seed_text`, always with the same random seed, so the samples differ only by what was learned."""
 
-    kind: str  # "batch", "epoch" or "end"
-    step: int
-    epoch: int
-    loss: float | None = None
-    val_loss: float | None = None
+    every_steps: int | str | None = TIMELAPSE_AUTO
+    length: int = 120
+    seed_text: str = ""
+
+    def checked(self) -> Timelapse:
+        every = self.every_steps
+        if every not in (None, TIMELAPSE_AUTO) and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+            raise CharlabError(
+                f"The time-lapse interval must be a whole number of steps (1 or more), 'auto' or None, not {every!r}."
+            )
+        if isinstance(self.length, bool) or not isinstance(self.length, int) or not 1 <= self.length <= 2000:
+            raise CharlabError("The time-lapse sample length must be a whole number from 1 to 2,000 characters.")
+        return self
 
 
 @dataclass
@@ -87,6 +98,7 @@ class Progress:
     # cost goes ("data", "network", "run folder", "first loss", "first step", "last step", "saved")
     phases: dict[str, float] = field(default_factory=dict)
     began_at: float | None = None  # time.time() when the job began its work (in whichever process)
+    text_sha256: str = ""  # the cleaned training text's hash: names it in caches (the text itself is not copied)
 
     @property
     def run_seconds(self) -> float:
@@ -133,19 +145,11 @@ class TrainingJob:
         corpus_name: str = "text",
         root: str | Path | None = None,
         resume_from: str | Path | None = None,
-        sample_length: int = 200,
-        sample_temperature: float = 0.8,
-        on_event: Callable[[Event], None] | None = None,
-        timelapse_every_steps: int | str | None = TIMELAPSE_AUTO,
-        timelapse_length: int = 120,
-        timelapse_seed_text: str = "",
+        timelapse: Timelapse = Timelapse(),
         time_limit_seconds: float | None = None,
         budget_seconds: float | None = None,
     ):
-        """`timelapse_every_steps`: sample the network every N steps (None: never; "auto": about
-        TIMELAPSE_SNAPSHOTS times per training), always from `timelapse_seed_text` with the same
-        random seed, so the samples show only what the network learned in between.
-        `time_limit_seconds`: stop (and save) after this much training, as Stop would: a shared
+        """`time_limit_seconds`: stop (and save) after this much training, as Stop would: a shared
         server's cap, so one long training does not hold a place in the queue for hours.
         `budget_seconds`: train this long by the clock (at most the config's epochs), then finish as
         planned, keeping the best weights: a lesson's "1 minute" is a minute on any machine or load."""
@@ -154,12 +158,7 @@ class TrainingJob:
         self._n_chars = len(text)
         self.root = runs.workspace(root)
         self.resume_from = Path(resume_from) if resume_from is not None else None
-        self.sample_length, self.sample_temperature = sample_length, sample_temperature
-        self.on_event = on_event
-        self.timelapse_every_steps = _check_timelapse_every(timelapse_every_steps)
-        if not isinstance(timelapse_length, int) or not 1 <= timelapse_length <= 2000:
-            raise CharlabError("The time-lapse sample length must be a whole number from 1 to 2,000 characters.")
-        self.timelapse_length, self.timelapse_seed_text = timelapse_length, timelapse_seed_text
+        self.timelapse = timelapse.checked()
         self._timelapse_every = 0  # steps between time-lapse samples, fixed once the number of steps is known
         self._timelapse_last_step = -1
         self._timelapse_seconds_before = 0.0  # a continued run's time-lapse goes on from its last moment
@@ -176,7 +175,18 @@ class TrainingJob:
         self._stop = threading.Event()
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
-        self._progress = Progress(epochs=self.config.epochs, budget_seconds=budget_seconds)
+        self._progress = Progress(epochs=self.config.epochs, budget_seconds=budget_seconds, text_sha256=text_hash(text))
+        # the training's own state, set as it goes
+        self.run_path: Path | None = None
+        self._model = None  # the Keras model while training
+        self._best_weights: list[np.ndarray] | None = None  # of the best epoch so far
+        self._best_on_disk = True  # False from an improvement until the next checkpoint writes it
+        self._diverged = False
+        self._run_began = 0.0  # time.monotonic() when run() began: the phases count from here
+        self._started = 0.0  # ... when the network was ready: the training's elapsed time counts from here
+        self._first_step_at = 0.0  # ... when the first step ended: the pace (and the time left) counts from here
+        self._last_checkpoint = self._last_heartbeat = 0.0
+        self._batch_seconds = 0.0  # time inside batches only: the page's characters per second
         self._prepare_vocab()
 
     def _prepare_vocab(self) -> None:
@@ -210,9 +220,7 @@ class TrainingJob:
                     "Use a text with at least two different characters."
                 )
         self._progress.vocab_size = len(self.vocab)
-        data_module.split_ids(
-            np.zeros(len(self.text), np.int32), self.config.validation_fraction, self.config.seq_length
-        )
+        data_module.split_sizes(len(self.text), self.config.validation_fraction, self.config.seq_length)
 
     # ------------------------------------------------------------ control
 
@@ -272,99 +280,90 @@ class TrainingJob:
         return self.snapshot()
 
     def _train(self) -> None:
-        cfg = self.config
         self._set(message="Preparing the data…")
-        ids = self.vocab.encode(self.text)
-        split = data_module.split_ids(ids, cfg.validation_fraction, cfg.seq_length)
-        x, y = data_module.windows(split.train, cfg.seq_length)
-        if len(x) > cfg.batch_size:  # whole batches only, so each batch's own loss can be derived exactly
-            keep = len(x) - len(x) % cfg.batch_size
-            x, y = x[:keep], y[:keep]
-        validation = None
-        if len(split.validation) > cfg.seq_length:
-            validation = data_module.windows(split.validation, cfg.seq_length)
+        cfg = self.config
+        data = data_module.training_windows(
+            self.vocab.encode(self.text), cfg.validation_fraction, cfg.seq_length, cfg.batch_size
+        )
         if self._stop.is_set() and self.resume_from is None:
             self._finish(STOPPED, "Stopped before training began: nothing was saved.")  # no empty run left behind
             return
         self._mark("data")
         self._set(message="Building the network…")
-        if self.resume_from is not None:
-            model = runs.load_keras(self.resume_from)  # weights and Adam's state, as they were saved
-            if getattr(model, "optimizer", None) is None:
-                compile_model(model, cfg)
-            self._mark("network")
-            self.run_path = self.resume_from
-            runs.update_meta(
-                self.run_path,
-                status="training",
-                model=cfg.to_dict(),
-                pid=os.getpid(),
-                heartbeat=time.time(),
-                baselines=self._baselines(),
-            )
-        else:
-            model = build_model(cfg, len(self.vocab))
-            self._mark("network")
-            self.run_path = runs.create_run(
-                self.root,
-                self.name,
-                cfg,
-                self.vocab,
-                self.cleaning,
-                self.corpus_name,
-                text_hash(self.text),
-                len(self.text),
-            )
-            runs.update_meta(self.run_path, baselines=self._baselines())
+        from charlab import fitting  # TensorFlow: only once there is a network to build
+
+        self._model = self._load_network() if self.resume_from is not None else self._new_network()
         runs.mark_active(self.run_path, True)
         self._mark("run folder")
-        model.optimizer.learning_rate.assign(schedule.learning_rate(cfg.schedule, cfg.learning_rate, 0.0))
-        batches = -(-len(x) // cfg.batch_size)
+        self._model.optimizer.learning_rate.assign(schedule.learning_rate(cfg.schedule, cfg.learning_rate, 0.0))
         self._set(
             status=STOPPING if self._stop.is_set() else TRAINING,
             message="Getting the first training step ready…",
             run_path=self.run_path,
-            batches_per_epoch=batches,
-            total_steps=batches * cfg.epochs,
+            batches_per_epoch=data.steps_per_epoch,
+            total_steps=data.steps_per_epoch * cfg.epochs,
         )
-        self._model = model
-        self._best_weights = None
-        self._best_on_disk = True  # False from an improvement until the next checkpoint writes it
-        self._last_checkpoint = self._last_heartbeat = time.monotonic()
-        self._started = time.monotonic()
-        self._batch_seconds = 0.0
-        self._first_step_at = 0.0  # the pace of training (and so the time left) is counted from here
-        callback = _ProgressCallback(self)
+        self._started = self._last_checkpoint = self._last_heartbeat = time.monotonic()
         if self._stop.is_set():
             self._finish(STOPPED, "Stopped before training began.")
             return
-        if self.timelapse_every_steps == TIMELAPSE_AUTO and self.budget_seconds:  # spaced by the clock
-            self._timelapse_period = self.budget_seconds / TIMELAPSE_SNAPSHOTS
-        elif self.timelapse_every_steps == TIMELAPSE_AUTO:
-            self._timelapse_every = max(1, round(batches * cfg.epochs / TIMELAPSE_SNAPSHOTS))
-        else:
-            self._timelapse_every = self.timelapse_every_steps or 0
-        batch_size = min(cfg.batch_size, len(x))
+        self._plan_timelapse(data.steps_per_epoch * cfg.epochs)
         if self.resume_from is None:  # the chart's first point within a second, while the first step is compiled
-            self._set(initial_loss=_loss_before_training(model, x, y, batch_size))
+            self._set(initial_loss=fitting.loss_before_training(self._model, data.x, data.y, data.batch_size))
             self._mark("first loss")
-        if (self._timelapse_every or self._timelapse_period) and self.resume_from is None:
-            self._record_timelapse()  # the untrained network: where every time-lapse starts
-        model.fit(
-            _endless_batches(x, y, batch_size),
-            steps_per_epoch=len(x) // batch_size,
-            epochs=cfg.epochs,
-            validation_data=validation,
-            shuffle=False,  # the stream reshuffles every pass itself
-            verbose=0,
-            callbacks=[callback],
-        )
+            if self._timelapse_every or self._timelapse_period:
+                self._record_timelapse()  # the untrained network: where every time-lapse starts
+        fitting.fit(self._model, data, cfg.epochs, fitting.ProgressCallback(self))
         if not self._done.is_set():  # fit ended without the callback finishing (should not happen)
             self._finish(STOPPED if self._stop.is_set() else FINISHED, "Training ended.")
 
-    # called from the Keras callback, in the training thread
+    def _new_network(self):
+        """A fresh network, and its run folder (with the text's counting reference lines)."""
+        model = build_model(self.config, len(self.vocab))
+        self._mark("network")
+        self.run_path = runs.create_run(
+            self.root,
+            self.name,
+            self.config,
+            self.vocab,
+            self.cleaning,
+            self.corpus_name,
+            self._progress.text_sha256,
+            len(self.text),
+        )
+        runs.update_meta(self.run_path, baselines=self._baselines())
+        return model
 
-    def _on_batch(self, batch_in_epoch: int, loss: float, seconds: float) -> None:
+    def _load_network(self):
+        """The run's saved network with Adam's state as it was saved, its folder marked as training again."""
+        model = runs.load_keras(self.resume_from)
+        if getattr(model, "optimizer", None) is None:
+            compile_model(model, self.config)
+        self._mark("network")
+        self.run_path = self.resume_from
+        runs.update_meta(
+            self.run_path,
+            status="training",
+            model=self.config.to_dict(),
+            pid=os.getpid(),
+            heartbeat=time.time(),
+            baselines=self._baselines(),
+        )
+        return model
+
+    def _plan_timelapse(self, total_steps: int) -> None:
+        """Space the time-lapse samples: by the clock for a time budget, else by steps."""
+        every = self.timelapse.every_steps
+        if every == TIMELAPSE_AUTO and self.budget_seconds:
+            self._timelapse_period = self.budget_seconds / TIMELAPSE_SNAPSHOTS
+        elif every == TIMELAPSE_AUTO:
+            self._timelapse_every = max(1, round(total_steps / TIMELAPSE_SNAPSHOTS))
+        else:
+            self._timelapse_every = every or 0
+
+    # what Keras tells the job (charlab.fitting.ProgressCallback), in the training thread
+
+    def on_batch(self, batch_in_epoch: int, loss: float, seconds: float) -> None:
         cfg = self.config
         self._batch_seconds += seconds
         with self._lock:
@@ -390,7 +389,6 @@ class TrainingJob:
             done = p.fraction
         if cfg.schedule != "constant":  # sized to this training: its minutes, else its steps
             self._model.optimizer.learning_rate.assign(schedule.learning_rate(cfg.schedule, cfg.learning_rate, done))
-        self._emit(Event("batch", p.step, p.epoch, loss=loss))
         if time.monotonic() - self._last_heartbeat > HEARTBEAT_EVERY_SECONDS:
             self._last_heartbeat = time.monotonic()  # a long epoch without a checkpoint is still alive to
             runs.update_meta(self.run_path, heartbeat=time.time())  # other processes (the CLI beside a server)
@@ -407,7 +405,7 @@ class TrainingJob:
             self._ending = (
                 STOPPED,
                 f"Stopped at this server's limit of {_minutes(self.time_limit_seconds)} per training: what was "
-                "learned is saved. Press Continue to train it more.",
+                "learned is saved. Continue the run to train it more.",
             )
             self.stop()
         if not math.isfinite(loss):
@@ -416,49 +414,18 @@ class TrainingJob:
         elif self._stop.is_set():
             self._model.stop_training = True
 
-    def _on_epoch_begin(self, epoch: int) -> None:
+    def on_epoch_begin(self, epoch: int) -> None:
         self._set(epoch=epoch + 1)
 
-    def _on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        cfg = self.config
-        p = self.snapshot()
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         loss, val_loss = float(logs.get("loss", "nan")), logs.get("val_loss")
         val_loss = float(val_loss) if val_loss is not None else None
-        diverged = getattr(self, "_diverged", False) or not math.isfinite(loss)
-        row = {
-            "epoch": p.first_epoch + epoch + 1,
-            "loss": loss,
-            "val_loss": val_loss if val_loss is not None else float("nan"),
-            "seconds": round(p.run_seconds, 2),
-            "chars_per_second": round(p.chars_per_second),
-            "learning_rate": float(self._model.optimizer.learning_rate.numpy()),  # where its schedule has got to
-        }
-        score = val_loss if val_loss is not None else loss
-        improved = not diverged and math.isfinite(score) and (p.best_val_loss is None or score < p.best_val_loss)
-        if improved:
-            self._best_weights = self._model.get_weights()
-            self._best_on_disk = False
-        last = epoch + 1 >= cfg.epochs
+        diverged = self._diverged or not math.isfinite(loss)
+        last = epoch + 1 >= self.config.epochs
         if (self._timelapse_every or self._timelapse_period) and not diverged and (last or self._stop.is_set()):
             self._record_timelapse()  # where the training ended, unless the last step already has one
-        sample = None
         if not diverged:
-            generator = Generator(NumpyCharModel.from_config(cfg, keras_weights(self._model, cfg)), self.vocab)
-            text = generator.sample("", self.sample_length, temperature=self.sample_temperature, random_seed=0)
-            sample = {"epoch": row["epoch"], "temperature": self.sample_temperature, "text": text}
-        with self._lock:
-            p2 = self._progress
-            if not diverged:
-                p2.history.append(row)
-                p2.samples.append(sample)
-            if improved:
-                p2.best_val_loss = score
-            history, samples, timelapse = list(p2.history), list(p2.samples), list(p2.timelapse)
-        runs.write_history(self.run_path, history)
-        runs.write_samples(self.run_path, samples)
-        if timelapse:
-            runs.write_timelapse(self.run_path, timelapse)
-        self._emit(Event("epoch", p.step, epoch + 1, loss=loss, val_loss=val_loss))
+            self._record_epoch(epoch, loss, val_loss)
         if diverged:
             self._finish(
                 DIVERGED,
@@ -472,6 +439,35 @@ class TrainingJob:
         elif not self._best_on_disk and time.monotonic() - self._last_checkpoint > CHECKPOINT_EVERY_SECONDS:
             self._checkpoint()  # also when the best came earlier and later epochs did not beat it
 
+    def _record_epoch(self, epoch: int, loss: float, val_loss: float | None) -> None:
+        """The epoch's row of the history and its sample, kept as the best weights when it improved, on disk."""
+        p = self.snapshot()
+        row = {
+            "epoch": p.first_epoch + epoch + 1,
+            "loss": loss,
+            "val_loss": val_loss if val_loss is not None else float("nan"),
+            "seconds": round(p.run_seconds, 2),
+            "chars_per_second": round(p.chars_per_second),
+            "learning_rate": float(self._model.optimizer.learning_rate.numpy()),  # where its schedule has got to
+        }
+        score = val_loss if val_loss is not None else loss
+        improved = math.isfinite(score) and (p.best_val_loss is None or score < p.best_val_loss)
+        if improved:
+            self._best_weights = self._model.get_weights()
+            self._best_on_disk = False
+        text = self._writer().sample("", EPOCH_SAMPLE_LENGTH, temperature=SAMPLE_TEMPERATURE, random_seed=0)
+        with self._lock:
+            p2 = self._progress
+            p2.history.append(row)
+            p2.samples.append({"epoch": row["epoch"], "temperature": SAMPLE_TEMPERATURE, "text": text})
+            if improved:
+                p2.best_val_loss = score
+            history, samples, timelapse = list(p2.history), list(p2.samples), list(p2.timelapse)
+        runs.write_history(self.run_path, history)
+        runs.write_samples(self.run_path, samples)
+        if timelapse:
+            runs.write_timelapse(self.run_path, timelapse)
+
     def _record_timelapse(self) -> None:
         """Sample the current weights from the fixed seed (a numpy copy: ~10 ms for a 256-unit LSTM)."""
         with self._lock:
@@ -480,11 +476,10 @@ class TrainingJob:
         if step == self._timelapse_last_step:
             return  # this step already has its sample
         self._timelapse_last_step = step
-        network = NumpyCharModel.from_config(self.config, keras_weights(self._model, self.config))
-        text = Generator(network, self.vocab).sample(
-            self.timelapse_seed_text,
-            self.timelapse_length,
-            temperature=self.sample_temperature,
+        text = self._writer().sample(
+            self.timelapse.seed_text,
+            self.timelapse.length,
+            temperature=SAMPLE_TEMPERATURE,
             random_seed=TIMELAPSE_RANDOM_SEED,
         )
         entry = {
@@ -495,6 +490,10 @@ class TrainingJob:
         }
         with self._lock:
             self._progress.timelapse.append(entry)
+
+    def _writer(self) -> Generator:
+        """The network as it is now, as a numpy generator (a copy of its weights: ~10 ms for a 256-unit LSTM)."""
+        return Generator(NumpyCharModel.from_config(self.config, keras_weights(self._model, self.config)), self.vocab)
 
     def _baselines(self) -> dict | None:
         """The counting reference lines for this text (a fraction of a second for 1 MB), kept with the run
@@ -540,11 +539,11 @@ class TrainingJob:
         """
         if self._done.is_set():
             return
-        run_path = getattr(self, "run_path", None)
+        run_path = self.run_path
         try:
             if run_path is not None:
                 try:
-                    if getattr(self, "_best_weights", None) is not None:
+                    if self._best_weights is not None:
                         self._checkpoint()
                     p = self.snapshot()
                     if p.timelapse:
@@ -564,9 +563,7 @@ class TrainingJob:
                 self._progress.message = message
                 self._progress.eta = 0.0
             self._done.set()
-        p = self.snapshot()
-        self._emit(Event("end", p.step, p.epoch))
-        if getattr(self, "_model", None) is not None:
+        if self._model is not None:
             self._model.stop_training = True
 
     def _release(self) -> None:
@@ -586,100 +583,11 @@ class TrainingJob:
             for key, value in changes.items():
                 setattr(self._progress, key, value)
 
-    def _emit(self, event: Event) -> None:
-        if self.on_event is not None:
-            try:
-                self.on_event(event)
-            except Exception:  # a broken listener must not kill training
-                self.on_event = None
-
 
 def _with_save_error(message: str, err: Exception) -> str:
     """The job's message plus why saving failed, said once (a failed checkpoint may be retried at the end)."""
     reason = str(err) if isinstance(err, CharlabError) else f"{type(err).__name__}: {err}"
     return message if reason in message else f"{message} But saving failed: {reason}"
-
-
-def _check_timelapse_every(value: int | str | None) -> int | str | None:
-    if value is None or value == TIMELAPSE_AUTO:
-        return value
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise CharlabError(
-            f"The time-lapse interval must be a whole number of steps (1 or more), 'auto' or None, not {value!r}."
-        )
-    return value
-
-
-def _import_callback_base():
-    from charlab.model import import_keras
-
-    return import_keras().callbacks.Callback
-
-
-def _loss_before_training(model, x: np.ndarray, y: np.ndarray, batch_size: int) -> float | None:
-    """The untrained network's loss on the first batch (near ln V), by one eager forward pass: a point for
-    the chart long before the compiled training step (seconds to build) has run once."""
-    from charlab.model import import_keras
-
-    keras = import_keras()
-    try:
-        logits = model(x[:batch_size], training=False)
-        losses = keras.losses.sparse_categorical_crossentropy(y[:batch_size], logits, from_logits=True)
-        loss = float(keras.ops.convert_to_numpy(keras.ops.mean(losses)))
-    except Exception:  # only a nicety: training goes on without it
-        return None
-    return loss if math.isfinite(loss) else None
-
-
-def _endless_batches(x: np.ndarray, y: np.ndarray, batch_size: int):
-    """The training windows, reshuffled every pass, as one endless stream of batches.
-
-    Handed numpy arrays, Keras builds a new data iterator at every epoch, which stalled the first
-    batch of most epochs by seconds on 2 cores (4 s of a 10 s epoch on 300k characters); one
-    endless stream read `steps_per_epoch` batches at a time has no such pause.
-    """
-    import tensorflow as tf
-
-    return (
-        tf.data.Dataset.from_tensor_slices((x, y))
-        .shuffle(len(x), reshuffle_each_iteration=True)
-        .repeat()
-        .batch(batch_size, drop_remainder=True)
-        .prefetch(2)
-    )
-
-
-class _ProgressCallback:
-    """Created lazily as a real keras Callback subclass (so importing this module needs no TensorFlow)."""
-
-    def __new__(cls, job: TrainingJob):
-        base = _import_callback_base()
-
-        class ProgressCallback(base):
-            def __init__(self):
-                super().__init__()
-                self._previous_mean = 0.0
-                self._batch_started = 0.0
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self._previous_mean = 0.0
-                job._on_epoch_begin(epoch)
-
-            def on_train_batch_begin(self, batch, logs=None):
-                self._batch_started = time.perf_counter()
-
-            def on_train_batch_end(self, batch, logs=None):
-                seconds = time.perf_counter() - self._batch_started
-                mean = float((logs or {}).get("loss", float("nan")))
-                # Keras reports the running mean of the epoch; recover this batch's own loss
-                loss = (batch + 1) * mean - batch * self._previous_mean
-                self._previous_mean = mean
-                job._on_batch(batch, loss, seconds)
-
-            def on_epoch_end(self, epoch, logs=None):
-                job._on_epoch_end(epoch, logs or {})
-
-        return ProgressCallback()
 
 
 def _minutes(seconds: float) -> str:

@@ -32,7 +32,7 @@ from charlab.corpus import load_bytes, warnings
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig, build_model, import_keras, load_keras_model
 from charlab.sampling import Generator, NumpyCharModel
-from charlab.training import FINISHED, TrainingJob
+from charlab.training import FINISHED, Timelapse, TrainingJob
 from charlab.vocab import Vocab
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,7 +96,7 @@ def test_emoji_and_mixed_scripts_warn_about_the_vocabulary_and_still_train(tmp_p
     assert vocab_size > 1000
     assert any(f"{vocab_size:,} different characters" in w and "cleaning" in w for w in warnings(text)), warnings(text)
 
-    progress = TrainingJob(text, TINY, name="mixed", root=tmp_path, timelapse_every_steps=None).run()
+    progress = TrainingJob(text, TINY, name="mixed", root=tmp_path, timelapse=Timelapse(every_steps=None)).run()
     assert progress.status == FINISHED, progress.message
     assert progress.vocab_size == vocab_size
     generator = runs.load_run(progress.run_path).generator()

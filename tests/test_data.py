@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
-from charlab.data import batches_per_epoch, split_ids, windows
+from charlab.data import split_ids, split_sizes, training_windows, windows
 from charlab.errors import CharlabError
 
 
-def _naive_windows(ids, seq_length, offset=0):
+def _naive_windows(ids, seq_length):
     """The obvious loop that windows() must agree with."""
     inputs, targets = [], []
-    start = offset
+    start = 0
     while start + seq_length + 1 <= len(ids):
         inputs.append(list(ids[start : start + seq_length]))
         targets.append(list(ids[start + 1 : start + seq_length + 1]))
@@ -43,23 +44,11 @@ def test_targets_are_inputs_shifted_by_one():
     assert y[-1, -1] == ids[-1]  # the last id is a target, never wasted
 
 
-@pytest.mark.parametrize("offset", [0, 1, 3, 9, 10, 15])
-def test_offset_shifts_where_windows_start(offset):
-    ids = np.arange(100, dtype=np.int32)
-    x, y = windows(ids, 10, offset=offset)
-    naive_x, naive_y = _naive_windows(ids.tolist(), 10, offset)
-    assert x.tolist() == naive_x and y.tolist() == naive_y
-    assert x[0, 0] == offset
-    assert len(x) == (100 - offset - 1) // 10
-
-
 def test_too_short_for_one_window_is_refused():
     with pytest.raises(CharlabError) as err:
         windows(np.arange(10, dtype=np.int32), 10)  # needs 11: ten inputs and one more target
     assert "too short for one window of 10 characters" in str(err.value)
     windows(np.arange(11, dtype=np.int32), 10)
-    with pytest.raises(CharlabError):
-        windows(np.arange(11, dtype=np.int32), 10, offset=1)
 
 
 @pytest.mark.parametrize(("n", "fraction", "seq_length"), [(1000, 0.1, 20), (1000, 0.25, 10), (5003, 0.1, 100)])
@@ -127,11 +116,33 @@ def test_windows_of_a_big_text_are_views_not_copies():
 
 
 @pytest.mark.parametrize(
-    ("n_ids", "seq_length", "batch_size"),
-    [(1001, 10, 10), (1001, 10, 7), (1000, 10, 7), (11, 10, 64), (10, 10, 64), (0, 10, 8), (100_001, 100, 64)],
+    ("n", "fraction", "seq_length"), [(1000, 0.1, 20), (150, 0.1, 100), (101, 0.0, 100), (40, 0.3, 5)]
 )
-def test_batches_per_epoch_counts_windows_including_the_last_partial_batch(n_ids, seq_length, batch_size):
-    n_windows = len(_naive_windows(range(n_ids), seq_length)[0])
-    assert batches_per_epoch(n_ids, seq_length, batch_size) == math.ceil(n_windows / batch_size)
-    if n_ids > seq_length:
-        assert n_windows == len(windows(np.zeros(n_ids, np.int32), seq_length)[0])
+def test_split_sizes_agree_with_the_split_without_the_ids(n, fraction, seq_length):
+    """A job checks a text's length before it encodes anything: the same answer, the same refusal."""
+    try:
+        split = split_ids(np.arange(n, dtype=np.int32), fraction, seq_length)
+    except CharlabError as err:
+        with pytest.raises(CharlabError, match=re.escape(str(err))):
+            split_sizes(n, fraction, seq_length)
+    else:
+        assert split_sizes(n, fraction, seq_length) == (len(split.train), len(split.validation))
+
+
+@pytest.mark.parametrize(("n", "batch_size"), [(1001, 10), (1001, 7), (5003, 64), (130, 64)])
+def test_training_windows_come_in_whole_batches(n, batch_size):
+    ids = np.arange(n, dtype=np.int32)
+    data = training_windows(ids, 0.1, 10, batch_size)
+    split = split_ids(ids, 0.1, 10)
+    all_x, _ = windows(split.train, 10)
+    assert data.batch_size == min(batch_size, len(all_x))
+    assert len(data.x) % data.batch_size == 0 and data.steps_per_epoch == len(data.x) // data.batch_size
+    assert len(all_x) - len(data.x) < data.batch_size  # only the last partial batch is left out
+    assert np.array_equal(data.x, all_x[: len(data.x)]) and np.array_equal(data.y, data.x + 1)
+    vx, vy = data.validation
+    assert np.array_equal(vx, windows(split.validation, 10)[0]) and np.array_equal(vy, vx + 1)
+
+
+def test_training_windows_without_validation():
+    data = training_windows(np.arange(500, dtype=np.int32), 0.0, 20, 8)
+    assert data.validation is None and data.steps_per_epoch == 24 // 8

@@ -58,7 +58,7 @@ def test_a_training_by_the_clock_decays_over_its_minutes(tmp_path, monkeypatch):
     """With a time budget the decay follows the clock: each step's rate is the schedule's at that share
     of the minutes (checked after every step, so the machine's speed does not matter)."""
     seen: list[tuple[float, float]] = []
-    on_batch = TrainingJob._on_batch
+    on_batch = TrainingJob.on_batch
     clock = {"seconds": 0.0}
 
     class Clock:  # the training's clock moves 0.05 s per step, however fast this machine is
@@ -76,7 +76,7 @@ def test_a_training_by_the_clock_decays_over_its_minutes(tmp_path, monkeypatch):
         seen.append((p.elapsed / p.budget_seconds, float(self._model.optimizer.learning_rate.numpy())))
 
     monkeypatch.setattr(training, "time", Clock())
-    monkeypatch.setattr(TrainingJob, "_on_batch", recording)
+    monkeypatch.setattr(TrainingJob, "on_batch", recording)
     cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=10_000, learning_rate=0.01,
                       schedule="cosine")  # fmt: skip
     progress = TrainingJob(TEXT, cfg, name="budget", root=tmp_path, budget_seconds=3.0).run()

@@ -8,12 +8,12 @@ import time
 import numpy as np
 import pytest
 
-from charlab import runs, training
+from charlab import fitting, runs, training
 from charlab.baselines import compute_baselines, report_from_dict
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.reber import grammar_score, reber_corpus
-from charlab.training import DIVERGED, FINISHED, STOPPED, TrainingJob
+from charlab.training import DIVERGED, FINISHED, STOPPED, Timelapse, TrainingJob
 
 TINY = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=2, learning_rate=0.01)
 TEXT = "the cat sat on the mat. the dog sat on the log.\n" * 60
@@ -42,8 +42,7 @@ def test_network_learns_the_embedded_reber_grammar(tmp_path):
 
 
 def test_progress_figures_are_consistent(tmp_path):
-    events = []
-    job = TrainingJob(TEXT, TINY, name="figures", root=tmp_path, on_event=events.append)
+    job = TrainingJob(TEXT, TINY, name="figures", root=tmp_path)
     progress = job.run()
     assert progress.status == FINISHED
     assert progress.step == progress.total_steps == 2 * progress.batches_per_epoch
@@ -55,8 +54,7 @@ def test_progress_figures_are_consistent(tmp_path):
     per_epoch = progress.batches_per_epoch
     first_epoch = [loss for _, loss in progress.batch_losses[:per_epoch]]
     assert np.mean(first_epoch) == pytest.approx(progress.history[0]["loss"], rel=1e-3)
-    assert [e.kind for e in events].count("batch") == progress.step
-    assert [e.kind for e in events if e.kind != "batch"] == ["epoch", "epoch", "end"]
+    assert [loss_step for loss_step, _ in progress.batch_losses] == list(range(1, progress.step + 1))
     assert len(progress.samples) == 2 and all(len(s["text"]) == 200 for s in progress.samples)
 
     info = runs.run_info(progress.run_path)
@@ -185,7 +183,7 @@ def test_bad_inputs_are_refused_before_training_starts(tmp_path, text, cfg, mess
 
 
 def test_timelapse_samples_one_seed_every_few_steps_and_is_saved(tmp_path):
-    job = TrainingJob(TEXT, TINY, name="timelapse", root=tmp_path, timelapse_every_steps=5, timelapse_length=40)
+    job = TrainingJob(TEXT, TINY, name="timelapse", root=tmp_path, timelapse=Timelapse(every_steps=5, length=40))
     progress = job.run()
     assert progress.status == FINISHED, progress.message
     entries = progress.timelapse
@@ -212,11 +210,11 @@ def test_timelapse_samples_one_seed_every_few_steps_and_is_saved(tmp_path):
 def test_timelapse_auto_spacing_and_off(tmp_path):
     auto = TrainingJob(TEXT, TINY, name="auto", root=tmp_path).run()
     assert 20 <= len(auto.timelapse) <= 40
-    off = TrainingJob(TEXT, TINY, name="off", root=tmp_path, timelapse_every_steps=None).run()
+    off = TrainingJob(TEXT, TINY, name="off", root=tmp_path, timelapse=Timelapse(every_steps=None)).run()
     assert off.timelapse == [] and not (off.run_path / "timelapse.json").exists()
     assert runs.load_run(off.run_path).timelapse() == []
     with pytest.raises(CharlabError, match="time-lapse interval"):
-        TrainingJob(TEXT, TINY, root=tmp_path, timelapse_every_steps=0)
+        TrainingJob(TEXT, TINY, root=tmp_path, timelapse=Timelapse(every_steps=0))
 
 
 def test_a_time_budget_ends_the_training_by_the_clock_as_finished(tmp_path):
@@ -272,23 +270,23 @@ def test_the_time_left_counts_the_pace_of_training_not_the_start_up(tmp_path, mo
         def monotonic() -> float:
             return real() + slow_start["seconds"]
 
-    first_loss = training._loss_before_training
+    first_loss = fitting.loss_before_training
 
     def slow_first_loss(*args):
         slow_start["seconds"] = 1000.0
         return first_loss(*args)
 
     monkeypatch.setattr(training, "time", Clock())
-    monkeypatch.setattr(training, "_loss_before_training", slow_first_loss)
+    monkeypatch.setattr(fitting, "loss_before_training", slow_first_loss)
     said: list[tuple[int, int, float]] = []
-    on_batch = TrainingJob._on_batch
+    on_batch = TrainingJob.on_batch
 
     def recording(self, *args):
         on_batch(self, *args)
         p = self.snapshot()
         said.append((p.step, p.total_steps, p.eta))
 
-    monkeypatch.setattr(TrainingJob, "_on_batch", recording)
+    monkeypatch.setattr(TrainingJob, "on_batch", recording)
     cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=4, learning_rate=0.01)
     started = real()
     progress = TrainingJob(TEXT, cfg, name="pace", root=tmp_path).run()
