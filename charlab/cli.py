@@ -9,41 +9,31 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import fields
 from pathlib import Path
 
 from charlab import corpus, runs, samples
 from charlab.errors import CharlabError
-from charlab.model import CELLS, MAX_EPOCHS, ModelConfig, estimate
-from charlab.schedule import SCHEDULES
+from charlab.model import MAX_EPOCHS, MODEL_SETTINGS, ModelConfig, estimate
 from charlab.training import TrainingJob
-
-_HELP = {field.name: field for field in fields(ModelConfig)}
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per model setting (charlab.model.MODEL_SETTINGS), with the app's words as its help."""
     defaults = ModelConfig()
     group = parser.add_argument_group("model and training settings")
-    group.add_argument("--cell", choices=list(CELLS), default=defaults.cell, help="recurrent cell type")
-    group.add_argument("--units", type=int, default=defaults.units, help="memory cells per recurrent layer")
-    group.add_argument("--layers", type=int, default=defaults.layers, help="stacked recurrent layers (1-4)")
-    group.add_argument(
-        "--embedding-dim", type=int, default=defaults.embedding_dim, help="size of each character's vector"
-    )
-    group.add_argument("--dropout", type=float, default=defaults.dropout, help="dropout after each recurrent layer")
-    group.add_argument("--seq-length", type=int, default=defaults.seq_length, help="characters per training window")
-    group.add_argument("--batch-size", type=int, default=defaults.batch_size, help="windows per training step")
-    group.add_argument(
-        "--epochs", type=int, help=f"passes over the training text (default {defaults.epochs}; with --minutes, no cap)"
-    )
-    group.add_argument("--learning-rate", type=float, default=defaults.learning_rate, help="Adam's step size")
-    group.add_argument(
-        "--schedule", choices=list(SCHEDULES), default=defaults.schedule, help="the step size over the training"
-    )
-    group.add_argument("--clipnorm", type=float, default=defaults.clipnorm, help="gradient clipping norm (0 = off)")
-    group.add_argument(
-        "--validation-fraction", type=float, default=defaults.validation_fraction, help="share of the text held out"
-    )
+    for setting in MODEL_SETTINGS.values():
+        flag = "--" + setting.name.replace("_", "-")
+        words = setting.help.replace("%", "%%")
+        if setting.name == "epochs":  # no default: with --minutes the clock decides
+            group.add_argument(flag, type=int, help=f"{words} (default {defaults.epochs}; with --minutes, no cap)")
+        elif setting.choices is not None:
+            group.add_argument(flag, choices=list(setting.choices), default=getattr(defaults, setting.name), help=words)
+        else:
+            value_range = f"{setting.low:g} to {setting.high:g}"
+            group.add_argument(
+                flag, type=setting.kind, default=getattr(defaults, setting.name),
+                help=f"{words} ({value_range}; default %(default)s)",
+            )  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,7 +100,7 @@ def _download_progress(done: int, total: int | None) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    chosen = {name: getattr(args, name) for name in _HELP if getattr(args, name, None) is not None}
+    chosen = {name: getattr(args, name) for name in MODEL_SETTINGS if getattr(args, name, None) is not None}
     if args.minutes is not None and args.epochs is None:
         chosen["epochs"] = MAX_EPOCHS  # the clock decides
     config = ModelConfig(**chosen).validate()

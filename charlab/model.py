@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from charlab import environment
 from charlab.errors import CharlabError
 from charlab.schedule import SCHEDULES
 
@@ -51,18 +52,8 @@ class ModelConfig:
 
         Whole-number floats (16.0, as JSON or a number widget may give) become ints.
         """
-        _in_choices("cell", self.cell, CELLS)
-        _in_choices("schedule", self.schedule, SCHEDULES)
-        self.units = _in_range("units", self.units, 1, 2048, int)
-        self.layers = _in_range("layers", self.layers, 1, 4, int)
-        self.embedding_dim = _in_range("embedding_dim", self.embedding_dim, 1, 1024, int)
-        self.dropout = _in_range("dropout", self.dropout, 0.0, 0.9, float)
-        self.seq_length = _in_range("seq_length", self.seq_length, 2, 1000, int)
-        self.batch_size = _in_range("batch_size", self.batch_size, 1, 4096, int)
-        self.learning_rate = _in_range("learning_rate", self.learning_rate, 1e-6, 1.0, float)
-        self.clipnorm = _in_range("clipnorm", self.clipnorm, 0.0, 100.0, float)
-        self.epochs = _in_range("epochs", self.epochs, 1, MAX_EPOCHS, int)
-        self.validation_fraction = _in_range("validation_fraction", self.validation_fraction, 0.0, 0.49, float)
+        for setting in MODEL_SETTINGS.values():
+            setattr(self, setting.name, setting.checked(getattr(self, setting.name)))
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,39 +75,122 @@ class ModelConfig:
 # what a run saved before a setting existed was trained with (not today's default)
 SAVED_BEFORE: dict[str, Any] = {"schedule": "constant"}
 
-_LABELS = {
-    "cell": "Cell type",
-    "units": "Units",
-    "layers": "Layers",
-    "embedding_dim": "Embedding size",
-    "dropout": "Dropout",
-    "seq_length": "Sequence length",
-    "batch_size": "Batch size",
-    "learning_rate": "Learning rate",
-    "schedule": "Learning-rate schedule",
-    "clipnorm": "Gradient clipping",
-    "epochs": "Epochs",
-    "validation_fraction": "Validation share",
-}
+
+@dataclass(frozen=True)
+class ModelSetting:
+    """One setting of a model or its training, described once: its words, its range, what the app offers.
+
+    Validation and its messages, the command line's flags and help, the Train page's widgets and the
+    lesson links all read this table.
+    """
+
+    name: str
+    label: str
+    help: str
+    kind: type  # int, float or str
+    low: float = 0.0  # the accepted range of a number
+    high: float = 0.0
+    choices: dict[str, str] | None = None  # a named choice: key -> label
+    widget: str | None = None  # the Train page's: "segmented", "select_slider", "slider", "number" (None: not shown)
+    offered: tuple[Any, ...] = ()  # the values a select slider or segmented control offers
+    app_range: tuple[float, float] | None = None  # a slider's range, narrower than what is accepted
+    percent: bool = False  # shown as a percentage
+
+    def checked(self, value: Any) -> Any:
+        """The value as the setting's type when it is acceptable, else a CharlabError naming the setting."""
+        if self.choices is not None:
+            if not isinstance(value, str) or value not in self.choices:
+                raise CharlabError(f"{self.label} must be one of {', '.join(self.choices)}, not '{value}'.")
+            return value
+        if (
+            isinstance(value, (bool, np.bool_))
+            or not isinstance(value, numbers.Real)
+            or (self.kind is int and not _whole(value))
+        ):
+            raise CharlabError(f"{self.label} must be a {'whole ' if self.kind is int else ''}number, not '{value}'.")
+        if value == value and self.low <= value <= self.high:  # value != value: NaN
+            return int(value) if self.kind is int else float(value)
+        raise CharlabError(
+            f"{self.label} must be between {self.low:g} and {self.high:g}; {_short(value)} is out of range."
+        )
+
+    def shown(self, value: Any) -> str:
+        """A value in the app's words: 'GRU', '10%', '0.005'."""
+        if self.choices is not None:
+            return self.choices.get(value, str(value))
+        return f"{value:.0%}" if self.percent else f"{value:g}"
 
 
-def _in_choices(name: str, value: Any, choices: dict[str, str]) -> None:
-    if not isinstance(value, str) or value not in choices:
-        raise CharlabError(f"{_LABELS[name]} must be one of {', '.join(choices)}, not '{value}'.")
-
-
-def _in_range(name: str, value: Any, low: float, high: float, kind: type) -> Any:
-    """The value as an int or a float when it is a number in range; numpy numbers (from a widget) count too."""
-    label = _LABELS.get(name, name)
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, numbers.Real)
-        or (kind is int and not _whole(value))
-    ):
-        raise CharlabError(f"{label} must be a {'whole ' if kind is int else ''}number, not '{value}'.")
-    if value == value and low <= value <= high:  # value != value: NaN
-        return int(value) if kind is int else float(value)
-    raise CharlabError(f"{label} must be between {low:g} and {high:g}; {_short(value)} is out of range.")
+MODEL_SETTINGS: dict[str, ModelSetting] = {
+    s.name: s
+    for s in (
+        ModelSetting(
+            "cell", "Cell type",
+            "LSTM and GRU have gates that let them remember over long stretches; "
+            "SimpleRNN is the plain, forgetful original.",
+            str, choices=CELLS, widget="segmented",
+        ),
+        ModelSetting(
+            "units", "Units",
+            "Memory cells in each recurrent layer. More units can learn more, "
+            "but train slower and can simply memorise a short text.",
+            int, 1, 2048, widget="select_slider", offered=(16, 32, 64, 128, 256, 384, 512, 768, 1024),
+        ),
+        ModelSetting(
+            "layers", "Layers",
+            "Recurrent layers stacked on top of each other. One or two is plenty for a small text.",
+            int, 1, 4, widget="segmented", offered=(1, 2, 3, 4),
+        ),
+        ModelSetting(
+            "embedding_dim", "Embedding size",
+            "Length of the list of numbers the model learns for each character.",
+            int, 1, 1024, widget="select_slider", offered=(8, 16, 32, 64, 128, 256),
+        ),
+        ModelSetting(
+            "dropout", "Dropout",
+            "Share of signals switched off at random while training, so the model cannot lean on "
+            "memorising. 0 turns it off.",
+            float, 0.0, 0.9, widget="select_slider", offered=tuple(i / 20 for i in range(11)), percent=True,
+        ),
+        ModelSetting(
+            "seq_length", "Sequence length",
+            "How many characters the model reads in one training window. "
+            "Longer windows let it learn longer patterns (a rhyme, a closing quote) but train slower.",
+            int, 2, 1000, widget="slider", app_range=(8, 400),
+        ),
+        ModelSetting(
+            "batch_size", "Batch size",
+            "Training windows processed together in one step. Bigger batches are faster per character "
+            "but take more memory and fewer steps per epoch.",
+            int, 1, 4096, widget="select_slider", offered=(8, 16, 32, 64, 128, 256),
+        ),
+        ModelSetting(
+            "learning_rate", "Learning rate",
+            "How big a step the optimizer (Adam) takes. Too high and the loss jumps or becomes NaN; "
+            "too low and learning crawls.",
+            float, 1e-6, 1.0, widget="select_slider", offered=(1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2),
+        ),
+        ModelSetting(
+            "schedule", "Learning-rate schedule",
+            "Constant: Adam's steps keep the size you chose. Warm-up, then decay: small steps for the first "
+            "moments, then the size you chose, then smaller and smaller until the training ends (sized to its "
+            "minutes or epochs). The last part of the loss often comes only with small steps.",
+            str, choices=SCHEDULES, widget="segmented",
+        ),
+        ModelSetting(
+            "clipnorm", "Gradient clipping",
+            "Gradients longer than this are scaled down, so one odd batch cannot throw the network off; "
+            "0 turns clipping off.",
+            float, 0.0, 100.0,
+        ),
+        ModelSetting("epochs", "Epochs", "Passes over the whole training text.", int, 1, MAX_EPOCHS, widget="number"),
+        ModelSetting(
+            "validation_fraction", "Validation share",
+            "Share of the text (its end) held back to check the model on text it never trained on.",
+            float, 0.0, 0.49, widget="select_slider", offered=tuple(i / 20 for i in range(7)), percent=True,
+        ),
+    )
+}  # fmt: skip
 
 
 def _whole(value: numbers.Real) -> bool:
@@ -231,8 +305,9 @@ def import_keras():
             import tensorflow as tf
 
             try:
-                tf.config.threading.set_intra_op_parallelism_threads(int(os.environ.get("CHARLAB_INTRA_THREADS", 1)))
-                tf.config.threading.set_inter_op_parallelism_threads(int(os.environ.get("CHARLAB_INTER_THREADS", 2)))
+                intra, inter = environment.tensorflow_threads()
+                tf.config.threading.set_intra_op_parallelism_threads(intra)
+                tf.config.threading.set_inter_op_parallelism_threads(inter)
             except RuntimeError:
                 pass  # TensorFlow already ran an op in this process; keep its pools
             _keras_ready = True

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 
-SCHEDULES = {
-    "constant": "Constant: the same step size all along",
-    "cosine": "Warm-up, then cosine decay to the end of the training",
+SCHEDULES = {  # key -> its name in the app (charlab.model.MODEL_SETTINGS says what each does)
+    "constant": "Constant",
+    "cosine": "Warm-up, then decay",
 }
 WARMUP_FRACTION = 0.02  # of the training: a fresh network's first steps at full rate can overshoot
 FINAL_FRACTION = 0.05  # the rate at the end, as a share of the chosen rate

@@ -50,124 +50,13 @@ with settings_area:
                 on_change=ui.on_preset_change,
                 help="Ready-made settings, each training for its minutes by the clock, on any text.",
             )
-        a, b, c = st.columns(3)
-        labels, helps = ui.SETTING_LABELS, ui.SETTING_HELP
-
-        def choice(name: str, names: dict[str, str]) -> None:
-            """A setting chosen among named options (the cell type, the schedule), one click each."""
-            ui.bound(
-                st.segmented_control,
-                "settings",
-                name,
-                labels[name],
-                options=list(names),
-                format_func=names.get,
-                required=True,
-                help=helps[name],
-            )
-
-        with a:
-            choice("cell", ui.CELLS)
-            ui.bound(
-                st.select_slider, "settings", "units", labels["units"], options=ui.UNITS_OPTIONS, help=helps["units"]
-            )
-            ui.bound(
-                st.segmented_control,
-                "settings",
-                "layers",
-                labels["layers"],
-                options=[1, 2, 3, 4],
-                required=True,
-                help=helps["layers"],
-            )
-            ui.bound(
-                st.select_slider,
-                "settings",
-                "embedding_dim",
-                labels["embedding_dim"],
-                options=ui.EMBEDDING_OPTIONS,
-                help=helps["embedding_dim"],
-            )
-        with b:
-            ui.bound(
-                st.slider,
-                "settings",
-                "seq_length",
-                labels["seq_length"],
-                min_value=8,
-                max_value=400,
-                help=helps["seq_length"],
-            )
-            ui.bound(
-                st.select_slider,
-                "settings",
-                "batch_size",
-                labels["batch_size"],
-                options=ui.BATCH_OPTIONS,
-                help=helps["batch_size"],
-            )
-            ui.bound(
-                st.select_slider,
-                "settings",
-                "dropout",
-                labels["dropout"],
-                options=[i / 20 for i in range(11)],
-                format_func=lambda v: f"{v:.0%}",
-                help=helps["dropout"],
-            )
-        with c:
-            if not ui.is_hidden("epochs"):
-                ui.seed_key("settings_train_by", "minutes" if ui.budget_seconds(ss.settings) else "epochs")
-                st.segmented_control(
-                    "Train for",
-                    ["minutes", "epochs"],
-                    key="settings_train_by",
-                    format_func={"minutes": "Minutes", "epochs": "Epochs"}.get,
-                    required=True,
-                    on_change=ui.on_train_by_change,
-                    help="Minutes: by the clock, the same on any computer. Epochs: a number of passes over the text.",
-                )
-            if ui.budget_seconds(ss.settings):
-                ui.bound(
-                    st.number_input,
-                    "settings",
-                    "minutes",
-                    labels["minutes"],
-                    min_value=min(0.5, limit.training_seconds / 60),
-                    max_value=limit.training_seconds / 60,
-                    step=0.5,
-                    help=helps["minutes"],
-                )
-            else:
-                ui.bound(
-                    st.number_input,
-                    "settings",
-                    "epochs",
-                    labels["epochs"],
-                    min_value=1,
-                    max_value=limit.max_epochs,
-                    step=1,
-                    help=helps["epochs"],
-                )
-            ui.bound(
-                st.select_slider,
-                "settings",
-                "learning_rate",
-                labels["learning_rate"],
-                options=ui.LEARNING_RATE_OPTIONS,
-                format_func=lambda v: f"{v:g}",
-                help=helps["learning_rate"],
-            )
-            choice("schedule", ui.SCHEDULE_NAMES)
-            ui.bound(
-                st.select_slider,
-                "settings",
-                "validation_fraction",
-                labels["validation_fraction"],
-                options=[i / 20 for i in range(7)],
-                format_func=lambda v: f"{v:.0%}",
-                help=helps["validation_fraction"],
-            )
+        for column, names in zip(st.columns(3), ui.SETTING_COLUMNS, strict=True):
+            with column:
+                for name in names:
+                    if name == "epochs":
+                        ui.training_length(limit)
+                    else:
+                        ui.setting_widget(name)
         if loaded is not None:
             try:
                 cfg = ui.model_config(ss.settings)
@@ -182,7 +71,7 @@ with settings_area:
                     border=True,
                     help="Numbers the model learns. Compare with the characters of the text.",
                 )
-                m[1].metric("Memory (estimate)", ui.fmt_bytes(cost.memory_bytes), border=True)
+                m[1].metric("Memory (estimate)", corpus.human_size(cost.memory_bytes), border=True)
                 m[2].metric("Time per epoch (estimate)", ui.fmt_duration(cost.seconds_per_epoch), border=True)
                 budget = ui.budget_seconds(ss.settings)
                 if budget:

@@ -10,6 +10,7 @@ import pytest
 
 from charlab.errors import CharlabError
 from charlab.model import (
+    MODEL_SETTINGS,
     ModelConfig,
     build_model,
     count_parameters,
@@ -227,3 +228,21 @@ def test_load_keras_model_reads_a_charlab_model(tmp_path):
     loaded = load_keras_model(path)
     for a, b in zip(model.get_weights(), loaded.get_weights(), strict=True):
         assert np.array_equal(a, b)
+
+
+def test_every_setting_is_described_once_and_what_the_app_offers_is_accepted():
+    from dataclasses import fields, replace
+
+    assert list(MODEL_SETTINGS) == [f.name for f in fields(ModelConfig)]  # one description per setting, in order
+    defaults = ModelConfig()
+    for setting in MODEL_SETTINGS.values():
+        assert setting.label and setting.help.endswith(".")
+        offered = list(setting.choices or setting.offered)
+        if setting.widget == "slider":
+            offered = list(setting.app_range)
+        for value in offered:  # every value a widget offers is a valid setting
+            replace(defaults, **{setting.name: value}).validate()
+        if setting.widget in ("segmented", "select_slider"):  # and the default is among them
+            assert getattr(defaults, setting.name) in offered, setting.name
+    assert MODEL_SETTINGS["dropout"].shown(0.25) == "25%" and MODEL_SETTINGS["cell"].shown("gru") == "GRU"
+    assert MODEL_SETTINGS["learning_rate"].shown(5e-3) == "0.005"

@@ -9,12 +9,18 @@ import streamlit as st
 
 from charlab import lessons, runs
 from charlab.errors import CharlabError
+from charlab.model import MODEL_SETTINGS
 from ui.corpus_cache import use_sample
-from ui.settings import SETTING_LABELS, model_config
+from ui.settings import MINUTES_LABEL, model_config
 from ui.text import md
-from ui.widget_state import reseed
+from ui.widget_state import reseed, take_upload
 
-CONTROL_LABELS = {"sample": "Sample text", "cleaning": "Cleaning", **SETTING_LABELS, "clipnorm": "Gradient clipping"}
+CONTROL_LABELS = {
+    "sample": "Sample text",
+    "cleaning": "Cleaning",
+    **{s.name: s.label for s in MODEL_SETTINGS.values()},
+    "minutes": MINUTES_LABEL,
+}
 
 
 def apply_lesson(lesson: lessons.Lesson, key: str = "") -> None:
@@ -106,17 +112,9 @@ def lesson_share() -> None:
         icon=":material/download:",
     )
     upload = st.file_uploader("Open a preset file (.json)", type=["json"], key="lesson_upload", max_upload_size=1)
-    if upload is not None and ss.get("lesson_upload_seen") != upload.file_id:
-        ss.lesson_upload_seen = upload.file_id
-        try:
-            apply_lesson(lessons.preset_from_json(upload.getvalue()), f"file:{upload.file_id}")
-        except CharlabError as err:
-            ss.lesson_upload_error = str(err)
-        else:
-            ss.lesson_upload_error = None
-            st.rerun()
-    if upload is not None and ss.get("lesson_upload_error"):
-        st.error(md(ss.lesson_upload_error), icon=":material/error:")
+    take_upload(
+        upload, "lesson_upload", lambda f: apply_lesson(lessons.preset_from_json(f.getvalue()), f"file:{f.file_id}")
+    )
 
 
 def lesson_fixes_something() -> bool:

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable
 
 from charlab import limits
-from charlab.model import ModelConfig
+from charlab.model import MODEL_SETTINGS, ModelConfig
 
 PAGES = {
     "home": "pages/home.py",
@@ -23,49 +23,21 @@ QUICK_START_CLEANING = "keep"
 COLORS = {"primary": "#4F46E5", "train": "#94A3B8", "validation": "#4F46E5", "guess": "#DC2626", "changed": "#F59E0B"}
 
 
-# the same words as charlab.model's error messages and the README
-SETTING_LABELS = {
-    "seq_length": "Sequence length",
-    "units": "Units",
-    "layers": "Layers",
-    "cell": "Cell type",
-    "embedding_dim": "Embedding size",
-    "dropout": "Dropout",
-    "batch_size": "Batch size",
-    "epochs": "Epochs",
-    "minutes": "Minutes",
-    "learning_rate": "Learning rate",
-    "schedule": "Learning-rate schedule",
-    "validation_fraction": "Validation share",
-}
-SETTING_HELP = {
-    "seq_length": "How many characters the model reads in one training window. "
-    "Longer windows let it learn longer patterns (a rhyme, a closing quote) but train slower.",
-    "units": "Memory cells in each recurrent layer. More units can learn more, "
-    "but train slower and can simply memorise a short text.",
-    "layers": "Recurrent layers stacked on top of each other. One or two is plenty for a small text.",
-    "cell": "LSTM and GRU have gates that let them remember over long stretches; "
-    "SimpleRNN is the plain, forgetful original.",
-    "embedding_dim": "Length of the list of numbers the model learns for each character.",
-    "dropout": "Share of signals switched off at random while training, so the model cannot lean on "
-    "memorising. 0 turns it off.",
-    "batch_size": "Training windows processed together in one step. Bigger batches are faster per character "
-    "but take more memory and fewer steps per epoch.",
-    "epochs": "Passes over the whole training text.",
-    "minutes": "How long to train, by the clock: the training ends after this many minutes on any computer, "
-    "keeping the best model it found.",
-    "learning_rate": "How big a step the optimizer (Adam) takes. Too high and the loss jumps or becomes NaN; "
-    "too low and learning crawls.",
-    "schedule": "Constant: Adam's steps keep the size you chose. Warm-up, then decay: small steps for the first "
-    "moments, then the size you chose, then smaller and smaller until the training ends (sized to its minutes or "
-    "epochs). The last part of the loss often comes only with small steps.",
-    "validation_fraction": "Share of the text (its end) held back to check the model on text it never trained on.",
-}
-SCHEDULE_NAMES = {"constant": "Constant", "cosine": "Warm-up, then decay"}
-UNITS_OPTIONS = (16, 32, 64, 128, 256, 384, 512, 768, 1024)
-EMBEDDING_OPTIONS = (8, 16, 32, 64, 128, 256)
-BATCH_OPTIONS = (8, 16, 32, 64, 128, 256)
-LEARNING_RATE_OPTIONS = (1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2)
+# every model setting's label and help come from charlab.model.MODEL_SETTINGS; "minutes" is the app's own
+# (a time budget, not a model setting)
+MINUTES_LABEL = "Minutes"
+MINUTES_HELP = (
+    "How long to train, by the clock: the training ends after this many minutes on any computer, "
+    "keeping the best model it found."
+)
+SETTING_LABELS = {**{s.name: s.label for s in MODEL_SETTINGS.values() if s.widget}, "minutes": MINUTES_LABEL}
+SETTING_HELP = {**{s.name: s.help for s in MODEL_SETTINGS.values() if s.widget}, "minutes": MINUTES_HELP}
+# the Train page's three columns of settings ("epochs" stands for how long to train: minutes or epochs)
+SETTING_COLUMNS = (
+    ("cell", "units", "layers", "embedding_dim"),
+    ("seq_length", "batch_size", "dropout"),
+    ("epochs", "learning_rate", "schedule", "validation_fraction"),
+)
 
 # preset key -> (label, training time by the clock in seconds, settings): a preset trains for its
 # minutes on any computer (the job's time budget), keeping the best model it found
@@ -184,20 +156,22 @@ def budget_seconds(settings: dict) -> float | None:
     return float(minutes) * 60 if minutes else None
 
 
-def snap(value, options: Iterable):
-    """The option nearest to `value` (a run trained from the command line may use any number)."""
+def snap(value, options: Iterable, ratio: bool = True):
+    """The option nearest to `value` (a run trained from the command line may use any number): nearest in
+    ratio (64 is as far from 32 as from 128), or by difference for shares."""
     options = list(options)
+    if not ratio:
+        return min(options, key=lambda o: abs(float(o) - float(value)))
     return min(options, key=lambda o: abs(math.log(float(o)) - math.log(max(float(value), 1e-12))))
 
 
 def settings_from_config(cfg: ModelConfig) -> dict:
     """A run's settings, fitted to the options the Train page offers."""
     s = cfg.to_dict()
-    s["units"] = snap(s["units"], UNITS_OPTIONS)
-    s["embedding_dim"] = snap(s["embedding_dim"], EMBEDDING_OPTIONS)
-    s["batch_size"] = snap(s["batch_size"], BATCH_OPTIONS)
-    s["learning_rate"] = snap(s["learning_rate"], LEARNING_RATE_OPTIONS)
-    s["seq_length"] = int(min(400, max(8, s["seq_length"])))
-    s["dropout"] = round(min(0.5, s["dropout"]) * 20) / 20
-    s["validation_fraction"] = round(min(0.3, s["validation_fraction"]) * 20) / 20
+    for setting in MODEL_SETTINGS.values():
+        if setting.widget == "select_slider":
+            s[setting.name] = snap(s[setting.name], setting.offered, ratio=not setting.percent)
+        elif setting.widget == "slider":
+            low, high = setting.app_range
+            s[setting.name] = int(min(high, max(low, s[setting.name])))
     return s

@@ -3,10 +3,15 @@ reseed them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from charlab.errors import CharlabError
-from ui.settings import preset_settings
+from charlab.limits import Limits
+from charlab.model import MODEL_SETTINGS
+from ui.settings import MINUTES_HELP, MINUTES_LABEL, budget_seconds, preset_settings
+from ui.text import md
 
 
 def bound(widget, store: str, name: str, label: str, **kwargs):
@@ -23,6 +28,47 @@ def bound(widget, store: str, name: str, label: str, **kwargs):
     kwargs.setdefault("on_change", _copy_back)
     kwargs.setdefault("args", (store, name, key))
     return widget(label, key=key, **kwargs)
+
+
+def setting_widget(name: str) -> None:
+    """A model setting's widget on the Train page, drawn as charlab.model.MODEL_SETTINGS describes it."""
+    setting = MODEL_SETTINGS[name]
+    common = {"help": setting.help}
+    if setting.widget == "segmented":
+        options = list(setting.choices or setting.offered)
+        bound(st.segmented_control, "settings", name, setting.label, options=options, format_func=setting.shown,
+              required=True, **common)  # fmt: skip
+    elif setting.widget == "select_slider":
+        bound(st.select_slider, "settings", name, setting.label, options=setting.offered, format_func=setting.shown,
+              **common)  # fmt: skip
+    elif setting.widget == "slider":
+        low, high = setting.app_range
+        bound(st.slider, "settings", name, setting.label, min_value=int(low), max_value=int(high), **common)
+    else:
+        raise ValueError(f"no widget for the setting {name!r}")
+
+
+def training_length(limit: Limits) -> None:
+    """How long to train: minutes by the clock or a number of epochs, within this server's limits."""
+    ss = st.session_state
+    if not is_hidden("epochs"):
+        seed_key("settings_train_by", "minutes" if budget_seconds(ss.settings) else "epochs")
+        st.segmented_control(
+            "Train for",
+            ["minutes", "epochs"],
+            key="settings_train_by",
+            format_func={"minutes": MINUTES_LABEL, "epochs": MODEL_SETTINGS["epochs"].label}.get,
+            required=True,
+            on_change=on_train_by_change,
+            help="Minutes: by the clock, the same on any computer. Epochs: a number of passes over the text.",
+        )
+    if budget_seconds(ss.settings):
+        bound(st.number_input, "settings", "minutes", MINUTES_LABEL, min_value=min(0.5, limit.training_seconds / 60),
+              max_value=limit.training_seconds / 60, step=0.5, help=MINUTES_HELP)  # fmt: skip
+    else:
+        epochs = MODEL_SETTINGS["epochs"]
+        bound(st.number_input, "settings", "epochs", epochs.label, min_value=1, max_value=limit.max_epochs, step=1,
+              help=epochs.help)  # fmt: skip
 
 
 def _copy_back(store: str, name: str, key: str) -> None:
@@ -77,3 +123,28 @@ def seed_key(key: str, value) -> None:
     """Give a widget its remembered value when it is (re)drawn after a page switch."""
     if key not in st.session_state:
         st.session_state[key] = value
+
+
+def take_upload(upload, key: str, accept: Callable[[object], str | None]) -> None:
+    """Hand a file uploader's file to `accept` once (a rerun does not take it again), then say how it went
+    for as long as the file stays in the box: `accept`'s words on success (None: nothing to say, the page
+    reruns to show what changed), its CharlabError in plain words, with what was there before kept."""
+    ss = st.session_state
+    if upload is None:
+        return
+    if ss.get(f"{key}_seen") != upload.file_id:
+        ss[f"{key}_seen"] = upload.file_id
+        try:
+            words = accept(upload)
+        except CharlabError as err:
+            ss[f"{key}_outcome"] = ("error", str(err))
+        else:
+            ss[f"{key}_outcome"] = ("ok", words) if words else None
+            st.rerun()  # the sidebar and lists, drawn before, show what the file changed
+    outcome = ss.get(f"{key}_outcome")
+    if outcome is not None:
+        kind, words = outcome
+        if kind == "ok":
+            st.success(md(words), icon=":material/check_circle:")
+        else:
+            st.error(md(words), icon=":material/error:")
