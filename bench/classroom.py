@@ -495,7 +495,7 @@ def fit_apptest_for_threads() -> None:
     - app.py runs on every AppTest run, as on a server once its first request has run app.py:
       beside a `pages/` folder AppTest restarts in Streamlit's legacy multipage mode on every
       run, which runs the page file alone (no session set-up, no sidebar), so a finished
-      training was never noticed. tests/test_app.py has the same fixture.
+      training was never noticed. tests/conftest.py has the same fixture (entry_script_runs_every_time).
     - One script run at a time: each AppTest run installs its own mock Runtime in a class
       attribute and removes it at the end, under any other session's running script. On a real
       server the scripts of all sessions share one GIL, so they mostly take turns anyway; the

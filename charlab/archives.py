@@ -92,7 +92,7 @@ def _checked_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipf
     if not any(name.replace("\\", "/").rsplit("/", 1)[-1] in runs.RUN_FILES for name in names):
         raise CharlabError(
             "This .zip is not a run exported from charlab (it holds other files, such as a document or "
-            "pictures). Upload a .zip made by My runs → Download .zip."
+            "pictures). Only a run exported by charlab can be added."
         )
     prefixes = {n.split("/", 1)[0] + "/" for n in names if "/" in n}
     prefix = prefixes.pop() if len(prefixes) == 1 and all(n.count("/") == 1 for n in names) else ""

@@ -36,16 +36,17 @@ _SPACES = re.compile(r" {2,}")
 
 @dataclass(frozen=True)
 class Corpus:
-    """A decoded text and where it came from (before cleaning)."""
+    """A decoded text and where it came from (before cleaning); its hash names it in caches and runs."""
 
     name: str
     text: str
-    encoding: str
+    encoding: str = "utf-8"
     notes: tuple[str, ...] = ()  # things the user should know, e.g. "read as Latin-1"
+    source: str = "upload"  # or "sample:<key>"
+    sha256: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def sha256(self) -> str:
-        return text_hash(self.text)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", text_hash(self.text))  # once: a page reads it on every rerun
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,8 @@ def _check_size(size: int, max_bytes: int, name: str) -> None:
 
 def human_size(n_bytes: float, spec: str = ".3g") -> str:
     """10_000_000 -> '10 MB', 1_500 -> '1.5 KB': a small limit (a demo server, a test) stays readable."""
-    scale, unit = next(((s, u) for s, u in ((1e6, "MB"), (1e3, "KB")) if n_bytes >= s), (1, "bytes"))
+    units = ((1e9, "GB"), (1e6, "MB"), (1e3, "KB"))
+    scale, unit = next(((s, u) for s, u in units if n_bytes >= s), (1, "bytes"))
     return f"{n_bytes / scale:{spec}} {unit}"
 
 

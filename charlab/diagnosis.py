@@ -151,3 +151,15 @@ def _trend(rows: Sequence[dict[str, float]], losses: Sequence[float]) -> tuple[f
         per_epoch = (first - last) / first / (len(tail) - 1) if first > 0 else 0.0
         return float(last), float(per_epoch), "validation" if key == "val_loss" else "training"
     return None
+
+
+def latest_loss(history: list[dict], batch_losses: list[tuple[int, float]]) -> float | None:
+    """The loss to compare with the reference lines: the last validation loss, else the recent training loss."""
+    for h in reversed(history):
+        if math.isfinite(h.get("val_loss", float("nan"))):
+            return float(h["val_loss"])
+    recent = [loss for _, loss in batch_losses[-20:] if math.isfinite(loss)]
+    if recent:
+        return float(np.mean(recent))
+    finite = [h["loss"] for h in history if math.isfinite(h.get("loss", float("nan")))]
+    return float(finite[-1]) if finite else None

@@ -21,7 +21,7 @@ from charlab import limits
 from charlab.errors import CharlabError
 from charlab.training import Progress
 
-FORGET_AFTER_SECONDS = 24 * 3600.0  # a finished job's figures stay for a reload this long
+KEEP_FINISHED_JOB_SECONDS = 24 * 3600.0  # a finished job's figures stay for a reload this long
 
 
 class Job(Protocol):
@@ -99,7 +99,7 @@ class JobQueue:
         self,
         max_trainings: int | str | None = None,
         abandon_minutes: float | str | None = None,
-        forget_after: float = FORGET_AFTER_SECONDS,
+        forget_after: float = KEEP_FINISHED_JOB_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ):
         """`clock` is injectable so tests can age jobs without sleeping."""

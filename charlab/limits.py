@@ -89,7 +89,7 @@ class Limits:
         if config.epochs > self.max_epochs:
             raise CharlabError(
                 f"{config.epochs:,} epochs is more than this server allows in one training ({self.max_epochs:,}). "
-                "Train fewer epochs, then press Continue to train more."
+                "Train fewer epochs, then continue the run to train more."
             )
         self.check_parameters(count_parameters(config, vocab_size))
 

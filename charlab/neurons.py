@@ -279,3 +279,9 @@ def embedding_map(embedding: np.ndarray, vocab: Vocab) -> EmbeddingMap:
         categories=tuple(character_category(ch) for ch in vocab.chars),
         explained=(shares[0], shares[1]),
     )
+
+
+def unit_ranking(result: Trace, top: int = 3) -> list[UnitMatch]:
+    """The best units for every hypothesis, strongest correlation first."""
+    found = [m for matches in rank_all(result, top).values() for m in matches]
+    return sorted(found, key=lambda m: -abs(m.correlation))

@@ -155,3 +155,8 @@ def grammar_score(text: str, embedded: bool = True) -> GrammarScore:
     grammatical = sum(first_error(line, embedded) is None for line in checked)
     share = grammatical / len(checked) if checked else 0.0
     return GrammarScore(total=len(checked), grammatical=grammatical, share=share)
+
+
+def grammar_lines(text: str) -> list[str]:
+    """The complete, non-empty lines grammar_score checks (the cut-off last line is left out)."""
+    return [line for line in text.split("\n")[:-1] if line]

@@ -8,9 +8,8 @@
         samples.json   text sampled at the end of each epoch
         timelapse.json text sampled every few steps from one fixed seed (step, epoch, seconds, text)
 
-On a classroom server each owner has a workspace of their own, a runs folder like any other:
-
-    <root>/owners/<nickname, lowercased>/   or   <root>/owners/~<random>/   (private)
+On a classroom server each owner has a workspace of their own, a runs folder like any other
+(charlab.owners).
 
 Every file is written to a temporary name and renamed into place, so a crash or a full disk
 leaves the previous checkpoint intact; changes to a run's config.json, renames and deletes take
@@ -21,17 +20,14 @@ from __future__ import annotations
 
 import csv
 import errno
-import hashlib
 import io
 import json
 import os
 import re
-import secrets
 import shutil
 import tempfile
 import threading
 import time
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from charlab import environment
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.sampling import Generator, NumpyCharModel
@@ -59,15 +56,12 @@ _active_runs: set[Path] = set()  # run folders this process is training right no
 # renaming, deleting or training the same run take turns, so none undoes another's change
 _runs_lock = threading.RLock()
 
-OWNERS_DIR = "owners"  # <root>/owners/<workspace>/: one workspace (a runs folder) per nickname
-PRIVATE_PREFIX = "~"  # a private workspace's folder starts with a character no nickname may contain
-OWNER_FILE = "owner.json"  # the nickname as first typed, for the teacher's list
-_WINDOWS_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+OWNERS_DIR = "owners"  # <root>/owners/<workspace>/: the owners' workspaces (charlab.owners), not a run
 
 
 def workspace(path: str | Path | None = None) -> Path:
     """Where runs live: the argument, else $CHARLAB_HOME, else ./runs (created on demand)."""
-    root = Path(path) if path is not None else Path(os.environ.get("CHARLAB_HOME") or "runs")
+    root = Path(path) if path is not None else environment.runs_home()
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -444,101 +438,6 @@ def list_runs(root: str | Path | None = None) -> list[RunInfo]:
 
 def _is_owners_dir(folder: Path) -> bool:
     return folder.name == OWNERS_DIR and not (folder / "config.json").exists()
-
-
-# ---------------------------------------------------------------- owners (a classroom server)
-
-
-def check_nickname(nickname: str) -> str:
-    """A nickname names a workspace: letters, digits, spaces and - _ . only, 1–40 of them."""
-    if not isinstance(nickname, str) or not nickname.strip():
-        raise CharlabError("Type a nickname (at least one letter or digit).")
-    if any(unicodedata.category(ch).startswith("C") for ch in nickname):
-        raise CharlabError("A nickname cannot contain tabs, line breaks or other invisible characters.")
-    nickname = unicodedata.normalize("NFC", " ".join(nickname.split()))
-    if len(nickname) > 40:
-        raise CharlabError("A nickname can be at most 40 characters long.")
-    bad = sorted({ch for ch in nickname if not _nickname_char(ch)})
-    if bad:
-        shown = " ".join(f"'{ch}'" for ch in bad[:5])
-        raise CharlabError(f"A nickname can use letters, digits, spaces and - _ . only, not {shown}.")
-    if ".." in nickname or nickname.startswith("."):
-        raise CharlabError("A nickname cannot start with a dot or contain '..'.")
-    if not any(ch.isalnum() for ch in nickname):
-        raise CharlabError("A nickname needs at least one letter or digit.")
-    if _owner_folder(nickname).split(".")[0] in _WINDOWS_NAMES:
-        raise CharlabError(f"'{nickname}' is a name Windows keeps for itself. Choose another nickname.")
-    return nickname
-
-
-def _nickname_char(ch: str) -> bool:
-    """Letters and digits of any script (with their accents and vowel signs), space, - _ and ."""
-    return ch.isalnum() or ch in " -_." or unicodedata.category(ch).startswith("M")
-
-
-def _owner_folder(nickname: str) -> str:
-    """The folder of a checked nickname: the same for 'Zoé', 'ZOÉ' and 'ｚｏé'."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", nickname).casefold()).rstrip(". ")
-
-
-def owner_workspace(
-    root: str | Path | None, nickname: str | None = None, key: str | None = None, create: bool = True
-) -> Path:
-    """An owner's own runs folder under `root`: their nickname's, else a private one.
-
-    A private workspace has a name nobody can type as a nickname. With a `key` (the session
-    token a browser keeps in its URL) it is always the same folder for that key, so a reload or
-    a restarted server finds it again; without one it is new each time. `create=False` only
-    names the folder: a tab that never trains leaves nothing on disk (saving a run creates it).
-    """
-    owners = Path(workspace(root)) / OWNERS_DIR
-    if nickname is None or (isinstance(nickname, str) and not nickname.strip()):
-        folder, label = private_folder_name(key), ""
-    else:
-        label = check_nickname(nickname)
-        folder = _owner_folder(label)
-    path = owners / folder
-    if create:
-        workspace(path)
-        if not (path / OWNER_FILE).exists():
-            write_json_atomic(path / OWNER_FILE, {"nickname": label, "private": not label, "created": now_iso()})
-    return path
-
-
-def private_folder_name(key: str | None = None) -> str:
-    """A private workspace's folder: derived from `key` (one-way, so the teacher's list does not show
-    the key that opens it), or random."""
-    if key is None:
-        return PRIVATE_PREFIX + secrets.token_hex(8)
-    return PRIVATE_PREFIX + hashlib.sha256(f"charlab private workspace:{key}".encode()).hexdigest()[:16]
-
-
-def owner_label(path: str | Path) -> str:
-    """How the teacher's list names a workspace: the nickname as first typed, or 'private …'."""
-    path = Path(path)
-    if path.name.startswith(PRIVATE_PREFIX):
-        return f"private {path.name[len(PRIVATE_PREFIX) :][:6]}"
-    try:
-        nickname = json.loads((path / OWNER_FILE).read_text(encoding="utf-8")).get("nickname")
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
-        nickname = None
-    return nickname if isinstance(nickname, str) and nickname else path.name
-
-
-def list_all_runs(root: str | Path | None = None) -> list[tuple[str, RunInfo]]:
-    """The teacher's view: (owner, run) for every workspace under `root`, newest first.
-
-    Runs saved in `root` itself (e.g. by the command line) have the owner ''.
-    """
-    root = workspace(root)
-    pairs = [("", info) for info in list_runs(root)]
-    owners = root / OWNERS_DIR
-    if owners.is_dir():
-        for folder in owners.iterdir():
-            if folder.is_dir() and not folder.name.startswith("."):
-                label = owner_label(folder)
-                pairs += [(label, info) for info in list_runs(folder)]
-    return sorted(pairs, key=lambda pair: (pair[1].created, pair[1].run_id), reverse=True)
 
 
 def find_run(ref: str | Path, root: str | Path | None = None) -> Path:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from charlab import environment
 from charlab.errors import CharlabError
 from charlab.reber import GrammarScore, reber_corpus
 
@@ -200,8 +201,7 @@ def is_offline(key: str, cache_dir: Path | None = None) -> bool:
 
 def default_cache_dir() -> Path:
     """Where downloads are kept: ``$CHARLAB_CACHE`` if set, else ``~/.cache/charlab``."""
-    configured = os.environ.get("CHARLAB_CACHE")
-    return Path(configured) if configured else Path.home() / ".cache" / "charlab"
+    return environment.cache_dir()
 
 
 # ---- generated ----
@@ -255,7 +255,7 @@ def _read_bundled(sample: SampleCorpus) -> str:
     except OSError as error:
         raise CharlabError(
             f"The sample text {sample.title!r} is missing from this installation ({path}). "
-            "Reinstall charlab or upload a .txt file of your own on the Corpus page."
+            "Reinstall charlab, or use a text file of your own."
         ) from error
 
 
@@ -266,7 +266,7 @@ def _read_shipped(sample: SampleCorpus) -> str:
     except (OSError, EOFError, UnicodeDecodeError) as error:  # gzip.BadGzipFile is an OSError
         raise CharlabError(
             f"The copy of {sample.title!r} in this installation is damaged ({path}). "
-            "Reinstall charlab, or upload a .txt file of your own on the Corpus page."
+            "Reinstall charlab, or use a text file of your own."
         ) from error
 
 
@@ -320,7 +320,7 @@ def _load_download(
         except _NetworkError as error:
             raise CharlabError(
                 f"Could not download {sample.title!r} ({error.reason}). You can download it "
-                f"yourself from {sample.url} and upload the .txt on the Corpus page."
+                f"yourself from {sample.url} and use that file instead."
             ) from error
     try:
         return _decode_download(path.read_bytes())

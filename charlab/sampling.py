@@ -245,3 +245,11 @@ class Generator:
     def sample(self, seed_text: str = "", length: int = 500, **kwargs) -> str:
         """The whole generated text at once (without the seed)."""
         return "".join(self.generate(seed_text, length, **kwargs))
+
+
+def reshape(distribution: dict[str, float], temperature: float, top_k: int | None) -> dict[str, float]:
+    """The same distribution at another temperature (softmax(log p / T) = softmax(logits / T))."""
+    chars = list(distribution)
+    logp = np.log(np.maximum(np.array([distribution[c] for c in chars]), 1e-300))
+    probs = probabilities(logp, temperature, top_k)
+    return dict(zip(chars, probs.tolist(), strict=True))

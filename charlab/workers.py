@@ -2,7 +2,7 @@
 
 A `TrainingJob` in a thread shares the server's one Python interpreter lock with every page
 being drawn: with two trainings running, a page waited seconds for its turn. `ProcessTrainingJob`
-checks everything in the server at once (bad settings are refused in words, as before), then
+checks everything in the server at once (bad settings are refused in words at the click), then
 trains in a fresh process with a lower CPU priority, and sends its progress back a few times a
 second. It has the same face as `TrainingJob` (run, stop, snapshot, wait, done, and the text,
 vocabulary and settings a page shows), so the job queue and the pages use either.
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from charlab import runs
+from charlab import environment, runs
 from charlab.training import FAILED, STOPPING, Progress, TrainingJob
 
 SEND_EVERY_SECONDS = 0.25  # how stale the server's copy of the figures may be
@@ -327,7 +327,7 @@ def _die_with_parent() -> None:
 
 def trains_in_processes() -> bool:
     """The server's trainings run in child processes unless CHARLAB_TRAIN_IN_THREADS=1."""
-    return os.environ.get("CHARLAB_TRAIN_IN_THREADS", "").strip() not in {"1", "true", "yes"}
+    return not environment.trains_in_threads()
 
 
 def prepare() -> None:
@@ -337,11 +337,11 @@ def prepare() -> None:
         _spares().warm()
 
 
-def training_job(text: str, config, in_process: bool | None = None, **kwargs) -> TrainingJob | ProcessTrainingJob:
-    """The server's trainings: in a child process unless CHARLAB_TRAIN_IN_THREADS=1 (or `in_process`)."""
-    if in_process is None:
-        in_process = trains_in_processes()
-    return (ProcessTrainingJob if in_process else TrainingJob)(text, config, **kwargs)
+def training_job(text: str, config, in_child: bool | None = None, **kwargs) -> TrainingJob | ProcessTrainingJob:
+    """The server's trainings: in a child process unless CHARLAB_TRAIN_IN_THREADS=1 (or `in_child` says)."""
+    if in_child is None:
+        in_child = trains_in_processes()
+    return (ProcessTrainingJob if in_child else TrainingJob)(text, config, **kwargs)
 
 
 if __name__ == "__main__":  # python -m charlab.workers FD: a training for ProcessTrainingJob

@@ -51,16 +51,7 @@ else:
             max_upload_size=ui.upload_box_mb(limit.upload_mb),
             help="Plain text, ideally UTF-8. Word or PDF documents must be saved as plain text first.",
         )
-        if upload is not None and ss.get("corpus_upload_seen") != upload.file_id:
-            ss.corpus_upload_seen, ss.corpus_upload_error = upload.file_id, None
-            try:
-                ui.use_upload(upload.name, upload.getvalue())
-            except CharlabError as err:
-                ss.corpus_upload_error = str(err)  # the corpus chosen before stays
-            else:
-                st.rerun()  # the sidebar shows the new text at once
-        if upload is not None and ss.get("corpus_upload_error"):
-            st.error(ui.md(ss.corpus_upload_error), icon=":material/error:")
+        ui.take_upload(upload, "corpus_upload", lambda f: ui.use_upload(f.name, f.getvalue()))
 
 loaded = ss.corpus
 if loaded is None:

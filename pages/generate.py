@@ -6,35 +6,19 @@ import ui
 from charlab import runs
 from charlab.copying import copy_report
 from charlab.errors import CharlabError
+from charlab.sampling import reshape
 
 ui.through_entry_script("generate")
 
 ss = st.session_state
 st.title("Generate")
-infos = {str(info.path): info for info in ui.usable_runs()}
-if not infos:
-    st.info("No trained run yet. Train one first: text appears after a minute.", icon=":material/info:")
-    st.page_link(ui.PAGES["train"], label="Go to Train", icon=":material/model_training:")
-    st.stop()
-if ss.run_path not in infos:  # no current run, or it was deleted: use the newest
-    ss.run_path = next(iter(infos))
-    st.rerun()
-
-
-def pick_run() -> None:
-    ss.run_path = ss.generate_run
-
-
-ss.generate_run = ss.run_path
-labels = ui.run_labels(infos.values())
-st.selectbox("Run", list(infos), key="generate_run", format_func=labels.get, on_change=pick_run)
-info = infos[ss.run_path]
+info = ui.pick_current_run("generate_run", "No trained run yet. Train one first: text appears after a minute.")
 st.caption(
     f"Trained on {ui.md(info.corpus_name)} · {ui.config_words(info.config)} · best validation loss "
     f"{ui.fmt_loss(info.best_val_loss)} · {ui.STATUS_WORDS.get(info.status, info.status)}"
 )
 try:
-    run = ui.load_run(ss.run_path)
+    run = ui.open_run(ss.run_path)
 except CharlabError as err:
     if info.status == "training":  # before its first checkpoint
         st.info(
@@ -109,7 +93,7 @@ context = output["seed"] + output["text"] if output else g["seed_text"]
 with chart_column:
     stamp = ui.run_stamp(ss.run_path)
     at_one = ui.next_char_distribution(ss.run_path, stamp, context)
-    now = ui.reshape(at_one, g["temperature"], top_k)
+    now = reshape(at_one, g["temperature"], top_k)
     st.markdown("**Next-character probabilities**")
     shown = ui.md(ui.visible_text(context[-40:])) if context else "(the start of a line)"
     st.caption(

@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 from charlab.errors import CharlabError
+from charlab.neurons import unit_ranking
 
 ui.through_entry_script("inside")
 
@@ -13,24 +14,9 @@ st.caption(
     "A trained network is thousands of numbers, but some single units learn one clear job, such as "
     "“am I inside quotes?”. Here you can find them and watch them switch on and off as the network reads."
 )
-infos = {str(info.path): info for info in ui.usable_runs()}
-if not infos:
-    st.info("No trained run yet. Train one first, then come back to look inside it.", icon=":material/info:")
-    st.page_link(ui.PAGES["train"], label="Go to Train", icon=":material/model_training:")
-    st.stop()
-if ss.run_path not in infos:
-    ss.run_path = next(iter(infos))
-
-
-def pick_run() -> None:
-    ss.run_path = ss.inside_run
-
-
-ss.inside_run = ss.run_path
-labels = ui.run_labels(infos.values())
-st.selectbox("Run", list(infos), key="inside_run", format_func=labels.get, on_change=pick_run)
+ui.pick_current_run("inside_run", "No trained run yet. Train one first, then come back to look inside it.")
 try:
-    run = ui.load_run(ss.run_path)
+    run = ui.open_run(ss.run_path)
 except CharlabError as err:
     st.info(ui.md(str(err)), icon=":material/hourglass_top:")
     st.stop()
@@ -84,7 +70,7 @@ st.caption(
     "it works the other way round: its activation drops (red below) where the idea holds, e.g. a unit that "
     "turns off inside quotes."
 )
-ranking = ui.unit_ranking(result)
+ranking = unit_ranking(result)
 cfg = run.config
 if ranking:
     st.dataframe(

@@ -1,7 +1,10 @@
-"""Shared fixtures: the Streamlit server and Debian's chromium for the real-browser tests."""
+"""Shared fixtures: the Streamlit server and Debian's chromium for the real-browser tests; the workspace
+and the trained run of the AppTest tests (tests/test_app_*.py, helpers in app_pages.py).
+"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -45,3 +48,73 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "viewport": VIEWPORT}
+
+
+# ---------------------------------------------------------------- the app in AppTest
+# For tests/test_app_*.py. `workspace` and `entry_script_runs_every_time` are not autouse (that would give them
+# to every test of the suite): each of those files applies both with `pytestmark = APP_FIXTURES` (app_pages.py).
+# Streamlit, ui and the engine are imported inside the fixtures, so tests that never open the app do not import them.
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch) -> Path:
+    """An empty runs folder per test, shared by every session; no training started by a test outlives it."""
+    from app_pages import wait_until
+
+    import ui
+
+    home = tmp_path / "runs"
+    monkeypatch.setenv("CHARLAB_HOME", str(home))
+    monkeypatch.setenv("CHARLAB_OWNERS", "0")  # a single user: runs saved straight into $CHARLAB_HOME
+    monkeypatch.delenv("CHARLAB_TEACHER_PASSWORD", raising=False)
+    yield home
+    queue = ui.registry().queue
+    queue.stop_all()
+    wait_until(lambda: queue.counts() == (0, 0), timeout=120)  # every place given back, every run saved
+
+
+@pytest.fixture
+def entry_script_runs_every_time(monkeypatch):
+    """Run app.py on every page, as a server does once its first request has run app.py.
+
+    Beside a `pages/` folder Streamlit starts in its legacy multipage mode, which runs a page
+    file without the entry script until app.py's st.navigation switches it off; AppTest
+    restarts in that mode on every run. See test_a_deep_link_on_a_fresh_server_opens_the_page_through_app_py
+    in test_app_home.py.
+    """
+    from app_pages import PAGES_MANAGER_INIT
+    from streamlit.runtime.pages_manager import PagesManager
+
+    def init(self, *args, **kwargs):
+        PAGES_MANAGER_INIT(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory) -> Path:
+    """A tiny LSTM trained for two epochs on TEXT, straight through the engine (once per test module)."""
+    from app_pages import TEXT, TINY
+
+    from charlab.model import ModelConfig
+    from charlab.training import TrainingJob
+
+    cfg = ModelConfig(**TINY, epochs=2)
+    root = tmp_path_factory.mktemp("trained")
+    progress = TrainingJob(TEXT, cfg, name="Tiny cats", corpus_name="cats.txt", root=root).run()
+    assert progress.status == "finished", progress.message
+    return Path(progress.run_path)
+
+
+@pytest.fixture
+def with_run(trained_run, workspace) -> Path:
+    """A copy of the trained run in this test's workspace (tests may rename or delete it)."""
+    return Path(shutil.copytree(trained_run, workspace / trained_run.name))
+
+
+@pytest.fixture
+def owners(workspace, monkeypatch) -> Path:
+    """The classroom default: each session works in its own workspace under $CHARLAB_HOME/owners."""
+    monkeypatch.delenv("CHARLAB_OWNERS")
+    return workspace

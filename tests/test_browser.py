@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from charlab import runs
+from charlab import owners, runs
 
 pytestmark = pytest.mark.browser
 
@@ -209,7 +209,7 @@ def test_a_server_restart_mid_training_lists_the_run_as_interrupted_and_it_still
     expect(main.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=TRAINING)
     url = page.url
     token = re.search(r"[?&]session=([0-9a-f]{16})\b", url).group(1)
-    private = own_server.home / runs.OWNERS_DIR / runs.private_folder_name(token)
+    private = own_server.home / runs.OWNERS_DIR / owners.private_folder_name(token)
     deadline = time.monotonic() + TRAINING / 1000
     while not list(private.glob("*/weights.npz")):  # the first checkpoint (every 20 s at most)
         assert time.monotonic() < deadline, "no checkpoint was written"

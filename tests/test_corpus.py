@@ -405,3 +405,11 @@ def test_warns_when_training_cannot_start():
 )
 def test_visible(ch, shown):
     assert visible(ch) == shown
+
+
+@pytest.mark.parametrize(
+    ("n_bytes", "words"), [(999, "999 bytes"), (1_500, "1.5 KB"), (10_000_000, "10 MB"), (722_400_000, "722 MB"),
+                           (1_300_000_000, "1.3 GB")],
+)  # fmt: skip
+def test_sizes_are_said_in_the_unit_that_reads_best(n_bytes, words):
+    assert corpus.human_size(n_bytes) == words

@@ -16,6 +16,7 @@ from charlab.diagnosis import (
     UNDERFITTING,
     check_first_loss,
     diagnose,
+    latest_loss,
 )
 
 V = 65
@@ -104,3 +105,14 @@ def test_flat_batches_after_a_continue_while_validation_falls_are_learning():
     found = diagnose(history, flat)
     assert found.verdict == LEARNING and "validation loss is still falling" in found.message
     assert diagnose(history[:2], flat).verdict == PLATEAU  # too few epochs to overrule the batches
+
+
+def test_latest_loss_prefers_validation_then_recent_training_then_the_last_epoch():
+    nan = float("nan")
+    history = [{"loss": 2.0, "val_loss": 2.1}, {"loss": 1.8, "val_loss": nan}]
+    assert latest_loss(history, [(1, 9.0)]) == 2.1  # the last finite validation loss
+    no_validation = [{"loss": 2.0, "val_loss": nan}, {"loss": 1.8, "val_loss": nan}]
+    batches = [(i, 5.0) for i in range(1, 11)] + [(i, 1.0) for i in range(11, 31)] + [(31, nan)]
+    assert latest_loss(no_validation, batches) == 1.0  # the mean of the last 20 finite batch losses
+    assert latest_loss(no_validation, []) == 1.8
+    assert latest_loss([], []) is None

@@ -67,7 +67,7 @@ def test_a_bad_value_is_refused_naming_its_variable(name, raw):
 def test_epochs_and_uploads_over_the_limit_are_refused_in_words():
     lim = Limits(upload_mb=1, run_upload_mb=20, max_epochs=50, max_parameters=100_000)
     lim.check_training(ModelConfig(units=16, embedding_dim=8, epochs=50), 30)
-    with pytest.raises(CharlabError, match="51 epochs is more than this server allows in one training .50.*Continue"):
+    with pytest.raises(CharlabError, match="51 epochs is more than this server allows in one training .50.*continue"):
         lim.check_training(ModelConfig(units=16, embedding_dim=8, epochs=51), 30)
     with pytest.raises(CharlabError, match="this server allows at most 100,000 per training"):
         lim.check_training(ModelConfig(units=256, epochs=5), 30)

@@ -19,6 +19,7 @@ from charlab.neurons import (
     rank_all,
     rank_units,
     trace,
+    unit_ranking,
     vowel_or_consonant,
 )
 from charlab.sampling import Generator, NumpyCharModel
@@ -152,6 +153,14 @@ def test_every_hypothesis_ranks_and_an_absent_one_gives_nothing():
     )
     with pytest.raises(CharlabError, match="no hypothesis"):
         rank_units(result, "smiles")
+    # one list of every hypothesis' best units, strongest first, as the Look inside table shows them
+    merged = unit_ranking(result, top=3)
+
+    def key(m):
+        return m.hypothesis.key, m.layer, m.state, m.unit
+
+    assert sorted(map(key, merged)) == sorted(key(m) for found in ranking.values() for m in found)
+    assert [abs(m.correlation) for m in merged] == sorted((abs(m.correlation) for m in merged), reverse=True)
 
 
 def test_trace_refuses_unseen_characters_and_empty_text():

@@ -9,6 +9,7 @@ from charlab.reber import (
     first_error,
     generate_embedded_reber,
     generate_reber,
+    grammar_lines,
     grammar_score,
     is_embedded_reber,
     is_reber,
@@ -135,3 +136,8 @@ def test_reber_corpus_rejects_bad_seed():
 def test_grammar_score_rejects_non_text():
     with pytest.raises(CharlabError):
         grammar_score(None)  # type: ignore[arg-type]
+
+
+def test_grammar_lines_leave_out_the_cut_off_last_line_and_blanks():
+    assert grammar_lines("BTSXSE\n\nBPVVE\nBTX") == ["BTSXSE", "BPVVE"]
+    assert grammar_lines("BTSXSE\n") == ["BTSXSE"] and grammar_lines("BTX") == []

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charlab import runs
+from charlab import owners, runs
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.training import TrainingJob
@@ -421,80 +421,12 @@ def test_failed_rename_keeps_the_previous_config(run_copy, monkeypatch):
     assert runs.run_info(run_copy).name == "fables"
 
 
-# ---------------------------------------------------------------- owners' workspaces (a classroom server)
-
-
-def test_a_nickname_is_one_workspace_whatever_its_case_and_spacing(tmp_path):
-    zoe = runs.owner_workspace(tmp_path, "Zoé B")
-    assert zoe == tmp_path / runs.OWNERS_DIR / "zoé b" and zoe.is_dir()
-    for same in ("zoé b", "ZOÉ B", "  Zoé   B ", "Zoe\u0301 B", "ｚｏé b"):  # decomposed é, full-width letters
-        assert runs.owner_workspace(tmp_path, same) == zoe, same
-    assert runs.owner_workspace(tmp_path, "Zoé C") != zoe
-    assert runs.owner_label(zoe) == "Zoé B"  # as first typed
-    assert runs.list_runs(tmp_path) == []  # the owners' folder is not a run of the root
-
-
-@pytest.mark.parametrize("nickname", ["Ada", "李小龙", "नमस्ते", "José María", "j.smith-2_b", "x" * 40, "a.b.c"])
-def test_nicknames_of_any_script_are_accepted(tmp_path, nickname):
-    path = runs.owner_workspace(tmp_path, nickname)
-    assert path.parent == tmp_path / runs.OWNERS_DIR
-    assert runs.list_runs(path) == []
-
-
-@pytest.mark.parametrize(
-    ("nickname", "words"),
-    [
-        ("a/b", "letters, digits, spaces and - _ . only, not '/'"),
-        ("..\\..\\x", "not '\\'"),
-        ("../x", "not '/'"),
-        ("..", "cannot start with a dot or contain '..'"),
-        ("a..b", "contain '..'"),
-        (".hidden", "cannot start with a dot"),
-        ("tab\there", "tabs, line breaks or other invisible characters"),
-        ("nul\x00byte", "invisible characters"),
-        ("line\nbreak", "invisible characters"),
-        ("x" * 41, "at most 40 characters"),
-        ("Zoé 🙂", "not '🙂'"),
-        ("~secret", "not '~'"),
-        ("<script>", "not '<'"),
-        ("---", "at least one letter or digit"),
-        ("CON", "Windows keeps for itself"),
-        ("lpt1.txt", "Windows keeps for itself"),
-        (42, "Type a nickname"),
-    ],
-)
-def test_bad_nicknames_are_refused_in_plain_words_and_create_nothing(tmp_path, nickname, words):
-    with pytest.raises(CharlabError) as err:
-        runs.owner_workspace(tmp_path, nickname)
-    assert words in str(err.value), str(err.value)
-    owners = tmp_path / runs.OWNERS_DIR
-    assert not owners.exists() or list(owners.iterdir()) == []
-    assert not (tmp_path.parent / "x").exists()
-
-
-@pytest.mark.parametrize("blank", [None, "", "   "])
-def test_no_nickname_gives_a_new_private_workspace(tmp_path, blank):
-    first, second = runs.owner_workspace(tmp_path, blank), runs.owner_workspace(tmp_path, blank)
-    assert first != second and first.is_dir() and second.is_dir()
-    assert first.name.startswith(runs.PRIVATE_PREFIX) and len(first.name) == 17
-    assert runs.owner_label(first).startswith("private ")
-    with pytest.raises(CharlabError):  # no typed nickname can reach a private workspace
-        runs.check_nickname(first.name)
-
-
-def test_a_keyed_private_workspace_is_found_again_and_made_only_when_asked(tmp_path):
-    named = runs.owner_workspace(tmp_path, None, key="0123456789abcdef", create=False)
-    assert not named.exists() and runs.list_runs(named) == [] and not named.exists()  # nothing on disk yet
-    made = runs.owner_workspace(tmp_path, "", key="0123456789abcdef")
-    assert made == named and made.is_dir()  # the same key, the same folder: after a reload or a restart
-    assert runs.owner_workspace(tmp_path, None, key="fedcba9876543210") != made
-    assert made.name.startswith(runs.PRIVATE_PREFIX) and "0123456789abcdef" not in made.name  # the key is not shown
-    assert runs.owner_label(made) == f"private {made.name[1:7]}"
+# ---------------------------------------------------------------- runs in owners' workspaces (charlab.owners)
 
 
 def test_each_owner_lists_only_their_runs_and_the_teacher_lists_all(trained, tmp_path):
-    ada, bob = runs.owner_workspace(tmp_path, "Ada"), runs.owner_workspace(tmp_path, "Bob")
-    private = runs.owner_workspace(tmp_path)
+    ada, bob = owners.owner_workspace(tmp_path, "Ada"), owners.owner_workspace(tmp_path, "Bob")
+    private = owners.owner_workspace(tmp_path)
     _copy(trained, ada, "ada-1", name="ada's first", created="2025-01-01T00:00:00+00:00")
     _copy(trained, ada, "ada-2", name="ada's second", created="2025-01-03T00:00:00+00:00")
     _copy(trained, bob, "bob-1", name="bob's", created="2025-01-02T00:00:00+00:00")
@@ -504,21 +436,12 @@ def test_each_owner_lists_only_their_runs_and_the_teacher_lists_all(trained, tmp
     assert [info.name for info in runs.list_runs(ada)] == ["ada's second", "ada's first"]
     assert [info.name for info in runs.list_runs(bob)] == ["bob's"]
     assert [info.name for info in runs.list_runs(tmp_path)] == ["from the command line"]
-    pairs = [(owner, info.name) for owner, info in runs.list_all_runs(tmp_path)]
+    pairs = [(owner, info.name) for owner, info in owners.list_all_runs(tmp_path)]
     assert pairs == [
-        (runs.owner_label(private), "secret"),
+        (owners.owner_label(private), "secret"),
         ("Ada", "ada's second"),
         ("Bob", "bob's"),
         ("Ada", "ada's first"),
         ("", "from the command line"),
     ]
-    assert all(info.damaged is None for _, info in runs.list_all_runs(tmp_path))
-
-
-def test_owner_label_falls_back_to_the_folder_name(tmp_path):
-    path = runs.owner_workspace(tmp_path, "Ada")
-    (path / runs.OWNER_FILE).write_text("{broken", encoding="utf-8")
-    assert runs.owner_label(path) == "ada"
-    (path / runs.OWNER_FILE).unlink()
-    assert runs.owner_label(path) == "ada"
-    assert runs.owner_workspace(tmp_path, "ADA") == path and runs.owner_label(path) == "ADA"  # written again
+    assert all(info.damaged is None for _, info in owners.list_all_runs(tmp_path))

@@ -277,7 +277,7 @@ def test_unreachable_url_is_a_friendly_error_and_leaves_no_file(closed_port_url,
         samples.load_sample("tiny_shakespeare", cache_dir=tmp_path, timeout=5.0)
     message = str(caught.value)
     assert "Could not download 'Tiny Shakespeare' (no internet connection?)" in message
-    assert closed_port_url in message and "Corpus page" in message
+    assert closed_port_url in message and "use that file instead" in message
     assert list(tmp_path.iterdir()) == []
     assert not samples.is_offline("tiny_shakespeare", cache_dir=tmp_path)
 

@@ -7,7 +7,7 @@ import pytest
 
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig, build_model, keras_weights
-from charlab.sampling import Generator, NumpyCharModel, probabilities
+from charlab.sampling import Generator, NumpyCharModel, probabilities, reshape
 from charlab.vocab import Vocab
 
 TEXT = "the quick brown fox jumps over the lazy dog.\nTHE QUICK BROWN FOX!\n"
@@ -143,3 +143,12 @@ def test_incomplete_weights_are_refused():
     del weights["rnn_0.bias"]
     with pytest.raises(CharlabError, match="incomplete"):
         NumpyCharModel.from_config(cfg, weights)
+
+
+def test_reshape_is_the_same_distribution_at_another_temperature():
+    at_one = {"a": 0.5, "b": 0.3, "c": 0.2}
+    assert reshape(at_one, 1.0, None) == pytest.approx(at_one)
+    colder, hotter = reshape(at_one, 0.5, None), reshape(at_one, 2.0, None)
+    assert colder == pytest.approx({"a": 25 / 38, "b": 9 / 38, "c": 4 / 38})  # p^2, normalised
+    assert hotter["c"] > at_one["c"] > colder["c"] and sum(hotter.values()) == pytest.approx(1.0)
+    assert reshape(at_one, 1.0, 1) == pytest.approx({"a": 1.0, "b": 0.0, "c": 0.0})  # top-k keeps the likeliest

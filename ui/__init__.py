@@ -12,7 +12,7 @@ this package imports TensorFlow: only starting a training (charlab.training) or 
 - limits: what one session may ask of this server
 - owners: whose runs a session sees (nickname, private workspace, teacher mode)
 - widget_state: widgets bound to st.session_state, seeding them, presets, controls a lesson hides
-- corpus_cache: the chosen text (LoadedCorpus) and the cached corpus helpers
+- corpus_cache: the chosen text (a charlab Corpus) and the cached corpus helpers
 - lesson_links: lesson links and preset files
 - jobs: starting and stopping a training, Quick start, polling fragments' reruns
 - saved_runs: loading runs (cached), their text, baselines, copy index; the runs list
@@ -26,7 +26,6 @@ this package imports TensorFlow: only starting a training (charlab.training) or 
 """
 
 from charlab.diagnosis import check_first_loss
-from charlab.model import CELLS
 from charlab.neurons import trace
 from ui.charts import probability_chart, vocabulary_chart, vocabulary_frame
 from ui.corpus_cache import (
@@ -38,7 +37,7 @@ from ui.corpus_cache import (
     use_sample,
     use_upload,
 )
-from ui.formatting import fmt_bytes, fmt_duration, fmt_loss
+from ui.formatting import fmt_duration, fmt_loss
 from ui.grammar import grammar_view
 from ui.inside import (
     INSIDE_MAX_CHARS,
@@ -52,7 +51,6 @@ from ui.inside import (
     ranking_frame,
     run_trace,
     surprise_html,
-    unit_ranking,
 )
 from ui.job_registry import current_handle, is_running, registry
 from ui.jobs import default_run_name, quick_start, rerun_page, start_training, stop_training
@@ -66,9 +64,9 @@ from ui.saved_runs import (
     config_words,
     is_reber_run,
     is_reber_text,
-    load_run,
     next_char_distribution,
-    reshape,
+    open_run,
+    pick_current_run,
     run_info,
     run_label,
     run_labels,
@@ -79,19 +77,15 @@ from ui.saved_runs import (
 )
 from ui.session import init_session, open_requested_page, remember, through_entry_script
 from ui.settings import (
-    BATCH_OPTIONS,
     COMPARE_TEMPERATURES,
     DEFAULT_SAMPLE,
-    EMBEDDING_OPTIONS,
-    LEARNING_RATE_OPTIONS,
     PAGES,
     PRESETS,
-    SCHEDULE_NAMES,
+    SETTING_COLUMNS,
     SETTING_HELP,
     SETTING_LABELS,
     STATUS_WORDS,
     TEMPERATURE_HELP,
-    UNITS_OPTIONS,
     budget_seconds,
     model_config,
     preset_settings,
@@ -100,25 +94,34 @@ from ui.settings import (
 from ui.sidebar import on_preset_change, poll_seconds, sidebar
 from ui.text import copy_check_missing, copy_summary, copy_view, md, scroll_to, stream, text_box, visible_text
 from ui.train import BASELINE_WORDS, live_view, timelapse_words
-from ui.widget_state import apply_preset, bound, is_hidden, on_train_by_change, seed_key
+from ui.widget_state import (
+    apply_preset,
+    bound,
+    is_hidden,
+    on_train_by_change,
+    seed_key,
+    setting_widget,
+    take_upload,
+    training_length,
+)
 
 __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
-    "check_first_loss", "CELLS", "trace", "probability_chart", "vocabulary_chart", "vocabulary_frame",
+    "check_first_loss", "trace", "probability_chart", "vocabulary_chart", "vocabulary_frame",
     "changed_characters", "cleaned_text", "corpus_key", "corpus_vocab_size", "text_stats", "use_sample",
-    "use_upload", "fmt_bytes", "fmt_duration", "fmt_loss", "grammar_view", "INSIDE_MAX_CHARS", "STATE_HELP",
+    "use_upload", "fmt_duration", "fmt_loss", "grammar_view", "INSIDE_MAX_CHARS", "STATE_HELP",
     "STATE_WORDS", "activation_html", "embedding_chart", "embedding_frame", "guesses_frame", "new_random_seed",
-    "ranking_frame", "run_trace", "surprise_html", "unit_ranking", "current_handle", "is_running", "registry",
+    "ranking_frame", "run_trace", "surprise_html", "current_handle", "is_running", "registry",
     "default_run_name", "quick_start", "rerun_page", "start_training", "stop_training", "lesson_fixes_something",
     "lesson_share", "check_server_limits", "fit_to_limit", "server_limits", "upload_box_mb", "NICKNAME_HELP",
-    "guard", "my_runs", "baseline_report", "config_words", "is_reber_run", "is_reber_text", "load_run",
-    "next_char_distribution", "reshape", "run_info", "run_label", "run_labels", "run_stamp", "run_training_text",
+    "guard", "my_runs", "baseline_report", "config_words", "is_reber_run", "is_reber_text", "open_run",
+    "next_char_distribution", "pick_current_run", "run_info", "run_label", "run_labels", "run_stamp",
+    "run_training_text",
     "training_index", "usable_runs", "init_session", "open_requested_page", "remember", "through_entry_script",
-    "BATCH_OPTIONS", "COMPARE_TEMPERATURES", "DEFAULT_SAMPLE", "EMBEDDING_OPTIONS", "LEARNING_RATE_OPTIONS",
-    "PAGES", "PRESETS", "SCHEDULE_NAMES", "SETTING_HELP", "SETTING_LABELS", "STATUS_WORDS", "TEMPERATURE_HELP",
-    "UNITS_OPTIONS",
+    "COMPARE_TEMPERATURES", "DEFAULT_SAMPLE",
+    "PAGES", "PRESETS", "SETTING_COLUMNS", "SETTING_HELP", "SETTING_LABELS", "STATUS_WORDS", "TEMPERATURE_HELP",
     "budget_seconds", "model_config", "preset_settings", "training_length_words", "on_preset_change",
     "poll_seconds", "sidebar",
     "copy_check_missing", "copy_summary", "copy_view", "md", "scroll_to", "stream", "text_box", "visible_text",
     "BASELINE_WORDS", "live_view", "timelapse_words", "apply_preset", "bound", "is_hidden", "on_train_by_change",
-    "seed_key",
+    "seed_key", "setting_widget", "take_upload", "training_length",
 ]  # fmt: skip

@@ -1,25 +1,12 @@
-"""The chosen text (LoadedCorpus) and the cached corpus helpers: samples, uploads, cleaning and figures."""
+"""The chosen text (a charlab Corpus) and the cached corpus helpers: samples, uploads, cleaning and figures."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import streamlit as st
 
 from charlab import corpus, samples
+from charlab.corpus import Corpus
 from ui.limits import server_limits
-
-
-@dataclass(frozen=True)
-class LoadedCorpus:
-    """The chosen text before cleaning, and where it came from."""
-
-    name: str
-    text: str
-    sha: str
-    source: str  # "sample:<key>" or "upload"
-    encoding: str = "utf-8"
-    notes: tuple[str, ...] = ()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -30,17 +17,15 @@ def load_sample(key: str) -> str:
 def use_sample(key: str) -> None:
     sample = samples.get_sample(key)
     text = load_sample(key)
-    set_corpus(LoadedCorpus(sample.title, text, corpus.text_hash(text), f"sample:{key}"))
+    set_corpus(Corpus(sample.title, text, source=f"sample:{key}"))
 
 
 def use_upload(name: str, data: bytes) -> None:
     loaded = corpus.load_bytes(data, name, server_limits().upload_bytes)  # CharlabError: empty, binary, too big…
-    set_corpus(
-        LoadedCorpus(loaded.name, loaded.text, corpus.text_hash(loaded.text), "upload", loaded.encoding, loaded.notes)
-    )
+    set_corpus(loaded)  # an uploaded Corpus
 
 
-def set_corpus(loaded: LoadedCorpus) -> None:
+def set_corpus(loaded: Corpus) -> None:
     st.session_state.corpus = loaded
 
 
@@ -59,23 +44,23 @@ def _changes(sha: str, mode: str, _text: str) -> dict[str, str]:
     return corpus.changed_characters(_text, mode)
 
 
-def cleaned_text(loaded: LoadedCorpus | None = None, mode: str | None = None) -> str | None:
+def cleaned_text(loaded: Corpus | None = None, mode: str | None = None) -> str | None:
     loaded = loaded or st.session_state.corpus
     if loaded is None:
         return None
     mode = mode or st.session_state.cleaning
-    return _clean(loaded.sha, mode, loaded.text)
+    return _clean(loaded.sha256, mode, loaded.text)
 
 
-def text_stats(loaded: LoadedCorpus, mode: str | None = None) -> corpus.CorpusStats:
+def text_stats(loaded: Corpus, mode: str | None = None) -> corpus.CorpusStats:
     """Figures of the raw text (mode None) or of the cleaned text."""
     if mode is None:
-        return _stats(loaded.sha, "", loaded.text)
-    return _stats(loaded.sha, mode, cleaned_text(loaded, mode))
+        return _stats(loaded.sha256, "", loaded.text)
+    return _stats(loaded.sha256, mode, cleaned_text(loaded, mode))
 
 
-def changed_characters(loaded: LoadedCorpus, mode: str) -> dict[str, str]:
-    return _changes(loaded.sha, mode, loaded.text)
+def changed_characters(loaded: Corpus, mode: str) -> dict[str, str]:
+    return _changes(loaded.sha256, mode, loaded.text)
 
 
 def corpus_vocab_size() -> int | None:
@@ -86,4 +71,4 @@ def corpus_vocab_size() -> int | None:
 def corpus_key() -> str | None:
     """Identifies the cleaned text the preset epochs were computed for."""
     loaded = st.session_state.corpus
-    return f"{loaded.sha}:{st.session_state.cleaning}" if loaded else None
+    return f"{loaded.sha256}:{st.session_state.cleaning}" if loaded else None

@@ -7,14 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from charlab import runs
-from charlab.reber import first_error, grammar_score
+from charlab.reber import first_error, grammar_lines, grammar_score
 from ui.settings import COLORS
 from ui.text import marked_text
-
-
-def grammar_lines(text: str) -> list[str]:
-    """The complete, non-empty lines grammar_score checks (the cut-off last line is left out)."""
-    return [line for line in text.split("\n")[:-1] if line]
 
 
 def grammar_timelapse_frame(timelapse: list[dict]) -> pd.DataFrame:

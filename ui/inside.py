@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from charlab import corpus, runs
-from charlab.neurons import Trace, UnitMatch, embedding_map, rank_all, trace
+from charlab.neurons import Trace, UnitMatch, embedding_map, trace
 from charlab.sampling import NumpyCharModel
 from ui.saved_runs import _load_run, run_stamp
 from ui.text import char_name
@@ -38,12 +38,6 @@ def _trace(path: str, stamp: float, text: str) -> Trace:
 def run_trace(path: str, text: str) -> Trace:
     """What the run's network does while reading `text` (cached per run and text)."""
     return _trace(str(path), run_stamp(path), text)
-
-
-def unit_ranking(result: Trace, top: int = 3) -> list[UnitMatch]:
-    """The best units for every hypothesis, strongest correlation first."""
-    found = [m for matches in rank_all(result, top).values() for m in matches]
-    return sorted(found, key=lambda m: -abs(m.correlation))
 
 
 def ranking_frame(matches: list[UnitMatch]) -> pd.DataFrame:

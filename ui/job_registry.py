@@ -10,7 +10,7 @@ import streamlit as st
 
 from charlab.jobs import JobHandle, JobQueue
 
-FORGET_AFTER_SECONDS = 24 * 3600  # a session's remembered choices (for a reload) are kept this long
+REMEMBER_SESSION_SECONDS = 24 * 3600  # a session's remembered choices (for a reload) are kept this long
 
 
 class Registry:
@@ -33,7 +33,7 @@ class Registry:
         now = time.monotonic()
         with self.lock:
             for token, seen in list(self.memory_seen.items()):
-                if now - seen > FORGET_AFTER_SECONDS and token not in self.queue:
+                if now - seen > REMEMBER_SESSION_SECONDS and token not in self.queue:
                     self.memory.pop(token, None)
                     self.memory_seen.pop(token, None)
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from charlab.corpus import Corpus
 from charlab.jobs import JobHandle
 from charlab.model import CELLS
 from charlab.training import FINAL_STATES, Progress
 from charlab.workers import training_job
-from ui.corpus_cache import LoadedCorpus, cleaned_text, use_sample
+from ui.corpus_cache import cleaned_text, use_sample
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import lesson_fixes_something
 from ui.limits import fit_to_limit, server_limits
@@ -69,15 +70,15 @@ def rerun_page() -> None:
     """A polling fragment's st.rerun(), after a yield point.
 
     Streamlit merges rerun requests and keeps the page of the newest, so a click on another page
-    that arrived while the fragment ran would be undone by its st.rerun() (seen in the classroom
-    bench: the student stayed on Train). Drawing an element first lets such a click interrupt
+    that arrived while the fragment ran would be undone by its st.rerun() (a student who clicked
+    Generate would stay on Train). Drawing an element first lets such a click interrupt
     this run instead; the page it opens is drawn afresh anyway.
     """
     st.empty()
     st.rerun()
 
 
-def default_run_name(loaded: LoadedCorpus | None, settings: dict) -> str:
+def default_run_name(loaded: Corpus | None, settings: dict) -> str:
     corpus_name = loaded.name if loaded else "text"
     return f"{corpus_name} · {CELLS[settings['cell']]} {settings['units']}"
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import hmac
-import os
 from pathlib import Path
 
 import streamlit as st
 
-from charlab import runs
+from charlab import environment, owners, runs
 from charlab.errors import CharlabError
 from ui.job_registry import is_running
 from ui.text import md
 
-OFF_WORDS = {"0", "false", "no", "off"}
 NICKNAME_HELP = (
     "Your runs are saved under this name; use the same name on another day to find them. "
     "Without a name, they stay private to this tab."
@@ -32,15 +30,15 @@ def owners_enabled() -> bool:
     """Each session works in its own workspace (on by default, for a classroom server).
 
     Off with $CHARLAB_OWNERS=0 (or `owners = false` under [charlab] in .streamlit/secrets.toml):
-    every session then uses the root workspace, as a single user's charlab always did.
+    every session then uses the root workspace: one user's charlab on their own machine.
     """
-    value = os.environ.get("CHARLAB_OWNERS", "").strip() or _charlab_secret("owners")
-    return value is None or str(value).strip().lower() not in OFF_WORDS
+    value = environment.owners_setting() or _charlab_secret("owners")
+    return value is None or str(value).strip().lower() not in environment.OFF_WORDS
 
 
 def teacher_password() -> str | None:
     """$CHARLAB_TEACHER_PASSWORD, else `teacher_password` under [charlab] in secrets.toml; None: no teacher mode."""
-    value = os.environ.get("CHARLAB_TEACHER_PASSWORD") or _charlab_secret("teacher_password")
+    value = environment.teacher_password() or _charlab_secret("teacher_password")
     return str(value) if value else None
 
 
@@ -62,22 +60,15 @@ def session_workspace() -> Path:
     if not owners_enabled():
         return root
     if ss.get("nickname"):
-        return runs.owner_workspace(root, ss.nickname)
+        return owners.owner_workspace(root, ss.nickname)
     # the session token (kept in the URL) names it: a reload, or the same link after a server
     # restart, comes back to it; it is created only when a run is saved into it
-    return runs.owner_workspace(root, None, key=ss.token, create=False)
-
-
-def _inside(path: str | Path, folder: str | Path) -> bool:
-    try:
-        return Path(path).resolve().is_relative_to(Path(folder).resolve())
-    except (OSError, RuntimeError, ValueError):
-        return False
+    return owners.owner_workspace(root, None, key=ss.token, create=False)
 
 
 def run_allowed(path: str | Path) -> bool:
     """A run this session may open: one in its own workspace (a teacher's: any under the root)."""
-    return _inside(path, runs.workspace() if is_teacher() else session_workspace())
+    return owners.may_open(path, session_workspace(), teacher=is_teacher())
 
 
 def check_run_allowed(path: str | Path) -> None:
@@ -98,11 +89,11 @@ def on_nickname_change() -> None:
     ss = st.session_state
     typed = ss.get("owner_nickname") or ""
     try:
-        nickname = runs.check_nickname(typed) if typed.strip() else ""
+        nickname = owners.check_nickname(typed) if typed.strip() else ""
         if nickname != ss.get("nickname") and is_running():
             raise CharlabError("Your training is still going: stop it or let it finish, then change your name.")
         if nickname:
-            runs.owner_workspace(runs.workspace(), nickname)  # created now, so a disk error shows here
+            owners.owner_workspace(runs.workspace(), nickname)  # created now, so a disk error shows here
     except CharlabError as err:
         ss.owner_error = str(err)
         return
@@ -131,7 +122,7 @@ def leave_teacher_mode() -> None:
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _owner_label(folder: str) -> str:
-    return runs.owner_label(folder)  # the nickname as first typed: it never changes
+    return owners.owner_label(folder)  # the nickname as first typed: it never changes
 
 
 def run_owner(path: str | Path) -> str:

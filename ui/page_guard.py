@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import traceback
 from contextlib import contextmanager
 
 import streamlit as st
 
+from charlab import environment
 from charlab.errors import CharlabError
 from ui.text import md
 
@@ -16,7 +16,7 @@ log = logging.getLogger("charlab.app")
 
 
 def page_guard_debug() -> bool:
-    return os.environ.get("CHARLAB_DEBUG") == "1"
+    return environment.debug()
 
 
 @contextmanager

@@ -12,12 +12,11 @@ from ui.owners import check_run_allowed, is_teacher, owners_enabled, session_wor
 from ui.saved_runs import all_runs, run_labels, runs_table
 from ui.settings import LOSS_UNITS, settings_from_config
 from ui.text import md
-from ui.widget_state import is_hidden, reseed
+from ui.widget_state import is_hidden, reseed, take_upload
 
 
 def my_runs() -> None:
     """Every saved run: table, load, rename, delete (confirmed), download, upload, compare."""
-    ss = st.session_state
     infos = all_runs()
     if is_teacher():
         st.caption(":material/school: Teacher mode: everyone's runs, with their owner.")
@@ -39,23 +38,11 @@ def my_runs() -> None:
             key="runs_upload",
             max_upload_size=upload_box_mb(limit.run_upload_mb),
         )
-        if upload is not None and ss.get("runs_upload_seen") != upload.file_id:
-            ss.runs_upload_seen = upload.file_id
-            try:
-                limit.check_run_upload(upload.size, upload.name)
-                with st.spinner("Checking the archive…"):
-                    added = archives.import_zip(upload.getvalue(), session_workspace())
-                ss.runs_upload_result = ("ok", f"Added «{md(added.name)}» to My runs.")
-            except CharlabError as err:
-                ss.runs_upload_result = ("error", str(err))
-            st.rerun()
-        if upload is not None and ss.get("runs_upload_result"):
-            kind, words = ss.runs_upload_result
-            (st.success if kind == "ok" else st.error)(words if kind == "ok" else md(words))
+        take_upload(upload, "runs_upload", lambda f: _add_run(f, limit))
 
 
 def _runs_manage(infos: list[runs.RunInfo]) -> None:
-    ss = st.session_state
+    """The runs table, then what can be done with the one picked: load, download, delete, rename."""
     st.dataframe(
         runs_table(infos, owners=is_teacher()),
         hide_index=True,
@@ -65,18 +52,8 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
             "Epochs": st.column_config.NumberColumn(format="%d"),
         },
     )
-    by_path = {str(info.path): info for info in infos}
-    paths = list(by_path)
-    if ss.run_path in paths and ss.get("runs_followed") != ss.run_path:
-        # a new current run (a training started or ended, a run loaded): the picker follows it, so
-        # Download, Delete and Rename never act on the run chosen before
-        ss.runs_followed = ss.runs_pick = ss.run_path
-        ss.runs_confirm_delete = None
-    if ss.get("runs_pick") not in paths:
-        ss.runs_pick = ss.run_path if ss.run_path in paths else paths[0]
-    labels = run_labels(infos)
-    pick = st.selectbox("Choose a run", paths, key="runs_pick", format_func=labels.get)
-    info = by_path[pick]
+    info = _picked_run(infos)
+    pick = str(info.path)
     if info.damaged:
         st.warning(f"This run cannot be used: {md(info.damaged)}", icon=":material/warning:")
     load, download, delete, _ = st.columns([1, 1, 1, 2])
@@ -88,15 +65,7 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
         width="stretch",
         help="Make it the current run: Generate uses it, Continue trains it further.",
     ):
-        check_run_allowed(pick)
-        ss.run_path = pick
-        fixed = {k: v for k, v in ss.settings.items() if is_hidden(k)}  # a lesson's hidden settings stay
-        ss.settings = {**settings_from_config(info.config), **fixed}
-        ss.preset = None
-        reseed("settings")
-        ss.pop("train_preset", None)
-        st.toast(f"Loaded «{md(info.name)}»: its settings are on this page and Generate uses it.")
-        st.rerun()
+        _load(info)
     download.download_button(
         "Download .zip",
         data=lambda: archives.export_zip(pick),
@@ -107,31 +76,80 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
         width="stretch",
     )
     if delete.button("Delete…", key="runs_delete", icon=":material/delete:", width="stretch"):
-        ss.runs_confirm_delete = pick
-    if ss.get("runs_confirm_delete") == pick:
-        st.warning(f"Delete «{md(info.name)}» and its model for good? This cannot be undone.", icon=":material/delete:")
-        yes, no, _ = st.columns([1, 1, 3])
-        if yes.button("Yes, delete", type="primary", key="runs_delete_yes", width="stretch"):
-            ss.runs_confirm_delete = None
-            try:
-                check_run_allowed(pick)
-                runs.delete_run(pick)  # refuses a run that is still training, in plain words
-            except CharlabError as err:
-                st.error(md(str(err)), icon=":material/error:")
-            else:
-                if ss.run_path == pick:
-                    ss.run_path = None
-                st.toast(f"Deleted «{md(info.name)}».")
-                st.rerun()
-        if no.button("Cancel", key="runs_delete_no", width="stretch"):
-            ss.runs_confirm_delete = None
+        st.session_state.runs_confirm_delete = pick
+    if st.session_state.get("runs_confirm_delete") == pick:
+        _confirm_delete(info)
+    _rename(info)
+
+
+def _add_run(upload, limit) -> str:
+    """An uploaded run archive, checked and added to this session's runs."""
+    limit.check_run_upload(upload.size, upload.name)
+    with st.spinner("Checking the archive…"):
+        added = archives.import_zip(upload.getvalue(), session_workspace())
+    return f"Added «{added.name}» to My runs."
+
+
+def _picked_run(infos: list[runs.RunInfo]) -> runs.RunInfo:
+    """The run the picker shows: it follows a new current run, so Delete and Rename never act on an older pick."""
+    ss = st.session_state
+    by_path = {str(info.path): info for info in infos}
+    paths = list(by_path)
+    if ss.run_path in paths and ss.get("runs_followed") != ss.run_path:
+        # a new current run (a training started or ended, a run loaded): the picker follows it, so
+        # Download, Delete and Rename never act on the run chosen before
+        ss.runs_followed = ss.runs_pick = ss.run_path
+        ss.runs_confirm_delete = None
+    if ss.get("runs_pick") not in paths:
+        ss.runs_pick = ss.run_path if ss.run_path in paths else paths[0]
+    labels = run_labels(infos)
+    return by_path[st.selectbox("Choose a run", paths, key="runs_pick", format_func=labels.get)]
+
+
+def _load(info: runs.RunInfo) -> None:
+    """Make the run the current one, with its settings on the Train page (a lesson's hidden ones stay)."""
+    ss = st.session_state
+    check_run_allowed(info.path)
+    ss.run_path = str(info.path)
+    fixed = {k: v for k, v in ss.settings.items() if is_hidden(k)}
+    ss.settings = {**settings_from_config(info.config), **fixed}
+    ss.preset = None
+    reseed("settings")
+    ss.pop("train_preset", None)
+    st.toast(f"Loaded «{md(info.name)}»: its settings are on this page and Generate uses it.")
+    st.rerun()
+
+
+def _confirm_delete(info: runs.RunInfo) -> None:
+    """Delete asks once, naming the run, before anything is lost."""
+    ss = st.session_state
+    pick = str(info.path)
+    st.warning(f"Delete «{md(info.name)}» and its model for good? This cannot be undone.", icon=":material/delete:")
+    yes, no, _ = st.columns([1, 1, 3])
+    if yes.button("Yes, delete", type="primary", key="runs_delete_yes", width="stretch"):
+        ss.runs_confirm_delete = None
+        try:
+            check_run_allowed(pick)
+            runs.delete_run(pick)  # refuses a run that is still training, in plain words
+        except CharlabError as err:
+            st.error(md(str(err)), icon=":material/error:")
+        else:
+            if ss.run_path == pick:
+                ss.run_path = None
+            st.toast(f"Deleted «{md(info.name)}».")
             st.rerun()
+    if no.button("Cancel", key="runs_delete_no", width="stretch"):
+        ss.runs_confirm_delete = None
+        st.rerun()
+
+
+def _rename(info: runs.RunInfo) -> None:
     name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
     new_name = name_column.text_input("New name", key="runs_new_name", max_chars=80, placeholder=info.name)
     if button_column.button("Rename", key="runs_rename", icon=":material/edit:", width="stretch"):
         try:
-            check_run_allowed(pick)
-            runs.rename_run(pick, new_name)  # plain-words error for an empty or too long name
+            check_run_allowed(info.path)
+            runs.rename_run(info.path, new_name)  # plain-words error for an empty or too long name
         except CharlabError as err:
             st.error(md(str(err)), icon=":material/error:")
         else:

@@ -8,21 +8,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from charlab import corpus, runs
+from charlab import corpus, owners, runs
 from charlab.baselines import BaselineReport, compute_baselines
 from charlab.copying import TrainingTextIndex
 from charlab.errors import CharlabError
 from charlab.model import CELLS, ModelConfig
-from charlab.sampling import probabilities
 from charlab.vocab import Vocab
-from ui.corpus_cache import LoadedCorpus, cleaned_text, load_sample
+from ui.corpus_cache import cleaned_text, load_sample
 from ui.formatting import fmt_date
 from ui.owners import check_run_allowed, is_teacher, run_allowed, run_owner, session_workspace
-from ui.settings import STATUS_WORDS
+from ui.settings import PAGES, STATUS_WORDS
 
 
 def run_stamp(path: str | Path) -> float:
@@ -37,7 +35,8 @@ def _load_run(path: str, stamp: float) -> runs.Run:
     return runs.load_run(path)
 
 
-def load_run(path: str | Path) -> runs.Run:
+def open_run(path: str | Path) -> runs.Run:
+    """A run this session may open, loaded once and kept until its files change."""
     check_run_allowed(path)
     return _load_run(str(path), run_stamp(path))
 
@@ -46,14 +45,6 @@ def load_run(path: str | Path) -> runs.Run:
 def next_char_distribution(path: str, stamp: float, context: str) -> dict[str, float]:
     """P(next character | context) at temperature 1; other temperatures are derived from it."""
     return _load_run(path, stamp).generator().next_char_probabilities(context[-5000:], 1.0)
-
-
-def reshape(distribution: dict[str, float], temperature: float, top_k: int | None) -> dict[str, float]:
-    """The same distribution at another temperature (softmax(log p / T) = softmax(logits / T))."""
-    chars = list(distribution)
-    logp = np.log(np.maximum(np.array([distribution[c] for c in chars]), 1e-300))
-    probs = probabilities(logp, temperature, top_k)
-    return dict(zip(chars, probs.tolist(), strict=True))
 
 
 def run_info(path: str | None) -> runs.RunInfo | None:
@@ -74,7 +65,7 @@ def run_training_text(run: runs.Run) -> str | None:
     mode = run.info.cleaning
     if loaded is None or not wanted or mode not in corpus.CLEANING_MODES:
         return None
-    if _cleaned_hash(loaded.sha, mode, loaded.text) != wanted:
+    if _cleaned_hash(loaded.sha256, mode, loaded.text) != wanted:
         return None
     return cleaned_text(loaded, mode)
 
@@ -101,7 +92,7 @@ def is_reber_text(text: str, cleaning: str) -> bool:
 def _saved_run_is_reber(path: str | Path | None) -> bool:
     """For a finished job, which has let go of its text: ask the run it saved."""
     try:
-        return path is not None and is_reber_run(load_run(path))
+        return path is not None and is_reber_run(open_run(path))
     except CharlabError:
         return False
 
@@ -109,7 +100,7 @@ def _saved_run_is_reber(path: str | Path | None) -> bool:
 @st.cache_data(show_spinner=False, max_entries=8)
 def _reber_text(cleaning: str) -> str:
     text = load_sample("reber")
-    return cleaned_text(LoadedCorpus("reber", text, corpus.text_hash(text), "sample:reber"), cleaning)
+    return cleaned_text(corpus.Corpus("reber", text, source="sample:reber"), cleaning)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -122,31 +113,15 @@ def _baselines(
         return None
 
 
-def baseline_report(text: str, vocab: Vocab, cfg: ModelConfig, sha: str | None = None) -> BaselineReport | None:
+def baseline_report(text: str, vocab: Vocab, cfg: ModelConfig, sha: str) -> BaselineReport | None:
     """The counting baselines for a cleaned training text and a run's settings (cached; None when impossible).
 
     Keyed by the cleaned text's hash (which covers the corpus and its cleaning), the vocabulary,
     the validation share and the sequence length: the split and the scored characters depend on them.
     """
-    if not text:
+    if not text or not sha:
         return None
-    sha = sha or _text_sha(text)  # a run knows its text's hash: no need to hash megabytes every second
     return _baselines(sha, "".join(vocab.chars), float(cfg.validation_fraction), int(cfg.seq_length), text, vocab)
-
-
-_TEXT_SHAS: dict[int, tuple[str, str]] = {}
-
-
-def _text_sha(text: str) -> str:
-    """The text's hash, remembered per text object (a running job's text is hashed once, not every second)."""
-    known = _TEXT_SHAS.get(id(text))
-    if known is not None and known[0] is text:
-        return known[1]
-    sha = corpus.text_hash(text)
-    if len(_TEXT_SHAS) >= 4:  # it keeps the texts alive: only the few trainings running now
-        _TEXT_SHAS.clear()
-    _TEXT_SHAS[id(text)] = (text, sha)
-    return sha
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -159,13 +134,13 @@ def training_index(run: runs.Run) -> TrainingTextIndex | None:
     text = run_training_text(run)
     if not text:
         return None
-    return _text_index(st.session_state.corpus.sha, run.info.cleaning, text)
+    return _text_index(st.session_state.corpus.sha256, run.info.cleaning, text)
 
 
 def all_runs() -> list[runs.RunInfo]:
     """This session's runs; in teacher mode, everyone's."""
     if is_teacher():
-        return [info for _, info in runs.list_all_runs(runs.workspace())]
+        return [info for _, info in owners.list_all_runs(runs.workspace())]
     return runs.list_runs(session_workspace())
 
 
@@ -210,3 +185,25 @@ def runs_table(infos: list[runs.RunInfo], owners: bool = False) -> pd.DataFrame:
         ],
         columns=["Owner", *columns] if owners else columns,
     )
+
+
+def pick_current_run(key: str, no_runs_words: str) -> runs.RunInfo:
+    """The run picker of Generate and Look inside: it shows the current run (the newest when there is none, or
+    it was deleted) and choosing one makes it current everywhere. Without any run the page says so and stops."""
+    ss = st.session_state
+    infos = {str(info.path): info for info in usable_runs()}
+    if not infos:
+        st.info(no_runs_words, icon=":material/info:")
+        st.page_link(PAGES["train"], label="Go to Train", icon=":material/model_training:")
+        st.stop()
+    if ss.run_path not in infos:
+        ss.run_path = next(iter(infos))
+        st.rerun()  # the sidebar, drawn before this page, names the current run
+
+    def pick() -> None:
+        ss.run_path = ss[key]
+
+    ss[key] = ss.run_path
+    labels = run_labels(infos.values())
+    st.selectbox("Run", list(infos), key=key, format_func=labels.get, on_change=pick)
+    return infos[ss.run_path]

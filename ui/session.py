@@ -12,7 +12,7 @@ import uuid
 import streamlit as st
 
 from charlab import lessons, workers
-from ui.corpus_cache import LoadedCorpus
+from charlab.corpus import Corpus
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import open_lesson_link
 from ui.owners import run_allowed, session_workspace, shared_owner
@@ -32,7 +32,7 @@ def _keep_keras_state_between_runs() -> None:
     from streamlit.runtime.scriptrunner import script_runner
 
     original = getattr(script_runner, "_clean_problem_modules", None)
-    if original is None:  # a Streamlit that no longer has it (tests/test_app.py says so loudly)
+    if original is None:  # a Streamlit that no longer has it (tests/test_app_train.py says so loudly)
         log.warning("Streamlit's _clean_problem_modules is gone: training may slow down while a page is watched.")
         return
     if getattr(original, "charlab", False):
@@ -93,7 +93,7 @@ def init_session() -> None:
         ss.token = token
         workers.prepare()  # a training process waits ready for this session's first click
         for key, value in registry().memory.get(token, {}).items():  # a reload: bring the session back
-            ss.setdefault(key, value if isinstance(value, LoadedCorpus) else copy.deepcopy(value))
+            ss.setdefault(key, value if isinstance(value, Corpus) else copy.deepcopy(value))
     if st.query_params.get("session") != ss.token:
         st.query_params["session"] = ss.token
     ss.setdefault("corpus", None)

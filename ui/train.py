@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 
-import numpy as np
 import streamlit as st
 
 from charlab import runs
 from charlab.baselines import BaselineReport, report_from_dict
-from charlab.diagnosis import check_first_loss, diagnose
+from charlab.diagnosis import check_first_loss, diagnose, latest_loss
 from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
 from charlab.training import Progress
@@ -23,13 +22,29 @@ from ui.saved_runs import (
     config_words,
     is_reber_run,
     is_reber_text,
-    load_run,
+    open_run,
     run_info,
     run_training_text,
 )
 from ui.settings import LOSS_UNIT_HELP, LOSS_UNITS, STATUS_WORDS
 from ui.text import md, text_box
 from ui.widget_state import seed_key
+
+
+@dataclass(frozen=True)
+class LiveFigures:
+    """What the live view draws, from a training under way or just ended, or from a saved run."""
+
+    history: list[dict]
+    batch_losses: list[tuple[int, float]]
+    samples: list[dict]
+    timelapse: list[dict]
+    batches_per_epoch: int
+    first_epoch: int
+    vocab_size: int
+    initial_loss: float | None
+    report: BaselineReport | None  # the counting reference lines, when known
+    reber: bool  # a Reber grammar text: its grammar chart too
 
 
 def live_view(handle: JobHandle | None, run_path: str | None) -> None:
@@ -44,44 +59,81 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
     if p is not None and (not p.done or p.run_path is None or run_path in (None, str(p.run_path))):
         st.subheader(f"Training «{md(job_run.name if job_run is not None else handle.job.name)}»", anchor="live-view")
         _job_status(handle, p)
-        history, batch_losses, samples_, timelapse = p.history, p.batch_losses, p.samples, p.timelapse
-        bpe, first, vocab_size, initial = p.batches_per_epoch, p.first_epoch, p.vocab_size, p.initial_loss
-        job = handle.job
-        # while it trains the job holds its text; once over, the lines come from what the run saved
-        report = baseline_report(job.text, job.vocab, job.config) if job.text else saved_baselines(p.run_path)
-        reber = is_reber_text(job.text, job.cleaning) if job.text else _saved_run_is_reber(p.run_path)
-        first_loss = p.initial_loss if p.initial_loss is not None else (batch_losses[0][1] if batch_losses else None)
-        if first == 0 and first_loss is not None:  # a fresh network should start near random guessing
-            start = check_first_loss(first_loss, len(job.vocab))
-            if not start.ok:
-                st.warning(f"{start.message} {start.suggestion}", icon=":material/warning:")
+        figures = _job_figures(handle, p)
     elif run_path and run_info(run_path) is not None:
-        info = run_info(run_path)
-        st.subheader(f"Run «{md(info.name)}»", anchor="live-view")
-        st.caption(
-            f"{STATUS_WORDS.get(info.status, info.status).capitalize()} · {md(info.corpus_name)} · "
-            f"{config_words(info.config)} · best validation loss {fmt_loss(info.best_val_loss)}"
-        )
-        try:
-            run = load_run(run_path)
-        except CharlabError as err:
-            st.info(md(str(err)), icon=":material/info:")
+        figures = _run_figures(run_path)
+        if figures is None:
             return
-        history, batch_losses, samples_, timelapse = run.history(), [], run.samples(), run.timelapse()
-        bpe, first, vocab_size, initial = 0, len(history), len(run.vocab), None
-        report = report_from_dict(run.meta.get("baselines"))
-        if report is None:  # a run saved before runs kept their reference lines: count them if its text is here
-            text = run_training_text(run)
-            sha = (run.meta.get("corpus") or {}).get("sha256")
-            report = baseline_report(text, run.vocab, run.config, sha) if text else None
-        reber = is_reber_run(run)
     else:
         st.info(
             "Press **Start training**: the loss chart and the model's first attempts at writing appear here.",
             icon=":material/play_arrow:",
         )
         return
-    frame = loss_frame(history, batch_losses, bpe, first, initial)
+    _draw(figures)
+
+
+def _job_figures(handle: JobHandle, p: Progress) -> LiveFigures:
+    """A training's figures; while it trains the job holds its text, once over the lines come from its run."""
+    job = handle.job
+    report = baseline_report(job.text, job.vocab, job.config, p.text_sha256) if job.text else None
+    first_loss = p.initial_loss if p.initial_loss is not None else (p.batch_losses[0][1] if p.batch_losses else None)
+    if p.first_epoch == 0 and first_loss is not None:  # a fresh network should start near random guessing
+        start = check_first_loss(first_loss, len(job.vocab))
+        if not start.ok:
+            st.warning(f"{start.message} {start.suggestion}", icon=":material/warning:")
+    return LiveFigures(
+        history=p.history,
+        batch_losses=p.batch_losses,
+        samples=p.samples,
+        timelapse=p.timelapse,
+        batches_per_epoch=p.batches_per_epoch,
+        first_epoch=p.first_epoch,
+        vocab_size=p.vocab_size,
+        initial_loss=p.initial_loss,
+        report=report or saved_baselines(p.run_path),
+        reber=is_reber_text(job.text, job.cleaning) if job.text else _saved_run_is_reber(p.run_path),
+    )
+
+
+def _run_figures(run_path: str) -> LiveFigures | None:
+    """A saved run's figures (None, said in words, when it cannot be loaded)."""
+    info = run_info(run_path)
+    st.subheader(f"Run «{md(info.name)}»", anchor="live-view")
+    st.caption(
+        f"{STATUS_WORDS.get(info.status, info.status).capitalize()} · {md(info.corpus_name)} · "
+        f"{config_words(info.config)} · best validation loss {fmt_loss(info.best_val_loss)}"
+    )
+    try:
+        run = open_run(run_path)
+    except CharlabError as err:
+        st.info(md(str(err)), icon=":material/info:")
+        return None
+    report = report_from_dict(run.meta.get("baselines"))
+    if report is None:  # a run saved before runs kept their reference lines: count them if its text is here
+        text = run_training_text(run)
+        sha = (run.meta.get("corpus") or {}).get("sha256")
+        report = baseline_report(text, run.vocab, run.config, sha) if text else None
+    history = run.history()
+    return LiveFigures(
+        history=history,
+        batch_losses=[],
+        samples=run.samples(),
+        timelapse=run.timelapse(),
+        batches_per_epoch=0,
+        first_epoch=len(history),
+        vocab_size=len(run.vocab),
+        initial_loss=None,
+        report=report,
+        reber=is_reber_run(run),
+    )
+
+
+def _draw(f: LiveFigures) -> None:
+    """The loss chart beside the newest sample, the verdict, the time-lapse and the epochs' samples."""
+    ss = st.session_state
+    history, batch_losses, samples_, timelapse, report = f.history, f.batch_losses, f.samples, f.timelapse, f.report
+    frame = loss_frame(history, batch_losses, f.batches_per_epoch, f.first_epoch, f.initial_loss)
     moment = timelapse_position(timelapse)
     chart_column, sample_column = st.columns([3, 2], gap="medium")
     with sample_column:  # beside the chart, so both fit a 1280x720 screen
@@ -104,12 +156,12 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
             st.caption("The loss chart appears after the first training steps.")
         else:
             marker = timelapse[moment]["epoch"] if moment is not None else None
-            st.vega_lite_chart(spec=loss_chart(frame, vocab_size, unit, report, marker), width="stretch")
+            st.vega_lite_chart(spec=loss_chart(frame, f.vocab_size, unit, report, marker), width="stretch")
     if not frame.empty:
         verdict_view(history, batch_losses, report)
     if timelapse:
         timelapse_view(timelapse, moment)
-        if reber:
+        if f.reber:
             grammar_growth(timelapse)
     if samples_:
         last = samples_[-1]
@@ -161,18 +213,6 @@ def verdict_view(history: list[dict], batch_losses: list[tuple[int, float]], rep
     show, icon = VERDICT_LOOK.get(found.verdict, (st.info, ":material/info:"))
     words = f"**{found.verdict.capitalize()}.** {found.message}"
     show(f"{words} {found.suggestion}".strip(), icon=icon)
-
-
-def latest_loss(history: list[dict], batch_losses: list[tuple[int, float]]) -> float | None:
-    """The loss to compare with the reference lines: the last validation loss, else the recent training loss."""
-    for h in reversed(history):
-        if math.isfinite(h.get("val_loss", float("nan"))):
-            return float(h["val_loss"])
-    recent = [loss for _, loss in batch_losses[-20:] if math.isfinite(loss)]
-    if recent:
-        return float(np.mean(recent))
-    finite = [h["loss"] for h in history if math.isfinite(h.get("loss", float("nan")))]
-    return float(finite[-1]) if finite else None
 
 
 BASELINE_WORDS = {

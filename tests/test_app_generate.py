@@ -1,0 +1,157 @@
+"""The Generate page in AppTest: length, seeds, temperatures, the chosen run, and whether the text is copied."""
+
+from __future__ import annotations
+
+import html
+import shutil
+from pathlib import Path
+
+import pytest
+from app_pages import (
+    APP_FIXTURES,
+    TEXT,
+    chart_data,
+    charts,
+    contains,
+    generate_page,
+    go,
+    metric,
+    open_app,
+    run,
+    sidebar_text,
+    texts,
+    upload_text,
+)
+
+import ui
+from charlab import corpus, runs
+from charlab.copying import TrainingTextIndex, copy_report
+
+pytestmark = APP_FIXTURES
+
+
+def test_generate_without_a_run_points_to_train():
+    at = open_app("generate")
+    assert contains(at.info, "No trained run yet")
+    assert "generate_go" not in [b.key for b in at.button]
+
+
+def test_generate_writes_the_requested_length_and_the_seed_reproduces_it(with_run):
+    at = generate_page()
+    assert at.selectbox(key="generate_run").value == str(with_run)
+    at.number_input(key="generate_length").set_value(60)
+    run(at.button(key="generate_go").click())
+    first = at.session_state["generate_output"]
+    assert len(first["text"]) == 60 and first["random_seed"] == 42 and first["run"] == str(with_run)
+    assert set(first["text"]) <= set(TEXT)
+    assert contains(at.html, html.escape(first["text"]))
+    assert at.download_button(key="generate_download").label == "Download the text"
+
+    run(at.button(key="generate_go").click())
+    assert at.session_state["generate_output"]["text"] == first["text"]  # same random seed, same text
+
+    run(at.button(key="generate_dice").click())
+    assert at.session_state["generate"]["random_seed"] != 42
+    run(at.button(key="generate_go").click())
+    assert at.session_state["generate_output"]["text"] != first["text"]
+
+
+def test_compare_temperatures_writes_three_texts(with_run):
+    at = generate_page()
+    at.number_input(key="generate_length").set_value(80)
+    run(at.button(key="generate_compare").click())
+    comparison = at.session_state["generate_comparison"]
+    assert [t for t, _ in comparison["texts"]] == list(ui.COMPARE_TEMPERATURES)
+    assert all(len(text) == 80 for _, text in comparison["texts"])
+    assert "Compare temperatures" in texts(at.subheader)
+    for temperature in ui.COMPARE_TEMPERATURES:
+        assert contains(at.markdown, f"**Temperature {temperature:g}**")
+
+
+def test_the_temperature_slider_reshapes_the_next_character_chart(with_run):
+    at = generate_page()
+    spec, _ = next(c for c in charts(at) if "Probability at temperature" in c[0])
+    assert "Probability at temperature 0.8" in spec
+    tops = {}
+    for temperature in (0.2, 1.0, 2.0):
+        run(at.slider(key="generate_temperature").set_value(temperature))
+        frame = chart_data(at, "Probability")
+        assert frame["Probability"].sum() <= 1.0 + 1e-6
+        tops[temperature] = (frame["Probability"].max(), frame["At temperature 1"].tolist())
+        assert any(f"Probability at temperature {temperature:g}" in spec for spec, _ in charts(at))
+    assert tops[0.2][0] > tops[1.0][0] > tops[2.0][0]  # cold sharpens, hot flattens
+    assert tops[1.0][0] == pytest.approx(max(tops[1.0][1]))  # at 1 the bars are the model's own odds
+    assert sorted(tops[0.2][1]) == pytest.approx(sorted(tops[2.0][1]))  # the black ticks never move
+    run(at.number_input(key="generate_top_k").set_value(1))  # top-k 1: one certain character
+    assert sorted(chart_data(at, "Probability")["Probability"])[-2:] == pytest.approx([0.0, 1.0])
+
+
+def test_choosing_another_run_makes_it_the_current_run(with_run, workspace):
+    other = Path(shutil.copytree(with_run, workspace / "other-run"))
+    runs.rename_run(other, "Other cats")
+    at = generate_page()
+    first = at.session_state["run_path"]
+    at.number_input(key="generate_length").set_value(30)
+    run(at.button(key="generate_go").click())
+    assert at.session_state["generate_output"]["run"] == first
+    second = next(p for p in (str(with_run), str(other)) if p != first)
+    run(at.selectbox(key="generate_run").set_value(second))
+    assert at.session_state["run_path"] == second
+    assert runs.run_info(Path(second)).name in sidebar_text(at)
+    assert "generate_download" not in [b.key for b in at.download_button]  # that text was another run's
+    go(at, "train")  # the Train page and My runs follow
+    assert at.selectbox(key="runs_pick").value == second
+
+
+def test_seed_characters_the_model_never_saw_are_reported_and_skipped(with_run):
+    at = generate_page()
+    run(at.text_area(key="generate_seed_text").input("Zebra ✨ cat"))
+    note = next(c.value for c in at.caption if "Not in this model's vocabulary" in c.value)
+    for ch in "Zbr✨":
+        assert ch in note
+    at.number_input(key="generate_length").set_value(20)
+    run(at.button(key="generate_go").click())
+    output = at.session_state["generate_output"]
+    assert output["seed"] == "ea  cat" and len(output["text"]) == 20
+
+
+# ---------------------------------------------------------------- is it copying?
+
+
+def test_generate_says_when_the_training_text_is_not_loaded(with_run):
+    at = generate_page()
+    at.number_input(key="generate_length").set_value(40)
+    run(at.button(key="generate_go").click())
+    assert "Is it copying?" in texts(at.subheader)
+    assert contains(at.caption, "the training text is not loaded")
+
+
+def test_a_copied_passage_is_highlighted_with_its_line(with_run):
+    at = open_app()
+    upload_text(at)
+    at = go(at, "generate")
+    passage = TEXT[49:120]  # the second line of the text and a bit of the third
+    planted = "zz<b>" + passage + "qq"
+    at.session_state["generate_output"] = {
+        "run": str(with_run), "seed": "", "text": planted, "temperature": 0.8, "top_k": None, "random_seed": 1,
+    }  # fmt: skip
+    run(at)
+    expected = copy_report(planted, corpus.clean(TEXT, "keep"))
+    assert expected.longest.text == passage
+    assert metric(at, "Longest passage copied") == f"{len(passage)} characters"
+    assert metric(at, "Real words") == f"{expected.real_word_share:.0%}"
+    assert metric(at, "Repetition") == f"{expected.repetition:.2f}"
+    assert contains(at.caption, f"copied from line {expected.longest.source_line:,} of the training text")
+    assert contains(at.html, f"{html.escape(passage)}</mark>")
+    assert contains(at.html, "zz&lt;b&gt;")  # the text is escaped, never read as HTML
+
+
+def test_compare_temperatures_reports_copying_beside_each_text(with_run):
+    at = open_app()
+    upload_text(at)
+    at = go(at, "generate")
+    at.number_input(key="generate_length").set_value(80)
+    run(at.button(key="generate_compare").click())
+    index = TrainingTextIndex(corpus.clean(TEXT, "keep"))
+    for _, text in at.session_state["generate_comparison"]["texts"]:
+        assert contains(at.caption, ui.copy_summary(copy_report(text, index)))

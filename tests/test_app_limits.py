@@ -1,0 +1,117 @@
+"""Per-session server limits in AppTest: said in words before a start, kept by a training, refused when mistyped."""
+
+from __future__ import annotations
+
+import pytest
+from app_pages import (
+    APP_FIXTURES,
+    ROOT,
+    TEXT,
+    contains,
+    generate_page,
+    go,
+    job,
+    open_app,
+    plain,
+    run,
+    set_tiny_settings,
+    texts,
+    upload_text,
+    wait_done,
+)
+from streamlit.testing.v1 import AppTest
+
+import ui
+from charlab import runs
+
+pytestmark = APP_FIXTURES
+
+
+@pytest.mark.parametrize("variable, value", [("CHARLAB_MAX_EPOCHS", "ten"), ("CHARLAB_MAX_TRAININGS", "0")])
+def test_a_mistyped_limit_is_said_once_in_words_on_every_page(monkeypatch, variable, value):
+    with monkeypatch.context() as patch:  # undone before the workspace fixture asks for the queue
+        patch.setenv(variable, value)
+        for page in ("home", "train"):
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+            if page != "home":
+                at.switch_page(ui.PAGES[page]).run()
+            assert not at.exception
+            [error] = map(plain, texts(at.error))
+            assert error.startswith(f"charlab cannot start: {variable} sets") and f"not '{value}'" in error
+
+
+def test_quick_start_keeps_within_the_servers_epoch_limit(monkeypatch):
+    """Quick start trains by the clock with the server's epochs as its cap; a lesson may ask for any
+    number of epochs: both keep to what the server allows, so the one-click start never fails."""
+    monkeypatch.setenv("CHARLAB_MAX_EPOCHS", "3")
+    at = open_app()
+    run(at.button(key="home_quick_start").click())
+    assert not at.error and texts(at.title) == ["Train"]
+    assert job(at).config.epochs == 3 and job(at).corpus_name == "Tiny Shakespeare"
+    run(at.button(key="train_stop").click())
+    wait_done(at)
+
+    lesson = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in {"s": "limericks", "u": "16", "e": "8", "sl": "16", "bs": "8", "ep": "300", "h": "ep"}.items():
+        lesson.query_params[key] = value
+    run(lesson)
+    run(lesson.button(key="home_quick_start").click())
+    assert not lesson.error and job(lesson).config.epochs == 3 and job(lesson).corpus_name == "Limericks"
+    run(lesson.button(key="train_stop").click())
+    wait_done(lesson)
+
+
+def test_a_server_upload_limit_refuses_a_bigger_text_in_words(monkeypatch):
+    monkeypatch.setenv("CHARLAB_MAX_UPLOAD_MB", "0.001")  # 1,000 bytes
+    at = open_app()
+    go(at, "corpus")
+    assert at.file_uploader(key="corpus_upload").proto.max_upload_size_mb == 1  # the browser's own fence
+    assert "at most 0.001 MB" in at.file_uploader(key="corpus_upload").label
+    run(at.file_uploader(key="corpus_upload").upload("cats.txt", TEXT.encode(), "text/plain"))
+    assert contains(at.error, "'cats.txt' is 1.9 KB; the limit is 1 KB")
+    assert at.session_state["corpus"] is None
+    upload_text(at, "a short text.\n" * 10, "short.txt")  # 140 bytes: taken
+    assert at.session_state["corpus"].name == "short.txt"
+
+
+def test_model_size_and_epoch_limits_are_shown_before_start_and_refused_at_start(monkeypatch):
+    monkeypatch.setenv("CHARLAB_MAX_PARAMETERS", "2000")
+    monkeypatch.setenv("CHARLAB_MAX_EPOCHS", "5")
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    assert contains(at.info, "Epochs lowered from 20 to 5, the most this server allows in one training.")
+    assert at.number_input(key="settings_epochs").value == 5 and at.number_input(key="settings_epochs").max == 5
+    assert contains(at.error, "parameters; this server allows at most 2,000 per training")
+    run(at.button(key="train_start").click())
+    assert contains(at.error, "this server allows at most 2,000 per training")
+    assert at.session_state["token"] not in ui.registry().queue  # nothing started
+    monkeypatch.setenv("CHARLAB_MAX_PARAMETERS", "100000")
+    set_tiny_settings(at, epochs=5)
+    assert not contains(at.error, "this server allows")
+    run(at.button(key="train_start").click())
+    wait_done(at)
+    assert job(at).snapshot().status == "finished" and job(at).config.epochs == 5
+
+
+def test_a_training_stops_and_saves_at_the_server_time_limit(monkeypatch, workspace):
+    monkeypatch.setenv("CHARLAB_MAX_TRAINING_MINUTES", "0.02")  # 1.2 s
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    set_tiny_settings(at, epochs=500)
+    assert contains(at.info, "This server stops each training after 1 s")
+    run(at.button(key="train_start").click())
+    wait_done(at)
+    assert contains(at.info, "Stopped at this server's limit of 1.2 seconds per training")
+    [info] = runs.list_runs(workspace)
+    assert info.status == "stopped" and info.damaged is None and 1 <= info.figures["epochs_done"] < 500
+
+
+def test_generate_length_is_capped_by_the_server(monkeypatch, with_run):
+    monkeypatch.setenv("CHARLAB_MAX_GENERATE_CHARS", "100")
+    at = generate_page()
+    length = at.number_input(key="generate_length")
+    assert length.max == 100 and length.value == 100  # the remembered 500 was lowered to fit
+    run(at.button(key="generate_go").click())
+    assert len(at.session_state["generate_output"]["text"]) == 100

@@ -1,0 +1,418 @@
+"""The Train page in AppTest: settings, training and stopping, whether the loss is good, the time-lapse."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+import time
+
+import pytest
+from app_pages import (
+    APP_FIXTURES,
+    ROOT,
+    TEXT,
+    TINY,
+    chart_data,
+    charts,
+    contains,
+    go,
+    job,
+    metric,
+    open_app,
+    plain,
+    run,
+    runs_table,
+    set_tiny_settings,
+    sidebar_text,
+    texts,
+    upload_text,
+    use_sample,
+    wait_done,
+    wait_until,
+)
+from streamlit.testing.v1 import AppTest
+
+import ui
+from charlab import corpus, runs
+from charlab.baselines import compute_baselines
+from charlab.diagnosis import diagnose
+from charlab.jobs import JobQueue
+from charlab.model import MODEL_SETTINGS, count_parameters
+
+pytestmark = APP_FIXTURES
+
+
+# ---------------------------------------------------------------- settings
+
+
+# AppTest's name for each kind of widget charlab.model.MODEL_SETTINGS asks for
+WIDGET_KINDS = {"segmented": "segmented_control", "select_slider": "select_slider", "slider": "slider",
+                "number": "number_input"}  # fmt: skip
+SETTING_WIDGETS = {s.name: WIDGET_KINDS[s.widget] for s in MODEL_SETTINGS.values() if s.widget}
+
+
+def test_settings_have_help_and_the_parameter_count_follows_the_units():
+    at = open_app("train")
+    assert contains(at.info, "Choose a text on the Corpus page first")
+    assert at.button(key="train_start").disabled
+    upload_text(at)
+    go(at, "train")
+    for name, kind in SETTING_WIDGETS.items():
+        widget = getattr(at, kind)(key=f"settings_{name}")
+        assert widget.proto.label == ui.SETTING_LABELS[name]
+        assert widget.proto.help == ui.SETTING_HELP[name]
+    vocab_size = len(set(corpus.clean(TEXT, "keep")))
+
+    def expected() -> str:
+        return f"{count_parameters(ui.model_config(at.session_state['settings']), vocab_size):,}"
+
+    before = metric(at, "Parameters")
+    assert before == expected()
+    run(at.select_slider(key="settings_units").set_value(16))
+    assert at.session_state["settings"]["units"] == 16
+    after = metric(at, "Parameters")
+    assert after == expected() and int(after.replace(",", "")) < int(before.replace(",", ""))
+    layers = next(d.value for d in at.dataframe if "Formula" in d.value.columns)
+    assert "GRU" in " ".join(layers["Layer"])  # the default cell
+
+
+def test_presets_fill_every_setting_and_hand_tuning_clears_the_preset():
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    for key in ("balanced", "quick"):
+        run(at.segmented_control(key="train_preset").set_value(key))
+        wanted = ui.preset_settings(key)
+        assert at.session_state["settings"] == wanted and at.session_state["preset"] == key
+        assert at.segmented_control(key="train_preset").value == key
+        assert at.slider(key="settings_seq_length").value == wanted["seq_length"]  # the widgets show it
+        assert at.select_slider(key="settings_embedding_dim").value == wanted["embedding_dim"]
+        assert at.number_input(key="settings_minutes").value == wanted["minutes"]  # by the clock
+        assert at.segmented_control(key="settings_train_by").value == "minutes"
+    assert ui.preset_settings("balanced")["minutes"] == 5 and ui.preset_settings("best")["minutes"] == 20
+    assert ui.training_length_words(ui.preset_settings("quick")) == "1 minute"  # Continue's help says how long
+    assert ui.training_length_words(dict(ui.preset_settings("balanced"), minutes=None, epochs=1)) == "1 epoch"
+    use_sample(at, "fables")  # another text: the preset is the same, its minutes fit any text
+    go(at, "train")
+    assert at.session_state["settings"] == ui.preset_settings("quick")
+    run(at.select_slider(key="settings_units").set_value(128))
+    assert at.session_state["preset"] is None and at.segmented_control(key="train_preset").value is None
+    assert at.session_state["settings"]["units"] == 128
+    go(at, "home")  # settings survive a page switch
+    go(at, "train")
+    assert at.select_slider(key="settings_units").value == 128
+
+
+def test_a_cleared_choice_keeps_its_setting():
+    """Seen under load in bench/classroom.py: the cell-type control sent None and broke the Train page."""
+    at = open_app("train")
+    before = at.session_state["settings"]["cell"]
+    run(at.segmented_control(key="settings_cell").set_value(None))
+    assert at.session_state["settings"]["cell"] == before
+    assert at.segmented_control(key="settings_cell").value == before
+    assert not at.error
+
+
+# ---------------------------------------------------------------- training, stopping, continuing
+
+
+def test_training_runs_to_the_end_is_saved_and_can_continue(workspace):
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    set_tiny_settings(at, epochs=1)
+    at.text_input(key="train_run_name").input("my cats")
+    run(at.button(key="train_start").click())
+    assert job(at).name == "my cats"
+    wait_done(at)
+    assert contains(at.success, "Training finished.")
+    assert contains(at.toast, "Training finished: the run is saved in My runs.")
+    [info] = runs.list_runs(workspace)
+    assert info.name == "my cats" and info.status == "finished" and info.config.units == 16
+    assert at.session_state["run_path"] == str(info.path)
+    assert "my cats" in sidebar_text(at)
+    assert list(runs_table(at)["Name"]) == ["my cats"]
+    assert not at.button(key="train_start").disabled and at.button(key="train_stop").disabled
+    losses = chart_data(at, "series")  # the loss chart: training and validation curves
+    assert set(losses["series"]) >= {"Validation (each epoch)"} and len(losses) > 1
+    assert contains(at.markdown, "What the model writes after epoch 1")
+
+    run(at.segmented_control(key="train_unit").set_value("bits"))
+    in_bits = chart_data(at, "series")
+    assert in_bits["value"].tolist() == pytest.approx((in_bits["loss"] / math.log(2)).tolist())
+    assert any("Bits per character" in spec for spec, _ in charts(at))
+
+    run(at.button(key="train_continue").click())  # one more epoch on the same run
+    wait_done(at)
+    assert [row["epoch"] for row in runs.read_history(info.path)] == [1, 2]
+    assert len(runs.list_runs(workspace)) == 1
+    assert contains(at.success, "Training finished.")
+
+    use_sample(at, "fables")  # continuing on a text with characters the model never saw is refused
+    go(at, "train")
+    run(at.button(key="train_continue").click())
+    assert contains(at.error, "characters this model never saw")
+    assert job(at).done and len(runs.read_history(info.path)) == 2
+
+
+def test_stop_from_a_reloaded_page_saves_the_run_as_stopped(workspace):
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    set_tiny_settings(at, epochs=500)
+    assert at.button(key="train_stop").disabled
+    run(at.button(key="train_start").click())
+    training = job(at)
+    wait_until(lambda: training.snapshot().step >= 3)
+    run(at)
+    assert at.button(key="train_start").disabled and at.button(key="train_continue").disabled
+    go(at, "generate")  # the run has no saved weights yet: said in plain words
+    assert contains(at.info, "is still training: it can write here once its first checkpoint is saved")
+
+    # a browser reload is a new session with the same token in the URL: it finds the job again
+    reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    reloaded.query_params["session"] = at.session_state["token"]
+    run(reloaded)
+    go(reloaded, "train")
+    assert reloaded.session_state["corpus"].name == "cats.txt"
+    assert reloaded.session_state["settings"]["epochs"] == 500
+    assert plain(texts(reloaded.subheader)[0]) == "Training «cats.txt · LSTM 16»"
+    assert not reloaded.button(key="train_stop").disabled
+    run(reloaded.button(key="runs_delete").click())  # a run still training cannot be deleted
+    run(reloaded.button(key="runs_delete_yes").click())
+    assert contains(reloaded.error, "This run is still training. Stop it first")
+    assert training.snapshot().run_path.exists() and not training.done
+    run(reloaded.button(key="train_stop").click())
+    wait_done(reloaded)
+    assert training.snapshot().status == "stopped"
+    assert contains(reloaded.info, "Stopped: what was learned is saved.")
+    assert contains(reloaded.toast, "Training stopped")
+    [info] = runs.list_runs(workspace)
+    assert info.status == "stopped" and info.damaged is None
+    assert 1 <= info.figures["epochs_done"] < 500
+    assert runs_table(reloaded)["Status"].tolist() == ["stopped"]
+    assert not reloaded.button(key="train_start").disabled
+
+
+def test_a_second_training_waits_for_a_free_place_and_can_be_cancelled(workspace, monkeypatch):
+    monkeypatch.setattr(ui.registry(), "queue", JobQueue(max_trainings=1))  # one training at a time
+    first = open_app()
+    upload_text(first)
+    go(first, "train")
+    set_tiny_settings(first, epochs=500)
+    run(first.button(key="train_start").click())
+    wait_until(lambda: job(first).snapshot().step >= 1)
+
+    second = open_app()  # another browser
+    upload_text(second, TEXT, "dogs.txt")
+    go(second, "train")
+    set_tiny_settings(second, epochs=1)
+    run(second.button(key="train_start").click())
+    handle = ui.registry().queue.touch(second.session_state["token"])
+    assert handle.waiting
+    assert contains(second.info, "Waiting for a free place: other trainings are using this computer (yours is next")
+    assert contains(second.sidebar.caption, "Waiting for a free place (yours is next")
+    assert "waiting for a free place" in sidebar_text(second) and "training" not in sidebar_text(second).lower()
+    assert re.search(r"starts in about \d", " ".join(texts(second.info)))  # the wait, from the first job's ETA
+    assert not second.button(key="train_stop").disabled
+    run(second.button(key="train_stop").click())  # leaves the queue: nothing is trained or saved
+    assert handle.cancelled and second.session_state["token"] not in ui.registry().queue
+    assert not second.button(key="train_start").disabled
+    assert not contains(second.info, "Waiting for a free place")
+    assert [info.corpus_name for info in runs.list_runs(workspace)] == ["cats.txt"]
+    assert not job(first).done  # the first training went on
+
+
+def test_pages_poll_a_waiting_training_slowly_and_an_ended_one_never():
+    class Waiting:
+        waiting, job = True, type("J", (), {"done": False})()
+
+    class Training:
+        waiting, job, started_at = False, type("J", (), {"done": False, "trained_steps": 3})(), time.monotonic()
+
+    class Settled:
+        waiting, job, started_at = False, Training.job, time.monotonic() - 31
+
+    class Starting:
+        waiting, job = False, type("J", (), {"done": False, "trained_steps": 0})()
+
+    class Ended:
+        waiting, job = False, type("J", (), {"done": True})()
+
+    polls = [ui.poll_seconds(h) for h in (Waiting(), Starting(), Training(), Settled(), Ended(), None)]
+    assert polls == [5.0, 0.25, 1.0, 2.0, None, None]
+
+
+def test_streamlit_does_not_clear_keras_after_every_script_run():
+    """Streamlit's clean-up after each run calls keras.backend.clear_session(): with the live view
+    refreshing, it slowed a training in the background 45-fold. ui replaces it; a Streamlit upgrade
+    that renames the hook must fail here, not slow every classroom down silently."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    assert getattr(script_runner._clean_problem_modules, "charlab", False)
+    script_runner._clean_problem_modules()  # still safe to call: closes matplotlib figures only
+
+
+# ---------------------------------------------------------------- is my loss good?
+
+
+def loaded_run_on_train(at: AppTest) -> AppTest:
+    """The trained run loaded on the Train page, with its training text (TEXT) as the corpus."""
+    upload_text(at)
+    go(at, "train")
+    return run(at.button(key="runs_load").click())
+
+
+ALL_LINES = ["uniform", "unigram", "context_1", "context_2", "context_3"]
+
+
+def test_a_run_keeps_its_reference_lines_without_its_text(with_run):
+    """Seen in a browser: once a training ended or was stopped, only random guessing was left on the chart."""
+    at = open_app("train")
+    run(at.button(key="runs_load").click())  # its text is not the current corpus: the lines come from the run
+    assert chart_data(at, "reference")["reference"].tolist() == ALL_LINES
+    assert "Your network now beats" in " ".join(texts(at.caption)) or contains(at.caption, "Not yet better")
+
+    meta = runs.read_meta(with_run)
+    del meta["baselines"]  # a run saved before runs kept them
+    (with_run / "config.json").write_text(json.dumps(meta), encoding="utf-8")
+    run(at)
+    assert chart_data(at, "reference")["reference"].tolist() == ["uniform"]
+    loaded_run_on_train(at)  # with its text loaded, they are counted again
+    assert chart_data(at, "reference")["reference"].tolist() == ALL_LINES
+
+
+def test_the_reference_lines_stay_when_a_training_ends(workspace):
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    set_tiny_settings(at, epochs=1)
+    run(at.button(key="train_start").click())
+    wait_done(at)
+    assert job(at).text == ""  # the finished job has let go of its text
+    assert chart_data(at, "reference")["reference"].tolist() == ALL_LINES
+    use_sample(at, "limericks")  # another text: the run's own lines still show
+    go(at, "train")
+    assert chart_data(at, "reference")["reference"].tolist() == ALL_LINES
+
+
+def test_the_loss_chart_has_the_counting_baselines_in_every_unit(with_run):
+    at = open_app("train")
+    loaded_run_on_train(at)
+    loaded = runs.load_run(with_run)
+    report = compute_baselines(
+        corpus.clean(TEXT, "keep"), loaded.vocab, TINY["validation_fraction"], TINY["seq_length"]
+    )
+    lines = chart_data(at, "reference").set_index("reference")
+    assert list(lines.index) == ALL_LINES
+    for b in report.baselines:
+        assert lines.loc[b.key, "loss"] == pytest.approx(b.loss)
+        assert lines.loc[b.key, "value"] == pytest.approx(b.loss)
+    assert lines.loc["context_3", "label"].startswith("previous 3 characters")
+    assert lines.loc["unigram", "label"].startswith("letter frequencies only")
+    run(at.segmented_control(key="train_unit").set_value("bits"))
+    in_bits = chart_data(at, "reference").set_index("reference")
+    assert in_bits.loc["context_2", "value"] == pytest.approx(report.get("context_2").loss / math.log(2))
+    run(at.segmented_control(key="train_unit").set_value("perplexity"))
+    assert chart_data(at, "reference").set_index("reference").loc["unigram", "value"] == pytest.approx(
+        math.exp(report.get("unigram").loss)
+    )
+
+    val_loss = runs.read_history(with_run)[-1]["val_loss"]
+    beaten = [b for b in report.baselines if val_loss < b.loss]
+    captions = " ".join(texts(at.caption))
+    if beaten:
+        strongest = min(beaten, key=lambda b: b.loss)
+        assert f"Your network now beats {ui.BASELINE_WORDS[strongest.key]}" in captions
+    else:
+        assert "Not yet better than guessing at random" in captions
+
+
+def test_a_watching_tab_redraws_the_losses_without_rebuilding_the_chart(with_run):
+    """A tab polls its live view every 1-2 s: building the chart with Altair (and its schema check) on each
+    poll was most of the server's CPU per watching tab. The layout is built once; a poll sends the data."""
+    from ui.charts import _loss_layout
+
+    _loss_layout.cache_clear()
+    at = loaded_run_on_train(open_app())
+    [(spec, _)] = [chart for chart in charts(at) if '"name": "losses"' in chart[0]]
+    built = _loss_layout.cache_info().misses
+    assert built >= 1
+    run(at)
+    [(again, _)] = [chart for chart in charts(at) if '"name": "losses"' in chart[0]]
+    assert _loss_layout.cache_info().misses == built  # the same look: nothing rebuilt
+    assert again == spec
+    history = runs.read_history(with_run)
+    losses = chart_data(at, "series")
+    validation = losses[losses["series"] == "Validation (each epoch)"]
+    assert validation["loss"].tolist() == pytest.approx([h["val_loss"] for h in history])
+    run(at.segmented_control(key="train_unit").set_value("bits"))  # another look: a new layout
+    assert _loss_layout.cache_info().misses == built + 1
+
+
+def test_the_verdict_replaces_the_overfitting_note(with_run):
+    at = loaded_run_on_train(open_app())
+    loaded = runs.load_run(with_run)
+    cleaned = corpus.clean(TEXT, "keep")
+    report = ui.baseline_report(cleaned, loaded.vocab, loaded.config, corpus.text_hash(cleaned))
+    expected = diagnose(loaded.history(), [], reference_loss=report.get("unigram").loss)
+    shown = texts(at.success) + texts(at.info) + texts(at.warning) + texts(at.caption)
+    assert any(expected.message in str(words) for words in shown), expected
+    if expected.verdict != "too early":
+        assert any(f"**{expected.verdict.capitalize()}.**" in str(words) for words in shown)
+
+
+def test_an_overfitting_history_gets_the_overfitting_verdict(with_run):
+    history = [
+        {"epoch": 1, "loss": 2.0, "val_loss": 1.8},
+        {"epoch": 2, "loss": 1.5, "val_loss": 1.6},
+        {"epoch": 3, "loss": 1.2, "val_loss": 1.7},
+        {"epoch": 4, "loss": 1.0, "val_loss": 1.8},
+    ]
+    runs.write_history(with_run, history)
+    at = loaded_run_on_train(open_app())
+    assert contains(at.warning, "**Overfitting.** Validation loss is rising")
+
+
+def test_a_fresh_training_checks_its_first_batch(monkeypatch):
+    """A first loss far above ln(V) is warned about; here the real check runs with a tolerance so strict
+    that even this normal start counts as too high."""
+    strict = ui.check_first_loss
+    monkeypatch.setattr(  # the Train page's live view looks it up in ui.train
+        ui.train, "check_first_loss", lambda loss, vocab_size: strict(loss, vocab_size, tolerance=-10.0)
+    )
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    set_tiny_settings(at, epochs=500)
+    run(at.button(key="train_start").click())
+    training = job(at)
+    wait_until(lambda: training.snapshot().step >= 1)
+    run(at)
+    first = training.snapshot().batch_losses[0][1]
+    assert contains(at.warning, f"The first loss is {first:.2f}, far above")
+    run(at.button(key="train_stop").click())
+    wait_done(at)
+
+
+# ---------------------------------------------------------------- the time-lapse
+
+
+def test_the_time_lapse_slider_shows_the_text_of_that_moment_and_marks_the_chart(with_run):
+    entries = runs.read_timelapse(with_run)
+    assert len(entries) >= 3
+    at = open_app("train")
+    run(at.button(key="runs_load").click())
+    slider = at.select_slider(key="train_timelapse")
+    assert slider.value == len(entries) - 1  # the newest moment first
+    assert contains(at.html, html.escape(entries[-1]["text"]))
+    assert chart_data(at, "moment")["epoch"].tolist() == [pytest.approx(entries[-1]["epoch"])]
+    run(slider.set_value(0))
+    assert at.select_slider(key="train_timelapse").value == 0
+    assert contains(at.html, html.escape(entries[0]["text"]))
+    assert chart_data(at, "moment")["epoch"].tolist() == [pytest.approx(entries[0]["epoch"])]
+    assert contains(at.caption, ui.timelapse_words(entries[0]).capitalize())
+    run(at)  # the user's moment stays put on the next refresh
+    assert at.select_slider(key="train_timelapse").value == 0
