@@ -41,6 +41,13 @@ RECIPES: dict[str, dict] = {
     "cosine, GRU 512, b128, lr 6e-3": dict(
         schedule="cosine", cell="gru", units=512, batch_size=128, learning_rate=6e-3
     ),
+    # without dropout GRU 512 overfits tiny shakespeare within 20 minutes (1.565 after 5 minutes, 1.584 after 20)
+    "cosine, GRU 512, b128, lr 6e-3, dropout 0.25": dict(
+        schedule="cosine", cell="gru", units=512, batch_size=128, learning_rate=6e-3, dropout=0.25
+    ),
+    "cosine, GRU 384, b64, lr 5e-3, dropout 0.1": dict(
+        schedule="cosine", cell="gru", units=384, batch_size=64, learning_rate=5e-3, dropout=0.1
+    ),
 }
 
 

@@ -53,8 +53,8 @@ class Limits:
     """The limits in force; `Limits.from_env()` reads them, a test builds its own."""
 
     upload_mb: float = 10.0  # a few MB of text is plenty to learn a style, and trains in minutes
-    run_upload_mb: float = 100.0  # the "Best quality" preset's run zips to about 40 MB
-    max_parameters: int = 5_000_000  # "Best quality" (2 x 512 LSTM) has about 3.3 million
+    run_upload_mb: float = 100.0  # a run of 5 million parameters (the limit below) zips to about 80 MB
+    max_parameters: int = 5_000_000  # "Best quality" (GRU 384) has about 0.5 million: room for bigger experiments
     max_epochs: int = 500
     training_minutes: float = 30.0  # then it stops and saves, and the next student gets the place
     generate_chars: int = 5_000

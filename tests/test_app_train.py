@@ -416,3 +416,15 @@ def test_the_time_lapse_slider_shows_the_text_of_that_moment_and_marks_the_chart
     assert contains(at.caption, ui.timelapse_words(entries[0]).capitalize())
     run(at)  # the user's moment stays put on the next refresh
     assert at.select_slider(key="train_timelapse").value == 0
+
+
+@pytest.mark.parametrize("key", ["quick", "balanced", "best"])
+def test_every_preset_is_a_valid_model_the_train_page_can_show(key):
+    settings = ui.preset_settings(key)
+    ui.model_config(settings)  # a valid model
+    for setting in MODEL_SETTINGS.values():
+        if setting.widget in ("segmented", "select_slider"):  # its widget offers the preset's value
+            assert settings[setting.name] in (setting.choices or setting.offered), (key, setting.name)
+        elif setting.widget == "slider":
+            low, high = setting.app_range
+            assert low <= settings[setting.name] <= high
