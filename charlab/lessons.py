@@ -1,11 +1,11 @@
-"""Lessons for teachers: a link (or a small JSON preset) that opens charlab set up for one exercise.
+"""Lessons for teachers: a link (or a small JSON lesson file) that opens charlab set up for one exercise.
 
 A lesson names a sample text, a cleaning mode, the settings it fixes and the controls it
 hides, e.g. "train on the sonnets with 128 units; show only the epochs slider". In a URL
 each part has a short name (`?s=sonnets&u=128&h=l.e.do`) so the link stays readable; in a
-preset file the full names are used, the same words as everywhere else in charlab.
+lesson file the full names are used, the same words as everywhere else in charlab.
 
-Links and presets come from outside, so decoding checks everything: unknown keys are
+Links and lesson files come from outside, so decoding checks everything: unknown keys are
 ignored (a newer charlab may add some), bad values are refused with a plain-words
 CharlabError, and settings go through ModelConfig.validate. Presets are JSON, never pickle.
 """
@@ -23,9 +23,9 @@ from charlab.corpus import CLEANING_MODES
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 
-PRESET_FORMAT = "charlab-lesson"
-PRESET_VERSION = 1
-MAX_PRESET_BYTES = 64_000
+LESSON_FILE_FORMAT = "charlab-lesson"
+LESSON_FILE_VERSION = 1
+MAX_LESSON_FILE_BYTES = 64_000
 MAX_TITLE_CHARS = 120
 
 # ModelConfig field -> its short name in a URL
@@ -150,15 +150,15 @@ def _parse_setting(name: str, raw: str) -> Any:
         raise CharlabError(f"The lesson link's value for '{name}' is '{raw}', which is not a number.") from None
 
 
-# ---------------------------------------------------------------- preset files
+# ---------------------------------------------------------------- lesson files
 
 
-def preset_to_json(lesson: Lesson) -> str:
-    """A small, readable JSON preset with the full names charlab uses everywhere."""
+def lesson_to_json(lesson: Lesson) -> str:
+    """A small, readable JSON lesson file with the full names charlab uses everywhere."""
     lesson.validate()
     data = {
-        "format": PRESET_FORMAT,
-        "format_version": PRESET_VERSION,
+        "format": LESSON_FILE_FORMAT,
+        "format_version": LESSON_FILE_VERSION,
         "title": lesson.title,
         "sample": lesson.sample,
         "cleaning": lesson.cleaning,
@@ -168,19 +168,19 @@ def preset_to_json(lesson: Lesson) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def preset_from_json(data: str | bytes) -> Lesson:
-    """Read a preset file; anything that is not a charlab lesson preset is refused in plain words."""
-    if len(data) > MAX_PRESET_BYTES:
-        raise CharlabError("This file is too large to be a lesson preset (they are a few hundred bytes).")
+def lesson_from_json(data: str | bytes) -> Lesson:
+    """Read a lesson file; anything that is not a charlab lesson file is refused in plain words."""
+    if len(data) > MAX_LESSON_FILE_BYTES:
+        raise CharlabError("This file is too large to be a lesson file (they are a few hundred bytes).")
     try:
         parsed = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise CharlabError("This file is not a lesson preset: it is not valid JSON.") from None
-    if not isinstance(parsed, dict) or parsed.get("format") != PRESET_FORMAT:
-        raise CharlabError("This file is not a charlab lesson preset.")
+        raise CharlabError("This file is not a lesson file: it is not valid JSON.") from None
+    if not isinstance(parsed, dict) or parsed.get("format") != LESSON_FILE_FORMAT:
+        raise CharlabError("This file is not a charlab lesson file.")
     settings, hidden = parsed.get("settings") or {}, parsed.get("hidden") or []
     if not isinstance(settings, dict) or not isinstance(hidden, list):
-        raise CharlabError("The lesson preset is damaged: its settings or hidden controls are not readable.")
+        raise CharlabError("The lesson file is damaged: its settings or hidden controls are not readable.")
     lesson = Lesson(
         sample=_optional_text(parsed.get("sample"), "sample"),
         cleaning=_optional_text(parsed.get("cleaning"), "cleaning"),
@@ -194,4 +194,4 @@ def preset_from_json(data: str | bytes) -> Lesson:
 def _optional_text(value: Any, name: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    raise CharlabError(f"The lesson preset is damaged: its {name} is not text.")
+    raise CharlabError(f"The lesson file is damaged: its {name} is not text.")

@@ -365,18 +365,35 @@ class TrainingJob:
 
     def on_batch(self, batch_in_epoch: int, loss: float, seconds: float) -> None:
         cfg = self.config
+        step, elapsed, done = self._count_step(loss, seconds)
+        if cfg.schedule != "constant":  # sized to this training: its minutes, else its steps
+            self._model.optimizer.learning_rate.assign(schedule.learning_rate(cfg.schedule, cfg.learning_rate, done))
+        if time.monotonic() - self._last_heartbeat > HEARTBEAT_EVERY_SECONDS:
+            self._last_heartbeat = time.monotonic()  # a long epoch without a checkpoint is still alive to
+            runs.update_meta(self.run_path, heartbeat=time.time())  # other processes (the CLI beside a server)
+        if math.isfinite(loss):
+            self._timelapse_after(step, elapsed)
+        self._stop_by_the_clock(elapsed)
+        if not math.isfinite(loss):
+            self._diverged = True
+            self._model.stop_training = True
+        elif self._stop.is_set():
+            self._model.stop_training = True
+
+    def _count_step(self, loss: float, seconds: float) -> tuple[int, float, float]:
+        """One more step in the figures a page shows; returns the step, the training's seconds, the share done."""
+        cfg = self.config
         self._batch_seconds += seconds
+        now = time.monotonic()
         with self._lock:
             p = self._progress
             p.step += 1
             p.batch_losses.append((p.step, loss))
-            if p.step == 1:
-                p.message = "Training…"
             chars = p.step * cfg.batch_size * cfg.seq_length
             p.chars_per_second = chars / self._batch_seconds if self._batch_seconds > 0 else 0.0
-            now = time.monotonic()
             p.elapsed = now - self._started
             if p.step == 1:
+                p.message = "Training…"
                 self._first_step_at = now
                 p.phases["first step"] = now - self._run_began
             p.phases["last step"] = now - self._run_began  # so far: what follows it is the ending's cost
@@ -386,33 +403,30 @@ class TrainingJob:
             p.eta = (p.total_steps - p.step) * per_step
             if self.budget_seconds:
                 p.eta = min(p.eta, max(0.0, self.budget_seconds - p.elapsed))
-            done = p.fraction
-        if cfg.schedule != "constant":  # sized to this training: its minutes, else its steps
-            self._model.optimizer.learning_rate.assign(schedule.learning_rate(cfg.schedule, cfg.learning_rate, done))
-        if time.monotonic() - self._last_heartbeat > HEARTBEAT_EVERY_SECONDS:
-            self._last_heartbeat = time.monotonic()  # a long epoch without a checkpoint is still alive to
-            runs.update_meta(self.run_path, heartbeat=time.time())  # other processes (the CLI beside a server)
-        if self._timelapse_every and p.step % self._timelapse_every == 0 and math.isfinite(loss):
+            return p.step, p.elapsed, p.fraction
+
+    def _timelapse_after(self, step: int, elapsed: float) -> None:
+        """A time-lapse sample every few steps, or once per slot of a time budget."""
+        if self._timelapse_every and step % self._timelapse_every == 0:
             self._record_timelapse()
-        elif self._timelapse_period and int(p.elapsed / self._timelapse_period) > self._timelapse_slot:
-            self._timelapse_slot = int(p.elapsed / self._timelapse_period)  # one sample per slot of the budget
-            if math.isfinite(loss):
-                self._record_timelapse()
-        if self.budget_seconds is not None and p.elapsed >= self.budget_seconds and not self._stop.is_set():
+        elif self._timelapse_period and int(elapsed / self._timelapse_period) > self._timelapse_slot:
+            self._timelapse_slot = int(elapsed / self._timelapse_period)
+            self._record_timelapse()
+
+    def _stop_by_the_clock(self, elapsed: float) -> None:
+        """A time budget ends the training as planned; a server's time limit stops it, as Stop would."""
+        if self._stop.is_set():
+            return
+        if self.budget_seconds is not None and elapsed >= self.budget_seconds:
             self._ending = (FINISHED, f"Trained for {_minutes(self.budget_seconds)}, as planned.")
             self.stop()
-        if self.time_limit_seconds is not None and p.elapsed >= self.time_limit_seconds and not self._stop.is_set():
+        elif self.time_limit_seconds is not None and elapsed >= self.time_limit_seconds:
             self._ending = (
                 STOPPED,
                 f"Stopped at this server's limit of {_minutes(self.time_limit_seconds)} per training: what was "
                 "learned is saved. Continue the run to train it more.",
             )
             self.stop()
-        if not math.isfinite(loss):
-            self._diverged = True
-            self._model.stop_training = True
-        elif self._stop.is_set():
-            self._model.stop_training = True
 
     def on_epoch_begin(self, epoch: int) -> None:
         self._set(epoch=epoch + 1)

@@ -1,4 +1,4 @@
-"""Lesson links and preset files in AppTest: a teacher's text, settings and hidden controls, opened by a learner."""
+"""Lesson links and lesson files in AppTest: a teacher's text, settings and hidden controls, opened by a learner."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_a_lesson_link_opens_with_its_text_settings_and_hidden_controls():
     assert query["s"] == "fables" and query["u"] == "64" and query["h"] == "s.u.cl"
     expected = lessons.from_query_params(query)
     assert expected.title == "Lesson 1: <b>units</b>" and expected.settings["units"] == 64
-    assert teacher.download_button(key="lesson_download").label == "Download as a preset file"
+    assert teacher.download_button(key="lesson_download").label == "Download as a lesson file"
 
     learner = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     for key, value in query.items():
@@ -81,7 +81,7 @@ def test_a_broken_lesson_link_says_so_and_opens_the_app():
 
 def test_a_preset_file_applies_its_lesson_and_a_bad_one_is_refused():
     at = open_app("train")
-    preset = lessons.preset_to_json(
+    preset = lessons.lesson_to_json(
         lessons.Lesson(sample="reber", settings={"units": 32, "epochs": 3}, hidden=("epochs",), title="Grammar")
     )
     run(at.file_uploader(key="lesson_upload").upload("grammar.json", preset.encode(), "application/json"))
@@ -89,7 +89,7 @@ def test_a_preset_file_applies_its_lesson_and_a_bad_one_is_refused():
     assert ss["corpus"].source == "sample:reber" and ss["settings"]["units"] == 32 and ss["settings"]["epochs"] == 3
     assert "settings_epochs" not in [w.key for w in at.number_input]
     run(at.file_uploader(key="lesson_upload").upload("bad.json", b"{not json", "application/json"))
-    assert contains(at.error, "not a lesson preset")
+    assert contains(at.error, "not a lesson file")
     assert at.session_state["settings"]["units"] == 32
 
 

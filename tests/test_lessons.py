@@ -1,4 +1,4 @@
-"""Lesson links and presets: round trips, short readable URLs, and refusing bad values in plain words."""
+"""Lesson links and lesson files: round trips, short readable URLs, and refusing bad values in plain words."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from charlab.lessons import (
     Lesson,
     from_query_params,
     is_lesson,
+    lesson_from_json,
+    lesson_to_json,
     lesson_url,
-    preset_from_json,
-    preset_to_json,
     to_query_params,
 )
 from charlab.model import ModelConfig
@@ -83,14 +83,14 @@ def test_whole_number_floats_become_ints():
     assert from_query_params({"u": "128.0", "ep": "3"}).settings == {"units": 128, "epochs": 3}
 
 
-def test_preset_json_round_trip_with_full_names(tmp_path):
-    text = preset_to_json(SONNETS)
+def test_lesson_file_round_trip_with_full_names(tmp_path):
+    text = lesson_to_json(SONNETS)
     data = json.loads(text)
     assert data["format"] == "charlab-lesson"
     assert data["settings"]["units"] == 128 and "layers" in data["hidden"]
     path = tmp_path / "lesson.json"
     path.write_text(text, encoding="utf-8")
-    assert preset_from_json(path.read_bytes()) == SONNETS
+    assert lesson_from_json(path.read_bytes()) == SONNETS
     assert set(SONNETS.hidden) <= set(CONTROLS)
 
 
@@ -98,22 +98,22 @@ def test_preset_json_round_trip_with_full_names(tmp_path):
     ("data", "words"),
     [
         ("not json", "not valid JSON"),
-        ("[1, 2]", "not a charlab lesson preset"),
-        ('{"format": "something-else"}', "not a charlab lesson preset"),
+        ("[1, 2]", "not a charlab lesson file"),
+        ('{"format": "something-else"}', "not a charlab lesson file"),
         ('{"format": "charlab-lesson", "settings": [1]}', "damaged"),
         ('{"format": "charlab-lesson", "settings": {"units": "many"}}', "Units must be a whole number"),
         ('{"format": "charlab-lesson", "sample": 7}', "sample is not text"),
         ("x" * 100_000, "too large"),
     ],
 )
-def test_bad_presets_are_refused(data, words):
+def test_bad_lesson_files_are_refused(data, words):
     with pytest.raises(CharlabError, match=words):
-        preset_from_json(data)
+        lesson_from_json(data)
 
 
-def test_preset_ignores_unknown_settings_and_controls():
+def test_a_lesson_file_ignores_unknown_settings_and_controls():
     data = {"format": "charlab-lesson", "settings": {"units": 32, "warp": 9}, "hidden": ["epochs", "warp"]}
-    lesson = preset_from_json(json.dumps(data))
+    lesson = lesson_from_json(json.dumps(data))
     assert lesson.settings == {"units": 32} and lesson.hidden == ("epochs",)
 
 

@@ -13,7 +13,7 @@ this package imports TensorFlow: only starting a training (charlab.training) or 
 - owners: whose runs a session sees (nickname, private workspace, teacher mode)
 - widget_state: widgets bound to st.session_state, seeding them, presets, controls a lesson hides
 - corpus_cache: the chosen text (a charlab Corpus) and the cached corpus helpers
-- lesson_links: lesson links and preset files
+- lesson_links: lesson links and lesson files
 - jobs: starting and stopping a training, Quick start, polling fragments' reruns
 - saved_runs: loading runs (cached), their text, baselines, copy index; the runs list
 - charts: the Altair charts

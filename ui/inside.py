@@ -15,7 +15,7 @@ from charlab import corpus, runs
 from charlab.neurons import Trace, UnitMatch, embedding_map, trace
 from charlab.sampling import NumpyCharModel
 from ui.saved_runs import _load_run, run_stamp
-from ui.text import char_name
+from ui.text import box, char_name
 
 INSIDE_MAX_CHARS = 2000  # characters traced and drawn at once (each becomes a coloured span)
 STATE_WORDS = {"hidden": "Hidden state", "cell": "Cell state"}
@@ -84,11 +84,7 @@ def _char_span(ch: str, background: str, title: str) -> str:
 
 
 def _coloured_box(spans: list[str], height: int) -> str:
-    return (
-        '<div class="charlab-inside" style="white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;'
-        f"font-size:0.95rem;line-height:1.6;padding:0.8rem 1rem;border:1px solid #E5E7EB;border-radius:0.5rem;"
-        f'max-height:{height}px;overflow-y:auto">{"".join(spans)}</div>'
-    )
+    return box("charlab-inside", "".join(spans), height, "line-height:1.6;")
 
 
 def activation_html(result: Trace, layer: int, state: str, unit: int, height: int = 320) -> str:

@@ -1,4 +1,4 @@
-"""Lessons: links and preset files that open charlab on a text with settings, some controls hidden."""
+"""Lessons: links and lesson files that open charlab on a text with settings, some controls hidden."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def app_base_url() -> str:
 
 
 def lesson_share() -> None:
-    """Train page: make a lesson link and preset file from the current settings; open a preset file."""
+    """Train page: make a lesson link and lesson file from the current settings; open a lesson file."""
     ss = st.session_state
     st.caption(
         "Hand out a link that opens charlab on this text with these settings, with the controls you choose "
@@ -104,16 +104,16 @@ def lesson_share() -> None:
     st.markdown("**The lesson link**" + ("" if base else " (add it to this page's address)"))
     st.code(url, language=None, wrap_lines=True)
     st.download_button(
-        "Download as a preset file",
-        data=lessons.preset_to_json(lesson),
+        "Download as a lesson file",
+        data=lessons.lesson_to_json(lesson),
         key="lesson_download",
         file_name=f"{runs.slugify(title or 'lesson')}.json",
         mime="application/json",
         icon=":material/download:",
     )
-    upload = st.file_uploader("Open a preset file (.json)", type=["json"], key="lesson_upload", max_upload_size=1)
+    upload = st.file_uploader("Open a lesson file (.json)", type=["json"], key="lesson_upload", max_upload_size=1)
     take_upload(
-        upload, "lesson_upload", lambda f: apply_lesson(lessons.preset_from_json(f.getvalue()), f"file:{f.file_id}")
+        upload, "lesson_upload", lambda f: apply_lesson(lessons.lesson_from_json(f.getvalue()), f"file:{f.file_id}")
     )
 
 

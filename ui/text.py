@@ -41,15 +41,22 @@ def scroll_to(anchor: str | None) -> None:
     )
 
 
+BOX_STYLE = (  # every box of text the app draws: generated text, marked copies, coloured activations
+    "white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:0.95rem;"
+    "padding:0.8rem 1rem;border:1px solid #E5E7EB;border-radius:0.5rem;"
+)
+
+
+def box(css_class: str, inner_html: str, height: int | None, extra_style: str = "") -> str:
+    """A box of monospaced text (inner_html already escaped), scrolling beyond `height` pixels."""
+    scroll = f"max-height:{height}px;overflow-y:auto;" if height else ""
+    return f'<div class="{css_class}" style="{BOX_STYLE}{extra_style}{scroll}">{inner_html}</div>'
+
+
 def text_box(seed: str, generated: str, height: int | None = 320) -> str:
     """Generated text in a readable box; the seed (what the user typed) is shown paler."""
-    scroll = f"max-height:{height}px;overflow-y:auto;" if height else ""
-    return (
-        f'<div class="charlab-text" style="white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;'
-        f"font-size:0.95rem;line-height:1.5;padding:0.8rem 1rem;border:1px solid #E5E7EB;border-radius:0.5rem;"
-        f'background:#FAFAFF;{scroll}"><span style="color:#9CA3AF">{html.escape(seed)}</span>'
-        f"<span>{html.escape(generated)}</span></div>"
-    )
+    inner = f'<span style="color:#9CA3AF">{html.escape(seed)}</span><span>{html.escape(generated)}</span>'
+    return box("charlab-text", inner, height, "line-height:1.5;background:#FAFAFF;")
 
 
 def stream(placeholder, seed: str, chars: Iterator[str], length: int, seconds: float = 1.5) -> str:
@@ -80,12 +87,7 @@ def marked_text(text: str, spans: Iterable[tuple[int, int, str]], height: int | 
         pieces.append(f'<mark style="background:{background};padding:0">{html.escape(text[start:end])}</mark>')
         at = end
     pieces.append(html.escape(text[at:]))
-    scroll = f"max-height:{height}px;overflow-y:auto;" if height else ""
-    return (
-        f'<div class="charlab-text" style="white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;'
-        f"font-size:0.95rem;line-height:1.5;padding:0.8rem 1rem;border:1px solid #E5E7EB;border-radius:0.5rem;"
-        f'background:#FAFAFF;{scroll}">{"".join(pieces)}</div>'
-    )
+    return box("charlab-text", "".join(pieces), height, "line-height:1.5;background:#FAFAFF;")
 
 
 COPY_LONGEST, COPY_OTHER = "#FDBA74", "#FEF3C7"
