@@ -76,7 +76,10 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
 def _job_figures(handle: JobHandle, p: Progress) -> LiveFigures:
     """A training's figures; while it trains the job holds its text, once over the lines come from its run."""
     job = handle.job
-    report = baseline_report(job.text, job.vocab, job.config, p.text_sha256) if job.text else None
+    if job.text:
+        report = baseline_report(job.text, job.vocab, job.config, p.text_sha256)
+    else:
+        report = saved_baselines(p.run_path)
     first_loss = p.initial_loss if p.initial_loss is not None else (p.batch_losses[0][1] if p.batch_losses else None)
     if p.first_epoch == 0 and first_loss is not None:  # a fresh network should start near random guessing
         start = check_first_loss(first_loss, len(job.vocab))
@@ -91,7 +94,7 @@ def _job_figures(handle: JobHandle, p: Progress) -> LiveFigures:
         first_epoch=p.first_epoch,
         vocab_size=p.vocab_size,
         initial_loss=p.initial_loss,
-        report=report or saved_baselines(p.run_path),
+        report=report,
         reber=is_reber_text(job.text, job.cleaning) if job.text else _saved_run_is_reber(p.run_path),
     )
 
