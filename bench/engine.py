@@ -265,11 +265,11 @@ def part_generation(corpus: str, n_predict: int, n_numpy: int) -> dict:
 
     # 3. charlab: numpy step carrying the state
     generator = Generator(NumpyCharModel.from_config(cfg, keras_weights(model, cfg)), vocab)
-    generator.sample(text[:100], 50, random_seed=0)  # warm-up
+    generator.write(text[:100], 50, random_seed=0)  # warm-up
     started = time.perf_counter()
     rounds = max(1, n_numpy // 500)
     for i in range(rounds):
-        generator.sample(text[:100], 500, temperature=0.8, random_seed=i)
+        generator.write(text[:100], 500, temperature=0.8, random_seed=i)
     numpy_cps = rounds * 500 / (time.perf_counter() - started)
 
     # 4. the numpy step's probabilities against Keras' for the seed text

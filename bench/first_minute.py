@@ -92,7 +92,7 @@ def measure(recipe: Recipe, seconds: float, root: str) -> dict:
     wall = time.perf_counter() - started
     history = progress.history
     generator = runs.load_run(progress.run_path).generator()
-    written = [generator.sample("", 2000, temperature=0.8, random_seed=seed) for seed in range(3)]
+    written = [generator.write("", 2000, temperature=0.8, random_seed=seed) for seed in range(3)]
     trained_chars = progress.step * recipe.config.batch_size * recipe.config.seq_length
     return {
         "recipe": recipe.key,
@@ -269,7 +269,7 @@ def browser(args: argparse.Namespace) -> None:
                          f"{info.best_val_loss:.3f} / {history[-1]['val_loss']:.3f} nats/char, "
                          f"{len(history)} epochs"))  # fmt: skip
             generator = runs.load_run(info.path).generator()
-            written = [generator.sample("", 2000, temperature=0.8, random_seed=seed) for seed in range(3)]
+            written = [generator.write("", 2000, temperature=0.8, random_seed=seed) for seed in range(3)]
             shakespeare = samples.load_sample("tiny_shakespeare")
             rows.append(
                 ("Quick start real words at T=0.8 (3 x 2,000 chars)", f"{word_share(written, shakespeare):.0%}")

@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 from charlab import samples, workers  # noqa: E402
 from charlab.corpus import clean  # noqa: E402
 from charlab.jobs import JobQueue  # noqa: E402
-from ui.settings import default_settings, model_config  # noqa: E402
+from charlab.model import ModelConfig  # noqa: E402
+from ui.settings import budget_seconds, default_settings, model_config  # noqa: E402
 
 MOMENTS = (10, 20, 30, 60)  # seconds after the first training step
 
@@ -74,16 +75,19 @@ def rows_for(label: str, watch: Watch, began: float, truth_at: float) -> list[tu
     return rows
 
 
-def _job(text: str, settings: dict, name: str, root: str):
-    """A training as the Train page starts it: by its minutes when it has some, else by its epochs."""
-    budget = settings["minutes"] * 60 if settings.get("minutes") else None
+# a training as the Train page starts it: its settings, and its minutes by the clock (None: by its epochs)
+Plan = tuple[ModelConfig, float | None]
+
+
+def _job(text: str, plan: Plan, name: str, root: str):
+    config, minutes = plan
     return workers.training_job(
-        text, model_config(settings), name=name, corpus_name="Tiny Shakespeare", root=root, budget_seconds=budget
+        text, config, name=name, corpus_name="Tiny Shakespeare", root=root, budget_seconds=budget_seconds(minutes)
     )
 
 
-def time_left(queue: JobQueue, text: str, settings: dict, label: str, root: str) -> list:
-    job = _job(text, settings, label, root)
+def time_left(queue: JobQueue, text: str, plan: Plan, label: str, root: str) -> list:
+    job = _job(text, plan, label, root)
     handle = queue.submit(label, job)
     watch = Watch(lambda: job.snapshot().eta)
     began = first_step_time(handle)
@@ -93,9 +97,9 @@ def time_left(queue: JobQueue, text: str, settings: dict, label: str, root: str)
     return rows_for(label, watch, began, ended)
 
 
-def queue_wait(queue: JobQueue, text: str, ahead: list[dict], quick: dict, root: str, label: str) -> list:
+def queue_wait(queue: JobQueue, text: str, ahead: list[Plan], quick: Plan, root: str, label: str) -> list:
     """A student presses Quick start behind `ahead` (the first one trains, the others wait), one place."""
-    jobs = [_job(text, settings, f"ahead {i}", root) for i, settings in enumerate(ahead)]
+    jobs = [_job(text, plan, f"ahead {i}", root) for i, plan in enumerate(ahead)]
     handles = [queue.submit(f"ahead {i}", job) for i, job in enumerate(jobs)]
     waiting = _job(text, quick, "waiting", root)
     handle = queue.submit("waiting", waiting)
@@ -118,8 +122,8 @@ def main() -> None:
     parser.add_argument("--small-epochs", type=int, default=40)
     args = parser.parse_args()
     text = clean(samples.load_sample("tiny_shakespeare"), "keep")
-    by_epochs = dict(default_settings(), epochs=args.epochs, minutes=None)
-    by_clock = dict(default_settings(), epochs=100, minutes=args.minutes)
+    by_epochs = (model_config(default_settings(), epochs=args.epochs), None)
+    by_clock = (model_config(default_settings(), epochs=100), args.minutes)
     workers.prepare()
     time.sleep(10)  # the spare training process has imported TensorFlow, as on a server that has been up a while
     root = tempfile.mkdtemp(prefix="charlab-time-left-")
@@ -127,11 +131,12 @@ def main() -> None:
     rows = time_left(queue, text, by_epochs, f"time left, {args.epochs} epochs", root)
     rows += time_left(queue, text, by_clock, f"time left, {args.minutes:g} min by the clock", root)
     small = clean(samples.load_sample(args.small), "keep")
-    many = dict(default_settings(), epochs=args.small_epochs, minutes=None)
+    many = (model_config(default_settings(), epochs=args.small_epochs), None)
     rows += time_left(queue, small, many, f"time left, {args.small_epochs} epochs of {args.small}", root)
-    two = dict(by_epochs, epochs=2)
+    two = (model_config(default_settings(), epochs=2), None)
+    one = (model_config(default_settings(), epochs=1), None)
     rows += queue_wait(queue, text, [two], by_clock, root, "queue, 1 training ahead: 'starts in'")
-    rows += queue_wait(queue, text, [two, dict(two, epochs=1)], by_clock, root, "queue, 2 ahead: 'starts in'")
+    rows += queue_wait(queue, text, [two, one], by_clock, root, "queue, 2 ahead: 'starts in'")
     print(f"charlab time left and queue estimates · Tiny Shakespeare ({len(text):,} characters) · "
           f"{time.strftime('%Y-%m-%d %H:%M')}")  # fmt: skip
     width = max(len(row[0]) for row in rows)

@@ -32,7 +32,7 @@ from charlab.weights import read_npz
 
 MAX_ZIP_BYTES = 300_000_000  # uncompressed; a 4-layer 1024-unit model is ~200 MB
 REQUIRED = ("config.json", "weights.npz")
-COPIED_AS_DATA = ("history.csv", "samples.json", "timelapse.json")  # read later by forgiving readers
+COPIED_AS_DATA = ("history.csv", "epoch_texts.json", "timelapse.json")  # read later by forgiving readers
 
 
 def export_zip(path: str | Path) -> bytes:
@@ -89,7 +89,8 @@ def _checked_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipf
         if name.startswith(("/", "\\")) or ".." in Path(name.replace("\\", "/")).parts or ":" in name:
             raise CharlabError(f"The archive contains a path that leaves its folder ('{name}'). It was refused.")
     # accept files at the top level or inside one folder (as zipping a folder makes)
-    if not any(name.replace("\\", "/").rsplit("/", 1)[-1] in runs.RUN_FILES for name in names):
+    known = (*runs.RUN_FILES, *runs.RENAMED_RUN_FILES)
+    if not any(name.replace("\\", "/").rsplit("/", 1)[-1] in known for name in names):
         raise CharlabError(
             "This .zip is not a run exported from charlab (it holds other files, such as a document or "
             "pictures). Only a run exported by charlab can be added."
@@ -99,6 +100,7 @@ def _checked_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipf
     members: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
         name = info.filename[len(prefix) :]
+        name = runs.RENAMED_RUN_FILES.get(name, name)  # an archive exported before a file was renamed
         if name not in runs.RUN_FILES:
             raise CharlabError(
                 f"The archive contains '{info.filename}', which is not part of a charlab run "

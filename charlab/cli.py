@@ -124,15 +124,15 @@ def _train(args: argparse.Namespace) -> int:
         resume_from=runs.find_run(args.resume, args.workspace) if args.resume else None,
         budget_seconds=args.minutes * 60 if args.minutes is not None else None,
     ).start()
-    shown_samples = 0
+    shown_texts = 0
     try:
         while not job.wait(timeout=0.5):
-            shown_samples = _draw(job, shown_samples)
+            shown_texts = _draw(job, shown_texts)
     except KeyboardInterrupt:
         print("\nstopping after this batch (Ctrl-C again to abandon)…", file=sys.stderr)
         job.stop()
         job.wait()
-    _draw(job, shown_samples)
+    _draw(job, shown_texts)
     progress = job.snapshot()
     print(f"\n{progress.message}", file=sys.stderr)
     if progress.run_path is not None:
@@ -140,12 +140,14 @@ def _train(args: argparse.Namespace) -> int:
     return 0 if progress.status in ("finished", "stopped") else 1
 
 
-def _draw(job: TrainingJob, shown_samples: int) -> int:
-    """A one-line progress bar on stderr, and each new epoch sample once."""
+def _draw(job: TrainingJob, shown_texts: int) -> int:
+    """A one-line progress bar on stderr, and each new epoch's text once."""
     p = job.snapshot()
-    for sample in p.samples[shown_samples:]:
-        print(f"\n--- sample after epoch {sample['epoch']} (temperature {sample['temperature']}) ---", file=sys.stderr)
-        print(sample["text"], file=sys.stderr)
+    for written in p.epoch_texts[shown_texts:]:
+        print(
+            f"\n--- written after epoch {written['epoch']} (temperature {written['temperature']}) ---", file=sys.stderr
+        )
+        print(written["text"], file=sys.stderr)
     width = 30
     filled = int(width * p.fraction)
     loss = f"loss {p.batch_losses[-1][1]:.3f}" if p.batch_losses else p.status
@@ -157,7 +159,7 @@ def _draw(job: TrainingJob, shown_samples: int) -> int:
         f" | {p.chars_per_second:,.0f} chars/s | {_clock(p.elapsed)}{eta} "
     )
     print(line, end="", file=sys.stderr, flush=True)
-    return len(p.samples)
+    return len(p.epoch_texts)
 
 
 def _clock(seconds: float | None) -> str:
@@ -190,8 +192,9 @@ def _list_runs(args: argparse.Namespace) -> int:
     if not infos:
         print("no runs yet: train one with 'python -m charlab train FILE'")
     for info in infos:
-        best = f"{info.best_val_loss:.3f}" if info.best_val_loss is not None else "-"
-        detail = info.damaged or f"{info.config.cell} {info.config.units}×{info.config.layers}, best val loss {best}"
+        best = f"{info.best_loss:.3f}" if info.best_loss is not None else "-"
+        on = "train" if info.best_loss_on == runs.TRAINING else "val"
+        detail = info.damaged or f"{info.config.cell} {info.config.units}×{info.config.layers}, best {on} loss {best}"
         print(f"{info.name:<30} {info.status:<12} {info.created[:16]:<17} {detail}  [{info.run_id}]")
     return 0
 

@@ -105,7 +105,7 @@ def diagnose(
         return Diagnosis(
             PLATEAU,
             f"The {source} loss has improved by only {improvement:.1%} lately ({level:.2f} now): a plateau.",
-            "Lower the learning rate to settle deeper, or use a bigger model; if the samples read well, stop here.",
+            "Lower the learning rate to settle deeper, or use a bigger model; if its writing reads well, stop here.",
         )
     return Diagnosis(
         LEARNING,

@@ -5,8 +5,8 @@
         model.keras    the Keras model (best validation weights and Adam's state), written by charlab only
         weights.npz    the same weights as plain arrays: generation needs no TensorFlow
         history.csv    one row per epoch
-        samples.json   text sampled at the end of each epoch
-        timelapse.json text sampled every few steps from one fixed seed (step, epoch, seconds, text)
+        epoch_texts.json  text written at the end of each epoch (samples.json in runs saved before)
+        timelapse.json text written every few steps from one fixed seed (step, epoch, seconds, text)
 
 On a classroom server each owner has a workspace of their own, a runs folder like any other
 (charlab.owners).
@@ -45,9 +45,11 @@ from charlab.weights import check_weights, read_npz, to_npz_bytes
 
 FORMAT = "charlab-run"
 FORMAT_VERSION = 1
-RUN_FILES = ("config.json", "model.keras", "weights.npz", "history.csv", "samples.json", "timelapse.json")
+RUN_FILES = ("config.json", "model.keras", "weights.npz", "history.csv", "epoch_texts.json", "timelapse.json")
+RENAMED_RUN_FILES = {"samples.json": "epoch_texts.json"}  # old name -> new, in runs and archives saved before
 HISTORY_COLUMNS = ("epoch", "loss", "val_loss", "seconds", "chars_per_second")
 HISTORY_EXTRA_COLUMNS = ("learning_rate",)  # runs saved before these were kept have none: they stay readable
+VALIDATION, TRAINING = "validation", "training"  # the text a run's best loss was measured on
 STATUSES = ("training", "finished", "stopped", "interrupted", "failed", "diverged")
 _HEARTBEAT_STALE_SECONDS = 15 * 60
 
@@ -94,8 +96,24 @@ class RunInfo:
         return self.path.name
 
     @property
+    def best_loss(self) -> float | None:
+        """The lowest loss of the weights the run keeps (runs saved before best_loss named it best_val_loss)."""
+        best = self.figures.get("best_loss")
+        return best if best is not None else self.figures.get("best_val_loss")
+
+    @property
+    def best_loss_on(self) -> str:
+        """Which text best_loss was measured on: VALIDATION, or TRAINING for a run without validation text."""
+        on = self.figures.get("best_loss_on")
+        if on in (VALIDATION, TRAINING):
+            return on
+        # saved before best_loss_on: a run without a validation share kept its training loss
+        return TRAINING if self.config is not None and self.config.validation_fraction == 0 else VALIDATION
+
+    @property
     def best_val_loss(self) -> float | None:
-        return self.figures.get("best_val_loss")
+        """The best loss on the validation text (None for a run without one)."""
+        return self.best_loss if self.best_loss_on == VALIDATION else None
 
 
 @dataclass
@@ -118,11 +136,11 @@ class Run:
     def history(self) -> list[dict[str, float]]:
         return read_history(self.path)
 
-    def samples(self) -> list[dict[str, Any]]:
-        return read_samples(self.path)
+    def epoch_texts(self) -> list[dict[str, Any]]:
+        return read_epoch_texts(self.path)
 
     def timelapse(self) -> list[dict[str, Any]]:
-        """The time-lapse samples, oldest first ([] for a run trained without them)."""
+        """The time-lapse frames, oldest first ([] for a run trained without them)."""
         return read_timelapse(self.path)
 
 
@@ -281,8 +299,8 @@ def write_history(path: Path, rows: list[dict[str, float]]) -> None:
     _write_atomic(path / "history.csv", out.getvalue().encode("utf-8"))
 
 
-def write_samples(path: Path, samples: list[dict[str, Any]]) -> None:
-    write_json_atomic(path / "samples.json", samples)
+def write_epoch_texts(path: Path, texts: list[dict[str, Any]]) -> None:
+    write_json_atomic(path / "epoch_texts.json", texts)
 
 
 def write_timelapse(path: Path, entries: list[dict[str, Any]]) -> None:
@@ -329,9 +347,13 @@ def read_history(path: Path) -> list[dict[str, float]]:
     return rows
 
 
-def read_samples(path: Path) -> list[dict[str, Any]]:
-    """samples.json; entries without an epoch and a text are dropped, and a damaged file reads as none."""
-    return _read_entries(Path(path) / "samples.json", ("epoch", "temperature"))
+def read_epoch_texts(path: Path) -> list[dict[str, Any]]:
+    """epoch_texts.json (samples.json in runs saved before it); entries without an epoch and a text are
+    dropped, and a damaged file reads as none."""
+    file = Path(path) / "epoch_texts.json"
+    if not file.exists():
+        file = file.with_name("samples.json")
+    return _read_entries(file, ("epoch", "temperature"))
 
 
 def read_timelapse(path: Path) -> list[dict[str, Any]]:

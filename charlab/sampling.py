@@ -242,7 +242,7 @@ class Generator:
             ids = np.array([self.vocab.id_of("\n")], dtype=np.int32)
         return ids
 
-    def sample(self, seed_text: str = "", length: int = 500, **kwargs) -> str:
+    def write(self, seed_text: str = "", length: int = 500, **kwargs) -> str:
         """The whole generated text at once (without the seed)."""
         return "".join(self.generate(seed_text, length, **kwargs))
 

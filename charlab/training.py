@@ -40,17 +40,17 @@ _EPOCH_EXTRA_SECONDS = 1.0
 CHECKPOINT_EVERY_SECONDS = 20.0  # best weights reach the disk at most this stale (always at the end)
 HEARTBEAT_EVERY_SECONDS = 60.0  # well inside runs' 15 minutes after which a silent training counts as interrupted
 TIMELAPSE_AUTO = "auto"
-TIMELAPSE_SNAPSHOTS = 30  # "auto" spaces the time-lapse samples so a training gets about this many
+TIMELAPSE_SNAPSHOTS = 30  # "auto" spaces the time-lapse frames so a training gets about this many
 TIMELAPSE_RANDOM_SEED = 0  # the same random draws every time: the text changes only because the network did
-EPOCH_SAMPLE_LENGTH = 200  # the text written after each epoch
-SAMPLE_TEMPERATURE = 0.8  # of the epoch samples and the time-lapse: recognisable text, not the model's safest guess
+EPOCH_TEXT_LENGTH = 200  # the text written after each epoch
+WRITING_TEMPERATURE = 0.8  # of the epoch texts and the time-lapse: recognisable text, not the model's safest guess
 
 
 @dataclass(frozen=True)
 class Timelapse:
-    """How a training samples itself as it learns: every `every_steps` steps (None: never; "auto": about
+    """How a training writes as it learns: every `every_steps` steps (None: never; "auto": about
     TIMELAPSE_SNAPSHOTS times per training, spaced by the clock for a time budget), `length` characters
-    from `seed_text`, always with the same random seed, so the samples differ only by what was learned."""
+    from `seed_text`, always with the same random seed, so the frames differ only by what was learned."""
 
     every_steps: int | str | None = TIMELAPSE_AUTO
     length: int = 120
@@ -63,7 +63,7 @@ class Timelapse:
                 f"The time-lapse interval must be a whole number of steps (1 or more), 'auto' or None, not {every!r}."
             )
         if isinstance(self.length, bool) or not isinstance(self.length, int) or not 1 <= self.length <= 2000:
-            raise CharlabError("The time-lapse sample length must be a whole number from 1 to 2,000 characters.")
+            raise CharlabError("The time-lapse's text length must be a whole number from 1 to 2,000 characters.")
         return self
 
 
@@ -83,11 +83,20 @@ class Progress:
     batches_per_epoch: int = 0
     batch_losses: list[tuple[int, float]] = field(default_factory=list)  # (step, loss of that batch)
     history: list[dict[str, float]] = field(default_factory=list)  # one row per epoch, all epochs of the run
-    samples: list[dict[str, Any]] = field(default_factory=list)  # {"epoch", "temperature", "text"}
+    epoch_texts: list[dict[str, Any]] = field(default_factory=list)  # {"epoch", "temperature", "text"}
     # {"step", "epoch", "seconds", "text"}: step counts in this job (as batch_losses does); epoch and
     # seconds of training in the whole run (as history does, the loss chart's x axis)
     timelapse: list[dict[str, Any]] = field(default_factory=list)
-    best_val_loss: float | None = None
+    # the lowest loss of the weights the run keeps: on the validation text, or on the training text when the
+    # run has none (best_loss_on says which; a loss on the text it learned from is no measure of writing well)
+    best_loss: float | None = None
+    best_loss_on: str = runs.VALIDATION
+
+    @property
+    def best_val_loss(self) -> float | None:
+        """The best loss on the validation text (None for a run without one)."""
+        return self.best_loss if self.best_loss_on == runs.VALIDATION else None
+
     chars_per_second: float = 0.0
     elapsed: float = 0.0
     eta: float | None = None
@@ -115,7 +124,7 @@ class Progress:
             self,
             batch_losses=list(self.batch_losses),
             history=list(self.history),
-            samples=list(self.samples),
+            epoch_texts=list(self.epoch_texts),
             timelapse=list(self.timelapse),
             phases=dict(self.phases),
         )
@@ -159,7 +168,7 @@ class TrainingJob:
         self.root = runs.workspace(root)
         self.resume_from = Path(resume_from) if resume_from is not None else None
         self.timelapse = timelapse.checked()
-        self._timelapse_every = 0  # steps between time-lapse samples, fixed once the number of steps is known
+        self._timelapse_every = 0  # steps between time-lapse frames, fixed once the number of steps is known
         self._timelapse_last_step = -1
         self._timelapse_seconds_before = 0.0  # a continued run's time-lapse goes on from its last moment
         if time_limit_seconds is not None and not time_limit_seconds > 0:
@@ -169,7 +178,7 @@ class TrainingJob:
             raise CharlabError("A training's time budget must be a number of seconds above 0.")
         self.budget_seconds = budget_seconds
         self._ending: tuple[str, str] | None = None  # how a stop that is not the user's ends: (status, words)
-        self._timelapse_period = 0.0  # with a budget: one time-lapse sample per this many seconds
+        self._timelapse_period = 0.0  # with a budget: one time-lapse frame per this many seconds
         self._timelapse_slot = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -202,12 +211,13 @@ class TrainingJob:
             self.vocab = previous.vocab
             self.vocab.encode(self.text)  # raises when the text has characters the model never saw
             self._progress.history = previous.history()
-            self._progress.samples = previous.samples()
+            self._progress.epoch_texts = previous.epoch_texts()
             self._progress.timelapse = previous.timelapse()
             if self._progress.timelapse:
                 self._timelapse_seconds_before = float(self._progress.timelapse[-1].get("seconds", 0.0) or 0.0)
             self._progress.first_epoch = len(self._progress.history)
-            self._progress.best_val_loss = previous.info.best_val_loss
+            self._progress.best_loss = previous.info.best_loss
+            self._progress.best_loss_on = previous.info.best_loss_on
             before = previous.info.figures.get("train_seconds")
             if not isinstance(before, (int, float)) and self._progress.history:
                 before = self._progress.history[-1].get("seconds")
@@ -352,7 +362,7 @@ class TrainingJob:
         return model
 
     def _plan_timelapse(self, total_steps: int) -> None:
-        """Space the time-lapse samples: by the clock for a time budget, else by steps."""
+        """Space the time-lapse frames: by the clock for a time budget, else by steps."""
         every = self.timelapse.every_steps
         if every == TIMELAPSE_AUTO and self.budget_seconds:
             self._timelapse_period = self.budget_seconds / TIMELAPSE_SNAPSHOTS
@@ -406,7 +416,7 @@ class TrainingJob:
             return p.step, p.elapsed, p.fraction
 
     def _timelapse_after(self, step: int, elapsed: float) -> None:
-        """A time-lapse sample every few steps, or once per slot of a time budget."""
+        """A time-lapse frame every few steps, or once per slot of a time budget."""
         if self._timelapse_every and step % self._timelapse_every == 0:
             self._record_timelapse()
         elif self._timelapse_period and int(elapsed / self._timelapse_period) > self._timelapse_slot:
@@ -454,7 +464,7 @@ class TrainingJob:
             self._checkpoint()  # also when the best came earlier and later epochs did not beat it
 
     def _record_epoch(self, epoch: int, loss: float, val_loss: float | None) -> None:
-        """The epoch's row of the history and its sample, kept as the best weights when it improved, on disk."""
+        """The epoch's row of the history and its text, kept as the best weights when it improved, on disk."""
         p = self.snapshot()
         row = {
             "epoch": p.first_epoch + epoch + 1,
@@ -464,21 +474,23 @@ class TrainingJob:
             "chars_per_second": round(p.chars_per_second),
             "learning_rate": float(self._model.optimizer.learning_rate.numpy()),  # where its schedule has got to
         }
-        score = val_loss if val_loss is not None else loss
-        improved = math.isfinite(score) and (p.best_val_loss is None or score < p.best_val_loss)
+        score, on = (val_loss, runs.VALIDATION) if val_loss is not None else (loss, runs.TRAINING)
+        # a best loss on the other text (a run continued with or without validation text) is no yardstick
+        earlier = p.best_loss if p.best_loss_on == on else None
+        improved = math.isfinite(score) and (earlier is None or score < earlier)
         if improved:
             self._best_weights = self._model.get_weights()
             self._best_on_disk = False
-        text = self._writer().sample("", EPOCH_SAMPLE_LENGTH, temperature=SAMPLE_TEMPERATURE, random_seed=0)
+        text = self._writer().write("", EPOCH_TEXT_LENGTH, temperature=WRITING_TEMPERATURE, random_seed=0)
         with self._lock:
             p2 = self._progress
             p2.history.append(row)
-            p2.samples.append({"epoch": row["epoch"], "temperature": SAMPLE_TEMPERATURE, "text": text})
+            p2.epoch_texts.append({"epoch": row["epoch"], "temperature": WRITING_TEMPERATURE, "text": text})
             if improved:
-                p2.best_val_loss = score
-            history, samples, timelapse = list(p2.history), list(p2.samples), list(p2.timelapse)
+                p2.best_loss, p2.best_loss_on = score, on
+            history, texts, timelapse = list(p2.history), list(p2.epoch_texts), list(p2.timelapse)
         runs.write_history(self.run_path, history)
-        runs.write_samples(self.run_path, samples)
+        runs.write_epoch_texts(self.run_path, texts)
         if timelapse:
             runs.write_timelapse(self.run_path, timelapse)
 
@@ -488,12 +500,12 @@ class TrainingJob:
             p = self._progress
             step, bpe, first_epoch = p.step, p.batches_per_epoch, p.first_epoch
         if step == self._timelapse_last_step:
-            return  # this step already has its sample
+            return  # this step already has its frame
         self._timelapse_last_step = step
-        text = self._writer().sample(
+        text = self._writer().write(
             self.timelapse.seed_text,
             self.timelapse.length,
-            temperature=SAMPLE_TEMPERATURE,
+            temperature=WRITING_TEMPERATURE,
             random_seed=TIMELAPSE_RANDOM_SEED,
         )
         entry = {
@@ -538,7 +550,8 @@ class TrainingJob:
 
     def _figures(self, p: Progress) -> dict[str, Any]:
         return {
-            "best_val_loss": p.best_val_loss,
+            "best_loss": p.best_loss,
+            "best_loss_on": p.best_loss_on,
             "epochs_done": len(p.history),
             "chars_per_second": round(p.chars_per_second),
             "train_seconds": round(p.run_seconds, 1),

@@ -95,7 +95,7 @@ try:
     parameters = estimate(ui.model_config(ss.settings), cleaned.unique_characters, cleaned.characters).parameters
 except CharlabError:
     parameters = None
-for warning in corpus.warnings(ui.cleaned_text(), ss.settings["seq_length"], parameters):
+for warning in corpus.warnings(ui.cleaned_text(), ss.settings.seq_length, parameters):
     st.warning(ui.md(warning), icon=":material/warning:")
 
 st.subheader("Vocabulary")

@@ -14,8 +14,8 @@ ss = st.session_state
 st.title("Generate")
 info = ui.pick_current_run("generate_run", "No trained run yet. Train one first: text appears after a minute.")
 st.caption(
-    f"Trained on {ui.md(info.corpus_name)} · {ui.config_words(info.config)} · best validation loss "
-    f"{ui.fmt_loss(info.best_val_loss)} · {ui.STATUS_WORDS.get(info.status, info.status)}"
+    f"Trained on {ui.md(info.corpus_name)} · {ui.config_words(info.config)} · "
+    f"{ui.best_loss_words(info.best_loss, info.best_loss_on)} · {ui.STATUS_WORDS.get(info.status, info.status)}"
 )
 try:
     run = ui.open_run(ss.run_path)
@@ -144,7 +144,7 @@ if compare:
         "run": ss.run_path,
         "seed": seed_used,
         "texts": [
-            (t, generator.sample(seed_used, length, **dict(options, temperature=t))) for t in ui.COMPARE_TEMPERATURES
+            (t, generator.write(seed_used, length, **dict(options, temperature=t))) for t in ui.COMPARE_TEMPERATURES
         ],
     }
 comparison = ss.get("generate_comparison")

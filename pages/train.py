@@ -73,7 +73,7 @@ with settings_area:
                 )
                 m[1].metric("Memory (estimate)", corpus.human_size(cost.memory_bytes), border=True)
                 m[2].metric("Time per epoch (estimate)", ui.fmt_duration(cost.seconds_per_epoch), border=True)
-                budget = ui.budget_seconds(ss.settings)
+                budget = ui.budget_seconds(ss.minutes)
                 if budget:
                     m[3].metric(
                         f"Epochs in {ui.fmt_duration(budget)} (estimate)",
@@ -137,6 +137,7 @@ with controls_area:
             ui.start_training(
                 text,
                 ss.settings,
+                ss.minutes,
                 run_name.strip() or ui.default_run_name(loaded, ss.settings),
                 ss.cleaning,
                 loaded.name,
@@ -161,13 +162,15 @@ with controls_area:
         icon=":material/fast_forward:",
         disabled=running or loaded is None or not can_continue,
         width="stretch",
-        help=f"Train the current run «{ui.md(current.name)}» for {ui.training_length_words(ss.settings)} more on "
-        "this text."
+        help=f"Train the current run «{ui.md(current.name)}» for "
+        f"{ui.training_length_words(ss.settings, ss.minutes)} more on this text."
         if can_continue
         else "Train or load a run first.",
     ):
         try:
-            ui.start_training(text, ss.settings, current.name, ss.cleaning, loaded.name, resume_from=str(current.path))
+            ui.start_training(
+                text, ss.settings, ss.minutes, current.name, ss.cleaning, loaded.name, resume_from=str(current.path)
+            )
         except CharlabError as err:
             st.error(ui.md(str(err)), icon=":material/error:")
         else:

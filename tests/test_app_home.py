@@ -50,8 +50,8 @@ def test_quick_start_trains_for_one_minute_by_the_clock_and_opens_train(workspac
     assert texts(at.title) == ["Train"]
     ss = at.session_state
     assert ss["corpus"].source == "sample:tiny_shakespeare" and ss["cleaning"] == "keep"
-    assert ss["preset"] == "quick" and ss["settings"]["units"] == ui.PRESETS["quick"][2]["units"]
-    assert ss["settings"]["minutes"] == 1.0
+    assert ss["preset"] == "quick" and ss["settings"].units == ui.PRESETS["quick"][2].units
+    assert ss["minutes"] == 1.0
     assert "Tiny Shakespeare" in sidebar_text(at)
     training = job(at)
     assert not training.done and training.name == "Tiny Shakespeare · GRU 256"
@@ -83,12 +83,12 @@ def test_a_preset_ends_by_the_clock_as_planned(monkeypatch, workspace):
     upload_text(at)
     go(at, "train")
     run(at.segmented_control(key="train_preset").set_value("quick"))
-    assert at.session_state["settings"]["minutes"] == pytest.approx(0.05)
+    assert at.session_state["minutes"] == pytest.approx(0.05)
     assert at.number_input(key="settings_minutes").value == pytest.approx(0.05)
     assert "Epochs in 3 s (estimate)" in [m.label for m in at.metric]
     set_units = at.select_slider(key="settings_units").set_value(TINY["units"])  # a smaller model: hand-tuned now
     run(set_units)
-    assert at.session_state["settings"]["minutes"] == pytest.approx(0.05)  # still by the clock
+    assert at.session_state["minutes"] == pytest.approx(0.05)  # still by the clock
     run(at.button(key="train_start").click())
     started = time.monotonic()
     wait_done(at)
@@ -98,7 +98,7 @@ def test_a_preset_ends_by_the_clock_as_planned(monkeypatch, workspace):
     assert info.status == "finished" and info.figures["train_seconds"] >= 3.0
 
     run(at.segmented_control(key="settings_train_by").set_value("epochs"))  # back to epochs: its widget returns
-    assert at.session_state["settings"]["minutes"] is None and at.number_input(key="settings_epochs").value == 20
+    assert at.session_state["minutes"] is None and at.number_input(key="settings_epochs").value == 20
 
 
 @pytest.mark.parametrize("page", ["corpus", "train", "generate"])

@@ -84,7 +84,7 @@ def test_look_inside_escapes_a_typed_text(with_run):
 
 def test_the_grammar_lab_scores_strings_charts_the_time_lapse_and_finds_the_first_error(with_run):
     """The run is told it learned the Reber sample (its corpus hash) and given Reber-like output and
-    time-lapse samples, so the page's figures can be checked against charlab.reber exactly."""
+    time-lapse frames, so the page's figures can be checked against charlab.reber exactly."""
     reber_text = samples.load_sample("reber")
     sha = corpus.text_hash(corpus.clean(reber_text, "keep"))
     runs.update_meta(with_run, corpus={"name": "Reber grammar", "sha256": sha, "characters": len(reber_text)})

@@ -47,9 +47,9 @@ def test_a_lesson_link_opens_with_its_text_settings_and_hidden_controls():
         learner.query_params[key] = value
     run(learner)
     ss = learner.session_state
-    assert ss["corpus"].source == "sample:fables" and ss["settings"]["units"] == 64
+    assert ss["corpus"].source == "sample:fables" and ss["settings"].units == 64
     assert ss["lesson"]["hidden"] == ["sample", "units", "cleaning"] and ss["lesson"]["title"] == expected.title
-    assert {k: ss["settings"][k] for k in expected.settings} == expected.settings and ss["cleaning"] == "keep"
+    assert {k: getattr(ss["settings"], k) for k in expected.settings} == expected.settings and ss["cleaning"] == "keep"
     assert re.fullmatch(r"[0-9a-f]{16}", learner.query_params["session"])  # the session token sits beside it
     assert "Lesson 1: <b>units</b>" not in " ".join(texts(learner.sidebar.markdown))  # shown escaped
     assert contains(learner.sidebar.caption, "Set by the lesson: sample text, units, cleaning.")
@@ -58,13 +58,13 @@ def test_a_lesson_link_opens_with_its_text_settings_and_hidden_controls():
     assert "settings_units" not in keys and "settings_embedding_dim" in keys
     assert "train_preset" not in [w.key for w in learner.segmented_control]
     run(learner.select_slider(key="settings_embedding_dim").set_value(16))  # the shown controls still work
-    assert ss["settings"]["units"] == 64 and ss["settings"]["embedding_dim"] == 16
+    assert ss["settings"].units == 64 and ss["settings"].embedding_dim == 16
     go(learner, "corpus")
     assert "corpus_sample" not in [r.key for r in learner.radio] and "corpus_cleaning" not in [
         r.key for r in learner.radio
     ]
     run(learner)  # the lesson is applied once: the learner's own change stays
-    assert learner.session_state["settings"]["embedding_dim"] == 16
+    assert learner.session_state["settings"].embedding_dim == 16
 
     run(learner.sidebar.button(key="lesson_leave").click())
     assert learner.session_state["lesson"] is None and "s" not in learner.query_params
@@ -86,11 +86,11 @@ def test_a_preset_file_applies_its_lesson_and_a_bad_one_is_refused():
     )
     run(at.file_uploader(key="lesson_upload").upload("grammar.json", preset.encode(), "application/json"))
     ss = at.session_state
-    assert ss["corpus"].source == "sample:reber" and ss["settings"]["units"] == 32 and ss["settings"]["epochs"] == 3
+    assert ss["corpus"].source == "sample:reber" and ss["settings"].units == 32 and ss["settings"].epochs == 3
     assert "settings_epochs" not in [w.key for w in at.number_input]
     run(at.file_uploader(key="lesson_upload").upload("bad.json", b"{not json", "application/json"))
     assert contains(at.error, "not a lesson file")
-    assert at.session_state["settings"]["units"] == 32
+    assert at.session_state["settings"].units == 32
 
 
 def test_quick_start_in_a_lesson_trains_the_lessons_text_and_settings():

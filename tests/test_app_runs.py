@@ -36,7 +36,7 @@ def test_my_runs_load_rename_download_and_delete(with_run, workspace):
     assert at.session_state["run_path"] == str(with_run)
     assert "Run «Tiny cats»" in map(plain, texts(at.subheader))  # the live view shows the loaded run's curves
     assert set(chart_data(at, "series")["epoch"]) >= {1, 2}
-    assert at.session_state["settings"]["units"] == 16 and at.select_slider(key="settings_units").value == 16
+    assert at.session_state["settings"].units == 16 and at.select_slider(key="settings_units").value == 16
     assert "Tiny cats" in sidebar_text(at)
 
     at.text_input(key="runs_new_name").input("   ")

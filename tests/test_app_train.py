@@ -71,7 +71,7 @@ def test_settings_have_help_and_the_parameter_count_follows_the_units():
     before = metric(at, "Parameters")
     assert before == expected()
     run(at.select_slider(key="settings_units").set_value(16))
-    assert at.session_state["settings"]["units"] == 16
+    assert at.session_state["settings"].units == 16
     after = metric(at, "Parameters")
     assert after == expected() and int(after.replace(",", "")) < int(before.replace(",", ""))
     layers = next(d.value for d in at.dataframe if "Formula" in d.value.columns)
@@ -86,20 +86,22 @@ def test_presets_fill_every_setting_and_hand_tuning_clears_the_preset():
         run(at.segmented_control(key="train_preset").set_value(key))
         wanted = ui.preset_settings(key)
         assert at.session_state["settings"] == wanted and at.session_state["preset"] == key
+        assert at.session_state["minutes"] == ui.preset_minutes(key)
         assert at.segmented_control(key="train_preset").value == key
-        assert at.slider(key="settings_seq_length").value == wanted["seq_length"]  # the widgets show it
-        assert at.select_slider(key="settings_embedding_dim").value == wanted["embedding_dim"]
-        assert at.number_input(key="settings_minutes").value == wanted["minutes"]  # by the clock
+        assert at.slider(key="settings_seq_length").value == wanted.seq_length  # the widgets show it
+        assert at.select_slider(key="settings_embedding_dim").value == wanted.embedding_dim
+        assert at.number_input(key="settings_minutes").value == ui.preset_minutes(key)  # by the clock
         assert at.segmented_control(key="settings_train_by").value == "minutes"
-    assert ui.preset_settings("balanced")["minutes"] == 5 and ui.preset_settings("best")["minutes"] == 20
-    assert ui.training_length_words(ui.preset_settings("quick")) == "1 minute"  # Continue's help says how long
-    assert ui.training_length_words(dict(ui.preset_settings("balanced"), minutes=None, epochs=1)) == "1 epoch"
+    assert ui.preset_minutes("balanced") == 5 and ui.preset_minutes("best") == 20
+    assert ui.training_length_words(ui.preset_settings("quick"), 1.0) == "1 minute"  # Continue's help says how long
+    assert ui.training_length_words(ui.model_config(ui.preset_settings("balanced"), epochs=1), None) == "1 epoch"
+    assert ui.preset_settings("quick") is not ui.preset_settings("quick")  # a session never holds a preset's own
     use_sample(at, "fables")  # another text: the preset is the same, its minutes fit any text
     go(at, "train")
     assert at.session_state["settings"] == ui.preset_settings("quick")
     run(at.select_slider(key="settings_units").set_value(128))
     assert at.session_state["preset"] is None and at.segmented_control(key="train_preset").value is None
-    assert at.session_state["settings"]["units"] == 128
+    assert at.session_state["settings"].units == 128
     go(at, "home")  # settings survive a page switch
     go(at, "train")
     assert at.select_slider(key="settings_units").value == 128
@@ -108,9 +110,9 @@ def test_presets_fill_every_setting_and_hand_tuning_clears_the_preset():
 def test_a_cleared_choice_keeps_its_setting():
     """Seen under load in bench/classroom.py: the cell-type control sent None and broke the Train page."""
     at = open_app("train")
-    before = at.session_state["settings"]["cell"]
+    before = at.session_state["settings"].cell
     run(at.segmented_control(key="settings_cell").set_value(None))
-    assert at.session_state["settings"]["cell"] == before
+    assert at.session_state["settings"].cell == before
     assert at.segmented_control(key="settings_cell").value == before
     assert not at.error
 
@@ -177,7 +179,7 @@ def test_stop_from_a_reloaded_page_saves_the_run_as_stopped(workspace):
     run(reloaded)
     go(reloaded, "train")
     assert reloaded.session_state["corpus"].name == "cats.txt"
-    assert reloaded.session_state["settings"]["epochs"] == 500
+    assert reloaded.session_state["settings"].epochs == 500
     assert plain(texts(reloaded.subheader)[0]) == "Training «cats.txt · LSTM 16»"
     assert not reloaded.button(key="train_stop").disabled
     run(reloaded.button(key="runs_delete").click())  # a run still training cannot be deleted
@@ -420,11 +422,11 @@ def test_the_time_lapse_slider_shows_the_text_of_that_moment_and_marks_the_chart
 
 @pytest.mark.parametrize("key", ["quick", "balanced", "best"])
 def test_every_preset_is_a_valid_model_the_train_page_can_show(key):
-    settings = ui.preset_settings(key)
-    ui.model_config(settings)  # a valid model
+    settings = ui.model_config(ui.preset_settings(key))  # a valid model
     for setting in MODEL_SETTINGS.values():
+        value = getattr(settings, setting.name)
         if setting.widget in ("segmented", "select_slider"):  # its widget offers the preset's value
-            assert settings[setting.name] in (setting.choices or setting.offered), (key, setting.name)
+            assert value in (setting.choices or setting.offered), (key, setting.name)
         elif setting.widget == "slider":
             low, high = setting.app_range
-            assert low <= settings[setting.name] <= high
+            assert low <= value <= high

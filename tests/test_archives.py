@@ -137,6 +137,22 @@ def test_the_run_model_keras_is_rebuilt_from_the_checked_weights(trained, worksp
     assert all(np.array_equal(rebuilt[name], original[name]) for name in original)
 
 
+def test_a_run_exported_before_the_renames_imports_with_its_epoch_texts_and_best_loss(trained, workspace_dir):
+    """Runs saved before epoch_texts.json and best_loss kept them as samples.json and best_val_loss."""
+    files = _members(trained)
+    files["samples.json"] = files.pop("epoch_texts.json")
+    meta = json.loads(files["config.json"])
+    meta["figures"] = {"best_val_loss": 1.75, "epochs_done": 2}
+    files["config.json"] = json.dumps(meta).encode()
+    info = archives.import_zip(_zip(files), workspace_dir)
+    assert (info.best_loss, info.best_loss_on, info.best_val_loss) == (1.75, runs.VALIDATION, 1.75)
+    assert (info.path / "epoch_texts.json").is_file() and not (info.path / "samples.json").exists()
+    assert runs.load_run(info.path).epoch_texts() == runs.load_run(trained).epoch_texts() != []
+    # and a run folder saved before the rename reads its file under the old name
+    (info.path / "epoch_texts.json").rename(info.path / "samples.json")
+    assert runs.load_run(info.path).epoch_texts() == runs.load_run(trained).epoch_texts()
+
+
 def test_import_accepts_a_zipped_folder(trained, workspace_dir):
     info = archives.import_zip(_zip({f"my run/{k}": v for k, v in _members(trained).items()}), workspace_dir)
     assert info.damaged is None and _text(info.path) == _text(trained)

@@ -100,7 +100,7 @@ def test_emoji_and_mixed_scripts_warn_about_the_vocabulary_and_still_train(tmp_p
     assert progress.status == FINISHED, progress.message
     assert progress.vocab_size == vocab_size
     generator = runs.load_run(progress.run_path).generator()
-    written = generator.sample("😀中", 200, random_seed=0)
+    written = generator.write("😀中", 200, random_seed=0)
     assert len(written) == 200 and set(written) <= set(text)
     assert generator.vocab.encode_seed("😀中🦊").dropped == ("🦊",)  # unseen: dropped and reported
 
@@ -190,13 +190,13 @@ def _generator() -> Generator:
 def test_hostile_generation_settings_are_refused_in_plain_words(setting, value, words):
     kwargs = {"length": 10, setting: value}
     with pytest.raises(CharlabError, match=words):
-        _generator().sample("ab", **kwargs)
+        _generator().write("ab", **kwargs)
 
 
 @pytest.mark.parametrize("temperature", [1e-300, 5e-324, 1e300, np.float32(0.8)])
 def test_extreme_temperatures_write_without_overflow(temperature):
     with np.errstate(over="raise", invalid="raise"):  # an overflow would raise here instead of writing garbage
-        text = _generator().sample("ab", 50, temperature=temperature, random_seed=1)
+        text = _generator().write("ab", 50, temperature=temperature, random_seed=1)
     assert len(text) == 50
     probs = _generator().next_char_probabilities("ab", temperature=temperature)
     assert np.isfinite(list(probs.values())).all() and sum(probs.values()) == pytest.approx(1.0)

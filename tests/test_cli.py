@@ -28,7 +28,7 @@ def test_train_list_generate(tmp_path, text_file, capsys):
     assert main(["--workspace", ws, "train", str(text_file), "--name", "cats", "--cleaning", "lowercase", *TINY]) == 0
     err = capsys.readouterr().err
     assert "100%" in err and "epoch 2/2" in err and "chars/s" in err
-    assert "sample after epoch 2" in err
+    assert "written after epoch 2" in err
     assert "Training finished." in err
     (info,) = runs.list_runs(ws)
     assert info.name == "cats" and info.status == "finished" and info.cleaning == "lowercase"

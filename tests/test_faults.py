@@ -84,8 +84,8 @@ DAMAGE = {
     "figures-a-string": (lambda p: _edit_meta(p, figures="great"), "wrong kind"),
     "models-gone": (lambda p: [(p / n).unlink() for n in ("model.keras", "weights.npz")], "No model was saved"),
     "history-garbage": (lambda p: (p / "history.csv").write_bytes(b"epoch,loss\n\xff\xfe,abc\n1,x,y,z\n"), None),
-    "samples-a-dict": (lambda p: (p / "samples.json").write_text('{"epoch": 1}'), None),
-    "samples-broken": (lambda p: (p / "samples.json").write_text('[{"epoch": 1, "te'), None),
+    "epoch-texts-a-dict": (lambda p: (p / "epoch_texts.json").write_text('{"epoch": 1}'), None),
+    "epoch-texts-broken": (lambda p: (p / "epoch_texts.json").write_text('[{"epoch": 1, "te'), None),
     "timelapse-broken": (lambda p: (p / "timelapse.json").write_text("[[[["), None),
 }
 
@@ -105,16 +105,16 @@ def test_damaged_run_folders_are_listed_and_the_others_still_load(trained, tmp_p
             assert info.damaged is None, (folder, info.damaged)
             assert info.status in ("finished", "interrupted"), (folder, info.status)
             run = runs.load_run(workspace / folder)  # still usable: the optional files read as what is left
-            assert len(run.generator().sample("The ", 10, random_seed=0)) == 10
-            assert isinstance(run.history(), list) and isinstance(run.samples(), list)
+            assert len(run.generator().write("The ", 10, random_seed=0)) == 10
+            assert isinstance(run.history(), list) and isinstance(run.epoch_texts(), list)
             assert isinstance(run.timelapse(), list)
         else:
             assert info.damaged and words in info.damaged, (folder, info.damaged)
             with pytest.raises(CharlabError, match="damaged|no saved model"):
                 runs.load_run(workspace / folder)
     assert infos["huge-pid"].status == infos["negative-pid"].status == "interrupted"
-    assert runs.load_run(workspace / "samples-a-dict").samples() == []
-    assert runs.load_run(workspace / "good").samples()[0]["epoch"] == 1
+    assert runs.load_run(workspace / "epoch-texts-a-dict").epoch_texts() == []
+    assert runs.load_run(workspace / "good").epoch_texts()[0]["epoch"] == 1
 
 
 # ---------------------------------------------------------------- the server killed mid-training
@@ -148,7 +148,7 @@ training.TrainingJob(text, cfg, name="killed", root={str(root)!r}).run()
     [info] = runs.list_runs(root)  # temporary files of a write cut short are hidden, never runs
     assert info.status == "interrupted" and info.damaged is None
     run = runs.load_run(info.path)
-    assert len(run.generator().sample("The ", 30, random_seed=0)) == 30
+    assert len(run.generator().write("The ", 30, random_seed=0)) == 30
     assert np.isfinite(run.weights["embedding"]).all()
 
 

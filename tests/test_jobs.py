@@ -351,7 +351,7 @@ def test_sweep_stops_an_abandoned_training_and_its_run_is_saved_as_stopped(tmp_p
     assert progress.status == STOPPED and progress.step < progress.total_steps
     assert queue.touch("gone").abandoned  # the owner, if they come back, can be told why
     assert runs.run_info(progress.run_path).status == "stopped"
-    assert len(runs.load_run(progress.run_path).generator().sample("The ", 20, random_seed=0)) == 20
+    assert len(runs.load_run(progress.run_path).generator().write("The ", 20, random_seed=0)) == 20
     assert not watched.done and "also-gone" not in queue and waiting.runs == 0
     assert queue.sweep() == Swept()  # stopped once, not again
     _finish(queue, watched)

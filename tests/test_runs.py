@@ -112,14 +112,14 @@ def test_load_run_gives_a_working_generator(trained):
     run = runs.load_run(trained)
     assert run.config == CFG and len(run.vocab) == len(set(TEXT))
     generator = run.generator()
-    text = generator.sample("The ", 80, temperature=0.8, random_seed=1)
+    text = generator.write("The ", 80, temperature=0.8, random_seed=1)
     assert len(text) == 80 and set(text) <= set(TEXT)
-    assert text == generator.sample("The ", 80, temperature=0.8, random_seed=1)
+    assert text == generator.write("The ", 80, temperature=0.8, random_seed=1)
     probs = generator.next_char_probabilities(CONTEXT)
     assert set(probs) == set(TEXT)
     assert sum(probs.values()) == pytest.approx(1.0, abs=1e-9)
     assert len(run.history()) == 1 and run.history()[0]["epoch"] == 1.0
-    assert len(run.samples()) == 1 and run.samples()[0]["epoch"] == 1
+    assert len(run.epoch_texts()) == 1 and run.epoch_texts()[0]["epoch"] == 1
 
 
 def test_list_runs_newest_first(trained, workspace_dir):

@@ -67,9 +67,9 @@ def generator() -> Generator:
 
 
 def test_same_random_seed_reproduces_text_exactly(generator):
-    first = generator.sample("the ", 300, temperature=1.0, random_seed=42)
-    second = generator.sample("the ", 300, temperature=1.0, random_seed=42)
-    other = generator.sample("the ", 300, temperature=1.0, random_seed=43)
+    first = generator.write("the ", 300, temperature=1.0, random_seed=42)
+    second = generator.write("the ", 300, temperature=1.0, random_seed=42)
+    other = generator.write("the ", 300, temperature=1.0, random_seed=43)
     assert first == second
     assert first != other
     assert len(first) == 300
@@ -91,7 +91,7 @@ def test_low_temperature_approaches_argmax(generator):
         greedy.append(generator.vocab.chars[char_id])
         logits, state = generator.network.step(char_id, state)
     for seed in range(3):
-        assert generator.sample("the ", 40, temperature=1e-4, random_seed=seed) == "".join(greedy)
+        assert generator.write("the ", 40, temperature=1e-4, random_seed=seed) == "".join(greedy)
 
 
 def test_temperature_reshapes_distribution():
@@ -108,33 +108,33 @@ def test_top_k_keeps_only_the_k_most_likely(generator):
     assert np.count_nonzero(probs) == 2
     assert probs[0] > probs[2] > 0
     assert probs.sum() == pytest.approx(1.0)
-    text = generator.sample("the ", 200, temperature=1.5, top_k=1, random_seed=5)
-    assert text == generator.sample("the ", 200, temperature=1.5, top_k=1, random_seed=6)  # top-1 is greedy
+    text = generator.write("the ", 200, temperature=1.5, top_k=1, random_seed=5)
+    assert text == generator.write("the ", 200, temperature=1.5, top_k=1, random_seed=6)  # top-1 is greedy
 
 
 @pytest.mark.parametrize("bad", [0, -0.5, float("nan"), float("inf"), "hot"])
 def test_bad_temperature_is_a_clear_error(generator, bad):
     with pytest.raises(CharlabError, match="Temperature must be a number above 0"):
-        generator.sample("the", 10, temperature=bad)
+        generator.write("the", 10, temperature=bad)
 
 
 def test_bad_top_k_and_length_are_clear_errors(generator):
     with pytest.raises(CharlabError, match="Top-k"):
-        generator.sample("the", 10, top_k=0)
+        generator.write("the", 10, top_k=0)
     with pytest.raises(CharlabError, match="Length"):
-        generator.sample("the", -1)
+        generator.write("the", -1)
 
 
 def test_unseen_seed_characters_are_dropped_predictably(generator):
-    with_unseen = generator.sample("thé 🦊 quick", 100, random_seed=3)
-    without = generator.sample("th  quick", 100, random_seed=3)
+    with_unseen = generator.write("thé 🦊 quick", 100, random_seed=3)
+    without = generator.write("th  quick", 100, random_seed=3)
     assert with_unseen == without
     seed = generator.vocab.encode_seed("thé 🦊 quick")
     assert seed.dropped == ("é", "🦊")
 
 
 def test_empty_seed_starts_after_a_line_break(generator):
-    assert generator.sample("", 60, random_seed=9) == generator.sample("\n", 60, random_seed=9)
+    assert generator.write("", 60, random_seed=9) == generator.write("\n", 60, random_seed=9)
 
 
 def test_incomplete_weights_are_refused():

@@ -31,14 +31,14 @@ def test_network_learns_the_embedded_reber_grammar(tmp_path):
     assert progress.history[-1]["val_loss"] < progress.history[0]["val_loss"]
 
     generator = runs.load_run(progress.run_path).generator()
-    generated = generator.sample("", 3000, temperature=0.5, random_seed=0)
+    generated = generator.write("", 3000, temperature=0.5, random_seed=0)
     score = grammar_score(generated)
     assert score.total >= 50
     assert score.share >= 0.8, f"only {score.grammatical}/{score.total} grammatical:\n{generated[:400]}"
     # an untrained network of the same shape writes almost nothing grammatical
     untrained = runs.load_run(progress.run_path)
     untrained.weights = {k: np.random.default_rng(0).normal(0, 0.1, v.shape) for k, v in untrained.weights.items()}
-    assert grammar_score(untrained.generator().sample("", 3000, random_seed=0)).share < 0.2
+    assert grammar_score(untrained.generator().write("", 3000, random_seed=0)).share < 0.2
 
 
 def test_progress_figures_are_consistent(tmp_path):
@@ -55,7 +55,7 @@ def test_progress_figures_are_consistent(tmp_path):
     first_epoch = [loss for _, loss in progress.batch_losses[:per_epoch]]
     assert np.mean(first_epoch) == pytest.approx(progress.history[0]["loss"], rel=1e-3)
     assert [loss_step for loss_step, _ in progress.batch_losses] == list(range(1, progress.step + 1))
-    assert len(progress.samples) == 2 and all(len(s["text"]) == 200 for s in progress.samples)
+    assert len(progress.epoch_texts) == 2 and all(len(s["text"]) == 200 for s in progress.epoch_texts)
 
     info = runs.run_info(progress.run_path)
     assert info.status == "finished"
@@ -84,7 +84,7 @@ def test_stop_is_honoured_at_the_next_batch_and_keeps_the_weights(tmp_path):
     assert progress.step < progress.total_steps
     assert runs.run_info(progress.run_path).status == "stopped"
     run = runs.load_run(progress.run_path)  # the weights learned so far were saved
-    assert len(run.generator().sample("the ", 20, random_seed=0)) == 20
+    assert len(run.generator().write("the ", 20, random_seed=0)) == 20
 
 
 def test_a_time_limit_stops_and_saves_like_stop(tmp_path):
@@ -97,7 +97,7 @@ def test_a_time_limit_stops_and_saves_like_stop(tmp_path):
     assert 1.5 <= progress.elapsed < 30 and time.monotonic() - started < 60
     assert 0 < progress.step < progress.total_steps
     assert runs.run_info(progress.run_path).status == "stopped"
-    assert len(runs.load_run(progress.run_path).generator().sample("the ", 20, random_seed=0)) == 20
+    assert len(runs.load_run(progress.run_path).generator().write("the ", 20, random_seed=0)) == 20
 
 
 @pytest.mark.parametrize("limit", [0, -1.0])
@@ -143,6 +143,27 @@ def test_continue_training_appends_to_the_same_run(tmp_path):
     assert [row["epoch"] for row in second.history] == [1, 2, 3]
     assert [row["epoch"] for row in runs.read_history(first.run_path)] == [1, 2, 3]
     assert len(runs.list_runs(tmp_path)) == 1
+
+
+def test_a_run_without_validation_text_keeps_its_best_training_loss_said_as_such(tmp_path):
+    cfg = ModelConfig(**{**TINY.to_dict(), "validation_fraction": 0.0})
+    progress = TrainingJob(TEXT, cfg, name="no validation", root=tmp_path).run()
+    assert progress.best_loss_on == runs.TRAINING and progress.best_val_loss is None
+    assert progress.best_loss == pytest.approx(min(r["loss"] for r in progress.history))
+    info = runs.run_info(progress.run_path)
+    assert (info.best_loss_on, info.best_val_loss) == (runs.TRAINING, None)
+    assert info.best_loss == pytest.approx(progress.best_loss)
+    # a run saved before best_loss had its training loss under best_val_loss: still read as a training loss
+    meta = runs.read_meta(progress.run_path)
+    meta["figures"] = {"best_val_loss": 1.5, "epochs_done": 2}
+    runs.write_json_atomic(progress.run_path / "config.json", meta)
+    info = runs.run_info(progress.run_path)
+    assert (info.best_loss, info.best_loss_on, info.best_val_loss) == (1.5, runs.TRAINING, None)
+    # continued with validation text: its first validation loss is the best, not compared with a training loss
+    runs.update_meta(progress.run_path, figures={"best_loss": 0.01, "best_loss_on": runs.TRAINING})
+    more = TrainingJob(TEXT, ModelConfig(**{**TINY.to_dict(), "epochs": 1}), root=tmp_path,
+                       resume_from=progress.run_path).run()  # fmt: skip
+    assert more.best_loss_on == runs.VALIDATION and more.best_val_loss == pytest.approx(more.history[-1]["val_loss"])
 
 
 def test_continue_with_characters_the_model_never_saw_is_refused(tmp_path):

@@ -47,12 +47,12 @@ def test_a_child_process_trains_like_a_thread(tmp_path):
     assert job.done and progress.status == FINISHED, progress.message
     assert progress.step == progress.total_steps == 2 * progress.batches_per_epoch
     assert [s for s, _ in progress.batch_losses] == list(range(1, progress.step + 1))  # every batch, once, in order
-    assert [row["epoch"] for row in progress.history] == [1, 2] and len(progress.samples) == 2
+    assert [row["epoch"] for row in progress.history] == [1, 2] and len(progress.epoch_texts) == 2
     assert job.text == ""  # a finished job lets go of its text
     info = runs.run_info(progress.run_path)
     assert info.status == "finished" and info.name == "in a child"
     assert _meta(progress.run_path)["pid"] != os.getpid()  # it really trained elsewhere
-    assert len(runs.load_run(progress.run_path).generator().sample("the ", 30, random_seed=0)) == 30
+    assert len(runs.load_run(progress.run_path).generator().write("the ", 30, random_seed=0)) == 30
 
 
 def test_stop_reaches_the_child_and_what_it_learned_is_saved(tmp_path):
@@ -67,7 +67,7 @@ def test_stop_reaches_the_child_and_what_it_learned_is_saved(tmp_path):
     progress = job.snapshot()
     assert progress.status == STOPPED and progress.step < progress.total_steps
     assert runs.run_info(progress.run_path).status == "stopped"
-    assert len(runs.load_run(progress.run_path).generator().sample("the ", 20, random_seed=0)) == 20
+    assert len(runs.load_run(progress.run_path).generator().write("the ", 20, random_seed=0)) == 20
     wait_for(lambda: not _alive(pid), "the child to exit", timeout=30)
 
 

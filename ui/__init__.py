@@ -37,7 +37,7 @@ from ui.corpus_cache import (
     use_sample,
     use_upload,
 )
-from ui.formatting import fmt_duration, fmt_loss
+from ui.formatting import best_loss_words, fmt_duration, fmt_loss
 from ui.grammar import grammar_view
 from ui.inside import (
     INSIDE_MAX_CHARS,
@@ -88,6 +88,7 @@ from ui.settings import (
     TEMPERATURE_HELP,
     budget_seconds,
     model_config,
+    preset_minutes,
     preset_settings,
     training_length_words,
 )
@@ -108,7 +109,7 @@ from ui.widget_state import (
 __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
     "check_first_loss", "trace", "probability_chart", "vocabulary_chart", "vocabulary_frame",
     "changed_characters", "cleaned_text", "corpus_key", "corpus_vocab_size", "text_stats", "use_sample",
-    "use_upload", "fmt_duration", "fmt_loss", "grammar_view", "INSIDE_MAX_CHARS", "STATE_HELP",
+    "use_upload", "best_loss_words", "fmt_duration", "fmt_loss", "grammar_view", "INSIDE_MAX_CHARS", "STATE_HELP",
     "STATE_WORDS", "activation_html", "embedding_chart", "embedding_frame", "guesses_frame", "new_random_seed",
     "ranking_frame", "run_trace", "surprise_html", "current_handle", "is_running", "registry",
     "default_run_name", "quick_start", "rerun_page", "start_training", "stop_training", "lesson_fixes_something",
@@ -119,7 +120,7 @@ __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
     "training_index", "usable_runs", "init_session", "open_requested_page", "remember", "through_entry_script",
     "COMPARE_TEMPERATURES", "DEFAULT_SAMPLE",
     "PAGES", "PRESETS", "SETTING_COLUMNS", "SETTING_HELP", "SETTING_LABELS", "STATUS_WORDS", "TEMPERATURE_HELP",
-    "budget_seconds", "model_config", "preset_settings", "training_length_words", "on_preset_change",
+    "budget_seconds", "model_config", "preset_minutes", "preset_settings", "training_length_words", "on_preset_change",
     "poll_seconds", "sidebar",
     "copy_check_missing", "copy_summary", "copy_view", "md", "scroll_to", "stream", "text_box", "visible_text",
     "BASELINE_WORDS", "live_view", "timelapse_words", "apply_preset", "bound", "is_hidden", "on_train_by_change",

@@ -116,7 +116,7 @@ def loss_chart(
     spec = json.loads(_loss_layout(series, tuple(references["reference"]), unit, marker is not None, height))
     spec["datasets"] = {LOSS_DATA: frame, REFERENCE_DATA: references}
     if marker is not None:
-        spec["datasets"][MOMENT_DATA] = pd.DataFrame({"epoch": [float(marker)], "moment": ["time-lapse sample"]})
+        spec["datasets"][MOMENT_DATA] = pd.DataFrame({"epoch": [float(marker)], "moment": ["time-lapse frame"]})
     return spec
 
 

@@ -6,6 +6,7 @@ import math
 from datetime import datetime
 
 from charlab.jobs import JobHandle
+from charlab.runs import TRAINING
 from charlab.training import Progress
 from ui.job_registry import registry
 
@@ -25,6 +26,11 @@ def fmt_duration(seconds: float | None) -> str:
 
 def fmt_loss(value: float | None) -> str:
     return "–" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+def best_loss_words(value: float | None, on: str) -> str:
+    """'best validation loss 1.234', or the training loss of a run without validation text, said as such."""
+    return f"best {'training' if on == TRAINING else 'validation'} loss {fmt_loss(value)}"
 
 
 def fmt_date(iso: str) -> str:

@@ -13,7 +13,7 @@ from ui.text import marked_text
 
 
 def grammar_timelapse_frame(timelapse: list[dict]) -> pd.DataFrame:
-    """Share of grammatical strings in each time-lapse sample, by epoch and training time."""
+    """Share of grammatical strings in each time-lapse frame, by epoch and training time."""
     rows = []
     for entry in timelapse:
         score = grammar_score(entry.get("text", ""))
@@ -44,10 +44,10 @@ def grammar_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 def grammar_growth(timelapse: list[dict]) -> None:
-    """How the share of grammatical strings grew over the time-lapse samples (Train and Generate)."""
+    """How the share of grammatical strings grew over the time-lapse frames (Train and Generate)."""
     frame = grammar_timelapse_frame(timelapse)
     if len(frame) > 1:
-        st.markdown("**Grammatical strings as it learned** (in each time-lapse sample)")
+        st.markdown("**Grammatical strings as it learned** (in each time-lapse frame)")
         st.altair_chart(grammar_chart(frame), width="stretch")
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from charlab.corpus import Corpus
 from charlab.jobs import JobHandle
-from charlab.model import CELLS
+from charlab.model import CELLS, ModelConfig
 from charlab.training import FINAL_STATES, Progress
 from charlab.workers import training_job
 from ui.corpus_cache import cleaned_text, use_sample
@@ -22,18 +22,25 @@ from ui.widget_state import apply_preset
 
 
 def start_training(
-    text: str, settings: dict, name: str, cleaning: str, corpus_name: str, resume_from: str | None = None
+    text: str,
+    settings: ModelConfig,
+    minutes: float | None,
+    name: str,
+    cleaning: str,
+    corpus_name: str,
+    resume_from: str | None = None,
 ) -> JobHandle:
-    """Check everything now (errors in plain words), then train in the background, into this session's workspace."""
+    """Check everything now (errors in plain words), then train in the background, into this session's workspace:
+    for `minutes` by the clock, or (None) for the settings' epochs."""
     if resume_from is not None:
         check_run_allowed(resume_from)
     limit = server_limits()
-    budget = budget_seconds(settings)
-    if budget:  # by the clock: the epochs only cap it, at what this server allows
-        settings = {**settings, "epochs": limit.max_epochs}
+    budget = budget_seconds(minutes)
+    # by the clock, the epochs only cap it, at what this server allows
+    config = model_config(settings, epochs=limit.max_epochs) if budget else model_config(settings)
     job = training_job(  # in a child process, so a class's trainings do not slow the pages
         text,
-        model_config(settings),
+        config,
         name=name,
         cleaning=cleaning,
         corpus_name=corpus_name,
@@ -44,7 +51,7 @@ def start_training(
     )
     limit.check_training(job.config, len(job.vocab))  # after the job: a continued run keeps its own shape
     handle = registry().queue.submit(st.session_state.token, job, owner=shared_owner())
-    st.session_state.pop("train_timelapse", None)  # the time-lapse slider follows the newest sample again
+    st.session_state.pop("train_timelapse", None)  # the time-lapse slider follows the newest frame again
     st.session_state.scroll_to_live = True  # the Start button may sit below the settings: show the chart
     st.session_state.job_seen_running = True
     return handle
@@ -78,9 +85,9 @@ def rerun_page() -> None:
     st.rerun()
 
 
-def default_run_name(loaded: Corpus | None, settings: dict) -> str:
+def default_run_name(loaded: Corpus | None, settings: ModelConfig) -> str:
     corpus_name = loaded.name if loaded else "text"
-    return f"{corpus_name} · {CELLS[settings['cell']]} {settings['units']}"
+    return f"{corpus_name} · {CELLS[settings.cell]} {settings.units}"
 
 
 def quick_start() -> None:
@@ -89,7 +96,12 @@ def quick_start() -> None:
     if lesson_fixes_something() and ss.corpus is not None:
         fit_to_limit("settings", "epochs", server_limits().max_epochs)  # a lesson may ask more than this server allows
         start_training(
-            cleaned_text(), ss.settings, default_run_name(ss.corpus, ss.settings), ss.cleaning, ss.corpus.name
+            cleaned_text(),
+            ss.settings,
+            ss.minutes,
+            default_run_name(ss.corpus, ss.settings),
+            ss.cleaning,
+            ss.corpus.name,
         )
         return
     use_sample(DEFAULT_SAMPLE)
@@ -100,6 +112,7 @@ def quick_start() -> None:
     start_training(
         text,
         st.session_state.settings,
+        st.session_state.minutes,
         default_run_name(loaded, st.session_state.settings),
         QUICK_START_CLEANING,
         loaded.name,

@@ -27,8 +27,7 @@ def apply_lesson(lesson: lessons.Lesson, key: str = "") -> None:
     """Set up the session as the lesson says: its sample text, cleaning and settings; remember what to hide."""
     ss = st.session_state
     lesson.validate()
-    settings = dict(ss.settings, **lesson.settings)
-    model_config(settings)  # refuses impossible combinations in plain words, before anything changes
+    settings = model_config(ss.settings, **lesson.settings)  # refuses bad values in plain words, before any change
     if lesson.sample is not None:
         use_sample(lesson.sample)
     if lesson.cleaning is not None:
@@ -68,7 +67,7 @@ def current_lesson(hidden: Iterable[str], title: str) -> lessons.Lesson:
     ss = st.session_state
     loaded = ss.corpus
     sample = loaded.source.removeprefix("sample:") if loaded and loaded.source.startswith("sample:") else None
-    settings = {name: ss.settings[name] for name in lessons.SETTING_PARAMS if name in ss.settings}
+    settings = {name: getattr(ss.settings, name) for name in lessons.SETTING_PARAMS}
     return lessons.Lesson(
         sample=sample, cleaning=ss.cleaning, settings=settings, hidden=tuple(hidden), title=title.strip()
     ).validate()

@@ -9,6 +9,7 @@ import streamlit as st
 from charlab.errors import CharlabError
 from charlab.limits import Limits
 from ui.text import md
+from ui.widget_state import store_value, stored
 
 
 def server_limits() -> Limits:
@@ -33,10 +34,9 @@ def upload_box_mb(limit_mb: float) -> int:
 def fit_to_limit(store: str, name: str, highest: int) -> int | None:
     """Lower a remembered setting above this server's limit (from a lesson link, a preset or a loaded run),
     so its widget can be drawn; returns the value it had, for a note, or None when it fitted."""
-    ss = st.session_state
-    value = ss[store][name]
+    value = stored(store, name)
     if not isinstance(value, (int, float)) or value <= highest:
         return None
-    ss[store][name] = highest
-    ss.pop(f"{store}_{name}", None)
+    store_value(store, name, highest)
+    st.session_state.pop(f"{store}_{name}", None)
     return value

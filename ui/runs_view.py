@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from charlab import archives, runs
 from charlab.errors import CharlabError
+from charlab.model import MODEL_SETTINGS
 from ui.charts import compare_chart
 from ui.limits import server_limits, upload_box_mb
 from ui.owners import check_run_allowed, is_teacher, owners_enabled, session_workspace
@@ -111,8 +114,9 @@ def _load(info: runs.RunInfo) -> None:
     ss = st.session_state
     check_run_allowed(info.path)
     ss.run_path = str(info.path)
-    fixed = {k: v for k, v in ss.settings.items() if is_hidden(k)}
-    ss.settings = {**settings_from_config(info.config), **fixed}
+    fixed = {name: getattr(ss.settings, name) for name in MODEL_SETTINGS if is_hidden(name)}
+    ss.settings = replace(settings_from_config(info.config), **fixed)
+    ss.minutes = None  # a run's files do not say how long it trained by the clock: its epochs stand
     ss.preset = None
     reseed("settings")
     ss.pop("train_preset", None)

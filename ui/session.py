@@ -54,7 +54,7 @@ _keep_keras_state_between_runs()
 
 
 PERSISTENT_KEYS = (
-    "corpus", "cleaning", "settings", "preset", "run_path", "generate", "lesson",
+    "corpus", "cleaning", "settings", "minutes", "preset", "run_path", "generate", "lesson",
     "nickname", "train_run_name",
 )  # fmt: skip
 
@@ -99,6 +99,7 @@ def init_session() -> None:
     ss.setdefault("corpus", None)
     ss.setdefault("cleaning", "keep")
     ss.setdefault("settings", default_settings())
+    ss.setdefault("minutes", None)  # how long to train by the clock (None: the settings' epochs)
     ss.setdefault("preset", None)
     ss.setdefault("run_path", None)
     ss.setdefault("generate", default_generate())
@@ -135,6 +136,6 @@ def remember() -> None:
     ss = st.session_state
     if "token" in ss:
         memory = {k: ss.get(k) for k in PERSISTENT_KEYS}
-        memory["settings"] = dict(memory["settings"] or {})
+        memory["settings"] = copy.copy(memory["settings"])
         memory["generate"] = dict(memory["generate"] or {})
         registry().remember(ss.token, memory)

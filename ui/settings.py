@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 
 from charlab import limits
 from charlab.model import MODEL_SETTINGS, ModelConfig
@@ -39,57 +40,14 @@ SETTING_COLUMNS = (
     ("epochs", "learning_rate", "schedule", "validation_fraction"),
 )
 
-# preset key -> (label, training time by the clock in seconds, settings): a preset trains for its
-# minutes on any computer (the job's time budget), keeping the best model it found
-PRESETS: dict[str, tuple[str, float, dict]] = {
-    "quick": (
-        "Quick · 1 minute",
-        60.0,
-        dict(
-            cell="gru",
-            units=256,
-            layers=1,
-            embedding_dim=32,
-            dropout=0.0,
-            seq_length=64,
-            batch_size=64,
-            learning_rate=5e-3,
-            schedule="cosine",
-            validation_fraction=0.1,
-        ),
-    ),
-    "balanced": (  # GRU 384 learns more than 256 in 5 minutes: 1.546 against 1.569 (bench/sweep.py --minutes 5)
-        "Balanced · 5 minutes",
-        300.0,
-        dict(
-            cell="gru",
-            units=384,
-            layers=1,
-            embedding_dim=32,
-            dropout=0.0,
-            seq_length=64,
-            batch_size=64,
-            learning_rate=5e-3,
-            schedule="cosine",
-            validation_fraction=0.1,
-        ),
-    ),
-    "best": (  # GRU 384 with a little dropout for its many epochs: 1.560 after 20 minutes (bench/README.md)
-        "Best quality · 20 minutes",
-        1200.0,
-        dict(
-            cell="gru",
-            units=384,
-            layers=1,
-            embedding_dim=32,
-            dropout=0.1,
-            seq_length=64,
-            batch_size=64,
-            learning_rate=5e-3,
-            schedule="cosine",
-            validation_fraction=0.1,
-        ),
-    ),
+# preset key -> (label, training time by the clock in seconds, model): a preset trains for its
+# minutes on any computer (the job's time budget), keeping the best model it found; the epochs only cap it
+PRESETS: dict[str, tuple[str, float, ModelConfig]] = {
+    "quick": ("Quick · 1 minute", 60.0, ModelConfig(cell="gru", units=256, epochs=20)),
+    # GRU 384 learns more than 256 in 5 minutes: 1.546 against 1.569 (bench/sweep.py --minutes 5)
+    "balanced": ("Balanced · 5 minutes", 300.0, ModelConfig(cell="gru", units=384, epochs=20)),
+    # GRU 384 with a little dropout for its many epochs: 1.560 after 20 minutes (bench/README.md)
+    "best": ("Best quality · 20 minutes", 1200.0, ModelConfig(cell="gru", units=384, dropout=0.1, epochs=20)),
 }
 
 LOSS_UNITS = {
@@ -120,39 +78,40 @@ STATUS_WORDS = {
 }
 
 
-def default_settings() -> dict:
-    return dict(PRESETS["quick"][2], epochs=20, minutes=None, clipnorm=1.0)
+def default_settings() -> ModelConfig:
+    """The Train page's settings before any choice: Quick start's model, for 20 epochs."""
+    return replace(PRESETS["quick"][2])
 
 
 def default_generate() -> dict:
     return {"seed_text": "", "length": 500, "temperature": 0.8, "top_k": 0, "random_seed": 42}
 
 
-def model_config(settings: dict) -> ModelConfig:
-    """The settings dict as the engine's dataclass (validated: raises CharlabError in plain words)."""
-    known = {k: v for k, v in settings.items() if k in ModelConfig.__dataclass_fields__}
-    return ModelConfig(**known).validate()
+def model_config(config: ModelConfig, **changes) -> ModelConfig:
+    """A checked copy of the session's settings (raises CharlabError in plain words): a job or a run never
+    shares the object the widgets replace."""
+    return replace(config, **changes).validate()
 
 
-def preset_settings(key: str) -> dict:
-    """A preset's settings: its minutes by the clock, within this server's time limit; epochs only cap it."""
-    _, seconds, values = PRESETS[key]
-    server = limits.current()
-    minutes = min(seconds, server.training_seconds) / 60
-    return dict(values, clipnorm=1.0, epochs=20, minutes=minutes)
+def preset_settings(key: str) -> ModelConfig:
+    """A preset's model (a copy: the session's settings are never a preset's own object)."""
+    return replace(PRESETS[key][2])
 
 
-def training_length_words(settings: dict) -> str:
-    """How long a training with these settings lasts: '1 minute' by the clock, or '20 epochs'."""
-    minutes = settings.get("minutes")
+def preset_minutes(key: str) -> float:
+    """A preset's minutes by the clock, within this server's time limit."""
+    return min(PRESETS[key][1], limits.current().training_seconds) / 60
+
+
+def training_length_words(config: ModelConfig, minutes: float | None) -> str:
+    """How long a training lasts: '1 minute' by the clock, or '20 epochs'."""
     if minutes:
         return f"{minutes:g} minute{'' if minutes == 1 else 's'}"
-    return f"{settings['epochs']} epoch{'' if settings['epochs'] == 1 else 's'}"
+    return f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}"
 
 
-def budget_seconds(settings: dict) -> float | None:
-    """The training time by the clock the settings ask for (None: train for the epochs)."""
-    minutes = settings.get("minutes")
+def budget_seconds(minutes: float | None) -> float | None:
+    """The training time by the clock (None: train for the epochs)."""
     return float(minutes) * 60 if minutes else None
 
 
@@ -165,13 +124,14 @@ def snap(value, options: Iterable, ratio: bool = True):
     return min(options, key=lambda o: abs(math.log(float(o)) - math.log(max(float(value), 1e-12))))
 
 
-def settings_from_config(cfg: ModelConfig) -> dict:
+def settings_from_config(cfg: ModelConfig) -> ModelConfig:
     """A run's settings, fitted to the options the Train page offers."""
-    s = cfg.to_dict()
+    fitted = {}
     for setting in MODEL_SETTINGS.values():
+        value = getattr(cfg, setting.name)
         if setting.widget == "select_slider":
-            s[setting.name] = snap(s[setting.name], setting.offered, ratio=not setting.percent)
+            fitted[setting.name] = snap(value, setting.offered, ratio=not setting.percent)
         elif setting.widget == "slider":
             low, high = setting.app_range
-            s[setting.name] = int(min(high, max(low, s[setting.name])))
-    return s
+            fitted[setting.name] = int(min(high, max(low, value)))
+    return replace(cfg, **fitted)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from charlab import corpus
 from charlab.jobs import JobHandle
-from ui.formatting import fmt_duration, fmt_loss, queue_words
+from ui.formatting import best_loss_words, fmt_duration, queue_words
 from ui.job_registry import current_handle
 from ui.jobs import rerun_page, rerun_when_finished
 from ui.lesson_links import CONTROL_LABELS, leave_lesson
@@ -49,7 +49,7 @@ def sidebar() -> None:
         elif info is None:
             st.caption("No run yet: train one, or load one from My runs.")
         else:
-            loss = f" · best validation loss {fmt_loss(info.best_val_loss)}" if info.best_val_loss else ""
+            loss = f" · {best_loss_words(info.best_loss, info.best_loss_on)}" if info.best_loss else ""
             st.markdown(f"**{md(info.name)}**  \n{STATUS_WORDS.get(info.status, info.status)}{loss}")
         poll = poll_seconds(handle)
         if poll is not None:

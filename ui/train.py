@@ -13,7 +13,7 @@ from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
 from charlab.training import Progress
 from ui.charts import loss_chart, loss_frame
-from ui.formatting import fmt_duration, fmt_loss, progress_words, queue_words, starting_words
+from ui.formatting import best_loss_words, fmt_duration, progress_words, queue_words, starting_words
 from ui.grammar import grammar_growth
 from ui.jobs import rerun_page
 from ui.saved_runs import (
@@ -37,7 +37,7 @@ class LiveFigures:
 
     history: list[dict]
     batch_losses: list[tuple[int, float]]
-    samples: list[dict]
+    epoch_texts: list[dict]
     timelapse: list[dict]
     batches_per_epoch: int
     first_epoch: int
@@ -48,7 +48,7 @@ class LiveFigures:
 
 
 def live_view(handle: JobHandle | None, run_path: str | None) -> None:
-    """The running (or last) training: status, progress, loss chart, latest sample; else the current run."""
+    """The running (or last) training: status, progress, loss chart, latest text it wrote; else the current run."""
     ss = st.session_state
     p = handle.job.snapshot() if handle is not None else None
     if p is not None and p.done and ss.get("job_seen_running"):
@@ -88,7 +88,7 @@ def _job_figures(handle: JobHandle, p: Progress) -> LiveFigures:
     return LiveFigures(
         history=p.history,
         batch_losses=p.batch_losses,
-        samples=p.samples,
+        epoch_texts=p.epoch_texts,
         timelapse=p.timelapse,
         batches_per_epoch=p.batches_per_epoch,
         first_epoch=p.first_epoch,
@@ -105,7 +105,7 @@ def _run_figures(run_path: str) -> LiveFigures | None:
     st.subheader(f"Run «{md(info.name)}»", anchor="live-view")
     st.caption(
         f"{STATUS_WORDS.get(info.status, info.status).capitalize()} · {md(info.corpus_name)} · "
-        f"{config_words(info.config)} · best validation loss {fmt_loss(info.best_val_loss)}"
+        f"{config_words(info.config)} · {best_loss_words(info.best_loss, info.best_loss_on)}"
     )
     try:
         run = open_run(run_path)
@@ -121,7 +121,7 @@ def _run_figures(run_path: str) -> LiveFigures | None:
     return LiveFigures(
         history=history,
         batch_losses=[],
-        samples=run.samples(),
+        epoch_texts=run.epoch_texts(),
         timelapse=run.timelapse(),
         batches_per_epoch=0,
         first_epoch=len(history),
@@ -133,14 +133,20 @@ def _run_figures(run_path: str) -> LiveFigures | None:
 
 
 def _draw(f: LiveFigures) -> None:
-    """The loss chart beside the newest sample, the verdict, the time-lapse and the epochs' samples."""
+    """The loss chart beside the newest text it wrote, the verdict, the time-lapse and the epochs' texts."""
     ss = st.session_state
-    history, batch_losses, samples_, timelapse, report = f.history, f.batch_losses, f.samples, f.timelapse, f.report
+    history, batch_losses, epoch_texts, timelapse, report = (
+        f.history,
+        f.batch_losses,
+        f.epoch_texts,
+        f.timelapse,
+        f.report,
+    )
     frame = loss_frame(history, batch_losses, f.batches_per_epoch, f.first_epoch, f.initial_loss)
     moment = timelapse_position(timelapse)
-    chart_column, sample_column = st.columns([3, 2], gap="medium")
-    with sample_column:  # beside the chart, so both fit a 1280x720 screen
-        newest_sample(timelapse, samples_)
+    chart_column, writing_column = st.columns([3, 2], gap="medium")
+    with writing_column:  # beside the chart, so both fit a 1280x720 screen
+        newest_text(timelapse, epoch_texts)
         seed_key("train_unit", ss.get("loss_unit", "loss"))
         unit = (
             st.segmented_control(
@@ -166,14 +172,14 @@ def _draw(f: LiveFigures) -> None:
         timelapse_view(timelapse, moment)
         if f.reber:
             grammar_growth(timelapse)
-    if samples_:
-        last = samples_[-1]
+    if epoch_texts:
+        last = epoch_texts[-1]
         st.markdown(f"**What the model writes after epoch {last['epoch']}** (temperature {last['temperature']:g})")
         st.html(text_box("", last["text"], height=220))
-        with st.expander("Samples of every epoch"):
-            for sample in reversed(samples_[-40:]):
-                st.caption(f"Epoch {sample['epoch']}")
-                st.code(sample["text"], language=None, wrap_lines=True)
+        with st.expander("What it wrote after each epoch"):
+            for written in reversed(epoch_texts[-40:]):
+                st.caption(f"Epoch {written['epoch']}")
+                st.code(written["text"], language=None, wrap_lines=True)
 
 
 def saved_baselines(run_path) -> BaselineReport | None:
@@ -181,15 +187,15 @@ def saved_baselines(run_path) -> BaselineReport | None:
     return report_from_dict(runs.read_meta(run_path).get("baselines")) if run_path is not None else None
 
 
-def newest_sample(timelapse: list[dict], samples_: list[dict]) -> None:
-    """What the network writes now: the latest time-lapse sample (every few seconds), else the last epoch's."""
+def newest_text(timelapse: list[dict], epoch_texts: list[dict]) -> None:
+    """What the network writes now: the latest time-lapse frame (every few seconds), else the last epoch's."""
     if timelapse:
         entry = timelapse[-1]
         st.markdown(f"**What it writes now** ({timelapse_words(entry)})")
         st.html(text_box("", entry["text"], height=200))
-    elif samples_:
-        st.markdown(f"**What it writes now** (after epoch {samples_[-1]['epoch']})")
-        st.html(text_box("", samples_[-1]["text"], height=200))
+    elif epoch_texts:
+        st.markdown(f"**What it writes now** (after epoch {epoch_texts[-1]['epoch']})")
+        st.html(text_box("", epoch_texts[-1]["text"], height=200))
     else:
         st.caption("Its first attempts at writing appear here within seconds of the first step.")
 
@@ -265,11 +271,11 @@ def timelapse_words(entry: dict) -> str:
 
 
 def timelapse_view(timelapse: list[dict], moment: int | None) -> None:
-    """A slider through the time-lapse samples; the loss chart marks the same moment."""
+    """A slider through the time-lapse frames; the loss chart marks the same moment."""
     st.markdown("**Time-lapse: what the network wrote as it learned**")
     st.caption(
-        "The same start and the same dice every time: only the network changed between these samples. "
-        "Move the slider; the orange line on the loss chart shows when the sample was written."
+        "The same start and the same dice every time: only the network changed between these texts. "
+        "Move the slider; the orange line on the loss chart shows when this text was written."
     )
     if len(timelapse) > 1:
         st.select_slider(
@@ -300,7 +306,7 @@ def _job_status(handle: JobHandle, p: Progress) -> None:
     else:
         message = p.message or STATUS_WORDS.get(p.status, p.status)
         figures = (
-            f" Best validation loss {fmt_loss(p.best_val_loss)} after {len(p.history)} epochs in "
+            f" {best_loss_words(p.best_loss, p.best_loss_on).capitalize()} after {len(p.history)} epochs in "
             f"{fmt_duration(p.run_seconds)}."
             if p.history
             else ""

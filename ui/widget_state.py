@@ -4,27 +4,29 @@ reseed them."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import streamlit as st
 
 from charlab.errors import CharlabError
 from charlab.limits import Limits
 from charlab.model import MODEL_SETTINGS
-from ui.settings import MINUTES_HELP, MINUTES_LABEL, budget_seconds, preset_settings
+from ui.settings import MINUTES_HELP, MINUTES_LABEL, preset_minutes, preset_settings
 from ui.text import md
 
 
 def bound(widget, store: str, name: str, label: str, **kwargs):
-    """A widget whose value lives in st.session_state[store][name], so it survives page switches.
+    """A widget whose value lives in st.session_state[store] (a dict, or the settings' ModelConfig) under
+    `name`, so it survives page switches.
 
     The widget's own key is seeded from the store when missing (first draw, or back from another
     page) and copied back on change; nothing is ever passed as value= twice.
     """
     key = f"{store}_{name}"
     if store == "settings" and is_hidden(name):  # a lesson fixed it: not drawn, its value stays
-        return st.session_state[store][name]
+        return stored(store, name)
     if key not in st.session_state:
-        st.session_state[key] = st.session_state[store][name]
+        st.session_state[key] = stored(store, name)
     kwargs.setdefault("on_change", _copy_back)
     kwargs.setdefault("args", (store, name, key))
     return widget(label, key=key, **kwargs)
@@ -52,7 +54,7 @@ def training_length(limit: Limits) -> None:
     """How long to train: minutes by the clock or a number of epochs, within this server's limits."""
     ss = st.session_state
     if not is_hidden("epochs"):
-        seed_key("settings_train_by", "minutes" if budget_seconds(ss.settings) else "epochs")
+        seed_key("settings_train_by", "minutes" if ss.minutes else "epochs")
         st.segmented_control(
             "Train for",
             ["minutes", "epochs"],
@@ -62,22 +64,48 @@ def training_length(limit: Limits) -> None:
             on_change=on_train_by_change,
             help="Minutes: by the clock, the same on any computer. Epochs: a number of passes over the text.",
         )
-    if budget_seconds(ss.settings):
-        bound(st.number_input, "settings", "minutes", MINUTES_LABEL, min_value=min(0.5, limit.training_seconds / 60),
-              max_value=limit.training_seconds / 60, step=0.5, help=MINUTES_HELP)  # fmt: skip
+    if ss.minutes:
+        seed_key("settings_minutes", ss.minutes)
+        st.number_input(MINUTES_LABEL, key="settings_minutes", min_value=min(0.5, limit.training_seconds / 60),
+                        max_value=limit.training_seconds / 60, step=0.5, help=MINUTES_HELP,
+                        on_change=_minutes_changed)  # fmt: skip
     else:
         epochs = MODEL_SETTINGS["epochs"]
         bound(st.number_input, "settings", "epochs", epochs.label, min_value=1, max_value=limit.max_epochs, step=1,
               help=epochs.help)  # fmt: skip
 
 
+def stored(store: str, name: str):
+    """A value kept in a store of st.session_state: the settings' ModelConfig, or a dict."""
+    holder = st.session_state[store]
+    return holder[name] if isinstance(holder, dict) else getattr(holder, name)
+
+
+def store_value(store: str, name: str, value) -> None:
+    """Change one value of a store; the settings' ModelConfig is replaced, never changed in place (a job
+    started from it keeps its own)."""
+    holder = st.session_state[store]
+    if isinstance(holder, dict):
+        holder[name] = value
+    else:
+        st.session_state[store] = replace(holder, **{name: value})
+
+
 def _copy_back(store: str, name: str, key: str) -> None:
     if st.session_state[key] is None:  # a choice control cleared (seen under load): no setting may be None
-        st.session_state[key] = st.session_state[store][name]
+        st.session_state[key] = stored(store, name)
         return
-    st.session_state[store][name] = st.session_state[key]
+    store_value(store, name, st.session_state[key])
     if store == "settings":
         _hand_tuned()
+
+
+def _minutes_changed() -> None:
+    if st.session_state.settings_minutes is None:
+        st.session_state.settings_minutes = st.session_state.minutes
+        return
+    st.session_state.minutes = float(st.session_state.settings_minutes)
+    _hand_tuned()
 
 
 def _hand_tuned() -> None:
@@ -96,7 +124,7 @@ def on_train_by_change() -> None:
     """Minutes or epochs: a training ends by the clock, or after its passes over the text."""
     ss = st.session_state
     minutes = ss.pop("settings_minutes", None) or 1.0  # the widget is seeded afresh from the settings when drawn
-    ss.settings = {**ss.settings, "minutes": float(minutes) if ss.get("settings_train_by") == "minutes" else None}
+    ss.minutes = float(minutes) if ss.get("settings_train_by") == "minutes" else None
     _hand_tuned()
 
 
@@ -106,7 +134,7 @@ def apply_preset(key: str | None) -> None:
     if key is None:
         return
     try:
-        ss.settings = preset_settings(key)
+        ss.settings, ss.minutes = preset_settings(key), preset_minutes(key)
     except CharlabError:
         return
     ss.preset = key
