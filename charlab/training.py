@@ -67,6 +67,47 @@ class Timelapse:
         return self
 
 
+class TimelapseClock:
+    """When a training's time-lapse frames fall: every few steps, or once per slot of a time budget."""
+
+    def __init__(self, timelapse: Timelapse, budget_seconds: float | None):
+        self._timelapse, self._budget = timelapse, budget_seconds
+        self.every_steps = 0  # steps between frames, fixed once the number of steps is known
+        self.period = 0.0  # with a budget: one frame per this many seconds
+        self._slot = 0
+        self._last_step = -1
+
+    def plan(self, total_steps: int) -> None:
+        """Space the frames: by the clock for a time budget, else by steps."""
+        every = self._timelapse.every_steps
+        if every == TIMELAPSE_AUTO and self._budget:
+            self.period = self._budget / TIMELAPSE_SNAPSHOTS
+        elif every == TIMELAPSE_AUTO:
+            self.every_steps = max(1, round(total_steps / TIMELAPSE_SNAPSHOTS))
+        else:
+            self.every_steps = every or 0
+
+    @property
+    def on(self) -> bool:
+        return bool(self.every_steps or self.period)
+
+    def due(self, step: int, elapsed: float) -> bool:
+        """Whether this step (after `elapsed` seconds of training) gets a frame."""
+        if self.every_steps and step % self.every_steps == 0:
+            return True
+        if self.period and int(elapsed / self.period) > self._slot:
+            self._slot = int(elapsed / self.period)
+            return True
+        return False
+
+    def take(self, step: int) -> bool:
+        """False when this step already has its frame; else it has one now."""
+        if step == self._last_step:
+            return False
+        self._last_step = step
+        return True
+
+
 @dataclass
 class Progress:
     """A consistent copy of a job's figures, safe to read from another thread."""
@@ -168,8 +209,6 @@ class TrainingJob:
         self.root = runs.workspace(root)
         self.resume_from = Path(resume_from) if resume_from is not None else None
         self.timelapse = timelapse.checked()
-        self._timelapse_every = 0  # steps between time-lapse frames, fixed once the number of steps is known
-        self._timelapse_last_step = -1
         self._timelapse_seconds_before = 0.0  # a continued run's time-lapse goes on from its last moment
         if time_limit_seconds is not None and not time_limit_seconds > 0:
             raise CharlabError("A training's time limit must be a number of seconds above 0.")
@@ -177,9 +216,8 @@ class TrainingJob:
         if budget_seconds is not None and not budget_seconds > 0:
             raise CharlabError("A training's time budget must be a number of seconds above 0.")
         self.budget_seconds = budget_seconds
+        self._frames = TimelapseClock(self.timelapse, budget_seconds)
         self._ending: tuple[str, str] | None = None  # how a stop that is not the user's ends: (status, words)
-        self._timelapse_period = 0.0  # with a budget: one time-lapse frame per this many seconds
-        self._timelapse_slot = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -317,11 +355,11 @@ class TrainingJob:
         if self._stop.is_set():
             self._finish(STOPPED, "Stopped before training began.")
             return
-        self._plan_timelapse(data.steps_per_epoch * cfg.epochs)
+        self._frames.plan(data.steps_per_epoch * cfg.epochs)
         if self.resume_from is None:  # the chart's first point within a second, while the first step is compiled
             self._set(initial_loss=fitting.loss_before_training(self._model, data.x, data.y, data.batch_size))
             self._mark("first loss")
-            if self._timelapse_every or self._timelapse_period:
+            if self._frames.on:
                 self._record_timelapse()  # the untrained network: where every time-lapse starts
         fitting.fit(self._model, data, cfg.epochs, fitting.ProgressCallback(self))
         if not self._done.is_set():  # fit ended without the callback finishing (should not happen)
@@ -361,16 +399,6 @@ class TrainingJob:
         )
         return model
 
-    def _plan_timelapse(self, total_steps: int) -> None:
-        """Space the time-lapse frames: by the clock for a time budget, else by steps."""
-        every = self.timelapse.every_steps
-        if every == TIMELAPSE_AUTO and self.budget_seconds:
-            self._timelapse_period = self.budget_seconds / TIMELAPSE_SNAPSHOTS
-        elif every == TIMELAPSE_AUTO:
-            self._timelapse_every = max(1, round(total_steps / TIMELAPSE_SNAPSHOTS))
-        else:
-            self._timelapse_every = every or 0
-
     # what Keras tells the job (charlab.fitting.ProgressCallback), in the training thread
 
     def on_batch(self, batch_in_epoch: int, loss: float, seconds: float) -> None:
@@ -381,8 +409,8 @@ class TrainingJob:
         if time.monotonic() - self._last_heartbeat > HEARTBEAT_EVERY_SECONDS:
             self._last_heartbeat = time.monotonic()  # a long epoch without a checkpoint is still alive to
             runs.update_meta(self.run_path, heartbeat=time.time())  # other processes (the CLI beside a server)
-        if math.isfinite(loss):
-            self._timelapse_after(step, elapsed)
+        if math.isfinite(loss) and self._frames.due(step, elapsed):
+            self._record_timelapse()
         self._stop_by_the_clock(elapsed)
         if not math.isfinite(loss):
             self._diverged = True
@@ -415,14 +443,6 @@ class TrainingJob:
                 p.eta = min(p.eta, max(0.0, self.budget_seconds - p.elapsed))
             return p.step, p.elapsed, p.fraction
 
-    def _timelapse_after(self, step: int, elapsed: float) -> None:
-        """A time-lapse frame every few steps, or once per slot of a time budget."""
-        if self._timelapse_every and step % self._timelapse_every == 0:
-            self._record_timelapse()
-        elif self._timelapse_period and int(elapsed / self._timelapse_period) > self._timelapse_slot:
-            self._timelapse_slot = int(elapsed / self._timelapse_period)
-            self._record_timelapse()
-
     def _stop_by_the_clock(self, elapsed: float) -> None:
         """A time budget ends the training as planned; a server's time limit stops it, as Stop would."""
         if self._stop.is_set():
@@ -446,7 +466,7 @@ class TrainingJob:
         val_loss = float(val_loss) if val_loss is not None else None
         diverged = self._diverged or not math.isfinite(loss)
         last = epoch + 1 >= self.config.epochs
-        if (self._timelapse_every or self._timelapse_period) and not diverged and (last or self._stop.is_set()):
+        if self._frames.on and not diverged and (last or self._stop.is_set()):
             self._record_timelapse()  # where the training ended, unless the last step already has one
         if not diverged:
             self._record_epoch(epoch, loss, val_loss)
@@ -499,9 +519,8 @@ class TrainingJob:
         with self._lock:
             p = self._progress
             step, bpe, first_epoch = p.step, p.batches_per_epoch, p.first_epoch
-        if step == self._timelapse_last_step:
+        if not self._frames.take(step):
             return  # this step already has its frame
-        self._timelapse_last_step = step
         text = self._writer().write(
             self.timelapse.seed_text,
             self.timelapse.length,

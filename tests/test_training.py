@@ -13,7 +13,7 @@ from charlab.baselines import compute_baselines, report_from_dict
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.reber import grammar_score, reber_corpus
-from charlab.training import DIVERGED, FINISHED, STOPPED, Timelapse, TrainingJob
+from charlab.training import DIVERGED, FINISHED, STOPPED, Timelapse, TimelapseClock, TrainingJob
 
 TINY = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=2, learning_rate=0.01)
 TEXT = "the cat sat on the mat. the dog sat on the log.\n" * 60
@@ -226,6 +226,20 @@ def test_timelapse_samples_one_seed_every_few_steps_and_is_saved(tmp_path):
     assert more[len(entries)]["epoch"] > 2.0 and more[-1]["epoch"] == pytest.approx(3.0)
     seconds = [e["seconds"] for e in more]
     assert seconds == sorted(seconds)  # training time goes on from where the first job left it
+
+
+def test_timelapse_clock_spaces_frames_by_steps_or_by_the_clock():
+    by_steps = TimelapseClock(Timelapse(), budget_seconds=None)
+    by_steps.plan(total_steps=300)  # about TIMELAPSE_SNAPSHOTS (30) frames: one every 10 steps
+    assert [step for step in range(1, 31) if by_steps.due(step, elapsed=0.0)] == [10, 20, 30]
+    by_clock = TimelapseClock(Timelapse(), budget_seconds=60.0)
+    by_clock.plan(total_steps=10**6)  # a budget: one frame per 2 s slot, however many steps fit
+    due = [t for t in (0.5, 1.9, 2.1, 2.5, 3.9, 4.0, 9.0) if by_clock.due(1, elapsed=t)]
+    assert due == [2.1, 4.0, 9.0]
+    assert by_clock.take(7) and not by_clock.take(7) and by_clock.take(8)  # one frame per step
+    off = TimelapseClock(Timelapse(every_steps=None), budget_seconds=60.0)
+    off.plan(total_steps=300)
+    assert not off.on and not any(off.due(step, float(step)) for step in range(1, 100))
 
 
 def test_timelapse_auto_spacing_and_off(tmp_path):
