@@ -12,6 +12,7 @@ import ui
 st.set_page_config(page_title="charlab", page_icon=":material/school:", layout="wide")
 
 ui.check_server_limits()  # a mistyped limit (e.g. CHARLAB_MAX_EPOCHS=ten) is said once, in words
+ui.show_cluster_problem()  # a Ray cluster configured (CHARLAB_RAY_ADDRESS) but unreachable
 
 with ui.guard("the session set-up"):
     ui.init_session()

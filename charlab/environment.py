@@ -47,3 +47,42 @@ def teacher_password() -> str | None:
 def debug() -> bool:
     """$CHARLAB_DEBUG=1: pages show an unexpected error's traceback."""
     return os.environ.get("CHARLAB_DEBUG") == "1"
+
+
+def ray_address() -> str | None:
+    """$CHARLAB_RAY_ADDRESS (auto, host:6379 or ray://host:10001): trainings run on that Ray cluster
+    (charlab.cluster); unset, they run on this machine."""
+    return os.environ.get("CHARLAB_RAY_ADDRESS", "").strip() or None
+
+
+def ray_fallback_local() -> bool:
+    """$CHARLAB_RAY_FALLBACK=local: a cluster that cannot be reached at start-up means local trainings."""
+    return os.environ.get("CHARLAB_RAY_FALLBACK", "").strip().lower() == "local"
+
+
+def ray_shared_runs() -> bool:
+    """$CHARLAB_RAY_SHARED_RUNS=1: the runs folder is mounted at the same path on every node, so a cluster's
+    trainings write their runs there themselves instead of sending them back through Ray."""
+    return os.environ.get("CHARLAB_RAY_SHARED_RUNS", "").strip().lower() in ON_WORDS
+
+
+def resources_per_training() -> tuple[float, float | None]:
+    """(CPUs, GPUs) a training asks of a Ray cluster: $CHARLAB_CPUS_PER_TRAINING, else 1 (a training uses
+    about one core: this server runs as many at once as it has cores, bench/README.md), and
+    $CHARLAB_GPUS_PER_TRAINING, else None (a quarter of a GPU where the cluster has GPUs)."""
+    cpus = _positive("CHARLAB_CPUS_PER_TRAINING", os.environ.get("CHARLAB_CPUS_PER_TRAINING") or "1")
+    raw = os.environ.get("CHARLAB_GPUS_PER_TRAINING", "").strip()
+    gpus = None if not raw else _positive("CHARLAB_GPUS_PER_TRAINING", raw, zero=True)
+    return cpus, gpus
+
+
+def _positive(name: str, raw: str, zero: bool = False) -> float:
+    from charlab.errors import CharlabError
+
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not (value >= 0 if zero else value > 0) or value != value or value > 1024:
+        raise CharlabError(f"{name} must be a number {'from 0' if zero else 'above 0'} up to 1024, not {raw!r}.")
+    return value

@@ -101,9 +101,12 @@ class JobQueue:
         abandon_minutes: float | str | None = None,
         forget_after: float = KEEP_FINISHED_JOB_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        capacity: Callable[[], int] | None = None,
     ):
-        """`clock` is injectable so tests can age jobs without sleeping."""
-        self.max_trainings = configured_max_trainings(max_trainings)
+        """`clock` is injectable so tests can age jobs without sleeping. `capacity`, when given, says how many
+        trainings fit now (a cluster's nodes come and go: charlab.cluster) instead of `max_trainings`."""
+        self._max_trainings = configured_max_trainings(max_trainings) if capacity is None else 0
+        self._capacity = capacity
         self.abandon_after = configured_abandon_seconds(abandon_minutes)
         self.forget_after = float(forget_after)
         self._clock = clock
@@ -111,6 +114,16 @@ class JobQueue:
         self._handles: dict[str, JobHandle] = {}  # one per owner token
         self._waiting: deque[JobHandle] = deque()  # oldest first
         self._running = 0
+
+    @property
+    def max_trainings(self) -> int:
+        """How many trainings may run at once now."""
+        if self._capacity is None:
+            return self._max_trainings
+        try:
+            return max(0, int(self._capacity()))
+        except Exception:  # a cluster that cannot say now: no new starts until it can
+            return 0
 
     # ------------------------------------------------------------ an owner's view
 
@@ -129,6 +142,19 @@ class JobQueue:
             self._handles[token] = handle
             self._waiting.append(handle)
             self._dispatch()
+        return handle
+
+    def attach(self, token: str, job: Job, owner: str | None = None) -> JobHandle:
+        """A training that is already running somewhere (found again on a cluster after the server restarted):
+        it holds a place at once, outside the queue's order, and its owner's token finds it as before."""
+        with self._lock:
+            now = self._clock()
+            handle = JobHandle(job=job, token=token, queued_at=now, last_seen=now, owner=owner)
+            handle.started_at = now
+            handle.started.set()
+            self._handles[token] = handle
+            self._running += 1
+            self._start_thread(handle)
         return handle
 
     def adopt(self, token: str, owner: str) -> JobHandle | None:
@@ -183,6 +209,8 @@ class JobQueue:
         if any(t is None for t in free_at + durations):
             return None
         places = sorted(free_at + [0.0] * max(0, self.max_trainings - len(running)))
+        if not places:  # no place at all now (a cluster without a node that has room)
+            return None
         for duration in durations:
             heapq.heappush(places, heapq.heappop(places) + duration)
         return max(0.0, places[0])
@@ -237,6 +265,7 @@ class JobQueue:
         to_stop: list[JobHandle] = []
         cancelled = forgotten = 0
         with self._lock:
+            self._dispatch()  # a place may have come with a new cluster node
             for token, handle in list(self._handles.items()):
                 idle = now - handle.last_seen
                 if handle.cancelled or handle in to_stop:
@@ -265,20 +294,28 @@ class JobQueue:
 
     def _dispatch(self) -> None:
         """With the lock held: start waiting jobs, oldest first, while there are free places."""
-        while self._waiting and self._running < self.max_trainings:
+        if not self._waiting:
+            return
+        places = self.max_trainings
+        while self._waiting and self._running < places:
             handle = self._waiting.popleft()
             handle.started_at = self._clock()
             handle.started.set()
             self._running += 1
-            name = f"charlab-job-{getattr(handle.job, 'name', 'job')}"
-            try:
-                threading.Thread(target=self._work, args=(handle,), name=name, daemon=True).start()
-            except RuntimeError:  # the system has no threads left: keep the job waiting, retry at the next end
+            if not self._start_thread(handle):  # no threads left: keep the job waiting, retry at the next end
                 self._running -= 1
                 handle.started.clear()
                 handle.started_at = None
                 self._waiting.appendleft(handle)
                 return
+
+    def _start_thread(self, handle: JobHandle) -> bool:
+        name = f"charlab-job-{getattr(handle.job, 'name', 'job')}"
+        try:
+            threading.Thread(target=self._work, args=(handle,), name=name, daemon=True).start()
+        except RuntimeError:
+            return False
+        return True
 
     def _work(self, handle: JobHandle) -> None:
         try:

@@ -202,6 +202,11 @@ def write_json_atomic(path: Path, data: Any) -> None:
     _write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
 
 
+def write_bytes_atomic(path: Path, payload: bytes) -> None:
+    """A file of a run, whole or not at all (a checkpoint copied from a cluster node: charlab.cluster)."""
+    _write_atomic(path, payload)
+
+
 def _write_atomic(path: Path, payload: bytes) -> None:
     tmp = _write_temp(path, payload, f"'{path.name}'")
     try:

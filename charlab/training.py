@@ -31,7 +31,8 @@ from charlab.vocab import Vocab
 # job states; the last four are final
 QUEUED, STARTING, TRAINING, STOPPING = "queued", "starting", "training", "stopping"
 FINISHED, STOPPED, FAILED, DIVERGED = "finished", "stopped", "failed", "diverged"
-FINAL_STATES = (FINISHED, STOPPED, FAILED, DIVERGED)
+INTERRUPTED = "interrupted"  # the computer training it went away (a cluster node): the last checkpoint is kept
+FINAL_STATES = (FINISHED, STOPPED, FAILED, DIVERGED, INTERRUPTED)
 
 # what a training costs besides its batches, for the queue's "starts in about …" (measured on 2 cores:
 # a tiny model takes 4-13 s alone, nearly all of it building the model, validating, sampling, saving)

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from charlab import environment, runs
+from charlab.errors import CharlabError
 from charlab.training import FAILED, STOPPING, Progress, TrainingJob
 
 SEND_EVERY_SECONDS = 0.25  # how stale the server's copy of the figures may be
@@ -332,13 +333,26 @@ def trains_in_processes() -> bool:
 
 def prepare() -> None:
     """Start the spare training process now (TensorFlow takes seconds to import), so even the first
-    training after the server starts finds one ready. Cheap to call again: one spare at a time."""
-    if trains_in_processes():
+    training after the server starts finds one ready. Cheap to call again: one spare at a time.
+    Not on a cluster, whose nodes train."""
+    from charlab import cluster
+
+    try:
+        local = cluster.backend() == "local"
+    except CharlabError:  # a cluster that cannot be reached: the page says so (ui.job_registry)
+        return
+    if trains_in_processes() and local:
         _spares().warm()
 
 
-def training_job(text: str, config, in_child: bool | None = None, **kwargs) -> TrainingJob | ProcessTrainingJob:
-    """The server's trainings: in a child process unless CHARLAB_TRAIN_IN_THREADS=1 (or `in_child` says)."""
+def training_job(text: str, config, in_child: bool | None = None, token: str = "", owner: str | None = None, **kwargs):
+    """The server's trainings: on a Ray cluster when CHARLAB_RAY_ADDRESS is set (charlab.cluster; `token`
+    and `owner` let a restarted server give it back to its session), else in a child process unless
+    CHARLAB_TRAIN_IN_THREADS=1 (or `in_child` says)."""
+    from charlab import cluster
+
+    if in_child is None and cluster.backend() == "ray":
+        return cluster.RayTrainingJob(text, config, token=token, owner=owner, **kwargs)
     if in_child is None:
         in_child = trains_in_processes()
     return (ProcessTrainingJob if in_child else TrainingJob)(text, config, **kwargs)

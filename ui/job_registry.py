@@ -8,7 +8,10 @@ import time
 
 import streamlit as st
 
+from charlab import cluster
+from charlab.errors import CharlabError
 from charlab.jobs import JobHandle, JobQueue
+from ui.text import md
 
 REMEMBER_SESSION_SECONDS = 24 * 3600  # a session's remembered choices (for a reload) are kept this long
 
@@ -18,7 +21,17 @@ class Registry:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.queue = JobQueue()  # cap: $CHARLAB_MAX_TRAININGS or the CPU cores; unwatched jobs stopped and saved
+        self.cluster_error: str | None = None  # a Ray cluster configured but unreachable, in words
+        places = None
+        try:
+            if cluster.backend() == "ray":
+                places = cluster.queue_capacity()  # the cluster's nodes say how many train at once
+        except CharlabError as err:
+            self.cluster_error = str(err)
+        # cap: $CHARLAB_MAX_TRAININGS or the CPU cores (or the cluster's room); unwatched jobs stopped and saved
+        self.queue = JobQueue(capacity=places)
+        if places is not None:
+            cluster.reattach(self.queue)  # a restarted server follows the trainings still on the cluster
         self.memory: dict[str, dict] = {}
         self.memory_seen: dict[str, float] = {}
 
@@ -41,6 +54,14 @@ class Registry:
 @st.cache_resource(show_spinner=False)
 def registry() -> Registry:
     return Registry()
+
+
+def show_cluster_problem() -> None:
+    """A Ray cluster configured but unreachable: said on every page (trainings cannot start until the server
+    restarts with it reachable, or with CHARLAB_RAY_FALLBACK=local)."""
+    problem = registry().cluster_error
+    if problem:
+        st.error(f"Trainings cannot start: {md(problem)} Then start the server again.", icon=":material/cloud_off:")
 
 
 def current_handle() -> JobHandle | None:

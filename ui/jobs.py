@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from charlab.corpus import Corpus
+from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
 from charlab.model import CELLS, ModelConfig
 from charlab.training import FINAL_STATES, Progress
@@ -34,6 +35,8 @@ def start_training(
     for `minutes` by the clock, or (None) for the settings' epochs."""
     if resume_from is not None:
         check_run_allowed(resume_from)
+    if registry().cluster_error:
+        raise CharlabError(registry().cluster_error)
     limit = server_limits()
     budget = budget_seconds(minutes)
     # by the clock, the epochs only cap it, at what this server allows
@@ -48,6 +51,8 @@ def start_training(
         resume_from=resume_from,
         time_limit_seconds=limit.training_seconds,
         budget_seconds=budget,
+        token=st.session_state.token,  # on a cluster, a restarted server gives the training back to this session
+        owner=shared_owner(),
     )
     limit.check_training(job.config, len(job.vocab))  # after the job: a continued run keeps its own shape
     handle = registry().queue.submit(st.session_state.token, job, owner=shared_owner())

@@ -311,6 +311,5 @@ def _job_status(handle: JobHandle, p: Progress) -> None:
             if p.history
             else ""
         )
-        {"finished": st.success, "stopped": st.info, "diverged": st.warning}.get(p.status, st.error)(
-            message + figures, icon=":material/flag:"
-        )
+        box = {"finished": st.success, "stopped": st.info, "diverged": st.warning, "interrupted": st.warning}
+        box.get(p.status, st.error)(message + figures, icon=":material/flag:")

@@ -1,0 +1,511 @@
+"""Trainings on a Ray cluster, for a class bigger than one machine: each training is a Ray actor on
+whichever node has room, and the server follows it as it follows a local one.
+
+Off unless $CHARLAB_RAY_ADDRESS is set (charlab.environment); `ray` is imported only then
+(`pip install -r requirements-cluster.txt`). With it:
+
+- a training asks Ray for its CPUs (and a share of a GPU where the cluster has some) and runs in a
+  detached actor named after it, so a restarted server finds it again (`reattach`);
+- the page polls `RayTrainingJob` exactly as a `ProcessTrainingJob`: the same `Progress`, Stop, time
+  limit, verdicts and time-lapse;
+- the node trains into a folder of its own and each poll brings back the run's files that changed,
+  which the server writes into its runs folder with the same atomic writes; with
+  $CHARLAB_RAY_SHARED_RUNS=1 the nodes write into a runs folder mounted at the same path everywhere;
+- a node that dies leaves its run interrupted at its last checkpoint, which stays loadable;
+- the queue's number of places follows the cluster's nodes (`capacity`).
+
+Nothing here is ever given a user's file: an actor gets the server's own checked text and settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from charlab import environment, runs
+from charlab.errors import CharlabError
+from charlab.model import ModelConfig
+from charlab.training import FAILED, INTERRUPTED, STARTING, STOPPING, Progress, TrainingJob
+from charlab.vocab import Vocab
+
+NAMESPACE = "charlab"
+ACTOR_PREFIX = "charlab-training-"
+POLL_SECONDS = 0.25  # how stale the server's copy of a training's figures may be, as for a local child
+CALL_TIMEOUT_SECONDS = 20.0  # one poll of a live actor takes milliseconds; an actor not yet placed waits
+REACH_SECONDS = 3.0  # a cluster's address must answer this quickly at start-up
+UNAVAILABLE_SECONDS = 60.0  # an actor unreachable this long is taken for gone with its node
+GPU_SHARE_WHEN_PRESENT = 0.25  # several small networks share one GPU (TensorFlow's memory growth is on)
+_log = logging.getLogger(__name__)
+
+_connect_lock = threading.Lock()
+_backend: str | None = None  # "ray" or "local", decided once per server process
+
+
+# ---------------------------------------------------------------- connecting
+
+
+def configured() -> bool:
+    return environment.ray_address() is not None
+
+
+def backend() -> str:
+    """Where this server's trainings run: "ray" (connected), or "local" (not configured, or unreachable
+    with $CHARLAB_RAY_FALLBACK=local). An unreachable cluster without the fallback raises, in words."""
+    global _backend
+    with _connect_lock:
+        if _backend is not None:
+            return _backend
+        if not configured():
+            _backend = "local"
+            return _backend
+        try:
+            _connect()
+        except CharlabError as err:
+            if not environment.ray_fallback_local():
+                raise
+            _log.warning("%s Training on this machine instead (CHARLAB_RAY_FALLBACK=local).", err)
+            _backend = "local"
+            return _backend
+        _backend = "ray"
+        return _backend
+
+
+def _connect() -> None:
+    address = environment.ray_address()
+    if address is None:
+        raise CharlabError("No Ray cluster is configured (CHARLAB_RAY_ADDRESS is not set).")
+    try:
+        import ray
+    except ImportError as err:
+        raise CharlabError(
+            f"CHARLAB_RAY_ADDRESS is set ({address}) but Ray is not installed. "
+            "Install it with: pip install -r requirements-cluster.txt"
+        ) from err
+    if ray.is_initialized():
+        return
+    _check_reachable(address)
+    package = str(Path(__file__).resolve().parent)
+    try:
+        ray.init(
+            address=address,
+            namespace=NAMESPACE,
+            runtime_env={"py_modules": [package]},  # the nodes need Python and the requirements, not charlab
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+        )
+    except Exception as err:  # ConnectionError, RuntimeError, ValueError... each Ray version words it its own way
+        raise CharlabError(
+            f"The Ray cluster at {address} (CHARLAB_RAY_ADDRESS) cannot be reached: {str(err).rstrip('.')}. "
+            "Start it with 'ray start --head' and check the address, or set CHARLAB_RAY_FALLBACK=local to "
+            "train on this machine meanwhile."
+        ) from err
+
+
+def _check_reachable(address: str) -> None:
+    """A host:port that does not answer is said in seconds (Ray itself retries for minutes)."""
+    target = address.removeprefix("ray://")
+    if address == "auto" or ":" not in target:
+        return  # "auto" finds a cluster started on this machine, and says so at once when there is none
+    host, _, port = target.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_SECONDS):
+            pass
+    except (OSError, ValueError) as err:
+        raise CharlabError(
+            f"The Ray cluster at {address} (CHARLAB_RAY_ADDRESS) cannot be reached: nothing answers there "
+            f"({err}). Start it with 'ray start --head' and check the address, or set "
+            "CHARLAB_RAY_FALLBACK=local to train on this machine meanwhile."
+        ) from err
+
+
+def _ray():
+    """Ray, connected to the configured cluster (never a new local one, as Ray's own first call would start)."""
+    import ray
+
+    if not ray.is_initialized():
+        with _connect_lock:
+            _connect()
+    return ray
+
+
+def resources() -> tuple[float, float]:
+    """(CPUs, GPUs) one training asks of the cluster."""
+    cpus, gpus = environment.resources_per_training()
+    if gpus is None:
+        gpus = GPU_SHARE_WHEN_PRESENT if _ray().cluster_resources().get("GPU", 0) > 0 else 0.0
+    return cpus, gpus
+
+
+def capacity() -> int:
+    """How many trainings the cluster's live nodes hold at once now: each node fits as many as its CPUs
+    (and GPUs) allow, so a training is never split across nodes; follows nodes joining and leaving."""
+    cpus, gpus = resources()
+    total = 0
+    for node in _ray().nodes():
+        if not node.get("Alive"):
+            continue
+        have = node.get("Resources") or {}
+        fits = int(have.get("CPU", 0.0) // cpus + 1e-9)
+        if gpus > 0:
+            fits = min(fits, int(have.get("GPU", 0.0) // gpus + 1e-9))
+        total += fits
+    return total
+
+
+class _CachedCapacity:
+    """`capacity`, asked of the cluster at most every few seconds (the queue asks at every page run)."""
+
+    def __init__(self, every_seconds: float = 5.0):
+        self._every, self._at, self._value = every_seconds, -1e9, 0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> int:
+        with self._lock:
+            if time.monotonic() - self._at > self._every:
+                self._value, self._at = capacity(), time.monotonic()
+            return self._value
+
+
+def queue_capacity():
+    """The queue's number of places on a cluster (charlab.jobs.JobQueue's `capacity`)."""
+    return _CachedCapacity()
+
+
+# ---------------------------------------------------------------- on a node
+
+
+class TrainingActor:
+    """Runs one `TrainingJob` on a cluster node (made a Ray actor by `_actor_class`)."""
+
+    def __init__(self, job: dict[str, Any], about: dict[str, Any], resume_files: dict[str, bytes] | None):
+        if about.get("gpus"):
+            _gpu_memory_growth()
+        shared = about.get("shared_root")
+        root = Path(shared) if shared else Path(tempfile.mkdtemp(prefix="charlab-ray-"))
+        if about.get("resume_run_id"):
+            folder = root / about["resume_run_id"]
+            if resume_files is not None:  # a run folder of the server's, copied here to continue
+                folder.mkdir(parents=True, exist_ok=True)
+                for name, payload in resume_files.items():
+                    runs.write_bytes_atomic(folder / name, payload)
+            job = dict(job, resume_from=folder)
+        self._shared = bool(shared)
+        self._about = dict(about)
+        self._job = TrainingJob(**dict(job, root=root))
+        self._job.start()
+
+    def poll(self, losses_seen: int, versions: dict[str, list[int]]) -> dict[str, Any]:
+        """The figures (batch losses after the first `losses_seen`), and the run's files whose
+        (mtime, size) differ from `versions`, read after the figures so a finished job's are final."""
+        p = self._job.snapshot()
+        files: dict[str, tuple[list[int], bytes]] = {}
+        if p.run_path is not None and not self._shared:
+            for name in runs.RUN_FILES:
+                file = Path(p.run_path) / name
+                try:
+                    stat = file.stat()
+                    version = [stat.st_mtime_ns, stat.st_size]
+                    if versions.get(name) != version:
+                        files[name] = (version, file.read_bytes())
+                except FileNotFoundError:
+                    continue
+        return {
+            "progress": replace(p, batch_losses=p.batch_losses[losses_seen:]),
+            "losses": len(p.batch_losses),
+            "run_id": Path(p.run_path).name if p.run_path is not None else None,
+            "files": files,
+            "node": _node(),
+        }
+
+    def stop(self) -> None:
+        self._job.stop()
+
+    def describe(self) -> dict[str, Any]:
+        """What a restarted server needs to follow this training again."""
+        p = self._job.snapshot()
+        return dict(
+            self._about,
+            run_id=Path(p.run_path).name if p.run_path is not None else None,
+            done=p.done,
+            node=_node(),
+        )
+
+
+def _node() -> dict[str, str]:
+    context = _ray().get_runtime_context()
+    return {"id": context.get_node_id(), "ip": _ray().util.get_node_ip_address()}
+
+
+def _gpu_memory_growth() -> None:
+    """Several trainings share a GPU: each takes memory as it needs it, not all of it at once."""
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:
+            pass  # already initialised in this process
+
+
+_actor_classes: dict[str, Any] = {}
+
+
+def _actor_class():
+    if "actor" not in _actor_classes:
+        _actor_classes["actor"] = _ray().remote(max_restarts=0, max_task_retries=0)(TrainingActor)
+    return _actor_classes["actor"]
+
+
+# ---------------------------------------------------------------- on the server
+
+
+class RayTrainingJob:
+    """A `TrainingJob` trained by a Ray actor; construct it as a `TrainingJob` (plus the session's token
+    and owner, so a restarted server gives it back to them). The same face as `ProcessTrainingJob`."""
+
+    def __init__(self, text: str, config: ModelConfig, token: str = "", owner: str | None = None, **kwargs):
+        self._plan = TrainingJob(text, config, **kwargs)  # checks the text and settings here, in words
+        self._kwargs = dict(kwargs, name=self._plan.name)
+        self._kwargs.pop("root", None)
+        self._kwargs.pop("resume_from", None)
+        self.config, self.vocab = self._plan.config, self._plan.vocab
+        self.text, self.name = text, self._plan.name
+        self.cleaning, self.corpus_name = self._plan.cleaning, self._plan.corpus_name
+        self.root = self._plan.root
+        self._expected = self._plan.expected_seconds()
+        self._about = {"token": token, "owner": owner, "root": str(self.root), "name": self.name,
+                       "cleaning": self.cleaning, "corpus_name": self.corpus_name,
+                       "config": self.config.to_dict(), "vocab": list(self.vocab.chars),
+                       "expected_seconds": self._expected}  # fmt: skip
+        self._progress = self._plan.snapshot()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._actor = None
+        self._actor_name: str | None = None
+        self._run_path: Path | None = None  # the run's folder in this server's runs folder
+        self._versions: dict[str, list[int]] = {}  # the files copied so far, by (mtime, size) on the node
+        self._losses_seen = 0
+        self.node: dict[str, str] | None = None  # where it trains: {"id", "ip"}
+
+    @classmethod
+    def attach(cls, actor, actor_name: str, about: dict[str, Any]) -> RayTrainingJob:
+        """Follow a training found running on the cluster (see `reattach`): no text here, its run's files
+        and figures come from the actor."""
+        job = cls.__new__(cls)
+        job._plan = None
+        job.config = ModelConfig.from_dict(about["config"])
+        job.vocab = Vocab(about["vocab"])
+        job.text, job.name = "", about["name"]
+        job.cleaning, job.corpus_name = about["cleaning"], about["corpus_name"]
+        job.root = Path(about["root"])
+        job._expected = float(about.get("expected_seconds") or 0.0)
+        job._about = dict(about)
+        job._progress = Progress(status=STARTING, message="Found again on the cluster…")
+        job._lock, job._stop, job._done = threading.Lock(), threading.Event(), threading.Event()
+        job._actor, job._actor_name = actor, actor_name
+        job._run_path = job.root / about["run_id"] if about.get("run_id") else None
+        job._versions, job._losses_seen, job.node = {}, 0, about.get("node")
+        return job
+
+    # ------------------------------------------------------------ the same face as TrainingJob
+
+    def expected_seconds(self) -> float:
+        return self._expected
+
+    def snapshot(self) -> Progress:
+        with self._lock:
+            return self._progress.copy()
+
+    @property
+    def trained_steps(self) -> int:
+        with self._lock:
+            return self._progress.step
+
+    def stop(self) -> None:
+        """Ask the training to stop after its current batch; what was learned is saved."""
+        self._stop.set()
+        with self._lock:
+            if not self._progress.done:
+                self._progress.status = STOPPING
+            actor = self._actor
+        if actor is not None:
+            try:
+                actor.stop.remote()
+            except Exception:  # the actor is gone: its end is seen at the next poll
+                pass
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def run(self) -> Progress:
+        """Start the actor (unless attached to a running one) and follow it until its run is saved here."""
+        try:
+            if self._actor is None and self._stop.is_set():  # stopped while it waited: nothing to train
+                self._plan.stop()
+                self._progress = self._plan.run()
+            else:
+                if self._actor is None:
+                    self._start_actor()
+                self._follow()
+        except Exception as err:  # the cluster failed us in a way not foreseen: say so, keep what arrived
+            self._end_as(FAILED, f"The cluster could not train this run: {type(err).__name__}: {err}")
+        finally:
+            self._end()
+        return self.snapshot()
+
+    def _end(self) -> None:
+        self.text = ""
+        if self._plan is not None:
+            self._plan.text = ""
+        if self._run_path is not None:
+            runs.mark_active(self._run_path, False)
+        self._done.set()
+
+    # ------------------------------------------------------------ inside
+
+    def _start_actor(self) -> None:
+        cpus, gpus = resources()
+        shared = str(self.root) if environment.ray_shared_runs() else None
+        resume = self._plan.resume_from
+        about = dict(self._about, gpus=gpus, shared_root=shared,
+                     resume_run_id=resume.name if resume is not None else None)  # fmt: skip
+        files = None
+        if resume is not None and shared is None:
+            files = {n: (resume / n).read_bytes() for n in runs.RUN_FILES if (resume / n).is_file()}
+            self._run_path = resume
+        self._actor_name = f"{ACTOR_PREFIX}{uuid.uuid4().hex[:12]}"
+        options: dict[str, Any] = {"name": self._actor_name, "namespace": NAMESPACE, "lifetime": "detached",
+                                   "num_cpus": cpus}  # fmt: skip
+        if gpus:
+            options["num_gpus"] = gpus
+        job = dict(self._kwargs, text=self._plan.text, config=self.config)
+        self._set(status=STARTING, message="Waiting for a computer of the cluster…")
+        self._actor = _actor_class().options(**options).remote(job, about, files)
+
+    def _follow(self) -> None:
+        ray = _ray()
+        stop_sent = False
+        unavailable_since: float | None = None
+        while True:
+            if self._stop.is_set() and not stop_sent:
+                self.stop()
+                stop_sent = True
+            try:
+                reply = ray.get(
+                    self._actor.poll.remote(self._losses_seen, self._versions), timeout=CALL_TIMEOUT_SECONDS
+                )
+            except ray.exceptions.GetTimeoutError:
+                continue  # not placed yet (no node has room), or a slow network: keep asking
+            except ray.exceptions.ActorUnavailableError as err:  # a network hiccup, for a while; then it is gone
+                unavailable_since = unavailable_since or time.monotonic()
+                if time.monotonic() - unavailable_since > UNAVAILABLE_SECONDS:
+                    self._interrupted(err)
+                    return
+                time.sleep(1.0)
+                continue
+            except ray.exceptions.RayActorError as err:  # its node died, or it was killed
+                self._interrupted(err)
+                return
+            except ray.exceptions.ActorUnschedulableError:
+                cpus, gpus = resources()
+                self._end_as(
+                    FAILED,
+                    f"No computer of the cluster has the {cpus:g} CPUs{f' and {gpus:g} GPU' if gpus else ''} "
+                    "a training asks for (CHARLAB_CPUS_PER_TRAINING, CHARLAB_GPUS_PER_TRAINING).",
+                )
+                self._let_go()
+                return
+            unavailable_since = None
+            self._apply(reply)
+            if reply["progress"].done:
+                self._let_go()
+                return
+            time.sleep(POLL_SECONDS)
+
+    def _apply(self, reply: dict[str, Any]) -> None:
+        """Write the files that changed (before the figures name the run), then take the figures."""
+        if reply["run_id"] is not None and self._run_path is None:
+            self._run_path = self.root / reply["run_id"]
+        if self._run_path is not None:
+            if reply["files"]:
+                self._run_path.mkdir(parents=True, exist_ok=True)
+            for name, (version, payload) in reply["files"].items():
+                runs.write_bytes_atomic(self._run_path / name, payload)
+                self._versions[name] = version
+            runs.mark_active(self._run_path, not reply["progress"].done)
+        self.node = reply["node"]
+        with self._lock:
+            losses = self._progress.batch_losses
+            self._progress = replace(
+                reply["progress"], batch_losses=losses + reply["progress"].batch_losses, run_path=self._run_path
+            )
+        self._losses_seen = reply["losses"]
+
+    def _interrupted(self, err: Exception) -> None:
+        """The actor is gone mid-training: the run keeps its last checkpoint copied here, marked interrupted."""
+        message = (
+            "The computer of the cluster that trained this run stopped answering (it left the cluster, or "
+            "crashed). The last checkpoint that reached this server is kept: open it in My runs, or "
+            "continue it."
+        )
+        if self._run_path is not None and (self._run_path / "config.json").is_file():
+            try:
+                runs.update_meta(self._run_path, status=INTERRUPTED, message=message)
+            except Exception as save_err:  # listed as interrupted anyway: its trainer is gone
+                _log.warning("Could not mark %s interrupted: %s", self._run_path, save_err)
+        elif self._run_path is None:
+            message = "The computer of the cluster that was to train this run stopped answering before it began."
+        _log.warning("Training %s interrupted: %s", self.name, err)
+        self._end_as(INTERRUPTED if self._run_path is not None else FAILED, message)
+        self._let_go()
+
+    def _end_as(self, status: str, message: str) -> None:
+        with self._lock:
+            if not self._progress.done:
+                self._progress.status, self._progress.message, self._progress.eta = status, message, 0.0
+
+    def _let_go(self) -> None:
+        """A detached actor lives until killed: once its run is saved here, end it."""
+        try:
+            _ray().kill(self._actor)
+        except Exception:
+            pass
+
+    def _set(self, **changes: Any) -> None:
+        with self._lock:
+            for key, value in changes.items():
+                setattr(self._progress, key, value)
+
+
+def reattach(queue) -> int:
+    """A restarted server: every training still on the cluster goes back to its session's token (a reload
+    of the same address finds it), running. Returns how many were found."""
+    ray = _ray()
+    found = 0
+    for entry in ray.util.list_named_actors(all_namespaces=True):
+        name = entry["name"] if isinstance(entry, dict) else entry
+        namespace = entry.get("namespace") if isinstance(entry, dict) else NAMESPACE
+        if namespace != NAMESPACE or not name.startswith(ACTOR_PREFIX):
+            continue
+        try:
+            actor = ray.get_actor(name, namespace=NAMESPACE)
+            about = ray.get(actor.describe.remote(), timeout=CALL_TIMEOUT_SECONDS)
+        except Exception as err:  # gone between the listing and now, or its node is dead
+            _log.warning("Training %s on the cluster could not be reached: %s", name, err)
+            continue
+        job = RayTrainingJob.attach(actor, name, about)
+        queue.attach(about.get("token") or name, job, owner=about.get("owner"))
+        found += 1
+    return found

@@ -1,0 +1,269 @@
+"""Trainings on a Ray cluster (charlab.cluster), on a real cluster of several Ray nodes made on this machine
+(ray.cluster_utils.Cluster: a head without CPUs for trainings, and worker nodes, each its own raylet)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import ray
+from app_pages import contains, go, open_app, run, set_tiny_settings, upload_text, wait_done, wait_until
+from app_pages import job as session_job
+from ray.cluster_utils import Cluster
+
+from charlab import cluster, environment, runs, workers
+from charlab.errors import CharlabError
+from charlab.jobs import JobQueue
+from charlab.model import ModelConfig
+from charlab.training import FINISHED, INTERRUPTED, STOPPED
+from ui.job_registry import registry
+
+ROOT = Path(__file__).resolve().parent.parent
+TEXT = "the cat sat on the mat. the dog sat on the log.\n" * 60
+TINY = ModelConfig(cell="gru", units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=2, learning_rate=0.01)
+LONG = ModelConfig(**{**TINY.to_dict(), "epochs": 400})  # trains until stopped, or its node goes
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A head node that runs no training (0 CPUs) and two worker nodes of one CPU each."""
+    made = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    workers_ = [made.add_node(num_cpus=1) for _ in range(2)]
+    made.wait_for_nodes()
+    saved = {k: os.environ.get(k) for k in ("CHARLAB_RAY_ADDRESS", "CHARLAB_CPUS_PER_TRAINING")}
+    os.environ["CHARLAB_RAY_ADDRESS"] = made.address
+    os.environ["CHARLAB_CPUS_PER_TRAINING"] = "1"
+    cluster._backend = None
+    assert cluster.backend() == "ray"
+    registry.clear()  # this module's app tests get a server whose queue takes its places from the cluster
+    yield made, workers_
+    registry.clear()  # and the next modules a local one again
+    ray.shutdown()
+    made.shutdown()
+    cluster._backend = None
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def _wait_for(condition, seconds: float = 120.0, what: str = "the condition"):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _worker_ids(made: Cluster) -> set[str]:
+    return {node.node_id for node in made.worker_nodes}
+
+
+def _charlab_actors() -> list[str]:
+    return [
+        a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith(cluster.ACTOR_PREFIX)
+    ]
+
+
+def test_a_training_on_a_cluster_node_writes_the_same_run_as_a_local_one_and_generates(ray_cluster, tmp_path):
+    made, _ = ray_cluster
+    job = workers.training_job(TEXT, TINY, name="on the cluster", root=tmp_path / "server", token="t1")
+    assert isinstance(job, cluster.RayTrainingJob)
+    progress = job.run()
+    assert progress.status == FINISHED, progress.message
+    assert job.node["id"] in _worker_ids(made)  # a worker node trained it, not the server's
+    run_path = Path(progress.run_path)
+    assert run_path.parent == tmp_path / "server"  # the server's own runs folder
+    local = workers.training_job(TEXT, TINY, in_child=False, name="here", root=tmp_path / "local").run()
+    assert sorted(p.name for p in run_path.iterdir()) == sorted(p.name for p in Path(local.run_path).iterdir())
+    info = runs.run_info(run_path)
+    assert info.status == "finished" and info.damaged is None and info.figures["epochs_done"] == 2
+    assert [row["epoch"] for row in runs.read_history(run_path)] == [1, 2] == [r["epoch"] for r in progress.history]
+    assert [step for step, _ in progress.batch_losses] == list(range(1, progress.step + 1))  # every loss, once
+    run = runs.load_run(run_path)
+    assert len(run.generator().write("the ", 40, random_seed=0)) == 40
+    _wait_for(lambda: not _charlab_actors(), 30, "the finished actor to end")  # a detached actor is ended
+
+
+def test_progress_comes_back_while_it_trains_and_stop_keeps_what_was_learned(ray_cluster, tmp_path):
+    job = cluster.RayTrainingJob(TEXT, LONG, name="stop me", root=tmp_path)
+    thread = threading.Thread(target=job.run, daemon=True)
+    thread.start()
+    first = _wait_for(lambda: (p := job.snapshot()).step > 0 and p, what="the first step")
+    _wait_for(lambda: job.snapshot().history, what="the first epoch")
+    later = job.snapshot()
+    assert later.step > first.step and later.run_path == first.run_path and later.run_path.parent == tmp_path
+    assert runs.run_info(later.run_path).status == "training"  # this server lists it as training
+    job.stop()
+    assert job.wait(60)
+    thread.join(30)
+    p = job.snapshot()
+    assert p.status == STOPPED and len(p.history) < LONG.epochs
+    info = runs.run_info(p.run_path)
+    assert info.status == "stopped" and info.figures["epochs_done"] == len(p.history)
+    assert len(runs.load_run(p.run_path).generator().write("the ", 20, random_seed=0)) == 20
+
+
+def test_the_queue_takes_its_places_from_the_cluster_nodes(ray_cluster, tmp_path):
+    made, _ = ray_cluster
+    assert cluster.capacity() == 2  # two worker nodes of one CPU, one training each
+    extra = made.add_node(num_cpus=2)
+    made.wait_for_nodes()
+    try:
+        _wait_for(lambda: cluster.capacity() == 4, 30, "the new node's places")
+    finally:
+        made.remove_node(extra)
+    _wait_for(lambda: cluster.capacity() == 2, 60, "the places of the node that left to go")
+    queue = JobQueue(capacity=cluster.capacity)
+    jobs = [cluster.RayTrainingJob(TEXT, TINY, name=f"queued {i}", root=tmp_path) for i in range(3)]
+    handles = [queue.submit(f"student {i}", job) for i, job in enumerate(jobs)]
+    assert [h.running for h in handles] == [True, True, False] and queue.position("student 2") == 0
+    for job in jobs:
+        assert job.wait(180)
+    assert [job.snapshot().status for job in jobs] == [FINISHED] * 3
+
+
+def test_a_node_that_dies_mid_training_leaves_its_run_interrupted_and_loadable(ray_cluster, tmp_path):
+    made, _ = ray_cluster
+    job = cluster.RayTrainingJob(TEXT, LONG, name="its node dies", root=tmp_path)
+    thread = threading.Thread(target=job.run, daemon=True)
+    thread.start()
+    _wait_for(lambda: len(job.snapshot().history) >= 2, what="two epochs")
+    _wait_for(lambda: (tmp_path / job.snapshot().run_path.name / "weights.npz").is_file(), what="a checkpoint")
+    victim = next(node for node in made.worker_nodes if node.node_id == job.node["id"])
+    made.remove_node(victim)
+    try:
+        assert job.wait(120)
+        p = job.snapshot()
+        assert p.status == INTERRUPTED and "stopped answering" in p.message and "checkpoint" in p.message
+        info = runs.run_info(p.run_path)
+        assert info.status == "interrupted" and info.damaged is None
+        run = runs.load_run(p.run_path)
+        assert len(run.generator().write("the ", 20, random_seed=0)) == 20
+        assert run.history()  # the epochs that reached the server
+    finally:
+        made.add_node(num_cpus=1)  # the other tests' cluster again
+        made.wait_for_nodes()
+
+
+def test_a_restarted_server_finds_its_running_trainings_again(ray_cluster, tmp_path):
+    """A server process starts a training on the cluster, then dies (SIGKILL); a new server re-attaches."""
+    made, _ = ray_cluster
+    script = textwrap.dedent(f"""
+        import os, sys, threading, time
+        sys.path.insert(0, {str(ROOT)!r})
+        from charlab import cluster
+        from charlab.model import ModelConfig
+        job = cluster.RayTrainingJob({TEXT!r}, ModelConfig(**{LONG.to_dict()!r}), name="survives",
+                                     root={str(tmp_path)!r}, token="student-token", owner="ada")
+        threading.Thread(target=job.run, daemon=True).start()
+        while len(job.snapshot().history) < 1:
+            time.sleep(0.1)
+        print(job.snapshot().run_path, flush=True)
+        os.kill(os.getpid(), 9)
+    """)
+    env = dict(os.environ, CHARLAB_RAY_ADDRESS=made.address)
+    said = tmp_path / "server.out"
+    with said.open("w") as out:  # a file, not a pipe: processes Ray started may hold a pipe open after the kill
+        server = subprocess.run([sys.executable, "-c", script], env=env, stdout=out, stderr=subprocess.DEVNULL,
+                                timeout=240)  # fmt: skip
+    run_path = Path(said.read_text().strip().splitlines()[-1])
+    assert server.returncode == -9 and run_path.parent == tmp_path
+
+    queue = JobQueue(capacity=cluster.capacity)  # the new server's queue
+    assert cluster.reattach(queue) == 1
+    handle = queue.touch("student-token")  # the same session (a reload) finds it
+    assert handle is not None and handle.owner == "ada" and handle.running
+    job = handle.job
+    _wait_for(lambda: job.snapshot().step > 0 and job.snapshot().run_path == run_path, what="its progress")
+    assert job.name == "survives" and runs.run_info(run_path).status == "training"
+    assert queue.stop("student-token")  # and Stop works from the new server
+    assert job.wait(60)
+    assert job.snapshot().status == STOPPED and runs.run_info(run_path).status == "stopped"
+    assert runs.load_run(run_path).history()
+    _wait_for(lambda: not _charlab_actors(), 30, "the actor to end")
+
+
+def test_continue_on_the_cluster_appends_to_the_same_run(ray_cluster, tmp_path):
+    first = cluster.RayTrainingJob(TEXT, TINY, name="twice", root=tmp_path).run()
+    more = ModelConfig(**{**TINY.to_dict(), "epochs": 1})
+    second = cluster.RayTrainingJob(TEXT, more, name="twice", root=tmp_path, resume_from=first.run_path).run()
+    assert second.status == FINISHED, second.message
+    assert second.run_path == first.run_path
+    assert [row["epoch"] for row in runs.read_history(first.run_path)] == [1, 2, 3]
+    assert len(runs.list_runs(tmp_path)) == 1
+
+
+@pytest.mark.usefixtures("entry_script_runs_every_time")
+def test_the_train_page_trains_on_the_cluster_and_stops_it_as_a_local_training(ray_cluster, workspace):
+    made, _ = ray_cluster
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    set_tiny_settings(at, epochs=500)
+    run(at.button(key="train_start").click())
+    training = session_job(at)
+    assert isinstance(training, cluster.RayTrainingJob)
+    wait_until(lambda: training.snapshot().step >= 3, timeout=120)
+    run(at)
+    assert not at.button(key="train_stop").disabled and training.node["id"] in _worker_ids(made)
+    run(at.button(key="train_stop").click())
+    wait_done(at)
+    assert training.snapshot().status == "stopped"
+    assert contains(at.info, "Stopped: what was learned is saved.")
+    [info] = runs.list_runs(workspace)
+    assert info.status == "stopped" and info.damaged is None and info.path.parent == workspace
+    go(at, "generate")
+    run(at.button(key="generate_go").click())
+    assert len(at.session_state["generate_output"]["text"]) == at.session_state["generate"]["length"]
+
+
+@pytest.mark.parametrize(
+    "environ, words",
+    [
+        ({"CHARLAB_RAY_ADDRESS": "127.0.0.1:1"}, "cannot be reached: nothing answers there"),
+        ({"CHARLAB_RAY_ADDRESS": "127.0.0.1:1", "CHARLAB_RAY_FALLBACK": "local"}, "local"),
+        ({"CHARLAB_RAY_ADDRESS": "127.0.0.1:1", "CHARLAB_CPUS_PER_TRAINING": "many"}, "CHARLAB_CPUS_PER_TRAINING"),
+        ({}, "local"),
+    ],
+)
+def test_an_unreachable_cluster_is_said_at_once_or_falls_back_to_local(environ, words):
+    """In a fresh process: this one is connected to the test cluster."""
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from charlab import cluster, environment
+        from charlab.errors import CharlabError
+        try:
+            environment.resources_per_training()
+            print(cluster.backend())
+        except CharlabError as err:
+            print(err)
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHARLAB_")}
+    # Ray alone retries an address that does not answer for minutes: the timeout fails such a wait
+    out = subprocess.run([sys.executable, "-c", script], env={**env, **environ}, capture_output=True, text=True,
+                         timeout=45)  # fmt: skip
+    assert words in out.stdout, out.stdout + out.stderr
+
+
+def test_resources_per_training_are_checked(monkeypatch):
+    monkeypatch.setenv("CHARLAB_CPUS_PER_TRAINING", "2")
+    monkeypatch.setenv("CHARLAB_GPUS_PER_TRAINING", "0.25")
+    assert environment.resources_per_training() == (2.0, 0.25)
+    for bad in ("0", "-1", "nan", "two"):
+        monkeypatch.setenv("CHARLAB_CPUS_PER_TRAINING", bad)
+        with pytest.raises(CharlabError, match="CHARLAB_CPUS_PER_TRAINING must be a number above 0"):
+            environment.resources_per_training()
+    monkeypatch.setenv("CHARLAB_CPUS_PER_TRAINING", "1")
+    monkeypatch.setenv("CHARLAB_GPUS_PER_TRAINING", "0")
+    assert environment.resources_per_training() == (1.0, 0.0)
