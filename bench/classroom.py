@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import random
 import re
@@ -53,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 UNIQUE = [chr(c) for c in range(0x3B1, 0x3CA) if c != 0x3C2] + [chr(c) for c in range(0x430, 0x450)]
 # what the Train page shows once a training was accepted; a toy training may already be over ("Finished ·")
 STARTED = re.compile(r"Waiting for a free place|Preparing|Building the network|first training step|Epoch \d|Finished ·")
-FINAL_WORDS = ("finished", "stopped", "failed", "diverged")
+FINAL_WORDS = ("finished", "stopped", "failed", "diverged", "interrupted")
 WORDS = (
     "the fox river stone song light garden window morning little quiet green winter bread "
     "market bridge candle yellow sleepy old kind brave small story"
@@ -99,6 +100,7 @@ class Session:
     crosstalk: list[str] = field(default_factory=list)
     runs_seen: list[str] = field(default_factory=list)
     generated: str = ""
+    node: str | None = None  # --backend ray, apptest mode: the Ray node id its training reported from
 
 
 @dataclass
@@ -143,8 +145,23 @@ def others_in(text: str, me: int, k: int, ascii_too: bool = True) -> list[str]:
 # ---------------------------------------------------------------- the server and its memory
 
 
-def proc_tree(pid: int) -> list[int]:
-    """pid and all its descendants (from /proc/*/stat)."""
+def proc_tree(
+    pid: int, exclude: frozenset[int] = frozenset(), children: dict[int, list[int]] | None = None
+) -> list[int]:
+    """pid and all its descendants (from /proc/*/stat), leaving out the subtrees of `exclude`."""
+    children = children if children is not None else proc_children()
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        if p in exclude:
+            continue
+        tree.append(p)
+        todo.extend(children.get(p, []))
+    return tree
+
+
+def proc_children() -> dict[int, list[int]]:
+    """Each process's children, from /proc/*/stat."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -155,21 +172,18 @@ def proc_tree(pid: int) -> list[int]:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry.name))
-    tree, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        todo.extend(children.get(p, []))
-    return tree
+    return children
 
 
 class MemoryWatch(threading.Thread):
     """Samples the summed VmRSS of a process tree (the server and its training processes) twice a
-    second; keeps that peak, and each process's own VmHWM."""
+    second; keeps that peak, and each process's own VmHWM. With `cluster` (the pids of a simulated Ray
+    cluster's daemons), their trees are left out of the server's and summed apart (`peak_cluster_rss`)."""
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, cluster: tuple[int, ...] | list[int] = ()):
         super().__init__(daemon=True)
         self.pid, self.peak_rss, self.hwm = pid, 0, {}
+        self.cluster, self.peak_cluster_rss = frozenset(cluster), 0
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -178,10 +192,14 @@ class MemoryWatch(threading.Thread):
             self.stopping.wait(0.5)
 
     def sample(self) -> None:
-        tree = proc_tree(self.pid)
+        children = proc_children()
+        tree = proc_tree(self.pid, self.cluster, children)
         self.peak_rss = max(self.peak_rss, sum(vm(p, "VmRSS") for p in tree))
         for p in tree:
             self.hwm[p] = max(self.hwm.get(p, 0), vm(p, "VmHWM"))
+        if self.cluster:
+            pids = {p for root in self.cluster for p in proc_tree(root, children=children)}
+            self.peak_cluster_rss = max(self.peak_cluster_rss, sum(vm(p, "VmRSS") for p in pids))
 
 
 def owners_on(app: Path) -> bool:
@@ -470,6 +488,8 @@ def apptest_session(s: Session, k: int, args, bench: Bench, corpus: bytes) -> No
             if final:
                 s.status, s.ended = final, time.time()
                 s.seen_running = s.seen_running or s.ended
+                if args.backend == "ray":
+                    s.node = trained_on(at)
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"training did not end within {args.training_timeout} s")
@@ -489,6 +509,16 @@ def apptest_session(s: Session, k: int, args, bench: Bench, corpus: bytes) -> No
     s.done = True
 
 
+def trained_on(at) -> str | None:
+    """The Ray node id this AppTest session's training last reported from (its job in the server's queue, which
+    is this process's: `charlab.cluster.RayTrainingJob.node`); None when it never reported."""
+    import ui
+
+    handle = ui.registry().queue.touch(at.session_state["token"])
+    node = getattr(handle.job, "node", None) if handle is not None else None
+    return node["id"] if node else None
+
+
 def fit_apptest_for_threads() -> None:
     """Two changes to AppTest so K sessions can share this process.
 
@@ -500,10 +530,15 @@ def fit_apptest_for_threads() -> None:
       attribute and removes it at the end, under any other session's running script. On a real
       server the scripts of all sessions share one GIL, so they mostly take turns anyway; the
       page times below include the wait for a turn.
+
+    Once per process (the ray backend runs the sessions once per node count).
     """
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
 
+    if getattr(AppTest, "_classroom_fitted", False):
+        return
+    AppTest._classroom_fitted = True
     original_init, original_run = PagesManager.__init__, AppTest._run
     turn = threading.Lock()
 
@@ -564,12 +599,10 @@ def fmt_s(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f} s"
 
 
-def report(sessions: list[Session], bench: Bench, args, wall: float, memory: dict, home: Path) -> str:
-    k = len(sessions)
-    done = [s for s in sessions if s.done]
-    errors = [s for s in sessions if s.error]
+def crosstalk_found(sessions: list[Session], owners: bool) -> list[tuple[int, str]]:
+    """(session, what) for every cross-talk seen; another session's run in a runs list counts when runs are
+    kept per owner."""
     crosstalk = [(s.i, c) for s in sessions for c in s.crosstalk]
-    owners = owners_on(Path(args.app_dir))
     run_names = {s.run_name for s in sessions}
     foreign_runs = {
         s.i: sorted({r for r in s.runs_seen for name in run_names if name != s.run_name and r.startswith(name)})
@@ -578,13 +611,34 @@ def report(sessions: list[Session], bench: Bench, args, wall: float, memory: dic
     }
     if owners:
         crosstalk += [(i, f"runs list: {', '.join(r)}") for i, r in foreign_runs.items() if r]
+    return crosstalk
+
+
+def report(
+    sessions: list[Session],
+    bench: Bench,
+    args,
+    wall: float,
+    memory: dict,
+    home: Path,
+    sim: SimulatedCluster | None = None,
+) -> str:
+    k = len(sessions)
+    done = [s for s in sessions if s.done]
+    errors = [s for s in sessions if s.error]
+    owners = owners_on(Path(args.app_dir))
+    crosstalk = crosstalk_found(sessions, owners)
     waits = [s.seen_running - s.clicked_start for s in sessions if s.seen_running and s.clicked_start]
     server_waits, train_times = server_runs(sessions, home)
     all_t = [t.seconds for t in bench.timings]
     under = [t.seconds for t in bench.timings if t.under_load]
     lines = [
         f"charlab classroom load test · mode {args.mode} · K={k} sessions · {os.cpu_count()} cores · "
-        f"max trainings {args.max_trainings or f'default ({os.cpu_count()})'}",
+        + (
+            f"max trainings {args.max_trainings or f'default ({os.cpu_count()})'}"
+            if sim is None
+            else f"backend ray, {sim.label} · queue places {sim.places} (the cluster's)"
+        ),
         f"app: {args.app_label}",
         f"settings: units 16, embedding 8, sequence length {8 + args.seq_steps}, {args.epochs} epochs, "
         f"~{args.chars:,}-character corpora, stagger {args.stagger:g} s, probe every {args.probe_every:g} s",
@@ -626,6 +680,188 @@ def report(sessions: list[Session], bench: Bench, args, wall: float, memory: dic
     lines += [
         f"{'load average at the end (1/5 min)':<44}{' '.join(Path('/proc/loadavg').read_text().split()[:2])}",
     ]
+    if sim is not None:
+        lines += ray_lines(sessions, args, memory, sim, pct(train_times, 50))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- --backend ray: a simulated cluster
+
+ACTOR_PREFIX = "charlab-training-"  # charlab.cluster.ACTOR_PREFIX (not imported: the app may be another revision)
+PROJECTED_NODES = (1, 2, 3, 5, 10)
+
+
+class SimulatedCluster:
+    """A Ray cluster of several nodes on this machine, made as tests/test_cluster.py makes it
+    (ray.cluster_utils.Cluster): a head that runs no training (0 CPUs) and `nodes` worker nodes of `cpus`
+    CPUs each, each its own raylet. They all share this machine's cores."""
+
+    def __init__(self, nodes: int, cpus: int):
+        from ray.cluster_utils import Cluster
+
+        t0 = time.monotonic()
+        self.made = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+        try:
+            self.nodes = [self.made.add_node(num_cpus=cpus) for _ in range(nodes)]  # node 1..N in this order
+            self.made.wait_for_nodes()
+        except BaseException:
+            self.made.shutdown()
+            raise
+        self.cpus = cpus
+        self.start_seconds = time.monotonic() - t0
+        self.label = f"{nodes} simulated node{'s' if nodes > 1 else ''} × {cpus} CPU (head 0 CPUs)"
+
+    @property
+    def address(self) -> str:
+        return self.made.address
+
+    @property
+    def places(self) -> int:
+        return len(self.nodes) * self.cpus  # one CPU per training (CHARLAB_CPUS_PER_TRAINING=1)
+
+    def names(self) -> dict[str, str]:
+        """Ray node id -> "node 1".."node N" in the order the nodes were added (and "head")."""
+        names = {node.node_id: f"node {i}" for i, node in enumerate(self.nodes, 1)}
+        names[self.made.head_node.node_id] = "head"
+        return names
+
+    def pids(self) -> list[int]:
+        """The nodes' daemons (GCS, raylets...): every training's worker process is a raylet's child."""
+        nodes = [self.made.head_node, *self.nodes]
+        return [info.process.pid for node in nodes for infos in node.all_processes.values() for info in infos]
+
+    def actor_nodes(self) -> list[str | None]:
+        """The node id of every charlab training actor the cluster has run: Ray's actor table (in its GCS) keeps
+        the ended ones too, so this works when the trainings ran in another process (browser mode)."""
+        table = self.made.global_state.actor_table(None)
+        return [
+            (actor.get("Address") or {}).get("NodeID")
+            for actor in table.values()
+            if str(actor.get("Name") or "").startswith(ACTOR_PREFIX)
+        ]
+
+    def shutdown(self) -> None:
+        import ray
+
+        try:
+            ray.shutdown()  # apptest mode: this process is the cluster's driver (charlab.cluster connected it)
+        finally:
+            self.made.shutdown()
+
+
+def placement(node_ids: list[str | None], sim: SimulatedCluster) -> str:
+    """ "node 1: 3, node 2: 2" (every node, in the order added; the head and unknown ones only when found)."""
+    names = sim.names()
+    counts: dict[str, int] = {}
+    for node_id in node_ids:
+        name = names.get(node_id, "unknown") if node_id else "unknown"
+        counts[name] = counts.get(name, 0) + 1
+    order = [f"node {i}" for i in range(1, len(sim.nodes) + 1)]
+    order += [name for name in ("head", "unknown") if name in counts]
+    return ", ".join(f"{name}: {counts.get(name, 0)}" for name in order)
+
+
+def expected_waits(k: int, seconds: float | None, cpus_per_node: int) -> list[str]:
+    """The queue's wait on a real cluster of N nodes (each its own cores): K students at once, C = N × CPUs per
+    node places, each training T seconds: ceil(K/C) rounds; on average T × (ceil(K/C) - 1) / 2, the last T ×
+    (ceil(K/C) - 1)."""
+    if seconds is None:
+        return ["    (no training time measured)"]
+    lines = [f"    {'nodes':>5}  {'places':>6}  {'rounds':>6}  {'average wait':>12}  {'the last student waits':>22}"]
+    for n in PROJECTED_NODES:
+        places = n * cpus_per_node
+        rounds = math.ceil(k / places)
+        average, last = seconds * (rounds - 1) / 2, seconds * (rounds - 1)
+        lines.append(f"    {n:>5}  {places:>6}  {rounds:>6}  {average:>10.1f} s  {last:>20.1f} s")
+    return lines
+
+
+def ray_lines(
+    sessions: list[Session], args, memory: dict, sim: SimulatedCluster, training_p50: float | None
+) -> list[str]:
+    k, n, cores = len(sessions), len(sim.nodes), os.cpu_count()
+    actors = memory.get("actor_nodes", [])
+    lines = [
+        "",
+        f"{'backend':<44}ray: {sim.label}, 1 CPU per training ({sim.places} at once)",
+        f"{'cluster start-up (before the sessions)':<44}{sim.start_seconds:.0f} s",
+    ]
+    if args.mode == "apptest":
+        jobs = [s.node for s in sessions if s.ended is not None]
+        lines.append(f"{'trainings per node (the sessions’ jobs)':<44}{placement(jobs, sim)}")
+        lines.append(f"{'training actors per node (Ray’s actor table)':<44}{placement(actors, sim)}")
+    else:
+        lines.append(f"{'training actors per node (Ray’s actor table)':<44}{placement(actors, sim)}")
+        lines.append(f"{'':<44}(browser mode: the jobs live in the server process; Ray's table keeps ended actors)")
+    if not actors:
+        lines.append(
+            "WARNING: no charlab training ran on the cluster: this app trained on its own machine (a revision "
+            "without charlab/cluster.py, or the cluster could not be reached: see the server's log)"
+        )
+    lines += [
+        f"{'peak RSS of the Ray cluster (sum, all nodes)':<44}{memory.get('cluster_rss', 0) / 2**20:,.0f} MB"
+        " (its daemons, idle workers and trainings)",
+        "",
+        f"NOTE: the {n} simulated node{'s' if n > 1 else ''} share this machine's {cores} cores: more nodes cannot "
+        "make trainings faster here (and the server, or this bench, uses the same cores).",
+        f"expected queue wait on a real cluster of N nodes × {sim.cpus} CPU, K={k} students at once, each training "
+        f"T = {fmt_s(training_p50)} (the training p50 above, start to end):",
+        *expected_waits(k, training_p50, sim.cpus),
+    ]
+    return lines
+
+
+@dataclass
+class Result:
+    """One K-session test (one node count with --backend ray), for the summary."""
+
+    sessions: list[Session]
+    bench: Bench
+    memory: dict
+    wall: float
+    home: Path
+    sim: SimulatedCluster | None = None
+
+
+def summary(results: list[Result], args) -> str:
+    """--backend ray: one row per node count (the same figures as each report), then the expected waits."""
+    k = len(results[0].sessions)
+    cores = os.cpu_count()
+    lines = [
+        f"summary · mode {args.mode} · backend ray · K={k} sessions · {args.cpus_per_node} CPU per node, 1 per "
+        f"training · all simulated nodes share this machine's {cores} cores",
+        "",
+        "| nodes | completed | errors | cross-talk | page p50 / p95 | queue wait p50 / max (run created) "
+        "| training p50 | peak RSS server / cluster | wall | trainings per node |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    owners = owners_on(Path(args.app_dir))
+    for r in results:
+        server_waits, train_times = server_runs(r.sessions, r.home)
+        all_t = [t.seconds for t in r.bench.timings]
+        crosstalk = crosstalk_found(r.sessions, owners)
+        if args.mode == "apptest":
+            where = placement([s.node for s in r.sessions if s.ended is not None], r.sim)
+        else:
+            where = placement(r.memory.get("actor_nodes", []), r.sim) + " (actors)"
+        lines.append(
+            f"| {len(r.sim.nodes)} | {sum(s.done for s in r.sessions)}/{k} | {sum(bool(s.error) for s in r.sessions)} "
+            f"| {len(crosstalk) or 'none'} | {fmt_s(pct(all_t, 50))} / {fmt_s(pct(all_t, 95))} "
+            f"| {fmt_s(pct(server_waits, 50))} / {fmt_s(max(server_waits, default=None))} "
+            f"| {fmt_s(pct(train_times, 50))} "
+            f"| {r.memory.get('peak_rss', 0) / 2**20:,.0f} MB / {r.memory.get('cluster_rss', 0) / 2**20:,.0f} MB "
+            f"| {r.wall:.0f} s | {where} |"
+        )
+    times = {len(r.sim.nodes): pct(server_runs(r.sessions, r.home)[1], 50) for r in results}
+    lines += [
+        "",
+        f"NOTE: the simulated nodes share this machine's {cores} cores, so more nodes cannot make trainings faster "
+        "here; on a real cluster each node brings its own cores. Expected queue wait there, from each run's "
+        "training p50 (T):",
+    ]
+    for n, seconds in times.items():
+        lines.append(f"  T = {fmt_s(seconds)}, measured with {n} simulated node{'s' if n > 1 else ''}:")
+        lines += expected_waits(k, seconds, args.cpus_per_node)
     return "\n".join(lines)
 
 
@@ -650,6 +886,78 @@ def server_runs(sessions: list[Session], home: Path) -> tuple[list[float], list[
 # ---------------------------------------------------------------- main
 
 
+def run_once(args, home: Path, tmp: Path, sim: SimulatedCluster | None = None) -> Result:
+    """The K sessions against one fresh server (one CHARLAB_HOME; with `sim`, training on that cluster);
+    prints its report."""
+    home.mkdir()
+    sessions = [Session(i, marker(i), f"Run {marker(i)}") for i in range(args.sessions)]
+    corpora = [corpus_text(i, args.chars).encode() for i in range(args.sessions)]
+    bench = Bench(args.sessions)
+    memory: dict = {}
+    cluster_pids = sim.pids() if sim is not None else []
+    started = time.monotonic()
+    if args.mode == "browser":
+        extra = {"CHARLAB_MAX_TRAININGS": args.max_trainings} if args.max_trainings else {}
+        if sim is not None:
+            extra.update(CHARLAB_RAY_ADDRESS=sim.address, CHARLAB_CPUS_PER_TRAINING="1")
+        log = tmp / ("streamlit.log" if sim is None else f"streamlit-{len(sim.nodes)}-nodes.log")
+        server = StreamlitServer(Path(args.app_dir), home, log, args.port or None, extra)
+        try:
+            url = server.start()
+        except RuntimeError as err:
+            raise SystemExit(str(err)) from err
+        watch = MemoryWatch(server.pid, cluster_pids)
+        watch.start()
+        print(f"server {url} (pid {server.pid}, CHARLAB_HOME {home}); {args.sessions} sessions…", flush=True)
+        try:
+            started, cpu_before = time.monotonic(), cpu_seconds(server.pid)
+            asyncio.run(run_browser(sessions, args, url, bench, corpora))
+        finally:
+            wall = time.monotonic() - started
+            watch.sample()
+            watch.stopping.set()
+            memory = {"peak_rss": watch.peak_rss, "hwm": watch.hwm.get(server.pid, 0)}
+            memory["server_cores"] = (cpu_seconds(server.pid) - cpu_before) / wall
+            server.stop()
+    else:
+        os.environ["CHARLAB_HOME"] = str(home)
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        if args.max_trainings:
+            os.environ["CHARLAB_MAX_TRAININGS"] = args.max_trainings
+        if sim is not None:  # read by charlab.cluster.backend() when the first session's page builds the registry
+            os.environ.update(CHARLAB_RAY_ADDRESS=sim.address, CHARLAB_CPUS_PER_TRAINING="1")
+        os.chdir(args.app_dir)
+        if str(args.app_dir) not in sys.path:
+            sys.path.insert(0, str(args.app_dir))
+        watch = MemoryWatch(os.getpid(), cluster_pids)
+        watch.start()
+        run_apptest(sessions, args, bench, corpora)
+        wall = time.monotonic() - started
+        watch.sample()
+        watch.stopping.set()
+        memory = {"peak_rss": watch.peak_rss, "hwm": vm(os.getpid(), "VmHWM")}
+    if sim is not None:
+        memory["cluster_rss"] = watch.peak_cluster_rss
+        memory["actor_nodes"] = sim.actor_nodes()
+    print()
+    print(report(sessions, bench, args, wall, memory, home, sim))
+    return Result(sessions, bench, memory, wall, home, sim)
+
+
+def forget_cluster() -> None:
+    """apptest mode, between node counts: the next count is a fresh server in this same process, so charlab
+    decides its backend again (charlab.cluster caches it per process) and builds a new registry and queue."""
+    for name in ("CHARLAB_RAY_ADDRESS", "CHARLAB_CPUS_PER_TRAINING"):
+        os.environ.pop(name, None)
+    if "charlab.cluster" in sys.modules:
+        sys.modules["charlab.cluster"]._backend = None
+    if "streamlit" in sys.modules:
+        import streamlit as st
+
+        st.cache_resource.clear()  # ui.registry() among them
+        st.cache_data.clear()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", "-k", type=int, default=20, help="sessions at once (default 20)")
@@ -671,19 +979,40 @@ def main() -> None:
         help="serve a clean copy of this git revision (e.g. HEAD) instead, unaffected by edits in progress",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary CHARLAB_HOME and server log")
+    parser.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="local: trainings on this machine (default); ray: on a simulated Ray cluster of --nodes nodes",
+    )
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="--backend ray: worker nodes of the simulated cluster (default 2); several (1 2 3) run the whole test "
+        "once per count, each on a fresh cluster and server",
+    )
+    parser.add_argument("--cpus-per-node", type=int, help="--backend ray: CPUs of each simulated node (default 1)")
     args = parser.parse_args()
     if not 1 <= args.sessions <= len(UNIQUE):
         parser.error(f"--sessions must be 1..{len(UNIQUE)}")
+    if args.backend == "local" and (args.nodes or args.cpus_per_node):
+        parser.error("--nodes and --cpus-per-node are for --backend ray")
+    if args.backend == "ray":
+        if args.max_trainings:
+            parser.error("--max-trainings is for --backend local: on a cluster the nodes' CPUs are the queue's places")
+        args.nodes, args.cpus_per_node = args.nodes or [2], args.cpus_per_node or 1
+        if min(args.nodes) < 1 or args.cpus_per_node < 1:
+            parser.error("--nodes and --cpus-per-node must be 1 or more")
+        try:
+            import ray.cluster_utils  # noqa: F401
+        except ImportError:
+            parser.error("--backend ray needs Ray: pip install -r requirements-cluster.txt")
     if args.shots:
         Path(args.shots).mkdir(parents=True, exist_ok=True)
 
-    sessions = [Session(i, marker(i), f"Run {marker(i)}") for i in range(args.sessions)]
-    corpora = [corpus_text(i, args.chars).encode() for i in range(args.sessions)]
-    bench = Bench(args.sessions)
     tmp = Path(tempfile.mkdtemp(prefix="charlab-classroom-"))
-    home = tmp / "home"
-    home.mkdir()
-    memory: dict = {}
     if args.git_snapshot:
         app = tmp / "app"
         app.mkdir()
@@ -696,47 +1025,26 @@ def main() -> None:
         ["git", "-C", str(ROOT), "rev-parse", "--short", args.git_snapshot or "HEAD"], capture_output=True, text=True
     ).stdout.strip()
     args.app_label = f"git {args.git_snapshot} ({revision})" if args.git_snapshot else f"{args.app_dir} (working tree)"
-    started = time.monotonic()
-    if args.mode == "browser":
-        extra = {"CHARLAB_MAX_TRAININGS": args.max_trainings} if args.max_trainings else {}
-        server = StreamlitServer(Path(args.app_dir), home, tmp / "streamlit.log", args.port or None, extra)
-        try:
-            url = server.start()
-        except RuntimeError as err:
-            raise SystemExit(str(err)) from err
-        watch = MemoryWatch(server.pid)
-        watch.start()
-        print(f"server {url} (pid {server.pid}, CHARLAB_HOME {home}); {args.sessions} sessions…", flush=True)
-        try:
-            started, cpu_before = time.monotonic(), cpu_seconds(server.pid)
-            asyncio.run(run_browser(sessions, args, url, bench, corpora))
-        finally:
-            wall = time.monotonic() - started
-            watch.sample()
-            watch.stopping.set()
-            memory = {"peak_rss": watch.peak_rss, "hwm": watch.hwm.get(server.pid, 0)}
-            memory["server_cores"] = (cpu_seconds(server.pid) - cpu_before) / wall
-            server.stop()
+    if args.backend == "local":
+        results = [run_once(args, tmp / "home", tmp)]
     else:
-        os.environ["CHARLAB_HOME"] = str(home)
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        if args.max_trainings:
-            os.environ["CHARLAB_MAX_TRAININGS"] = args.max_trainings
-        os.chdir(args.app_dir)
-        sys.path.insert(0, str(args.app_dir))
-        watch = MemoryWatch(os.getpid())
-        watch.start()
-        run_apptest(sessions, args, bench, corpora)
-        wall = time.monotonic() - started
-        watch.sample()
-        watch.stopping.set()
-        memory = {"peak_rss": watch.peak_rss, "hwm": vm(os.getpid(), "VmHWM")}
-    print()
-    print(report(sessions, bench, args, wall, memory, home))
+        results = []
+        for n in args.nodes:
+            print(f"\nstarting a simulated Ray cluster: a head (0 CPUs) and {n} node(s) × {args.cpus_per_node} CPU…")
+            sim = SimulatedCluster(n, args.cpus_per_node)
+            print(f"cluster at {sim.address} ({sim.start_seconds:.0f} s)", flush=True)
+            try:
+                results.append(run_once(args, tmp / f"home-{n}-nodes", tmp, sim))
+            finally:
+                sim.shutdown()
+                forget_cluster()
+        print()
+        print(summary(results, args))
     if args.keep:
         print(f"\nkept: {tmp}")
     else:
         shutil.rmtree(tmp, ignore_errors=True)
+    sessions = [s for r in results for s in r.sessions]
     sys.exit(0 if all(s.done for s in sessions) and not any(s.crosstalk for s in sessions) else 1)
 
 

@@ -32,8 +32,9 @@ from typing import Any
 from charlab import environment, runs
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
-from charlab.training import FAILED, INTERRUPTED, STARTING, STOPPING, Progress, TrainingJob
+from charlab.training import FAILED, INTERRUPTED, STARTING, Progress, TrainingJob
 from charlab.vocab import Vocab
+from charlab.workers import TrainedElsewhere
 
 NAMESPACE = "charlab"
 ACTOR_PREFIX = "charlab-training-"
@@ -266,28 +267,19 @@ def _actor_class():
 # ---------------------------------------------------------------- on the server
 
 
-class RayTrainingJob:
+class RayTrainingJob(TrainedElsewhere):
     """A `TrainingJob` trained by a Ray actor; construct it as a `TrainingJob` (plus the session's token
-    and owner, so a restarted server gives it back to them). The same face as `ProcessTrainingJob`."""
+    and owner, so a restarted server gives it back to them)."""
 
     def __init__(self, text: str, config: ModelConfig, token: str = "", owner: str | None = None, **kwargs):
-        self._plan = TrainingJob(text, config, **kwargs)  # checks the text and settings here, in words
-        self._kwargs = dict(kwargs, name=self._plan.name)
+        super().__init__(text, config, **kwargs)
         self._kwargs.pop("root", None)
         self._kwargs.pop("resume_from", None)
-        self.config, self.vocab = self._plan.config, self._plan.vocab
-        self.text, self.name = text, self._plan.name
-        self.cleaning, self.corpus_name = self._plan.cleaning, self._plan.corpus_name
         self.root = self._plan.root
-        self._expected = self._plan.expected_seconds()
         self._about = {"token": token, "owner": owner, "root": str(self.root), "name": self.name,
                        "cleaning": self.cleaning, "corpus_name": self.corpus_name,
                        "config": self.config.to_dict(), "vocab": list(self.vocab.chars),
                        "expected_seconds": self._expected}  # fmt: skip
-        self._progress = self._plan.snapshot()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._done = threading.Event()
         self._actor = None
         self._actor_name: str | None = None
         self._run_path: Path | None = None  # the run's folder in this server's runs folder
@@ -300,7 +292,7 @@ class RayTrainingJob:
         """Follow a training found running on the cluster (see `reattach`): no text here, its run's files
         and figures come from the actor."""
         job = cls.__new__(cls)
-        job._plan = None
+        job._plan, job._kwargs = None, {}
         job.config = ModelConfig.from_dict(about["config"])
         job.vocab = Vocab(about["vocab"])
         job.text, job.name = "", about["name"]
@@ -315,63 +307,26 @@ class RayTrainingJob:
         job._versions, job._losses_seen, job.node = {}, 0, about.get("node")
         return job
 
-    # ------------------------------------------------------------ the same face as TrainingJob
+    def _under_way(self) -> bool:
+        return self._actor is not None
 
-    def expected_seconds(self) -> float:
-        return self._expected
-
-    def snapshot(self) -> Progress:
-        with self._lock:
-            return self._progress.copy()
-
-    @property
-    def trained_steps(self) -> int:
-        with self._lock:
-            return self._progress.step
-
-    def stop(self) -> None:
-        """Ask the training to stop after its current batch; what was learned is saved."""
-        self._stop.set()
-        with self._lock:
-            if not self._progress.done:
-                self._progress.status = STOPPING
-            actor = self._actor
+    def _ask_to_stop(self) -> None:
+        actor = self._actor
         if actor is not None:
             try:
                 actor.stop.remote()
             except Exception:  # the actor is gone: its end is seen at the next poll
                 pass
 
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def run(self) -> Progress:
-        """Start the actor (unless attached to a running one) and follow it until its run is saved here."""
-        try:
-            if self._actor is None and self._stop.is_set():  # stopped while it waited: nothing to train
-                self._plan.stop()
-                self._progress = self._plan.run()
-            else:
-                if self._actor is None:
-                    self._start_actor()
-                self._follow()
-        except Exception as err:  # the cluster failed us in a way not foreseen: say so, keep what arrived
-            self._end_as(FAILED, f"The cluster could not train this run: {type(err).__name__}: {err}")
-        finally:
-            self._end()
-        return self.snapshot()
+    def _train_elsewhere(self) -> None:
+        if self._actor is None:
+            self._start_actor()
+        self._follow()
 
     def _end(self) -> None:
-        self.text = ""
-        if self._plan is not None:
-            self._plan.text = ""
         if self._run_path is not None:
             runs.mark_active(self._run_path, False)
-        self._done.set()
+        super()._end()
 
     # ------------------------------------------------------------ inside
 
@@ -471,22 +426,12 @@ class RayTrainingJob:
         self._end_as(INTERRUPTED if self._run_path is not None else FAILED, message)
         self._let_go()
 
-    def _end_as(self, status: str, message: str) -> None:
-        with self._lock:
-            if not self._progress.done:
-                self._progress.status, self._progress.message, self._progress.eta = status, message, 0.0
-
     def _let_go(self) -> None:
         """A detached actor lives until killed: once its run is saved here, end it."""
         try:
             _ray().kill(self._actor)
         except Exception:
             pass
-
-    def _set(self, **changes: Any) -> None:
-        with self._lock:
-            for key, value in changes.items():
-                setattr(self._progress, key, value)
 
 
 def reattach(queue) -> int:

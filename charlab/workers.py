@@ -36,8 +36,10 @@ CHILD_NICENESS = 10  # trainings yield the CPU to the server's pages whenever th
 _PR_SET_PDEATHSIG = 1
 
 
-class ProcessTrainingJob:
-    """A `TrainingJob` whose training runs in a child process; construct it as a `TrainingJob`."""
+class TrainedElsewhere:
+    """A `TrainingJob`'s face for a training that runs elsewhere (a child process, a node of a cluster):
+    the text and settings are checked here at once, in words; the figures, Stop and the end are kept
+    here. A subclass says how to train there (`_train_elsewhere`) and how to ask it to stop."""
 
     def __init__(self, text: str, config, **kwargs):
         self._plan = TrainingJob(text, config, **kwargs)  # checks the text and settings here, in words
@@ -45,17 +47,16 @@ class ProcessTrainingJob:
         self.config, self.vocab = self._plan.config, self._plan.vocab
         self.text, self.name = text, self._plan.name
         self.cleaning, self.corpus_name = self._plan.cleaning, self._plan.corpus_name
+        self._expected = self._plan.expected_seconds()
         self._progress = self._plan.snapshot()
-        _spares().warm()  # its process starts importing while the job waits for its place
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
-        self._conn = None
 
     # ------------------------------------------------------------ the same face as TrainingJob
 
     def expected_seconds(self) -> float:
-        return self._plan.expected_seconds()
+        return self._expected
 
     def snapshot(self) -> Progress:
         with self._lock:
@@ -72,12 +73,7 @@ class ProcessTrainingJob:
         with self._lock:
             if not self._progress.done:
                 self._progress.status = STOPPING
-            conn = self._conn
-        if conn is not None:
-            try:
-                conn.send("stop")
-            except (OSError, ValueError):
-                pass  # the child has just ended: nothing to stop
+        self._ask_to_stop()
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
@@ -87,21 +83,69 @@ class ProcessTrainingJob:
         return self._done.is_set()
 
     def run(self) -> Progress:
-        """Train in a child process and wait for it (the job queue calls this in its own thread)."""
+        """Train elsewhere and follow it to its end (the job queue calls this in its own thread)."""
         try:
-            if self._stop.is_set():  # stopped while it waited for a place: nothing to train, nothing to start
+            if self._stop.is_set() and not self._under_way():  # stopped while it waited: nothing to train
                 self._plan.stop()
                 self._progress = self._plan.run()
             else:
-                self._run_child()
+                self._train_elsewhere()
+        except Exception as err:  # a failure not foreseen: said in words, and what arrived is kept
+            self._end_as(FAILED, f"Training failed: {type(err).__name__}: {err}")
         finally:
             self._end()
         return self.snapshot()
 
+    # ------------------------------------------------------------ for the subclasses
+
+    def _under_way(self) -> bool:
+        """Whether the training has begun elsewhere already (so a Stop goes to it)."""
+        return False
+
+    def _train_elsewhere(self) -> None:
+        raise NotImplementedError
+
+    def _ask_to_stop(self) -> None:
+        raise NotImplementedError
+
     def _end(self) -> None:
         """Over, as pages see it: let go of the text (a finished job kept for its figures stays small)."""
-        self.text = self._plan.text = ""
+        self.text = ""
+        if self._plan is not None:
+            self._plan.text = ""
         self._done.set()
+
+    def _end_as(self, status: str, message: str) -> None:
+        """End with this status and message, unless the training already said how it ended."""
+        with self._lock:
+            if not self._progress.done:
+                self._progress.status, self._progress.message, self._progress.eta = status, message, 0.0
+
+    def _set(self, **changes) -> None:
+        with self._lock:
+            for key, value in changes.items():
+                setattr(self._progress, key, value)
+
+
+class ProcessTrainingJob(TrainedElsewhere):
+    """A `TrainingJob` whose training runs in a child process; construct it as a `TrainingJob`."""
+
+    def __init__(self, text: str, config, **kwargs):
+        super().__init__(text, config, **kwargs)
+        _spares().warm()  # its process starts importing while the job waits for its place
+        self._conn = None
+
+    def _ask_to_stop(self) -> None:
+        with self._lock:
+            conn = self._conn
+        if conn is not None:
+            try:
+                conn.send("stop")
+            except (OSError, ValueError):
+                pass  # the child has just ended: nothing to stop
+
+    def _train_elsewhere(self) -> None:
+        self._run_child()
 
     # ------------------------------------------------------------ inside
 
@@ -145,14 +189,10 @@ class ProcessTrainingJob:
                 child.wait()
             if run_path is not None:
                 runs.mark_active(run_path, False)
-            with self._lock:
-                if not self._progress.done:  # the child died before it could say how it ended
-                    self._progress.status = FAILED
-                    self._progress.message = (
-                        f"The training process ended unexpectedly (exit code {child.returncode}); "
-                        "its last checkpoint is kept."
-                    )
-                    self._progress.eta = 0.0
+            self._end_as(  # unless the child said how it ended: it died before it could
+                FAILED,
+                f"The training process ended unexpectedly (exit code {child.returncode}); its last checkpoint is kept.",
+            )
 
     def _merge(self, payload: Progress) -> None:
         """The child sends only the batch losses since its last message: add them to the rest."""
