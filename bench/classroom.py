@@ -1,6 +1,7 @@
 """A classroom load test: K students on one charlab server at once, each with their own text.
 
     python bench/classroom.py [--sessions 20] [--epochs 2] [--port 0] [--mode browser|apptest]
+                              [--backend local|ray] [--nodes 2 [3 ...]] [--cpus-per-node 1]
 
 Starts `streamlit run app.py` on 127.0.0.1 (its own temporary CHARLAB_HOME), then drives K
 sessions at the same time. Each session uploads a different small corpus (with a marker word
@@ -27,6 +28,24 @@ mode), wall time.
 On one machine the K browser pages share the cores with the server (20 chromium renderers took
 about as much CPU as the server on 2 cores), so the page response times are pessimistic for a
 real class, where each student's browser runs on their own laptop.
+
+Backends:
+- local (default): the server trains on its own machine (child processes, or threads with
+  CHARLAB_TRAIN_IN_THREADS=1), at most --max-trainings at once.
+- ray: the trainings run as Ray actors (charlab/cluster.py) on a simulated cluster on this machine,
+  made as tests/test_cluster.py makes it (ray.cluster_utils.Cluster): a head with 0 CPUs (it runs no
+  training) and --nodes worker nodes of --cpus-per-node CPUs each, CHARLAB_CPUS_PER_TRAINING=1, so
+  the queue has nodes × CPUs places. The server (browser mode) or this process (apptest mode) gets
+  CHARLAB_RAY_ADDRESS. Several counts (--nodes 1 2 3) run the whole K-session test once each, on a
+  fresh cluster, server and CHARLAB_HOME. Each report adds: trainings per node ("node 1".."node N" in
+  the order the nodes were added; apptest mode from each session's job, `RayTrainingJob.node`; browser
+  mode from Ray's actor table, which keeps the ended actors), how long a training held its place
+  (apptest mode: the actor's start on its node counts), the cluster's own peak RSS (its daemons, idle
+  workers and trainings; the server's RSS leaves it out), and the expected queue wait on a real
+  cluster of 1, 2, 3, 5 and 10 nodes: with C = nodes × CPUs places, K students at once and T the
+  measured training p50, about T × (ceil(K/C) - 1) / 2 on average and T × (ceil(K/C) - 1) for the
+  last. Then one table row per node count. The simulated nodes share this machine's cores, so more
+  of them cannot make trainings faster here: the projection is what says what real nodes would give.
 """
 
 from __future__ import annotations
@@ -45,6 +64,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from streamlit_server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer, cpu_seconds, vm  # noqa: E402 - as the browser tests
@@ -101,6 +121,7 @@ class Session:
     runs_seen: list[str] = field(default_factory=list)
     generated: str = ""
     node: str | None = None  # --backend ray, apptest mode: the Ray node id its training reported from
+    handle: Any = None  # --backend ray, apptest mode: its charlab.jobs.JobHandle (the queue is this process's)
 
 
 @dataclass
@@ -489,7 +510,7 @@ def apptest_session(s: Session, k: int, args, bench: Bench, corpus: bytes) -> No
                 s.status, s.ended = final, time.time()
                 s.seen_running = s.seen_running or s.ended
                 if args.backend == "ray":
-                    s.node = trained_on(at)
+                    s.handle, s.node = trained_on(at)
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"training did not end within {args.training_timeout} s")
@@ -509,14 +530,25 @@ def apptest_session(s: Session, k: int, args, bench: Bench, corpus: bytes) -> No
     s.done = True
 
 
-def trained_on(at) -> str | None:
-    """The Ray node id this AppTest session's training last reported from (its job in the server's queue, which
-    is this process's: `charlab.cluster.RayTrainingJob.node`); None when it never reported."""
+def trained_on(at) -> tuple[Any, str | None]:
+    """This AppTest session's handle in the server's queue (this process's), and the Ray node id its training
+    last reported from (`charlab.cluster.RayTrainingJob.node`; None when it never reported)."""
     import ui
 
     handle = ui.registry().queue.touch(at.session_state["token"])
     node = getattr(handle.job, "node", None) if handle is not None else None
-    return node["id"] if node else None
+    return handle, (node["id"] if node else None)
+
+
+def places_held(sessions: list[Session]) -> list[float]:
+    """apptest mode, --backend ray: how long each training held its place in the queue (from leaving the queue
+    to its job's end: the actor's start on its node, the training, the last files sent back)."""
+    held = []
+    for s in sessions:
+        started, ended = getattr(s.handle, "started_at", None), getattr(s.handle, "ended_at", None)
+        if started is not None and ended is not None:
+            held.append(ended - started)
+    return held
 
 
 def fit_apptest_for_threads() -> None:
@@ -685,6 +717,24 @@ def report(
     return "\n".join(lines)
 
 
+def server_runs(sessions: list[Session], home: Path) -> tuple[list[float], list[float]]:
+    """From each run's config.json: queue waits (Start click to the run's creation, when it left the
+    queue; 1-s resolution) and training times (created to last update)."""
+    import json
+    from datetime import datetime
+
+    found = {}
+    for path in home.rglob("config.json"):
+        try:
+            data = json.loads(path.read_text())
+            created = datetime.fromisoformat(data["created"]).timestamp()
+            found[data["name"]] = (created, datetime.fromisoformat(data["updated"]).timestamp() - created)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    waits = [found[s.run_name][0] - s.clicked_start for s in sessions if s.run_name in found and s.clicked_start]
+    return waits, [found[s.run_name][1] for s in sessions if s.run_name in found]
+
+
 # ---------------------------------------------------------------- --backend ray: a simulated cluster
 
 ACTOR_PREFIX = "charlab-training-"  # charlab.cluster.ACTOR_PREFIX (not imported: the app may be another revision)
@@ -702,33 +752,28 @@ class SimulatedCluster:
         t0 = time.monotonic()
         self.made = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
         try:
-            self.nodes = [self.made.add_node(num_cpus=cpus) for _ in range(nodes)]  # node 1..N in this order
+            workers = [self.made.add_node(num_cpus=cpus) for _ in range(nodes)]  # node 1..N in this order
             self.made.wait_for_nodes()
         except BaseException:
             self.made.shutdown()
             raise
-        self.cpus = cpus
         self.start_seconds = time.monotonic() - t0
+        self.nodes, self.cpus = nodes, cpus
+        self.address = self.made.address
+        # Ray node id -> "node 1".."node N" in the order added, and "head"
+        self.names = {node.node_id: f"node {i}" for i, node in enumerate(workers, 1)}
+        self.names[self.made.head_node.node_id] = "head"
+        self.pids = [  # the nodes' daemons (GCS, raylets...): every training's worker process is a raylet's child
+            info.process.pid
+            for node in [self.made.head_node, *workers]
+            for infos in node.all_processes.values()
+            for info in infos
+        ]
         self.label = f"{nodes} simulated node{'s' if nodes > 1 else ''} × {cpus} CPU (head 0 CPUs)"
 
     @property
-    def address(self) -> str:
-        return self.made.address
-
-    @property
     def places(self) -> int:
-        return len(self.nodes) * self.cpus  # one CPU per training (CHARLAB_CPUS_PER_TRAINING=1)
-
-    def names(self) -> dict[str, str]:
-        """Ray node id -> "node 1".."node N" in the order the nodes were added (and "head")."""
-        names = {node.node_id: f"node {i}" for i, node in enumerate(self.nodes, 1)}
-        names[self.made.head_node.node_id] = "head"
-        return names
-
-    def pids(self) -> list[int]:
-        """The nodes' daemons (GCS, raylets...): every training's worker process is a raylet's child."""
-        nodes = [self.made.head_node, *self.nodes]
-        return [info.process.pid for node in nodes for infos in node.all_processes.values() for info in infos]
+        return self.nodes * self.cpus  # one CPU per training (CHARLAB_CPUS_PER_TRAINING=1)
 
     def actor_nodes(self) -> list[str | None]:
         """The node id of every charlab training actor the cluster has run: Ray's actor table (in its GCS) keeps
@@ -751,62 +796,78 @@ class SimulatedCluster:
 
 def placement(node_ids: list[str | None], sim: SimulatedCluster) -> str:
     """ "node 1: 3, node 2: 2" (every node, in the order added; the head and unknown ones only when found)."""
-    names = sim.names()
     counts: dict[str, int] = {}
     for node_id in node_ids:
-        name = names.get(node_id, "unknown") if node_id else "unknown"
+        name = sim.names.get(node_id, "unknown") if node_id else "unknown"
         counts[name] = counts.get(name, 0) + 1
-    order = [f"node {i}" for i in range(1, len(sim.nodes) + 1)]
-    order += [name for name in ("head", "unknown") if name in counts]
+    order = [f"node {i}" for i in range(1, sim.nodes + 1)] + [n for n in ("head", "unknown") if n in counts]
     return ", ".join(f"{name}: {counts.get(name, 0)}" for name in order)
 
 
-def expected_waits(k: int, seconds: float | None, cpus_per_node: int) -> list[str]:
-    """The queue's wait on a real cluster of N nodes (each its own cores): K students at once, C = N × CPUs per
-    node places, each training T seconds: ceil(K/C) rounds; on average T × (ceil(K/C) - 1) / 2, the last T ×
-    (ceil(K/C) - 1)."""
+def trainings_per_node(result: Result, args) -> str:
+    """apptest mode: from each session's job; browser mode: from Ray's actor table (the jobs are the server's)."""
+    if args.mode == "apptest":
+        return placement([s.node for s in result.sessions if s.ended is not None], result.sim)
+    return placement(result.memory.get("actor_nodes", []), result.sim)
+
+
+def expected_waits(k: int, cpus_per_node: int, seconds: float | None, held: float | None = None) -> list[str]:
+    """The queue's wait on a real cluster of N nodes (each with its own cores): K students at once, C = N × CPUs
+    per node places, each training T seconds: ceil(K/C) rounds; on average T × (ceil(K/C) - 1) / 2, the last
+    T × (ceil(K/C) - 1). With `held` (a place held per training), the same with T = held beside it."""
     if seconds is None:
         return ["    (no training time measured)"]
-    lines = [f"    {'nodes':>5}  {'places':>6}  {'rounds':>6}  {'average wait':>12}  {'the last student waits':>22}"]
+    head = f"    {'nodes':>5}  {'places':>6}  {'rounds':>6}  {'average wait':>12}  {'the last waits':>14}"
+    lines = [head + (f"  |  with T = a place held ({held:.1f} s): average, last" if held is not None else "")]
     for n in PROJECTED_NODES:
         places = n * cpus_per_node
         rounds = math.ceil(k / places)
         average, last = seconds * (rounds - 1) / 2, seconds * (rounds - 1)
-        lines.append(f"    {n:>5}  {places:>6}  {rounds:>6}  {average:>10.1f} s  {last:>20.1f} s")
+        line = f"    {n:>5}  {places:>6}  {rounds:>6}  {average:>10.1f} s  {last:>12.1f} s"
+        if held is not None:
+            line += f"  |  {held * (rounds - 1) / 2:.1f} s, {held * (rounds - 1):.1f} s"
+        lines.append(line)
     return lines
 
 
 def ray_lines(
     sessions: list[Session], args, memory: dict, sim: SimulatedCluster, training_p50: float | None
 ) -> list[str]:
-    k, n, cores = len(sessions), len(sim.nodes), os.cpu_count()
+    k, cores = len(sessions), os.cpu_count()
     actors = memory.get("actor_nodes", [])
+    held = places_held(sessions)
     lines = [
         "",
-        f"{'backend':<44}ray: {sim.label}, 1 CPU per training ({sim.places} at once)",
+        f"{'backend':<44}ray: {sim.label}, 1 CPU per training: {sim.places} at once",
         f"{'cluster start-up (before the sessions)':<44}{sim.start_seconds:.0f} s",
     ]
     if args.mode == "apptest":
         jobs = [s.node for s in sessions if s.ended is not None]
-        lines.append(f"{'trainings per node (the sessions’ jobs)':<44}{placement(jobs, sim)}")
-        lines.append(f"{'training actors per node (Ray’s actor table)':<44}{placement(actors, sim)}")
+        lines += [
+            f"{'trainings per node (the sessions’ jobs)':<44}{placement(jobs, sim)}",
+            f"{'training actors per node (Ray actor table)':<44}{placement(actors, sim)}",
+            f"{'a place held per training p50 / max':<44}{fmt_s(pct(held, 50))} / {fmt_s(max(held, default=None))}"
+            " (queue start to end: the actor's start on its node, training, files back)",
+        ]
     else:
-        lines.append(f"{'training actors per node (Ray’s actor table)':<44}{placement(actors, sim)}")
-        lines.append(f"{'':<44}(browser mode: the jobs live in the server process; Ray's table keeps ended actors)")
+        lines += [
+            f"{'training actors per node (Ray actor table)':<44}{placement(actors, sim)}",
+            f"{'':<44}(browser mode: the jobs are the server's; Ray's actor table keeps the ended actors)",
+        ]
     if not actors:
         lines.append(
             "WARNING: no charlab training ran on the cluster: this app trained on its own machine (a revision "
             "without charlab/cluster.py, or the cluster could not be reached: see the server's log)"
         )
     lines += [
-        f"{'peak RSS of the Ray cluster (sum, all nodes)':<44}{memory.get('cluster_rss', 0) / 2**20:,.0f} MB"
+        f"{'peak RSS of the Ray cluster (all nodes)':<44}{memory.get('cluster_rss', 0) / 2**20:,.0f} MB"
         " (its daemons, idle workers and trainings)",
         "",
-        f"NOTE: the {n} simulated node{'s' if n > 1 else ''} share this machine's {cores} cores: more nodes cannot "
-        "make trainings faster here (and the server, or this bench, uses the same cores).",
-        f"expected queue wait on a real cluster of N nodes × {sim.cpus} CPU, K={k} students at once, each training "
+        f"NOTE: {'the 1 simulated node shares' if sim.nodes == 1 else f'the {sim.nodes} simulated nodes share'} this "
+        f"machine's {cores} cores (with the server, or this bench): more nodes cannot make trainings faster here.",
+        f"Expected queue wait on a real cluster of N nodes × {sim.cpus} CPU, K={k} students at once, each training "
         f"T = {fmt_s(training_p50)} (the training p50 above, start to end):",
-        *expected_waits(k, training_p50, sim.cpus),
+        *expected_waits(k, sim.cpus, training_p50, pct(held, 50)),
     ]
     return lines
 
@@ -825,65 +886,41 @@ class Result:
 
 def summary(results: list[Result], args) -> str:
     """--backend ray: one row per node count (the same figures as each report), then the expected waits."""
-    k = len(results[0].sessions)
-    cores = os.cpu_count()
+    k, cores = len(results[0].sessions), os.cpu_count()
+    source = "the sessions' jobs" if args.mode == "apptest" else "Ray's actor table"
     lines = [
         f"summary · mode {args.mode} · backend ray · K={k} sessions · {args.cpus_per_node} CPU per node, 1 per "
-        f"training · all simulated nodes share this machine's {cores} cores",
+        f"training · app: {args.app_label}",
         "",
         "| nodes | completed | errors | cross-talk | page p50 / p95 | queue wait p50 / max (run created) "
-        "| training p50 | peak RSS server / cluster | wall | trainings per node |",
+        f"| training p50 | peak RSS server / cluster | wall | trainings per node ({source}) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     owners = owners_on(Path(args.app_dir))
     for r in results:
         server_waits, train_times = server_runs(r.sessions, r.home)
         all_t = [t.seconds for t in r.bench.timings]
-        crosstalk = crosstalk_found(r.sessions, owners)
-        if args.mode == "apptest":
-            where = placement([s.node for s in r.sessions if s.ended is not None], r.sim)
-        else:
-            where = placement(r.memory.get("actor_nodes", []), r.sim) + " (actors)"
+        crosstalk = len(crosstalk_found(r.sessions, owners)) or "none"
         lines.append(
-            f"| {len(r.sim.nodes)} | {sum(s.done for s in r.sessions)}/{k} | {sum(bool(s.error) for s in r.sessions)} "
-            f"| {len(crosstalk) or 'none'} | {fmt_s(pct(all_t, 50))} / {fmt_s(pct(all_t, 95))} "
+            f"| {r.sim.nodes} | {sum(s.done for s in r.sessions)}/{k} | {sum(bool(s.error) for s in r.sessions)} "
+            f"| {crosstalk} | {fmt_s(pct(all_t, 50))} / {fmt_s(pct(all_t, 95))} "
             f"| {fmt_s(pct(server_waits, 50))} / {fmt_s(max(server_waits, default=None))} "
             f"| {fmt_s(pct(train_times, 50))} "
             f"| {r.memory.get('peak_rss', 0) / 2**20:,.0f} MB / {r.memory.get('cluster_rss', 0) / 2**20:,.0f} MB "
-            f"| {r.wall:.0f} s | {where} |"
+            f"| {r.wall:.0f} s | {trainings_per_node(r, args)} |"
         )
-    times = {len(r.sim.nodes): pct(server_runs(r.sessions, r.home)[1], 50) for r in results}
     lines += [
         "",
-        f"NOTE: the simulated nodes share this machine's {cores} cores, so more nodes cannot make trainings faster "
-        "here; on a real cluster each node brings its own cores. Expected queue wait there, from each run's "
-        "training p50 (T):",
+        f"NOTE: all the simulated nodes share this machine's {cores} cores, so more nodes cannot make trainings "
+        "faster here; on a real cluster each node brings its own cores.",
+        f"Expected queue wait on a real cluster of N nodes × {args.cpus_per_node} CPU, K={k} students at once, from "
+        "each run's training p50 (T, start to end):",
     ]
-    for n, seconds in times.items():
-        lines.append(f"  T = {fmt_s(seconds)}, measured with {n} simulated node{'s' if n > 1 else ''}:")
-        lines += expected_waits(k, seconds, args.cpus_per_node)
+    for r in results:
+        seconds = pct(server_runs(r.sessions, r.home)[1], 50)
+        lines.append(f"  T = {fmt_s(seconds)}, measured with {r.sim.label}:")
+        lines += expected_waits(k, args.cpus_per_node, seconds, pct(places_held(r.sessions), 50))
     return "\n".join(lines)
-
-
-def server_runs(sessions: list[Session], home: Path) -> tuple[list[float], list[float]]:
-    """From each run's config.json: queue waits (Start click to the run's creation, when it left the
-    queue; 1-s resolution) and training times (created to last update)."""
-    import json
-    from datetime import datetime
-
-    found = {}
-    for path in home.rglob("config.json"):
-        try:
-            data = json.loads(path.read_text())
-            created = datetime.fromisoformat(data["created"]).timestamp()
-            found[data["name"]] = (created, datetime.fromisoformat(data["updated"]).timestamp() - created)
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    waits = [found[s.run_name][0] - s.clicked_start for s in sessions if s.run_name in found and s.clicked_start]
-    return waits, [found[s.run_name][1] for s in sessions if s.run_name in found]
-
-
-# ---------------------------------------------------------------- main
 
 
 def run_once(args, home: Path, tmp: Path, sim: SimulatedCluster | None = None) -> Result:
@@ -894,13 +931,13 @@ def run_once(args, home: Path, tmp: Path, sim: SimulatedCluster | None = None) -
     corpora = [corpus_text(i, args.chars).encode() for i in range(args.sessions)]
     bench = Bench(args.sessions)
     memory: dict = {}
-    cluster_pids = sim.pids() if sim is not None else []
+    cluster_pids = sim.pids if sim is not None else []
     started = time.monotonic()
     if args.mode == "browser":
         extra = {"CHARLAB_MAX_TRAININGS": args.max_trainings} if args.max_trainings else {}
         if sim is not None:
             extra.update(CHARLAB_RAY_ADDRESS=sim.address, CHARLAB_CPUS_PER_TRAINING="1")
-        log = tmp / ("streamlit.log" if sim is None else f"streamlit-{len(sim.nodes)}-nodes.log")
+        log = tmp / ("streamlit.log" if sim is None else f"streamlit-{sim.nodes}-nodes.log")
         server = StreamlitServer(Path(args.app_dir), home, log, args.port or None, extra)
         try:
             url = server.start()
