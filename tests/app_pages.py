@@ -119,6 +119,15 @@ def set_tiny_settings(at: AppTest, epochs: int = 1) -> AppTest:
     return run(at)
 
 
+def start_tiny_training(epochs: int = 1) -> AppTest:
+    """A session that uploaded TEXT and pressed Start training with the tiny settings."""
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    set_tiny_settings(at, epochs=epochs)
+    return run(at.button(key="train_start").click())
+
+
 def job(at: AppTest):
     return ui.registry().queue.touch(at.session_state["token"]).job
 

@@ -26,6 +26,7 @@ from app_pages import (
     runs_table,
     set_tiny_settings,
     sidebar_text,
+    start_tiny_training,
     texts,
     upload_text,
     use_sample,
@@ -287,11 +288,7 @@ def test_a_run_keeps_its_reference_lines_without_its_text(with_run):
 
 
 def test_the_reference_lines_stay_when_a_training_ends(workspace):
-    at = open_app()
-    upload_text(at)
-    go(at, "train")
-    set_tiny_settings(at, epochs=1)
-    run(at.button(key="train_start").click())
+    at = start_tiny_training(epochs=1)
     wait_done(at)
     assert job(at).text == ""  # the finished job has let go of its text
     assert chart_data(at, "reference")["reference"].tolist() == ALL_LINES
@@ -385,11 +382,7 @@ def test_a_fresh_training_checks_its_first_batch(monkeypatch):
     monkeypatch.setattr(  # the Train page's live view looks it up in ui.train
         ui.train, "check_first_loss", lambda loss, vocab_size: strict(loss, vocab_size, tolerance=-10.0)
     )
-    at = open_app()
-    upload_text(at)
-    go(at, "train")
-    set_tiny_settings(at, epochs=500)
-    run(at.button(key="train_start").click())
+    at = start_tiny_training(epochs=500)
     training = job(at)
     wait_until(lambda: training.snapshot().step >= 1)
     run(at)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import ray
-from app_pages import contains, go, open_app, run, set_tiny_settings, upload_text, wait_done, wait_until
+from app_pages import contains, go, run, start_tiny_training, wait_done, wait_until
 from app_pages import job as session_job
 from ray.cluster_utils import Cluster
 
@@ -206,11 +206,7 @@ def test_continue_on_the_cluster_appends_to_the_same_run(ray_cluster, tmp_path):
 @pytest.mark.usefixtures("entry_script_runs_every_time")
 def test_the_train_page_trains_on_the_cluster_and_stops_it_as_a_local_training(ray_cluster, workspace):
     made, _ = ray_cluster
-    at = open_app()
-    upload_text(at)
-    go(at, "train")
-    set_tiny_settings(at, epochs=500)
-    run(at.button(key="train_start").click())
+    at = start_tiny_training(epochs=500)
     training = session_job(at)
     assert isinstance(training, cluster.RayTrainingJob)
     wait_until(lambda: training.snapshot().step >= 3, timeout=120)
