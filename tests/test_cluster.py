@@ -113,6 +113,19 @@ def test_progress_comes_back_while_it_trains_and_stop_keeps_what_was_learned(ray
     assert len(runs.load_run(p.run_path).generator().write("the ", 20, random_seed=0)) == 20
 
 
+def test_with_a_shared_runs_folder_the_node_writes_the_run_itself_and_the_time_limit_holds(
+    ray_cluster, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("CHARLAB_RAY_SHARED_RUNS", "1")  # tmp_path is the same path on every simulated node
+    job = cluster.RayTrainingJob(TEXT, LONG, name="shared", root=tmp_path, time_limit_seconds=3.0)
+    progress = job.run()
+    assert progress.status == STOPPED and "limit of 3 seconds" in progress.message
+    assert job._versions == {}  # nothing came back through Ray: the node wrote the run where the server reads it
+    info = runs.run_info(progress.run_path)
+    assert info.path.parent == tmp_path and info.status == "stopped" and info.damaged is None
+    assert len(runs.load_run(info.path).generator().write("the ", 20, random_seed=0)) == 20
+
+
 def test_the_queue_takes_its_places_from_the_cluster_nodes(ray_cluster, tmp_path):
     made, _ = ray_cluster
     assert cluster.capacity() == 2  # two worker nodes of one CPU, one training each
