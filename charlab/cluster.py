@@ -20,6 +20,7 @@ Nothing here is ever given a user's file: an actor gets the server's own checked
 from __future__ import annotations
 
 import logging
+import shutil
 import socket
 import tempfile
 import threading
@@ -198,6 +199,7 @@ class TrainingActor:
                     runs.write_bytes_atomic(folder / name, payload)
             job = dict(job, resume_from=folder)
         self._shared = bool(shared)
+        self._root = root
         self._about = dict(about)
         self._job = TrainingJob(**dict(job, root=root))
         self._job.start()
@@ -227,6 +229,11 @@ class TrainingActor:
 
     def stop(self) -> None:
         self._job.stop()
+
+    def clean_up(self) -> None:
+        """The node's copy of the run, once the server has it all (a shared runs folder stays)."""
+        if not self._shared and self._job.done:
+            shutil.rmtree(self._root, ignore_errors=True)
 
     def describe(self) -> dict[str, Any]:
         """What a restarted server needs to follow this training again."""
@@ -427,9 +434,14 @@ class RayTrainingJob(TrainedElsewhere):
         self._let_go()
 
     def _let_go(self) -> None:
-        """A detached actor lives until killed: once its run is saved here, end it."""
+        """A detached actor lives until killed: once its run is saved here, end it, its node's copy first."""
+        ray = _ray()
         try:
-            _ray().kill(self._actor)
+            ray.get(self._actor.clean_up.remote(), timeout=CALL_TIMEOUT_SECONDS)
+        except Exception:  # gone already (its node died): nothing left to clean
+            pass
+        try:
+            ray.kill(self._actor)
         except Exception:
             pass
 

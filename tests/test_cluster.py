@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -92,6 +93,8 @@ def test_a_training_on_a_cluster_node_writes_the_same_run_as_a_local_one_and_gen
     run = runs.load_run(run_path)
     assert len(run.generator().write("the ", 40, random_seed=0)) == 40
     _wait_for(lambda: not _charlab_actors(), 30, "the finished actor to end")  # a detached actor is ended
+    # and its node's copy of the run is gone (the nodes of this simulated cluster share this machine's /tmp)
+    assert not list(Path(tempfile.gettempdir()).glob(f"charlab-ray-*/{run_path.name}"))
 
 
 def test_progress_comes_back_while_it_trains_and_stop_keeps_what_was_learned(ray_cluster, tmp_path):
