@@ -245,7 +245,7 @@ def test_the_train_page_trains_on_the_cluster_and_stops_it_as_a_local_training(r
         ({"CHARLAB_RAY_ADDRESS": "127.0.0.1:1"}, "cannot be reached: nothing answers there"),
         ({"CHARLAB_RAY_ADDRESS": "127.0.0.1:1", "CHARLAB_RAY_FALLBACK": "local"}, "local"),
         ({"CHARLAB_RAY_ADDRESS": "127.0.0.1:1", "CHARLAB_CPUS_PER_TRAINING": "many"}, "CHARLAB_CPUS_PER_TRAINING"),
-        ({}, "local"),
+        ({}, "local · ray imported: False"),  # not configured: Ray is never imported
     ],
 )
 def test_an_unreachable_cluster_is_said_at_once_or_falls_back_to_local(environ, words):
@@ -257,7 +257,7 @@ def test_an_unreachable_cluster_is_said_at_once_or_falls_back_to_local(environ, 
         from charlab.errors import CharlabError
         try:
             environment.resources_per_training()
-            print(cluster.backend())
+            print(cluster.backend(), "· ray imported:", "ray" in sys.modules)
         except CharlabError as err:
             print(err)
     """)
