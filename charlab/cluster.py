@@ -90,9 +90,9 @@ def _connect() -> None:
             f"CHARLAB_RAY_ADDRESS is set ({address}) but Ray is not installed. "
             "Install it with: pip install -r requirements-cluster.txt"
         ) from err
+    _check_reachable(address)  # first: this process may be connected to another cluster (a test's)
     if ray.is_initialized():
         return
-    _check_reachable(address)
     package = str(Path(__file__).resolve().parent)
     try:
         ray.init(

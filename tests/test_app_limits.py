@@ -115,3 +115,27 @@ def test_generate_length_is_capped_by_the_server(monkeypatch, with_run):
     assert length.max == 100 and length.value == 100  # the remembered 500 was lowered to fit
     run(at.button(key="generate_go").click())
     assert len(at.session_state["generate_output"]["text"]) == 100
+
+
+def test_an_unreachable_cluster_is_said_on_every_page_and_start_refuses():
+    """CHARLAB_RAY_ADDRESS set to an address where nothing answers, without the local fallback."""
+    from charlab import cluster
+    from ui.job_registry import registry
+
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("CHARLAB_RAY_ADDRESS", "127.0.0.1:1")
+            mp.setattr(cluster, "_backend", None)
+            registry.clear()  # a server started with that address
+            at = open_app()
+            problem = "Trainings cannot start: The Ray cluster at 127.0.0.1:1 (CHARLAB_RAY_ADDRESS) cannot be reached"
+            assert contains(at.error, problem)
+            upload_text(at)
+            go(at, "train")
+            assert contains(at.error, problem)
+            set_tiny_settings(at)
+            run(at.button(key="train_start").click())
+            assert contains(at.error, "cannot be reached: nothing answers there")
+            assert ui.registry().queue.touch(at.session_state["token"]) is None  # nothing was queued
+    finally:
+        registry.clear()  # the next tests' server: no cluster
