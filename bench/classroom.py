@@ -987,7 +987,7 @@ def forget_cluster() -> None:
     for name in ("CHARLAB_RAY_ADDRESS", "CHARLAB_CPUS_PER_TRAINING"):
         os.environ.pop(name, None)
     if "charlab.cluster" in sys.modules:
-        sys.modules["charlab.cluster"]._backend = None
+        sys.modules["charlab.cluster"].decide_again()
     if "streamlit" in sys.modules:
         import streamlit as st
 

@@ -79,6 +79,14 @@ def backend() -> str:
         return _backend
 
 
+def decide_again() -> None:
+    """Forget where trainings run, so the next `backend()` reads CHARLAB_RAY_ADDRESS again (a test or a
+    bench that points it at another cluster)."""
+    global _backend
+    with _connect_lock:
+        _backend = None
+
+
 def _connect() -> None:
     address = environment.ray_address()
     if address is None:
@@ -201,6 +209,7 @@ class TrainingActor:
         self._shared = bool(shared)
         self._root = root
         self._about = dict(about)
+        self._node = _node()  # where this actor runs: told with every poll
         self._job = TrainingJob(**dict(job, root=root))
         self._job.start()
 
@@ -224,7 +233,7 @@ class TrainingActor:
             "losses": len(p.batch_losses),
             "run_id": Path(p.run_path).name if p.run_path is not None else None,
             "files": files,
-            "node": _node(),
+            "node": self._node,
         }
 
     def stop(self) -> None:
@@ -242,7 +251,7 @@ class TrainingActor:
             self._about,
             run_id=Path(p.run_path).name if p.run_path is not None else None,
             done=p.done,
-            node=_node(),
+            node=self._node,
         )
 
 
@@ -287,12 +296,7 @@ class RayTrainingJob(TrainedElsewhere):
                        "cleaning": self.cleaning, "corpus_name": self.corpus_name,
                        "config": self.config.to_dict(), "vocab": list(self.vocab.chars),
                        "expected_seconds": self._expected}  # fmt: skip
-        self._actor = None
-        self._actor_name: str | None = None
-        self._run_path: Path | None = None  # the run's folder in this server's runs folder
-        self._versions: dict[str, list[int]] = {}  # the files copied so far, by (mtime, size) on the node
-        self._losses_seen = 0
-        self.node: dict[str, str] | None = None  # where it trains: {"id", "ip"}
+        self._track(None, None, run_path=None, node=None)
 
     @classmethod
     def attach(cls, actor, actor_name: str, about: dict[str, Any]) -> RayTrainingJob:
@@ -307,12 +311,18 @@ class RayTrainingJob(TrainedElsewhere):
         job.root = Path(about["root"])
         job._expected = float(about.get("expected_seconds") or 0.0)
         job._about = dict(about)
-        job._progress = Progress(status=STARTING, message="Found again on the cluster…")
-        job._lock, job._stop, job._done = threading.Lock(), threading.Event(), threading.Event()
-        job._actor, job._actor_name = actor, actor_name
-        job._run_path = job.root / about["run_id"] if about.get("run_id") else None
-        job._versions, job._losses_seen, job.node = {}, 0, about.get("node")
+        job._keep(Progress(status=STARTING, message="Found again on the cluster…"))
+        run_path = job.root / about["run_id"] if about.get("run_id") else None
+        job._track(actor, actor_name, run_path=run_path, node=about.get("node"))
         return job
+
+    def _track(self, actor, actor_name: str | None, run_path: Path | None, node: dict[str, str] | None) -> None:
+        """The actor this job follows (None until it starts one) and what has come back from it so far."""
+        self._actor, self._actor_name = actor, actor_name
+        self._run_path = run_path  # the run's folder in this server's runs folder
+        self._versions: dict[str, list[int]] = {}  # the files copied so far, by (mtime, size) on the node
+        self._losses_seen = 0  # batch losses received so far
+        self.node = node  # where it trains: {"id", "ip"}
 
     def _under_way(self) -> bool:
         return self._actor is not None

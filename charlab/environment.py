@@ -83,6 +83,6 @@ def _positive(name: str, raw: str, zero: bool = False) -> float:
         value = float(raw)
     except ValueError:
         value = float("nan")
-    if not (value >= 0 if zero else value > 0) or value != value or value > 1024:
+    if not (value >= 0 if zero else value > 0) or value > 1024:  # NaN fails the first test
         raise CharlabError(f"{name} must be a number {'from 0' if zero else 'above 0'} up to 1024, not {raw!r}.")
     return value

@@ -199,15 +199,11 @@ def create_run(
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    _write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+    write_bytes_atomic(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
 
 
 def write_bytes_atomic(path: Path, payload: bytes) -> None:
-    """A file of a run, whole or not at all (a checkpoint copied from a cluster node: charlab.cluster)."""
-    _write_atomic(path, payload)
-
-
-def _write_atomic(path: Path, payload: bytes) -> None:
+    """A file of a run, whole or not at all (charlab.cluster writes a node's checkpoints with it too)."""
     tmp = _write_temp(path, payload, f"'{path.name}'")
     try:
         os.replace(tmp, path)
@@ -301,7 +297,7 @@ def write_history(path: Path, rows: list[dict[str, float]]) -> None:
     writer = csv.DictWriter(out, fieldnames=HISTORY_COLUMNS + HISTORY_EXTRA_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
-    _write_atomic(path / "history.csv", out.getvalue().encode("utf-8"))
+    write_bytes_atomic(path / "history.csv", out.getvalue().encode("utf-8"))
 
 
 def write_epoch_texts(path: Path, texts: list[dict[str, Any]]) -> None:

@@ -48,7 +48,11 @@ class TrainedElsewhere:
         self.text, self.name = text, self._plan.name
         self.cleaning, self.corpus_name = self._plan.cleaning, self._plan.corpus_name
         self._expected = self._plan.expected_seconds()
-        self._progress = self._plan.snapshot()
+        self._keep(self._plan.snapshot())
+
+    def _keep(self, progress: Progress) -> None:
+        """The figures a page reads, and the job's own lock and events (also for a job found running)."""
+        self._progress = progress
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()

@@ -125,7 +125,7 @@ def test_an_unreachable_cluster_is_said_on_every_page_and_start_refuses():
     try:
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("CHARLAB_RAY_ADDRESS", "127.0.0.1:1")
-            mp.setattr(cluster, "_backend", None)
+            cluster.decide_again()
             registry.clear()  # a server started with that address
             at = open_app()
             problem = "Trainings cannot start: The Ray cluster at 127.0.0.1:1 (CHARLAB_RAY_ADDRESS) cannot be reached"
@@ -138,4 +138,5 @@ def test_an_unreachable_cluster_is_said_on_every_page_and_start_refuses():
             assert contains(at.error, "cannot be reached: nothing answers there")
             assert ui.registry().queue.touch(at.session_state["token"]) is None  # nothing was queued
     finally:
-        registry.clear()  # the next tests' server: no cluster
+        cluster.decide_again()  # the next tests' server: no cluster
+        registry.clear()

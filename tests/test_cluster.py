@@ -40,14 +40,14 @@ def ray_cluster():
     saved = {k: os.environ.get(k) for k in ("CHARLAB_RAY_ADDRESS", "CHARLAB_CPUS_PER_TRAINING")}
     os.environ["CHARLAB_RAY_ADDRESS"] = made.address
     os.environ["CHARLAB_CPUS_PER_TRAINING"] = "1"
-    cluster._backend = None
+    cluster.decide_again()
     assert cluster.backend() == "ray"
     registry.clear()  # this module's app tests get a server whose queue takes its places from the cluster
     yield made, workers_
     registry.clear()  # and the next modules a local one again
     ray.shutdown()
     made.shutdown()
-    cluster._backend = None
+    cluster.decide_again()
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)

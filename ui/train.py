@@ -135,18 +135,11 @@ def _run_figures(run_path: str) -> LiveFigures | None:
 def _draw(f: LiveFigures) -> None:
     """The loss chart beside the newest text it wrote, the verdict, the time-lapse and the epochs' texts."""
     ss = st.session_state
-    history, batch_losses, epoch_texts, timelapse, report = (
-        f.history,
-        f.batch_losses,
-        f.epoch_texts,
-        f.timelapse,
-        f.report,
-    )
-    frame = loss_frame(history, batch_losses, f.batches_per_epoch, f.first_epoch, f.initial_loss)
-    moment = timelapse_position(timelapse)
+    frame = loss_frame(f.history, f.batch_losses, f.batches_per_epoch, f.first_epoch, f.initial_loss)
+    moment = timelapse_position(f.timelapse)
     chart_column, writing_column = st.columns([3, 2], gap="medium")
     with writing_column:  # beside the chart, so both fit a 1280x720 screen
-        newest_text(timelapse, epoch_texts)
+        newest_text(f.timelapse, f.epoch_texts)
         seed_key("train_unit", ss.get("loss_unit", "loss"))
         unit = (
             st.segmented_control(
@@ -164,20 +157,20 @@ def _draw(f: LiveFigures) -> None:
         if frame.empty:
             st.caption("The loss chart appears after the first training steps.")
         else:
-            marker = timelapse[moment]["epoch"] if moment is not None else None
-            st.vega_lite_chart(spec=loss_chart(frame, f.vocab_size, unit, report, marker), width="stretch")
+            marker = f.timelapse[moment]["epoch"] if moment is not None else None
+            st.vega_lite_chart(spec=loss_chart(frame, f.vocab_size, unit, f.report, marker), width="stretch")
     if not frame.empty:
-        verdict_view(history, batch_losses, report)
-    if timelapse:
-        timelapse_view(timelapse, moment)
+        verdict_view(f.history, f.batch_losses, f.report)
+    if f.timelapse:
+        timelapse_view(f.timelapse, moment)
         if f.reber:
-            grammar_growth(timelapse)
-    if epoch_texts:
-        last = epoch_texts[-1]
+            grammar_growth(f.timelapse)
+    if f.epoch_texts:
+        last = f.epoch_texts[-1]
         st.markdown(f"**What the model writes after epoch {last['epoch']}** (temperature {last['temperature']:g})")
         st.html(text_box("", last["text"], height=220))
         with st.expander("What it wrote after each epoch"):
-            for written in reversed(epoch_texts[-40:]):
+            for written in reversed(f.epoch_texts[-40:]):
                 st.caption(f"Epoch {written['epoch']}")
                 st.code(written["text"], language=None, wrap_lines=True)
 
