@@ -469,10 +469,10 @@ def reattach(queue) -> int:
         try:
             actor = ray.get_actor(name, namespace=NAMESPACE)
             about = ray.get(actor.describe.remote(), timeout=CALL_TIMEOUT_SECONDS)
-        except Exception as err:  # gone between the listing and now, or its node is dead
-            _log.warning("Training %s on the cluster could not be reached: %s", name, err)
+            job = RayTrainingJob.attach(actor, name, about)
+            queue.attach(about.get("token") or name, job, owner=about.get("owner"))
+        except Exception as err:  # gone between the listing and now, its node is dead, or no thread to follow it
+            _log.warning("Training %s on the cluster could not be followed again: %s", name, err)
             continue
-        job = RayTrainingJob.attach(actor, name, about)
-        queue.attach(about.get("token") or name, job, owner=about.get("owner"))
         found += 1
     return found

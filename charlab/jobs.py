@@ -152,9 +152,10 @@ class JobQueue:
             handle = JobHandle(job=job, token=token, queued_at=now, last_seen=now, owner=owner)
             handle.started_at = now
             handle.started.set()
+            if not self._start_thread(handle):  # no threads left: it holds no place and nobody finds it
+                raise CharlabError("The server could not start following this training (no threads left).")
             self._handles[token] = handle
             self._running += 1
-            self._start_thread(handle)
         return handle
 
     def adopt(self, token: str, owner: str) -> JobHandle | None:
