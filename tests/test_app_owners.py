@@ -59,7 +59,7 @@ def test_each_nickname_sees_only_its_runs_and_finds_them_again_another_day(train
     assert contains(alice.sidebar.caption, ui.NICKNAME_HELP)
     go(alice, "train")
     run(alice.file_uploader(key="runs_upload").upload("cats.zip", archives.export_zip(trained_run), "application/zip"))
-    assert "Added «Tiny cats» to My runs." in map(plain, texts(alice.success))
+    assert "Added «Tiny cats» to My runs: it is the current run, Generate uses it." in map(plain, texts(alice.success))
     assert [i.name for i in runs.list_runs(charlab_owners.owner_workspace(owners, "Alice"))] == ["Tiny cats"]
     assert runs.list_runs(owners) == []  # nothing lands in the shared root
     put_run(trained_run, charlab_owners.owner_workspace(owners, "Bob"), "Bob cats")
