@@ -70,6 +70,9 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
         help="Make it the current run: Generate uses it, Continue trains it further.",
     ):
         _load(info)
+    note = st.session_state.pop("runs_loaded_note", None)
+    if note:
+        st.success(note, icon=":material/check_circle:")
     download.download_button(
         "Download .zip",
         data=lambda: archives.export_zip(pick),
@@ -117,7 +120,8 @@ def _picked_run(infos: list[runs.RunInfo]) -> runs.RunInfo:
 def _load(info: runs.RunInfo) -> None:
     """Load: the run becomes the current one."""
     _make_current(info)
-    st.toast(f"Loaded «{md(info.name)}»: its settings are on this page and Generate uses it.")
+    # said beside the button after the rerun (a toast lasts 4 s and is easily missed on a projector)
+    st.session_state.runs_loaded_note = f"Loaded «{md(info.name)}»: its settings are on this page and Generate uses it."
     st.rerun()
 
 
