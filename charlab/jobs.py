@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from charlab import limits
@@ -179,6 +180,18 @@ class JobQueue:
             if handle is not None:
                 handle.last_seen = self._clock()
             return handle
+
+    def training_into(self, run_path: str | Path) -> JobHandle | None:
+        """The job waiting or training into the run folder `run_path`, whoever started it (None if none): a
+        teacher who loaded a student's run follows it live. Found by the run, never by a token."""
+        with self._lock:
+            handles = list({id(h): h for h in self._handles.values() if h.active}.values())
+        wanted = Path(run_path)
+        for handle in handles:
+            found = handle.job.snapshot().run_path
+            if found is not None and Path(found) == wanted and not handle.job.done:
+                return handle
+        return None
 
     def __contains__(self, token: object) -> bool:
         with self._lock:

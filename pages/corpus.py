@@ -71,7 +71,8 @@ if not ui.is_hidden("cleaning"):  # else the lesson's cleaning stays
         key="corpus_cleaning",
         format_func=lambda m: corpus.CLEANING_MODES[m][0],
         help="What the model learns is the cleaned text.",
-        on_change=lambda: ss.update(cleaning=ss.corpus_cleaning),  # before the sidebar is drawn
+        # before the sidebar is drawn
+        on_change=ui.callback(lambda: ss.update(cleaning=ss.get("corpus_cleaning") or ss.cleaning)),
     )
 st.caption(corpus.CLEANING_MODES[ss.cleaning][1])
 

@@ -80,7 +80,10 @@ if ranking:
         column_config={"Correlation": st.column_config.NumberColumn(format="%+.2f")},
     )
 
+    @ui.callback
     def show_ranked() -> None:
+        if ss.get("inside_pick") is None or ss.inside_pick >= len(ranking):  # cleared, or another text meanwhile
+            return
         m = ranking[ss.inside_pick]
         ss.inside_layer, ss.inside_state, ss.inside_unit = m.layer + 1, m.state, m.unit
 

@@ -14,7 +14,10 @@ st.title("Train")
 loaded, text, vocab_size = ss.corpus, ui.cleaned_text(), ui.corpus_vocab_size()
 handle = ui.current_handle()
 running = ui.is_running(handle)
-if loaded is None:
+watched = ui.watched_handle(ss.run_path)  # this session's training, or another's training of the current run
+if watched is not None and watched is not handle:
+    st.caption(ui.following_words(watched))
+elif loaded is None:
     st.info("Choose a text on the Corpus page first (or press Quick start on Home).", icon=":material/info:")
     st.page_link(ui.PAGES["corpus"], label="Go to Corpus", icon=":material/description:")
 else:
@@ -182,13 +185,13 @@ with controls_area:
         )
 
     # ---- live view: polls the background job (once a second while it trains, every 5 s while it waits)
-    poll = ui.poll_seconds(handle)
+    poll = ui.poll_seconds(watched)
 
     @st.fragment(run_every=poll)
     def live_view() -> None:
         with ui.guard("the live view"):
-            now = ui.current_handle()
-            if poll is not None and ui.poll_seconds(now) not in (poll, None):  # it got its place: poll faster
+            now = ui.watched_handle(ss.run_path)
+            if poll is not None and ui.poll_seconds(now) != poll:  # it got its place (poll faster) or ended
                 ui.rerun_page()
             ui.live_view(now, ss.run_path)
 

@@ -59,7 +59,7 @@ def test_each_nickname_sees_only_its_runs_and_finds_them_again_another_day(train
     assert contains(alice.sidebar.caption, ui.NICKNAME_HELP)
     go(alice, "train")
     run(alice.file_uploader(key="runs_upload").upload("cats.zip", archives.export_zip(trained_run), "application/zip"))
-    assert "Added «Tiny cats» to My runs." in map(plain, texts(alice.success))
+    assert "Added «Tiny cats» to My runs: it is the current run, Generate uses it." in map(plain, texts(alice.success))
     assert [i.name for i in runs.list_runs(charlab_owners.owner_workspace(owners, "Alice"))] == ["Tiny cats"]
     assert runs.list_runs(owners) == []  # nothing lands in the shared root
     put_run(trained_run, charlab_owners.owner_workspace(owners, "Bob"), "Bob cats")
@@ -149,6 +149,45 @@ def test_the_same_nickname_finds_its_running_training_from_a_new_tab(owners):
     run(again.button(key="train_stop").click())
     wait_done(again)
     assert training.snapshot().status == "stopped"
+
+
+def test_a_teacher_who_loads_a_running_run_follows_it_live(owners, monkeypatch):
+    """Seen in a class: a teacher's Load of a student's running run said "has no saved model yet" or showed a
+    snapshot that never moved, under "Learning from Tiny Shakespeare" (the teacher's own text); once it
+    crashed to Streamlit's raw error page (the minutes box's callback, after Load took the box away)."""
+    monkeypatch.setenv("CHARLAB_TEACHER_PASSWORD", "owl-42")
+    zoe = named("Zoé")
+    upload_text(zoe)
+    go(zoe, "train")
+    set_tiny_settings(zoe, epochs=500)
+    run(zoe.button(key="train_start").click())
+    training = job(zoe)
+    wait_until(lambda: training.snapshot().step >= 1, timeout=300)  # a loaded machine takes its time
+    student_run = str(training.snapshot().run_path)
+
+    teacher = named("Ms Teacher")
+    upload_text(teacher, "To be, or not to be: that is the question.\n" * 40, "hamlet.txt")
+    go(teacher, "train")
+    run(teacher.segmented_control(key="settings_train_by").set_value("minutes"))  # the box Load takes away
+    run(teacher.text_input(key="teacher_password_input").input("owl-42"))
+    run(teacher.selectbox(key="runs_pick").set_value(student_run))
+    run(teacher.number_input(key="settings_minutes").set_value(2.0))
+    run(teacher.button(key="runs_load").click())
+    assert teacher.session_state["run_path"] == student_run
+    assert "Training «cats.txt · LSTM 16»" in map(plain, texts(teacher.subheader))  # the live view of the job
+    assert contains(teacher.caption, "Following «cats.txt · LSTM 16», learning from **cats.txt**")
+    assert not contains(teacher.caption, "Learning from **hamlet.txt**")
+    assert not contains(teacher.info, "no saved model")
+    assert teacher.get("progress"), "no live progress"
+    assert teacher.button(key="train_stop").disabled  # the student's page stops it, not the teacher's Stop
+    assert not teacher.button(key="train_start").disabled  # the teacher may still train their own
+    assert ui.registry().queue.touch(teacher.session_state["token"]) is None  # nothing was adopted
+
+    run(zoe.button(key="train_stop").click())
+    wait_done(zoe)
+    run(teacher)  # the live view's next refresh: the run as saved
+    assert "Run «cats.txt · LSTM 16»" in map(plain, texts(teacher.subheader))
+    assert contains(teacher.caption, "Learning from **hamlet.txt**")
 
 
 def test_the_name_cannot_change_while_a_training_runs(owners, monkeypatch):

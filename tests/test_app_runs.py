@@ -7,6 +7,7 @@ from pathlib import Path
 
 from app_pages import (
     APP_FIXTURES,
+    TINY,
     chart_data,
     contains,
     go,
@@ -101,13 +102,14 @@ def test_uploading_a_run_zip_adds_it_and_a_bad_zip_is_refused(trained_run, works
     at = open_app("train")
     zipped = archives.export_zip(trained_run)
     run(at.file_uploader(key="runs_upload").upload("tiny-cats.zip", zipped, "application/zip"))
-    assert "Added «Tiny cats» to My runs." in map(plain, texts(at.success))
+    assert "Added «Tiny cats» to My runs: it is the current run, Generate uses it." in map(plain, texts(at.success))
     [info] = runs.list_runs(workspace)
     assert info.name == "Tiny cats" and info.damaged is None
     assert list(runs_table(at)["Name"]) == ["Tiny cats"]
-    assert not contains(at.caption, "optimizer's running averages")
-    run(at.selectbox(key="runs_pick").set_value(str(info.path)))
-    run(at.button(key="runs_load").click())
+    # it is the current run at once, with no Load (the sidebar said "No run yet" until Load)
+    assert at.session_state["run_path"] == str(info.path) and "Tiny cats" in sidebar_text(at)
+    assert at.session_state["settings"].units == TINY["units"] and at.select_slider(key="settings_units").value == 16
+    assert "Run «Tiny cats»" in map(plain, texts(at.subheader))
     assert contains(at.caption, "This run was uploaded: Continue keeps everything its network learned")
 
     run(at.file_uploader(key="runs_upload").upload("broken.zip", b"PK\x03\x04 not really a zip", "application/zip"))

@@ -326,6 +326,36 @@ def test_a_new_tab_of_the_same_owner_adopts_its_active_job_and_no_one_elses():
     assert queue.sweep().cancelled == 0
 
 
+class FakeRunJob(FakeJob):
+    """A FakeJob that trains into a run folder, as a TrainingJob's snapshot says once it has begun."""
+
+    def __init__(self, name: str, run_path: Path):
+        super().__init__(name)
+        self.run_path = run_path
+
+    def snapshot(self) -> Progress:
+        return Progress(status=self._status, run_path=self.run_path if self.began.is_set() else None)
+
+
+def test_a_training_is_found_by_its_run_folder_while_it_trains_and_only_then(tmp_path):
+    """A teacher who loads a student's running run follows it: found by the run, never by the student's token."""
+    queue = JobQueue(max_trainings=1)
+    zoe, sam = FakeRunJob("zoe", tmp_path / "zoe-run"), FakeRunJob("sam", tmp_path / "sam-run")
+    first = queue.submit("zoe-tab", zoe)
+    queue.submit("sam-tab", sam)
+    zoe.began.wait(TIMEOUT)
+    assert queue.training_into(tmp_path / "zoe-run") is first
+    assert queue.training_into(str(tmp_path / "zoe-run")) is first  # a path as st.session_state keeps it
+    assert queue.training_into(tmp_path / "sam-run") is None  # waiting: it has no run folder yet
+    assert queue.training_into(tmp_path / "other") is None
+    assert queue.touch("teacher-tab") is None  # finding it adopts nothing
+    _finish(queue, zoe)
+    assert queue.training_into(tmp_path / "zoe-run") is None  # ended: the saved run is shown instead
+    sam.began.wait(TIMEOUT)
+    assert queue.training_into(tmp_path / "sam-run").job is sam
+    _finish(queue, sam)
+
+
 # ---------------------------------------------------------------- abandoned and finished jobs
 
 

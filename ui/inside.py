@@ -14,6 +14,7 @@ import streamlit as st
 from charlab import corpus, runs
 from charlab.neurons import Trace, UnitMatch, embedding_map, trace
 from charlab.sampling import NumpyCharModel
+from ui.page_guard import callback
 from ui.saved_runs import _load_run, run_stamp
 from ui.text import box, char_name
 
@@ -156,6 +157,7 @@ def embedding_chart(frame: pd.DataFrame) -> alt.Chart:
     return alt.layer(points, labels).properties(height=380)
 
 
+@callback
 def new_random_seed() -> None:
     value = random.randrange(0, 1_000_000)
     st.session_state.generate["random_seed"] = value

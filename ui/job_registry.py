@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import streamlit as st
 
-from charlab import cluster
+from charlab import cluster, runs
 from charlab.errors import CharlabError
 from charlab.jobs import JobHandle, JobQueue
 from ui.text import md
@@ -68,6 +69,18 @@ def current_handle() -> JobHandle | None:
     """This session's training (waiting, running or ended), marked as watched."""
     token = st.session_state.get("token")
     return registry().queue.touch(token) if token else None
+
+
+def watched_handle(run_path: str | None) -> JobHandle | None:
+    """The training the Train page's live view follows: this session's while it waits or trains; else the one
+    still training the current run, whoever started it (a teacher who loaded a student's run, which is not
+    this session's to stop); else this session's last one."""
+    mine = current_handle()
+    if mine is not None and not mine.job.done:
+        return mine
+    if run_path and (Path(run_path) / "config.json").is_file() and runs.read_meta(run_path).get("status") == "training":
+        return registry().queue.training_into(run_path) or mine
+    return mine
 
 
 def is_running(handle: JobHandle | None = None) -> bool:

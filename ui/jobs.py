@@ -19,6 +19,7 @@ from ui.lesson_links import lesson_fixes_something
 from ui.limits import fit_to_limit, server_limits
 from ui.owners import check_run_allowed, session_workspace, shared_owner
 from ui.settings import DEFAULT_SAMPLE, QUICK_START_CLEANING, budget_seconds, model_config
+from ui.text import md
 from ui.widget_state import apply_preset
 
 
@@ -88,6 +89,17 @@ def rerun_page() -> None:
     """
     st.empty()
     st.rerun()
+
+
+def following_words(handle: JobHandle) -> str:
+    """The Train page's first line while it follows another session's training (a teacher's Load of a
+    student's running run): that training's own text, never the viewer's."""
+    job = handle.job
+    corpus_name = getattr(job, "corpus_name", None) or "its text"
+    return (
+        f"Following «{md(job.name)}», learning from **{md(corpus_name)}**: another session is training it, "
+        "so this page watches it live; its owner's page can stop it."
+    )
 
 
 def default_run_name(loaded: Corpus | None, settings: ModelConfig) -> str:

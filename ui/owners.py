@@ -10,6 +10,7 @@ import streamlit as st
 from charlab import environment, owners, runs
 from charlab.errors import CharlabError
 from ui.job_registry import is_running
+from ui.page_guard import callback
 from ui.text import md
 
 NICKNAME_HELP = (
@@ -84,6 +85,7 @@ def forget_runs_elsewhere() -> None:
         ss.run_path = None
 
 
+@callback
 def on_nickname_change() -> None:
     """The sidebar's name box: a checked nickname switches the workspace; a bad one keeps the previous one."""
     ss = st.session_state
@@ -102,6 +104,7 @@ def on_nickname_change() -> None:
     forget_runs_elsewhere()
 
 
+@callback
 def on_teacher_password() -> None:
     ss = st.session_state
     typed = ss.get("teacher_password_input") or ""
@@ -115,6 +118,7 @@ def on_teacher_password() -> None:
         ss.teacher_error = "That is not the teacher password."
 
 
+@callback
 def leave_teacher_mode() -> None:
     st.session_state.teacher = False
     forget_runs_elsewhere()

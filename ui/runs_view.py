@@ -10,6 +10,7 @@ from charlab import archives, runs
 from charlab.errors import CharlabError
 from charlab.model import MODEL_SETTINGS
 from ui.charts import compare_chart
+from ui.job_registry import is_running
 from ui.limits import server_limits, upload_box_mb
 from ui.owners import check_run_allowed, is_teacher, owners_enabled, session_workspace
 from ui.saved_runs import all_runs, run_labels, runs_table
@@ -69,6 +70,9 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
         help="Make it the current run: Generate uses it, Continue trains it further.",
     ):
         _load(info)
+    note = st.session_state.pop("runs_loaded_note", None)
+    if note:
+        st.success(note, icon=":material/check_circle:")
     download.download_button(
         "Download .zip",
         data=lambda: archives.export_zip(pick),
@@ -86,11 +90,15 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
 
 
 def _add_run(upload, limit) -> str:
-    """An uploaded run archive, checked and added to this session's runs."""
+    """An uploaded run archive, checked and added to this session's runs; it becomes the current run (unless
+    a training is running: the run being trained stays current)."""
     limit.check_run_upload(upload.size, upload.name)
     with st.spinner("Checking the archive…"):
         added = archives.import_zip(upload.getvalue(), session_workspace())
-    return f"Added «{added.name}» to My runs."
+    if is_running():
+        return f"Added «{added.name}» to My runs."
+    _make_current(added)
+    return f"Added «{added.name}» to My runs: it is the current run, Generate uses it."
 
 
 def _picked_run(infos: list[runs.RunInfo]) -> runs.RunInfo:
@@ -110,6 +118,14 @@ def _picked_run(infos: list[runs.RunInfo]) -> runs.RunInfo:
 
 
 def _load(info: runs.RunInfo) -> None:
+    """Load: the run becomes the current one."""
+    _make_current(info)
+    # said beside the button after the rerun (a toast lasts 4 s and is easily missed on a projector)
+    st.session_state.runs_loaded_note = f"Loaded «{md(info.name)}»: its settings are on this page and Generate uses it."
+    st.rerun()
+
+
+def _make_current(info: runs.RunInfo) -> None:
     """Make the run the current one, with its settings on the Train page (a lesson's hidden ones stay)."""
     ss = st.session_state
     check_run_allowed(info.path)
@@ -120,8 +136,6 @@ def _load(info: runs.RunInfo) -> None:
     ss.preset = None
     reseed("settings")
     ss.pop("train_preset", None)
-    st.toast(f"Loaded «{md(info.name)}»: its settings are on this page and Generate uses it.")
-    st.rerun()
 
 
 def _confirm_delete(info: runs.RunInfo) -> None:

@@ -20,6 +20,7 @@ from charlab.vocab import Vocab
 from ui.corpus_cache import cleaned_text, load_sample
 from ui.formatting import fmt_date
 from ui.owners import check_run_allowed, is_teacher, run_allowed, run_owner, session_workspace
+from ui.page_guard import callback
 from ui.settings import PAGES, STATUS_WORDS
 
 
@@ -200,8 +201,10 @@ def pick_current_run(key: str, no_runs_words: str) -> runs.RunInfo:
         ss.run_path = next(iter(infos))
         st.rerun()  # the sidebar, drawn before this page, names the current run
 
+    @callback
     def pick() -> None:
-        ss.run_path = ss[key]
+        if ss.get(key) is not None:
+            ss.run_path = ss[key]
 
     ss[key] = ss.run_path
     labels = run_labels(infos.values())

@@ -12,11 +12,12 @@ import uuid
 import streamlit as st
 
 from charlab import lessons, workers
-from charlab.corpus import Corpus
+from charlab.corpus import CLEANING_MODES, Corpus
+from charlab.model import ModelConfig
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import open_lesson_link
 from ui.owners import run_allowed, session_workspace, shared_owner
-from ui.settings import PAGES, default_generate, default_settings
+from ui.settings import PAGES, PRESETS, default_generate, default_settings
 
 log = logging.getLogger("charlab.app")
 
@@ -53,10 +54,21 @@ def _keep_keras_state_between_runs() -> None:
 _keep_keras_state_between_runs()
 
 
-PERSISTENT_KEYS = (
-    "corpus", "cleaning", "settings", "minutes", "preset", "run_path", "generate", "lesson",
-    "nickname", "train_run_name",
-)  # fmt: skip
+# what a reload brings back, and the kinds of value each may hold: a remembered value of another kind (e.g. None
+# for the run name of a Train page never drawn, which made Start training fail after every reload) is not restored
+REMEMBERED: dict[str, tuple[type, ...]] = {
+    "corpus": (Corpus, type(None)),
+    "cleaning": (str,),
+    "settings": (ModelConfig,),
+    "minutes": (int, float, type(None)),
+    "preset": (str, type(None)),
+    "run_path": (str, type(None)),
+    "generate": (dict,),
+    "lesson": (dict, type(None)),
+    "nickname": (str,),
+    "train_run_name": (str,),  # the Run name box's own key: absent while the Train page is not drawn
+}
+PERSISTENT_KEYS = tuple(REMEMBERED)
 
 
 def through_entry_script(page: str) -> None:
@@ -92,7 +104,7 @@ def init_session() -> None:
             token = uuid.uuid4().hex[:16]
         ss.token = token
         workers.prepare()  # a training process waits ready for this session's first click
-        for key, value in registry().memory.get(token, {}).items():  # a reload: bring the session back
+        for key, value in restorable(registry().memory.get(token, {})).items():  # a reload: bring the session back
             ss.setdefault(key, value if isinstance(value, Corpus) else copy.deepcopy(value))
     if st.query_params.get("session") != ss.token:
         st.query_params["session"] = ss.token
@@ -132,10 +144,28 @@ def init_session() -> None:
 
 
 def remember() -> None:
-    """Keep this session's choices server-side under its token, so a browser reload gets them back."""
+    """Keep this session's choices server-side under its token, so a browser reload gets them back.
+
+    Only the keys this session holds, with a value of their kind: a widget's key is absent while its page is
+    not drawn, and a reload must then draw the widget afresh, not from None."""
     ss = st.session_state
     if "token" in ss:
-        memory = {k: ss.get(k) for k in PERSISTENT_KEYS}
-        memory["settings"] = copy.copy(memory["settings"])
-        memory["generate"] = dict(memory["generate"] or {})
+        memory = restorable({k: ss[k] for k in PERSISTENT_KEYS if k in ss})
+        if "settings" in memory:
+            memory["settings"] = copy.copy(memory["settings"])
+        if "generate" in memory:
+            memory["generate"] = dict(memory["generate"])
         registry().remember(ss.token, memory)
+
+
+def restorable(memory: dict) -> dict:
+    """The remembered values a reload may bring back: each of its key's kind (see REMEMBERED) and one the
+    pages can draw (a cleaning and a preset they know; Generate's settings completed from the defaults)."""
+    kept = {k: v for k, v in memory.items() if k in REMEMBERED and isinstance(v, REMEMBERED[k])}
+    if kept.get("cleaning") not in (None, *CLEANING_MODES):
+        del kept["cleaning"]
+    if kept.get("preset") not in (None, *PRESETS):
+        del kept["preset"]
+    if "generate" in kept:
+        kept["generate"] = {**default_generate(), **kept["generate"]}
+    return kept

@@ -13,6 +13,7 @@ from ui.job_registry import current_handle
 from ui.jobs import rerun_page, rerun_when_finished
 from ui.lesson_links import CONTROL_LABELS, leave_lesson
 from ui.owners import owner_box
+from ui.page_guard import callback
 from ui.saved_runs import run_info
 from ui.settings import STATUS_WORDS
 from ui.text import md
@@ -31,7 +32,12 @@ def sidebar() -> None:
             if lesson.get("hidden"):
                 hidden = ", ".join(CONTROL_LABELS.get(c, c).lower() for c in lesson["hidden"])
                 st.caption(f"Set by the lesson: {md(hidden)}.")
-                st.button("Show all controls", key="lesson_leave", icon=":material/visibility:", on_click=leave_lesson)
+                st.button(
+                    "Show all controls",
+                    key="lesson_leave",
+                    icon=":material/visibility:",
+                    on_click=callback(leave_lesson),
+                )
         st.markdown("#### Corpus")
         loaded = ss.corpus
         if loaded is None:
@@ -96,6 +102,7 @@ def _sidebar_progress(poll: float) -> None:
         st.progress(p.fraction, text=words)
 
 
+@callback
 def on_preset_change() -> None:
     """The Preset control changed: fill every setting from the preset."""
     apply_preset(st.session_state.get("train_preset"))

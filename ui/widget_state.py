@@ -11,6 +11,7 @@ import streamlit as st
 from charlab.errors import CharlabError
 from charlab.limits import Limits
 from charlab.model import MODEL_SETTINGS
+from ui.page_guard import callback
 from ui.settings import MINUTES_HELP, MINUTES_LABEL, preset_minutes, preset_settings
 from ui.text import md
 
@@ -91,20 +92,31 @@ def store_value(store: str, name: str, value) -> None:
         st.session_state[store] = replace(holder, **{name: value})
 
 
+@callback
 def _copy_back(store: str, name: str, key: str) -> None:
-    if st.session_state[key] is None:  # a choice control cleared (seen under load): no setting may be None
-        st.session_state[key] = stored(store, name)
+    ss = st.session_state
+    if key not in ss or store not in ss:  # the widget was taken away meanwhile (a Load reseeds the settings)
         return
-    store_value(store, name, st.session_state[key])
+    if ss[key] is None:  # a choice control cleared (seen under load): no setting may be None
+        ss[key] = stored(store, name)
+        return
+    store_value(store, name, ss[key])
     if store == "settings":
         _hand_tuned()
 
 
+@callback
 def _minutes_changed() -> None:
-    if st.session_state.settings_minutes is None:
-        st.session_state.settings_minutes = st.session_state.minutes
+    ss = st.session_state
+    if "settings_minutes" not in ss:  # the box was taken away meanwhile (a Load trains by the epochs)
         return
-    st.session_state.minutes = float(st.session_state.settings_minutes)
+    if ss.settings_minutes is None:  # emptied: the minutes stay
+        if ss.get("minutes"):
+            ss.settings_minutes = ss.minutes
+        else:
+            del ss["settings_minutes"]
+        return
+    ss.minutes = float(ss.settings_minutes)
     _hand_tuned()
 
 
@@ -120,6 +132,7 @@ def reseed(store: str) -> None:
         del st.session_state[key]
 
 
+@callback
 def on_train_by_change() -> None:
     """Minutes or epochs: a training ends by the clock, or after its passes over the text."""
     ss = st.session_state
