@@ -20,6 +20,7 @@ Nothing here is ever given a user's file: an actor gets the server's own checked
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import socket
 import tempfile
@@ -136,7 +137,7 @@ def _check_reachable(address: str) -> None:
             f"({err}). Start it with 'ray start --head' and check the address, or set "
             "CHARLAB_RAY_FALLBACK=local to train on this machine meanwhile."
         ) from err
-    if not _is_http2_settings(reply):
+    if not _is_http2_settings(reply) and not _ray_uses_tls():
         web = " (a web server; Ray's dashboard, on port 8265, is one)" if reply.startswith((b"HTTP/", b"<")) else ""
         raise CharlabError(
             f"CHARLAB_RAY_ADDRESS is {address}, but something else than a Ray cluster answers there{web}. Set it "
@@ -171,6 +172,11 @@ def _grpc_greeting(connection: socket.socket) -> bytes:
 
 def _is_http2_settings(reply: bytes) -> bool:
     return len(reply) == _HTTP2_FRAME_HEADER and reply[3] == _HTTP2_SETTINGS and reply[5:9] == bytes(4)
+
+
+def _ray_uses_tls() -> bool:
+    """Ray's own $RAY_USE_TLS: its head then speaks TLS first, so the plain greeting above cannot tell it apart."""
+    return os.environ.get("RAY_USE_TLS", "0").strip().lower() in ("1", "true")
 
 
 def _ray():

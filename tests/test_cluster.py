@@ -35,7 +35,7 @@ LONG = ModelConfig(**{**TINY.to_dict(), "epochs": 400})  # trains until stopped,
 @pytest.fixture(scope="module")
 def ray_cluster():
     """A head node that runs no training (0 CPUs) and two worker nodes of one CPU each."""
-    made = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    made = _head_node()
     workers_ = [made.add_node(num_cpus=1) for _ in range(2)]
     made.wait_for_nodes()
     saved = {k: os.environ.get(k) for k in ("CHARLAB_RAY_ADDRESS", "CHARLAB_CPUS_PER_TRAINING")}
@@ -54,6 +54,19 @@ def ray_cluster():
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+def _head_node(attempts: int = 3) -> Cluster:
+    """A cluster's head, started again when Ray gives up on it: Ray waits a fixed 30 s for a node to register,
+    which a machine shared by many test runs sometimes exceeds (the processes of a failed try end with pytest)."""
+    for attempt in range(attempts):
+        try:
+            return Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+        except Exception as err:  # "The current node timed out during startup"
+            if attempt == attempts - 1:
+                raise
+            print(f"The test cluster's head did not start ({err}); trying again.", file=sys.stderr)
+    raise AssertionError("unreachable")
 
 
 def _wait_for(condition, seconds: float = 120.0, what: str = "the condition"):
