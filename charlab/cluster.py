@@ -20,13 +20,14 @@ Nothing here is ever given a user's file: an actor gets the server's own checked
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import socket
 import tempfile
 import threading
 import time
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ ACTOR_PREFIX = "charlab-training-"
 POLL_SECONDS = 0.25  # how stale the server's copy of a training's figures may be, as for a local child
 CALL_TIMEOUT_SECONDS = 20.0  # one poll of a live actor takes milliseconds; an actor not yet placed waits
 REACH_SECONDS = 3.0  # a cluster's address must answer this quickly at start-up
+ANSWER_SECONDS = 10.0  # and say it speaks Ray's protocol (gRPC) this quickly: a live head does in milliseconds
 UNAVAILABLE_SECONDS = 60.0  # an actor unreachable this long is taken for gone with its node
 GPU_SHARE_WHEN_PRESENT = 0.25  # several small networks share one GPU (TensorFlow's memory growth is on)
 _log = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ def backend() -> str:
     with _connect_lock:
         if _backend is not None:
             return _backend
+        environment.check_cluster_settings()  # a mistyped setting is said, never fallen back from
         if not configured():
             _backend = "local"
             return _backend
@@ -119,20 +122,61 @@ def _connect() -> None:
 
 
 def _check_reachable(address: str) -> None:
-    """A host:port that does not answer is said in seconds (Ray itself retries for minutes)."""
+    """A host:port where nothing answers, or something else than Ray (a web server, Ray's own dashboard), is
+    said in seconds: Ray itself retries for minutes either way."""
     target = address.removeprefix("ray://")
     if address == "auto" or ":" not in target:
         return  # "auto" finds a cluster started on this machine, and says so at once when there is none
     host, _, port = target.rpartition(":")
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_SECONDS):
-            pass
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_SECONDS) as connection:
+            reply = _grpc_greeting(connection)
     except (OSError, ValueError) as err:
         raise CharlabError(
             f"The Ray cluster at {address} (CHARLAB_RAY_ADDRESS) cannot be reached: nothing answers there "
             f"({err}). Start it with 'ray start --head' and check the address, or set "
             "CHARLAB_RAY_FALLBACK=local to train on this machine meanwhile."
         ) from err
+    if not _is_http2_settings(reply) and not _ray_uses_tls():
+        web = " (a web server; Ray's dashboard, on port 8265, is one)" if reply.startswith((b"HTTP/", b"<")) else ""
+        raise CharlabError(
+            f"CHARLAB_RAY_ADDRESS is {address}, but something else than a Ray cluster answers there{web}. Set it "
+            "to the address 'ray start --head' printed (HOST:6379 unless it was given another port, or "
+            "ray://HOST:10001), or set CHARLAB_RAY_FALLBACK=local to train on this machine meanwhile."
+        )
+
+
+# A gRPC server (Ray's head, and Ray Client) speaks HTTP/2 over plain TCP: told HTTP/2's connection preface
+# and an empty SETTINGS frame, it answers with a SETTINGS frame of its own at once.
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+_HTTP2_FRAME_HEADER = 9  # bytes: length (3), type (1), flags (1), stream (4)
+_HTTP2_SETTINGS = 4
+
+
+def _grpc_greeting(connection: socket.socket) -> bytes:
+    """The first frame header the service at the other end answers to HTTP/2's preface (less if it closes
+    or stays silent for ANSWER_SECONDS)."""
+    connection.settimeout(ANSWER_SECONDS)
+    connection.sendall(_HTTP2_PREFACE)
+    reply = b""
+    try:
+        while len(reply) < _HTTP2_FRAME_HEADER:
+            chunk = connection.recv(_HTTP2_FRAME_HEADER - len(reply))
+            if not chunk:
+                break
+            reply += chunk
+    except (TimeoutError, ConnectionResetError):
+        pass
+    return reply
+
+
+def _is_http2_settings(reply: bytes) -> bool:
+    return len(reply) == _HTTP2_FRAME_HEADER and reply[3] == _HTTP2_SETTINGS and reply[5:9] == bytes(4)
+
+
+def _ray_uses_tls() -> bool:
+    """Ray's own $RAY_USE_TLS: its head then speaks TLS first, so the plain greeting above cannot tell it apart."""
+    return os.environ.get("RAY_USE_TLS", "0").strip().lower() in ("1", "true")
 
 
 def _ray():
@@ -153,39 +197,97 @@ def resources() -> tuple[float, float]:
     return cpus, gpus
 
 
-def capacity() -> int:
-    """How many trainings the cluster's live nodes hold at once now: each node fits as many as its CPUs
-    (and GPUs) allow, so a training is never split across nodes; follows nodes joining and leaving."""
+@dataclass(frozen=True)
+class Room:
+    """How many trainings the cluster's live nodes hold at once now and, when none, why in words; `setting`
+    names the variable to change when it asks more than the largest node has (Start refuses then)."""
+
+    places: int
+    why_none: str | None = None
+    setting: str | None = None
+
+
+def room() -> Room:
+    """The room on the cluster's live nodes now, for trainings as CHARLAB_*_PER_TRAINING asks (`room_on`)."""
     cpus, gpus = resources()
-    total = 0
-    for node in _ray().nodes():
-        if not node.get("Alive"):
-            continue
-        have = node.get("Resources") or {}
-        fits = int(have.get("CPU", 0.0) // cpus + 1e-9)
-        if gpus > 0:
-            fits = min(fits, int(have.get("GPU", 0.0) // gpus + 1e-9))
-        total += fits
-    return total
+    return room_on([node.get("Resources") or {} for node in _ray().nodes() if node.get("Alive")], cpus, gpus)
 
 
-class _CachedCapacity:
-    """`capacity`, asked of the cluster at most every few seconds (the queue asks at every page run)."""
+def capacity() -> int:
+    """How many trainings the cluster's live nodes hold at once now (`room`)."""
+    return room().places
+
+
+def check_room() -> None:
+    """Start refuses a training that no live node can hold because a setting asks too much, in words naming it."""
+    now = room()
+    if now.setting is not None:
+        raise CharlabError(f"{now.why_none} Then start the server again.")
+
+
+def room_on(nodes: list[dict[str, float]], cpus: float, gpus: float) -> Room:
+    """Each node (Ray's resources of a live node: {"CPU": 2.0, "GPU": 1.0, ...}) fits as many trainings as its
+    CPUs (and GPUs) allow, so a training is never split across nodes; when none fits, why."""
+    places = sum(_fits(have, cpus, gpus) for have in nodes)
+    if places:
+        return Room(places)
+    if max((have.get("CPU", 0.0) for have in nodes), default=0.0) <= 0:
+        return Room(0, "No computer of the cluster has a CPU for trainings now (they may have left the cluster).")
+    cannot = "No computer of the cluster can hold a training:"
+    if gpus > 0:
+        most_gpus = max(have.get("GPU", 0.0) for have in nodes)
+        if most_gpus < gpus:
+            fix = f"set it to {most_gpus:g} or less" if most_gpus > 0 else "set it to 0"
+            words = f"CHARLAB_GPUS_PER_TRAINING={gpus:g} but the largest computer of the cluster has {_gpus(most_gpus)}"
+            return Room(0, f"{cannot} {words}: {fix}.", "CHARLAB_GPUS_PER_TRAINING")
+        nodes = [have for have in nodes if have.get("GPU", 0.0) >= gpus]  # those that hold its share of a GPU
+    largest = "the largest computer of the cluster" + (" with a GPU" if gpus > 0 else "")
+    most_cpus = max(have.get("CPU", 0.0) for have in nodes)
+    if most_cpus <= 0:
+        words = "its computers with a GPU have no CPU for trainings: set CHARLAB_GPUS_PER_TRAINING to 0"
+        return Room(0, f"{cannot} {words}.", "CHARLAB_GPUS_PER_TRAINING")
+    words = f"CHARLAB_CPUS_PER_TRAINING={cpus:g} but {largest} has {_cpus(most_cpus)}"
+    return Room(0, f"{cannot} {words}: set it to {most_cpus:g} or less.", "CHARLAB_CPUS_PER_TRAINING")
+
+
+def _fits(have: dict[str, float], cpus: float, gpus: float) -> int:
+    fits = int(have.get("CPU", 0.0) // cpus + 1e-9)
+    if gpus > 0:
+        fits = min(fits, int(have.get("GPU", 0.0) // gpus + 1e-9))
+    return fits
+
+
+def _cpus(count: float) -> str:
+    return f"{count:g} CPU" + ("" if count == 1 else "s")
+
+
+def _gpus(count: float) -> str:
+    return f"{count:g} GPU" + ("" if count == 1 else "s")
+
+
+class QueueRoom:
+    """`room`, asked of the cluster at most every few seconds (the queue asks at every page run): the queue's
+    number of places (charlab.jobs.JobQueue's `capacity`) and, when none, why (its `why_no_place`)."""
 
     def __init__(self, every_seconds: float = 5.0):
-        self._every, self._at, self._value = every_seconds, -1e9, 0
+        self._every, self._at, self._room = every_seconds, -1e9, Room(0)
         self._lock = threading.Lock()
 
-    def __call__(self) -> int:
+    def places(self) -> int:
+        return self._now().places
+
+    def why_none(self) -> str | None:
+        return self._now().why_none
+
+    def _now(self) -> Room:
         with self._lock:
             if time.monotonic() - self._at > self._every:
-                self._value, self._at = capacity(), time.monotonic()
-            return self._value
+                self._room, self._at = room(), time.monotonic()
+            return self._room
 
 
-def queue_capacity():
-    """The queue's number of places on a cluster (charlab.jobs.JobQueue's `capacity`)."""
-    return _CachedCapacity()
+def queue_room() -> QueueRoom:
+    return QueueRoom()
 
 
 # ---------------------------------------------------------------- on a node
@@ -288,6 +390,7 @@ class RayTrainingJob(TrainedElsewhere):
     and owner, so a restarted server gives it back to them)."""
 
     def __init__(self, text: str, config: ModelConfig, token: str = "", owner: str | None = None, **kwargs):
+        check_room()  # before anything is prepared: a training no node can hold is refused at Start
         super().__init__(text, config, **kwargs)
         self._kwargs.pop("root", None)
         self._kwargs.pop("resume_from", None)

@@ -6,7 +6,10 @@ One place to see how a deployment is configured; the README lists them.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+from charlab.errors import CharlabError
 
 OFF_WORDS = {"0", "false", "no", "off"}
 ON_WORDS = {"1", "true", "yes", "on"}
@@ -51,38 +54,86 @@ def debug() -> bool:
 
 def ray_address() -> str | None:
     """$CHARLAB_RAY_ADDRESS (auto, host:6379 or ray://host:10001): trainings run on that Ray cluster
-    (charlab.cluster); unset, they run on this machine."""
-    return os.environ.get("CHARLAB_RAY_ADDRESS", "").strip() or None
+    (charlab.cluster); unset, they run on this machine. Any other shape is refused, naming the variable."""
+    raw = os.environ.get("CHARLAB_RAY_ADDRESS", "").strip()
+    if not raw or raw == "auto":
+        return raw or None
+    match = _RAY_ADDRESS.fullmatch(raw)
+    if match is None or not 1 <= int(match["port"]) <= 65535:
+        hint = (
+            " (an http:// address is a web page, such as Ray's dashboard, not the cluster)"
+            if raw.lower().startswith(("http://", "https://"))
+            else ""
+        )
+        raise CharlabError(
+            f"CHARLAB_RAY_ADDRESS must be auto, HOST:PORT (the head's port, 6379 unless 'ray start --head' "
+            f"was given another) or ray://HOST:PORT (Ray Client, port 10001), not {raw!r}{hint}."
+        )
+    return raw
 
 
 def ray_fallback_local() -> bool:
     """$CHARLAB_RAY_FALLBACK=local: a cluster that cannot be reached at start-up means local trainings."""
-    return os.environ.get("CHARLAB_RAY_FALLBACK", "").strip().lower() == "local"
+    raw = os.environ.get("CHARLAB_RAY_FALLBACK", "").strip()
+    if raw.lower() not in ("", "local"):
+        raise CharlabError(
+            "CHARLAB_RAY_FALLBACK must be local (train on this computer when the cluster cannot be reached) "
+            f"or unset (say so on every page instead), not {raw!r}."
+        )
+    return raw.lower() == "local"
 
 
 def ray_shared_runs() -> bool:
     """$CHARLAB_RAY_SHARED_RUNS=1: the runs folder is mounted at the same path on every node, so a cluster's
     trainings write their runs there themselves instead of sending them back through Ray."""
-    return os.environ.get("CHARLAB_RAY_SHARED_RUNS", "").strip().lower() in ON_WORDS
+    return _switch("CHARLAB_RAY_SHARED_RUNS")
 
 
 def resources_per_training() -> tuple[float, float | None]:
     """(CPUs, GPUs) a training asks of a Ray cluster: $CHARLAB_CPUS_PER_TRAINING, else 1 (a training uses
     about one core: this server runs as many at once as it has cores, bench/README.md), and
     $CHARLAB_GPUS_PER_TRAINING, else None (a quarter of a GPU where the cluster has GPUs)."""
-    cpus = _positive("CHARLAB_CPUS_PER_TRAINING", os.environ.get("CHARLAB_CPUS_PER_TRAINING") or "1")
+    cpus = _positive("CHARLAB_CPUS_PER_TRAINING", os.environ.get("CHARLAB_CPUS_PER_TRAINING", "").strip() or "1")
     raw = os.environ.get("CHARLAB_GPUS_PER_TRAINING", "").strip()
     gpus = None if not raw else _positive("CHARLAB_GPUS_PER_TRAINING", raw, zero=True)
     return cpus, gpus
 
 
-def _positive(name: str, raw: str, zero: bool = False) -> float:
-    from charlab.errors import CharlabError
+def check_cluster_settings() -> None:
+    """Every CHARLAB_RAY_* and CHARLAB_*_PER_TRAINING variable, read once at start-up: a mistyped one is refused
+    in words naming it (all the mistyped ones at once), instead of a queue that waits forever."""
+    problems = []
+    for read in (ray_address, ray_fallback_local, ray_shared_runs, resources_per_training):
+        try:
+            read()
+        except CharlabError as err:
+            problems.append(str(err))
+    if problems:
+        raise CharlabError(" ".join(problems))
 
+
+# [ray://]host:port, the host a name, an IPv4 address or a bracketed IPv6 one
+_RAY_ADDRESS = re.compile(r"(ray://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.\-_]*):(?P<port>[0-9]{1,5})")
+
+
+def _switch(name: str) -> bool:
+    """An on/off variable: unset or one of OFF_WORDS is off, one of ON_WORDS on, anything else refused."""
+    raw = os.environ.get(name, "").strip()
+    if raw.lower() in ON_WORDS:
+        return True
+    if not raw or raw.lower() in OFF_WORDS:
+        return False
+    raise CharlabError(f"{name} must be 1 (on) or 0 (off; also true/false, yes/no, on/off), not {raw!r}.")
+
+
+def _positive(name: str, raw: str, zero: bool = False) -> float:
     try:
         value = float(raw)
     except ValueError:
         value = float("nan")
     if not (value >= 0 if zero else value > 0) or value > 1024:  # NaN fails the first test
-        raise CharlabError(f"{name} must be a number {'from 0' if zero else 'above 0'} up to 1024, not {raw!r}.")
+        example = "0, 0.25 or 1" if zero else "1 or 2"
+        raise CharlabError(
+            f"{name} must be a number {'from 0' if zero else 'above 0'} up to 1024 (such as {example}), not {raw!r}."
+        )
     return value

@@ -103,11 +103,15 @@ class JobQueue:
         forget_after: float = KEEP_FINISHED_JOB_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         capacity: Callable[[], int] | None = None,
+        why_no_place: Callable[[], str | None] | None = None,
     ):
         """`clock` is injectable so tests can age jobs without sleeping. `capacity`, when given, says how many
-        trainings fit now (a cluster's nodes come and go: charlab.cluster) instead of `max_trainings`."""
+        trainings fit now (a cluster's nodes come and go: charlab.cluster) instead of `max_trainings`, and
+        `why_no_place` why none fits, in words, when it says 0."""
         self._max_trainings = configured_max_trainings(max_trainings) if capacity is None else 0
         self._capacity = capacity
+        self._why_no_place = why_no_place
+        self._capacity_error: str | None = None  # why `capacity` could not say, the last time it was asked
         self.abandon_after = configured_abandon_seconds(abandon_minutes)
         self.forget_after = float(forget_after)
         self._clock = clock
@@ -122,9 +126,30 @@ class JobQueue:
         if self._capacity is None:
             return self._max_trainings
         try:
-            return max(0, int(self._capacity()))
-        except Exception:  # a cluster that cannot say now: no new starts until it can
+            places = max(0, int(self._capacity()))
+        except Exception as err:  # a cluster that cannot say now: no new starts until it can
+            self._capacity_error = str(err) or type(err).__name__
             return 0
+        self._capacity_error = None
+        return places
+
+    def waiting_words(self, place: str) -> str:
+        """Why a waiting training waits, in a sentence with its `place` in the queue ("yours is next"): every
+        place taken by other trainings, or (on a cluster) no place at all now, and why."""
+        if self._capacity is None or self.max_trainings > 0:
+            where = "this computer" if self._capacity is None else "the cluster's computers"
+            return f"Waiting for a free place: other trainings are using {where} ({place}). Training starts by itself."
+        error = self._capacity_error
+        why = None
+        if error is None and self._why_no_place is not None:
+            try:
+                why = self._why_no_place()
+            except Exception as err:  # the cluster stopped answering since it said how many places
+                error = str(err) or type(err).__name__
+        if error is not None:
+            why = f"The cluster cannot say now how many trainings it holds ({error})."
+        why = why or "No place is free now."
+        return f"Waiting ({place}): {why} Training starts by itself once a computer of the cluster can hold it."
 
     # ------------------------------------------------------------ an owner's view
 

@@ -140,3 +140,40 @@ def test_an_unreachable_cluster_is_said_on_every_page_and_start_refuses():
     finally:
         cluster.decide_again()  # the next tests' server: no cluster
         registry.clear()
+
+
+@pytest.mark.parametrize(
+    "variable, value, words",
+    [
+        ("CHARLAB_CPUS_PER_TRAINING", "two", "CHARLAB_CPUS_PER_TRAINING must be a number above 0 up to 1024"),
+        ("CHARLAB_RAY_ADDRESS", "http://127.0.0.1:8265", "CHARLAB_RAY_ADDRESS must be auto, HOST:PORT"),
+    ],
+)
+def test_a_mistyped_cluster_setting_is_said_on_every_page_and_start_refuses(variable, value, words):
+    """Before, CHARLAB_CPUS_PER_TRAINING=two was read only when the queue asked the cluster for its places, which
+    then read 0, so every training waited forever; now it is said from the start, naming the variable."""
+    from charlab import cluster
+    from ui.job_registry import registry
+
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv(variable, value)
+            cluster.decide_again()
+            registry.clear()  # a server started with that setting
+            at = open_app()
+            problem = f"Trainings cannot start: {words}"
+            assert contains(at.error, problem) and contains(at.error, f"not '{value}'")
+            upload_text(at)
+            go(at, "train")
+            assert contains(at.error, problem)
+            set_tiny_settings(at)
+            run(at.button(key="train_start").click())
+            assert len([e for e in texts(at.error) if words in plain(e)]) == 2  # on the page, and the refusal
+            assert ui.registry().queue.touch(at.session_state["token"]) is None  # nothing was queued
+            quick = open_app()
+            run(quick.button(key="home_quick_start").click())
+            assert len([e for e in texts(quick.error) if words in plain(e)]) == 2
+            assert quick.session_state["token"] not in ui.registry().queue
+    finally:
+        cluster.decide_again()  # the next tests' server: no cluster
+        registry.clear()

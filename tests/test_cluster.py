@@ -10,6 +10,7 @@ import tempfile
 import textwrap
 import threading
 import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ LONG = ModelConfig(**{**TINY.to_dict(), "epochs": 400})  # trains until stopped,
 @pytest.fixture(scope="module")
 def ray_cluster():
     """A head node that runs no training (0 CPUs) and two worker nodes of one CPU each."""
-    made = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    made = _head_node()
     workers_ = [made.add_node(num_cpus=1) for _ in range(2)]
     made.wait_for_nodes()
     saved = {k: os.environ.get(k) for k in ("CHARLAB_RAY_ADDRESS", "CHARLAB_CPUS_PER_TRAINING")}
@@ -53,6 +54,19 @@ def ray_cluster():
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+def _head_node(attempts: int = 3) -> Cluster:
+    """A cluster's head, started again when Ray gives up on it: Ray waits a fixed 30 s for a node to register,
+    which a machine shared by many test runs sometimes exceeds (the processes of a failed try end with pytest)."""
+    for attempt in range(attempts):
+        try:
+            return Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+        except Exception as err:  # "The current node timed out during startup"
+            if attempt == attempts - 1:
+                raise
+            print(f"The test cluster's head did not start ({err}); trying again.", file=sys.stderr)
+    raise AssertionError("unreachable")
 
 
 def _wait_for(condition, seconds: float = 120.0, what: str = "the condition"):
@@ -279,3 +293,135 @@ def test_resources_per_training_are_checked(monkeypatch):
     monkeypatch.setenv("CHARLAB_CPUS_PER_TRAINING", "1")
     monkeypatch.setenv("CHARLAB_GPUS_PER_TRAINING", "0")
     assert environment.resources_per_training() == (1.0, 0.0)
+
+
+def test_a_training_no_node_can_hold_is_refused_at_start_naming_the_setting(ray_cluster, tmp_path, monkeypatch):
+    """Before, CHARLAB_CPUS_PER_TRAINING above every node's CPUs was taken: the queue read 0 places and the
+    training waited forever, said to wait for other trainings."""
+    monkeypatch.setenv("CHARLAB_CPUS_PER_TRAINING", "2")  # the worker nodes have 1 CPU each
+    with pytest.raises(CharlabError) as refused:
+        cluster.RayTrainingJob(TEXT, TINY, name="too big", root=tmp_path)
+    assert "CHARLAB_CPUS_PER_TRAINING=2 but the largest computer of the cluster has 1 CPU: set it to 1 or less" in str(
+        refused.value
+    )
+    monkeypatch.setenv("CHARLAB_CPUS_PER_TRAINING", "1")
+    monkeypatch.setenv("CHARLAB_GPUS_PER_TRAINING", "1")  # no node has a GPU
+    with pytest.raises(CharlabError, match="CHARLAB_GPUS_PER_TRAINING=1 but the largest computer of the cluster has 0"):
+        cluster.RayTrainingJob(TEXT, TINY, name="no GPU", root=tmp_path)
+    assert not list(tmp_path.iterdir()) and not _charlab_actors()  # nothing was prepared or started
+
+
+def test_a_waiting_training_says_no_node_can_hold_it_not_that_others_train(ray_cluster, tmp_path, monkeypatch):
+    job = cluster.RayTrainingJob(TEXT, TINY, name="waits", root=tmp_path)  # fits: 1 CPU per training
+    monkeypatch.setenv("CHARLAB_CPUS_PER_TRAINING", "2")  # and then no node can hold it (as if the nodes changed)
+    room = cluster.QueueRoom(every_seconds=0.0)
+    queue = JobQueue(capacity=room.places, why_no_place=room.why_none)
+    handle = queue.submit("student", job)
+    try:
+        assert handle.waiting
+        words = queue.waiting_words("yours is next")
+        assert words.startswith("Waiting (yours is next): No computer of the cluster can hold a training:")
+        assert "CHARLAB_CPUS_PER_TRAINING=2 but the largest computer of the cluster has 1 CPU" in words
+        assert "other trainings" not in words
+        monkeypatch.setenv("CHARLAB_CPUS_PER_TRAINING", "1")
+        assert queue.waiting_words("yours is next").startswith("Waiting for a free place: other trainings are using "
+                                                               "the cluster's computers")  # fmt: skip
+    finally:
+        queue.cancel("student")
+
+
+@pytest.mark.usefixtures("entry_script_runs_every_time")
+def test_start_refuses_on_the_page_when_no_node_can_hold_a_training(ray_cluster, workspace, monkeypatch):
+    monkeypatch.setenv("CHARLAB_CPUS_PER_TRAINING", "4")
+    at = start_tiny_training()
+    assert contains(at.error, "CHARLAB_CPUS_PER_TRAINING=4 but the largest computer of the cluster has 1 CPU: set it")
+    assert registry().queue.touch(at.session_state["token"]) is None  # nothing was queued
+    assert not at.button(key="train_start").disabled  # the settings and text are kept for the next click
+
+
+@pytest.mark.usefixtures("entry_script_runs_every_time")
+def test_when_the_nodes_leave_a_waiting_training_says_so(ray_cluster, workspace):
+    made, _ = ray_cluster
+    for node in list(made.worker_nodes):
+        made.remove_node(node)
+    try:
+        _wait_for(lambda: registry().queue.max_trainings == 0, 120, "the queue to see no room")
+        at = start_tiny_training()
+        assert not at.error and registry().queue.touch(at.session_state["token"]).waiting
+        assert contains(at.info, "Waiting (yours is next): No computer of the cluster has a CPU for trainings now")
+        assert not contains(at.info, "other trainings")
+        run(at.button(key="train_stop").click())  # leaves the queue: nothing was trained
+        assert registry().queue.touch(at.session_state["token"]) is None
+    finally:
+        for _ in range(2):
+            made.add_node(num_cpus=1)  # the other tests' cluster again
+        made.wait_for_nodes()
+        _wait_for(lambda: cluster.capacity() == 2, 120, "the nodes' places to come back")
+
+
+@pytest.mark.parametrize("fallback, words", [("", "but something else than a Ray cluster answers there"),
+                                             ("local", "local")])  # fmt: skip
+def test_another_service_at_the_address_is_refused_within_seconds(fallback, words):
+    """A web server (here a plain one on this machine, as Ray's dashboard would be) where the cluster should
+    be: before, the connection succeeded and Ray then retried for minutes, the server hanging meanwhile."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    address = f"127.0.0.1:{server.server_address[1]}"
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from charlab import cluster
+        from charlab.errors import CharlabError
+        try:
+            print(cluster.backend())
+        except CharlabError as err:
+            print(err)
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHARLAB_")}
+    env.update(CHARLAB_RAY_ADDRESS=address, CHARLAB_RAY_FALLBACK=fallback)
+    try:
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        server.shutdown()
+        server.server_close()
+    said = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
+    assert words in said, out.stdout + out.stderr
+    if not fallback:
+        assert said.startswith(f"CHARLAB_RAY_ADDRESS is {address}") and "(a web server" in said
+
+
+def test_room_says_which_setting_asks_more_than_the_largest_computer():
+    two_cpus, gpu_node = {"CPU": 2.0}, {"CPU": 1.0, "GPU": 1.0}
+    assert cluster.room_on([two_cpus, two_cpus], 1.0, 0.0) == cluster.Room(4)
+    assert cluster.room_on([two_cpus, gpu_node], 1.0, 0.25) == cluster.Room(1)  # only the GPU node holds one
+    too_many = cluster.room_on([two_cpus, {"CPU": 0.0}], 3.0, 0.0)
+    assert too_many.places == 0 and too_many.setting == "CHARLAB_CPUS_PER_TRAINING"
+    assert (
+        "CHARLAB_CPUS_PER_TRAINING=3 but the largest computer of the cluster has 2 CPUs: set it to 2"
+        in too_many.why_none
+    )
+    on_gpu = cluster.room_on([{"CPU": 8.0}, gpu_node], 2.0, 0.5)
+    assert on_gpu.setting == "CHARLAB_CPUS_PER_TRAINING" and "largest computer of the cluster with a GPU has 1 CPU" in (
+        on_gpu.why_none
+    )
+    gpus = cluster.room_on([gpu_node], 1.0, 2.0)
+    assert gpus.setting == "CHARLAB_GPUS_PER_TRAINING" and "has 1 GPU: set it to 1 or less" in gpus.why_none
+    left = cluster.room_on([{"CPU": 0.0}], 1.0, 0.0)  # only the head, which runs no training
+    assert left.setting is None and "No computer of the cluster has a CPU for trainings now" in left.why_none
+
+
+def test_a_cluster_that_cannot_say_its_room_is_said_to_a_waiting_training():
+    def no_answer() -> int:
+        raise ConnectionError("the head stopped answering")
+
+    queue = JobQueue(capacity=no_answer, why_no_place=lambda: None)
+    assert queue.max_trainings == 0
+    assert queue.waiting_words("yours is next") == (
+        "Waiting (yours is next): The cluster cannot say now how many trainings it holds (the head stopped "
+        "answering). Training starts by itself once a computer of the cluster can hold it."
+    )
+    local = JobQueue(max_trainings=1)
+    assert local.waiting_words("2nd in the queue") == (
+        "Waiting for a free place: other trainings are using this computer (2nd in the queue). "
+        "Training starts by itself."
+    )

@@ -22,16 +22,18 @@ class Registry:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.cluster_error: str | None = None  # a Ray cluster configured but unreachable, in words
-        places = None
+        self.cluster_error: str | None = None  # a cluster setting mistyped, or the cluster unreachable, in words
+        room = None
         try:
             if cluster.backend() == "ray":
-                places = cluster.queue_capacity()  # the cluster's nodes say how many train at once
+                room = cluster.queue_room()  # the cluster's nodes say how many train at once
         except CharlabError as err:
             self.cluster_error = str(err)
         # cap: $CHARLAB_MAX_TRAININGS or the CPU cores (or the cluster's room); unwatched jobs stopped and saved
-        self.queue = JobQueue(capacity=places)
-        if places is not None:
+        if room is None:
+            self.queue = JobQueue()
+        else:
+            self.queue = JobQueue(capacity=room.places, why_no_place=room.why_none)
             cluster.reattach(self.queue)  # a restarted server follows the trainings still on the cluster
         self.memory: dict[str, dict] = {}
         self.memory_seen: dict[str, float] = {}
@@ -58,8 +60,9 @@ def registry() -> Registry:
 
 
 def show_cluster_problem() -> None:
-    """A Ray cluster configured but unreachable: said on every page (trainings cannot start until the server
-    restarts with it reachable, or with CHARLAB_RAY_FALLBACK=local)."""
+    """A cluster setting mistyped (CHARLAB_RAY_ADDRESS, CHARLAB_CPUS_PER_TRAINING…), or a Ray cluster configured
+    but unreachable: said on every page (trainings cannot start until the server restarts with it fixed, or
+    with CHARLAB_RAY_FALLBACK=local for an unreachable cluster)."""
     problem = registry().cluster_error
     if problem:
         st.error(f"Trainings cannot start: {md(problem)} Then start the server again.", icon=":material/cloud_off:")

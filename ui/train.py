@@ -15,6 +15,7 @@ from charlab.training import Progress
 from ui.charts import loss_chart, loss_frame
 from ui.formatting import best_loss_words, fmt_duration, progress_words, queue_words, starting_words
 from ui.grammar import grammar_growth
+from ui.job_registry import registry
 from ui.jobs import rerun_page
 from ui.saved_runs import (
     _saved_run_is_reber,
@@ -284,11 +285,8 @@ def timelapse_view(timelapse: list[dict], moment: int | None) -> None:
 
 def _job_status(handle: JobHandle, p: Progress) -> None:
     if handle.waiting:
-        ahead = queue_words(handle)
-        st.info(
-            f"Waiting for a free place: other trainings are using this computer ({ahead}). Training starts by itself.",
-            icon=":material/hourglass_top:",
-        )
+        # every place taken, or (a cluster) no computer that can hold it: charlab.jobs says which
+        st.info(md(registry().queue.waiting_words(queue_words(handle))), icon=":material/hourglass_top:")
     elif p.status in ("queued", "starting"):
         # the seconds before training: say which step it is at, redrawn four times a second
         st.info(starting_words(p), icon=":material/hourglass_top:")
