@@ -219,10 +219,19 @@ def vocabulary_frame(stats: corpus.CorpusStats, changes: dict[str, str]) -> pd.D
 
 
 def vocabulary_chart(frame: pd.DataFrame, limit: int = 70) -> alt.Chart:
+    """The characters as bars, most frequent first; past `limit` (a bar stays wide enough to read, even for
+    Chinese), the chart says it shows only the most frequent and that the table has them all."""
     top = frame.head(limit)
     order = top["Character"].tolist()
+    title = alt.Undefined
+    if len(frame) > limit:
+        title = alt.Title(
+            f"The {limit} most frequent of {len(frame):,} characters; the table below lists all {len(frame):,}.",
+            anchor="start",
+            fontWeight="normal",
+        )
     return (
-        alt.Chart(top)
+        alt.Chart(top, title=title)
         .mark_bar()
         .encode(
             x=alt.X(
