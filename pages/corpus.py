@@ -105,12 +105,12 @@ st.subheader("Vocabulary")
 changes = ui.changed_characters(loaded, ss.cleaning)
 vocabulary = ui.vocabulary_frame(raw, changes)
 replaced, dropped = (vocabulary["Cleaning"] == "replaced").sum(), (vocabulary["Cleaning"] == "dropped").sum()
-CHART_BARS = 70  # more bars than this cannot be read on a projector
+CHART_BARS = 70  # more bars than this cannot be read on a projector (35 for Chinese: see ui.vocabulary_chart)
 st.caption(
     f"The {raw.unique_characters:,} different characters of the text, most frequent first "
     "(␣ space, ⏎ new line, ⇥ tab"
     + (
-        f"); the chart shows the {CHART_BARS} most frequent, the table below lists all {raw.unique_characters:,}. "
+        f"); the chart shows the most frequent, the table below lists all {raw.unique_characters:,}. "
         if raw.unique_characters > CHART_BARS
         else "). "
     )
