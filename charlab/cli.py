@@ -112,7 +112,8 @@ def _train(args: argparse.Namespace) -> int:
         f"about {cost.seconds_per_epoch:.0f} s per epoch (estimate)",
         file=sys.stderr,
     )
-    for warning in corpus.warnings(text, config.seq_length, cost.parameters):
+    cleaning_warnings = corpus.cleaning_warnings(corpus.stats(raw), args.cleaning)
+    for warning in cleaning_warnings + corpus.warnings(text, config.seq_length, cost.parameters):
         print(f"warning: {warning}", file=sys.stderr)
     job = TrainingJob(
         text,

@@ -76,13 +76,14 @@ if not ui.is_hidden("cleaning"):  # else the lesson's cleaning stays
     )
 st.caption(corpus.CLEANING_MODES[ss.cleaning][1])
 
-raw, cleaned = ui.text_stats(loaded), ui.text_stats(loaded, ss.cleaning)
-figures = st.columns(4)
+raw, cleaned = ui.text_stats(loaded), ui.text_stats(loaded, ss.cleaning)  # the figures show what is left
+figures = st.columns(5)
 for column, label, before, after in (
     (figures[0], "Characters", raw.characters, cleaned.characters),
-    (figures[1], "Lines", raw.lines, cleaned.lines),
-    (figures[2], "Words", raw.words, cleaned.words),
-    (figures[3], "Vocabulary size", raw.unique_characters, cleaned.unique_characters),
+    (figures[1], "Letters", raw.letters, cleaned.letters),
+    (figures[2], "Lines", raw.lines, cleaned.lines),
+    (figures[3], "Words", raw.words, cleaned.words),
+    (figures[4], "Vocabulary size", raw.unique_characters, cleaned.unique_characters),
 ):
     column.metric(
         label,
@@ -96,16 +97,24 @@ try:
     parameters = estimate(ui.model_config(ss.settings), cleaned.unique_characters, cleaned.characters).parameters
 except CharlabError:
     parameters = None
-for warning in corpus.warnings(ui.cleaned_text(), ss.settings.seq_length, parameters):
+for warning in corpus.cleaning_warnings(raw, ss.cleaning) + corpus.warnings(
+    ui.cleaned_text(), ss.settings.seq_length, parameters
+):
     st.warning(ui.md(warning), icon=":material/warning:")
 
 st.subheader("Vocabulary")
 changes = ui.changed_characters(loaded, ss.cleaning)
 vocabulary = ui.vocabulary_frame(raw, changes)
 replaced, dropped = (vocabulary["Cleaning"] == "replaced").sum(), (vocabulary["Cleaning"] == "dropped").sum()
+CHART_BARS = 70  # more bars than this cannot be read on a projector (35 for Chinese: see ui.vocabulary_chart)
 st.caption(
     f"The {raw.unique_characters:,} different characters of the text, most frequent first "
-    "(␣ space, ⏎ new line, ⇥ tab). "
+    "(␣ space, ⏎ new line, ⇥ tab"
+    + (
+        f"); the chart shows the most frequent, the table below lists all {raw.unique_characters:,}. "
+        if raw.unique_characters > CHART_BARS
+        else "). "
+    )
     + (
         f"Cleaning replaces {replaced} of them and drops {dropped}; the model will learn "
         f"{cleaned.unique_characters} characters."
@@ -113,11 +122,11 @@ st.caption(
         else "Cleaning changes none of them."
     )
 )
-st.altair_chart(ui.vocabulary_chart(vocabulary), width="stretch")
+st.altair_chart(ui.vocabulary_chart(vocabulary, CHART_BARS), width="stretch")
 if replaced or dropped:
     shown = [f"{ui.visible_text(c)} → {ui.visible_text(to) or '(dropped)'}" for c, to in list(changes.items())[:40]]
     st.markdown("**Changed by cleaning:** " + " · ".join(ui.md(s) for s in shown) + (" …" if len(changes) > 40 else ""))
-with st.expander("All characters as a table"):
+with st.expander(f"All {raw.unique_characters:,} characters as a table"):
     st.dataframe(
         vocabulary,
         hide_index=True,

@@ -106,3 +106,12 @@ def test_train_by_the_clock(tmp_path, text_file, capsys):
     assert info.status == "finished" and info.config.epochs == 10_000 and info.figures["epochs_done"] >= 1
     assert main(["--workspace", ws, "train", str(text_file), "--minutes", "0", *small]) == 2
     assert "time budget must be a number of seconds above 0" in capsys.readouterr().err
+
+
+def test_a_cleaning_that_blanks_the_text_is_said_before_training(tmp_path, capsys):
+    sums = tmp_path / "sums.txt"
+    sums.write_text("12+34=46\n7+8=15\n" * 100, encoding="utf-8")
+    assert main(["--workspace", str(tmp_path / "ws"), "train", str(sums), "--cleaning", "letters_only", *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "warning: The 'Letters only' cleaning turns 1,400 of the text's 1,400 visible characters" in err
+    assert err.rstrip().splitlines()[-1].startswith("error: ")  # then the training is refused in plain words

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import unicodedata
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -226,35 +227,97 @@ def test_keep_changes_nothing():
 
 def test_lowercase_only_lowers():
     assert clean(MIXED, "lowercase") == MIXED.lower()
-    assert clean("ÉLAN Über", "lowercase") == "élan über"
+    assert clean("ÉLAN Über ẞ", "lowercase") == "élan über ß"
 
 
-def test_letters_punct_alphabet_is_at_most_49_symbols():
-    every_char = "".join(chr(c) for c in range(0x20, 0x3000) if unicodedata.category(chr(c))[0] != "C") + "\n\t\r"
-    cleaned = clean(every_char, "letters_punct")
+ASCII_PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F)) + "\n\t"
+EVERY_CHAR = "".join(chr(c) for c in range(0x20, 0x3000) if unicodedata.category(chr(c))[0] != "C") + "\n\t\r"
+EVERY_LETTER = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)).startswith("L")]
+GERMAN = "Die Mühlenstraße ist groß. „Anführungszeichen“ – sagt der Großvater … ÄÖÜ ẞ"
+CHINESE = "床前明月光，疑是地上霜。举头望明月，低头思故乡。"
+
+
+def test_letters_punct_keeps_english_to_49_symbols():
+    cleaned = clean(ASCII_PRINTABLE, "letters_punct")
     allowed = set("abcdefghijklmnopqrstuvwxyz0123456789 \n.,;:!?'\"-()")
     assert len(allowed) == 49
-    assert set(cleaned) <= allowed
-    assert set(cleaned) == allowed  # everything allowed survives
+    assert set(cleaned) == allowed  # everything allowed survives, nothing else
     assert clean("Hello, World!\n(1-2) \"yes\"; no: 'maybe'?", "letters_punct") == (
         "hello, world!\n(1-2) \"yes\"; no: 'maybe'?"
     )
     assert clean("a[b]c{d}e#f", "letters_punct") == "a b c d e f"
 
 
-def test_letters_only_alphabet_is_at_most_27_symbols():
-    every_char = "".join(chr(c) for c in range(0x20, 0x3000) if unicodedata.category(chr(c))[0] != "C") + "\n\t"
-    cleaned = clean(every_char, "letters_only")
-    assert set(cleaned) <= set("abcdefghijklmnopqrstuvwxyz ")
+def test_letters_only_keeps_english_to_27_symbols():
+    cleaned = clean(ASCII_PRINTABLE, "letters_only")
     assert set(cleaned) == set("abcdefghijklmnopqrstuvwxyz ")
     assert "  " not in cleaned  # runs of spaces become one
     assert clean("Hello,  World!\nBye.", "letters_only") == "hello world bye "
+
+
+@pytest.mark.parametrize(("mode", "allowed"), [("letters_punct", 49), ("letters_only", 27)])
+def test_letter_modes_keep_only_their_symbols_besides_letters(mode, allowed):
+    """Every character that is not a letter becomes one of the mode's symbols (or a space)."""
+    not_letters = "".join(ch for ch in EVERY_CHAR if unicodedata.category(ch)[0] not in "LM")
+    symbols = set(clean(not_letters, mode))
+    assert len(symbols) <= allowed
+    assert symbols <= set(clean(ASCII_PRINTABLE, mode))
+
+
+@pytest.mark.parametrize("mode", list(CLEANING_MODES))
+def test_no_mode_turns_a_letter_into_a_space(mode):
+    """Letters of any script are letters: each of Unicode's ~140,000 stays (or becomes) a letter."""
+    lost = [ch for ch in EVERY_LETTER if not any(unicodedata.category(c).startswith("L") for c in clean(ch, mode))]
+    assert lost == []
 
 
 @pytest.mark.parametrize("mode", ["letters_punct", "letters_only"])
 def test_accents_are_stripped_not_lost(mode):
     cleaned = clean("Élodie mangé crème brûlée Noël ça naïve Ångström", mode)
     assert cleaned.split() == ["elodie", "mange", "creme", "brulee", "noel", "ca", "naive", "angstrom"]
+
+
+def test_german_keeps_its_letters_and_quotes():
+    assert clean("Mühlenstraße", "letters_punct") == "muhlenstrasse"
+    assert clean("groß", "letters_punct") == "gross"
+    assert clean("„Anführungszeichen“", "letters_punct") == '"anfuhrungszeichen"'
+    assert clean("Er sagte ‚ja‘ – und ging …", "letters_punct") == "er sagte 'ja' - und ging ..."
+    assert clean(GERMAN, "letters_punct") == (
+        'die muhlenstrasse ist gross. "anfuhrungszeichen" - sagt der grossvater ... aou ss'
+    )
+    assert clean(GERMAN, "letters_only") == "die muhlenstrasse ist gross anfuhrungszeichen sagt der grossvater aou ss"
+    assert clean(GERMAN, "lowercase") == "die mühlenstraße ist groß. „anführungszeichen“ – sagt der großvater … äöü ß"
+
+
+def test_chinese_keeps_every_character():
+    assert clean(CHINESE, "lowercase") == CHINESE  # no capitals: nothing to change
+    assert clean(CHINESE, "letters_punct") == "床前明月光,疑是地上霜.举头望明月,低头思故乡."
+    assert clean(CHINESE, "letters_only") == "床前明月光 疑是地上霜 举头望明月 低头思故乡 "
+    assert clean("第１章：２０２４年（春）！", "letters_punct") == "第1章:2024年(春)!"  # full-width forms
+
+
+def test_greek_and_cyrillic_are_lowercased_and_kept():
+    assert clean("ΟΔΟΣ ΚΑΙ Ψυχή", "lowercase") == "οδος και ψυχή"  # a final sigma where the word ends
+    assert clean("ΟΔΟΣ ΚΑΙ Ψυχή!", "letters_only") == "οδος και ψυχή "
+    assert clean("Съешь же ещё этих мягких французских булок, да выпей чаю.", "letters_punct") == (
+        "съешь же ещё этих мягких французских булок, да выпей чаю."
+    )  # й and ё are letters of their own in Russian, not a letter with an accent
+
+
+def test_mixed_scripts_each_keep_their_letters():
+    text = "Tokyo 東京 (とうきょう) — Zürich, Αθήνα, Київ; हिंदी 123."
+    assert clean(text, "letters_punct") == "tokyo 東京 (とうきょう) - zurich, αθήνα, київ; हिंदी 123."
+    assert clean(text, "letters_only") == "tokyo 東京 とうきょう zurich αθήνα київ हिंदी "
+
+
+def test_accents_written_apart_follow_their_letter():
+    decomposed = unicodedata.normalize("NFD", "Crème brûlée")
+    assert clean(decomposed, "letters_punct") == "creme brulee"
+    assert changed_characters(decomposed, "letters_punct")["\u0300"] == ""  # dropped everywhere
+    hindi = "हिंदी"  # its vowel signs are marks too, and stay with their letters
+    assert clean(hindi, "letters_only") == hindi
+    assert changed_characters(hindi, "letters_only") == {}
+    assert clean("İstanbul", "letters_only") == "istanbul"  # İ lowercases to i + a dot above
 
 
 def test_unknown_mode_is_refused_with_the_choices():
@@ -375,6 +438,64 @@ def test_no_vocabulary_warning_at_150_characters():
     alphabet = [chr(c) for c in range(0x4E00, 0x4E00 + 150)]
     text = "".join(alphabet) * 200
     assert warnings(text) == []
+
+
+DATA_DIR = Path(__file__).parent / "data"
+MODE_LABELS = [label for label, _ in CLEANING_MODES.values()]
+
+
+def test_a_chinese_vocabulary_is_explained_not_cleaned():
+    text = (DATA_DIR / "tang_poems_zh.txt").read_text(encoding="utf-8") * 10
+    assert len(set(text)) > 600  # the premise: a Chinese text of many different characters
+    for mode in CLEANING_MODES:
+        found = [w for w in warnings(clean(text, mode)) if "different characters" in w]
+        assert len(found) == 1
+        advice = found[0]
+        assert "Chinese characters" in advice and "normal for this script" in advice
+        assert not any(f"'{label}'" in advice for label in MODE_LABELS)  # no cleaning is advised
+        assert "appear fewer than 5 times" in advice and "output is bigger" in advice
+
+
+def test_a_big_latin_vocabulary_is_offered_the_cleaning_that_shrinks_it():
+    accented = "".join(ch for ch in map(chr, range(0xC0, 0x250)) if unicodedata.category(ch).startswith("L"))
+    text = (accented + " the end. ") * 200
+    n = len(set(text))
+    assert n > 150
+    advice = next(w for w in warnings(text) if "different characters" in w)
+    after = len(set(clean(text, "lowercase")))
+    assert f"try the 'Lowercase' cleaning ({n:,} → {after:,})" in advice
+    # once lowercased, Lowercase would change nothing: it is not offered again
+    advice = next(w for w in warnings(clean(text, "lowercase")) if "different characters" in w)
+    assert "'Lowercase'" not in advice and "'Letters and punctuation'" in advice
+
+
+def test_no_cleaning_is_advised_when_it_would_blank_the_text():
+    text = "".join(chr(c) for c in range(0x1F300, 0x1F300 + 300)) * 50  # emoji are symbols, not letters
+    advice = next(w for w in warnings(text) if "different characters" in w)
+    assert "no cleaning makes it smaller without removing most of the text" in advice
+    assert not any(f"'{label}'" in advice for label in MODE_LABELS)
+
+
+def test_a_cleaning_that_blanks_much_of_the_text_is_said_in_numbers():
+    sums = "12+34=46\n7+8=15\n" * 100  # 1,400 visible characters, no letter
+    warned = corpus.cleaning_warnings(stats(sums), "letters_only")
+    assert len(warned) == 1
+    assert "'Letters only' cleaning turns 1,400 of the text's 1,400 visible characters (100%) into spaces" in warned[0]
+    assert "only 0 are left" in warned[0]
+    assert len(corpus.cleaning_warnings(stats(sums), "letters_punct")) == 1  # + and = are 29 %
+    assert corpus.cleaning_warnings(stats(sums), "lowercase") == []
+    prose = _long_varied_text(10_000).replace(" on ", ", on ")  # a little punctuation goes: no warning
+    assert corpus.cleaning_warnings(stats(prose), "letters_only") == []
+    german = (DATA_DIR / "german_de.txt").read_text(encoding="utf-8")
+    chinese = (DATA_DIR / "tang_poems_zh.txt").read_text(encoding="utf-8")
+    for text in (german, chinese):
+        for mode in CLEANING_MODES:
+            assert corpus.cleaning_warnings(stats(text), mode) == []  # their letters stay
+
+
+def test_stats_count_letters_of_every_script():
+    assert stats("Straße 12, 東京!").letters == 8
+    assert stats(clean("Straße", "letters_only")).letters == 7  # ß -> ss
 
 
 def test_warns_about_one_dominant_character():

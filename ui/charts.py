@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import unicodedata
 
 import altair as alt
 import numpy as np
@@ -219,14 +220,32 @@ def vocabulary_frame(stats: corpus.CorpusStats, changes: dict[str, str]) -> pd.D
 
 
 def vocabulary_chart(frame: pd.DataFrame, limit: int = 70) -> alt.Chart:
+    """The characters as bars, most frequent first, at most `limit` (half as many for Chinese or Japanese,
+    whose characters are twice as wide, so that every label stays readable); when that is not all of them,
+    the chart's title says it shows the most frequent and that the table lists them all."""
+    wide = sum(unicodedata.east_asian_width(label[0]) in "WF" for label in frame["Character"].head(limit))
+    wide_labels = wide > limit // 2
+    if wide_labels:
+        limit //= 2
     top = frame.head(limit)
     order = top["Character"].tolist()
+    title = alt.Undefined
+    if len(frame) > limit:
+        title = alt.Title(  # two short lines: a phone cuts a long title off
+            [f"The {limit} most frequent of {len(frame):,} characters;", f"the table below lists all {len(frame):,}."],
+            anchor="start",
+            fontWeight="normal",
+        )
     return (
-        alt.Chart(top)
+        alt.Chart(top, title=title)
         .mark_bar()
         .encode(
             x=alt.X(
-                "Character:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelFontSize=13, labelOverlap=False)
+                "Character:N",
+                sort=order,
+                title=None,
+                # Chinese labels on a phone: every other one rather than a smear (each has its tooltip)
+                axis=alt.Axis(labelAngle=0, labelFontSize=13, labelOverlap="greedy" if wide_labels else False),
             ),
             y=alt.Y("Count:Q", title="How often"),
             color=alt.Color(

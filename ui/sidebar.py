@@ -8,6 +8,7 @@ import streamlit as st
 
 from charlab import corpus
 from charlab.jobs import JobHandle
+from ui.corpus_cache import text_stats
 from ui.formatting import best_loss_words, fmt_duration, queue_words
 from ui.job_registry import current_handle
 from ui.jobs import rerun_page, rerun_when_finished
@@ -44,7 +45,8 @@ def sidebar() -> None:
             st.caption("No text chosen yet.")
         else:
             label, _ = corpus.CLEANING_MODES[ss.cleaning]
-            st.markdown(f"**{md(loaded.name)}**  \n{len(loaded.text):,} characters · {label}")
+            left = text_stats(loaded, ss.cleaning).characters  # what the model learns from
+            st.markdown(f"**{md(loaded.name)}**  \n{left:,} characters · {label}")
         st.markdown("#### Run")
         info = run_info(ss.run_path)
         handle = current_handle()

@@ -16,6 +16,9 @@ from charlab.copying import MIN_PASSAGE, CopyReport
 
 
 def char_name(ch: str) -> str:
+    """'latin small letter e', 'space'; a Chinese character by itself, as its Unicode name is only its number."""
+    if unicodedata.name(ch, "").startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH")):
+        return f"Chinese character {ch} (U+{ord(ch):04X})"
     return {" ": "space", "\n": "new line", "\t": "tab", "\r": "carriage return"}.get(
         ch, unicodedata.name(ch, f"U+{ord(ch):04X}").lower()
     )
