@@ -11,7 +11,7 @@ from charlab.errors import CharlabError
 from charlab.neurons import (
     HYPOTHESES,
     after_newline,
-    character_category,
+    character_kind,
     embedding_map,
     inside_brackets,
     inside_quotes,
@@ -127,7 +127,7 @@ def test_hypothesis_signals():
     np.testing.assert_array_equal(inside_brackets("a(b[c])d)"), [0, 1, 1, 1, 1, 1, 0, 0, 0])
     np.testing.assert_array_equal(after_newline("a\nb"), [0, 1, 0])
     np.testing.assert_array_equal(vowel_or_consonant("aB É!"), [1, 0, np.nan, 1, np.nan])
-    assert [character_category(ch) for ch in "aZ7 ,\né€"] == [
+    assert [character_kind(ch) for ch in "aZ7 ,\né€"] == [
         "vowel",
         "consonant",
         "digit",
@@ -137,6 +137,36 @@ def test_hypothesis_signals():
         "vowel",
         "punctuation",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("Tea, 2 cups!", ["consonant", "vowel", "vowel", "punctuation", "space", "digit", "space"]
+         + ["consonant", "vowel", "consonant", "consonant", "punctuation"]),
+        ("Grüße, Öl", ["consonant", "consonant", "vowel", "consonant", "vowel", "punctuation", "space", "vowel",
+                      "consonant"]),
+        ("烟雨。“江南”3", ["Han character", "Han character", "punctuation", "punctuation", "Han character",
+                         "Han character", "punctuation", "digit"]),
+        ("ねカー々", ["Hiragana letter", "Katakana letter", "Katakana letter", "Han character"]),
+        ("Жα\u0301Ａ", ["Cyrillic letter", "Greek letter", "mark", "vowel"]),
+    ],
+)  # fmt: skip
+def test_kinds_of_character_come_from_unicode_and_only_latin_letters_are_vowels_or_consonants(text, kinds):
+    assert [character_kind(ch) for ch in text] == kinds
+
+
+def test_chinese_characters_are_no_consonants_and_leave_the_vowel_question_out():
+    text = "烟雨江南，春风又绿。\n（我们在山上）看见了一只小猫。\n"
+    assert np.isnan(vowel_or_consonant(text)).all()
+    vocab = Vocab.from_text(text)
+    network = NumpyCharModel("gru", 1, _random_weights("gru", 1, len(vocab), units=5, embedding_dim=3))
+    result = trace(network, vocab, text)
+    assert rank_units(result, "vowel") == []  # nothing to correlate with
+    assert len(rank_units(result, "inside_brackets", top=3)) == 3  # full-width brackets are brackets
+    np.testing.assert_array_equal(inside_brackets("a（b）c【d】"), [0, 1, 1, 0, 0, 1, 1, 0])
+    kinds = embedding_map(np.eye(len(vocab)), vocab).kinds
+    assert "consonant" not in kinds and kinds.count("Han character") == sum(ch.isalpha() for ch in vocab.chars)
 
 
 def test_every_hypothesis_ranks_and_an_absent_one_gives_nothing():
@@ -180,8 +210,8 @@ def test_embedding_map_separates_planted_groups():
         embedding[i, 2] += 3.0 if ch in "aeiou" else -1.0
     result = embedding_map(embedding, vocab)
     assert result.xy.shape == (len(vocab), 2)
-    assert result.categories[vocab.id_of("a")] == "vowel"
-    assert result.categories[vocab.id_of("1")] == "digit"
+    assert result.kinds[vocab.id_of("a")] == "vowel"
+    assert result.kinds[vocab.id_of("1")] == "digit"
     assert result.explained[0] > result.explained[1] and sum(result.explained) <= 1 + 1e-9
     vowel_side = {np.sign(result.xy[vocab.id_of(ch), 0]) for ch in "aeiou"}
     other_side = {np.sign(result.xy[vocab.id_of(ch), 0]) for ch in "bcdfg123.,!"}
