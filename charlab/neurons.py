@@ -307,6 +307,31 @@ def embedding_map(embedding: np.ndarray, vocab: Vocab) -> EmbeddingMap:
     )
 
 
+def points_to_label(
+    xy: np.ndarray, uses: np.ndarray, limit: int, room: tuple[float, float] = (0.055, 0.06)
+) -> np.ndarray:
+    """Which points of a scatter plot get a written label: all when at most `limit`, else the most used
+    that have room, up to `limit`.
+
+    `room` is the (width, height) one label takes, as shares of the plot's spread (a 15-pixel
+    character on a phone's 300-pixel-wide plot); a point whose label would overlap one already
+    chosen stays a dot. 600 Chinese characters written at once made one unreadable blot.
+    """
+    chosen = np.zeros(len(xy), dtype=bool)
+    if len(xy) <= limit:
+        return ~chosen
+    spread = np.ptp(xy, axis=0)
+    scaled = (xy - xy.min(axis=0)) / np.where(spread > 0, spread, 1.0)
+    placed: list[np.ndarray] = []
+    for i in np.argsort(-np.asarray(uses), kind="stable"):  # ties keep the vocabulary's order
+        if len(placed) == limit:
+            break
+        if all((np.abs(scaled[i] - p) >= room).any() for p in placed):
+            chosen[i] = True
+            placed.append(scaled[i])
+    return chosen
+
+
 def unit_ranking(result: Trace, top: int = 3) -> list[UnitMatch]:
     """The best units for every hypothesis, strongest correlation first."""
     found = [m for matches in rank_all(result, top).values() for m in matches]

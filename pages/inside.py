@@ -149,7 +149,7 @@ st.caption(
 )
 if not frame["Written"].all():
     st.caption(
-        f"Only the {frame['Written'].sum()} characters the text uses most are written on the map; the other "
-        f"{(~frame['Written']).sum():,} are dots (hover one to see it)."
+        f"Only {frame['Written'].sum()} characters are written on the map: the ones the text uses most, where "
+        f"they have room. The other {(~frame['Written']).sum():,} are dots (hover one to see it)."
     )
 st.altair_chart(ui.embedding_chart(frame), width="stretch")

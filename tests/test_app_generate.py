@@ -176,7 +176,7 @@ def test_words_missing_from_the_training_text_are_not_called_made_up_and_repetit
     assert not contains(at.html, "made up")
     assert expected.repetition > 0.5
     plain_words = f"{expected.repetition:.0%} of its 10-character pieces already came earlier in it"
-    assert contains(at.caption, f"{expected.repetition:.2f}: {plain_words}")
+    assert contains(at.caption, f"{expected.repetition:.2f} means: {plain_words}")
     assert plain_words in ui.copy_summary(expected) and "the text itself" not in ui.copy_summary(expected)
 
 

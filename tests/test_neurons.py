@@ -16,6 +16,7 @@ from charlab.neurons import (
     inside_brackets,
     inside_quotes,
     line_position,
+    points_to_label,
     rank_all,
     rank_units,
     trace,
@@ -219,3 +220,24 @@ def test_embedding_map_separates_planted_groups():
     assert embedding_map(np.ones((len(vocab), 1)), vocab).xy.shape == (len(vocab), 2)
     with pytest.raises(CharlabError):
         embedding_map(embedding[:3], vocab)
+
+
+def test_a_big_map_writes_the_most_used_points_that_have_room_and_a_small_one_writes_all():
+    rng = np.random.default_rng(0)
+    xy = rng.normal(0, 1, (600, 2))
+    uses = rng.integers(0, 1000, 600)
+    assert points_to_label(xy[:80], uses[:80], limit=80).all()
+    chosen = points_to_label(xy, uses, limit=80, room=(0.03, 0.06))
+    assert 0 < chosen.sum() <= 80
+    scaled = (xy - xy.min(axis=0)) / np.ptp(xy, axis=0)
+    picked = np.flatnonzero(chosen)
+    for a in picked:  # no two written labels overlap
+        for b in picked[picked > a]:
+            assert (np.abs(scaled[a] - scaled[b]) >= (0.03, 0.06)).any()
+    skipped = np.flatnonzero(~chosen & (uses > uses[chosen].min()))
+    assert len(skipped) > 0
+    for i in skipped:  # a point more used than a written one is a dot only for want of room
+        assert any((np.abs(scaled[i] - scaled[j]) < (0.03, 0.06)).all() for j in picked if uses[j] >= uses[i])
+    assert chosen[np.argmax(uses)]
+    crowded = np.zeros((200, 2))  # all on one spot: one label only
+    assert points_to_label(crowded, np.arange(200), limit=80).tolist() == [i == 199 for i in range(200)]

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from charlab import corpus, runs
-from charlab.neurons import Trace, UnitMatch, embedding_map, trace
+from charlab.neurons import Trace, UnitMatch, embedding_map, points_to_label, trace
 from charlab.sampling import NumpyCharModel
 from ui.saved_runs import _load_run, run_stamp
 from ui.text import box, char_name
@@ -129,18 +129,17 @@ def guesses_frame(result: Trace, t: int) -> pd.DataFrame:
 def embedding_frame(
     run: runs.Run, text: str = "", labels: int = MAP_LABELS
 ) -> tuple[pd.DataFrame, tuple[float, float]]:
-    """Each character's place on the map; only the `labels` characters `text` uses most are written."""
+    """Each character's place on the map; beyond `labels` characters, only the ones `text` uses most are written."""
     found = embedding_map(run.weights["embedding"], run.vocab)
     counts = Counter(text)
-    by_use = sorted(range(len(found.chars)), key=lambda i: -counts[found.chars[i]])  # stable: ties keep vocab order
-    written = set(by_use[:labels])
+    uses = [counts[ch] for ch in found.chars]
     frame = pd.DataFrame(
         {
             "Character": [corpus.visible(ch) for ch in found.chars],
             "Name": [char_name(ch) for ch in found.chars],
             "Kind": list(found.kinds),
-            "Uses": [counts[ch] for ch in found.chars],
-            "Written": [i in written for i in range(len(found.chars))],
+            "Uses": uses,
+            "Written": points_to_label(found.xy, np.array(uses), labels),
             "x": found.xy[:, 0],
             "y": found.xy[:, 1],
         }

@@ -138,7 +138,7 @@ def copy_summary(report: CopyReport) -> str:
     longest = len(report.longest.text) if report.longest else 0
     return (
         f"Longest copied passage: {longest} characters · {familiar_words(report)} · "
-        f"repetition {report.repetition:.2f}: {repetition_words(report)}"
+        f"repetition {report.repetition:.2f} means: {repetition_words(report)}"
     )
 
 
@@ -168,7 +168,10 @@ def copy_view(report: CopyReport, generated: str) -> None:
             help="Share of the generated text's pairs of neighbouring characters that also occur in the training text.",
             border=True,
         )
-        m[1].caption("This script puts no spaces between words, so words cannot be counted: character pairs can.")
+        m[1].caption(
+            "This text's writing puts no spaces between words, so its words cannot be counted: pairs of "
+            "neighbouring characters can."
+        )
     m[2].metric(
         "Repetition",
         f"{report.repetition:.2f}",
@@ -178,7 +181,7 @@ def copy_view(report: CopyReport, generated: str) -> None:
         help=f"Share of {REPETITION_N}-character pieces the text already used earlier (0 = never repeats, 1 = a loop).",
         border=True,
     )
-    m[2].caption(f"{report.repetition:.2f}: {repetition_words(report)}.")
+    m[2].caption(f"{report.repetition:.2f} means: {repetition_words(report)}.")
     if longest is not None and length >= MIN_PASSAGE:
         st.caption(
             f"The orange passage ({length} characters) is copied from line {longest.source_line:,} of the "
