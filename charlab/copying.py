@@ -3,7 +3,9 @@
 Three figures:
 - the longest passage of the generated text that appears verbatim in the training text,
   with where it came from (a long one means the network recites rather than writes);
-- the share of generated words that are real words of the training text;
+- the share of generated words that are words of the training text; for a script written
+  without spaces between words (Chinese, Japanese, Thai…), where words cannot be told apart,
+  the share of generated pairs of neighbouring characters that occur in the training text;
 - a repetition score: the share of the generated text's 10-character pieces that already
   appeared earlier in the same generated text (a network stuck in a loop scores near 1;
   the training text's own score, measured on a slice of the same length, is given beside it).
@@ -16,7 +18,10 @@ generated text's positions then costs a binary search, so 2,000 characters take 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -24,7 +29,15 @@ from charlab.errors import CharlabError
 
 MIN_PASSAGE = 20  # characters: shorter verbatim matches happen by chance in any text of the language
 REPETITION_N = 10  # characters per piece in the repetition score
-_WORD = re.compile(r"\w+(?:['’]\w+)*")
+UNSPACED_SCRIPTS = (  # Unicode name prefixes of scripts that write no spaces between words
+    "CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH", "IDEOGRAPHIC", "HIRAGANA", "KATAKANA",
+    "HALFWIDTH KATAKANA", "BOPOMOFO", "YI SYLLABLE", "TANGUT", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN",
+)  # fmt: skip
+# letters, digits and the combining marks (accents, Indic vowel signs) that belong inside a word:
+# Python's \w alone cuts "हिन्दी" or a decomposed "é" apart at every mark
+_MARKS = "".join(chr(c) for c in range(0x10000) if unicodedata.category(chr(c)).startswith("M"))
+_LETTERS = rf"\w[\w{re.escape(_MARKS)}]*"
+_WORD = re.compile(rf"{_LETTERS}(?:['’]{_LETTERS})*")
 
 
 @dataclass(frozen=True)
@@ -48,9 +61,13 @@ class CopyReport:
     longest: Passage | None  # None only for an empty generated text
     passages: tuple[Passage, ...]  # verbatim stretches of at least `min_passage` characters, in order
     copied_share: float  # share of generated characters inside those stretches
+    spaced: bool  # whether the training text separates words with spaces: words are counted, else pairs
     real_word_share: float  # share of complete generated words that are words of the training text
-    words_checked: int
+    words_checked: int  # 0 for a text without spaces between words
     invented_words: tuple[str, ...]  # up to 20 generated words the training text never uses, first seen first
+    known_pair_share: float  # without spaces: share of generated character pairs the training text has
+    pairs_checked: int  # 0 for a text with spaces between words
+    unknown_pairs: tuple[str, ...]  # up to 20 generated pairs the training text never has, first seen first
     repetition: float  # share of 10-character pieces seen earlier in the same text (0 = none, 1 = a loop)
     reference_repetition: float  # the same score on a slice of the training text of the same length
 
@@ -64,7 +81,9 @@ class TrainingTextIndex:
         self.text = text
         self.suffix_array = suffix_array(text)
         self._positions = memoryview(self.suffix_array)  # indexing gives plain ints, faster than numpy's
-        self.words = frozenset(w.lower() for w in _WORD.findall(text))
+        self.spaced = writes_spaces_between_words(text)
+        self.words = frozenset(w.lower() for w in _WORD.findall(text)) if self.spaced else frozenset()
+        self.pairs = frozenset() if self.spaced else frozenset(unspaced_pairs(text))
 
     def longest_match(self, query: str, start: int = 0) -> tuple[int, int]:
         """(length, position in the training text) of the longest prefix of query[start:] found verbatim.
@@ -172,18 +191,58 @@ def repetition_score(text: str, n: int = REPETITION_N) -> float:
     return repeats / len(pieces)
 
 
+@lru_cache(maxsize=4096)
+def is_unspaced_letter(ch: str) -> bool:
+    """Whether `ch` is a letter of a script written without spaces between words (Han, kana, Thai…)."""
+    return unicodedata.category(ch).startswith("L") and unicodedata.name(ch, "").startswith(UNSPACED_SCRIPTS)
+
+
+def writes_spaces_between_words(text: str) -> bool:
+    """False when the text is mostly written in scripts without spaces between words (Chinese, say).
+
+    Counted as a reader would: each letter of such a script against each word of the others
+    (a Chinese character is about one word; "TensorFlow" in a Chinese sentence is one, not ten).
+    """
+    unspaced = {ch for ch in set(text) if is_unspaced_letter(ch)}
+    if not unspaced:
+        return True
+    unspaced_letters = sum(count for ch, count in Counter(text).items() if ch in unspaced)
+    spaced_words = sum(1 for word in _WORD.findall(text) if unspaced.isdisjoint(word))
+    return spaced_words >= unspaced_letters
+
+
+def unspaced_pairs(text: str) -> list[str]:
+    """Every pair of neighbouring letters of a script without spaces ("烟雨" in "烟雨江南"), in order."""
+    unspaced = {ch for ch in set(text) if is_unspaced_letter(ch)}
+    return [text[i : i + 2] for i in range(len(text) - 1) if text[i] in unspaced and text[i + 1] in unspaced]
+
+
 def real_word_share(text: str, words: frozenset[str] | set[str]) -> tuple[float, int, tuple[str, ...]]:
-    """(share of words found in `words`, words checked, invented words), case-insensitively.
+    """(share of words found in `words`, words checked, words not found), case-insensitively.
 
     A word cut off by the end of the text (no character after it) is not judged, since
-    generation stopped in the middle of it.
+    generation stopped in the middle of it. A run of Chinese (or Thai…) letters is not a word
+    but a clause: it is left out (see known_pair_share).
     """
     found = [(m.group().lower(), m.end()) for m in _WORD.finditer(text)]
-    complete = [w for w, end in found if end < len(text)]
+    complete = [w for w, end in found if end < len(text) and not any(map(is_unspaced_letter, w))]
     if not complete:
         return 0.0, 0, ()
     invented = [w for w in complete if w not in words]
     return 1 - len(invented) / len(complete), len(complete), tuple(dict.fromkeys(invented))[:20]
+
+
+def known_pair_share(text: str, pairs: frozenset[str] | set[str]) -> tuple[float, int, tuple[str, ...]]:
+    """(share of the text's character pairs found in `pairs`, pairs checked, pairs not found).
+
+    For scripts without spaces between words: a pair of neighbouring characters is the
+    smallest piece whose familiarity can be checked (most Chinese words are one or two characters).
+    """
+    found = unspaced_pairs(text)
+    if not found:
+        return 0.0, 0, ()
+    unknown = [p for p in found if p not in pairs]
+    return 1 - len(unknown) / len(found), len(found), tuple(dict.fromkeys(unknown))[:20]
 
 
 def copy_report(generated: str, index: TrainingTextIndex | str, min_passage: int = MIN_PASSAGE) -> CopyReport:
@@ -202,15 +261,20 @@ def copy_report(generated: str, index: TrainingTextIndex | str, min_passage: int
             passages.append(_passage(index, generated, i, length, int(sources[i])))
             covered[i : i + length] = True
             reach = i + length
-    share, checked, invented = real_word_share(generated, index.words)
+    words = real_word_share(generated, index.words) if index.spaced else (0.0, 0, ())
+    pairs = (0.0, 0, ()) if index.spaced else known_pair_share(generated, index.pairs)
     middle = max(0, len(index.text) // 2 - len(generated) // 2)
     return CopyReport(
         longest=longest,
         passages=tuple(passages),
         copied_share=float(covered.mean()) if len(generated) else 0.0,
-        real_word_share=share,
-        words_checked=checked,
-        invented_words=invented,
+        spaced=index.spaced,
+        real_word_share=words[0],
+        words_checked=words[1],
+        invented_words=words[2],
+        known_pair_share=pairs[0],
+        pairs_checked=pairs[1],
+        unknown_pairs=pairs[2],
         repetition=repetition_score(generated),
         reference_repetition=repetition_score(index.text[middle : middle + len(generated)]),
     )

@@ -22,9 +22,11 @@ from charlab.sampling import NumpyCharModel, probabilities
 from charlab.vocab import Vocab
 
 MAX_TRACE_CHARS = 20_000  # a few seconds of stepping; longer texts are refused, not silently cut
-VOWELS = frozenset("aeiou")  # y counts as a consonant
-CATEGORIES = ("vowel", "consonant", "digit", "punctuation", "space")
-_OPENING_BRACKETS, _CLOSING_BRACKETS = "([{", ")]}"
+VOWELS = frozenset("aeiouæœøı")  # Latin vowels once accents are taken off; y counts as a consonant
+# a script's name as Unicode spells it at the start of its letters' names, for the kinds of character
+_SCRIPT_WORDS = {"CJK": "Han", "IDEOGRAPHIC": "Han", "KATAKANA-HIRAGANA": "Katakana"}
+_WIDTH_WORDS = ("FULLWIDTH ", "HALFWIDTH ")  # "FULLWIDTH LATIN SMALL LETTER A" is a Latin letter
+_OPENING_BRACKETS, _CLOSING_BRACKETS = "([{（［｛【〔〈《", ")]}）］｝】〕〉》"
 
 
 @dataclass(frozen=True)
@@ -146,8 +148,8 @@ def after_newline(text: str) -> np.ndarray:
 
 
 def vowel_or_consonant(text: str) -> np.ndarray:
-    """1 for a vowel, 0 for a consonant, NaN for anything that is not a letter (left out)."""
-    kinds = [character_category(ch) for ch in text]
+    """1 for a vowel, 0 for a consonant, NaN for anything else, Chinese characters included (left out)."""
+    kinds = [character_kind(ch) for ch in text]
     return np.array([1.0 if k == "vowel" else 0.0 if k == "consonant" else np.nan for k in kinds])
 
 
@@ -243,20 +245,44 @@ class EmbeddingMap:
 
     chars: tuple[str, ...]
     xy: np.ndarray  # (V, 2): the first two principal components
-    categories: tuple[str, ...]  # one of CATEGORIES per character
+    kinds: tuple[str, ...]  # character_kind of each character
     explained: tuple[float, float]  # share of the vectors' variance each axis shows
 
 
-def character_category(ch: str) -> str:
-    """vowel, consonant, digit, punctuation or space (accented vowels are vowels; symbols count as punctuation)."""
+def character_kind(ch: str) -> str:
+    """The kind of a character, from its Unicode category (and script, for letters).
+
+    space, digit, punctuation (symbols included), mark (an accent or vowel sign on its own),
+    other (control characters); a Latin letter is a vowel or a consonant (accented vowels are
+    vowels); a letter of another script, where vowel and consonant do not apply in the same
+    way, is named by its script: "Han character", "Greek letter", "Hiragana letter".
+    """
     if ch.isspace():
         return "space"
-    if ch.isdigit():
+    major = unicodedata.category(ch)[0]
+    if major == "N":
         return "digit"
-    if ch.isalpha():
-        base = unicodedata.normalize("NFD", ch)[0].lower()
-        return "vowel" if base in VOWELS else "consonant"
-    return "punctuation"
+    if major in "PS":
+        return "punctuation"
+    if major == "M":
+        return "mark"
+    if major != "L":
+        return "other"
+    script = script_of(ch)
+    if script == "Latin":
+        return "vowel" if unicodedata.normalize("NFKD", ch)[0].lower() in VOWELS else "consonant"
+    if script == "Han":
+        return "Han character"
+    return f"{script} letter" if script else "letter"
+
+
+def script_of(ch: str) -> str:
+    """The script a letter belongs to, read from its Unicode name ("Latin", "Han", "Cyrillic"; "" if unnamed)."""
+    name = unicodedata.name(ch, "").removeprefix(_WIDTH_WORDS[0]).removeprefix(_WIDTH_WORDS[1])
+    first = name.split(" ")[0]
+    if first in ("", "MODIFIER", "SMALL", "CAPITAL"):  # "MODIFIER LETTER SMALL H" names no script
+        return ""
+    return _SCRIPT_WORDS.get(first, first.title())
 
 
 def embedding_map(embedding: np.ndarray, vocab: Vocab) -> EmbeddingMap:
@@ -276,9 +302,34 @@ def embedding_map(embedding: np.ndarray, vocab: Vocab) -> EmbeddingMap:
     return EmbeddingMap(
         chars=vocab.chars,
         xy=xy,
-        categories=tuple(character_category(ch) for ch in vocab.chars),
+        kinds=tuple(character_kind(ch) for ch in vocab.chars),
         explained=(shares[0], shares[1]),
     )
+
+
+def points_to_label(
+    xy: np.ndarray, uses: np.ndarray, limit: int, room: tuple[float, float] = (0.055, 0.06)
+) -> np.ndarray:
+    """Which points of a scatter plot get a written label: all when at most `limit`, else the most used
+    that have room, up to `limit`.
+
+    `room` is the (width, height) one label takes, as shares of the plot's spread (a 15-pixel
+    character on a phone's 300-pixel-wide plot); a point whose label would overlap one already
+    chosen stays a dot. 600 Chinese characters written at once made one unreadable blot.
+    """
+    chosen = np.zeros(len(xy), dtype=bool)
+    if len(xy) <= limit:
+        return ~chosen
+    spread = np.ptp(xy, axis=0)
+    scaled = (xy - xy.min(axis=0)) / np.where(spread > 0, spread, 1.0)
+    placed: list[np.ndarray] = []
+    for i in np.argsort(-np.asarray(uses), kind="stable"):  # ties keep the vocabulary's order
+        if len(placed) == limit:
+            break
+        if all((np.abs(scaled[i] - p) >= room).any() for p in placed):
+            chosen[i] = True
+            placed.append(scaled[i])
+    return chosen
 
 
 def unit_ranking(result: Trace, top: int = 3) -> list[UnitMatch]:

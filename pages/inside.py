@@ -141,10 +141,18 @@ st.dataframe(
 
 # ---- the embedding map
 st.subheader("4 · Where the network puts each character")
-frame, explained = ui.embedding_frame(run)
+frame, explained = ui.embedding_frame(run, source_text or result.text)
+alike = (
+    "vowels with vowels, digits with digits" if {"vowel", "consonant"} & set(frame["Kind"]) else "digits with digits"
+)
 st.caption(
     "Each character's learned list of numbers, squeezed onto a flat map (PCA: the two directions that spread "
     f"them most, showing {explained[0] + explained[1]:.0%} of the differences). Characters the network uses "
-    "alike end up close together: vowels with vowels, digits with digits."
+    f"alike end up close together: {alike}."
 )
+if not frame["Written"].all():
+    st.caption(
+        f"Only {frame['Written'].sum()} characters are written on the map: the ones the text uses most, where "
+        f"they have room. The other {(~frame['Written']).sum():,} are dots (hover one to see it)."
+    )
 st.altair_chart(ui.embedding_chart(frame), width="stretch")

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from app_chinese import CHINESE, CHINESE_NAME, copy_run, train_chinese_run
 from app_pages import (
     APP_FIXTURES,
     TEXT,
@@ -155,3 +156,48 @@ def test_compare_temperatures_reports_copying_beside_each_text(with_run):
     index = TrainingTextIndex(corpus.clean(TEXT, "keep"))
     for _, text in at.session_state["generate_comparison"]["texts"]:
         assert contains(at.caption, ui.copy_summary(copy_report(text, index)))
+
+
+def _show_generated(at, run_path: Path, text: str) -> None:
+    at.session_state["generate_output"] = {
+        "run": str(run_path), "seed": "", "text": text, "temperature": 0.8, "top_k": None, "random_seed": 1,
+    }  # fmt: skip
+    run(at)
+
+
+def test_words_missing_from_the_training_text_are_not_called_made_up_and_repetition_is_explained(with_run):
+    at = open_app()
+    upload_text(at)
+    at = go(at, "generate")
+    generated = "the big cat ran to the hat. the big cat ran to the hat. the big cat ran to the hat. the"
+    _show_generated(at, with_run, generated)
+    expected = copy_report(generated, corpus.clean(TEXT, "keep"))
+    assert contains(at.html, "Words not in the training text: big, ran, to, hat</div>")
+    assert not contains(at.html, "made up")
+    assert expected.repetition > 0.5
+    plain_words = f"{expected.repetition:.0%} of its 10-character pieces already came earlier in it"
+    assert contains(at.caption, f"{expected.repetition:.2f} means: {plain_words}")
+    assert plain_words in ui.copy_summary(expected) and "the text itself" not in ui.copy_summary(expected)
+
+
+@pytest.fixture(scope="module")
+def chinese_run(tmp_path_factory):
+    return train_chinese_run(tmp_path_factory.mktemp("chinese"))
+
+
+def test_a_chinese_text_is_checked_by_character_pairs_not_by_words(chinese_run, workspace):
+    run_path = copy_run(chinese_run, workspace)
+    at = open_app()
+    upload_text(at, CHINESE, CHINESE_NAME)
+    at = go(at, "generate")
+    generated = "我们今天去山上散步，看见烟雨江北。老师说：“学习要好好休息。”"
+    _show_generated(at, run_path, generated)
+    expected = copy_report(generated, CHINESE)
+    assert "Real words" not in [m.label for m in at.metric]  # not "Real words 0 %": Chinese has no spaces to count by
+    assert metric(at, "Known character pairs") == f"{expected.known_pair_share:.0%}"
+    assert 0 < expected.known_pair_share < 1
+    assert contains(at.caption, "no spaces between words")
+    listed = next(h.proto.body for h in at.get("html") if "not in the training text" in h.proto.body)
+    assert listed.endswith(f"Character pairs not in the training text: {', '.join(expected.unknown_pairs)}</div>")
+    assert "山上散" in generated and "山上散" not in listed  # pairs, never whole clauses
+    assert "of its character pairs are in the training text" in ui.copy_summary(expected)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from app_chinese import CHINESE, CHINESE_NAME, copy_run, train_chinese_run
 from app_pages import (
     APP_FIXTURES,
     TEXT,
@@ -24,11 +25,17 @@ from app_pages import (
 
 import ui
 from charlab import corpus, runs, samples
-from charlab.neurons import unit_ranking
+from charlab.neurons import points_to_label, unit_ranking
 from charlab.reber import first_error, grammar_score
 from charlab.sampling import NumpyCharModel
+from ui.inside import MAP_LABELS
 
 pytestmark = APP_FIXTURES
+
+
+@pytest.fixture(scope="module")
+def chinese_run(tmp_path_factory):
+    return train_chinese_run(tmp_path_factory.mktemp("chinese"))
 
 
 # ---------------------------------------------------------------- Look inside
@@ -63,6 +70,35 @@ def test_look_inside_ranks_units_colours_the_text_and_maps_the_embedding(with_ru
     assert len(guesses) == 5 and guesses["Probability"].is_monotonic_decreasing
     kinds = chart_data(at, "Kind")
     assert len(kinds) == len(loaded.vocab) and "vowel" in set(kinds["Kind"])
+    assert kinds["Written"].all()  # 15 characters: every one written on the map
+    assert not contains(at.caption, "are written on the map")
+
+
+def test_look_inside_a_chinese_model_names_its_characters_readably_and_calls_none_a_consonant(chinese_run, workspace):
+    copy_run(chinese_run, workspace)
+    at = open_app()
+    upload_text(at, CHINESE, CHINESE_NAME)
+    at = go(at, "inside")
+    table = next(d.value for d in at.dataframe if "What it tracks" in d.value.columns)
+    assert "vowel vs consonant" not in set(table["What it tracks"])  # Chinese has no vowel letters to test
+
+    run(at.slider(key="inside_position").set_value(2))  # after "我们今"
+    guesses = next(d.value for d in at.dataframe if "Guess" in d.value.columns)
+    for guess, name in zip(guesses["Guess"], guesses["Name"], strict=True):
+        assert "cjk unified ideograph" not in name.lower()
+        if "\u4e00" <= guess <= "\u9fff":
+            assert name == f"{guess} (Han character)"
+    boxes = " ".join(h.proto.body for h in at.get("html") if "charlab-inside" in h.proto.body)
+    assert "cjk unified ideograph" not in boxes.lower() and 'title="今 (Han character) · surprise' in boxes
+
+    kinds = chart_data(at, "Kind")
+    assert "consonant" not in set(kinds["Kind"]) and "vowel" not in set(kinds["Kind"])
+    assert set(kinds.loc[kinds["Character"] == "烟", "Kind"]) == {"Han character"}
+    written = points_to_label(kinds[["x", "y"]].to_numpy(), kinds["Uses"].to_numpy(), MAP_LABELS)
+    assert kinds["Written"].tolist() == written.tolist() and 0 < written.sum() <= MAP_LABELS < len(kinds)
+    assert kinds.loc[kinds["Character"] == "，", "Uses"].item() == CHINESE.count("，")
+    assert kinds.loc[kinds["Uses"].idxmax(), "Written"]  # the most used character is always written
+    assert contains(at.caption, f"Only {written.sum()} characters are written on the map")
 
 
 def test_look_inside_without_a_run_points_to_train():

@@ -8,9 +8,11 @@ import pytest
 from charlab.copying import (
     TrainingTextIndex,
     copy_report,
+    known_pair_share,
     real_word_share,
     repetition_score,
     suffix_array,
+    writes_spaces_between_words,
 )
 from charlab.errors import CharlabError
 
@@ -82,6 +84,52 @@ def test_real_words_are_counted_and_the_cut_off_last_word_is_not_judged():
     assert share == pytest.approx(3 / 5)
     assert invented == ("sot", "thi")
     assert real_word_share("", words) == (0.0, 0, ())
+
+
+def test_words_of_any_spaced_script_are_whole_words():
+    german = "Grüße aus Köln: Straße, Mädchen und Bär.\n"
+    share, checked, invented = real_word_share("Die Straße, das Mädchen, Grüße! ", frozenset({"straße", "grüße"}))
+    assert (checked, invented) == (5, ("die", "das", "mädchen"))
+    assert TrainingTextIndex(german).words == {"grüße", "aus", "köln", "straße", "mädchen", "und", "bär"}
+    decomposed, hindi = "cafe\u0301", "हिन्दी"  # an accent and vowel signs are marks, not word breaks
+    assert real_word_share(f"{decomposed} {hindi} .", frozenset({decomposed, hindi})) == (1.0, 2, ())
+
+
+@pytest.mark.parametrize(
+    ("text", "spaced"),
+    [
+        ("The cat sat on the mat.", True),
+        ("Grüße aus Köln, schöne Straße.", True),
+        ("한국어는 단어 사이에 띄어쓰기를 합니다.", True),  # Korean does put spaces between words
+        ("Он сказал: «Привет».", True),
+        ("烟雨江南，春风又绿。", False),
+        ("吾輩は猫である。名前はまだ無い。", False),
+        ("ภาษาไทยไม่เว้นวรรคระหว่างคำ", False),
+        ("我们学习 Python 和 TensorFlow 的基础知识。", False),  # mostly Chinese letters
+        ("12, 13; 14.", True),  # no letters: nothing speaks against words
+    ],
+)
+def test_scripts_written_without_spaces_are_recognised(text, spaced):
+    assert writes_spaces_between_words(text) is spaced
+
+
+def test_chinese_is_checked_by_character_pairs_and_never_lists_a_clause_as_a_word():
+    training = "烟雨江南，春风又绿江南岸。我们在山上看见了一只小猫，它在树下睡觉。\n" * 5
+    generated = "烟雨江北，春风又绿。小猫在山上睡觉了。"
+    report = copy_report(generated, training)
+    assert not report.spaced
+    assert (report.words_checked, report.invented_words) == (0, ())  # no "烟雨江北" as one made-up word
+    assert report.pairs_checked == 13  # 烟雨 雨江 江北 | 春风 风又 又绿 | 小猫 猫在 在山 山上 上睡 睡觉 觉了
+    assert report.unknown_pairs == ("江北", "猫在", "上睡", "觉了")
+    assert report.known_pair_share == pytest.approx(1 - 4 / 13)
+    assert known_pair_share("", frozenset()) == (0.0, 0, ())
+
+
+def test_a_chinese_clause_in_an_english_text_is_not_a_made_up_word():
+    report = copy_report("the cat said 烟雨江南 to the dog and sat.", "the cat sat on the mat.\n")
+    assert report.spaced
+    assert report.invented_words == ("said", "to", "dog", "and")
+    assert report.words_checked == 8
 
 
 def test_repetition_score_is_low_for_varied_text_and_high_for_loops():

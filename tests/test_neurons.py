@@ -11,11 +11,12 @@ from charlab.errors import CharlabError
 from charlab.neurons import (
     HYPOTHESES,
     after_newline,
-    character_category,
+    character_kind,
     embedding_map,
     inside_brackets,
     inside_quotes,
     line_position,
+    points_to_label,
     rank_all,
     rank_units,
     trace,
@@ -127,7 +128,7 @@ def test_hypothesis_signals():
     np.testing.assert_array_equal(inside_brackets("a(b[c])d)"), [0, 1, 1, 1, 1, 1, 0, 0, 0])
     np.testing.assert_array_equal(after_newline("a\nb"), [0, 1, 0])
     np.testing.assert_array_equal(vowel_or_consonant("aB É!"), [1, 0, np.nan, 1, np.nan])
-    assert [character_category(ch) for ch in "aZ7 ,\né€"] == [
+    assert [character_kind(ch) for ch in "aZ7 ,\né€"] == [
         "vowel",
         "consonant",
         "digit",
@@ -137,6 +138,36 @@ def test_hypothesis_signals():
         "vowel",
         "punctuation",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("Tea, 2 cups!", ["consonant", "vowel", "vowel", "punctuation", "space", "digit", "space"]
+         + ["consonant", "vowel", "consonant", "consonant", "punctuation"]),
+        ("Grüße, Öl", ["consonant", "consonant", "vowel", "consonant", "vowel", "punctuation", "space", "vowel",
+                      "consonant"]),
+        ("烟雨。“江南”3", ["Han character", "Han character", "punctuation", "punctuation", "Han character",
+                         "Han character", "punctuation", "digit"]),
+        ("ねカー々", ["Hiragana letter", "Katakana letter", "Katakana letter", "Han character"]),
+        ("Жα\u0301Ａ", ["Cyrillic letter", "Greek letter", "mark", "vowel"]),
+    ],
+)  # fmt: skip
+def test_kinds_of_character_come_from_unicode_and_only_latin_letters_are_vowels_or_consonants(text, kinds):
+    assert [character_kind(ch) for ch in text] == kinds
+
+
+def test_chinese_characters_are_no_consonants_and_leave_the_vowel_question_out():
+    text = "烟雨江南，春风又绿。\n（我们在山上）看见了一只小猫。\n"
+    assert np.isnan(vowel_or_consonant(text)).all()
+    vocab = Vocab.from_text(text)
+    network = NumpyCharModel("gru", 1, _random_weights("gru", 1, len(vocab), units=5, embedding_dim=3))
+    result = trace(network, vocab, text)
+    assert rank_units(result, "vowel") == []  # nothing to correlate with
+    assert len(rank_units(result, "inside_brackets", top=3)) == 3  # full-width brackets are brackets
+    np.testing.assert_array_equal(inside_brackets("a（b）c【d】"), [0, 1, 1, 0, 0, 1, 1, 0])
+    kinds = embedding_map(np.eye(len(vocab)), vocab).kinds
+    assert "consonant" not in kinds and kinds.count("Han character") == sum(ch.isalpha() for ch in vocab.chars)
 
 
 def test_every_hypothesis_ranks_and_an_absent_one_gives_nothing():
@@ -180,8 +211,8 @@ def test_embedding_map_separates_planted_groups():
         embedding[i, 2] += 3.0 if ch in "aeiou" else -1.0
     result = embedding_map(embedding, vocab)
     assert result.xy.shape == (len(vocab), 2)
-    assert result.categories[vocab.id_of("a")] == "vowel"
-    assert result.categories[vocab.id_of("1")] == "digit"
+    assert result.kinds[vocab.id_of("a")] == "vowel"
+    assert result.kinds[vocab.id_of("1")] == "digit"
     assert result.explained[0] > result.explained[1] and sum(result.explained) <= 1 + 1e-9
     vowel_side = {np.sign(result.xy[vocab.id_of(ch), 0]) for ch in "aeiou"}
     other_side = {np.sign(result.xy[vocab.id_of(ch), 0]) for ch in "bcdfg123.,!"}
@@ -189,3 +220,24 @@ def test_embedding_map_separates_planted_groups():
     assert embedding_map(np.ones((len(vocab), 1)), vocab).xy.shape == (len(vocab), 2)
     with pytest.raises(CharlabError):
         embedding_map(embedding[:3], vocab)
+
+
+def test_a_big_map_writes_the_most_used_points_that_have_room_and_a_small_one_writes_all():
+    rng = np.random.default_rng(0)
+    xy = rng.normal(0, 1, (600, 2))
+    uses = rng.integers(0, 1000, 600)
+    assert points_to_label(xy[:80], uses[:80], limit=80).all()
+    chosen = points_to_label(xy, uses, limit=80, room=(0.03, 0.06))
+    assert 0 < chosen.sum() <= 80
+    scaled = (xy - xy.min(axis=0)) / np.ptp(xy, axis=0)
+    picked = np.flatnonzero(chosen)
+    for a in picked:  # no two written labels overlap
+        for b in picked[picked > a]:
+            assert (np.abs(scaled[a] - scaled[b]) >= (0.03, 0.06)).any()
+    skipped = np.flatnonzero(~chosen & (uses > uses[chosen].min()))
+    assert len(skipped) > 0
+    for i in skipped:  # a point more used than a written one is a dot only for want of room
+        assert any((np.abs(scaled[i] - scaled[j]) < (0.03, 0.06)).all() for j in picked if uses[j] >= uses[i])
+    assert chosen[np.argmax(uses)]
+    crowded = np.zeros((200, 2))  # all on one spot: one label only
+    assert points_to_label(crowded, np.arange(200), limit=80).tolist() == [i == 199 for i in range(200)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 import random
+from collections import Counter
 
 import altair as alt
 import numpy as np
@@ -12,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from charlab import corpus, runs
-from charlab.neurons import Trace, UnitMatch, embedding_map, trace
+from charlab.neurons import Trace, UnitMatch, embedding_map, points_to_label, trace
 from charlab.sampling import NumpyCharModel
 from ui.page_guard import callback
 from ui.saved_runs import _load_run, run_stamp
@@ -21,13 +22,15 @@ from ui.text import box, char_name
 INSIDE_MAX_CHARS = 2000  # characters traced and drawn at once (each becomes a coloured span)
 STATE_WORDS = {"hidden": "Hidden state", "cell": "Cell state"}
 STATE_HELP = "Hidden state: what the layer passes on to the next. Cell state: an LSTM's inner memory."
-CATEGORY_COLORS = {
+KIND_COLORS = {  # the kinds of character (charlab.neurons.character_kind) most texts have
     "vowel": "#DC2626",
     "consonant": "#4F46E5",
     "digit": "#059669",
     "punctuation": "#D97706",
     "space": "#6B7280",
 }
+MORE_KIND_COLORS = ("#0891B2", "#9333EA", "#65A30D", "#DB2777", "#92400E", "#1E3A8A")  # other scripts, marks…
+MAP_LABELS = 80  # characters written on the embedding map: 600 Chinese ones written all at once made one blot
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -124,13 +127,20 @@ def guesses_frame(result: Trace, t: int) -> pd.DataFrame:
     )
 
 
-def embedding_frame(run: runs.Run) -> tuple[pd.DataFrame, tuple[float, float]]:
+def embedding_frame(
+    run: runs.Run, text: str = "", labels: int = MAP_LABELS
+) -> tuple[pd.DataFrame, tuple[float, float]]:
+    """Each character's place on the map; beyond `labels` characters, only the ones `text` uses most are written."""
     found = embedding_map(run.weights["embedding"], run.vocab)
+    counts = Counter(text)
+    uses = [counts[ch] for ch in found.chars]
     frame = pd.DataFrame(
         {
             "Character": [corpus.visible(ch) for ch in found.chars],
             "Name": [char_name(ch) for ch in found.chars],
-            "Kind": list(found.categories),
+            "Kind": list(found.kinds),
+            "Uses": uses,
+            "Written": points_to_label(found.xy, np.array(uses), labels),
             "x": found.xy[:, 0],
             "y": found.xy[:, 1],
         }
@@ -138,22 +148,32 @@ def embedding_frame(run: runs.Run) -> tuple[pd.DataFrame, tuple[float, float]]:
     return frame, found.explained
 
 
+def kind_colors(kinds: set[str]) -> dict[str, str]:
+    """A colour for each kind present: the usual five first, then the others (other scripts) in name order."""
+    usual = {k: c for k, c in KIND_COLORS.items() if k in kinds}
+    others = sorted(kinds - set(KIND_COLORS))
+    return usual | {k: MORE_KIND_COLORS[i % len(MORE_KIND_COLORS)] for i, k in enumerate(others)}
+
+
 def embedding_chart(frame: pd.DataFrame) -> alt.Chart:
-    kinds = [k for k in CATEGORY_COLORS if k in set(frame["Kind"])]
+    """Every character a dot; the written ones (see embedding_frame) also as text: a big vocabulary stays readable."""
+    colors = kind_colors(set(frame["Kind"]))
     color = alt.Color(
         "Kind:N",
         title=None,
-        scale=alt.Scale(domain=kinds, range=[CATEGORY_COLORS[k] for k in kinds]),
+        scale=alt.Scale(domain=list(colors), range=list(colors.values())),
         legend=alt.Legend(orient="top"),
     )
     base = alt.Chart(frame).encode(
         x=alt.X("x:Q", title="First direction", axis=alt.Axis(labels=False, ticks=False)),
         y=alt.Y("y:Q", title="Second direction", axis=alt.Axis(labels=False, ticks=False)),
         color=color,
-        tooltip=["Character:N", "Name:N", "Kind:N"],
+        tooltip=["Character:N", "Name:N", "Kind:N", alt.Tooltip("Uses:Q", format=",", title="Uses in the text")],
     )
-    points = base.mark_circle(size=60, opacity=0.35)
-    labels = base.mark_text(fontSize=15, fontWeight="bold").encode(text="Character:N")
+    points = base.mark_circle(size=60 if frame["Written"].all() else 30, opacity=0.35)
+    labels = (
+        base.transform_filter(alt.datum.Written).mark_text(fontSize=15, fontWeight="bold").encode(text="Character:N")
+    )
     return alt.layer(points, labels).properties(height=380)
 
 

@@ -12,16 +12,25 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from charlab import corpus, runs
-from charlab.copying import MIN_PASSAGE, CopyReport
+from charlab.copying import MIN_PASSAGE, REPETITION_N, CopyReport
+from charlab.neurons import character_kind
 
 
 def char_name(ch: str) -> str:
-    """'latin small letter e', 'space'; a Chinese character by itself, as its Unicode name is only its number."""
-    if unicodedata.name(ch, "").startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH")):
-        return f"Chinese character {ch} (U+{ord(ch):04X})"
-    return {" ": "space", "\n": "new line", "\t": "tab", "\r": "carriage return"}.get(
-        ch, unicodedata.name(ch, f"U+{ord(ch):04X}").lower()
-    )
+    """A character's name for tables and tooltips: "latin small letter a", "烟 (Han character)".
+
+    Unicode names an ideograph only by its number ("CJK UNIFIED IDEOGRAPH-70DF"): there the
+    character itself and its kind say more.
+    """
+    special = {" ": "space", "\n": "new line", "\t": "tab", "\r": "carriage return"}
+    if ch in special:
+        return special[ch]
+    name = unicodedata.name(ch, "")
+    if not name:
+        return f"U+{ord(ch):04X}"
+    if re.search(r"-[0-9A-F]{4,6}$", name):  # a name made of the code point
+        return f"{ch} ({character_kind(ch)})"
+    return name.lower()
 
 
 def visible_text(text: str) -> str:
@@ -105,18 +114,36 @@ def copy_spans(report: CopyReport) -> list[tuple[int, int, str]]:
     return spans
 
 
-def copy_summary(report: CopyReport) -> str:
-    """One line for a small column: longest copied passage, real words, repetition."""
-    longest = len(report.longest.text) if report.longest else 0
-    words = f"{report.real_word_share:.0%} real words" if report.words_checked else "no whole words"
+def familiar_words(report: CopyReport) -> str:
+    """e.g. "87% of its words are in the training text" (character pairs for Chinese and the like)."""
+    if not report.spaced:
+        if not report.pairs_checked:
+            return "no character pairs to check"
+        return f"{report.known_pair_share:.0%} of its character pairs are in the training text"
+    if not report.words_checked:
+        return "no whole words"
+    return f"{report.real_word_share:.0%} of its words are in the training text"
+
+
+def repetition_words(report: CopyReport) -> str:
+    """The repetition score in plain words, to stand beside its number."""
     return (
-        f"Longest copied passage: {longest} characters · {words} · "
-        f"repetition {report.repetition:.2f} (the text itself: {report.reference_repetition:.2f})"
+        f"{report.repetition:.0%} of its {REPETITION_N}-character pieces already came earlier in it "
+        f"(a stretch of the training text as long: {report.reference_repetition:.0%}; near 100% is a loop)"
+    )
+
+
+def copy_summary(report: CopyReport) -> str:
+    """One line for a small column: longest copied passage, familiar words, repetition."""
+    longest = len(report.longest.text) if report.longest else 0
+    return (
+        f"Longest copied passage: {longest} characters · {familiar_words(report)} · "
+        f"repetition {report.repetition:.2f} means: {repetition_words(report)}"
     )
 
 
 def copy_view(report: CopyReport, generated: str) -> None:
-    """ "Is it copying?": the longest verbatim passage highlighted, where it came from, real words, repetition."""
+    """ "Is it copying?": the longest verbatim passage highlighted, where it came from, familiar words, repetition."""
     longest = report.longest
     length = len(longest.text) if longest else 0
     m = st.columns(3)
@@ -127,21 +154,34 @@ def copy_view(report: CopyReport, generated: str) -> None:
         "happens by chance in any text.",
         border=True,
     )
-    m[1].metric(
-        "Real words",
-        f"{report.real_word_share:.0%}" if report.words_checked else "–",
-        help="Share of the generated words that also appear in the training text.",
-        border=True,
-    )
+    if report.spaced:
+        m[1].metric(
+            "Real words",
+            f"{report.real_word_share:.0%}" if report.words_checked else "–",
+            help="Share of the generated words that also appear in the training text.",
+            border=True,
+        )
+    else:
+        m[1].metric(
+            "Known character pairs",
+            f"{report.known_pair_share:.0%}" if report.pairs_checked else "–",
+            help="Share of the generated text's pairs of neighbouring characters that also occur in the training text.",
+            border=True,
+        )
+        m[1].caption(
+            "This text's writing puts no spaces between words, so its words cannot be counted: pairs of "
+            "neighbouring characters can."
+        )
     m[2].metric(
         "Repetition",
         f"{report.repetition:.2f}",
-        delta=f"the text itself: {report.reference_repetition:.2f}",
+        delta=f"training text: {report.reference_repetition:.2f}",
         delta_color="off",
         delta_arrow="off",
-        help="Share of 10-character pieces the text already used earlier (0 = never repeats, 1 = a loop).",
+        help=f"Share of {REPETITION_N}-character pieces the text already used earlier (0 = never repeats, 1 = a loop).",
         border=True,
     )
+    m[2].caption(f"{report.repetition:.2f} means: {repetition_words(report)}.")
     if longest is not None and length >= MIN_PASSAGE:
         st.caption(
             f"The orange passage ({length} characters) is copied from line {longest.source_line:,} of the "
@@ -153,12 +193,11 @@ def copy_view(report: CopyReport, generated: str) -> None:
             f"No passage of {MIN_PASSAGE} characters or more comes word for word from the training text: "
             "the network writes its own text."
         )
-    if report.invented_words:  # the model's words: escaped, never read as markdown
-        made_up = html.escape(", ".join(report.invented_words[:12]))
-        st.html(
-            f'<div style="color:#6B7280;font-size:0.875rem">Words that are not in the training text '
-            f"(made up, or real words it never read there): {made_up}</div>"
-        )
+    unfamiliar = report.invented_words if report.spaced else report.unknown_pairs
+    if unfamiliar:  # the model's words: escaped, never read as markdown
+        what = "Words" if report.spaced else "Character pairs"
+        listed = html.escape(", ".join(unfamiliar[:12]))
+        st.html(f'<div style="color:#6B7280;font-size:0.875rem">{what} not in the training text: {listed}</div>')
 
 
 def copy_check_missing(info: runs.RunInfo) -> None:
