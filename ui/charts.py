@@ -209,7 +209,7 @@ def _loss_layout(
             domain=list(series),
             range=[COLORS["train"] if s.startswith("Training") else COLORS["validation"] for s in series],
         ),
-        legend=alt.Legend(orient="top", labelFontSize=AXIS_FONT_SIZE + 1, symbolStrokeWidth=3),
+        legend=alt.Legend(orient="top", labelFontSize=AXIS_FONT_SIZE, symbolStrokeWidth=3),
     )
     y_title = f"{LOSS_UNITS[unit]} · lower is better"
     axis = dict(labelFontSize=AXIS_FONT_SIZE, titleFontSize=AXIS_FONT_SIZE)
