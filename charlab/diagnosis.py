@@ -94,10 +94,13 @@ def diagnose(
             # flat batches (as after Stop and Continue) while validation still falls: it is learning
             level, improvement, source = by_epoch
     enough = len(rows) >= WINDOW_EPOCHS or improvement < PLATEAU_IMPROVEMENT
-    if reference_loss is not None and level >= reference_loss and enough:
+    kept = kept_epoch(rows)
+    # the network that is kept is judged: a best epoch below the line is no underfitting, whatever came after
+    judged = min(level, kept.loss) if kept is not None else level
+    if reference_loss is not None and judged >= reference_loss and enough:
         return Diagnosis(
             UNDERFITTING,
-            f"The loss ({level:.2f}) is no better than knowing letter frequencies ({reference_loss:.2f}): "
+            f"The best loss ({judged:.2f}) is no better than knowing letter frequencies ({reference_loss:.2f}): "
             "the network has not picked up even which letters are common together.",
             "Raise the learning rate or use more units; check the text has enough repeated structure.",
         )
@@ -153,13 +156,37 @@ def _trend(rows: Sequence[dict[str, float]], losses: Sequence[float]) -> tuple[f
     return None
 
 
-def latest_loss(history: list[dict], batch_losses: list[tuple[int, float]]) -> float | None:
-    """The loss to compare with the reference lines: the last validation loss, else the recent training loss."""
-    for h in reversed(history):
-        if math.isfinite(h.get("val_loss", float("nan"))):
-            return float(h["val_loss"])
+@dataclass(frozen=True)
+class KeptEpoch:
+    """The epoch whose weights a run keeps (and Generate uses): its number, loss and which text measured it."""
+
+    epoch: float
+    loss: float
+    on: str  # "validation", or "training" for a run without validation text
+
+
+def kept_epoch(history: Sequence[dict[str, float]]) -> KeptEpoch | None:
+    """The epoch with the lowest validation loss (the lowest training loss for a run without validation text).
+
+    A training saves the weights of an epoch only when it beats every earlier one (charlab.training), so of
+    equal losses the earliest is the one kept; `min` returns the first of equals.
+    """
+    on, key = "validation", "val_loss"
+    rows = [r for r in history if math.isfinite(r.get(key, float("nan")))]
+    if not rows:
+        on, key = "training", "loss"
+        rows = [r for r in history if math.isfinite(r.get(key, float("nan")))]
+    if not rows:
+        return None
+    best = min(rows, key=lambda r: r[key])
+    return KeptEpoch(best.get("epoch", rows.index(best) + 1), float(best[key]), on)
+
+
+def judged_loss(history: list[dict], batch_losses: list[tuple[int, float]]) -> float | None:
+    """The loss to compare with the reference lines: the kept network's (see kept_epoch), else, before any
+    epoch has ended, the recent training loss."""
+    kept = kept_epoch(history)
+    if kept is not None:
+        return kept.loss
     recent = [loss for _, loss in batch_losses[-20:] if math.isfinite(loss)]
-    if recent:
-        return float(np.mean(recent))
-    finite = [h["loss"] for h in history if math.isfinite(h.get("loss", float("nan")))]
-    return float(finite[-1]) if finite else None
+    return float(np.mean(recent)) if recent else None

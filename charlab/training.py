@@ -145,6 +145,7 @@ class Progress:
     budget_seconds: float | None = None  # trains this long by the clock, then finishes (None: by epochs)
     initial_loss: float | None = None  # a new network's loss on its first batch, before any training step
     elapsed_before: float = 0.0  # training seconds of a continued run before this job
+    epochs_before: float = 0.0  # epochs of a continued run trained before this job (2.48 when a clock cut one)
     # when each part of the job's own work ended, in seconds from its start: where a training's fixed
     # cost goes ("data", "network", "run folder", "first loss", "first step", "last step", "saved")
     phases: dict[str, float] = field(default_factory=dict)
@@ -155,6 +156,14 @@ class Progress:
     def run_seconds(self) -> float:
         """Training seconds of the whole run, earlier jobs included (as its history counts epochs)."""
         return self.elapsed_before + self.elapsed
+
+    @property
+    def epochs_trained(self) -> float:
+        """Epochs of the whole run counted by the batches trained: a clock that stops the third epoch after
+        48 of its 100 batches has trained 2.48 epochs, though the history has a third row."""
+        if not self.batches_per_epoch:  # before the data is ready: nothing trained by this job yet
+            return self.epochs_before
+        return self.epochs_before + self.step / self.batches_per_epoch
 
     @property
     def done(self) -> bool:
@@ -255,6 +264,10 @@ class TrainingJob:
             if self._progress.timelapse:
                 self._timelapse_seconds_before = float(self._progress.timelapse[-1].get("seconds", 0.0) or 0.0)
             self._progress.first_epoch = len(self._progress.history)
+            trained = previous.info.figures.get("epochs_trained")  # runs saved before it counted whole epochs
+            self._progress.epochs_before = float(
+                trained if isinstance(trained, (int, float)) else len(self._progress.history)
+            )
             self._progress.best_loss = previous.info.best_loss
             self._progress.best_loss_on = previous.info.best_loss_on
             before = previous.info.figures.get("train_seconds")
@@ -573,6 +586,7 @@ class TrainingJob:
             "best_loss": p.best_loss,
             "best_loss_on": p.best_loss_on,
             "epochs_done": len(p.history),
+            "epochs_trained": round(p.epochs_trained, 2),
             "chars_per_second": round(p.chars_per_second),
             "train_seconds": round(p.run_seconds, 1),
             "last_loss": p.history[-1]["loss"] if p.history else None,

@@ -5,8 +5,10 @@ import streamlit as st
 import ui
 from charlab import runs
 from charlab.copying import copy_report
+from charlab.diagnosis import kept_epoch
 from charlab.errors import CharlabError
 from charlab.sampling import reshape
+from ui.formatting import kept_words
 
 ui.through_entry_script("generate")
 
@@ -29,6 +31,10 @@ except CharlabError as err:
     else:
         st.info(ui.md(str(err)), icon=":material/hourglass_top:")
     st.stop()
+history = run.history()
+kept = kept_epoch(history)
+if kept is not None:  # a training keeps its best epoch, not its last: say which one writes here
+    st.caption(f"Writes with {kept_words(kept, history[-1]['epoch'])}.")
 
 g = ss.generate
 settings_column, chart_column = st.columns([1, 1], gap="large")

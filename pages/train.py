@@ -74,19 +74,33 @@ with settings_area:
                     border=True,
                     help="Numbers the model learns. Compare with the characters of the text.",
                 )
-                m[1].metric("Memory (estimate)", corpus.human_size(cost.memory_bytes), border=True)
-                m[2].metric("Time per epoch (estimate)", ui.fmt_duration(cost.seconds_per_epoch), border=True)
+                # short labels: four metrics side by side fit a 1280x720 screen; "(estimate)" goes in the help
+                m[1].metric(
+                    "Memory",
+                    corpus.human_size(cost.memory_bytes),
+                    border=True,
+                    help="An estimate of the memory training takes, data and network together.",
+                )
+                m[2].metric(
+                    "Per epoch",
+                    ui.fmt_duration(cost.seconds_per_epoch),
+                    border=True,
+                    help="An estimate of the time one pass over the whole text takes on this computer.",
+                )
                 budget = ui.budget_seconds(ss.minutes)
                 if budget:
                     m[3].metric(
-                        f"Epochs in {ui.fmt_duration(budget)} (estimate)",
+                        f"Epochs in {ui.fmt_duration(budget)}",
                         f"{budget / max(cost.seconds_per_epoch, 1e-3):,.1f}",
                         border=True,
-                        help="Training ends by the clock; the best model it found is kept.",
+                        help="An estimate. Training ends by the clock; the best model it found is kept.",
                     )
                 else:
                     m[3].metric(
-                        "All epochs (estimate)", ui.fmt_duration(cost.seconds_per_epoch * cfg.epochs), border=True
+                        "All epochs",
+                        ui.fmt_duration(cost.seconds_per_epoch * cfg.epochs),
+                        border=True,
+                        help="An estimate of the time the whole training takes on this computer.",
                     )
                 try:
                     limit.check_parameters(cost.parameters)

@@ -37,6 +37,21 @@ def test_generate_without_a_run_points_to_train():
     assert "generate_go" not in [b.key for b in at.button]
 
 
+def test_generate_says_which_network_writes_the_kept_one(with_run):
+    """Seen after training on a small text: Train ended on epoch 370's text while Generate silently used the
+    network of epoch 5, the one with the lowest validation loss."""
+    val = [2.5, 2.1, 2.3, 2.6, 2.9]
+    history = [
+        {"epoch": i + 1, "loss": 2.0 - 0.3 * i, "val_loss": v, "seconds": i + 1.0, "chars_per_second": 100}
+        for i, v in enumerate(val)
+    ]
+    runs.write_history(with_run, history)
+    at = generate_page()
+    assert contains(
+        at.caption, "Writes with the network from epoch 2 of 5, kept because its validation loss (2.10) was the lowest."
+    )
+
+
 def test_generate_writes_the_requested_length_and_the_seed_reproduces_it(with_run):
     at = generate_page()
     assert at.selectbox(key="generate_run").value == str(with_run)

@@ -93,7 +93,7 @@ def test_my_runs_follow_the_newest_run_and_names_stay_fresh(workspace):
     assert not Path(second).exists() and at.session_state["run_path"] is None
     assert "No run yet" in " ".join(texts(at.sidebar.caption))
     assert "renamed second" not in " ".join(map(plain, texts(at.subheader)))  # its chart and samples are gone
-    assert not contains(at.markdown, "What the model writes after epoch")
+    assert not contains(at.markdown, "What the kept network writes")
     assert [info.name for info in runs.list_runs(workspace)] == ["first"]
     assert at.selectbox(key="runs_pick").value == str(runs.list_runs(workspace)[0].path)
 

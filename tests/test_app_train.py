@@ -8,6 +8,7 @@ import math
 import re
 import time
 
+import pandas as pd
 import pytest
 from app_pages import (
     APP_FIXTURES,
@@ -37,7 +38,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui
 from charlab import corpus, runs
-from charlab.baselines import compute_baselines
+from charlab.baselines import Baseline, BaselineReport, compute_baselines
 from charlab.diagnosis import diagnose
 from charlab.jobs import JobQueue
 from charlab.model import MODEL_SETTINGS, count_parameters
@@ -140,7 +141,9 @@ def test_training_runs_to_the_end_is_saved_and_can_continue(workspace):
     assert not at.button(key="train_start").disabled and at.button(key="train_stop").disabled
     losses = chart_data(at, "series")  # the loss chart: training and validation curves
     assert set(losses["series"]) >= {"Validation (each epoch)"} and len(losses) > 1
-    assert contains(at.markdown, "What the model writes after epoch 1")
+    assert contains(at.markdown, "What the kept network writes")
+    assert contains(at.caption, "The network from epoch 1, the last, kept because its validation loss")
+    assert plain(texts(at.subheader)[0]) == "Trained «my cats»"  # no longer "Training" once it has ended
 
     run(at.segmented_control(key="train_unit").set_value("bits"))
     in_bits = chart_data(at, "series")
@@ -191,6 +194,8 @@ def test_stop_from_a_reloaded_page_saves_the_run_as_stopped(workspace):
     wait_done(reloaded)
     assert training.snapshot().status == "stopped"
     assert contains(reloaded.info, "Stopped: what was learned is saved.")
+    trained = ui.formatting.fmt_epochs(training.snapshot().epochs_trained)  # stopped mid-epoch: a part counts
+    assert contains(reloaded.info, f"(the network of epoch 1, kept) after {trained} in")
     assert contains(reloaded.toast, "Training stopped")
     [info] = runs.list_runs(workspace)
     assert info.status == "stopped" and info.damaged is None
@@ -276,7 +281,7 @@ def test_a_run_keeps_its_reference_lines_without_its_text(with_run):
     at = open_app("train")
     run(at.button(key="runs_load").click())  # its text is not the current corpus: the lines come from the run
     assert chart_data(at, "reference")["reference"].tolist() == ALL_LINES
-    assert "Your network now beats" in " ".join(texts(at.caption)) or contains(at.caption, "Not yet better")
+    assert "The kept network (epoch" in " ".join(texts(at.caption))
 
     meta = runs.read_meta(with_run)
     del meta["baselines"]  # a run saved before runs kept them
@@ -319,14 +324,14 @@ def test_the_loss_chart_has_the_counting_baselines_in_every_unit(with_run):
         math.exp(report.get("unigram").loss)
     )
 
-    val_loss = runs.read_history(with_run)[-1]["val_loss"]
+    val_loss = min(row["val_loss"] for row in runs.read_history(with_run))  # the kept network's
     beaten = [b for b in report.baselines if val_loss < b.loss]
     captions = " ".join(texts(at.caption))
     if beaten:
         strongest = min(beaten, key=lambda b: b.loss)
-        assert f"Your network now beats {ui.BASELINE_WORDS[strongest.key]}" in captions
+        assert f"beats {ui.BASELINE_WORDS[strongest.key]}" in captions
     else:
-        assert "Not yet better than guessing at random" in captions
+        assert "is not yet better than guessing at random" in captions
 
 
 def test_a_watching_tab_redraws_the_losses_without_rebuilding_the_chart(with_run):
@@ -423,3 +428,175 @@ def test_every_preset_is_a_valid_model_the_train_page_can_show(key):
         elif setting.widget == "slider":
             low, high = setting.app_range
             assert low <= value <= high
+
+
+# ---------------------------------------------------------------- the network that is kept
+
+
+def kept_early(run_path) -> list[dict]:
+    """The run's history rewritten as a small text's: best validation at epoch 2 of 5, then memorising, with
+    each epoch's text saying which epoch wrote it. Its baselines say where the lines are."""
+    report = runs.read_meta(run_path)["baselines"]
+    guess = next(b["loss"] for b in report["baselines"] if b["key"] == "uniform")
+    val = [guess - 0.2, guess - 0.5, guess + 0.3, guess + 0.8, guess + 1.0]  # the last is worse than random
+    history = [
+        {"epoch": i + 1, "loss": 3.0 - 0.5 * i, "val_loss": v, "seconds": i + 1.0, "chars_per_second": 100}
+        for i, v in enumerate(val)
+    ]
+    runs.write_history(run_path, history)
+    texts = [{"epoch": i + 1, "temperature": 0.8, "text": f"written by epoch {i + 1}"} for i in range(5)]
+    runs.write_epoch_texts(run_path, texts)
+    runs.write_timelapse(run_path, [{"step": 50, "epoch": 5.0, "seconds": 5.0, "text": "the last network"}])
+    return history
+
+
+def test_the_train_page_shows_and_judges_the_kept_network_not_the_last(with_run):
+    """Seen on a small text: the page ended on the last network's text and judged its last validation loss
+    ('Not yet better than guessing at random') while the run kept, and Generate used, epoch 5 of 370."""
+    history = kept_early(with_run)
+    at = loaded_run_on_train(open_app())
+    captions = " ".join(texts(at.caption))
+    assert "The network from epoch 2 of 5, kept because its validation loss" in captions
+    assert f"({history[1]['val_loss']:.2f}) was the lowest: Generate uses this network." in captions
+    written = [h.value for h in at.html if "written by epoch" in h.value]
+    assert len(written) == 6 and "written by epoch 2" in written[0]  # the kept one's, then every epoch's
+    assert f"The kept network (epoch 2, validation loss {history[1]['val_loss']:.2f}) beats" in captions
+    assert "not yet better" not in captions
+    assert contains(at.markdown, "What it wrote last")  # beside the chart: the last network, said to be so
+    assert "The network kept, the one Generate uses, is epoch 2's" in captions
+    assert any("Epoch 2 · validation loss" in c and "**kept**" in c for c in texts(at.caption))
+
+
+def test_every_epochs_text_wraps_its_long_lines():
+    """Seen in a browser: the texts written after each epoch were cut at the box's edge, not wrapped (a run of
+    characters without a space, as an early network writes, was cut even in a pre-wrap box)."""
+    at = AppTest.from_function(_epoch_texts_script, default_timeout=30).run()
+    assert not at.exception and not at.code
+    boxes = [h.value for h in at.html if "a long line" in h.value]
+    assert len(boxes) == 3 and all("white-space:pre-wrap;overflow-wrap:anywhere" in box for box in boxes)
+
+
+def _epoch_texts_script() -> None:
+    from charlab.diagnosis import kept_epoch
+    from ui.train import kept_text_view
+
+    history = [{"epoch": i, "loss": 2.0, "val_loss": 2.0 - i / 10} for i in (1, 2)]
+    epoch_texts = [{"epoch": i, "temperature": 0.8, "text": "a long line " * 40 + "x" * 300} for i in (1, 2)]
+    kept_text_view(epoch_texts, kept_epoch(history), history, done=True)
+
+
+def _untrained_text_script() -> None:
+    from ui.train import LiveFigures, newest_text
+
+    frames = [{"step": 0, "epoch": 0.0, "seconds": 0.5, "text": "zqx"}]
+    figures = LiveFigures(
+        history=[],
+        batch_losses=[(i, 2.6) for i in range(1, 41)],
+        epoch_texts=[],
+        timelapse=frames,
+        batches_per_epoch=100,
+        first_epoch=0,
+        vocab_size=30,
+        initial_loss=3.4,
+        report=None,
+        reber=False,
+        step=40,
+        done=False,
+    )
+    newest_text(figures, None)
+
+
+def test_the_untrained_networks_text_is_not_called_what_it_writes_now():
+    """Seen 12 s into a training: 'What it writes now (… step 0)' beside a loss already down to 2.61."""
+    at = AppTest.from_function(_untrained_text_script, default_timeout=30).run()
+    assert not at.exception
+    assert contains(at.markdown, "**What the untrained network wrote** (before its first step")
+    assert contains(at.markdown, "it is at step 40 now")
+    assert not contains(at.markdown, "What it writes now")
+
+
+def test_the_metrics_fit_a_projector_and_say_they_are_estimates():
+    """Seen at 1280 px: 'Time per epoch (estima…' cut; each label is short, its help says it is an estimate."""
+    at = upload_text(open_app())
+    go(at, "train")
+    assert at.metric, "no metrics"
+    for m in at.metric:
+        assert len(m.label) <= 16, m.label
+        assert m.label == "Parameters" or "estimate" in m.help.lower(), m.label
+
+
+# ---------------------------------------------------------------- the loss chart on a projector
+
+
+def _close_lines() -> BaselineReport:
+    """Five reference lines within 0.12 nats, as on the Chinese poems: all five labels in one band."""
+    keys = ["uniform", "unigram", "context_1", "context_2", "context_3"]
+    lines = [Baseline(key, key, 6.42 - 0.03 * i, None) for i, key in enumerate(keys)]
+    return BaselineReport(tuple(lines), held_out=True, scored_characters=1000)
+
+
+def _label_layers(spec: dict) -> list[dict]:
+    return [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+
+
+def test_the_reference_labels_are_readable_and_never_overlap_each_other_or_the_curves():
+    from ui.charts import LABEL_GAP, loss_chart
+
+    frame = pd.DataFrame(
+        [("Training (each batch)", x / 10, 6.5 - x / 10) for x in range(40)]
+        + [("Validation (each epoch)", e, 6.0 - e / 3) for e in (1, 2, 3)],
+        columns=["series", "epoch", "loss"],
+    )
+    spec = loss_chart(frame, 614, "loss", _close_lines(), height=320)
+    labels = _label_layers(spec)
+    assert len(labels) == 5
+    for layer in labels:
+        assert layer["mark"]["fontSize"] >= 13
+        assert layer["mark"]["x"] == {"expr": "width + 10"} and layer["mark"]["align"] == "left"  # right of the plot
+        assert layer["encoding"]["y"]["field"] == "label_value"
+    low, high = labels[0]["encoding"]["y"]["scale"]["domain"]
+    pixels = sorted(320 * (high - v) / (high - low) for v in spec["datasets"]["references"]["label_value"])
+    assert min(b - a for a, b in zip(pixels, pixels[1:], strict=False)) >= LABEL_GAP - 1e-6 >= 13
+    assert 0 <= pixels[0] and pixels[-1] <= 320  # all inside the chart's height
+
+
+def test_the_x_axis_counts_steps_within_the_first_epoch_and_never_shows_three_decimals():
+    """Seen in the first seconds: an epoch axis reading 0.000 … 0.009."""
+    from ui.charts import loss_chart
+
+    first_seconds = pd.DataFrame(
+        [("Training (each batch)", step / 1000, 4.2 - step / 100) for step in range(10)],
+        columns=["series", "epoch", "loss"],
+    )
+    spec = loss_chart(first_seconds, 65, "loss", batches_per_epoch=1000)
+    x = spec["layer"][0]["encoding"]["x"]
+    assert x["title"] == "Training steps (one epoch = 1,000 steps)"
+    assert spec["datasets"]["losses"]["x"].tolist() == pytest.approx(list(range(10)))
+    assert x["axis"]["format"] == ",.2~f"  # at most 2 decimals whatever the range
+    later = pd.concat([first_seconds, pd.DataFrame([("Validation (each epoch)", 1.0, 3.0)], columns=frame_columns)])
+    x = loss_chart(later, 65, "loss", batches_per_epoch=1000)["layer"][0]["encoding"]["x"]
+    assert x["title"] == "Epoch" and x["axis"]["format"] == ",.2~f"
+    y = loss_chart(later, 65, "loss")["layer"][0]["encoding"]["y"]
+    assert y["title"] == "Loss (nats) · lower is better"
+
+
+frame_columns = ["series", "epoch", "loss"]
+
+
+def test_the_chart_says_what_its_axis_and_lines_mean_in_plain_words(with_run):
+    at = loaded_run_on_train(open_app())
+    assert contains(at.caption, "Loss (nats): how surprised the network is by each next character")
+    vocab = len(runs.load_run(with_run).vocab)
+    assert contains(at.caption, f"guessing at random among {vocab} characters")
+    assert chart_data(at, "reference").set_index("reference").loc["uniform", "short"].startswith("random ")
+
+
+def test_a_partial_epoch_is_counted_as_what_it_is():
+    """Seen: 'Best validation loss 1.722 after 3 epochs' for a clock that stopped at 2.48 epochs."""
+    assert [ui.formatting.fmt_epochs(n) for n in (2.48, 3.0, 1.0, 0.04, 12.0)] == [
+        "2.5 epochs",
+        "3 epochs",
+        "1 epoch",
+        "0.04 epochs",
+        "12 epochs",
+    ]

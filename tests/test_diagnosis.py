@@ -16,7 +16,8 @@ from charlab.diagnosis import (
     UNDERFITTING,
     check_first_loss,
     diagnose,
-    latest_loss,
+    judged_loss,
+    kept_epoch,
 )
 
 V = 65
@@ -107,12 +108,35 @@ def test_flat_batches_after_a_continue_while_validation_falls_are_learning():
     assert diagnose(history[:2], flat).verdict == PLATEAU  # too few epochs to overrule the batches
 
 
-def test_latest_loss_prefers_validation_then_recent_training_then_the_last_epoch():
+def test_the_kept_epoch_is_the_lowest_validation_loss_the_earliest_of_equals():
+    """Seen on a small text: the run kept epoch 5 of 370 (Generate used it) while the page showed the last."""
+    val = [6.2, 5.95, 5.91, 6.3, 7.5, 5.91]
+    history = [{"epoch": i + 1, "loss": 6.0 - i, "val_loss": v} for i, v in enumerate(val)]
+    kept = kept_epoch(history)
+    assert (kept.epoch, kept.loss, kept.on) == (3, 5.91, "validation")  # a tie later is not an improvement
     nan = float("nan")
-    history = [{"loss": 2.0, "val_loss": 2.1}, {"loss": 1.8, "val_loss": nan}]
-    assert latest_loss(history, [(1, 9.0)]) == 2.1  # the last finite validation loss
+    no_validation = [{"epoch": 1, "loss": 2.0, "val_loss": nan}, {"epoch": 2, "loss": 1.5, "val_loss": nan}]
+    assert kept_epoch(no_validation) == type(kept)(2, 1.5, "training")
+    assert kept_epoch([]) is None
+
+
+def test_the_loss_judged_against_the_reference_lines_is_the_kept_networks():
+    """Seen: 'Not yet better than guessing at random' for a run whose kept network (5.91) beats it (6.42)."""
+    nan = float("nan")
+    history = [{"epoch": 1, "loss": 6.0, "val_loss": 5.91}, {"epoch": 2, "loss": 0.5, "val_loss": 7.5}]
+    assert judged_loss(history, [(1, 0.4)]) == 5.91  # the best validation loss, not the last
     no_validation = [{"loss": 2.0, "val_loss": nan}, {"loss": 1.8, "val_loss": nan}]
+    assert judged_loss(no_validation, [(1, 9.0)]) == 1.8  # the kept network's training loss
     batches = [(i, 5.0) for i in range(1, 11)] + [(i, 1.0) for i in range(11, 31)] + [(31, nan)]
-    assert latest_loss(no_validation, batches) == 1.0  # the mean of the last 20 finite batch losses
-    assert latest_loss(no_validation, []) == 1.8
-    assert latest_loss([], []) is None
+    assert judged_loss([], batches) == 1.0  # before the first epoch ends: the last 20 finite batch losses
+    assert judged_loss([], []) is None
+
+
+def test_a_kept_network_below_letter_frequencies_is_not_underfitting():
+    """The last validation loss above the letter frequencies' while the kept (best) one is below them."""
+    history = _history([3.2, 3.25, 3.22], [3.0, 3.05, 3.4])
+    found = diagnose(history, reference_loss=UNIGRAM)
+    assert found.verdict == PLATEAU, found
+    worse = _history([3.6, 3.4, 3.45], [3.5, 3.4, 3.45])  # even its best is above them: underfitting
+    found = diagnose(worse, reference_loss=UNIGRAM)
+    assert found.verdict == UNDERFITTING and "best loss (3.40)" in found.message

@@ -332,3 +332,31 @@ def test_the_time_left_counts_the_pace_of_training_not_the_start_up(tmp_path, mo
     early = [eta for step, _, eta in said if 2 <= step <= total // 2]
     assert early and max(early) < took + 5  # the whole training took `took` seconds, start-up included
     assert said[-1][2] == pytest.approx(0.0)
+
+
+class StopsMidEpoch(TrainingJob):
+    """A job whose clock runs out after `steps` batches, as a time budget ends a training mid-epoch."""
+
+    def __init__(self, *args, steps: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._stop_after = steps
+
+    def on_batch(self, batch_in_epoch: int, loss: float, seconds: float) -> None:
+        if self.snapshot().step + 1 == self._stop_after:
+            self.stop()  # before the step is counted: Keras ends the epoch after this batch
+        super().on_batch(batch_in_epoch, loss, seconds)
+
+
+def test_a_training_stopped_mid_epoch_counts_the_part_it_trained(tmp_path):
+    """Seen on the Train page: 'Best validation loss 1.722 after 3 epochs' for a clock that ended at 2.48."""
+    cfg = ModelConfig(**{**TINY.to_dict(), "epochs": 50})
+    bpe = StopsMidEpoch(TEXT, cfg, name="probe", root=tmp_path / "probe", steps=1).run().batches_per_epoch
+    assert bpe >= 4  # the text makes several batches per epoch, so a part of one is a fraction
+    steps = 2 * bpe + bpe // 2
+    progress = StopsMidEpoch(TEXT, cfg, name="partial", root=tmp_path, steps=steps).run()
+    assert progress.status == STOPPED and len(progress.history) == 3  # the third epoch has a row of its own
+    assert progress.epochs_trained == pytest.approx(steps / bpe)
+    assert runs.run_info(progress.run_path).figures["epochs_trained"] == pytest.approx(steps / bpe, abs=0.01)
+    more = StopsMidEpoch(TEXT, cfg, name="partial", root=tmp_path, steps=bpe, resume_from=progress.run_path).run()
+    assert more.epochs_before == pytest.approx(steps / bpe, abs=0.01)
+    assert more.epochs_trained == pytest.approx(steps / bpe + 1, abs=0.01)

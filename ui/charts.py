@@ -27,14 +27,14 @@ def convert_loss(values, unit: str):
 
 
 def guess_label(vocab_size: int, unit: str) -> tuple[float, str]:
-    """The random-guessing line: ln V in nats, log2 V bits, perplexity V."""
+    """The random-guessing line: ln V in nats, log2 V bits, perplexity V, said in plain words first."""
     value = float(convert_loss([math.log(vocab_size)], unit)[0])
     words = {
         "loss": f"ln {vocab_size} = {value:.2f}",
         "bits": f"log₂ {vocab_size} = {value:.2f} bits",
         "perplexity": f"{vocab_size} characters",
     }[unit]
-    return value, f"random guessing ({words})"
+    return value, f"random guessing among {vocab_size} characters ({words})"
 
 
 def _downsample(points: list[tuple[float, float]], limit: int = 1500) -> list[tuple[float, float]]:
@@ -81,6 +81,18 @@ REFERENCE_COLORS = {
     "context_2": "#0891B2",
     "context_3": "#7C3AED",
 }
+# the reference lines' names in the column right of the plot: short enough to leave the plot its width on a
+# phone; the caption under the chart and each line's tooltip say them in full
+REFERENCE_SHORT = {
+    "uniform": "random",
+    "unigram": "letter freq.",
+    "context_1": "1 char",
+    "context_2": "2 chars",
+    "context_3": "3 chars",
+}
+LABEL_FONT_SIZE = 14  # px: read from the back of a room on a 1280x720 projector
+LABEL_GAP = 18  # px between two labels' centres: 14 px text that never overlaps
+AXIS_FONT_SIZE = 13
 
 
 def reference_frame(vocab_size: int, unit: str, report: BaselineReport | None = None) -> pd.DataFrame:
@@ -92,7 +104,54 @@ def reference_frame(vocab_size: int, unit: str, report: BaselineReport | None = 
             if b.key != "uniform" and math.isfinite(b.loss):
                 value = float(convert_loss([b.loss], unit)[0])
                 rows.append((b.key, b.loss, value, f"{b.label} ({value:.2f})"))
-    return pd.DataFrame(rows, columns=["reference", "loss", "value", "label"])
+    frame = pd.DataFrame(rows, columns=["reference", "loss", "value", "label"])
+    pairs = zip(frame["reference"], frame["value"], strict=True)
+    return frame.assign(short=[f"{REFERENCE_SHORT.get(key, key)} {value:.2f}" for key, value in pairs])
+
+
+def reference_words(vocab_size: int, unit: str, report: BaselineReport | None = None) -> str:
+    """The caption beside the loss chart: what its y axis and its dashed lines mean, in plain words."""
+    guess_value, _ = guess_label(vocab_size, unit)
+    what = {"loss": "Loss (nats)", "bits": "Bits per character", "perplexity": "Perplexity"}[unit]
+    words = (
+        f"{what}: how surprised the network is by each next character; **lower is better**. Dashed lines: what "
+        f"simple counting scores on the same text: *random* {guess_value:.2f} = guessing at random among "
+        f"{vocab_size} characters"
+    )
+    if report is not None and len(report.baselines) > 1:
+        words += (
+            "; *letter freq.* = knowing only how often each character comes; *1, 2, 3 chars* = predicting "
+            "from the previous 1, 2 or 3 characters"
+        )
+    return words + "."
+
+
+def spread_labels(values: list[float], low: float, high: float, height: float, gap: float = LABEL_GAP) -> list[float]:
+    """Label positions (in data units) as near their lines as they can be while at least `gap` pixels apart.
+
+    The y axis runs from `low` (bottom) to `high` (top) over `height` pixels. Labels are pushed down past
+    the one above them, then back up from the bottom edge if that pushed them out of the chart."""
+    if not values or high <= low:
+        return list(values)
+    per_pixel = (high - low) / height
+    order = sorted(range(len(values)), key=lambda i: -values[i])  # top to bottom
+    ys = [(high - values[i]) / per_pixel for i in order]
+    for k in range(1, len(ys)):
+        ys[k] = max(ys[k], ys[k - 1] + gap)
+    ys[-1] = min(ys[-1], height)
+    for k in range(len(ys) - 2, -1, -1):
+        ys[k] = min(ys[k], ys[k + 1] - gap)
+    placed = [0.0] * len(values)
+    for i, y in zip(order, ys, strict=True):
+        placed[i] = high - y * per_pixel
+    return placed
+
+
+def _y_range(values: list[float]) -> tuple[float, float]:
+    """The y axis' extent: every curve and line, with a margin so none sits on the frame."""
+    low, high = min(values), max(values)
+    margin = max((high - low) * 0.04, abs(high) * 0.01, 1e-3)
+    return low - margin, high + margin
 
 
 LOSS_DATA, REFERENCE_DATA, MOMENT_DATA = "losses", "references", "moment"
@@ -105,25 +164,45 @@ def loss_chart(
     report: BaselineReport | None = None,
     marker: float | None = None,
     height: int = 320,
+    batches_per_epoch: int = 0,
 ) -> dict:
     """Training and validation curves, the reference lines, and a vertical rule at a time-lapse moment,
     as a Vega-Lite spec for `st.vega_lite_chart`.
 
-    A watching tab redraws this every second or two, so the chart's layout is built by Altair (and checked
-    against the Vega-Lite schema) once per look, and each redraw only attaches the new data."""
+    Within the first epoch (when `batches_per_epoch` is known) the x axis counts training steps: epochs
+    would read 0.000 … 0.009 for the first seconds. A watching tab redraws this every second or two, so the
+    chart's layout is built by Altair (and checked against the Vega-Lite schema) once per look, and each
+    redraw only attaches the new data and the y range its labels were placed for."""
     frame = frame.assign(value=convert_loss(frame["loss"], unit))
+    by_steps = bool(batches_per_epoch) and not frame.empty and float(frame["epoch"].max()) < 1
+    scale = batches_per_epoch if by_steps else 1
+    frame = frame.assign(x=frame["epoch"] * scale)
     references = reference_frame(vocab_size, unit, report)
+    low, high = _y_range(frame["value"].tolist() + references["value"].tolist())
+    references = references.assign(label_value=spread_labels(references["value"].tolist(), low, high, height))
     series = tuple(sorted(frame["series"].unique().tolist()) or ["Validation (each epoch)"])
-    spec = json.loads(_loss_layout(series, tuple(references["reference"]), unit, marker is not None, height))
+    x_title = f"Training steps (one epoch = {batches_per_epoch:,} steps)" if by_steps else "Epoch"
+    layout = _loss_layout(series, tuple(references["reference"]), unit, marker is not None, height, x_title)
+    spec = json.loads(layout)
+    for layer in spec["layer"]:
+        y = layer.get("encoding", {}).get("y")
+        if y is not None and "scale" in y:
+            y["scale"]["domain"] = [low, high]
     spec["datasets"] = {LOSS_DATA: frame, REFERENCE_DATA: references}
     if marker is not None:
-        spec["datasets"][MOMENT_DATA] = pd.DataFrame({"epoch": [float(marker)], "moment": ["time-lapse frame"]})
+        moment = {"epoch": [float(marker)], "x": [float(marker) * scale], "moment": ["time-lapse frame"]}
+        spec["datasets"][MOMENT_DATA] = pd.DataFrame(moment)
     return spec
 
 
 @functools.lru_cache(maxsize=64)
-def _loss_layout(series: tuple[str, ...], references: tuple[str, ...], unit: str, marker: bool, height: int) -> str:
-    """The loss chart's Vega-Lite spec without its data (JSON text, so each caller gets its own copy)."""
+def _loss_layout(
+    series: tuple[str, ...], references: tuple[str, ...], unit: str, marker: bool, height: int, x_title: str = "Epoch"
+) -> str:
+    """The loss chart's Vega-Lite spec without its data (JSON text, so each caller gets its own copy).
+
+    The reference lines are named in a column right of the plot, never over the curves, each label joined
+    to its line by a short stroke; loss_chart puts the labels at least LABEL_GAP pixels apart."""
     color = alt.Color(
         "series:N",
         title=None,
@@ -131,17 +210,24 @@ def _loss_layout(series: tuple[str, ...], references: tuple[str, ...], unit: str
             domain=list(series),
             range=[COLORS["train"] if s.startswith("Training") else COLORS["validation"] for s in series],
         ),
-        legend=alt.Legend(orient="top"),
+        legend=alt.Legend(orient="top", labelFontSize=AXIS_FONT_SIZE, symbolStrokeWidth=3),
     )
-    y_title = LOSS_UNITS[unit]
+    y_title = f"{LOSS_UNITS[unit]} · lower is better"
+    axis = dict(labelFontSize=AXIS_FONT_SIZE, titleFontSize=AXIS_FONT_SIZE)
+    y_scale = alt.Scale(zero=False, nice=False)  # loss_chart sets the domain the labels were placed for
     base = alt.Chart(alt.NamedData(LOSS_DATA)).encode(
-        x=alt.X("epoch:Q", title="Epoch", scale=alt.Scale(domainMin=0)),
-        y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+        x=alt.X(
+            "x:Q",
+            title=x_title,
+            scale=alt.Scale(domainMin=0),
+            axis=alt.Axis(format=",.2~f", tickMinStep=1 if x_title != "Epoch" else 0.01, **axis),
+        ),
+        y=alt.Y("value:Q", title=y_title, scale=y_scale, axis=alt.Axis(format=",.2~f", **axis)),
         color=color,
         tooltip=[
             alt.Tooltip("series:N", title="Curve"),
             alt.Tooltip("epoch:Q", format=".2f", title="Epoch"),
-            alt.Tooltip("value:Q", format=".3f", title=y_title),
+            alt.Tooltip("value:Q", format=".3f", title=LOSS_UNITS[unit]),
         ],
     )
     train = base.transform_filter(alt.datum.series != "Validation (each epoch)").mark_line(strokeWidth=1.2)
@@ -149,25 +235,28 @@ def _loss_layout(series: tuple[str, ...], references: tuple[str, ...], unit: str
         point=alt.OverlayMarkDef(size=45), strokeWidth=2.5
     )
     layers = [train, validation]
-    for i, key in enumerate(references):  # labels alternate sides: close lines do not collide
+    for key in references:
         line = alt.Chart(alt.NamedData(REFERENCE_DATA)).transform_filter(alt.datum.reference == key)
         color = REFERENCE_COLORS.get(key, "#6B7280")
+        tooltip = [alt.Tooltip("label:N", title="Reference")]
         layers.append(
-            line.mark_rule(color=color, strokeDash=[6, 4]).encode(
-                y="value:Q", tooltip=[alt.Tooltip("label:N", title="Reference")]
+            line.mark_rule(color=color, strokeDash=[6, 4]).encode(y=alt.Y("value:Q", scale=y_scale), tooltip=tooltip)
+        )
+        layers.append(  # from the line's end at the plot's edge to its label
+            line.mark_rule(color=color, x="width", x2={"expr": "width + 8"}).encode(
+                y=alt.Y("value:Q", scale=y_scale), y2="label_value:Q"
             )
         )
-        side = dict(align="right", x="width") if i % 2 == 0 else dict(align="left", x=4)
         layers.append(
-            line.mark_text(baseline="bottom", dy=-2, color=color, fontSize=11, **side).encode(
-                y="value:Q", text="label:N"
-            )
+            line.mark_text(
+                align="left", baseline="middle", x={"expr": "width + 10"}, color=color, fontSize=LABEL_FONT_SIZE
+            ).encode(y=alt.Y("label_value:Q", scale=y_scale), text="short:N", tooltip=tooltip)
         )
     if marker:
         layers.append(
             alt.Chart(alt.NamedData(MOMENT_DATA))
             .mark_rule(color=COLORS["changed"], strokeWidth=2)
-            .encode(x="epoch:Q", tooltip=["moment:N"])
+            .encode(x="x:Q", tooltip=["moment:N"])
         )
     spec = alt.layer(*layers).properties(height=height).to_dict()
     spec.pop("config", None)  # Altair's default theme sizes; Streamlit's theme and the page's width apply instead

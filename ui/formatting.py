@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from charlab.diagnosis import KeptEpoch
 from charlab.jobs import JobHandle
 from charlab.runs import TRAINING
 from charlab.training import Progress
@@ -31,6 +32,22 @@ def fmt_loss(value: float | None) -> str:
 def best_loss_words(value: float | None, on: str) -> str:
     """'best validation loss 1.234', or the training loss of a run without validation text, said as such."""
     return f"best {'training' if on == TRAINING else 'validation'} loss {fmt_loss(value)}"
+
+
+def fmt_epochs(epochs: float) -> str:
+    """'3 epochs', '1 epoch', '2.5 epochs', '0.04 epochs': a clock that stopped mid-epoch counts what it trained."""
+    if abs(epochs - round(epochs)) < 0.005:
+        whole = round(epochs)
+        return f"{whole:,} epoch{'' if whole == 1 else 's'}"
+    return f"{epochs:.2g} epochs" if epochs < 1 else f"{epochs:,.1f} epochs"
+
+
+def kept_words(kept: KeptEpoch, last_epoch: float, so_far: bool = False) -> str:
+    """'the network from epoch 5 of 370, kept because its validation loss (1.79) was the lowest'; `so_far`
+    while it trains ('… is the lowest so far')."""
+    which = f"epoch {kept.epoch:g} of {last_epoch:g}" if last_epoch != kept.epoch else f"epoch {kept.epoch:g}, the last"
+    lowest = "is the lowest so far" if so_far else "was the lowest"
+    return f"the network from {which}, kept because its {kept.on} loss ({kept.loss:.2f}) {lowest}"
 
 
 def fmt_date(iso: str) -> str:

@@ -54,7 +54,9 @@ def scroll_to(anchor: str | None) -> None:
 
 
 BOX_STYLE = (  # every box of text the app draws: generated text, marked copies, coloured activations
-    "white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:0.95rem;"
+    # pre-wrap keeps the text's own line breaks; overflow-wrap breaks a long run without spaces (an untrained
+    # network's gibberish, a URL) at the box's edge instead of cutting it off
+    "white-space:pre-wrap;overflow-wrap:anywhere;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:0.95rem;"
     "padding:0.8rem 1rem;border:1px solid #E5E7EB;border-radius:0.5rem;"
 )
 

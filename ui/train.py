@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import streamlit as st
 
 from charlab import runs
 from charlab.baselines import BaselineReport, report_from_dict
-from charlab.diagnosis import check_first_loss, diagnose, latest_loss
+from charlab.diagnosis import KeptEpoch, check_first_loss, diagnose, judged_loss, kept_epoch
 from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
 from charlab.training import Progress
-from ui.charts import loss_chart, loss_frame
-from ui.formatting import best_loss_words, fmt_duration, progress_words, queue_words, starting_words
+from ui.charts import loss_chart, loss_frame, reference_words
+from ui.formatting import (
+    best_loss_words,
+    fmt_duration,
+    fmt_epochs,
+    kept_words,
+    progress_words,
+    queue_words,
+    starting_words,
+)
 from ui.grammar import grammar_growth
 from ui.job_registry import registry
 from ui.jobs import rerun_page
@@ -46,6 +55,8 @@ class LiveFigures:
     initial_loss: float | None
     report: BaselineReport | None  # the counting reference lines, when known
     reber: bool  # a Reber grammar text: its grammar chart too
+    step: int | None = None  # batches the training under way has trained (None: a saved run)
+    done: bool = True  # no training under way: its network now is the last one, not one still changing
 
 
 def live_view(handle: JobHandle | None, run_path: str | None) -> None:
@@ -58,7 +69,8 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
     if p is not None and p.done and p.run_path is not None and job_run is None:
         p = None  # the run it saved was deleted (or is not this session's): nothing of it is left to show
     if p is not None and (not p.done or p.run_path is None or run_path in (None, str(p.run_path))):
-        st.subheader(f"Training «{md(job_run.name if job_run is not None else handle.job.name)}»", anchor="live-view")
+        name = md(job_run.name if job_run is not None else handle.job.name)
+        st.subheader(f"{'Trained' if p.done else 'Training'} «{name}»", anchor="live-view")
         _job_status(handle, p)
         figures = _job_figures(handle, p)
     elif run_path and run_info(run_path) is not None:
@@ -97,6 +109,8 @@ def _job_figures(handle: JobHandle, p: Progress) -> LiveFigures:
         initial_loss=p.initial_loss,
         report=report,
         reber=is_reber_text(job.text, job.cleaning) if job.text else _saved_run_is_reber(p.run_path),
+        step=p.step,
+        done=p.done,
     )
 
 
@@ -138,15 +152,16 @@ def _draw(f: LiveFigures) -> None:
     ss = st.session_state
     frame = loss_frame(f.history, f.batch_losses, f.batches_per_epoch, f.first_epoch, f.initial_loss)
     moment = timelapse_position(f.timelapse)
+    kept = kept_epoch(f.history)
     chart_column, writing_column = st.columns([3, 2], gap="medium")
     with writing_column:  # beside the chart, so both fit a 1280x720 screen
-        newest_text(f.timelapse, f.epoch_texts)
+        newest_text(f, kept)
         seed_key("train_unit", ss.get("loss_unit", "loss"))
         unit = (
             st.segmented_control(
                 "Show the loss as",
                 list(LOSS_UNITS),
-                format_func=LOSS_UNITS.get,
+                format_func=UNIT_BUTTONS.get,
                 key="train_unit",
                 required=True,
                 help=LOSS_UNIT_HELP,
@@ -159,7 +174,9 @@ def _draw(f: LiveFigures) -> None:
             st.caption("The loss chart appears after the first training steps.")
         else:
             marker = f.timelapse[moment]["epoch"] if moment is not None else None
-            st.vega_lite_chart(spec=loss_chart(frame, f.vocab_size, unit, f.report, marker), width="stretch")
+            spec = loss_chart(frame, f.vocab_size, unit, f.report, marker, batches_per_epoch=f.batches_per_epoch)
+            st.vega_lite_chart(spec=spec, width="stretch")
+            st.caption(reference_words(f.vocab_size, unit, f.report))
     if not frame.empty:
         verdict_view(f.history, f.batch_losses, f.report)
     if f.timelapse:
@@ -167,13 +184,47 @@ def _draw(f: LiveFigures) -> None:
         if f.reber:
             grammar_growth(f.timelapse)
     if f.epoch_texts:
-        last = f.epoch_texts[-1]
-        st.markdown(f"**What the model writes after epoch {last['epoch']}** (temperature {last['temperature']:g})")
+        kept_text_view(f.epoch_texts, kept, f.history, f.done)
+
+
+# the loss units' buttons beside the chart: short, so the three fit the column on a 1280x720 screen
+# (LOSS_UNIT_HELP and the chart's axis say them in full)
+UNIT_BUTTONS = {"loss": "Nats", "bits": "Bits", "perplexity": "Perplexity"}
+
+
+def kept_text_view(epoch_texts: list[dict], kept: KeptEpoch | None, history: list[dict], done: bool) -> None:
+    """What the kept network writes (the one Generate uses), and every epoch's text, the kept one marked.
+
+    A training keeps the weights of its best epoch, not its last: on a small text the last network may
+    recite the text word for word while the kept one, from long before, writes something else."""
+    by_epoch = {written["epoch"]: written for written in epoch_texts}
+    shown = by_epoch.get(kept.epoch) if kept is not None else None
+    last = epoch_texts[-1]
+    if shown is None:  # a run whose best epoch has no text (older runs): the last epoch's, said as such
+        st.markdown(f"**What the model writes after epoch {last['epoch']:g}** (temperature {last['temperature']:g})")
         st.html(text_box("", last["text"], height=220))
-        with st.expander("What it wrote after each epoch"):
-            for written in reversed(f.epoch_texts[-40:]):
-                st.caption(f"Epoch {written['epoch']}")
-                st.code(written["text"], language=None, wrap_lines=True)
+    else:
+        st.markdown(f"**What the kept network writes** (temperature {shown['temperature']:g})")
+        last_epoch = history[-1]["epoch"] if history else last["epoch"]
+        words = kept_words(kept, last_epoch, so_far=not done)
+        st.caption(f"{words.capitalize()}: Generate uses this network.")
+        st.html(text_box("", shown["text"], height=220))
+    losses = {row.get("epoch"): row for row in history}
+    with st.expander("What it wrote after each epoch"):
+        for written in reversed(epoch_texts[-40:]):
+            row = losses.get(written["epoch"], {})
+            on, loss = next(
+                ((on, row[key]) for on, key in (("validation", "val_loss"), ("training", "loss")) if _finite(row, key)),
+                ("", None),
+            )
+            figures = f" · {on} loss {loss:.2f}" if loss is not None else ""
+            mark = f" · **kept** (lowest {kept.on} loss; Generate uses it)" if shown is written else ""
+            st.caption(f"Epoch {written['epoch']:g}{figures}{mark}")
+            st.html(text_box("", written["text"], height=None))  # wraps long lines, as every text box does
+
+
+def _finite(row: dict, key: str) -> bool:
+    return math.isfinite(row.get(key, float("nan")))
 
 
 def saved_baselines(run_path) -> BaselineReport | None:
@@ -181,17 +232,33 @@ def saved_baselines(run_path) -> BaselineReport | None:
     return report_from_dict(runs.read_meta(run_path).get("baselines")) if run_path is not None else None
 
 
-def newest_text(timelapse: list[dict], epoch_texts: list[dict]) -> None:
-    """What the network writes now: the latest time-lapse frame (every few seconds), else the last epoch's."""
-    if timelapse:
-        entry = timelapse[-1]
-        st.markdown(f"**What it writes now** ({timelapse_words(entry)})")
-        st.html(text_box("", entry["text"], height=200))
-    elif epoch_texts:
-        st.markdown(f"**What it writes now** (after epoch {epoch_texts[-1]['epoch']})")
-        st.html(text_box("", epoch_texts[-1]["text"], height=200))
+def newest_text(f: LiveFigures, kept: KeptEpoch | None) -> None:
+    """What the network writes now: the newest of the time-lapse frames (every few seconds) and the epochs'
+    texts, with the step it was written at; once training is over, said to be the last network, not the kept."""
+    frame = f.timelapse[-1] if f.timelapse else None
+    written = f.epoch_texts[-1] if f.epoch_texts else None
+    if frame is not None and (written is None or frame.get("epoch", 0) >= written["epoch"]):
+        text, epoch = frame["text"], float(frame.get("epoch", 0))
+        if frame.get("step", 0) == 0:  # the untrained network's text: not what a network at step 40 writes
+            now = f"; the next text comes within seconds, it is at step {f.step:,} now" if f.step else ""
+            when, heading = f"before its first step{now}", "What the untrained network wrote"
+        else:
+            when, heading = timelapse_words(frame), "What it writes now"
+    elif written is not None:
+        text, epoch = written["text"], float(written["epoch"])
+        when, heading = f"after epoch {written['epoch']:g}", "What it writes now"
     else:
         st.caption("Its first attempts at writing appear here within seconds of the first step.")
+        return
+    if f.done and heading == "What it writes now":
+        heading = "What it wrote last"
+    st.markdown(f"**{heading}** ({when})")
+    st.html(text_box("", text, height=200))
+    if f.done and kept is not None and epoch > kept.epoch:
+        st.caption(
+            f"Written by the network as training ended. The network kept, the one Generate uses, is epoch "
+            f"{kept.epoch:g}'s (lowest {kept.on} loss): its text is below."
+        )
 
 
 VERDICT_LOOK = {
@@ -204,10 +271,10 @@ VERDICT_LOOK = {
 
 
 def verdict_view(history: list[dict], batch_losses: list[tuple[int, float]], report: BaselineReport | None) -> None:
-    """Which reference lines the network beats, and the plain-words verdict on where training is going."""
-    latest = latest_loss(history, batch_losses)
-    if report is not None and latest is not None:
-        st.caption(beaten_words(report, latest))
+    """Which reference lines the kept network beats, and the plain-words verdict on where training is going."""
+    judged = judged_loss(history, batch_losses)
+    if report is not None and judged is not None:
+        st.caption(beaten_words(report, judged, kept_epoch(history)))
     reference = report.get("unigram").loss if report is not None else None
     found = diagnose(history, batch_losses, reference_loss=reference)
     if found.verdict == "too early":
@@ -227,18 +294,27 @@ BASELINE_WORDS = {
 }
 
 
-def beaten_words(report: BaselineReport, loss: float) -> str:
-    """e.g. "Your network now beats a model that looks at the previous 3 characters." """
+def beaten_words(report: BaselineReport, loss: float, kept: KeptEpoch | None = None) -> str:
+    """e.g. "The kept network (epoch 5, validation loss 1.79) beats a model that looks at the previous
+    3 characters." — judged on the network a run keeps, not its last epoch; `kept` None: the training loss
+    of a first epoch not yet over."""
+    who = (
+        f"The kept network (epoch {kept.epoch:g}, {kept.on} loss {loss:.2f})"
+        if kept is not None
+        else f"Your network (training loss {loss:.2f} now)"
+    )
     beaten = {b.key for b in report.beaten_by(loss)}
     best = [b for b in report.baselines if b.key in beaten]
     ahead = [b for b in report.baselines if b.key not in beaten]
     if not best:
+        uniform = report.get("uniform").loss if "uniform" in {b.key for b in report.baselines} else None
+        figure = f" ({uniform:.2f})" if uniform is not None else ""
         return (
-            f":material/flag: Not yet better than {BASELINE_WORDS['uniform']}: the reference lines show what "
-            "simple counting gets on the same text."
+            f":material/flag: {who} is not yet better than {BASELINE_WORDS['uniform']}{figure}: the reference "
+            "lines show what simple counting gets on the same text."
         )
     strongest = min(best, key=lambda b: b.loss)
-    words = f":material/military_tech: Your network now beats {BASELINE_WORDS.get(strongest.key, strongest.label)}"
+    words = f":material/military_tech: {who} beats {BASELINE_WORDS.get(strongest.key, strongest.label)}"
     if ahead:
         nxt = max(ahead, key=lambda b: b.loss)
         return f"{words}. Next to beat: {nxt.label} ({nxt.loss:.2f})."
@@ -296,10 +372,11 @@ def _job_status(handle: JobHandle, p: Progress) -> None:
             st.caption("Stopping after this batch… what was learned is saved.")
     else:
         message = p.message or STATUS_WORDS.get(p.status, p.status)
+        kept = kept_epoch(p.history)
         figures = (
-            f" {best_loss_words(p.best_loss, p.best_loss_on).capitalize()} after {len(p.history)} epochs in "
-            f"{fmt_duration(p.run_seconds)}."
-            if p.history
+            f" {best_loss_words(p.best_loss, p.best_loss_on).capitalize()} (the network of epoch {kept.epoch:g}, "
+            f"kept) after {fmt_epochs(p.epochs_trained)} in {fmt_duration(p.run_seconds)}."
+            if p.history and kept is not None
             else ""
         )
         box = {"finished": st.success, "stopped": st.info, "diverged": st.warning, "interrupted": st.warning}
