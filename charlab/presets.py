@@ -39,12 +39,13 @@ class Tier:
     max_seconds: float  # at most this long by the clock (a preset with less keeps its own)
 
 
-# smallest first; the first whose max_chars holds the text applies. Chosen by `python bench/smalltext.py` (one
-# minute each, texts cut from Tiny Shakespeare, bench/README.md "A small text"): today's GRU 256 reached 2.43 on
-# 3 KB (best after 16 s, 3.77 at the end), 2.40 on 8 KB and 3.22 on 20 KB (batch 64 is 1 step per pass there,
-# so a minute is 7-65 steps); fitted, 2.40 (GRU 32: GRU 64 and 128 did no better), 2.12 (GRU 64; GRU 32 2.21,
-# GRU 128 2.24-2.44) and 1.93 (GRU 128; GRU 32 2.62), each best within the first 25 s but GRU 32 on 8 KB
-# (still learning at 60 s): a preset's longer minutes only learn a small text by heart.
+# smallest first; the first whose max_chars holds the text applies. Chosen by `python bench/smalltext.py`
+# (texts cut from Tiny Shakespeare, figures in bench/README.md "A small text"). Its first run, one minute each:
+# today's GRU 256 reached 2.43 on 3 KB (best after 16 s, 3.77 at the end), 2.40 on 8 KB and 3.22 on 20 KB (batch
+# 64 is one step per pass on 3 and 8 KB); fitted, 2.40 (GRU 32: GRU 64 and 128 did no better and copied more),
+# 2.12 (GRU 64; GRU 32 2.21, GRU 128 2.24-2.44) and 1.93 (GRU 128; GRU 32 2.62), each best within 25 s. The
+# second run, Quick and Balanced before and after: better or equal best losses everywhere (Balanced 2.458 in 1
+# minute against 2.448 in 5 on 3 KB, 2.125 in 2 against 2.347 on 8 KB, 1.931 in 3 against 2.138 on 20 KB).
 TIERS: tuple[Tier, ...] = (
     Tier(max_chars=3_000, units=32, dropout=0.3, max_seconds=60.0),
     Tier(max_chars=12_000, units=64, dropout=0.3, max_seconds=120.0),
