@@ -96,9 +96,10 @@ class _Timer:
         return Timer()
 
 
-def part_charlab_train(corpus: str, seconds: float, repeat: int = 1, **overrides) -> dict:
+def part_charlab_train(corpus: str, seconds: float, repeat: int = 1, root: str | None = None, **overrides) -> dict:
     """charlab's default settings trained through TrainingJob for `seconds` by the clock (as the app's
-    minutes do), timed on the wall clock: start-up, training and saving apart."""
+    minutes do), timed on the wall clock: start-up, training and saving apart. The run is saved under
+    `root` (a new temporary folder when None) and its folder returned, for a bench that reads it."""
     import tempfile
     import threading
 
@@ -107,7 +108,8 @@ def part_charlab_train(corpus: str, seconds: float, repeat: int = 1, **overrides
 
     text = Path(corpus).read_text(encoding="utf-8") * repeat
     cfg = ModelConfig(**{**ModelConfig().to_dict(), "epochs": 1000, **overrides})
-    job = TrainingJob(text, cfg, name="bench", root=tempfile.mkdtemp(prefix="charlab-bench-"), budget_seconds=seconds)
+    job = TrainingJob(text, cfg, name="bench", root=root or tempfile.mkdtemp(prefix="charlab-bench-"),
+                      budget_seconds=seconds)  # fmt: skip
     steps = []  # (wall-clock time, steps done), read every 10 ms
     started = time.perf_counter()
     threading.Thread(target=job.run, daemon=True).start()
@@ -133,6 +135,7 @@ def part_charlab_train(corpus: str, seconds: float, repeat: int = 1, **overrides
         "steps": p.step,
         "corpus_mb": len(text.encode("utf-8")) / 1e6,
         "config": cfg.to_dict(),
+        "run_path": str(p.run_path),
     }
 
 

@@ -51,8 +51,10 @@ with settings_area:
                 key="train_preset",
                 format_func=lambda k: ui.PRESETS[k][0],
                 on_change=ui.on_preset_change,
-                help="Ready-made settings, each training for its minutes by the clock, on any text.",
+                help="Ready-made settings, each training for its minutes by the clock; a small text gets a "
+                "smaller network, fitted to it.",
             )
+            ui.preset_fitted_note()
         for column, names in zip(st.columns(3), ui.SETTING_COLUMNS, strict=True):
             with column:
                 for name in names:

@@ -86,27 +86,28 @@ def test_presets_fill_every_setting_and_hand_tuning_clears_the_preset():
     go(at, "train")
     for key in ("balanced", "quick"):
         run(at.segmented_control(key="train_preset").set_value(key))
-        wanted = ui.preset_settings(key)
+        wanted = ui.preset_settings(key, len(TEXT))  # fitted to this small text (tests/test_app_smalltext.py)
         assert at.session_state["settings"] == wanted and at.session_state["preset"] == key
-        assert at.session_state["minutes"] == ui.preset_minutes(key)
+        assert at.session_state["minutes"] == ui.preset_minutes(key, len(TEXT))
         assert at.segmented_control(key="train_preset").value == key
         assert at.slider(key="settings_seq_length").value == wanted.seq_length  # the widgets show it
         assert at.select_slider(key="settings_embedding_dim").value == wanted.embedding_dim
-        assert at.number_input(key="settings_minutes").value == ui.preset_minutes(key)  # by the clock
+        assert at.number_input(key="settings_minutes").value == ui.preset_minutes(key, len(TEXT))  # by the clock
         assert at.segmented_control(key="settings_train_by").value == "minutes"
     assert ui.preset_minutes("balanced") == 5 and ui.preset_minutes("best") == 20
     assert ui.training_length_words(ui.preset_settings("quick"), 1.0) == "1 minute"  # Continue's help says how long
     assert ui.training_length_words(ui.model_config(ui.preset_settings("balanced"), epochs=1), None) == "1 epoch"
     assert ui.preset_settings("quick") is not ui.preset_settings("quick")  # a session never holds a preset's own
-    use_sample(at, "fables")  # another text: the preset is the same, its minutes fit any text
+    use_sample(at, "fables")  # another text: the preset is fitted to it
     go(at, "train")
-    assert at.session_state["settings"] == ui.preset_settings("quick")
-    run(at.select_slider(key="settings_units").set_value(128))
+    fables_chars = len(corpus.clean(at.session_state["corpus"].text, "keep"))
+    assert at.session_state["settings"] == ui.preset_settings("quick", fables_chars)
+    run(at.select_slider(key="settings_units").set_value(512))
     assert at.session_state["preset"] is None and at.segmented_control(key="train_preset").value is None
-    assert at.session_state["settings"].units == 128
+    assert at.session_state["settings"].units == 512
     go(at, "home")  # settings survive a page switch
     go(at, "train")
-    assert at.select_slider(key="settings_units").value == 128
+    assert at.select_slider(key="settings_units").value == 512
 
 
 def test_a_cleared_choice_keeps_its_setting():

@@ -100,6 +100,7 @@ from ui.widget_state import (
     bound,
     is_hidden,
     on_train_by_change,
+    preset_fitted_note,
     seed_key,
     setting_widget,
     take_upload,
@@ -125,5 +126,5 @@ __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
     "poll_seconds", "sidebar",
     "copy_check_missing", "copy_summary", "copy_view", "md", "scroll_to", "stream", "text_box", "visible_text",
     "BASELINE_WORDS", "live_view", "timelapse_words", "apply_preset", "bound", "is_hidden", "on_train_by_change",
-    "seed_key", "setting_widget", "take_upload", "training_length",
+    "preset_fitted_note", "seed_key", "setting_widget", "take_upload", "training_length",
 ]  # fmt: skip

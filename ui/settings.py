@@ -8,7 +8,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from charlab import limits
-from charlab.model import MODEL_SETTINGS, ModelConfig
+from charlab.corpus import human_size
+from charlab.model import CELLS, MODEL_SETTINGS, ModelConfig
+from charlab.presets import PRESETS, TextFit, fit_to_text
 
 PAGES = {
     "home": "pages/home.py",
@@ -39,16 +41,6 @@ SETTING_COLUMNS = (
     ("seq_length", "batch_size", "dropout"),
     ("epochs", "learning_rate", "schedule", "validation_fraction"),
 )
-
-# preset key -> (label, training time by the clock in seconds, model): a preset trains for its
-# minutes on any computer (the job's time budget), keeping the best model it found; the epochs only cap it
-PRESETS: dict[str, tuple[str, float, ModelConfig]] = {
-    "quick": ("Quick · 1 minute", 60.0, ModelConfig(cell="gru", units=256, epochs=20)),
-    # GRU 384 learns more than 256 in 5 minutes: 1.546 against 1.569 (bench/sweep.py --minutes 5)
-    "balanced": ("Balanced · 5 minutes", 300.0, ModelConfig(cell="gru", units=384, epochs=20)),
-    # GRU 384 with a little dropout for its many epochs: 1.560 after 20 minutes (bench/README.md)
-    "best": ("Best quality · 20 minutes", 1200.0, ModelConfig(cell="gru", units=384, dropout=0.1, epochs=20)),
-}
 
 LOSS_UNITS = {
     "loss": "Loss (nats)",
@@ -93,14 +85,34 @@ def model_config(config: ModelConfig, **changes) -> ModelConfig:
     return replace(config, **changes).validate()
 
 
-def preset_settings(key: str) -> ModelConfig:
-    """A preset's model (a copy: the session's settings are never a preset's own object)."""
-    return replace(PRESETS[key][2])
+def preset_for_text(key: str, n_chars: int | None = None) -> TextFit:
+    """A preset fitted to a text of `n_chars` characters after cleaning (None: no text, the preset as it is)."""
+    _, seconds, config = PRESETS[key]
+    if n_chars is None:
+        return TextFit(replace(config), seconds, fitted=False)
+    return fit_to_text(config, seconds, n_chars)
 
 
-def preset_minutes(key: str) -> float:
-    """A preset's minutes by the clock, within this server's time limit."""
-    return min(PRESETS[key][1], limits.current().training_seconds) / 60
+def preset_settings(key: str, n_chars: int | None = None) -> ModelConfig:
+    """A preset's model, fitted to the text (a copy: the session's settings are never a preset's own object)."""
+    return preset_for_text(key, n_chars).config
+
+
+def preset_minutes(key: str, n_chars: int | None = None) -> float:
+    """A preset's minutes by the clock, fitted to the text, within this server's time limit."""
+    return min(preset_for_text(key, n_chars).seconds, limits.current().training_seconds) / 60
+
+
+def fitted_words(key: str, n_chars: int) -> str | None:
+    """The one line that says a preset was fitted to a small text, and why (None: the preset as it is)."""
+    fit = preset_for_text(key, n_chars)
+    if not fit.fitted:
+        return None
+    cfg = fit.config
+    minutes = "" if fit.seconds == PRESETS[key][1] else f", for {training_length_words(cfg, fit.seconds / 60)}"
+    dropout = MODEL_SETTINGS["dropout"].shown(cfg.dropout)
+    network = f"{CELLS[cfg.cell]} {cfg.units} with dropout {dropout}{minutes}"
+    return f"Fitted to this {human_size(n_chars, '.2g')} text: {network} — a bigger network would learn it by heart."
 
 
 def training_length_words(config: ModelConfig, minutes: float | None) -> str:

@@ -12,7 +12,7 @@ from charlab.errors import CharlabError
 from charlab.limits import Limits
 from charlab.model import MODEL_SETTINGS
 from ui.page_guard import callback
-from ui.settings import MINUTES_HELP, MINUTES_LABEL, preset_minutes, preset_settings
+from ui.settings import MINUTES_HELP, MINUTES_LABEL, fitted_words, preset_minutes, preset_settings
 from ui.text import md
 
 
@@ -142,16 +142,36 @@ def on_train_by_change() -> None:
 
 
 def apply_preset(key: str | None) -> None:
-    """Every setting from the preset: the same on any text, since a preset trains for its minutes."""
+    """Every setting from the preset, fitted to the chosen text: a small text gets a smaller network
+    (charlab.presets.fit_to_text), a big one the preset as it is."""
     ss = st.session_state
     if key is None:
         return
+    from ui.corpus_cache import cleaned_text, corpus_key  # here: corpus_cache imports this module (ui.limits)
+
+    text = cleaned_text()
+    n_chars = len(text) if text is not None else None
     try:
-        ss.settings, ss.minutes = preset_settings(key), preset_minutes(key)
+        ss.settings, ss.minutes = preset_settings(key, n_chars), preset_minutes(key, n_chars)
     except CharlabError:
         return
-    ss.preset = key
+    ss.preset, ss.preset_text = key, corpus_key()
     reseed("settings")
+
+
+def preset_fitted_note() -> None:
+    """Under the Preset control: fit the chosen preset again when the text changed, and say in one line when
+    it was fitted to a small text."""
+    ss = st.session_state
+    if ss.get("preset") is None or ss.corpus is None:
+        return
+    from ui.corpus_cache import cleaned_text, corpus_key
+
+    if ss.get("preset_text") != corpus_key():
+        apply_preset(ss.preset)
+    words = fitted_words(ss.preset, len(cleaned_text()))
+    if words:
+        st.caption(words)
 
 
 def is_hidden(control: str) -> bool:

@@ -1,0 +1,53 @@
+"""A small text of one's own in AppTest: a preset on a 4 KB upload trains a network fitted to it, and says so."""
+
+from __future__ import annotations
+
+from app_pages import APP_FIXTURES, ROOT, contains, go, metric, open_app, run, upload_text, use_sample
+
+import ui
+from charlab.model import count_parameters
+
+pytestmark = APP_FIXTURES
+
+LYRICS = (ROOT / "sample_texts" / "limericks.txt").read_text(encoding="utf-8")[:4_000]  # a song's worth of verse
+
+
+def test_a_4_kb_upload_and_the_quick_preset_give_the_fitted_network_and_say_so():
+    at = open_app()
+    upload_text(at, LYRICS, "lyrics.txt")
+    go(at, "train")
+    run(at.segmented_control(key="train_preset").set_value("quick"))
+    settings = at.session_state["settings"]
+    assert (settings.cell, settings.units, settings.dropout) == ("gru", 64, 0.3)  # not the preset's GRU 256
+    assert at.select_slider(key="settings_units").value == 64  # the widgets show it
+    assert at.select_slider(key="settings_dropout").value == 0.3
+    assert at.session_state["minutes"] == 1.0
+    vocab_size = len(set(LYRICS))
+    assert metric(at, "Parameters") == f"{count_parameters(settings, vocab_size):,}"
+    assert count_parameters(settings, vocab_size) < count_parameters(ui.PRESETS["quick"][2], vocab_size) / 5
+    assert contains(at.caption, "Fitted to this 4 KB text: GRU 64 with dropout 30% — a bigger network would learn it")
+
+    run(at.segmented_control(key="train_preset").set_value("balanced"))  # 5 minutes would only learn it by heart
+    assert at.session_state["settings"].units == 64 and at.session_state["minutes"] == 2.0
+    assert contains(at.caption, "GRU 64 with dropout 30%, for 2 minutes —")
+
+    run(at.select_slider(key="settings_units").set_value(128))  # tuned by hand: no preset, nothing said
+    assert at.session_state["preset"] is None and not contains(at.caption, "Fitted to")
+
+
+def test_a_preset_follows_the_text_and_tiny_shakespeare_gets_it_as_measured():
+    at = open_app()
+    upload_text(at, LYRICS, "lyrics.txt")
+    go(at, "train")
+    run(at.segmented_control(key="train_preset").set_value("balanced"))
+    assert at.session_state["settings"].units == 64
+    use_sample(at, "tiny_shakespeare")  # a big text: the preset as it is, and nothing to say
+    go(at, "train")
+    assert at.session_state["settings"] == ui.PRESETS["balanced"][2] and at.session_state["minutes"] == 5.0
+    assert at.select_slider(key="settings_units").value == 384
+    assert at.segmented_control(key="train_preset").value == "balanced"
+    assert not contains(at.caption, "Fitted to")
+    upload_text(at, LYRICS, "lyrics.txt")  # and back to the small text
+    go(at, "train")
+    assert at.session_state["settings"] == ui.preset_settings("balanced", len(LYRICS))
+    assert at.select_slider(key="settings_units").value == 64
