@@ -142,7 +142,8 @@ def test_a_link_made_after_one_minute_trains_one_minute_by_quick_start_and_start
     assert contains(learner.markdown, "with its settings for **1 minute by the clock**")  # what Quick start promises
     run(learner.button(key="home_quick_start").click())
     training = job(learner)
-    assert training.snapshot().budget_seconds == 60 and training.config.units == 32  # not the 20 epochs of the link's ep
+    assert training.snapshot().budget_seconds == 60  # by the clock, not the 20 epochs of the link's ep
+    assert training.config.units == 32
     run(learner.button(key="train_stop").click())
     wait_done(learner)
     assert learner.segmented_control(key="settings_train_by").value == "minutes"
@@ -201,6 +202,13 @@ def test_a_lesson_hiding_the_training_length_hides_the_minutes_too():
     go(learner, "train")
     assert "settings_minutes" not in [w.key for w in learner.number_input]
     assert "settings_train_by" not in [w.key for w in learner.segmented_control]
+
+    own_minute = open_app("train")  # a learner already training by the clock opens a lesson that hides the length
+    run(own_minute.segmented_control(key="train_preset").set_value("quick"))
+    own_minute.query_params["s"], own_minute.query_params["h"] = "limericks", "ep"
+    run(own_minute)
+    assert own_minute.session_state["minutes"] == 1.0  # kept: the lesson does not say how long
+    assert "settings_minutes" not in [w.key for w in own_minute.number_input]
 
 
 def share_section(context_url: str | None) -> AppTest:
