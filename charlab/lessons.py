@@ -102,8 +102,12 @@ class Lesson:
 
     @property
     def hidden_controls(self) -> tuple[str, ...]:
-        """Every control the pages hide: all of them when the lesson hides all settings."""
-        return tuple(CONTROLS) if self.hide_all else self.hidden
+        """Every control the pages hide. Hiding all settings hides every one, except the text and cleaning
+        choices when the lesson leaves them to the learner (a link made from an uploaded text)."""
+        if not self.hide_all:
+            return self.hidden
+        left_to_learner = {"sample": self.sample is None, "cleaning": self.cleaning is None}
+        return tuple(name for name in CONTROLS if not left_to_learner.get(name, False))
 
     def config(self, base: ModelConfig | None = None) -> ModelConfig:
         """`base` (or the default settings) with this lesson's settings applied, checked."""

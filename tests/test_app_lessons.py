@@ -188,13 +188,21 @@ def test_a_lesson_that_hides_all_settings_shows_start_and_what_a_training_does()
     go(learner, "train")
     assert not [e for e in learner.expander if e.label in ("Settings", "Share as a lesson link")]
     assert not learner.select_slider and not learner.segmented_control and not learner.number_input
-    assert contains(learner.caption, "each training lasts 1 minute by the clock")
+    assert contains(learner.caption, "This lesson chose the text and every setting: each training lasts 1 minute by")
     assert learner.button(key="train_start").disabled is False
     go(learner, "corpus")
     assert "corpus_sample" not in [r.key for r in learner.radio]
     run(learner.sidebar.button(key="lesson_leave").click())  # "Show all controls" brings everything back
     go(learner, "train")
     assert learner.segmented_control(key="settings_train_by").value == "minutes"
+
+
+def test_a_lesson_that_hides_all_settings_but_names_no_text_lets_the_learner_choose_one():
+    learner = learner_opening({"u": "32", "min": "1", "h": "all"})
+    go(learner, "train")
+    assert contains(learner.caption, "This lesson chose every setting: each training lasts 1 minute by the clock")
+    go(learner, "corpus")
+    assert "corpus_sample" in [r.key for r in learner.radio]
 
 
 def test_a_lesson_hiding_the_training_length_hides_the_minutes_too():

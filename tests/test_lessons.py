@@ -146,12 +146,14 @@ def test_a_link_carries_minutes_by_the_clock():
 
 
 def test_a_link_can_hide_all_settings():
-    lesson = Lesson(sample="reber", minutes=0.5, hide_all=True, hidden=("units",))
+    lesson = Lesson(sample="reber", cleaning="keep", minutes=0.5, hide_all=True, hidden=("units",))
     params = to_query_params(lesson)
     assert params["h"] == "all" and params["min"] == "0.5"
     back = from_query_params(params)
     assert back.hide_all and back == lesson.validate()
     assert back.hidden_controls == tuple(CONTROLS)  # the text, the cleaning, every setting and the length
+    own_text = from_query_params({"u": "64", "h": "all"})  # made from an uploaded text: the learner picks one
+    assert set(CONTROLS) - set(own_text.hidden_controls) == {"sample", "cleaning"}
     assert from_query_params({"h": "u.all"}).hide_all
     assert not from_query_params({"h": "u"}).hide_all and SONNETS.hidden_controls == SONNETS.hidden
 

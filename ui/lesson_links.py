@@ -12,7 +12,7 @@ from charlab import environment, lessons, limits, runs
 from charlab.errors import CharlabError
 from charlab.model import MODEL_SETTINGS
 from ui.corpus_cache import use_sample
-from ui.settings import MINUTES_LABEL, model_config, training_length_words
+from ui.settings import MINUTES_LABEL, PAGES, model_config, training_length_words
 from ui.text import md
 from ui.widget_state import reseed, take_upload
 
@@ -118,16 +118,16 @@ def lesson_hides_all() -> bool:
 
 def lesson_summary() -> None:
     """Train page, in place of the settings a lesson hides: what each training does, in one line."""
-    st.caption(
-        f":material/school: This lesson chose the text and every setting: each training lasts {training_time_words()}."
-    )
+    chosen = hidden_words(st.session_state.lesson)
+    st.caption(f":material/school: This lesson chose {chosen}: each training lasts {training_time_words()}.")
 
 
 def hidden_words(lesson: dict) -> str:
     """The controls a lesson hides, for the sidebar: "units, cleaning", or "the text and every setting"."""
+    hidden = lesson.get("hidden", ())
     if lesson.get("hide_all"):
-        return "the text and every setting"
-    return ", ".join(CONTROL_LABELS.get(c, c).lower() for c in lesson.get("hidden", ()))
+        return "the text and every setting" if "sample" in hidden else "every setting"
+    return ", ".join(CONTROL_LABELS.get(c, c).lower() for c in hidden)
 
 
 def app_base_url() -> str:
@@ -189,11 +189,19 @@ def lesson_share() -> None:
     )
 
 
+def app_root(url: str) -> str:
+    """The app's own address, without the page a URL opens (st.context.url may end in /train)."""
+    for page in PAGES:
+        if url.rstrip("/").endswith(f"/{page}"):
+            return url.rstrip("/").removesuffix(page)
+    return url
+
+
 def address_words(address: lessons.LinkAddress, browser: str) -> None:
     """Say which address the link is built on when it is not simply this browser's, and what students need."""
     here = (
-        f"This browser opens charlab at {md(browser)}, a name that means this computer: on a student's "
-        "computer that address leads nowhere."
+        f"This browser opens charlab at {md(app_root(browser))}, a name that means this computer: on a "
+        "student's computer that address leads nowhere."
     )
     set_public = "set `CHARLAB_PUBLIC_URL` to the address students use and start the server again"
     if address.reason == "public":
@@ -206,7 +214,7 @@ def address_words(address: lessons.LinkAddress, browser: str) -> None:
             icon=":material/wifi:",
         )
         st.caption("Students open charlab at:")
-        st.code(address.base, language=None)
+        st.code(app_root(address.base), language=None)
     elif address.reason == "listens_locally":
         st.warning(
             f"{here} This server also listens only on this computer, so no other computer can reach it: start it "
