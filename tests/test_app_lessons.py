@@ -256,3 +256,11 @@ def test_a_bad_public_url_stops_the_app_in_words_naming_it(monkeypatch):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert contains(at.error, "charlab cannot start: CHARLAB_PUBLIC_URL must be the address students open")
     assert not at.button
+
+
+def test_the_browser_address_is_shown_as_typed(monkeypatch):
+    monkeypatch.setattr(lessons, "network_address", lambda: "192.0.2.7")
+    at = share_section("http://localhost:8501/**bold**_$x$_/")  # a proxy's path may hold any character
+    [warning] = at.warning
+    assert r"http\://localhost\:8501/\*\*bold\*\*\_\$x\$\_/" in warning.value  # escaped: no bold, no maths
+    assert lesson_link(at).startswith("http://192.0.2.7:8501/**bold**_$x$_/")
