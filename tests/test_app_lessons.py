@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
 from app_pages import (
     APP_FIXTURES,
     ROOT,
@@ -264,3 +265,11 @@ def test_the_browser_address_is_shown_as_typed(monkeypatch):
     [warning] = at.warning
     assert r"http\://localhost\:8501/\*\*bold\*\*\_\$x\$\_/" in warning.value  # escaped: no bold, no maths
     assert lesson_link(at).startswith("http://192.0.2.7:8501/**bold**_$x$_/")
+
+
+def test_a_server_shorter_than_half_a_minute_still_makes_a_link(monkeypatch):
+    monkeypatch.setenv("CHARLAB_MAX_TRAINING_MINUTES", "0.05")  # 3 s, as some tests run the app
+    at = open_app("train")
+    run(at.segmented_control(key="train_preset").set_value("quick"))
+    assert at.session_state["minutes"] == pytest.approx(0.05) and not at.error
+    assert dict(parse_qsl(urlsplit(lesson_link(at)).query))["min"] == "0.5"  # the least a link carries
