@@ -214,10 +214,7 @@ class LinkAddress:
     """The address a lesson link is built on ("": a relative "?…" link) and why it was chosen."""
 
     base: str
-    reason: str  # one of LINK_REASONS
-
-
-LINK_REASONS = ("public", "browser", "network", "listens_locally", "no_network")
+    reason: str  # "public", "browser", "network", "listens_locally" or "no_network": see link_address
 
 
 def link_address(
