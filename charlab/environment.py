@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from charlab.errors import CharlabError
 
@@ -50,6 +51,39 @@ def teacher_password() -> str | None:
 def debug() -> bool:
     """$CHARLAB_DEBUG=1: pages show an unexpected error's traceback."""
     return os.environ.get("CHARLAB_DEBUG") == "1"
+
+
+def public_url() -> str | None:
+    """$CHARLAB_PUBLIC_URL: the address students open (e.g. http://192.168.1.20:8501, or a proxy's
+    https://charlab.myschool.example), which lesson links are built on; unset, the teacher's browser
+    address (or this computer's network address when that is localhost). A bad value is a CharlabError
+    naming the variable: app.py checks it at start-up, with the limits."""
+    raw = os.environ.get("CHARLAB_PUBLIC_URL", "").strip()
+    if not raw:
+        return None
+    if not _is_web_address(raw):
+        from charlab.errors import CharlabError
+
+        raise CharlabError(
+            "CHARLAB_PUBLIC_URL must be the address students open, starting with http:// or https://, such as "
+            f"http://192.168.1.20:8501 or https://charlab.myschool.example, not {raw!r}."
+        )
+    return raw
+
+
+def _is_web_address(raw: str) -> bool:
+    """http(s)://host[:port][/path], with no query, fragment or blank inside."""
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not (parts.query or parts.fragment)
+        and not any(ch.isspace() for ch in raw)
+    )
 
 
 def ray_address() -> str | None:

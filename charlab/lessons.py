@@ -1,9 +1,15 @@
 """Lessons for teachers: a link (or a small JSON lesson file) that opens charlab set up for one exercise.
 
-A lesson names a sample text, a cleaning mode, the settings it fixes and the controls it
-hides, e.g. "train on the sonnets with 128 units; show only the epochs slider". In a URL
-each part has a short name (`?s=sonnets&u=128&h=l.e.do`) so the link stays readable; in a
-lesson file the full names are used, the same words as everywhere else in charlab.
+A lesson names a sample text, a cleaning mode, the settings it fixes, how long a training
+lasts (minutes by the clock, or the settings' epochs) and the controls it hides, e.g. "train
+on the sonnets with 128 units for 1 minute; show only the epochs slider", or "hide all
+settings". In a URL each part has a short name (`?s=sonnets&u=128&min=1&h=l.e.do`, `h=all`)
+so the link stays readable; in a lesson file the full names are used, the same words as
+everywhere else in charlab.
+
+Students open the link on their own computers, so the address it is built on matters: one
+that means "this computer" (localhost) leads nowhere there. `link_address` chooses the
+address students can reach (see its docstring).
 
 Links and lesson files come from outside, so decoding checks everything: unknown keys are
 ignored (a newer charlab may add some), bad values are refused with a plain-words
@@ -12,11 +18,14 @@ CharlabError, and settings go through ModelConfig.validate. Presets are JSON, ne
 
 from __future__ import annotations
 
+import ipaddress
 import json
-from collections.abc import Mapping
+import math
+import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from charlab import samples
 from charlab.corpus import CLEANING_MODES
@@ -24,9 +33,12 @@ from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 
 LESSON_FILE_FORMAT = "charlab-lesson"
-LESSON_FILE_VERSION = 1
+LESSON_FILE_VERSION = 2  # 2 added "minutes" and "hide_all"; a version 1 file trains by its epochs
 MAX_LESSON_FILE_BYTES = 64_000
 MAX_TITLE_CHARS = 120
+# a lesson's minutes by the clock: from the Train page's smallest step up to ten hours (a server lowers it
+# to its own limit, CHARLAB_MAX_TRAINING_MINUTES)
+MIN_MINUTES, MAX_MINUTES = 0.5, 600.0
 
 # ModelConfig field -> its short name in a URL
 SETTING_PARAMS: dict[str, str] = {
@@ -45,8 +57,11 @@ SETTING_PARAMS: dict[str, str] = {
 }
 # every control a lesson can hide: the text choices and each setting
 CONTROLS: dict[str, str] = {"sample": "s", "cleaning": "cl", **SETTING_PARAMS}
-SAMPLE_PARAM, CLEANING_PARAM, HIDDEN_PARAM, TITLE_PARAM = "s", "cl", "h", "t"
-LESSON_PARAMS = frozenset({SAMPLE_PARAM, CLEANING_PARAM, HIDDEN_PARAM, TITLE_PARAM, *SETTING_PARAMS.values()})
+SAMPLE_PARAM, CLEANING_PARAM, HIDDEN_PARAM, TITLE_PARAM, MINUTES_PARAM = "s", "cl", "h", "t", "min"
+HIDE_ALL = "all"  # `h=all`: every control hidden, the learner sees Start / Quick start and the chart
+LESSON_PARAMS = frozenset(
+    {SAMPLE_PARAM, CLEANING_PARAM, HIDDEN_PARAM, TITLE_PARAM, MINUTES_PARAM, *SETTING_PARAMS.values()}
+)
 _CONTROL_OF_PARAM = {short: name for name, short in CONTROLS.items()}
 _FIELD_TYPES = {f.name: f.type for f in fields(ModelConfig)}
 
@@ -60,6 +75,8 @@ class Lesson:
     settings: dict[str, Any] = field(default_factory=dict)  # ModelConfig fields the lesson fixes
     hidden: tuple[str, ...] = ()  # controls the pages hide (names from CONTROLS)
     title: str = ""  # shown at the top, e.g. "Lesson 2: more units"
+    minutes: float | None = None  # each training lasts this long by the clock; None: the settings' epochs
+    hide_all: bool = False  # every control hidden (then `hidden` is left empty)
 
     def validate(self) -> Lesson:
         """Raise a CharlabError for the first thing that is wrong; return self when all is fine."""
@@ -74,15 +91,40 @@ class Lesson:
         if unknown:
             raise CharlabError(f"The lesson sets '{unknown[0]}', which is not a setting charlab has.")
         self.settings = {name: getattr(self.config(), name) for name in self.settings}  # whole numbers as ints
-        self.hidden = tuple(dict.fromkeys(name for name in self.hidden if name in CONTROLS))
+        if not isinstance(self.hide_all, bool):
+            raise CharlabError("A lesson either hides all settings or not: 'hide_all' must be true or false.")
+        self.hidden = () if self.hide_all else tuple(dict.fromkeys(n for n in self.hidden if n in CONTROLS))
         if not isinstance(self.title, str) or len(self.title) > MAX_TITLE_CHARS:
             raise CharlabError(f"A lesson title can be at most {MAX_TITLE_CHARS} characters of text.")
+        if self.minutes is not None:
+            self.minutes = checked_minutes(self.minutes)
         return self
+
+    @property
+    def hidden_controls(self) -> tuple[str, ...]:
+        """Every control the pages hide. Hiding all settings hides every one, except the text and cleaning
+        choices when the lesson leaves them to the learner (a link made from an uploaded text)."""
+        if not self.hide_all:
+            return self.hidden
+        left_to_learner = {"sample": self.sample is None, "cleaning": self.cleaning is None}
+        return tuple(name for name in CONTROLS if not left_to_learner.get(name, False))
 
     def config(self, base: ModelConfig | None = None) -> ModelConfig:
         """`base` (or the default settings) with this lesson's settings applied, checked."""
         merged = {**(base or ModelConfig()).to_dict(), **self.settings}
         return ModelConfig(**merged).validate()
+
+
+def checked_minutes(value: Any, typed: str | None = None) -> float:
+    """A lesson's minutes by the clock as a float, or a CharlabError in plain words (quoting `typed`, the
+    link's text, when there was one)."""
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+    if not MIN_MINUTES <= number <= MAX_MINUTES:  # NaN fails too
+        raise CharlabError(
+            f"A lesson's training time must be a number of minutes from {MIN_MINUTES:g} to {MAX_MINUTES:g}, "
+            f"not '{value if typed is None else typed}'."
+        )
+    return float(number)
 
 
 # ---------------------------------------------------------------- links
@@ -100,7 +142,11 @@ def to_query_params(lesson: Lesson) -> dict[str, str]:
         params[CLEANING_PARAM] = lesson.cleaning
     for name, value in lesson.settings.items():
         params[SETTING_PARAMS[name]] = f"{value:g}" if isinstance(value, float) else str(value)
-    if lesson.hidden:
+    if lesson.minutes is not None:
+        params[MINUTES_PARAM] = f"{lesson.minutes:g}"
+    if lesson.hide_all:
+        params[HIDDEN_PARAM] = HIDE_ALL
+    elif lesson.hidden:
         params[HIDDEN_PARAM] = ".".join(CONTROLS[name] for name in lesson.hidden)
     return params
 
@@ -130,6 +176,8 @@ def from_query_params(params: Mapping[str, Any]) -> Lesson:
         settings=settings,
         hidden=tuple(_CONTROL_OF_PARAM[p] for p in hidden_names if p in _CONTROL_OF_PARAM),
         title=values.get(TITLE_PARAM, ""),
+        minutes=_parse_minutes(values[MINUTES_PARAM]) if values.get(MINUTES_PARAM) else None,
+        hide_all=HIDE_ALL in hidden_names,
     )
     return lesson.validate()
 
@@ -150,6 +198,91 @@ def _parse_setting(name: str, raw: str) -> Any:
         raise CharlabError(f"The lesson link's value for '{name}' is '{raw}', which is not a number.") from None
 
 
+def _parse_minutes(raw: str) -> float:
+    try:
+        value: Any = float(raw)
+    except ValueError:  # "abc": refused in words below
+        value = raw
+    return checked_minutes(value, typed=raw)
+
+
+# ---------------------------------------------------------------- the address a link is built on
+
+
+@dataclass(frozen=True)
+class LinkAddress:
+    """The address a lesson link is built on ("": a relative "?…" link) and why it was chosen."""
+
+    base: str
+    reason: str  # "public", "browser", "network", "listens_locally" or "no_network": see link_address
+
+
+def link_address(
+    browser_url: str,
+    public_url: str | None,
+    listen_address: str | None,
+    network_address: Callable[[], str | None],
+) -> LinkAddress:
+    """Where students can open the app, for a link the teacher hands out.
+
+    - "public": `public_url` (CHARLAB_PUBLIC_URL), the address whoever runs the server said students use;
+    - "browser": the teacher's browser address, when it is not this computer's own name for itself;
+    - "network": the browser is on localhost, so this computer's address on the network, same port and
+      path (the address the server listens on, when it names one, else `network_address()`);
+    - "listens_locally": the browser is on localhost and the server listens only on this computer, so no
+      other computer can reach it: the link stays the browser's;
+    - "no_network": the browser is on localhost and this computer's network address is not known.
+    """
+    if public_url:
+        return LinkAddress(public_url, "public")
+    if not browser_url or not is_local_address(browser_url):
+        return LinkAddress(browser_url, "browser")
+    listen = (listen_address or "").strip().strip("[]")
+    if listen and listen not in ("0.0.0.0", "::"):  # the server listens on one address only
+        if is_local_address(f"http://{listen}/"):
+            return LinkAddress(browser_url, "listens_locally")
+        return LinkAddress(with_host(browser_url, listen), "network")
+    found = network_address()
+    return LinkAddress(with_host(browser_url, found), "network") if found else LinkAddress(browser_url, "no_network")
+
+
+def is_local_address(url: str) -> bool:
+    """Whether a URL names this computer itself (localhost, 127.x.x.x, ::1): on another computer it leads
+    nowhere."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def network_address() -> str | None:
+    """This computer's IPv4 address on its network, or None when it has none.
+
+    Connecting a UDP socket sends nothing: the system only picks the interface it would route through
+    (to a private address here), and the socket's own address is that interface's.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.254.254.254", 9))
+            found = probe.getsockname()[0]
+        except OSError:  # no network at all
+            return None
+    address = ipaddress.ip_address(found)
+    return None if address.is_loopback or address.is_unspecified else found
+
+
+def with_host(url: str, host: str) -> str:
+    """`url` with another host (an IPv6 address in brackets), its scheme, port and path kept."""
+    parts = urlsplit(url)
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 # ---------------------------------------------------------------- lesson files
 
 
@@ -164,6 +297,8 @@ def lesson_to_json(lesson: Lesson) -> str:
         "cleaning": lesson.cleaning,
         "settings": lesson.settings,
         "hidden": list(lesson.hidden),
+        "minutes": lesson.minutes,
+        "hide_all": lesson.hide_all,
     }
     return json.dumps(data, ensure_ascii=False, indent=2)
 
@@ -187,6 +322,8 @@ def lesson_from_json(data: str | bytes) -> Lesson:
         settings={name: value for name, value in settings.items() if name in SETTING_PARAMS},
         hidden=tuple(str(name) for name in hidden),
         title=_optional_text(parsed.get("title"), "title") or "",
+        minutes=parsed.get("minutes"),  # version 1 has none: it trains by its epochs
+        hide_all=parsed.get("hide_all", False),
     )
     return lesson.validate()
 

@@ -36,7 +36,10 @@ for i, (page, icon, title, words) in enumerate(steps):
 st.subheader("Quick start")
 running = ui.is_running()
 if ui.lesson_fixes_something() and st.session_state.corpus is not None:
-    st.markdown("One click: train on this lesson's text with its settings, and watch it learn on the Train page.")
+    st.markdown(
+        f"One click: train on this lesson's text with its settings for **{ui.training_time_words()}**, and watch "
+        "it learn on the Train page."
+    )
 else:
     st.markdown(
         "One click: **Tiny Shakespeare**, the classic text for this kind of network, a GRU network and "

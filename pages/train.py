@@ -42,91 +42,95 @@ with settings_area:
         st.info(
             f"Epochs lowered from {lowered:,} to {limit.max_epochs:,}, the most this server allows in one training."
         )
-    with st.expander("Settings", expanded=not live_first, icon=":material/tune:"):
-        if not any(ui.is_hidden(name) for name in ui.SETTING_LABELS):  # a preset would change what a lesson fixed
-            ui.seed_key("train_preset", ss.preset)
-            st.segmented_control(
-                "Preset",
-                list(ui.PRESETS),
-                key="train_preset",
-                format_func=lambda k: ui.PRESETS[k][0],
-                on_change=ui.on_preset_change,
-                help="Ready-made settings, each training for its minutes by the clock; a small text gets a "
-                "smaller network, fitted to it.",
-            )
-            ui.preset_fitted_note()
-        for column, names in zip(st.columns(3), ui.SETTING_COLUMNS, strict=True):
-            with column:
-                for name in names:
-                    if name == "epochs":
-                        ui.training_length(limit)
-                    else:
-                        ui.setting_widget(name)
-        if loaded is not None:
-            try:
-                cfg = ui.model_config(ss.settings)
-                cost = estimate(cfg, vocab_size, len(text))
-            except CharlabError as err:
-                st.error(ui.md(str(err)), icon=":material/error:")
-            else:
-                m = st.columns(4)
-                m[0].metric(
-                    "Parameters",
-                    f"{cost.parameters:,}",
-                    border=True,
-                    help="Numbers the model learns. Compare with the characters of the text.",
+    if ui.lesson_hides_all():  # the learner sees what a training will do, Start and the chart
+        ui.lesson_summary()
+    else:
+        with st.expander("Settings", expanded=not live_first, icon=":material/tune:"):
+            if not any(ui.is_hidden(name) for name in ui.SETTING_LABELS):  # a preset would change what a lesson fixed
+                ui.seed_key("train_preset", ss.preset)
+                st.segmented_control(
+                    "Preset",
+                    list(ui.PRESETS),
+                    key="train_preset",
+                    format_func=lambda k: ui.PRESETS[k][0],
+                    on_change=ui.on_preset_change,
+                    help="Ready-made settings, each training for its minutes by the clock; a small text gets a "
+                    "smaller network, fitted to it.",
                 )
-                # short labels: four metrics side by side fit a 1280x720 screen; "(estimate)" goes in the help
-                m[1].metric(
-                    "Memory",
-                    corpus.human_size(cost.memory_bytes),
-                    border=True,
-                    help="An estimate of the memory training takes, data and network together.",
-                )
-                m[2].metric(
-                    "Per epoch",
-                    ui.fmt_duration(cost.seconds_per_epoch),
-                    border=True,
-                    help="An estimate of the time one pass over the whole text takes on this computer.",
-                )
-                budget = ui.budget_seconds(ss.minutes)
-                if budget:
-                    m[3].metric(
-                        f"Epochs in {ui.fmt_duration(budget)}",
-                        f"{budget / max(cost.seconds_per_epoch, 1e-3):,.1f}",
-                        border=True,
-                        help="An estimate. Training ends by the clock; the best model it found is kept.",
-                    )
-                else:
-                    m[3].metric(
-                        "All epochs",
-                        ui.fmt_duration(cost.seconds_per_epoch * cfg.epochs),
-                        border=True,
-                        help="An estimate of the time the whole training takes on this computer.",
-                    )
+                ui.preset_fitted_note()
+            for column, names in zip(st.columns(3), ui.SETTING_COLUMNS, strict=True):
+                with column:
+                    for name in names:
+                        if name == "epochs":
+                            ui.training_length(limit)
+                        else:
+                            ui.setting_widget(name)
+            if loaded is not None:
                 try:
-                    limit.check_parameters(cost.parameters)
+                    cfg = ui.model_config(ss.settings)
+                    cost = estimate(cfg, vocab_size, len(text))
                 except CharlabError as err:
                     st.error(ui.md(str(err)), icon=":material/error:")
-                if not budget and cost.seconds_per_epoch * cfg.epochs > limit.training_seconds:
-                    st.info(
-                        f"This server stops each training after {ui.fmt_duration(limit.training_seconds)}, so it is "
-                        "shared fairly. What the network learned by then is saved, and Continue trains it more.",
-                        icon=":material/timer:",
+                else:
+                    m = st.columns(4)
+                    m[0].metric(
+                        "Parameters",
+                        f"{cost.parameters:,}",
+                        border=True,
+                        help="Numbers the model learns. Compare with the characters of the text.",
                     )
-                st.caption("The parameters of each layer (V = vocabulary size, d = input size, m = units):")
-                st.dataframe(
-                    [
-                        {"Layer": r.layer, "Parameters": f"{r.parameters:,}", "Formula": r.formula}
-                        for r in parameter_table(cfg, vocab_size)
-                    ],
-                    hide_index=True,
-                    width="stretch",
-                )
+                    # short labels: four metrics side by side fit a 1280x720 screen; "(estimate)" goes in the help
+                    m[1].metric(
+                        "Memory",
+                        corpus.human_size(cost.memory_bytes),
+                        border=True,
+                        help="An estimate of the memory training takes, data and network together.",
+                    )
+                    m[2].metric(
+                        "Per epoch",
+                        ui.fmt_duration(cost.seconds_per_epoch),
+                        border=True,
+                        help="An estimate of the time one pass over the whole text takes on this computer.",
+                    )
+                    budget = ui.budget_seconds(ss.minutes)
+                    if budget:
+                        m[3].metric(
+                            f"Epochs in {ui.fmt_duration(budget)}",
+                            f"{budget / max(cost.seconds_per_epoch, 1e-3):,.1f}",
+                            border=True,
+                            help="An estimate. Training ends by the clock; the best model it found is kept.",
+                        )
+                    else:
+                        m[3].metric(
+                            "All epochs",
+                            ui.fmt_duration(cost.seconds_per_epoch * cfg.epochs),
+                            border=True,
+                            help="An estimate of the time the whole training takes on this computer.",
+                        )
+                    try:
+                        limit.check_parameters(cost.parameters)
+                    except CharlabError as err:
+                        st.error(ui.md(str(err)), icon=":material/error:")
+                    if not budget and cost.seconds_per_epoch * cfg.epochs > limit.training_seconds:
+                        st.info(
+                            "This server stops each training after "
+                            f"{ui.fmt_duration(limit.training_seconds)}, so it is shared fairly. What the network "
+                            "learned by then is saved, and Continue trains it more.",
+                            icon=":material/timer:",
+                        )
+                    st.caption("The parameters of each layer (V = vocabulary size, d = input size, m = units):")
+                    st.dataframe(
+                        [
+                            {"Layer": r.layer, "Parameters": f"{r.parameters:,}", "Formula": r.formula}
+                            for r in parameter_table(cfg, vocab_size)
+                        ],
+                        hide_index=True,
+                        width="stretch",
+                    )
 
-    with st.expander("Share as a lesson link", icon=":material/share:"):
-        with ui.guard("the lesson link"):
-            ui.lesson_share()
+        with st.expander("Share as a lesson link", icon=":material/share:"):
+            with ui.guard("the lesson link"):
+                ui.lesson_share()
 
 
 with controls_area:

@@ -10,7 +10,8 @@ from charlab import environment
 from charlab.errors import CharlabError
 
 VARIABLES = ("CHARLAB_HOME", "CHARLAB_CACHE", "CHARLAB_TRAIN_IN_THREADS", "CHARLAB_INTRA_THREADS",
-             "CHARLAB_INTER_THREADS", "CHARLAB_OWNERS", "CHARLAB_TEACHER_PASSWORD", "CHARLAB_DEBUG")  # fmt: skip
+             "CHARLAB_INTER_THREADS", "CHARLAB_OWNERS", "CHARLAB_TEACHER_PASSWORD", "CHARLAB_DEBUG",
+             "CHARLAB_PUBLIC_URL")  # fmt: skip
 
 
 @pytest.fixture
@@ -27,6 +28,7 @@ def test_defaults_when_nothing_is_set(unset):
     assert environment.tensorflow_threads() == (1, 2)
     assert environment.owners_setting() is None and environment.teacher_password() is None
     assert environment.debug() is False
+    assert environment.public_url() is None
 
 
 def test_each_variable_is_read(unset, tmp_path):
@@ -37,10 +39,12 @@ def test_each_variable_is_read(unset, tmp_path):
     unset.setenv("CHARLAB_OWNERS", " off ")
     unset.setenv("CHARLAB_TEACHER_PASSWORD", "s3cret")
     unset.setenv("CHARLAB_DEBUG", "1")
+    unset.setenv("CHARLAB_PUBLIC_URL", " http://192.168.1.20:8501/ ")
     assert environment.runs_home() == tmp_path / "home" and environment.cache_dir() == tmp_path / "cache"
     assert environment.tensorflow_threads() == (2, 1)
     assert environment.owners_setting() == "off" and environment.teacher_password() == "s3cret"
     assert environment.debug() is True
+    assert environment.public_url() == "http://192.168.1.20:8501/"
 
 
 @pytest.mark.parametrize(("value", "threads"), [("1", True), ("TRUE", True), ("yes", True), ("0", False), ("", False)])
@@ -105,3 +109,22 @@ def test_every_mistyped_cluster_setting_is_said_at_once(no_cluster_settings):
     no_cluster_settings.setenv("CHARLAB_RAY_FALLBACK", "yes")
     with pytest.raises(CharlabError, match="CHARLAB_RAY_FALLBACK must .* CHARLAB_CPUS_PER_TRAINING must"):
         environment.check_cluster_settings()
+
+
+@pytest.mark.parametrize(
+    "value", ["https://charlab.myschool.example", "http://[fd00::5]:8501/charlab", "http://pc-12:80"]
+)
+def test_a_public_url_is_an_address_students_can_open(unset, value):
+    unset.setenv("CHARLAB_PUBLIC_URL", value)
+    assert environment.public_url() == value
+
+
+@pytest.mark.parametrize(
+    "value", ["192.168.1.20:8501", "ftp://school.example/", "http://", "http://pc:99999/", "http://pc:port/",
+              "http://pc/?x=1", "http://pc/#top", "http://my pc/"],
+)  # fmt: skip
+def test_a_bad_public_url_is_refused_in_words_naming_the_variable(unset, value):
+    unset.setenv("CHARLAB_PUBLIC_URL", value)
+    with pytest.raises(CharlabError, match="CHARLAB_PUBLIC_URL must be the address students open") as err:
+        environment.public_url()
+    assert repr(value) in str(err.value)

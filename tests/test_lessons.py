@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,12 +12,17 @@ from charlab.errors import CharlabError
 from charlab.lessons import (
     CONTROLS,
     Lesson,
+    LinkAddress,
     from_query_params,
     is_lesson,
+    is_local_address,
     lesson_from_json,
     lesson_to_json,
     lesson_url,
+    link_address,
+    network_address,
     to_query_params,
+    with_host,
 )
 from charlab.model import ModelConfig
 
@@ -122,3 +128,115 @@ def test_an_unknown_cleaning_mode_is_refused_with_each_modes_name_in_words():
         from_query_params({"cl": "tidy"}).validate()
     assert "cleaning mode 'tidy' that does not exist" in str(err.value)
     assert "letters_punct (Letters and punctuation)" in str(err.value) and "keep (Keep everything)" in str(err.value)
+
+
+# ---------------------------------------------------------------- how long to train, hiding everything
+
+QUICK_MINUTE = Lesson(sample="tiny_shakespeare", settings={"cell": "gru", "units": 256, "epochs": 20}, minutes=1.0)
+
+
+def test_a_link_carries_minutes_by_the_clock():
+    url = lesson_url(QUICK_MINUTE, "http://192.0.2.7:8501/")
+    query = parse_qs(urlsplit(url).query)
+    assert query["min"] == ["1"] and query["ep"] == ["20"]  # the epochs stay: by the clock they only cap it
+    back = _from_url(url)
+    assert back == QUICK_MINUTE and back.minutes == 1.0
+    assert from_query_params({"min": "2.5"}).minutes == 2.5
+    assert _from_url(lesson_url(SONNETS, "http://x/")).minutes is None  # a link without minutes: by epochs
+
+
+def test_a_link_can_hide_all_settings():
+    lesson = Lesson(sample="reber", cleaning="keep", minutes=0.5, hide_all=True, hidden=("units",))
+    params = to_query_params(lesson)
+    assert params["h"] == "all" and params["min"] == "0.5"
+    back = from_query_params(params)
+    assert back.hide_all and back == lesson.validate()
+    assert back.hidden_controls == tuple(CONTROLS)  # the text, the cleaning, every setting and the length
+    own_text = from_query_params({"u": "64", "h": "all"})  # made from an uploaded text: the learner picks one
+    assert set(CONTROLS) - set(own_text.hidden_controls) == {"sample", "cleaning"}
+    assert from_query_params({"h": "u.all"}).hide_all
+    assert not from_query_params({"h": "u"}).hide_all and SONNETS.hidden_controls == SONNETS.hidden
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [("abc", "'abc'"), ("-1", "'-1'"), ("0", "'0'"), ("0.1", "'0.1'"), ("nan", "'nan'"), ("inf", "'inf'"),
+     ("100000", "'100000'"), ("1,5", "'1,5'")],
+)  # fmt: skip
+def test_bad_minutes_are_refused_in_plain_words_quoting_the_link(raw, shown):
+    with pytest.raises(CharlabError, match="training time must be a number of minutes from 0.5 to 600") as err:
+        from_query_params({"u": "64", "min": raw})
+    assert str(err.value).endswith(f"not {shown}.")
+
+
+def test_a_lesson_file_carries_minutes_and_hide_all():
+    lesson = Lesson(sample="reber", settings={"units": 32}, minutes=3.0, hide_all=True)
+    data = json.loads(lesson_to_json(lesson))
+    assert data["format_version"] == 2 and data["minutes"] == 3.0 and data["hide_all"] is True
+    assert lesson_from_json(json.dumps(data)) == lesson
+    by_epochs = json.loads(lesson_to_json(SONNETS))
+    assert by_epochs["minutes"] is None and by_epochs["hide_all"] is False
+
+
+def test_a_version_1_lesson_file_trains_by_its_epochs():
+    version_1 = {"format": "charlab-lesson", "format_version": 1, "title": "", "sample": "reber", "cleaning": None,
+                 "settings": {"units": 32, "epochs": 3}, "hidden": ["epochs"]}  # fmt: skip
+    lesson = lesson_from_json(json.dumps(version_1))
+    assert lesson.minutes is None and not lesson.hide_all and lesson.settings["epochs"] == 3
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ('{"format": "charlab-lesson", "minutes": "1"}', "training time must be a number"),
+        ('{"format": "charlab-lesson", "minutes": true}', "training time must be a number"),
+        ('{"format": "charlab-lesson", "minutes": -2}', "not '-2'"),
+        ('{"format": "charlab-lesson", "hide_all": "yes"}', "hides all settings or not"),
+    ],
+)
+def test_bad_minutes_or_hide_all_in_a_lesson_file_are_refused(data, words):
+    with pytest.raises(CharlabError, match=words):
+        lesson_from_json(data)
+
+
+# ---------------------------------------------------------------- the address students can reach
+
+
+def _never_asked() -> str:
+    raise AssertionError("the network address was looked up although it was not needed")
+
+
+@pytest.mark.parametrize(
+    ("browser", "public", "listen", "expected"),
+    [
+        ("http://localhost:8501/", "https://charlab.school.example", None,
+         LinkAddress("https://charlab.school.example", "public")),
+        ("http://192.0.2.9:8501/", None, None, LinkAddress("http://192.0.2.9:8501/", "browser")),
+        ("", None, None, LinkAddress("", "browser")),  # unknown (an old Streamlit): a relative link
+        ("http://localhost:8501/", None, "127.0.0.1", LinkAddress("http://localhost:8501/", "listens_locally")),
+        ("http://127.0.0.1:8501/app/", None, "192.0.2.5", LinkAddress("http://192.0.2.5:8501/app/", "network")),
+    ],
+)  # fmt: skip
+def test_the_link_address_is_one_students_can_reach(browser, public, listen, expected):
+    assert link_address(browser, public, listen, _never_asked) == expected
+
+
+@pytest.mark.parametrize("browser", ["http://localhost:8501/", "http://127.0.0.1:8501/", "http://[::1]:8501/"])
+def test_a_localhost_link_uses_this_computers_network_address(browser):
+    for listen in (None, "", "0.0.0.0", "::"):  # every interface: the network address is found
+        found = link_address(browser, None, listen, lambda: "192.0.2.7")
+        assert found == LinkAddress("http://192.0.2.7:8501/", "network")
+    assert link_address(browser, None, None, lambda: None) == LinkAddress(browser, "no_network")
+
+
+def test_local_addresses_and_hosts_swapped():
+    assert is_local_address("http://localhost:8501") and is_local_address("http://127.0.1.1/")
+    assert is_local_address("http://app.localhost/") and is_local_address("http://[::1]:8501/")
+    assert not is_local_address("http://192.168.1.20:8501/") and not is_local_address("https://school.example/")
+    assert with_host("http://localhost:8501/a/?x=1#y", "10.0.0.2") == "http://10.0.0.2:8501/a/"
+    assert with_host("https://localhost/", "fe80::1") == "https://[fe80::1]/"
+
+
+def test_the_network_address_is_none_or_not_this_computers_loopback():
+    found = network_address()  # a UDP socket's connect sends no packet: nothing leaves this machine
+    assert found is None or not ipaddress.ip_address(found).is_loopback

@@ -1,4 +1,5 @@
-"""Lessons: links and lesson files that open charlab on a text with settings, some controls hidden."""
+"""Lessons: links and lesson files that open charlab on a text with settings and a training length, some
+controls (or all) hidden; the link built on an address students can reach."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from charlab import lessons, runs
+from charlab import environment, lessons, limits, runs
 from charlab.errors import CharlabError
 from charlab.model import MODEL_SETTINGS
 from ui.corpus_cache import use_sample
-from ui.settings import MINUTES_LABEL, model_config
+from ui.settings import MINUTES_LABEL, PAGES, model_config, training_length_words
 from ui.text import md
 from ui.widget_state import reseed, take_upload
 
@@ -19,12 +20,14 @@ CONTROL_LABELS = {
     "sample": "Sample text",
     "cleaning": "Cleaning",
     **{s.name: s.label for s in MODEL_SETTINGS.values()},
+    "epochs": "Training length (minutes or epochs)",  # hiding it hides both: the lesson says how long
     "minutes": MINUTES_LABEL,
 }
 
 
-def apply_lesson(lesson: lessons.Lesson, key: str = "") -> None:
-    """Set up the session as the lesson says: its sample text, cleaning and settings; remember what to hide."""
+def apply_lesson(lesson: lessons.Lesson, key: str = "") -> str | None:
+    """Set up the session as the lesson says: its sample text, cleaning, settings and training length;
+    remember what to hide. Returns a note when this server trains for less time than the lesson asks."""
     ss = st.session_state
     lesson.validate()
     settings = model_config(ss.settings, **lesson.settings)  # refuses bad values in plain words, before any change
@@ -34,9 +37,26 @@ def apply_lesson(lesson: lessons.Lesson, key: str = "") -> None:
         ss.cleaning = lesson.cleaning
         ss.pop("corpus_cleaning", None)
     ss.settings, ss.preset = settings, None
+    note = None
+    if lesson.minutes is not None:  # by the clock, within this server's limit
+        most = limits.current().training_seconds / 60
+        ss.minutes = min(lesson.minutes, most)
+        if lesson.minutes > most:
+            note = (
+                f"This lesson trains for {lesson.minutes:g} minutes, but this server stops each training after "
+                f"{most:g}: its trainings last {most:g} minutes here."
+            )
+    elif "epochs" in lesson.settings:  # a lesson (or an older link) that fixes its epochs trains by them
+        ss.minutes = None
     ss.pop("train_preset", None)
     reseed("settings")
-    ss.lesson = {"key": key, "title": lesson.title, "hidden": list(lesson.hidden)}
+    ss.lesson = {
+        "key": key,
+        "title": lesson.title,
+        "hidden": list(lesson.hidden_controls),
+        "hide_all": lesson.hide_all,
+    }
+    return note
 
 
 def open_lesson_link() -> None:
@@ -49,10 +69,13 @@ def open_lesson_link() -> None:
     if (ss.lesson or {}).get("key") == key or ss.get("lesson_link_failed") == key:
         return
     try:
-        apply_lesson(lessons.from_query_params(params), key)
+        note = apply_lesson(lessons.from_query_params(params), key)
     except CharlabError as err:
         ss.lesson_link_failed = key
         st.error(f"This lesson link could not be opened: {md(str(err))}", icon=":material/error:")
+    else:
+        if note:
+            st.info(note, icon=":material/timer:")
 
 
 def leave_lesson() -> None:
@@ -62,15 +85,50 @@ def leave_lesson() -> None:
             del st.query_params[key]
 
 
-def current_lesson(hidden: Iterable[str], title: str) -> lessons.Lesson:
-    """This session's text and settings as a lesson, hiding the chosen controls."""
+def current_lesson(hidden: Iterable[str], title: str, hide_all: bool = False) -> lessons.Lesson:
+    """This session's text, settings and training length (minutes by the clock, or epochs) as a lesson,
+    hiding the chosen controls, or all of them."""
     ss = st.session_state
     loaded = ss.corpus
     sample = loaded.source.removeprefix("sample:") if loaded and loaded.source.startswith("sample:") else None
     settings = {name: getattr(ss.settings, name) for name in lessons.SETTING_PARAMS}
     return lessons.Lesson(
-        sample=sample, cleaning=ss.cleaning, settings=settings, hidden=tuple(hidden), title=title.strip()
+        sample=sample,
+        cleaning=ss.cleaning,
+        settings=settings,
+        hidden=tuple(hidden),
+        title=title.strip(),
+        # under half a minute only on a server whose limit is that short: each server keeps to its own limit
+        minutes=max(ss.minutes, lessons.MIN_MINUTES) if ss.minutes else None,
+        hide_all=hide_all,
     ).validate()
+
+
+def training_time_words() -> str:
+    """How long this session's trainings last, in words: "1 minute by the clock" or "20 epochs"."""
+    ss = st.session_state
+    words = training_length_words(ss.settings, ss.minutes)
+    return f"{words} by the clock" if ss.minutes else words
+
+
+def lesson_hides_all() -> bool:
+    """Whether this session's lesson hides every setting: the Train page then shows only what a training
+    will do, Start and the chart."""
+    return bool((st.session_state.get("lesson") or {}).get("hide_all"))
+
+
+def lesson_summary() -> None:
+    """Train page, in place of the settings a lesson hides: what each training does, in one line."""
+    chosen = hidden_words(st.session_state.lesson)
+    st.caption(f":material/school: This lesson chose {chosen}: each training lasts {training_time_words()}.")
+
+
+def hidden_words(lesson: dict) -> str:
+    """The controls a lesson hides, for the sidebar: "units, cleaning", or "the text and every setting"."""
+    hidden = lesson.get("hidden", ())
+    if lesson.get("hide_all"):
+        return "the text and every setting" if "sample" in hidden else "every setting"
+    return ", ".join(CONTROL_LABELS.get(c, c).lower() for c in hidden)
 
 
 def app_base_url() -> str:
@@ -91,14 +149,30 @@ def lesson_share() -> None:
     )
     if ss.corpus is not None and not ss.corpus.source.startswith("sample:"):
         st.caption(":material/info: An uploaded text cannot travel in a link: learners keep their own text.")
+    hide_all = st.checkbox(
+        "Hide all settings",
+        key="lesson_hide_all",
+        help="Learners see only Start training, Quick start and the chart: the text and every setting are the "
+        "lesson's.",
+    )
     hidden = st.multiselect(
-        "Controls to hide", list(lessons.CONTROLS), key="lesson_hide", format_func=CONTROL_LABELS.get
+        "Controls to hide",
+        list(lessons.CONTROLS),
+        key="lesson_hide",
+        format_func=CONTROL_LABELS.get,
+        disabled=hide_all,
     )
     title = st.text_input(
         "Lesson title", key="lesson_title", max_chars=lessons.MAX_TITLE_CHARS, placeholder="e.g. Lesson 2: more units"
     )
-    lesson = current_lesson(hidden, title)
-    base = app_base_url()
+    lesson = current_lesson(hidden, title, hide_all)
+    st.caption(f":material/timer: Learners train for {training_time_words()}, as you do now.")
+    browser = app_base_url()
+    address = lessons.link_address(
+        browser, environment.public_url(), st.get_option("server.address"), lessons.network_address
+    )
+    address_words(address, browser)
+    base = address.base
     url = lessons.lesson_url(lesson, base) if base else "?" + urlencode(lessons.to_query_params(lesson))
     st.markdown("**The lesson link**" + ("" if base else " (add it to this page's address)"))
     st.code(url, language=None, wrap_lines=True)
@@ -114,6 +188,45 @@ def lesson_share() -> None:
     take_upload(
         upload, "lesson_upload", lambda f: apply_lesson(lessons.lesson_from_json(f.getvalue()), f"file:{f.file_id}")
     )
+
+
+def app_root(url: str) -> str:
+    """The app's own address, without the page a URL opens (st.context.url may end in /train)."""
+    for page in PAGES:
+        if url.rstrip("/").endswith(f"/{page}"):
+            return url.rstrip("/").removesuffix(page)
+    return url
+
+
+def address_words(address: lessons.LinkAddress, browser: str) -> None:
+    """Say which address the link is built on when it is not simply this browser's, and what students need."""
+    here = (
+        f"This browser opens charlab at {md(app_root(browser))}, a name that means this computer: on a "
+        "student's computer that address leads nowhere."
+    )
+    set_public = "set `CHARLAB_PUBLIC_URL` to the address students use and start the server again"
+    if address.reason == "public":
+        st.caption(":material/public: The link is built on `CHARLAB_PUBLIC_URL`, the address students use:")
+        st.code(address.base, language=None)
+    elif address.reason == "network":
+        st.warning(
+            f"{here} The link below uses this computer's network address instead, which computers on the same "
+            f"network can open. If they cannot (another network, a firewall), {set_public}.",
+            icon=":material/wifi:",
+        )
+        st.caption("Students open charlab at:")
+        st.code(app_root(address.base), language=None)
+    elif address.reason == "listens_locally":
+        st.warning(
+            f"{here} This server also listens only on this computer, so no other computer can reach it: start it "
+            f"with `--server.address 0.0.0.0` (a classroom server), or {set_public}.",
+            icon=":material/wifi_off:",
+        )
+    elif address.reason == "no_network":
+        st.warning(
+            f"{here} This computer's network address could not be found: {set_public}.",
+            icon=":material/wifi_off:",
+        )
 
 
 def lesson_fixes_something() -> bool:

@@ -6,6 +6,7 @@ import math
 
 import streamlit as st
 
+from charlab import environment
 from charlab.errors import CharlabError
 from charlab.limits import Limits
 from ui.text import md
@@ -18,9 +19,11 @@ def server_limits() -> Limits:
 
 
 def check_server_limits() -> None:
-    """Stop every page with one plain message while an environment variable sets a limit wrongly."""
+    """Stop every page with one plain message while an environment variable sets a limit (or the address
+    students use, CHARLAB_PUBLIC_URL) wrongly."""
     try:
         server_limits()
+        environment.public_url()
     except CharlabError as err:
         st.error(f"charlab cannot start: {md(str(err))} Fix it and start the server again.", icon=":material/error:")
         st.stop()

@@ -12,7 +12,7 @@ from ui.corpus_cache import text_stats
 from ui.formatting import best_loss_words, fmt_duration, queue_words
 from ui.job_registry import current_handle
 from ui.jobs import rerun_page, rerun_when_finished
-from ui.lesson_links import CONTROL_LABELS, leave_lesson
+from ui.lesson_links import hidden_words, leave_lesson
 from ui.owners import owner_box
 from ui.page_guard import callback
 from ui.saved_runs import run_info
@@ -31,8 +31,7 @@ def sidebar() -> None:
             if lesson.get("title"):
                 st.markdown(md(lesson["title"]))
             if lesson.get("hidden"):
-                hidden = ", ".join(CONTROL_LABELS.get(c, c).lower() for c in lesson["hidden"])
-                st.caption(f"Set by the lesson: {md(hidden)}.")
+                st.caption(f"Set by the lesson: {md(hidden_words(lesson))}.")
                 st.button(
                     "Show all controls",
                     key="lesson_leave",

@@ -65,6 +65,8 @@ def training_length(limit: Limits) -> None:
             on_change=on_train_by_change,
             help="Minutes: by the clock, the same on any computer. Epochs: a number of passes over the text.",
         )
+    else:  # a lesson fixed how long to train, minutes or epochs: neither is drawn
+        return
     if ss.minutes:
         seed_key("settings_minutes", ss.minutes)
         st.number_input(MINUTES_LABEL, key="settings_minutes", min_value=min(0.5, limit.training_seconds / 60),
