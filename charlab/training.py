@@ -500,8 +500,12 @@ class TrainingJob:
     def _record_epoch(self, epoch: int, loss: float, val_loss: float | None) -> None:
         """The epoch's row of the history and its text, kept as the best weights when it improved, on disk."""
         p = self.snapshot()
+        whole = p.first_epoch + epoch + 1
+        cut_short = bool(p.batches_per_epoch) and p.step < (epoch + 1) * p.batches_per_epoch
         row = {
-            "epoch": p.first_epoch + epoch + 1,
+            # an epoch cut short by Stop or the clock is filed where it ended (7.8, not 8), as the time-lapse is:
+            # the kept network's words and the chart's validation point then agree with "after 7.8 epochs"
+            "epoch": round(p.first_epoch + p.step / p.batches_per_epoch, 2) if cut_short else whole,
             "loss": loss,
             "val_loss": val_loss if val_loss is not None else float("nan"),
             "seconds": round(p.run_seconds, 2),

@@ -46,9 +46,22 @@ else:
         "**1 minute of training**, by the clock. Its first attempts at writing appear within seconds and "
         "get better as you watch."
     )
-if st.button("Quick start", type="primary", icon=":material/bolt:", key="home_quick_start", disabled=running):
+own = ui.own_text_chosen() and not ui.lesson_fixes_something()
+if own:
+    st.markdown(
+        f"Or train on **your own text**, «{ui.md(st.session_state.corpus.name)}», with the same one-minute "
+        "settings fitted to its size."
+    )
+buttons = st.columns(2) if own else [st.container()]
+quick = buttons[0].button(
+    "Quick start", type="primary", icon=":material/bolt:", key="home_quick_start", disabled=running
+)
+own_quick = own and buttons[1].button(
+    "Quick start with my text", icon=":material/bolt:", key="home_quick_start_own", disabled=running
+)
+if quick or own_quick:
     try:
-        ui.quick_start()
+        ui.quick_start(own_text=bool(own_quick))
     except CharlabError as err:
         st.error(ui.md(str(err)), icon=":material/error:")
     else:

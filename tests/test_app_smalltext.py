@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from app_pages import APP_FIXTURES, ROOT, contains, go, metric, open_app, run, upload_text, use_sample
+from app_pages import (
+    APP_FIXTURES,
+    ROOT,
+    contains,
+    go,
+    job,
+    metric,
+    open_app,
+    run,
+    texts,
+    upload_text,
+    use_sample,
+    wait_done,
+)
 
 import ui
+from charlab import runs
 from charlab.model import count_parameters
 
 pytestmark = APP_FIXTURES
@@ -51,3 +65,24 @@ def test_a_preset_follows_the_text_and_tiny_shakespeare_gets_it_as_measured():
     go(at, "train")
     assert at.session_state["settings"] == ui.preset_settings("balanced", len(LYRICS))
     assert at.select_slider(key="settings_units").value == 64
+
+
+def test_quick_start_on_home_offers_a_users_own_text_and_fits_the_network_to_it(workspace):
+    """Before, Home's Quick start always switched to Tiny Shakespeare: a student with 4 KB of his own lyrics
+    lost his choice, and his text never got the one-minute demo."""
+    at = open_app()
+    assert [b.key for b in at.button if b.key.startswith("home_quick")] == ["home_quick_start"]  # the sample
+    upload_text(at, LYRICS, "<b>my *lyrics*</b>.txt")
+    go(at, "home")
+    assert any(f"«{ui.md('<b>my *lyrics*</b>.txt')}»" in m.value for m in at.markdown)  # as typed, never Markdown
+    run(at.button(key="home_quick_start_own").click())
+    assert texts(at.title) == ["Train"]
+    ss = at.session_state
+    assert ss["corpus"].name == "<b>my *lyrics*</b>.txt" and ss["corpus"].source == "upload"
+    assert ss["preset"] == "quick" and ss["settings"] == ui.preset_settings("quick", len(LYRICS))
+    assert ss["settings"].units == 64 and ss["minutes"] == 1.0  # fitted, not the sample's GRU 256
+    training = job(at)
+    assert training.name == "<b>my *lyrics*</b>.txt · GRU 64" and training.snapshot().budget_seconds == 60.0
+    run(at.button(key="train_stop").click())
+    wait_done(at)
+    assert [info.name for info in runs.list_runs(workspace)] == ["<b>my *lyrics*</b>.txt · GRU 64"]

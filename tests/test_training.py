@@ -264,7 +264,8 @@ def test_a_time_budget_ends_the_training_by_the_clock_as_finished(tmp_path):
     assert 1 < len(progress.history) < 10_000
     assert runs.run_info(progress.run_path).status == "finished"
     seconds = [entry["seconds"] for entry in progress.timelapse]
-    assert 10 <= len(seconds) <= 32 and seconds[0] < 0.5  # spaced by the clock: at most one per 1/30 of it
+    # spaced by the clock: at most one per 1/30 of it (how many fit depends on the machine's load)
+    assert 2 <= len(seconds) <= 32 and seconds[0] < 0.5
     assert seconds == sorted(seconds) and seconds[-1] <= progress.elapsed + 1.0
 
 

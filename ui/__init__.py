@@ -53,7 +53,15 @@ from ui.inside import (
     surprise_html,
 )
 from ui.job_registry import current_handle, is_running, registry, show_cluster_problem, watched_handle
-from ui.jobs import default_run_name, following_words, quick_start, rerun_page, start_training, stop_training
+from ui.jobs import (
+    default_run_name,
+    following_words,
+    own_text_chosen,
+    quick_start,
+    rerun_page,
+    start_training,
+    stop_training,
+)
 from ui.lesson_links import lesson_fixes_something, lesson_hides_all, lesson_share, lesson_summary, training_time_words
 from ui.limits import check_server_limits, fit_to_limit, server_limits, upload_box_mb
 from ui.owners import NICKNAME_HELP
@@ -113,8 +121,8 @@ __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
     "use_upload", "best_loss_words", "fmt_duration", "fmt_loss", "grammar_view", "INSIDE_MAX_CHARS", "STATE_HELP",
     "STATE_WORDS", "activation_html", "embedding_chart", "embedding_frame", "guesses_frame", "new_random_seed",
     "ranking_frame", "run_trace", "surprise_html", "current_handle", "is_running", "registry", "show_cluster_problem",
-    "watched_handle", "default_run_name", "following_words", "quick_start", "rerun_page", "start_training",
-    "stop_training", "lesson_fixes_something", "lesson_hides_all", "lesson_share", "lesson_summary",
+    "watched_handle", "default_run_name", "following_words", "own_text_chosen", "quick_start", "rerun_page",
+    "start_training", "stop_training", "lesson_fixes_something", "lesson_hides_all", "lesson_share", "lesson_summary",
     "training_time_words", "check_server_limits", "fit_to_limit", "server_limits", "upload_box_mb", "NICKNAME_HELP",
     "callback", "guard", "my_runs", "baseline_report", "config_words", "is_reber_run", "is_reber_text", "open_run",
     "next_char_distribution", "pick_current_run", "run_info", "run_label", "run_labels", "run_stamp",

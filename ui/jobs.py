@@ -107,9 +107,23 @@ def default_run_name(loaded: Corpus | None, settings: ModelConfig) -> str:
     return f"{corpus_name} · {CELLS[settings.cell]} {settings.units}"
 
 
-def quick_start() -> None:
-    """Home's button: a bundled sample, small settings, training at once (in a lesson: its text and settings)."""
+def own_text_chosen() -> bool:
+    """A text of the user's own is chosen (an upload): Quick start can train on it instead of the sample."""
+    loaded = st.session_state.get("corpus")
+    return loaded is not None and loaded.source == "upload"
+
+
+def quick_start(own_text: bool = False) -> None:
+    """Home's button: a bundled sample, small settings, training at once (in a lesson: its text and settings;
+    with own_text: the user's uploaded text, its cleaning, and the Quick preset fitted to its size)."""
     ss = st.session_state
+    if own_text and own_text_chosen():
+        apply_preset("quick")  # fitted to the text: a 4 KB text gets a small network, not 241k parameters
+        start_training(
+            cleaned_text(), ss.settings, ss.minutes, default_run_name(ss.corpus, ss.settings), ss.cleaning,
+            ss.corpus.name,
+        )  # fmt: skip
+        return
     if lesson_fixes_something() and ss.corpus is not None:
         fit_to_limit("settings", "epochs", server_limits().max_epochs)  # a lesson may ask more than this server allows
         start_training(
