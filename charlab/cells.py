@@ -42,6 +42,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (np.tanh(0.5 * x) + 1.0)  # = 1 / (1 + e^-x), without overflow warnings
 
 
+def weight_names(layer: int) -> tuple[str, str, str]:
+    """The names of one recurrent layer's arrays, in Keras' order; saved runs depend on them (weights.npz)."""
+    return f"rnn_{layer}.kernel", f"rnn_{layer}.recurrent_kernel", f"rnn_{layer}.bias"
+
+
 @dataclass(frozen=True)
 class Cell:
     """A recurrent cell type: a layer of `units` (m) cells reading inputs of size d.
@@ -60,14 +65,10 @@ class Cell:
 
     # ---- weights and what they cost
 
-    def weight_names(self, layer: int) -> tuple[str, str, str]:
-        """The names of one layer's arrays, as Keras orders them (and as weights.npz stores them)."""
-        return f"rnn_{layer}.kernel", f"rnn_{layer}.recurrent_kernel", f"rnn_{layer}.bias"
-
     def weight_shapes(self, layer: int, input_dim: int, units: int) -> dict[str, tuple[int, ...]]:
         width = self.gates * units
         bias = (2, width) if self.recurrent_bias else (width,)
-        kernel, recurrent, bias_name = self.weight_names(layer)
+        kernel, recurrent, bias_name = weight_names(layer)
         return {kernel: (input_dim, width), recurrent: (units, width), bias_name: bias}
 
     def parameters(self, input_dim: int, units: int) -> int:
