@@ -81,7 +81,7 @@ def test_the_registry_drives_the_settings_and_the_page_script():
     for key, cell in CELL_TYPES.items():
         entry = f"{json.dumps(key)}: {{states: {json.dumps(list(cell.state_names))}, gates: {cell.gates}, step: "
         assert entry + cell.js_step + "}" in source
-    with pytest.raises(CharlabError, match="Unknown cell type 'tcn'. Choose one of: lstm, gru, simple_rnn"):
+    with pytest.raises(CharlabError, match=f"Unknown cell type 'tcn'. Choose one of: {', '.join(CELL_TYPES)}"):
         cell_type("tcn")
 
 
