@@ -23,6 +23,11 @@ PLATEAU_IMPROVEMENT = 0.01  # less than 1% better over the recent stretch: a pla
 OVERFIT_RISE = 0.01  # validation this many nats above its best counts as rising
 MIN_BATCHES = 40  # per-batch losses needed to judge a trend from batches
 WINDOW_EPOCHS = 3  # epochs compared when judging from the per-epoch history
+# a training by the clock ends early when its validation loss has not beaten its best for this many epochs and
+# stands this far above it: a small text (a 4 KB song) then only learns its text by heart for the rest of its
+# minute (300 epochs of a rising curve); a text that merely plateaus (no rise) trains on
+PATIENCE_EPOCHS = 20
+MEMORISING_RISE = 0.1  # nats
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,16 @@ def kept_epoch(history: Sequence[dict[str, float]]) -> KeptEpoch | None:
         return None
     best = min(rows, key=lambda r: r[key])
     return KeptEpoch(best.get("epoch", rows.index(best) + 1), float(best[key]), on)
+
+
+def learning_by_heart(history: Sequence[dict[str, float]]) -> bool:
+    """Whether more epochs would only learn the text by heart: the validation loss has not improved for
+    PATIENCE_EPOCHS epochs and the latest stands MEMORISING_RISE above the best (a training by the clock ends)."""
+    losses = [r["val_loss"] for r in history if math.isfinite(r.get("val_loss", float("nan")))]
+    if not losses:
+        return False
+    best_at = int(np.argmin(losses))  # the first of equal losses, as the kept epoch
+    return len(losses) - 1 - best_at >= PATIENCE_EPOCHS and losses[-1] >= losses[best_at] + MEMORISING_RISE
 
 
 def judged_loss(history: list[dict], batch_losses: list[tuple[int, float]]) -> float | None:

@@ -23,6 +23,7 @@ from charlab import data as data_module
 from charlab import runs, schedule
 from charlab.baselines import compute_baselines, report_to_dict
 from charlab.corpus import check_length, text_hash, visible
+from charlab.diagnosis import PATIENCE_EPOCHS, learning_by_heart
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig, build_model, compile_model, estimate, keras_weights
 from charlab.sampling import Generator, NumpyCharModel
@@ -44,6 +45,10 @@ TIMELAPSE_AUTO = "auto"
 TIMELAPSE_SNAPSHOTS = 30  # "auto" spaces the time-lapse frames so a training gets about this many
 TIMELAPSE_RANDOM_SEED = 0  # the same random draws every time: the text changes only because the network did
 EPOCH_TEXT_LENGTH = 200  # the text written after each epoch
+EARLY_STOP_WORDS = (
+    f"Stopped early: the validation loss has not improved for {PATIENCE_EPOCHS} epochs and is rising, so more "
+    "training would only learn the text by heart."
+)
 WRITING_TEMPERATURE = 0.8  # of the epoch texts and the time-lapse: recognisable text, not the model's safest guess
 
 
@@ -494,6 +499,8 @@ class TrainingJob:
             self._finish(*(self._ending or (STOPPED, "Stopped: what was learned is saved.")))
         elif last:
             self._finish(FINISHED, "Training finished.")
+        elif self.budget_seconds and learning_by_heart(self.snapshot().history):
+            self._finish(FINISHED, EARLY_STOP_WORDS)
         elif not self._best_on_disk and time.monotonic() - self._last_checkpoint > CHECKPOINT_EVERY_SECONDS:
             self._checkpoint()  # also when the best came earlier and later epochs did not beat it
 

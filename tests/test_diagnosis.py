@@ -10,7 +10,9 @@ import pytest
 from charlab.diagnosis import (
     DIVERGED,
     LEARNING,
+    MEMORISING_RISE,
     OVERFITTING,
+    PATIENCE_EPOCHS,
     PLATEAU,
     TOO_EARLY,
     UNDERFITTING,
@@ -18,6 +20,7 @@ from charlab.diagnosis import (
     diagnose,
     judged_loss,
     kept_epoch,
+    learning_by_heart,
 )
 
 V = 65
@@ -140,3 +143,19 @@ def test_a_kept_network_below_letter_frequencies_is_not_underfitting():
     worse = _history([3.6, 3.4, 3.45], [3.5, 3.4, 3.45])  # even its best is above them: underfitting
     found = diagnose(worse, reference_loss=UNIGRAM)
     assert found.verdict == UNDERFITTING and "best loss (3.40)" in found.message
+
+
+def _rows(val_losses):
+    return [{"epoch": i + 1, "loss": 1.0, "val_loss": v} for i, v in enumerate(val_losses)]
+
+
+def test_learning_by_heart_needs_both_the_patience_and_a_rise():
+    best, after = [3.0, 2.5, 2.0], PATIENCE_EPOCHS
+    rising = _rows(best + [2.0 + 0.01 * (i + 1) + MEMORISING_RISE for i in range(after)])
+    assert learning_by_heart(rising)  # 20 epochs since the best, well above it
+    assert not learning_by_heart(rising[:-1])  # one epoch short of the patience
+    assert not learning_by_heart(_rows(best + [2.0 + MEMORISING_RISE / 2] * after))  # a plateau trains on
+    assert not learning_by_heart(_rows(best + [2.3] * (after - 1) + [1.9]))  # a new best at the end
+    assert not learning_by_heart(_rows([math.nan] * 40)) and not learning_by_heart([])  # no validation text
+    equal_best = _rows([2.0, 2.0] + [2.2] * (after - 1))  # the first of equal losses is the kept one
+    assert learning_by_heart(equal_best)

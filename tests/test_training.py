@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from charlab import fitting, runs, training
 from charlab.baselines import compute_baselines, report_from_dict
+from charlab.diagnosis import MEMORISING_RISE, kept_epoch
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.reber import grammar_score, reber_corpus
@@ -361,3 +363,19 @@ def test_a_training_stopped_mid_epoch_counts_the_part_it_trained(tmp_path):
     more = StopsMidEpoch(TEXT, cfg, name="partial", root=tmp_path, steps=bpe, resume_from=progress.run_path).run()
     assert more.epochs_before == pytest.approx(steps / bpe, abs=0.01)
     assert more.epochs_trained == pytest.approx(steps / bpe + 1, abs=0.01)
+
+
+def test_a_small_text_by_the_clock_stops_early_when_it_only_learns_the_text_by_heart(tmp_path):
+    """Before, 4 KB of lyrics trained its whole minute: 300 epochs of a rising validation loss after its best."""
+    lyrics = (Path(__file__).parent / "data" / "languages" / "lyrics.txt").read_text(encoding="utf-8")
+    cfg = ModelConfig(units=128, embedding_dim=16, seq_length=32, batch_size=16, epochs=10_000, learning_rate=0.01)
+    job = TrainingJob(lyrics, cfg, name="lyrics", root=tmp_path, budget_seconds=600.0)
+    progress = job.run()
+    assert progress.status == FINISHED and progress.message == training.EARLY_STOP_WORDS, progress.message
+    assert progress.elapsed < 600.0
+    kept = kept_epoch(progress.history)
+    last = progress.history[-1]
+    assert last["epoch"] - kept.epoch >= training.PATIENCE_EPOCHS
+    assert last["val_loss"] >= kept.loss + MEMORISING_RISE  # it stopped on a rising curve, keeping the best
+    assert runs.run_info(progress.run_path).status == "finished"
+    assert runs.load_run(progress.run_path).history()[-1]["epoch"] == last["epoch"]
