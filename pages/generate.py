@@ -35,6 +35,7 @@ history = run.history()
 kept = kept_epoch(history)
 if kept is not None:  # a training keeps its best epoch, not its last: say which one writes here
     st.caption(f"Writes with {kept_words(kept, history[-1]['epoch'])}.")
+ui.web_page_download(st, info, "generate_web_page", width="content")
 
 g = ss.generate
 settings_column, chart_column = st.columns([1, 1], gap="large")
