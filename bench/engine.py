@@ -145,7 +145,8 @@ def part_gemm(sizes: tuple[int, ...] = (1024, 2048)) -> dict:
     default network's recurrent product, h @ U, at batch 64 and 256."""
     import numpy as np
 
-    from charlab.model import GATES, ModelConfig, import_keras
+    from charlab.cells import cell_type
+    from charlab.model import ModelConfig, import_keras
 
     def best_rate(multiply, m: int, k: int, n: int, repeats: int) -> float:
         multiply()  # warm-up
@@ -168,7 +169,7 @@ def part_gemm(sizes: tuple[int, ...] = (1024, 2048)) -> dict:
         tf_product = lambda ta=ta, tb=tb: tf.linalg.matmul(ta, tb).numpy()  # noqa: E731
         out[f"tensorflow_{size}"] = best_rate(tf_product, size, size, size, 5)
     cfg = ModelConfig()
-    width = GATES[cfg.cell] * cfg.units
+    width = cell_type(cfg.cell).gates * cfg.units
     u = tf.constant(rng.standard_normal((cfg.units, width), dtype=np.float32))
     for batch in (64, 256):  # the default GRU(256): (batch, 256) @ (256, 768) at every character of a window
         h = tf.constant(rng.standard_normal((batch, cfg.units), dtype=np.float32))

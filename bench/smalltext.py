@@ -30,10 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine import ROOT, run_part  # noqa: E402 - each training is engine.py's training part
 
 from charlab import runs, samples  # noqa: E402
+from charlab.cells import CELL_TYPES  # noqa: E402
 from charlab.copying import TrainingTextIndex, copy_report  # noqa: E402
 from charlab.corpus import clean  # noqa: E402
 from charlab.limits import Limits  # noqa: E402
-from charlab.model import CELLS, ModelConfig, count_parameters  # noqa: E402
+from charlab.model import ModelConfig, count_parameters  # noqa: E402
 from charlab.presets import PRESETS, fit_to_text  # noqa: E402
 from charlab.vocab import Vocab  # noqa: E402
 
@@ -42,7 +43,7 @@ SEEDS = (0, 1, 2)
 
 
 def network_words(cfg: ModelConfig) -> str:
-    return f"{CELLS[cfg.cell]} {cfg.units} d{cfg.dropout:g} b{cfg.batch_size}"
+    return f"{CELL_TYPES[cfg.cell].label} {cfg.units} d{cfg.dropout:g} b{cfg.batch_size}"
 
 
 def parse_try(words: str) -> dict:

@@ -7,13 +7,16 @@ Look inside) and in JavaScript (the exported web page). model, weights, sampling
 pages ask the cell; none of them compares cell names.
 
 Adding a fourth cell type touches:
-- this file: a `Cell` subclass with its numpy `step` and `js_step`, and one line in `CELL_TYPES`;
-- the tests that loop over `CELL_TYPES` pick it up by themselves (tests/test_cells.py,
-  test_cells_js.py, test_sampling.py, test_model.py, test_weights.py, test_neurons.py);
-- nothing else: the Train page's "Cell type" choice, the CLI's --cell, validation, the parameter
-  table, the weight checks, the sampler, Look inside and the page's `CHARLAB_CELLS` all read this
-  registry. Only a cell whose layer needs settings a `keras.layers` class does not take by its
-  name alone, or whose weights are not (kernel, recurrent_kernel, bias), needs more.
+- this file: a `Cell` subclass with its numpy `step` and `js_step`, and one entry in `CELL_TYPES`;
+- its settings, in words only: the "Cell type" help sentence in charlab/model.py (MODEL_SETTINGS
+  names the cells) and the `cell` row of README.md's settings table;
+- its tests: none to write for parity, since tests/test_cells.py, test_cells_js.py,
+  test_sampling.py, test_model.py, test_weights.py and test_neurons.py loop over `CELL_TYPES`.
+The Train page's "Cell type" choice, the CLI's --cell, validation, the parameter table, the
+estimate, the weight checks, the sampler, Look inside and the page's `CHARLAB_CELLS` all read
+this registry. More is needed only for a cell whose Keras class needs arguments beyond its units
+(see `keras_layer`), whose weights are not (kernel, recurrent_kernel, bias), or that carries a
+state other than "hidden" and "cell" (its words go in ui/inside.py's STATE_WORDS and STATE_HELP).
 
 The JavaScript contract (the exported page codes against it):
 - `JS_PRELUDE` defines `sigmoid(z)` and `vecMat(x, w, cols, out)` (out = x·W, W row-major (x.length, cols)).
@@ -42,6 +45,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (np.tanh(0.5 * x) + 1.0)  # = 1 / (1 + e^-x), without overflow warnings
 
 
+def weight_names(layer: int) -> tuple[str, str, str]:
+    """The names of one recurrent layer's arrays, in Keras' order; saved runs depend on them (weights.npz)."""
+    return f"rnn_{layer}.kernel", f"rnn_{layer}.recurrent_kernel", f"rnn_{layer}.bias"
+
+
 @dataclass(frozen=True)
 class Cell:
     """A recurrent cell type: a layer of `units` (m) cells reading inputs of size d.
@@ -60,14 +68,10 @@ class Cell:
 
     # ---- weights and what they cost
 
-    def weight_names(self, layer: int) -> tuple[str, str, str]:
-        """The names of one layer's arrays, as Keras orders them (and as weights.npz stores them)."""
-        return f"rnn_{layer}.kernel", f"rnn_{layer}.recurrent_kernel", f"rnn_{layer}.bias"
-
     def weight_shapes(self, layer: int, input_dim: int, units: int) -> dict[str, tuple[int, ...]]:
         width = self.gates * units
         bias = (2, width) if self.recurrent_bias else (width,)
-        kernel, recurrent, bias_name = self.weight_names(layer)
+        kernel, recurrent, bias_name = weight_names(layer)
         return {kernel: (input_dim, width), recurrent: (units, width), bias_name: bias}
 
     def parameters(self, input_dim: int, units: int) -> int:

@@ -16,17 +16,11 @@ from typing import Any
 import numpy as np
 
 from charlab import environment
+from charlab.cells import CELL_TYPES, cell_type, weight_names
 from charlab.errors import CharlabError
 from charlab.schedule import SCHEDULES
 
-CELLS: dict[str, str] = {
-    "lstm": "LSTM",
-    "gru": "GRU",
-    "simple_rnn": "SimpleRNN",
-}
 MAX_EPOCHS = 10_000
-# the number of weight blocks ("gates") each cell has: the 4 in 4·(m² + m·d + m)
-GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
 
 
 @dataclass
@@ -34,7 +28,7 @@ class ModelConfig:
     """Every setting of a model and of its training; saved as JSON beside the model."""
 
     # the defaults learn the most per wall-clock minute on a 2-core laptop (bench/sweep.py, bench/README.md)
-    cell: str = "gru"  # lstm, gru or simple_rnn
+    cell: str = "gru"  # a key of charlab.cells.CELL_TYPES: lstm, gru or simple_rnn
     units: int = 256  # memory cells per recurrent layer (m)
     layers: int = 1  # stacked recurrent layers, 1-4
     embedding_dim: int = 32  # size of each character's learned vector (d of the first layer)
@@ -128,7 +122,7 @@ MODEL_SETTINGS: dict[str, ModelSetting] = {
             "cell", "Cell type",
             "LSTM and GRU have gates that let them remember over long stretches; "
             "SimpleRNN is the plain, forgetful original.",
-            str, choices=CELLS, widget="segmented",
+            str, choices={key: cell.label for key, cell in CELL_TYPES.items()}, widget="segmented",
         ),
         ModelSetting(
             "units", "Units",
@@ -225,19 +219,16 @@ def parameter_table(cfg: ModelConfig, vocab_size: int) -> list[LayerCount]:
     """Parameter count per layer, computed by formula (equal to Keras' count_params, see tests)."""
     v, e, m = vocab_size, cfg.embedding_dim, cfg.units
     rows = [LayerCount("Embedding", v * e, f"V·d = {v}·{e}")]
-    name, gates = CELLS[cfg.cell], GATES[cfg.cell]
-    for i in range(cfg.layers):
-        d = e if i == 0 else m
-        if cfg.cell == "gru":  # Keras' GRU keeps two biases per gate (reset_after=True)
-            count = 3 * (m * m + m * d + 2 * m)
-            formula = f"3·(m² + m·d + 2m) = 3·({m}² + {m}·{d} + 2·{m})"
-        else:
-            count = gates * (m * m + m * d + m)
-            g = f"{gates}·" if gates > 1 else ""
-            formula = f"{g}(m² + m·d + m) = {g}({m}² + {m}·{d} + {m})"
-        rows.append(LayerCount(f"{name} {i + 1}", count, formula))
+    cell = cell_type(cfg.cell)
+    for i, d in enumerate(_layer_inputs(cfg)):
+        rows.append(LayerCount(f"{cell.label} {i + 1}", cell.parameters(d, m), cell.formula(d, m)))
     rows.append(LayerCount("Output (Dense)", m * v + v, f"m·V + V = {m}·{v} + {v}"))
     return rows
+
+
+def _layer_inputs(cfg: ModelConfig) -> list[int]:
+    """Each recurrent layer's input size (d): the embedding's for the first, the layer below's units after."""
+    return [cfg.embedding_dim] + [cfg.units] * (cfg.layers - 1)
 
 
 def count_parameters(cfg: ModelConfig, vocab_size: int) -> int:
@@ -261,9 +252,11 @@ class Estimate:
 
 def step_work(cfg: ModelConfig, vocab_size: int) -> tuple[int, float]:
     """What one training step costs: (sequential time steps across layers, floating-point operations)."""
-    per_char_weights = count_parameters(cfg, vocab_size) - vocab_size * cfg.embedding_dim
-    # forward + backward ≈ 3 × forward; forward ≈ 2 flops per weight used per character, + gate arithmetic
-    flops_per_char = 6 * per_char_weights + 60 * cfg.units * cfg.layers
+    cell, m = cell_type(cfg.cell), cfg.units
+    # forward + backward ≈ 3 × forward; forward ≈ 2 flops per weight used per character (the embedding's
+    # is a lookup), + each cell's gate arithmetic
+    recurrent = sum(cell.training_flops_per_char(d, m) for d in _layer_inputs(cfg))
+    flops_per_char = recurrent + 6 * (m * vocab_size + vocab_size)  # + the output layer's
     return cfg.seq_length * cfg.layers, flops_per_char * cfg.batch_size * cfg.seq_length
 
 
@@ -274,7 +267,8 @@ def estimate(cfg: ModelConfig, vocab_size: int, n_chars: int) -> Estimate:
     steps, flops = step_work(cfg, vocab_size)
     chars_per_second = b * t / (steps * _STEP_OVERHEAD_SECONDS + flops / _TRAIN_FLOPS_PER_SECOND)
     train_chars = n_chars * (1 - cfg.validation_fraction)
-    activations = b * t * 4 * (cfg.layers * m * (GATES[cfg.cell] + 3) + cfg.embedding_dim + 3 * vocab_size)
+    per_layer = cell_type(cfg.cell).activation_floats_per_char(m)
+    activations = b * t * 4 * (cfg.layers * per_layer + cfg.embedding_dim + 3 * vocab_size)
     memory = 8 * n_chars + 16 * params + activations + 300_000_000  # + TensorFlow's own working set
     return Estimate(
         parameters=params,
@@ -321,12 +315,11 @@ def build_model(cfg: ModelConfig, vocab_size: int):
     """Embedding -> recurrent layers (return_sequences) -> Dense logits over the vocabulary."""
     cfg.validate()
     keras = import_keras()
-    layers = keras.layers
-    rnn_class = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}[cfg.cell]
+    layers, cell = keras.layers, cell_type(cfg.cell)
     inputs = keras.Input(shape=(None,), dtype="int32", name="char_ids")  # (B, T)
     x = layers.Embedding(vocab_size, cfg.embedding_dim, name="embedding")(inputs)  # (B, T, d)
     for i in range(cfg.layers):
-        x = rnn_class(cfg.units, return_sequences=True, name=f"rnn_{i}")(x)  # (B, T, m)
+        x = cell.keras_layer(cfg.units, name=f"rnn_{i}")(x)  # (B, T, m)
         if cfg.dropout > 0:
             x = layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
     logits = layers.Dense(vocab_size, name="logits")(x)  # (B, T, V)
@@ -356,11 +349,8 @@ def load_keras_model(path: str | Path):
 def keras_weights(model, cfg: ModelConfig) -> dict[str, np.ndarray]:
     """The weights as plain arrays, named for the numpy sampler (and saved as weights.npz)."""
     weights = {"embedding": model.get_layer("embedding").get_weights()[0]}
-    for i in range(cfg.layers):
-        kernel, recurrent, bias = model.get_layer(f"rnn_{i}").get_weights()
-        weights[f"rnn_{i}.kernel"] = kernel
-        weights[f"rnn_{i}.recurrent_kernel"] = recurrent
-        weights[f"rnn_{i}.bias"] = bias
+    for i in range(cfg.layers):  # Keras' order: kernel, recurrent kernel, bias
+        weights.update(zip(weight_names(i), model.get_layer(f"rnn_{i}").get_weights(), strict=True))
     kernel, bias = model.get_layer("logits").get_weights()
     weights["logits.kernel"], weights["logits.bias"] = kernel, bias
     return {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()}
@@ -370,7 +360,5 @@ def set_keras_weights(model, cfg: ModelConfig, weights: dict[str, np.ndarray]) -
     """The reverse of `keras_weights`: put checked plain arrays into a model `build_model` made."""
     model.get_layer("embedding").set_weights([weights["embedding"]])
     for i in range(cfg.layers):
-        model.get_layer(f"rnn_{i}").set_weights(
-            [weights[f"rnn_{i}.kernel"], weights[f"rnn_{i}.recurrent_kernel"], weights[f"rnn_{i}.bias"]]
-        )
+        model.get_layer(f"rnn_{i}").set_weights([weights[name] for name in weight_names(i)])
     model.get_layer("logits").set_weights([weights["logits.kernel"], weights["logits.bias"]])

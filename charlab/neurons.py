@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from charlab.cells import CELL_TYPES
 from charlab.errors import CharlabError
 from charlab.sampling import NumpyCharModel, probabilities
 from charlab.vocab import Vocab
@@ -31,10 +32,12 @@ _OPENING_BRACKETS, _CLOSING_BRACKETS = "([{（［｛【〔〈《", ")]}）］｝
 
 @dataclass(frozen=True)
 class LayerActivations:
-    """One recurrent layer's state after each character: (T, units) arrays."""
+    """One recurrent layer's state after each character, by the cell's state names: (T, units) arrays.
 
-    hidden: np.ndarray  # h, what the layer passes on
-    cell: np.ndarray | None  # c, an LSTM's memory cell (None for GRU and simple RNN)
+    "hidden" (h, what the layer passes on) always; an LSTM's "cell" (c, its memory cell) too.
+    """
+
+    states: dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -51,12 +54,13 @@ class Trace:
         """(T, units) activations of one layer's hidden ("hidden") or cell ("cell") state."""
         if not 0 <= layer < len(self.layers):
             raise CharlabError(f"This model has {len(self.layers)} layer(s); there is no layer {layer + 1}.")
-        if state not in ("hidden", "cell"):
-            raise CharlabError(f"A layer's state is 'hidden' or 'cell', not '{state}'.")
-        chosen = self.layers[layer].cell if state == "cell" else self.layers[layer].hidden
-        if chosen is None:
-            raise CharlabError("Only LSTM layers have a cell state; pick the hidden state instead.")
-        return chosen
+        names = list(dict.fromkeys(name for cell in CELL_TYPES.values() for name in cell.state_names))
+        if state not in names:
+            raise CharlabError(f"A layer's state is {' or '.join(repr(n) for n in names)}, not '{state}'.")
+        if state not in self.layers[layer].states:
+            having = " and ".join(cell.label for cell in CELL_TYPES.values() if state in cell.state_names)
+            raise CharlabError(f"Only {having} layers have a {state} state; pick the hidden state instead.")
+        return self.layers[layer].states[state]
 
     def top_guesses(self, t: int, k: int = 5) -> list[tuple[str, float]]:
         """The model's k most likely next characters after reading char t, most likely first."""
@@ -75,21 +79,20 @@ def trace(network: NumpyCharModel, vocab: Vocab, text: str) -> Trace:
         raise CharlabError("The vocabulary does not match the model; the run may be damaged.")
     ids = vocab.encode(text)
     t_len, units = len(ids), network.units
-    hidden = [np.zeros((t_len, units), dtype=np.float32) for _ in range(network.layers)]
-    cell = [np.zeros((t_len, units), dtype=np.float32) for _ in range(network.layers)] if network.cell == "lstm" else []
+    names = network.cell_type.state_names
+    recorded = [{name: np.zeros((t_len, units), dtype=np.float32) for name in names} for _ in range(network.layers)]
     next_probs = np.zeros((t_len, network.vocab_size), dtype=np.float64)
     state = network.initial_state()
     for t, char_id in enumerate(ids.tolist()):
         logits, state = network.step(char_id, state)
         for i, layer_state in enumerate(state):
-            hidden[i][t] = layer_state[0]
-            if cell:
-                cell[i][t] = layer_state[1]
+            for name, values in zip(names, layer_state, strict=True):
+                recorded[i][name][t] = values
         next_probs[t] = probabilities(logits)
     surprise = np.empty(t_len)
     surprise[0] = math.log(network.vocab_size)
     surprise[1:] = -np.log(np.maximum(next_probs[np.arange(t_len - 1), ids[1:]], 1e-300))
-    layers = tuple(LayerActivations(hidden[i], cell[i] if cell else None) for i in range(network.layers))
+    layers = tuple(LayerActivations(states) for states in recorded)
     return Trace(text=text, layers=layers, next_probabilities=next_probs, surprise=surprise, vocab=vocab)
 
 
@@ -212,10 +215,9 @@ def rank_units(result: Trace, hypothesis: Hypothesis | str, top: int = 10) -> li
         return []
     names, columns = [], []
     for i, layer in enumerate(result.layers):
-        for state, values in (("hidden", layer.hidden), ("cell", layer.cell)):
-            if values is not None:
-                names += [(i, state, u) for u in range(values.shape[1])]
-                columns.append(values)
+        for state, values in layer.states.items():
+            names += [(i, state, u) for u in range(values.shape[1])]
+            columns.append(values)
     correlations = _correlations(np.concatenate(columns, axis=1)[applies], signal[applies])
     best = np.argsort(-np.abs(correlations), kind="stable")[:top]
     return [UnitMatch(hypothesis, *names[k], correlation=float(correlations[k])) for k in best]

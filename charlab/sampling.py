@@ -13,16 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from charlab.cells import cell_type, weight_names
 from charlab.errors import CharlabError
-from charlab.model import CELLS, ModelConfig
+from charlab.model import ModelConfig
 from charlab.vocab import Vocab
 
 MIN_TEMPERATURE, MAX_TEMPERATURE = 1e-3, 1e3  # beyond these the text no longer changes
-State = list[tuple[np.ndarray, ...]]  # per layer: (h,) or (h, c) for an LSTM
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (np.tanh(0.5 * x) + 1.0)  # = 1 / (1 + e^-x), without overflow warnings
+State = list[tuple[np.ndarray, ...]]  # per layer: its cell's state_names, (h,) or (h, c) for an LSTM
 
 
 class NumpyCharModel:
@@ -33,8 +30,7 @@ class NumpyCharModel:
     """
 
     def __init__(self, cell: str, layers: int, weights: dict[str, np.ndarray], dtype=np.float32):
-        if cell not in CELLS:
-            raise CharlabError(f"Unknown cell type '{cell}'.")
+        self.cell_type = cell_type(cell)  # its numpy step, state names and input bias
         self.cell, self.layers, self.dtype = cell, layers, dtype
         try:
             w = {name: np.asarray(weights[name], dtype=dtype) for name in self.expected_names(layers)}
@@ -43,29 +39,24 @@ class NumpyCharModel:
         embedding = w["embedding"]
         self.vocab_size = embedding.shape[0]
         self.units = w["rnn_0.recurrent_kernel"].shape[0]
-        self.kernels, self.recurrent, self.biases = [], [], []
+        self.kernels, self.recurrent, self.biases, self.input_biases = [], [], [], []
         for i in range(layers):
-            kernel, bias = w[f"rnn_{i}.kernel"], w[f"rnn_{i}.bias"]
-            if cell == "gru":  # bias is (2, 3m): input bias and recurrent bias (reset_after=True)
+            kernel, recurrent, bias = (w[name] for name in weight_names(i))
+            if self.cell_type.recurrent_bias:  # (2, gates·m): input bias and recurrent bias
                 bias = bias.reshape(2, -1)
             self.kernels.append(kernel)
-            self.recurrent.append(w[f"rnn_{i}.recurrent_kernel"])
+            self.recurrent.append(recurrent)
             self.biases.append(bias)
+            self.input_biases.append(self.cell_type.input_bias(bias))
         # the first layer's input projection of every character, precomputed: (V, gates·m)
-        first_bias = self.biases[0][0] if cell == "gru" else self.biases[0]
-        self.input_table = embedding @ self.kernels[0] + first_bias
+        self.input_table = embedding @ self.kernels[0] + self.input_biases[0]
         self.out_kernel, self.out_bias = w["logits.kernel"], w["logits.bias"]
-        m = self.units
-        self._lstm_scale = np.full(4 * m, 0.5, dtype=dtype)
-        self._lstm_scale[2 * m : 3 * m] = 1.0
-        self._lstm_shift = np.ones(4 * m, dtype=dtype)
-        self._lstm_shift[2 * m : 3 * m] = 0.0
 
     @staticmethod
     def expected_names(layers: int) -> list[str]:
         names = ["embedding", "logits.kernel", "logits.bias"]
         for i in range(layers):
-            names += [f"rnn_{i}.kernel", f"rnn_{i}.recurrent_kernel", f"rnn_{i}.bias"]
+            names += weight_names(i)
         return names
 
     @classmethod
@@ -73,8 +64,7 @@ class NumpyCharModel:
         return cls(cfg.cell, cfg.layers, weights)
 
     def initial_state(self) -> State:
-        zeros = np.zeros(self.units, dtype=self.dtype)
-        return [(zeros, zeros) if self.cell == "lstm" else (zeros,) for _ in range(self.layers)]
+        return [self.cell_type.initial_state(self.units, self.dtype) for _ in range(self.layers)]
 
     def step(self, char_id: int, state: State) -> tuple[np.ndarray, State]:
         """Feed one character id; return the logits for the next one and the new state."""
@@ -84,38 +74,12 @@ class NumpyCharModel:
     def hidden_step(self, char_id: int, state: State) -> tuple[np.ndarray, State]:
         """Feed one character id; return the top layer's output (before the logits) and the new state."""
         new_state: State = []
-        x = None
+        x, step = None, self.cell_type.step
         for i in range(self.layers):
-            projected = self.input_table[char_id] if i == 0 else self._project(i, x)
-            x, new = self._cell_step(i, projected, state[i])
+            projected = self.input_table[char_id] if i == 0 else x @ self.kernels[i] + self.input_biases[i]
+            x, new = step(projected, state[i], self.recurrent[i], self.biases[i])
             new_state.append(new)
         return x, new_state
-
-    def _project(self, i: int, x: np.ndarray) -> np.ndarray:
-        bias = self.biases[i][0] if self.cell == "gru" else self.biases[i]
-        return x @ self.kernels[i] + bias
-
-    def _cell_step(self, i: int, projected: np.ndarray, state: tuple[np.ndarray, ...]):
-        m = self.units
-        if self.cell == "lstm":  # Keras gate order: input, forget, cell candidate, output
-            h, c = state
-            # one tanh for all four: sigmoid(z) = (tanh(z/2) + 1) / 2 for the gates, tanh(z) for the candidate
-            t = np.tanh((projected + h @ self.recurrent[i]) * self._lstm_scale)
-            t += self._lstm_shift  # gates now 2·sigmoid, the candidate unchanged
-            c = 0.5 * (t[m : 2 * m] * c + t[:m] * t[2 * m : 3 * m])
-            h = 0.5 * t[3 * m :] * np.tanh(c)
-            return h, (h, c)
-        if self.cell == "gru":  # Keras gate order: update, reset, candidate; reset applied after U·h
-            (h,) = state
-            rec = h @ self.recurrent[i] + self.biases[i][1]
-            update = _sigmoid(projected[:m] + rec[:m])
-            reset = _sigmoid(projected[m : 2 * m] + rec[m : 2 * m])
-            candidate = np.tanh(projected[2 * m :] + reset * rec[2 * m :])
-            h = update * h + (1.0 - update) * candidate
-            return h, (h,)
-        (h,) = state
-        h = np.tanh(projected + h @ self.recurrent[i])
-        return h, (h,)
 
     def feed(self, ids, state: State | None = None) -> tuple[np.ndarray, State]:
         """Run a whole context through the network; return the last logits and the state."""

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from charlab.cells import cell_type
 from charlab.errors import CharlabError
-from charlab.model import GATES, ModelConfig
+from charlab.model import ModelConfig
 
 DTYPE = np.dtype(np.float32)
 _NPY_HEADER_ALLOWANCE = 4096  # an .npy header is 128 bytes or a few multiples of 64; generous
@@ -24,13 +25,10 @@ _NPY_HEADER_ALLOWANCE = 4096  # an .npy header is 128 bytes or a few multiples o
 
 def expected_shapes(cfg: ModelConfig, vocab_size: int) -> dict[str, tuple[int, ...]]:
     """Every array a charlab model of these settings has, by the names the numpy sampler uses."""
-    v, e, m, g = vocab_size, cfg.embedding_dim, cfg.units, GATES[cfg.cell]
+    v, e, m, cell = vocab_size, cfg.embedding_dim, cfg.units, cell_type(cfg.cell)
     shapes: dict[str, tuple[int, ...]] = {"embedding": (v, e)}
     for i in range(cfg.layers):
-        shapes[f"rnn_{i}.kernel"] = (e if i == 0 else m, g * m)  # (input, gates·m)
-        shapes[f"rnn_{i}.recurrent_kernel"] = (m, g * m)
-        # Keras' GRU keeps an input and a recurrent bias per gate (reset_after=True)
-        shapes[f"rnn_{i}.bias"] = (2, g * m) if cfg.cell == "gru" else (g * m,)
+        shapes.update(cell.weight_shapes(i, e if i == 0 else m, m))
     shapes["logits.kernel"] = (m, v)
     shapes["logits.bias"] = (v,)
     return shapes

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+from charlab.cells import cell_type
 from charlab.errors import CharlabError
 from charlab.neurons import unit_ranking
 
@@ -104,7 +105,7 @@ best = ranking[0] if ranking else None
 ui.seed_key("inside_layer", best.layer + 1 if best else 1)
 ui.seed_key("inside_state", best.state if best else "hidden")
 ui.seed_key("inside_unit", best.unit if best else 0)
-states = ["hidden", "cell"] if cfg.cell == "lstm" else ["hidden"]
+states = list(cell_type(cfg.cell).state_names)
 if ss.inside_state not in states or ss.inside_layer > cfg.layers or ss.inside_unit >= cfg.units:  # another run
     ss.inside_layer, ss.inside_state, ss.inside_unit = 1, "hidden", 0
 a, b, c = st.columns([1, 2, 1])

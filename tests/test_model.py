@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from charlab.cells import CELL_TYPES
 from charlab.errors import CharlabError
 from charlab.model import (
     MODEL_SETTINGS,
@@ -140,7 +141,7 @@ def test_from_dict_validates():
 # ---------------------------------------------------------------- parameters
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "simple_rnn"])
+@pytest.mark.parametrize("cell", list(CELL_TYPES))
 @pytest.mark.parametrize(("layers", "dropout"), [(1, 0.0), (2, 0.0), (3, 0.3), (1, 0.2)])
 def test_parameter_table_equals_keras_count(cell, layers, dropout):
     cfg = ModelConfig(cell=cell, units=12, layers=layers, embedding_dim=5, dropout=dropout)

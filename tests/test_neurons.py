@@ -7,7 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from charlab.cells import CELL_TYPES
 from charlab.errors import CharlabError
+from charlab.model import ModelConfig
 from charlab.neurons import (
     HYPOTHESES,
     after_newline,
@@ -25,8 +27,8 @@ from charlab.neurons import (
 )
 from charlab.sampling import Generator, NumpyCharModel
 from charlab.vocab import Vocab
+from charlab.weights import expected_shapes
 
-GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
 QUOTED = (
     'he said "hello there" and left.\nshe wrote "no" then (quietly) "yes, all of it" twice.\n'
     'the end, "or the start" of a long line with no quote at all in it.\n'
@@ -35,19 +37,12 @@ QUOTED = (
 
 def _random_weights(cell: str, layers: int, vocab_size: int, units: int, embedding_dim: int, seed: int = 0):
     rng = np.random.default_rng(seed)
-    g = GATES[cell]
-    weights = {
-        "embedding": rng.normal(0, 0.5, (vocab_size, embedding_dim)),
-        "logits.kernel": rng.normal(0, 0.5, (units, vocab_size)),
-        "logits.bias": rng.normal(0, 0.1, vocab_size),
-    }
-    for i in range(layers):
-        d = embedding_dim if i == 0 else units
-        weights[f"rnn_{i}.kernel"] = rng.normal(0, 0.4, (d, g * units))
-        weights[f"rnn_{i}.recurrent_kernel"] = rng.normal(0, 0.4, (units, g * units))
-        bias_shape = (2, g * units) if cell == "gru" else (g * units,)
-        weights[f"rnn_{i}.bias"] = rng.normal(0, 0.1, bias_shape)
-    return weights
+    cfg = ModelConfig(cell=cell, layers=layers, units=units, embedding_dim=embedding_dim)
+    shapes = expected_shapes(cfg, vocab_size)
+    scales = {"embedding": 0.5, "logits.kernel": 0.5, "logits.bias": 0.1, "kernel": 0.4, "recurrent_kernel": 0.4}
+    first = ("embedding", "logits.kernel", "logits.bias")  # drawn first, as the planted units were tuned with
+    order = [*first, *(name for name in shapes if name not in first)]
+    return {name: rng.normal(0, scales.get(name, scales.get(name.split(".")[-1], 0.1)), shapes[name]) for name in order}
 
 
 def _quote_tracking_lstm(vocab: Vocab, units: int = 8, sign: float = 1.0) -> NumpyCharModel:
@@ -95,7 +90,8 @@ def test_a_unit_that_runs_the_other_way_is_ranked_first_and_described_as_turning
     )
 
 
-@pytest.mark.parametrize(("cell", "layers"), [("lstm", 2), ("gru", 2), ("simple_rnn", 1)])
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", list(CELL_TYPES))
 def test_trace_equals_the_samplers_own_steps(cell, layers):
     text = 'the cat (sat) on "the" mat.\nthe end'
     vocab = Vocab.from_text(text)
@@ -105,9 +101,8 @@ def test_trace_equals_the_samplers_own_steps(cell, layers):
     for t, char_id in enumerate(vocab.encode(text)):
         _, state = network.step(int(char_id), state)
         for i in range(layers):
-            np.testing.assert_array_equal(result.activations(i, "hidden")[t], state[i][0])
-            if cell == "lstm":
-                np.testing.assert_array_equal(result.activations(i, "cell")[t], state[i][1])
+            for k, name in enumerate(CELL_TYPES[cell].state_names):
+                np.testing.assert_array_equal(result.activations(i, name)[t], state[i][k])
     generator = Generator(network, vocab)
     for t in (1, 5, len(text) - 1):
         expected = generator.next_char_probabilities(text[:t])[text[t]]
@@ -117,9 +112,11 @@ def test_trace_equals_the_samplers_own_steps(cell, layers):
         assert [ch for ch, _ in guesses] == sorted(probs, key=probs.get, reverse=True)[:5]
     assert result.surprise[0] == pytest.approx(math.log(len(vocab)))
     assert result.next_probabilities.shape == (len(text), len(vocab))
-    if cell != "lstm":
-        with pytest.raises(CharlabError, match="cell state"):
+    if "cell" not in CELL_TYPES[cell].state_names:
+        with pytest.raises(CharlabError, match="Only LSTM layers have a cell state"):
             result.activations(0, "cell")
+    with pytest.raises(CharlabError, match="A layer's state is 'hidden' or 'cell', not 'memory'"):
+        result.activations(0, "memory")
 
 
 def test_hypothesis_signals():

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from charlab.cells import CELL_TYPES
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig, build_model, keras_weights, set_keras_weights
 from charlab.weights import expected_shapes, read_npz, to_npz_bytes
@@ -22,7 +23,7 @@ def _good() -> dict[str, np.ndarray]:
     return {name: rng.normal(size=shape).astype(np.float32) for name, shape in expected_shapes(CFG, VOCAB_SIZE).items()}
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "simple_rnn"])
+@pytest.mark.parametrize("cell", list(CELL_TYPES))
 @pytest.mark.parametrize("layers", [1, 3])
 def test_expected_shapes_are_those_of_the_keras_model(cell, layers):
     cfg = ModelConfig(cell=cell, layers=layers, units=5, embedding_dim=3)

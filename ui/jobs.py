@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from charlab.cells import CELL_TYPES
 from charlab.corpus import Corpus
 from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
-from charlab.model import CELLS, ModelConfig
+from charlab.model import ModelConfig
 from charlab.training import FINAL_STATES, Progress
 from charlab.workers import training_job
 from ui.corpus_cache import cleaned_text, use_sample
@@ -104,7 +105,7 @@ def following_words(handle: JobHandle) -> str:
 
 def default_run_name(loaded: Corpus | None, settings: ModelConfig) -> str:
     corpus_name = loaded.name if loaded else "text"
-    return f"{corpus_name} · {CELLS[settings.cell]} {settings.units}"
+    return f"{corpus_name} · {CELL_TYPES[settings.cell].label} {settings.units}"
 
 
 def quick_start() -> None:

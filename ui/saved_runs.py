@@ -13,9 +13,10 @@ import streamlit as st
 
 from charlab import corpus, owners, runs, webpage
 from charlab.baselines import BaselineReport, compute_baselines
+from charlab.cells import CELL_TYPES
 from charlab.copying import TrainingTextIndex
 from charlab.errors import CharlabError
-from charlab.model import CELLS, ModelConfig
+from charlab.model import ModelConfig
 from charlab.vocab import Vocab
 from ui.corpus_cache import cleaned_text, load_sample
 from ui.formatting import fmt_date
@@ -165,7 +166,7 @@ def config_words(cfg: ModelConfig | None) -> str:
     if cfg is None:
         return ""
     layers = f"{cfg.layers}×" if cfg.layers > 1 else ""
-    return f"{layers}{CELLS[cfg.cell]} {cfg.units}, seq {cfg.seq_length}, batch {cfg.batch_size}"
+    return f"{layers}{CELL_TYPES[cfg.cell].label} {cfg.units}, seq {cfg.seq_length}, batch {cfg.batch_size}"
 
 
 def runs_table(infos: list[runs.RunInfo], owners: bool = False) -> pd.DataFrame:

@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from charlab import limits
+from charlab.cells import CELL_TYPES
 from charlab.corpus import human_size
-from charlab.model import CELLS, MODEL_SETTINGS, ModelConfig
+from charlab.model import MODEL_SETTINGS, ModelConfig
 from charlab.presets import PRESETS, TextFit, fit_to_text
 from charlab.sampling import COMPARE_TEMPERATURES, TEMPERATURE_HELP  # noqa: F401  (ui re-exports them)
 
@@ -108,7 +109,7 @@ def fitted_words(key: str, n_chars: int) -> str | None:
     cfg = fit.config
     minutes = "" if fit.seconds == PRESETS[key][1] else f", for {training_length_words(cfg, fit.seconds / 60)}"
     dropout = MODEL_SETTINGS["dropout"].shown(cfg.dropout)
-    network = f"{CELLS[cfg.cell]} {cfg.units} with dropout {dropout}{minutes}"
+    network = f"{CELL_TYPES[cfg.cell].label} {cfg.units} with dropout {dropout}{minutes}"
     return f"Fitted to this {human_size(n_chars, '.2g')} text: {network} — a bigger network would learn it by heart."
 
 
