@@ -35,7 +35,6 @@ history = run.history()
 kept = kept_epoch(history)
 if kept is not None:  # a training keeps its best epoch, not its last: say which one writes here
     st.caption(f"Writes with {kept_words(kept, history[-1]['epoch'])}.")
-ui.web_page_download(st, info, "generate_web_page", width="content")
 
 g = ss.generate
 settings_column, chart_column = st.columns([1, 1], gap="large")
@@ -90,6 +89,7 @@ with settings_column:
         help="The same random seed gives the same text again.",
     )
     st.button("New random seed", key="generate_dice", icon=":material/casino:", on_click=ui.new_random_seed)
+    ui.web_page_download(st, info, "generate_web_page", width="content")
 
 top_k = int(g["top_k"]) or None
 index = ui.training_index(run)  # the copy detector's view of the training text (None: not loaded)
