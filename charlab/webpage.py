@@ -52,7 +52,7 @@ def export_html(run: str | Path | runs.Run, encoding: str = "float16") -> str:
         run = runs.load_run(run)
     if encoding not in ENCODINGS:
         raise CharlabError(f"Weights can be written as {' or '.join(ENCODINGS)}, not '{encoding}'.")
-    problem = size_problem(run.info)
+    problem = export_problem(run.info)
     if problem:
         raise CharlabError(problem)
     script = page_script()
@@ -65,10 +65,12 @@ def export_html(run: str | Path | runs.Run, encoding: str = "float16") -> str:
     )
 
 
-def size_problem(info: runs.RunInfo) -> str | None:
-    """Why the run cannot become a web page (too big), in words; None when it can."""
-    if info.config is None:
+def export_problem(info: runs.RunInfo) -> str | None:
+    """Why the run cannot become a web page (no model saved yet, or too big), in words; None when it can."""
+    if info.config is None or info.damaged:
         return info.damaged or "This run cannot be read."
+    if not any((info.path / name).exists() for name in ("weights.npz", "model.keras")):
+        return f"«{info.name}» has no saved model yet: it can become a web page after its first checkpoint."
     numbers = count_parameters(info.config, info.vocab_size)
     if numbers <= MAX_PAGE_PARAMETERS:
         return None

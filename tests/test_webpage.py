@@ -118,11 +118,23 @@ def test_the_default_and_the_5_minute_preset_fit(tmp_path, units, limit_mb):
 
 def test_a_model_too_big_for_a_page_is_refused_in_words(tmp_path):
     info = runs.run_info(make_run(tmp_path, units=1024, layers=2, name="Huge"))
-    problem = webpage.size_problem(info)
+    problem = webpage.export_problem(info)
     assert problem is not None and "«Huge»" in problem and "5,000,000" in problem and ".zip" in problem
     with pytest.raises(CharlabError, match="too big to open quickly"):
         webpage.export_html(info.path)
-    assert webpage.size_problem(runs.run_info(make_run(tmp_path, units=256))) is None
+    assert webpage.export_problem(runs.run_info(make_run(tmp_path, units=256))) is None
+
+
+def test_a_run_without_a_saved_model_yet_is_said_so(tmp_path):
+    path = make_run(tmp_path, name="Still training")
+    (path / "weights.npz").unlink()
+    runs.update_meta(path, status="training")
+    runs.mark_active(path, True)  # trained by this process, before its first checkpoint
+    try:
+        problem = webpage.export_problem(runs.run_info(path))
+    finally:
+        runs.mark_active(path, False)
+    assert problem == "«Still training» has no saved model yet: it can become a web page after its first checkpoint."
 
 
 def test_the_size_check_counts_every_number_of_the_weights(tmp_path):

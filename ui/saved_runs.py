@@ -217,9 +217,10 @@ def pick_current_run(key: str, no_runs_words: str) -> runs.RunInfo:
 def web_page_download(container, info: runs.RunInfo, key: str, width: str = "stretch") -> None:
     """Download as a web page: the run as one .html file that writes by itself, offline (charlab.webpage).
 
-    A run too big for a page gets the button greyed out, with the reason in its tooltip.
+    A run that cannot be a page (too big, or no model saved yet) gets the button greyed out, with the reason
+    in its tooltip.
     """
-    problem = webpage.size_problem(info)
+    problem = webpage.export_problem(info)
     path = str(info.path)
     container.download_button(
         "Download as a web page",
