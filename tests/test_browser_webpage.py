@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from streamlit_server import StreamlitServer
 from webpage_runs import make_run
 
 from charlab import runs, webpage
@@ -22,6 +23,7 @@ from charlab.sampling import Generator, NumpyCharModel, probabilities
 
 pytestmark = pytest.mark.browser
 
+ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = [(cell, layers) for cell in CELL_TYPES for layers in (1, 2)]
 # random weights whose greedy text keeps changing (many settle on one character, which would prove little)
 WEIGHT_SEEDS = {("lstm", 1): 2, ("gru", 1): 2, ("gru", 2): 26, ("simple_rnn", 1): 1}
@@ -194,3 +196,35 @@ def test_a_hostile_run_runs_nothing_but_the_page(tmp_path, offline):
     assert page.dialogs == []
     assert not [m for m in page.console if "Content Security Policy" in m]  # nothing even tried to run
     assert offline.gone_out() == []
+
+
+def test_my_runs_downloads_a_page_that_writes_offline(tmp_path, browser):
+    """The whole way: My runs' Download as a web page in the app, then the downloaded file, offline."""
+    home = tmp_path / "home"
+    make_run(home, units=32, name="Downloaded fables", logit_scale=1.5)
+    server = StreamlitServer(ROOT, home, tmp_path / "streamlit.log", env={"CHARLAB_OWNERS": "0"})
+    try:
+        url = server.start(timeout=90)
+        context = browser.new_context(viewport={"width": 1280, "height": 720}, accept_downloads=True)
+        page = context.new_page()
+        page.goto(f"{url}/train")
+        main = page.get_by_test_id("stMainBlockContainer")
+        button = main.locator(".st-key-runs_web_page").get_by_role("button")
+        expect(button).to_be_enabled(timeout=60_000)
+        expect(main.get_by_test_id("stSkeleton")).to_have_count(0, timeout=60_000)
+        with page.expect_download(timeout=60_000) as download:
+            button.click()
+        assert download.value.suggested_filename == "downloaded-fables.html"
+        saved = tmp_path / "downloaded.html"
+        download.value.save_as(saved)
+        context.close()
+    finally:
+        server.stop()
+    offline = OfflineBrowser(browser)
+    try:
+        page = offline.open(saved)
+        expect(page.locator("h1")).to_have_text("Downloaded fables")
+        assert len(write_with_the_page(page, "the ", 100, "0.8", top_k=0, random_seed=2)) == 100
+        assert offline.gone_out() == [] and page.console == []
+    finally:
+        offline.context.close()
