@@ -73,15 +73,12 @@ def main() -> None:
 def _random_lstm(vocab_size: int, units: int, embedding_dim: int) -> dict:
     import numpy as np
 
+    from charlab.model import ModelConfig
+    from charlab.weights import expected_shapes
+
     rng = np.random.default_rng(0)
-    return {
-        "embedding": rng.normal(0, 0.1, (vocab_size, embedding_dim)),
-        "rnn_0.kernel": rng.normal(0, 0.1, (embedding_dim, 4 * units)),
-        "rnn_0.recurrent_kernel": rng.normal(0, 0.1, (units, 4 * units)),
-        "rnn_0.bias": np.zeros(4 * units),
-        "logits.kernel": rng.normal(0, 0.1, (units, vocab_size)),
-        "logits.bias": np.zeros(vocab_size),
-    }
+    shapes = expected_shapes(ModelConfig(cell="lstm", units=units, embedding_dim=embedding_dim), vocab_size)
+    return {name: np.zeros(s) if name.endswith("bias") else rng.normal(0, 0.1, s) for name, s in shapes.items()}
 
 
 def _timelapse_cost(text: str) -> None:

@@ -34,6 +34,7 @@ from charlab.model import ModelConfig, build_model, import_keras, load_keras_mod
 from charlab.sampling import Generator, NumpyCharModel
 from charlab.training import FINISHED, Timelapse, TrainingJob
 from charlab.vocab import Vocab
+from charlab.weights import expected_shapes
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=1)
@@ -167,10 +168,7 @@ def test_a_run_whose_saved_settings_hold_a_400_digit_number_is_listed_as_damaged
 def _generator() -> Generator:
     rng = np.random.default_rng(0)
     vocab, m, d = Vocab.from_text("abc \n"), 8, 4
-    shapes = {
-        "embedding": (5, d), "rnn_0.kernel": (d, 4 * m), "rnn_0.recurrent_kernel": (m, 4 * m), "rnn_0.bias": (4 * m,),
-        "logits.kernel": (m, 5), "logits.bias": (5,),
-    }  # fmt: skip
+    shapes = expected_shapes(ModelConfig(cell="lstm", units=m, embedding_dim=d), len(vocab))
     return Generator(NumpyCharModel("lstm", 1, {k: rng.normal(size=s) for k, s in shapes.items()}), vocab)
 
 
