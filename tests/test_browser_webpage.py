@@ -5,8 +5,8 @@ page's weights are float16, so its text is compared with charlab's numpy generat
 same float16-rounded weights: greedy text (lowest temperature, top-k 1) must be identical for 300
 characters (top-k 1 makes it greedy by definition on both sides: at temperature 0.001 alone, both
 samplers still take the runner-up now and then where two characters are within ~0.01 of each other,
-each with its own random numbers), and the probabilities of the first 50 steps within PROBABILITY_TOLERANCE. How far float16
-moves the text against the float32 weights is measured by bench/webpage.py, not asserted here.
+each with its own random numbers), and the probabilities of the first 50 steps within PROBABILITY_TOLERANCE.
+How far float16 moves the text against the float32 weights is measured by bench/webpage.py, not asserted here.
 """
 
 from __future__ import annotations
