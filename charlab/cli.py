@@ -1,4 +1,4 @@
-"""The command line: `python -m charlab train FILE` and `python -m charlab generate RUN`.
+"""The command line: `python -m charlab train FILE`, `generate RUN` and `export RUN --html FILE`.
 
 The same engine as the app, for people who prefer a terminal (and for scripting). Errors a
 user can cause are printed as one plain sentence, never a traceback.
@@ -60,6 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--top-k", type=int, default=None, help="only pick among the k likeliest characters")
     generate.add_argument("--random-seed", type=int, default=None, help="the same seed writes the same text")
 
+    export = sub.add_parser(
+        "export",
+        help="save a run as one web page that writes offline (--html) or as a .zip (--zip)",
+        description="Save a run as one web page that writes by itself, offline (--html), or as a .zip to upload "
+        "into charlab again (--zip).",
+    )
+    export.add_argument("run", help="run name, run id or run folder")
+    export.add_argument("--html", metavar="FILE", help="the web page to write (e.g. shakespeare.html)")
+    export.add_argument("--zip", metavar="FILE", help="the .zip to write (My runs can add it again)")
+
     sub.add_parser("runs", help="list the runs in the workspace")
     sub.add_parser("samples", help="list the sample corpora")
     return parser
@@ -72,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "generate":
             return _generate(args)
+        if args.command == "export":
+            return _export(args)
         if args.command == "runs":
             return _list_runs(args)
         return _list_samples()
@@ -186,6 +198,30 @@ def _generate(args: argparse.Namespace) -> int:
     sys.stdout.write("\n")
     print(f"({args.length / max(time.perf_counter() - started, 1e-9):,.0f} chars/s)", file=sys.stderr)
     return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    """Write the run as a web page and/or a .zip; each file whole or not at all."""
+    from charlab import archives, webpage
+
+    if not args.html and not args.zip:
+        raise CharlabError("Say what to write: --html FILE for a web page, --zip FILE for a .zip (or both).")
+    path = runs.find_run(args.run, args.workspace)
+    if args.html:
+        _write_file(args.html, webpage.export_html(path).encode("utf-8"))
+    if args.zip:
+        _write_file(args.zip, archives.export_zip(path))
+    return 0
+
+
+def _write_file(name: str, payload: bytes) -> None:
+    target = Path(name)
+    if target.is_dir():
+        raise CharlabError(f"'{name}' is a folder: give a file name, e.g. {target / 'run.html'}.")
+    if not target.parent.is_dir():
+        raise CharlabError(f"The folder '{target.parent}' does not exist; create it first or choose another.")
+    runs.write_bytes_atomic(target, payload)
+    print(f"wrote {target} ({len(payload) / 1e6:.2f} MB)", file=sys.stderr)
 
 
 def _list_runs(args: argparse.Namespace) -> int:

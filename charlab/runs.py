@@ -22,6 +22,7 @@ import csv
 import errno
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -114,6 +115,12 @@ class RunInfo:
     def best_val_loss(self) -> float | None:
         """The best loss on the validation text (None for a run without one)."""
         return self.best_loss if self.best_loss_on == VALIDATION else None
+
+
+def best_loss_words(value: float | None, on: str) -> str:
+    """'best validation loss 1.234', or the training loss of a run without validation text, said as such."""
+    shown = "–" if value is None or not math.isfinite(value) else f"{value:.3f}"
+    return f"best {'training' if on == TRAINING else 'validation'} loss {shown}"
 
 
 @dataclass

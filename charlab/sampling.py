@@ -217,3 +217,10 @@ def reshape(distribution: dict[str, float], temperature: float, top_k: int | Non
     logp = np.log(np.maximum(np.array([distribution[c] for c in chars]), 1e-300))
     probs = probabilities(logp, temperature, top_k)
     return dict(zip(chars, probs.tolist(), strict=True))
+
+
+# the app's words for temperature, said the same on the Generate page and in an exported web page
+TEMPERATURE_HELP = (
+    "Low temperature: safe, repetitive text. 1: the model's own odds. High: surprising text with more mistakes."
+)
+COMPARE_TEMPERATURES = (0.2, 0.8, 1.5)  # "Compare temperatures": the same seed, side by side

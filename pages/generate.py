@@ -89,6 +89,7 @@ with settings_column:
         help="The same random seed gives the same text again.",
     )
     st.button("New random seed", key="generate_dice", icon=":material/casino:", on_click=ui.new_random_seed)
+    ui.web_page_download(st, info, "generate_web_page", width="content")
 
 top_k = int(g["top_k"]) or None
 index = ui.training_index(run)  # the copy detector's view of the training text (None: not loaded)

@@ -54,6 +54,7 @@ def test_generate_says_which_network_writes_the_kept_one(with_run):
 
 def test_generate_writes_the_requested_length_and_the_seed_reproduces_it(with_run):
     at = generate_page()
+    assert at.download_button(key="generate_web_page").label == "Download as a web page"
     assert at.selectbox(key="generate_run").value == str(with_run)
     at.number_input(key="generate_length").set_value(60)
     run(at.button(key="generate_go").click())

@@ -32,6 +32,8 @@ def test_my_runs_load_rename_download_and_delete(with_run, workspace):
     at = open_app("train")
     assert list(runs_table(at)["Name"]) == ["Tiny cats"]
     assert at.download_button(key="runs_download").label == "Download .zip"
+    web_page = at.download_button(key="runs_web_page")
+    assert web_page.label == "Download as a web page" and not web_page.proto.disabled
 
     run(at.button(key="runs_load").click())
     assert at.session_state["run_path"] == str(with_run)
@@ -142,3 +144,14 @@ def test_compare_overlays_the_chosen_runs(with_run, workspace):
     frame = chart_data(at, "run")
     assert len(set(frame["run"])) == 2
     assert set(frame["curve"]) == {"Training", "Validation"} and set(frame["epoch"]) == {1, 2}
+
+
+def test_a_run_too_big_for_a_web_page_says_why_on_its_greyed_button(workspace):
+    from webpage_runs import make_run
+
+    make_run(workspace, units=1024, layers=2, name="Huge")
+    at = open_app("train")
+    web_page = at.download_button(key="runs_web_page")
+    assert web_page.proto.disabled
+    assert "too big to open quickly" in web_page.proto.help and "Huge" in web_page.proto.help
+    assert not at.download_button(key="runs_download").proto.disabled  # the .zip still downloads

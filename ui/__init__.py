@@ -82,6 +82,7 @@ from ui.saved_runs import (
     run_training_text,
     training_index,
     usable_runs,
+    web_page_download,
 )
 from ui.session import init_session, open_requested_page, remember, through_entry_script
 from ui.settings import (
@@ -126,7 +127,7 @@ __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
     "training_time_words", "check_server_limits", "fit_to_limit", "server_limits", "upload_box_mb", "NICKNAME_HELP",
     "callback", "guard", "my_runs", "baseline_report", "config_words", "is_reber_run", "is_reber_text", "open_run",
     "next_char_distribution", "pick_current_run", "run_info", "run_label", "run_labels", "run_stamp",
-    "run_training_text",
+    "run_training_text", "web_page_download",
     "training_index", "usable_runs", "init_session", "open_requested_page", "remember", "through_entry_script",
     "COMPARE_TEMPERATURES", "DEFAULT_SAMPLE",
     "PAGES", "PRESETS", "SETTING_COLUMNS", "SETTING_HELP", "SETTING_LABELS", "STATUS_WORDS", "TEMPERATURE_HELP",

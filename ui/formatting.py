@@ -7,7 +7,7 @@ from datetime import datetime
 
 from charlab.diagnosis import KeptEpoch
 from charlab.jobs import JobHandle
-from charlab.runs import TRAINING
+from charlab.runs import best_loss_words  # noqa: F401  (said the same in an exported page)
 from charlab.training import Progress
 from ui.job_registry import registry
 
@@ -27,11 +27,6 @@ def fmt_duration(seconds: float | None) -> str:
 
 def fmt_loss(value: float | None) -> str:
     return "–" if value is None or not math.isfinite(value) else f"{value:.3f}"
-
-
-def best_loss_words(value: float | None, on: str) -> str:
-    """'best validation loss 1.234', or the training loss of a run without validation text, said as such."""
-    return f"best {'training' if on == TRAINING else 'validation'} loss {fmt_loss(value)}"
 
 
 def fmt_epochs(epochs: float) -> str:

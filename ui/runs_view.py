@@ -1,4 +1,5 @@
-"""My runs: the runs table; loading, renaming, deleting, downloading and uploading runs; comparing them."""
+"""My runs: the runs table; loading, renaming, deleting, downloading (a .zip, a web page) and uploading runs;
+comparing them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ui.charts import compare_chart
 from ui.job_registry import is_running
 from ui.limits import server_limits, upload_box_mb
 from ui.owners import check_run_allowed, is_teacher, owners_enabled, session_workspace
-from ui.saved_runs import all_runs, run_labels, runs_table
+from ui.saved_runs import all_runs, run_labels, runs_table, web_page_download
 from ui.settings import LOSS_UNITS, settings_from_config
 from ui.text import md
 from ui.widget_state import is_hidden, reseed, take_upload
@@ -60,7 +61,7 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
     pick = str(info.path)
     if info.damaged:
         st.warning(f"This run cannot be used: {md(info.damaged)}", icon=":material/warning:")
-    load, download, delete, _ = st.columns([1, 1, 1, 2])
+    load, download, web_page, delete = st.columns([1, 1, 1.4, 1])
     if load.button(
         "Load",
         key="runs_load",
@@ -82,6 +83,7 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
         icon=":material/download:",
         width="stretch",
     )
+    web_page_download(web_page, info, "runs_web_page")
     if delete.button("Delete…", key="runs_delete", icon=":material/delete:", width="stretch"):
         st.session_state.runs_confirm_delete = pick
     if st.session_state.get("runs_confirm_delete") == pick:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from charlab import corpus, owners, runs
+from charlab import corpus, owners, runs, webpage
 from charlab.baselines import BaselineReport, compute_baselines
 from charlab.cells import CELL_TYPES
 from charlab.copying import TrainingTextIndex
@@ -23,6 +23,7 @@ from ui.formatting import fmt_date
 from ui.owners import check_run_allowed, is_teacher, run_allowed, run_owner, session_workspace
 from ui.page_guard import callback
 from ui.settings import PAGES, STATUS_WORDS
+from ui.text import md
 
 
 def run_stamp(path: str | Path) -> float:
@@ -211,3 +212,27 @@ def pick_current_run(key: str, no_runs_words: str) -> runs.RunInfo:
     labels = run_labels(infos.values())
     st.selectbox("Run", list(infos), key=key, format_func=labels.get, on_change=pick)
     return infos[ss.run_path]
+
+
+def web_page_download(container, info: runs.RunInfo, key: str, width: str = "stretch") -> None:
+    """Download as a web page: the run as one .html file that writes by itself, offline (charlab.webpage).
+
+    A run that cannot be a page (too big, or no model saved yet) gets the button greyed out, with the reason
+    in its tooltip.
+    """
+    problem = webpage.export_problem(info)
+    path = str(info.path)
+    container.download_button(
+        "Download as a web page",
+        data=lambda: webpage.export_html(path),  # built on the click, not on every rerun
+        key=key,
+        file_name=webpage.suggested_file_name(info),
+        mime="text/html",
+        icon=":material/language:",
+        width=width,
+        disabled=problem is not None,
+        help=md(problem)
+        if problem
+        else "One .html file that writes like this run, by itself and offline: open it by double-click, "
+        "send it, or put it on a website. No Python needed.",
+    )

@@ -12,6 +12,7 @@ from charlab.cells import CELL_TYPES
 from charlab.corpus import human_size
 from charlab.model import MODEL_SETTINGS, ModelConfig
 from charlab.presets import PRESETS, TextFit, fit_to_text
+from charlab.sampling import COMPARE_TEMPERATURES, TEMPERATURE_HELP  # noqa: F401  (ui re-exports them)
 
 PAGES = {
     "home": "pages/home.py",
@@ -53,10 +54,6 @@ LOSS_UNIT_HELP = (
     "Bits per character: the same in bits. Perplexity: the model is as unsure as if it chose among this many "
     "characters."
 )
-TEMPERATURE_HELP = (
-    "Low temperature: safe, repetitive text. 1: the model's own odds. High: surprising text with more mistakes."
-)
-COMPARE_TEMPERATURES = (0.2, 0.8, 1.5)
 STATUS_WORDS = {
     "queued": "waiting",
     "starting": "starting",
