@@ -2,7 +2,7 @@
 
     python bench/engine.py [CORPUS] [--minutes 5] [--quick]
 
-CORPUS defaults to ../shared/corpora/tinyshakespeare.txt. Every part runs in its own
+CORPUS: a text file or sample:KEY; it defaults to the Tiny Shakespeare the repository ships. Every part runs in its own
 subprocess so its peak memory (RSS) is its own. Prints a table of figures and ratios:
 
 - arithmetic: the machine's fp32 matrix-product rate (numpy and TensorFlow), the ceiling every
@@ -32,7 +32,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "tinyshakespeare.txt"
+
+from charlab.errors import CharlabError  # noqa: E402
+
+DEFAULT_CORPUS = "sample:tiny_shakespeare"  # shipped in sample_texts/classics/: a fresh clone has it
+
+
+def read_corpus(corpus: str) -> str:
+    """CORPUS as the command line takes it: a path, or sample:KEY."""
+    from charlab.samples import read_source
+
+    return read_source(corpus)[0]
 
 
 def peak_rss_mb() -> float:
@@ -49,7 +59,7 @@ def part_baseline_train(corpus: str, seconds: float) -> dict:
     from charlab.model import import_keras
 
     keras = import_keras()
-    text = Path(corpus).read_text(encoding="utf-8")
+    text = read_corpus(corpus)
     chars = sorted(set(text))
     index = {c: i for i, c in enumerate(chars)}
     seq, vocab = 100, len(chars)
@@ -106,7 +116,7 @@ def part_charlab_train(corpus: str, seconds: float, repeat: int = 1, root: str |
     from charlab.model import ModelConfig, step_work
     from charlab.training import TrainingJob
 
-    text = Path(corpus).read_text(encoding="utf-8") * repeat
+    text = read_corpus(corpus) * repeat
     cfg = ModelConfig(**{**ModelConfig().to_dict(), "epochs": 1000, **overrides})
     job = TrainingJob(text, cfg, name="bench", root=root or tempfile.mkdtemp(prefix="charlab-bench-"),
                       budget_seconds=seconds)  # fmt: skip
@@ -237,7 +247,7 @@ def part_generation(corpus: str, n_predict: int, n_numpy: int) -> dict:
     from charlab.vocab import Vocab
 
     keras = import_keras()
-    text = Path(corpus).read_text(encoding="utf-8")[:200_000]
+    text = read_corpus(corpus)[:200_000]
     vocab = Vocab.from_text(text)
     cfg = ModelConfig(cell="lstm", units=256, embedding_dim=64)  # the generation rows compare an LSTM(256)
     model = build_model(cfg, len(vocab))
@@ -332,11 +342,13 @@ def main() -> None:
     if args.part:
         print(json.dumps(PARTS[args.part](**json.loads(args.kwargs))))
         return
-    if not Path(args.corpus).exists():
-        raise SystemExit(f"corpus not found: {args.corpus} (give a path to a text file)")
+    try:
+        corpus_mb = len(read_corpus(args.corpus).encode("utf-8")) / 1e6
+    except CharlabError as err:
+        raise SystemExit(f"corpus {args.corpus}: {err}") from None
     quick = args.quick
     learn_seconds = 20 if quick else args.minutes * 60
-    print(f"corpus: {args.corpus} ({Path(args.corpus).stat().st_size / 1e6:.2f} MB); cpu cores: {os.cpu_count()}")
+    print(f"corpus: {args.corpus} ({corpus_mb:.2f} MB); cpu cores: {os.cpu_count()}")
 
     started = time.perf_counter()
     gemm = run_part("gemm")

@@ -21,7 +21,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "tinyshakespeare.txt"
+
+from engine import DEFAULT_CORPUS, read_corpus  # noqa: E402 - the benchmarks read CORPUS one way
 
 from charlab.model import ModelConfig, build_model, compile_model, estimate, import_keras, step_work  # noqa: E402
 
@@ -63,14 +64,14 @@ def measure(ids: np.ndarray, vocab_size: int, cfg: ModelConfig, seconds: float) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS))
+    parser.add_argument("corpus", nargs="?", default=DEFAULT_CORPUS)
     parser.add_argument("--seconds", type=float, default=12.0, help="training time per setting")
     parser.add_argument("--fit", action="store_true", help="fit the estimate's constants to the measurements")
     args = parser.parse_args()
     if not Path(args.corpus).exists():
         raise SystemExit(f"corpus not found: {args.corpus} (give a path to a text file)")
     import_keras()
-    text = Path(args.corpus).read_text(encoding="utf-8")[:300_000]
+    text = read_corpus(args.corpus)[:300_000]
     chars = sorted(set(text))
     index = {c: i for i, c in enumerate(chars)}
     ids = np.array([index[c] for c in text], dtype=np.int32)

@@ -2,7 +2,8 @@
 
     python bench/insight.py [CORPUS] [--no-train]
 
-CORPUS defaults to ../shared/corpora/tinyshakespeare.txt. Prints how long each step takes:
+CORPUS (a text file or sample:KEY) defaults to the Tiny Shakespeare the repository ships.
+Prints how long each step takes:
 the n-gram baselines (on the corpus and on it repeated to ~10 MB), the copy detector's index
 and one report for 2,000 generated characters, tracing a network over 2,000 characters, and
 what the training time-lapse costs (each sample timed inside a real training of the default
@@ -20,7 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "tinyshakespeare.txt"
+
+from engine import DEFAULT_CORPUS, read_corpus  # noqa: E402 - the benchmarks read CORPUS one way
 
 
 def timed(label: str, fn, *args, **kwargs):
@@ -32,7 +34,7 @@ def timed(label: str, fn, *args, **kwargs):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS))
+    parser.add_argument("corpus", nargs="?", default=DEFAULT_CORPUS)
     parser.add_argument("--no-train", action="store_true", help="skip the time-lapse measurement (needs TensorFlow)")
     args = parser.parse_args()
 
@@ -42,7 +44,7 @@ def main() -> None:
     from charlab.sampling import NumpyCharModel
     from charlab.vocab import Vocab
 
-    text = Path(args.corpus).read_text(encoding="utf-8")
+    text = read_corpus(args.corpus)
     vocab = Vocab.from_text(text)
     print(f"corpus: {args.corpus} ({len(text):,} characters, {len(vocab)} distinct)")
 

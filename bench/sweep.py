@@ -2,7 +2,7 @@
 
     python bench/sweep.py [CORPUS] [--minutes 2] [--only KEY ...]
 
-CORPUS defaults to ../shared/corpora/tinyshakespeare.txt (90/10 split, kept as it is). Each recipe
+CORPUS (a text file or sample:KEY) defaults to the shipped Tiny Shakespeare (90/10 split, kept as it is). Each recipe
 trains through `TrainingJob` with a time budget of `--minutes` (as the app's minutes do: the
 schedule, when there is one, is sized to them), in its own process, one after another. Printed per
 recipe: best validation loss (nats/char), epochs, trained characters per wall-clock second (first
@@ -53,13 +53,13 @@ RECIPES: dict[str, dict] = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS))
+    parser.add_argument("corpus", nargs="?", default=DEFAULT_CORPUS)
     parser.add_argument("--minutes", type=float, default=2.0, help="the time budget of each recipe")
     parser.add_argument("--only", nargs="*", help="recipe names (or a part of them) to run")
     args = parser.parse_args()
     chosen = {k: v for k, v in RECIPES.items() if not args.only or any(o in k for o in args.only)}
     ceiling = run_part("gemm")["ceiling"]
-    print(f"charlab sweep · {Path(args.corpus).name} · {args.minutes:g} min each · {os.cpu_count()} cores · "
+    print(f"charlab sweep · {args.corpus} · {args.minutes:g} min each · {os.cpu_count()} cores · "
           f"fp32 ceiling {ceiling:.0f} GFLOP/s · {time.strftime('%Y-%m-%d %H:%M')}")  # fmt: skip
     print(f"{'recipe':<38}{'best val':>9}{'epochs':>8}{'chars/s':>10}{'of ceiling':>12}{'start-up':>10}")
     for name, changes in chosen.items():

@@ -96,14 +96,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _load_text(source: str) -> tuple[str, str]:
-    if source.startswith("sample:"):
-        key = source.split(":", 1)[1]
-        sample = samples.get_sample(key)
-        return samples.load_sample(key, progress=_download_progress), sample.title
-    loaded = corpus.load_path(source)
-    for note in loaded.notes:
+    text, name, notes = samples.read_source(source, progress=_download_progress)
+    for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    return loaded.text, Path(source).name
+    return text, name
 
 
 def _download_progress(done: int, total: int | None) -> None:

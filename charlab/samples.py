@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from charlab import environment
+from charlab import corpus, environment
 from charlab.errors import CharlabError
 from charlab.reber import GrammarScore, reber_corpus
 
@@ -417,3 +417,14 @@ def strip_gutenberg(text: str) -> str:
 
 def _normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_source(source: str, progress: ProgressCallback | None = None) -> tuple[str, str, tuple[str, ...]]:
+    """A text named as the command line and the benchmarks take it: `sample:KEY` (a shipped or downloaded
+    sample) or a path to a text file. Returns the text, its name and what the reader should know of it
+    ("read as Latin-1"); a shipped `.gz` sample is never read as if it were UTF-8 text."""
+    if source.startswith("sample:"):
+        key = source.split(":", 1)[1]
+        return load_sample(key, progress=progress), get_sample(key).title, ()
+    loaded = corpus.load_path(source)
+    return loaded.text, Path(source).name, loaded.notes

@@ -129,14 +129,19 @@ def test_a_bad_nickname_is_refused_in_plain_words_and_the_workspace_kept(bad, tr
     assert sorted(p.name for p in owners.parent.iterdir()) == ["runs"]  # nothing climbed out
 
 
-def test_the_same_nickname_finds_its_running_training_from_a_new_tab(owners):
-    """Seen in a browser: a student who closed the tab saw 'Press Start training' and could not stop it."""
+def zoes_long_training():
+    """Zoé, a student with a nickname, starts a tiny training of 500 epochs: it runs while a test looks."""
     zoe = named("Zoé")
     upload_text(zoe)
     go(zoe, "train")
     set_tiny_settings(zoe, epochs=500)
     run(zoe.button(key="train_start").click())
-    training = job(zoe)
+    return zoe, job(zoe)
+
+
+def test_the_same_nickname_finds_its_running_training_from_a_new_tab(owners):
+    """Seen in a browser: a student who closed the tab saw 'Press Start training' and could not stop it."""
+    zoe, training = zoes_long_training()
     wait_until(lambda: training.snapshot().step >= 1)
 
     again = go(named("zoé"), "train")  # a new tab, the same nickname typed again
@@ -156,12 +161,7 @@ def test_a_teacher_who_loads_a_running_run_follows_it_live(owners, monkeypatch):
     snapshot that never moved, under "Learning from Tiny Shakespeare" (the teacher's own text); once it
     crashed to Streamlit's raw error page (the minutes box's callback, after Load took the box away)."""
     monkeypatch.setenv("CHARLAB_TEACHER_PASSWORD", "owl-42")
-    zoe = named("Zoé")
-    upload_text(zoe)
-    go(zoe, "train")
-    set_tiny_settings(zoe, epochs=500)
-    run(zoe.button(key="train_start").click())
-    training = job(zoe)
+    zoe, training = zoes_long_training()
     wait_until(lambda: training.snapshot().step >= 1, timeout=300)  # a loaded machine takes its time
     student_run = str(training.snapshot().run_path)
 

@@ -58,10 +58,10 @@ CLUSTER_VARIABLES = ("CHARLAB_RAY_ADDRESS", "CHARLAB_CPUS_PER_TRAINING", "CHARLA
 
 
 @pytest.fixture
-def no_cluster_settings(monkeypatch):
+def no_cluster_settings(unset):
     for name in CLUSTER_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
+        unset.delenv(name, raising=False)
+    return unset
 
 
 def test_good_cluster_settings_pass_the_start_up_check(no_cluster_settings):

@@ -2,6 +2,7 @@
 
 import dataclasses
 import gzip
+import importlib.util
 import socket
 import subprocess
 import sys
@@ -311,3 +312,27 @@ def test_bad_timeout_is_refused(tmp_path, monkeypatch):
     _point_sample_at(monkeypatch, "sonnets", "http://127.0.0.1:9/book.txt")
     with pytest.raises(CharlabError, match="timeout"):
         samples.load_sample("sonnets", cache_dir=tmp_path, timeout=0)
+
+
+def test_a_source_is_a_shipped_sample_or_a_text_file(tmp_path):
+    text, name, notes = samples.read_source("sample:tiny_shakespeare")  # shipped as .gz: never read as UTF-8
+    assert name == "Tiny Shakespeare" and text.startswith("First Citizen:") and len(text) == 1_115_394
+    assert notes == ()
+    latin = tmp_path / "café.txt"
+    latin.write_bytes("Un café à Paris.\n".encode("latin-1"))
+    text, name, notes = samples.read_source(str(latin))
+    assert (text, name) == ("Un café à Paris.\n", "café.txt") and any("Latin-1" in n for n in notes)
+    with pytest.raises(CharlabError, match="no sample text called"):
+        samples.read_source("sample:no_such_text")
+
+
+def test_the_benchmarks_default_text_ships_with_the_repository():
+    """Before, bench/engine.py, sweep, estimate and insight read ../shared/corpora/, which a fresh clone lacks."""
+    bench = Path(__file__).resolve().parent.parent / "bench"
+    spec = importlib.util.spec_from_file_location("bench_engine", bench / "engine.py")
+    engine = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(engine)
+    assert engine.DEFAULT_CORPUS == "sample:tiny_shakespeare"
+    assert engine.read_corpus(engine.DEFAULT_CORPUS).startswith("First Citizen:")
+    for name in ("engine.py", "sweep.py", "estimate.py", "insight.py"):
+        assert "shared" + "/corpora" not in (bench / name).read_text(encoding="utf-8"), name
