@@ -13,7 +13,8 @@ pytestmark = pytest.mark.browser
 PAGE_LOAD = 30_000  # ms
 TRAINING = 120_000  # ms: starting TensorFlow and the first step share two cores with the browsers
 BUDGET_SHOWN = re.compile(r"1 min of training|Trained for 1 minute, as planned")
-ENDED = re.compile(r"Stopped: what was learned is saved|Trained for 1 minute, as planned")
+# a fitted small text may stop early, before its minute, when it only learns the text by heart
+ENDED = re.compile(r"Stopped: what was learned is saved|Trained for 1 minute, as planned|Stopped early: ")
 
 
 def main_block(page: Page) -> Locator:
