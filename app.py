@@ -5,11 +5,16 @@ that is still running after a browser reload), draws the sidebar shared by every
 runs the page the user is on.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 import ui
 
-st.set_page_config(page_title="charlab", page_icon=":material/school:", layout="wide")
+# the tab's icon from the app itself: a ":material/…:" icon made every page load fetch it from
+# fonts.gstatic.com, missing on a school network with no internet and telling Google who uses the app
+ICON = Path(__file__).parent / "ui" / "assets" / "icon.png"
+st.set_page_config(page_title="charlab", page_icon=str(ICON), layout="wide")
 
 ui.check_server_limits()  # a mistyped limit (e.g. CHARLAB_MAX_EPOCHS=ten) is said once, in words
 ui.show_cluster_problem()  # a Ray cluster configured (CHARLAB_RAY_ADDRESS) but unreachable

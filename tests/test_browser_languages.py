@@ -3,8 +3,9 @@ uploaded and walked through Corpus → Train → Generate → Look inside, with 
 
 The demo path (a bundled English sample) is tests/test_browser.py; these are the paths it does not take: letters
 outside ASCII (ß, ä, „ “), a script without spaces between words and with hundreds of characters, a text too small
-for the default network, a phone's screen (390×844) and a reload before every main button (the address keeps
-`?session=…`, so the same session must come back whole).
+for the default network, a phone's screen (390×844), a reload before every main button (the address keeps
+`?session=…`, so the same session must come back whole) and a school network with no internet (every request to
+another address is refused, and none may be attempted).
 """
 
 from __future__ import annotations
@@ -94,10 +95,29 @@ def train_by_epochs(main: Locator, epochs: int) -> None:
     expect(box).to_have_value(str(epochs))
 
 
+def refuse_other_addresses(page: Page, app_url: str) -> list[str]:
+    """Refuse every request the page makes to an address other than the app's, and list it. Before, every page
+    load fetched the tab's icon from fonts.gstatic.com (missing offline; telling Google who uses the app)."""
+    tried: list[str] = []
+    origin = re.match(r"https?://[^/]+", app_url).group(0)
+
+    def handle(route):
+        url = route.request.url
+        if url.startswith((origin, "data:", "blob:")):
+            route.continue_()
+        else:
+            tried.append(url)
+            route.abort()
+
+    page.context.route("**/*", handle)
+    return tried
+
+
 @pytest.mark.parametrize("name", list(TEXTS))
 def test_a_text_of_ones_own_from_corpus_to_look_inside(page: Page, app_url: str, name: str):
     text = TEXTS[name]
     raw = (DATA / text.file).read_bytes()
+    outside = refuse_other_addresses(page, app_url)  # a school network with no internet
     page.set_viewport_size(text.viewport)
     page.goto(app_url)
     expect(main_block(page).locator("h1")).to_contain_text("charlab", timeout=PAGE_LOAD)
@@ -156,3 +176,6 @@ def test_a_text_of_ones_own_from_corpus_to_look_inside(page: Page, app_url: str,
     expect(coloured).to_be_visible(timeout=PAGE_LOAD)
     assert coloured.locator("span").count() > 50
     no_error(page)
+
+    # every page, a training and Generate, and not one request to another address was even attempted
+    assert outside == [], outside
