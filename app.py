@@ -18,6 +18,7 @@ st.set_page_config(page_title="charlab", page_icon=str(ICON), layout="wide")
 
 ui.check_server_limits()  # a mistyped limit (e.g. CHARLAB_MAX_EPOCHS=ten) is said once, in words
 ui.show_cluster_problem()  # a Ray cluster configured (CHARLAB_RAY_ADDRESS) but unreachable
+ui.expire_old_runs()  # CHARLAB_KEEP_DAYS: the server removes old runs itself, at most hourly
 
 with ui.guard("the session set-up"):
     ui.init_session()
@@ -29,6 +30,7 @@ page = st.navigation(
         st.Page(ui.PAGES["train"], title="Train", icon=":material/model_training:"),
         st.Page(ui.PAGES["generate"], title="Generate", icon=":material/edit_note:"),
         st.Page(ui.PAGES["inside"], title="Look inside", icon=":material/biotech:"),
+        st.Page(ui.PAGES["privacy"], title="Privacy", icon=":material/shield:"),
     ]
 )
 

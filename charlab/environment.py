@@ -48,6 +48,23 @@ def teacher_password() -> str | None:
     return os.environ.get("CHARLAB_TEACHER_PASSWORD") or None
 
 
+def keep_days() -> float | None:
+    """$CHARLAB_KEEP_DAYS: runs last changed longer ago than this are removed by the server itself (a school's
+    retention rule); unset, runs stay until someone deletes them. A bad value is a CharlabError naming it."""
+    raw = os.environ.get("CHARLAB_KEEP_DAYS", "").strip()
+    if not raw:
+        return None
+    try:
+        days = float(raw)
+    except ValueError:
+        days = float("nan")
+    if not 0 < days <= 36_500:  # NaN fails too
+        raise CharlabError(
+            f"CHARLAB_KEEP_DAYS must be a number of days above 0 (such as 30, or 0.5 for half a day), not {raw!r}."
+        )
+    return days
+
+
 def debug() -> bool:
     """$CHARLAB_DEBUG=1: pages show an unexpected error's traceback."""
     return os.environ.get("CHARLAB_DEBUG") == "1"

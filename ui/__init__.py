@@ -66,6 +66,8 @@ from ui.lesson_links import lesson_fixes_something, lesson_hides_all, lesson_sha
 from ui.limits import check_server_limits, fit_to_limit, server_limits, upload_box_mb
 from ui.owners import NICKNAME_HELP
 from ui.page_guard import callback, guard
+from ui.privacy import delete_box as privacy_delete_box
+from ui.privacy import expire_old_runs, what_this_server_keeps
 from ui.runs_view import my_runs
 from ui.saved_runs import (
     baseline_report,
@@ -125,7 +127,8 @@ __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
     "watched_handle", "default_run_name", "following_words", "own_text_chosen", "quick_start", "rerun_page",
     "start_training", "stop_training", "lesson_fixes_something", "lesson_hides_all", "lesson_share", "lesson_summary",
     "training_time_words", "check_server_limits", "fit_to_limit", "server_limits", "upload_box_mb", "NICKNAME_HELP",
-    "callback", "guard", "my_runs", "baseline_report", "config_words", "is_reber_run", "is_reber_text", "open_run",
+    "callback", "guard", "privacy_delete_box", "expire_old_runs", "what_this_server_keeps", "my_runs",
+    "baseline_report", "config_words", "is_reber_run", "is_reber_text", "open_run",
     "next_char_distribution", "pick_current_run", "run_info", "run_label", "run_labels", "run_stamp",
     "run_training_text", "web_page_download",
     "training_index", "usable_runs", "init_session", "open_requested_page", "remember", "through_entry_script",

@@ -20,10 +20,11 @@ def server_limits() -> Limits:
 
 def check_server_limits() -> None:
     """Stop every page with one plain message while an environment variable sets a limit (or the address
-    students use, CHARLAB_PUBLIC_URL) wrongly."""
+    students use, CHARLAB_PUBLIC_URL, or the days runs are kept, CHARLAB_KEEP_DAYS) wrongly."""
     try:
         server_limits()
         environment.public_url()
+        environment.keep_days()
     except CharlabError as err:
         st.error(f"charlab cannot start: {md(str(err))} Fix it and start the server again.", icon=":material/error:")
         st.stop()

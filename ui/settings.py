@@ -20,6 +20,7 @@ PAGES = {
     "train": "pages/train.py",
     "generate": "pages/generate.py",
     "inside": "pages/inside.py",
+    "privacy": "pages/privacy.py",
 }
 # what Quick start trains on: the classic char-RNN text, large enough that a minute never overfits
 # (bench/sweep.py: a GRU 256 with a decaying rate learns the most per minute on 2 cores, bench/README.md)
