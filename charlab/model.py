@@ -248,6 +248,13 @@ def count_parameters(cfg: ModelConfig, vocab_size: int) -> int:
 # plus its arithmetic. An estimate to set expectations ("about 2 minutes per epoch"), not a promise.
 _STEP_OVERHEAD_SECONDS = 3.1e-4
 _TRAIN_FLOPS_PER_SECOND = 1.05e11
+# Memory, measured as a training process's peak RSS (bench/precision.py --memory) on 2 cores: a GRU 16 peaks
+# at 650 MB (Python, TensorFlow and Keras), and TensorFlow's CPU loop keeps about 2.5 times the numbers the
+# cell's formula counts for the backward pass (GRU 512 and 1024 at batch 256: 1.07 and 1.74 GB). Mixed
+# bfloat16 there took 10-100 MB more than float32, not less: TensorFlow keeps the float32 activations as well
+# as their 16-bit copies (measured on a processor that emulates bfloat16; one with AMX is still to measure).
+_TENSORFLOW_BYTES = 650_000_000
+_ACTIVATION_COPIES = 2.5
 
 
 @dataclass(frozen=True)
@@ -268,16 +275,23 @@ def step_work(cfg: ModelConfig, vocab_size: int) -> tuple[int, float]:
     return cfg.seq_length * cfg.layers, flops_per_char * cfg.batch_size * cfg.seq_length
 
 
-def estimate(cfg: ModelConfig, vocab_size: int, n_chars: int) -> Estimate:
-    """A rough memory and time estimate, shown beside the settings before training starts."""
+def estimate(cfg: ModelConfig, vocab_size: int, n_chars: int, policy: str | None = None) -> Estimate:
+    """A rough memory and time estimate, shown beside the settings before training starts.
+
+    `policy`: the Keras dtype policy it trains in (None: what cfg.precision means on this computer). The
+    weights, their gradients and Adam's two moments stay float32 in every precision (16 bytes a parameter).
+    The speed is float32's (the fitted constants above): bfloat16's is measured by bench/precision.py.
+    """
     params = count_parameters(cfg, vocab_size)
     m, b, t = cfg.units, cfg.batch_size, cfg.seq_length
     steps, flops = step_work(cfg, vocab_size)
     chars_per_second = b * t / (steps * _STEP_OVERHEAD_SECONDS + flops / _TRAIN_FLOPS_PER_SECOND)
     train_chars = n_chars * (1 - cfg.validation_fraction)
-    per_layer = cell_type(cfg.cell).activation_floats_per_char(m)
-    activations = b * t * 4 * (cfg.layers * per_layer + cfg.embedding_dim + 3 * vocab_size)
-    memory = 8 * n_chars + 16 * params + activations + 300_000_000  # + TensorFlow's own working set
+    kept = cfg.layers * cell_type(cfg.cell).activation_floats_per_char(m) + cfg.embedding_dim  # numbers per char
+    activations = b * t * (_ACTIVATION_COPIES * 4 * kept + 4 * 3 * vocab_size)  # + float32 logits, softmax, grad
+    memory = 8 * n_chars + 16 * params + activations + _TENSORFLOW_BYTES
+    if (policy or precision.resolve(cfg.precision).policy) != precision.FLOAT32:
+        memory += 2 * params + b * t * kept  # 16-bit copies of the weights, and of (about half) the activations
     return Estimate(
         parameters=params,
         memory_bytes=int(memory),

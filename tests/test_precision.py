@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from charlab import precision, runs
-from charlab.model import ModelConfig, build_model, import_keras, keras_weights, model_policy
+from charlab.cells import CELL_TYPES
+from charlab.model import ModelConfig, build_model, estimate, import_keras, keras_weights, model_policy
 from charlab.precision import FLOAT32, MIXED_BFLOAT16, MIXED_FLOAT16, resolve
 from charlab.samples import SAMPLE_TEXTS_DIR
 from charlab.training import FINISHED, TrainingJob
@@ -178,3 +179,24 @@ def test_a_run_saved_before_the_precision_existed_loads_as_float32(tmp_path):
     run = runs.load_run(progress.run_path)
     assert run.config.precision == FLOAT32
     assert runs.run_info(progress.run_path).config.precision == FLOAT32
+
+
+# ---------------------------------------------------------------- what it costs
+
+
+def test_the_memory_estimate_says_what_bfloat16_adds_and_auto_follows_the_computer(no_override):
+    cfg = ModelConfig(units=512, batch_size=256, seq_length=64)
+    f32 = estimate(cfg, 65, 1_000_000, policy=FLOAT32)
+    bf16 = estimate(cfg, 65, 1_000_000, policy=MIXED_BFLOAT16)
+    kept = CELL_TYPES["gru"].activation_floats_per_char(512) + cfg.embedding_dim
+    # the weights and Adam stay float32; the 16-bit copies of the weights and activations come on top
+    assert bf16.memory_bytes - f32.memory_bytes == 2 * f32.parameters + 256 * 64 * kept
+    assert bf16.parameters == f32.parameters and bf16.chars_per_second == f32.chars_per_second
+    # measured peaks (charlab/model.py): 1.07 GB in float32, 1.09 GB in mixed bfloat16; within ±30 %
+    assert 0.7 * 1.069e9 <= f32.memory_bytes <= 1.3 * 1.069e9
+    assert 0.7 * 1.088e9 <= bf16.memory_bytes <= 1.3 * 1.088e9
+    no_override.setattr(precision, "has_gpu", lambda: False)
+    no_override.setenv("CHARLAB_BFLOAT16", "1")
+    assert estimate(cfg, 65, 1_000_000) == bf16  # auto: what this computer trains in
+    no_override.setenv("CHARLAB_BFLOAT16", "0")
+    assert estimate(cfg, 65, 1_000_000) == f32
