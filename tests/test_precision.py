@@ -200,3 +200,13 @@ def test_the_memory_estimate_says_what_bfloat16_adds_and_auto_follows_the_comput
     assert estimate(cfg, 65, 1_000_000) == bf16  # auto: what this computer trains in
     no_override.setenv("CHARLAB_BFLOAT16", "0")
     assert estimate(cfg, 65, 1_000_000) == f32
+
+
+def test_the_progress_line_says_when_a_training_computes_in_16_bits():
+    from charlab.training import Progress
+    from ui.formatting import progress_words
+
+    live = Progress(step=5, epoch=1, epochs=2, chars_per_second=1234.0, elapsed=3.0, eta=10.0)
+    assert "1,234 characters/s ·" in progress_words(live)  # float32 goes without saying
+    live.precision = MIXED_BFLOAT16
+    assert "1,234 characters/s in mixed bfloat16 ·" in progress_words(live)
