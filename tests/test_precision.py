@@ -169,7 +169,7 @@ def test_an_explicit_bfloat16_without_a_unit_trains_in_float32_and_says_so(tmp_p
     assert "bfloat16 was chosen, but this computer has no bfloat16 unit" in progress.precision_words
 
 
-def test_a_run_saved_before_the_precision_existed_loads_as_float32(tmp_path):
+def test_a_run_saved_before_the_precision_existed_loads_as_float32_and_continues_in_bfloat16(tmp_path, no_override):
     progress = TrainingJob(TEXT, TINY, name="old", root=tmp_path).run()
     meta = runs.read_meta(progress.run_path)
     del meta["model"]["precision"]
@@ -179,6 +179,11 @@ def test_a_run_saved_before_the_precision_existed_loads_as_float32(tmp_path):
     run = runs.load_run(progress.run_path)
     assert run.config.precision == FLOAT32
     assert runs.run_info(progress.run_path).config.precision == FLOAT32
+    no_override.setattr(precision, "has_gpu", lambda: False)
+    no_override.setenv("CHARLAB_BFLOAT16", "1")  # continued with auto on a computer with a bfloat16 unit
+    more = TrainingJob(TEXT, TINY, root=tmp_path, resume_from=progress.run_path).run()
+    assert more.status == FINISHED and more.precision == MIXED_BFLOAT16
+    assert {w.dtype for w in runs.load_run(progress.run_path).weights.values()} == {np.dtype("float32")}
 
 
 # ---------------------------------------------------------------- what it costs
