@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from charlab import corpus, runs, samples
+from charlab import corpus, precision, runs, samples
 from charlab.errors import CharlabError
 from charlab.model import MAX_EPOCHS, MODEL_SETTINGS, ModelConfig, estimate
 from charlab.training import TrainingJob
@@ -120,6 +120,7 @@ def _train(args: argparse.Namespace) -> int:
         f"about {cost.seconds_per_epoch:.0f} s per epoch (estimate)",
         file=sys.stderr,
     )
+    print(f"precision: {precision.resolve(config.precision).words}", file=sys.stderr)
     cleaning_warnings = corpus.cleaning_warnings(corpus.stats(raw), args.cleaning)
     for warning in cleaning_warnings + corpus.warnings(text, config.seq_length, cost.parameters):
         print(f"warning: {warning}", file=sys.stderr)

@@ -38,6 +38,14 @@ def tensorflow_threads() -> tuple[int, int]:
     return int(os.environ.get("CHARLAB_INTRA_THREADS", 1)), int(os.environ.get("CHARLAB_INTER_THREADS", 2))
 
 
+def bfloat16_override() -> bool | None:
+    """$CHARLAB_BFLOAT16: 1 treats this processor as computing bfloat16 in hardware, 0 as not (to compare
+    the two on one machine, or where /proc/cpuinfo does not tell); unset, its flags decide (None)."""
+    if not os.environ.get("CHARLAB_BFLOAT16", "").strip():
+        return None
+    return _switch("CHARLAB_BFLOAT16")
+
+
 def owners_setting() -> str | None:
     """$CHARLAB_OWNERS as set (the app reads its secrets file when it is not)."""
     return os.environ.get("CHARLAB_OWNERS", "").strip() or None

@@ -54,6 +54,7 @@ SETTING_PARAMS: dict[str, str] = {
     "clipnorm": "cn",
     "epochs": "ep",
     "validation_fraction": "vf",
+    "precision": "pr",
 }
 # every control a lesson can hide: the text choices and each setting
 CONTROLS: dict[str, str] = {"sample": "s", "cleaning": "cl", **SETTING_PARAMS}

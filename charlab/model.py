@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from charlab import environment
+from charlab import environment, precision
 from charlab.cells import CELL_TYPES, cell_type, weight_names
 from charlab.errors import CharlabError
 from charlab.schedule import SCHEDULES
@@ -40,6 +40,7 @@ class ModelConfig:
     clipnorm: float = 1.0  # gradients longer than this are scaled down; 0 turns clipping off
     epochs: int = 10  # passes over the training text
     validation_fraction: float = 0.1  # share of the text (its end) held out to measure learning
+    precision: str = "auto"  # auto, float32 or bfloat16 (charlab.precision; auto resolved where it trains)
 
     def validate(self) -> ModelConfig:
         """Raise a CharlabError naming the first setting out of range; return self when all are fine.
@@ -67,7 +68,7 @@ class ModelConfig:
 
 
 # what a run saved before a setting existed was trained with (not today's default)
-SAVED_BEFORE: dict[str, Any] = {"schedule": "constant"}
+SAVED_BEFORE: dict[str, Any] = {"schedule": "constant", "precision": "float32"}
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,13 @@ MODEL_SETTINGS: dict[str, ModelSetting] = {
             "Share of the text (its end) held back to check the model on text it never trained on.",
             float, 0.0, 0.49, widget="select_slider", offered=tuple(i / 20 for i in range(7)), percent=True,
         ),
+        ModelSetting(
+            "precision", "Precision",
+            "The numbers the network computes with. bfloat16 multiplies in 16 bits, which processors with "
+            "AVX512-BF16 or AMX do about twice as fast for a big network; the weights, the loss and the saved "
+            "model stay 32-bit. Auto uses it where this computer has it, float32 elsewhere.",
+            str, choices=precision.PRECISIONS, widget="segmented",
+        ),
     )
 }  # fmt: skip
 
@@ -240,6 +248,13 @@ def count_parameters(cfg: ModelConfig, vocab_size: int) -> int:
 # plus its arithmetic. An estimate to set expectations ("about 2 minutes per epoch"), not a promise.
 _STEP_OVERHEAD_SECONDS = 3.1e-4
 _TRAIN_FLOPS_PER_SECOND = 1.05e11
+# Memory, measured as a training process's peak RSS (bench/precision.py --memory) on 2 cores: a GRU 16 peaks
+# at 650 MB (Python, TensorFlow and Keras), and TensorFlow's CPU loop keeps about 2.5 times the numbers the
+# cell's formula counts for the backward pass (GRU 512 and 1024 at batch 256: 1.07 and 1.74 GB). Mixed
+# bfloat16 there took 10-100 MB more than float32, not less: TensorFlow keeps the float32 activations as well
+# as their 16-bit copies (measured on a processor that emulates bfloat16; one with AMX is still to measure).
+_TENSORFLOW_BYTES = 650_000_000
+_ACTIVATION_COPIES = 2.5
 
 
 @dataclass(frozen=True)
@@ -260,16 +275,23 @@ def step_work(cfg: ModelConfig, vocab_size: int) -> tuple[int, float]:
     return cfg.seq_length * cfg.layers, flops_per_char * cfg.batch_size * cfg.seq_length
 
 
-def estimate(cfg: ModelConfig, vocab_size: int, n_chars: int) -> Estimate:
-    """A rough memory and time estimate, shown beside the settings before training starts."""
+def estimate(cfg: ModelConfig, vocab_size: int, n_chars: int, policy: str | None = None) -> Estimate:
+    """A rough memory and time estimate, shown beside the settings before training starts.
+
+    `policy`: the Keras dtype policy it trains in (None: what cfg.precision means on this computer). The
+    weights, their gradients and Adam's two moments stay float32 in every precision (16 bytes a parameter).
+    The speed is float32's (the fitted constants above): bfloat16's is measured by bench/precision.py.
+    """
     params = count_parameters(cfg, vocab_size)
     m, b, t = cfg.units, cfg.batch_size, cfg.seq_length
     steps, flops = step_work(cfg, vocab_size)
     chars_per_second = b * t / (steps * _STEP_OVERHEAD_SECONDS + flops / _TRAIN_FLOPS_PER_SECOND)
     train_chars = n_chars * (1 - cfg.validation_fraction)
-    per_layer = cell_type(cfg.cell).activation_floats_per_char(m)
-    activations = b * t * 4 * (cfg.layers * per_layer + cfg.embedding_dim + 3 * vocab_size)
-    memory = 8 * n_chars + 16 * params + activations + 300_000_000  # + TensorFlow's own working set
+    kept = cfg.layers * cell_type(cfg.cell).activation_floats_per_char(m) + cfg.embedding_dim  # numbers per char
+    activations = b * t * (_ACTIVATION_COPIES * 4 * kept + 4 * 3 * vocab_size)  # + float32 logits, softmax, grad
+    memory = 8 * n_chars + 16 * params + activations + _TENSORFLOW_BYTES
+    if (policy or precision.resolve(cfg.precision).policy) != precision.FLOAT32:
+        memory += 2 * params + b * t * kept  # 16-bit copies of the weights, and of (about half) the activations
     return Estimate(
         parameters=params,
         memory_bytes=int(memory),
@@ -311,21 +333,43 @@ def import_keras():
     return keras
 
 
-def build_model(cfg: ModelConfig, vocab_size: int):
-    """Embedding -> recurrent layers (return_sequences) -> Dense logits over the vocabulary."""
+def build_model(cfg: ModelConfig, vocab_size: int, policy: str | None = None):
+    """Embedding -> recurrent layers (return_sequences) -> Dense logits over the vocabulary.
+
+    `policy`: the Keras dtype policy (charlab.precision), else the one cfg.precision means on this machine.
+    Each layer gets it as its own dtype, never Keras' global policy, so trainings in threads side by side
+    can each have their own. The logits are computed in float32, so the softmax and the loss are too.
+    """
     cfg.validate()
     keras = import_keras()
+    policy = policy or precision.resolve(cfg.precision).policy
+    dtype = keras.DTypePolicy(policy)
     layers, cell = keras.layers, cell_type(cfg.cell)
     inputs = keras.Input(shape=(None,), dtype="int32", name="char_ids")  # (B, T)
-    x = layers.Embedding(vocab_size, cfg.embedding_dim, name="embedding")(inputs)  # (B, T, d)
+    x = layers.Embedding(vocab_size, cfg.embedding_dim, name="embedding", dtype=dtype)(inputs)  # (B, T, d)
     for i in range(cfg.layers):
-        x = cell.keras_layer(cfg.units, name=f"rnn_{i}")(x)  # (B, T, m)
+        x = cell.keras_layer(cfg.units, name=f"rnn_{i}", dtype=dtype)(x)  # (B, T, m)
         if cfg.dropout > 0:
-            x = layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
-    logits = layers.Dense(vocab_size, name="logits")(x)  # (B, T, V)
+            x = layers.Dropout(cfg.dropout, name=f"dropout_{i}", dtype=dtype)(x)
+    logits = layers.Dense(vocab_size, name="logits", dtype="float32")(x)  # (B, T, V), float32 for the loss
     model = keras.Model(inputs, logits, name=f"charlab_{cfg.cell}")
     compile_model(model, cfg)
     return model
+
+
+def model_policy(model) -> str:
+    """The policy a charlab model computes in (its recurrent layers'): 'float32', 'mixed_bfloat16', ..."""
+    return model.get_layer("rnn_0").dtype_policy.name
+
+
+def set_policy(model, policy: str) -> None:
+    """Make a loaded model compute in `policy` (a run saved in bfloat16 continues in float32 on a computer
+    without it, and the reverse). Mixed policies keep float32 variables, so the weights and Adam's state are
+    untouched; the logits layer stays float32."""
+    keras = import_keras()
+    for layer in model._flatten_layers(include_self=False, recursive=True):  # the recurrent layers' cells too
+        if layer.name != "logits" and not isinstance(layer, keras.layers.InputLayer):
+            layer.dtype_policy = keras.DTypePolicy(policy)
 
 
 def compile_model(model, cfg: ModelConfig) -> None:

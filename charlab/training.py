@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 
 from charlab import data as data_module
-from charlab import runs, schedule
+from charlab import precision, runs, schedule
 from charlab.baselines import compute_baselines, report_to_dict
 from charlab.corpus import check_length, text_hash, visible
 from charlab.diagnosis import PATIENCE_EPOCHS, learning_by_heart
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig, build_model, compile_model, estimate, keras_weights
+from charlab.model import ModelConfig, build_model, compile_model, estimate, keras_weights, model_policy, set_policy
 from charlab.sampling import Generator, NumpyCharModel
 from charlab.vocab import Vocab
 
@@ -156,6 +156,10 @@ class Progress:
     phases: dict[str, float] = field(default_factory=dict)
     began_at: float | None = None  # time.time() when the job began its work (in whichever process)
     text_sha256: str = ""  # the cleaned training text's hash: names it in caches (the text itself is not copied)
+    # the Keras policy this job trains in (charlab.precision: what the precision setting means on this machine)
+    # and why, in words; recorded in the run's figures
+    precision: str = ""
+    precision_words: str = ""
 
     @property
     def run_seconds(self) -> float:
@@ -359,6 +363,9 @@ class TrainingJob:
         self._set(message="Building the network…")
         from charlab import fitting  # TensorFlow: only once there is a network to build
 
+        resolved = precision.resolve(cfg.precision)  # here, on the machine that trains (a cluster's node)
+        self._policy = resolved.policy
+        self._set(precision=resolved.policy, precision_words=resolved.words)
         self._model = self._load_network() if self.resume_from is not None else self._new_network()
         runs.mark_active(self.run_path, True)
         self._mark("run folder")
@@ -386,7 +393,7 @@ class TrainingJob:
 
     def _new_network(self):
         """A fresh network, and its run folder (with the text's counting reference lines)."""
-        model = build_model(self.config, len(self.vocab))
+        model = build_model(self.config, len(self.vocab), policy=self._policy)
         self._mark("network")
         self.run_path = runs.create_run(
             self.root,
@@ -406,6 +413,8 @@ class TrainingJob:
         model = runs.load_keras(self.resume_from)
         if getattr(model, "optimizer", None) is None:
             compile_model(model, self.config)
+        if model_policy(model) != self._policy:  # saved in bfloat16, continued on a computer without it (or back)
+            set_policy(model, self._policy)
         self._mark("network")
         self.run_path = self.resume_from
         runs.update_meta(
@@ -601,6 +610,8 @@ class TrainingJob:
             "chars_per_second": round(p.chars_per_second),
             "train_seconds": round(p.run_seconds, 1),
             "last_loss": p.history[-1]["loss"] if p.history else None,
+            "precision": p.precision,  # what the setting meant where it trained: 'auto' names no number type
+            "precision_words": p.precision_words,
         }
 
     def _finish(self, status: str, message: str) -> None:

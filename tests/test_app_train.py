@@ -37,7 +37,7 @@ from app_pages import (
 from streamlit.testing.v1 import AppTest
 
 import ui
-from charlab import corpus, runs
+from charlab import corpus, precision, runs
 from charlab.baselines import Baseline, BaselineReport, compute_baselines
 from charlab.diagnosis import diagnose, kept_epoch
 from charlab.jobs import JobQueue
@@ -419,6 +419,22 @@ def test_the_time_lapse_slider_shows_the_text_of_that_moment_and_marks_the_chart
     assert contains(at.caption, ui.timelapse_words(entries[0]).capitalize())
     run(at)  # the user's moment stays put on the next refresh
     assert at.select_slider(key="train_timelapse").value == 0
+
+
+def test_the_precision_is_chosen_beside_a_line_on_what_this_computer_supports(monkeypatch):
+    monkeypatch.setenv("CHARLAB_BFLOAT16", "1")  # as on a processor with AMX
+    monkeypatch.setattr(precision, "has_gpu", lambda: False)
+    at = open_app()
+    upload_text(at)
+    go(at, "train")
+    control = at.segmented_control(key="settings_precision")
+    assert control.value == "auto" and control.options == ["Auto", "float32", "bfloat16"]
+    assert contains(at.caption, "auto trains in mixed bfloat16")
+    run(control.set_value("float32"))
+    assert at.session_state["settings"].precision == "float32"
+    monkeypatch.setenv("CHARLAB_BFLOAT16", "0")  # a laptop without a bfloat16 unit
+    run(at)
+    assert contains(at.caption, "This processor has no bfloat16 unit (AVX512-BF16 or AMX): auto trains in float32")
 
 
 @pytest.mark.parametrize("key", ["quick", "balanced", "best"])

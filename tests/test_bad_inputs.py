@@ -109,7 +109,9 @@ def test_emoji_and_mixed_scripts_warn_about_the_vocabulary_and_still_train(tmp_p
 # ---------------------------------------------------------------- number inputs
 
 
-NUMBER_SETTINGS = [f.name for f in fields(ModelConfig) if f.name not in ("cell", "schedule")]  # choices, not numbers
+NUMBER_SETTINGS = [
+    f.name for f in fields(ModelConfig) if f.name not in ("cell", "schedule", "precision")
+]  # choices, not numbers
 ZERO_ALLOWED = {"dropout", "clipnorm", "validation_fraction"}
 HOSTILE_NUMBERS = {
     "zero": 0,

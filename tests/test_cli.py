@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from charlab import runs
+from charlab import precision, runs
 from charlab.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,3 +115,16 @@ def test_a_cleaning_that_blanks_the_text_is_said_before_training(tmp_path, capsy
     err = capsys.readouterr().err
     assert "warning: The 'Letters only' cleaning turns 1,400 of the text's 1,400 visible characters" in err
     assert err.rstrip().splitlines()[-1].startswith("error: ")  # then the training is refused in plain words
+
+
+def test_precision_is_a_flag_and_the_run_says_what_it_trained_in(tmp_path, text_file, capsys, monkeypatch):
+    monkeypatch.setenv("CHARLAB_BFLOAT16", "0")  # a computer without a bfloat16 unit: bfloat16 falls back
+    monkeypatch.setattr(precision, "has_gpu", lambda: False)
+    ws = str(tmp_path / "ws")
+    assert main(["--workspace", ws, "train", str(text_file), "--precision", "bfloat16", *TINY]) == 0
+    assert "precision: float32: bfloat16 was chosen, but this computer has no bfloat16 unit" in capsys.readouterr().err
+    (info,) = runs.list_runs(ws)
+    assert info.config.precision == "bfloat16" and info.figures["precision"] == "float32"
+    with pytest.raises(SystemExit):
+        main(["--workspace", ws, "train", str(text_file), "--precision", "float16"])
+    assert "invalid choice: 'float16'" in capsys.readouterr().err

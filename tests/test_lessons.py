@@ -49,6 +49,14 @@ def test_url_round_trip():
     assert (cfg.units, cfg.cell, cfg.learning_rate, cfg.layers) == (128, "gru", 0.003, ModelConfig().layers)
 
 
+def test_a_lesson_can_fix_the_precision():
+    lesson = from_query_params({"pr": "float32", "h": "pr"})
+    assert lesson.settings == {"precision": "float32"} and lesson.hidden == ("precision",)
+    assert to_query_params(lesson)["pr"] == "float32"
+    with pytest.raises(CharlabError, match="Precision must be one of auto, float32, bfloat16"):
+        from_query_params({"pr": "float8"})
+
+
 def test_query_params_are_short_and_only_what_the_lesson_sets():
     params = to_query_params(Lesson(settings={"epochs": 5}))
     assert params == {"ep": "5"}

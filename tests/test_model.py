@@ -68,8 +68,11 @@ BAD_SETTINGS = [
     ("schedule", "linear", "Learning-rate schedule must be one of constant, cosine, not 'linear'"),
     ("schedule", None, "Learning-rate schedule must be one of"),
     ("schedule", 1, "Learning-rate schedule must be one of"),
+    ("precision", "float16", "Precision must be one of auto, float32, bfloat16, not 'float16'"),
+    ("precision", "BF16", "Precision must be one of"),
+    ("precision", None, "Precision must be one of"),
 ]
-CHOICE_SETTINGS = {"cell", "schedule"}  # their messages list the choices (simple_rnn)
+CHOICE_SETTINGS = {"cell", "schedule", "precision"}  # their messages list the choices (simple_rnn)
 
 
 def test_defaults_are_valid():
@@ -95,7 +98,8 @@ def test_every_field_is_covered_by_the_bad_settings():
     ("name", "value"),
     [("units", 1), ("units", 2048), ("layers", 4), ("dropout", 0), ("dropout", 0.9), ("clipnorm", 0.0),
      ("learning_rate", 1e-6), ("learning_rate", 1.0), ("validation_fraction", 0.0), ("seq_length", 2),
-     ("cell", "gru"), ("cell", "simple_rnn")],
+     ("cell", "gru"), ("cell", "simple_rnn"), ("precision", "auto"), ("precision", "float32"),
+     ("precision", "bfloat16")],
 )  # fmt: skip
 def test_validate_accepts_the_limits(name, value):
     dataclasses.replace(ModelConfig(), **{name: value}).validate()
@@ -121,10 +125,12 @@ def test_dict_round_trip():
 
 def test_from_dict_ignores_unknown_keys_and_fills_missing_ones():
     cfg = ModelConfig.from_dict({"units": 32, "attention_heads": 8, "future_setting": {"x": 1}})
-    assert cfg == ModelConfig(units=32, schedule="constant")
-    # a run saved before the schedule existed was trained at a constant rate, whatever today's default is
-    assert ModelConfig.from_dict({}) == ModelConfig(schedule="constant")
+    assert cfg == ModelConfig(units=32, schedule="constant", precision="float32")
+    # a run saved before the schedule existed was trained at a constant rate, whatever today's default is;
+    # one saved before the precision existed trained in float32
+    assert ModelConfig.from_dict({}) == ModelConfig(schedule="constant", precision="float32")
     assert ModelConfig.from_dict({"schedule": "cosine"}).schedule == "cosine"
+    assert ModelConfig.from_dict({"precision": "bfloat16"}).precision == "bfloat16"
 
 
 @pytest.mark.parametrize("data", [None, [], "lstm", 42])

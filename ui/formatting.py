@@ -7,6 +7,7 @@ from datetime import datetime
 
 from charlab.diagnosis import KeptEpoch
 from charlab.jobs import JobHandle
+from charlab.precision import FLOAT32, POLICY_WORDS
 from charlab.runs import best_loss_words  # noqa: F401  (said the same in an exported page)
 from charlab.training import Progress
 from ui.job_registry import registry
@@ -81,6 +82,8 @@ def progress_words(p: Progress) -> str:
     else:
         epoch = f"Epoch {p.first_epoch + max(p.epoch, 1)} of {p.first_epoch + p.epochs}"
     speed = f"{p.chars_per_second:,.0f} characters/s" if p.chars_per_second else "measuring speed"
+    if p.precision and p.precision != FLOAT32:  # float32 goes without saying
+        speed += f" in {POLICY_WORDS[p.precision]}"
     if p.eta is None or not p.step:
         eta = "estimating time left"
     else:

@@ -42,7 +42,7 @@ SETTING_HELP = {**{s.name: s.help for s in MODEL_SETTINGS.values() if s.widget},
 SETTING_COLUMNS = (
     ("cell", "units", "layers", "embedding_dim"),
     ("seq_length", "batch_size", "dropout"),
-    ("epochs", "learning_rate", "schedule", "validation_fraction"),
+    ("epochs", "learning_rate", "schedule", "validation_fraction", "precision"),
 )
 
 LOSS_UNITS = {

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from charlab import precision
 from charlab.errors import CharlabError
 from charlab.limits import Limits
 from charlab.model import MODEL_SETTINGS
@@ -49,6 +50,8 @@ def setting_widget(name: str) -> None:
         bound(st.slider, "settings", name, setting.label, min_value=int(low), max_value=int(high), **common)
     else:
         raise ValueError(f"no widget for the setting {name!r}")
+    if name == "precision" and not is_hidden(name):  # what the choice means on this computer
+        st.caption(md(precision.support_words()))
 
 
 def training_length(limit: Limits) -> None:
