@@ -115,3 +115,42 @@ def test_a_cleaning_that_blanks_the_text_is_said_before_training(tmp_path, capsy
     err = capsys.readouterr().err
     assert "warning: The 'Letters only' cleaning turns 1,400 of the text's 1,400 visible characters" in err
     assert err.rstrip().splitlines()[-1].startswith("error: ")  # then the training is refused in plain words
+
+
+def test_train_from_a_writer_keeps_its_shape_and_records_it(tmp_path, text_file, capsys):
+    """--from RUN: a new run with the writer's shape, fine-tuning's smaller step and the writer named in it."""
+    from charlab import writers
+
+    ws = str(tmp_path / "ws")
+    assert main(["--workspace", ws, "train", str(text_file), "--name", "aesop", *TINY]) == 0
+    student = tmp_path / "student.txt"
+    student.write_text("Le café est très bon, n’est-ce pas? The cat sat on the mat.\n" * 30, encoding="utf-8")
+    capsys.readouterr()
+    args = ["--workspace", ws, "train", str(student), "--name", "student", "--from", "aesop", "--units", "32"]
+    assert main([*args, "--epochs", "1", "--seq-length", "20", "--batch-size", "8"]) == 0
+    err = capsys.readouterr().err
+    assert "cannot change" in err and f"learning rate {writers.FINE_TUNE_LEARNING_RATE:g}" in err
+    student_run = runs.load_run(runs.find_run("student", ws))
+    assert student_run.config.units == 16 and student_run.config.embedding_dim == 8
+    assert student_run.config.learning_rate == writers.FINE_TUNE_LEARNING_RATE
+    assert student_run.meta["from"]["name"] == "aesop" and "é" in student_run.meta["from"]["new_characters"]
+    assert "é" in student_run.vocab and "’" in student_run.vocab
+
+
+def test_train_from_a_writer_warns_of_a_text_in_another_script(tmp_path, text_file, capsys):
+    ws = str(tmp_path / "ws")
+    assert main(["--workspace", ws, "train", str(text_file), "--name", "aesop", *TINY]) == 0
+    greek = tmp_path / "greek.txt"
+    greek.write_text("Μῆνιν ἄειδε θεὰ Πηληϊάδεω Ἀχιλῆος οὐλομένην.\n" * 40, encoding="utf-8")
+    capsys.readouterr()
+    args = ["--workspace", ws, "train", str(greek), "--from", "aesop", "--epochs", "1", "--seq-length", "20"]
+    assert main(args) == 0
+    assert "blank network" in capsys.readouterr().err
+
+
+def test_train_cannot_both_continue_and_start_from_a_writer(tmp_path, text_file, capsys):
+    ws = str(tmp_path / "ws")
+    assert main(["--workspace", ws, "train", str(text_file), "--name", "aesop", *TINY]) == 0
+    capsys.readouterr()
+    assert main(["--workspace", ws, "train", str(text_file), "--from", "aesop", "--continue", "writer"]) == 2
+    assert "not both" in capsys.readouterr().err
