@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from charlab import archives, runs, samples, webpage, writers
+from charlab import archives, runs, samples, webpage, weights, writers
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.training import FINISHED, TrainingJob
@@ -154,3 +154,23 @@ def test_a_text_mostly_in_another_script_gets_a_blank_network_recommended(text):
 def test_an_english_text_with_a_few_new_letters_is_fine_for_the_writer():
     assert writers.writer_advice("Café au lait at the Straße, it’s fine — naïve but fine. 🙂", ENGLISH) is None
     assert writers.writer_advice("12345 ... !!!", ENGLISH) is None  # no letters at all: nothing to say
+
+
+def test_the_shipped_writer_is_checked_like_an_uploaded_run_and_starts_a_fine_tune(tmp_path):
+    """The classics writer in the repository: its arrays read against its settings (never unpickled), small
+    enough to ship, a run that exports and imports, and a start far below guessing on a text it never read."""
+    path = writers.find_writer("writer")
+    meta = runs.read_meta(path)
+    config, vocab = ModelConfig.from_dict(meta["model"]), Vocab.from_json(meta["vocab"])
+    weights.read_npz(path / "weights.npz", config, len(vocab), "The classics writer")
+    assert sum(f.stat().st_size for f in path.iterdir()) <= 3_000_000
+    assert not (path / "model.keras").exists() and runs.fresh_optimizer(path)  # no Keras file is ever opened
+    writer_run = runs.load_run(path)
+    assert writer_run.info.status == FINISHED and writer_run.info.best_val_loss < 2.0
+    assert (path / "sample.txt").read_text(encoding="utf-8").strip()
+    assert archives.import_zip(archives.export_zip(path), root=tmp_path / "imported").name == "classics writer"
+    recipe = samples.load_sample("recipes")[:3000] + "Crème brûlée 🙂\n"  # charlab's recipes: not in its texts
+    progress = TrainingJob(recipe, ModelConfig(epochs=1, seq_length=32), root=tmp_path, start_from=path).run()
+    assert progress.status == FINISHED, progress.message
+    assert progress.start_from["name"] == "classics writer"
+    assert progress.start_from["val_loss"] < math.log(progress.vocab_size) - 1.0
