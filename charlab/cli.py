@@ -123,10 +123,11 @@ def _train(args: argparse.Namespace) -> int:
     config = ModelConfig(**chosen).validate()
     raw, corpus_name = _load_text(args.file)
     text = corpus.clean(raw, args.cleaning)
-    start_from = _writer(args, text) if args.start_from else None
-    if start_from is not None:
-        config = _fine_tune_settings(args, config, runs.load_run(start_from).config)
-    cost = estimate(config, len(set(text)), len(text))
+    writer = _writer(args, text) if args.start_from else None
+    if writer is not None:
+        config = _fine_tune_settings(args, config, writer.config)
+    vocab_size = len(writers.grown_vocab(writer.vocab, text)) if writer else len(set(text))
+    cost = estimate(config, vocab_size, len(text))
     print(
         f"{len(text):,} characters, {len(set(text))} distinct; {cost.parameters:,} parameters; "
         f"about {cost.seconds_per_epoch:.0f} s per epoch (estimate)",
@@ -143,7 +144,7 @@ def _train(args: argparse.Namespace) -> int:
         corpus_name=corpus_name,
         root=args.workspace,
         resume_from=runs.find_run(args.resume, args.workspace) if args.resume else None,
-        start_from=start_from,
+        start_from=writer.path if writer else None,
         budget_seconds=args.minutes * 60 if args.minutes is not None else None,
     ).start()
     shown_texts = 0
@@ -162,17 +163,17 @@ def _train(args: argparse.Namespace) -> int:
     return 0 if progress.status in ("finished", "stopped") else 1
 
 
-def _writer(args: argparse.Namespace, text: str) -> Path:
-    """The writer's run folder, and a word when it knows few of the text's letters."""
+def _writer(args: argparse.Namespace, text: str) -> runs.Run:
+    """The writer's run, and a word when it knows few of the text's letters."""
     if args.resume:
         raise CharlabError(
             "Use --continue RUN or --from WRITER, not both: a training continues a run or starts from one."
         )
-    path = writers.find_writer(args.start_from, args.workspace)
-    advice = writers.writer_advice(text, runs.load_run(path).vocab)
+    writer = runs.load_run(writers.find_writer(args.start_from, args.workspace))
+    advice = writers.writer_advice(text, writer.vocab)
     if advice:
         print(f"warning: {advice}", file=sys.stderr)
-    return path
+    return writer
 
 
 def _fine_tune_settings(args: argparse.Namespace, config: ModelConfig, writer: ModelConfig) -> ModelConfig:

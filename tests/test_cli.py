@@ -120,6 +120,7 @@ def test_a_cleaning_that_blanks_the_text_is_said_before_training(tmp_path, capsy
 def test_train_from_a_writer_keeps_its_shape_and_records_it(tmp_path, text_file, capsys):
     """--from RUN: a new run with the writer's shape, fine-tuning's smaller step and the writer named in it."""
     from charlab import writers
+    from charlab.model import ModelConfig, count_parameters
 
     ws = str(tmp_path / "ws")
     assert main(["--workspace", ws, "train", str(text_file), "--name", "aesop", *TINY]) == 0
@@ -130,6 +131,9 @@ def test_train_from_a_writer_keeps_its_shape_and_records_it(tmp_path, text_file,
     assert main([*args, "--epochs", "1", "--seq-length", "20", "--batch-size", "8"]) == 0
     err = capsys.readouterr().err
     assert "cannot change" in err and f"learning rate {writers.FINE_TUNE_LEARNING_RATE:g}" in err
+    # the estimate counts the grown vocabulary: the writer's characters and the new é, è, ’, ?, -
+    grown = len(writers.grown_vocab(runs.load_run(runs.find_run("aesop", ws)).vocab, student.read_text("utf-8")))
+    assert f"{count_parameters(ModelConfig(units=16, embedding_dim=8), grown):,} parameters" in err
     student_run = runs.load_run(runs.find_run("student", ws))
     assert student_run.config.units == 16 and student_run.config.embedding_dim == 8
     assert student_run.config.learning_rate == writers.FINE_TUNE_LEARNING_RATE
