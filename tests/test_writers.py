@@ -174,3 +174,14 @@ def test_the_shipped_writer_is_checked_like_an_uploaded_run_and_starts_a_fine_tu
     assert progress.status == FINISHED, progress.message
     assert progress.start_from["name"] == "classics writer"
     assert progress.start_from["val_loss"] < math.log(progress.vocab_size) - 1.0
+
+
+def test_a_fine_tune_trains_in_a_child_process_as_the_app_runs_it(writer, student_text, tmp_path):
+    """The app trains in a child process (charlab.workers): the writer's start reaches it and comes back."""
+    from charlab.workers import ProcessTrainingJob
+
+    cfg = ModelConfig(seq_length=32, batch_size=16, epochs=1)
+    progress = ProcessTrainingJob(student_text, cfg, name="in a child", root=tmp_path, start_from=writer).run()
+    assert progress.status == FINISHED, progress.message
+    assert progress.start_from["name"] == "tiny writer"
+    assert runs.read_meta(progress.run_path)[writers.ORIGIN_KEY] == progress.start_from
