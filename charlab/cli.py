@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from charlab import corpus, precision, runs, samples
+from charlab import corpus, precision, runs, samples, writers
 from charlab.errors import CharlabError
 from charlab.model import MAX_EPOCHS, MODEL_SETTINGS, ModelConfig, estimate
 from charlab.training import TrainingJob
@@ -49,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--cleaning", choices=list(corpus.CLEANING_MODES), default="keep", help="how to clean the text")
     train.add_argument("--name", help="run name (default: the file name)")
     train.add_argument("--continue", dest="resume", metavar="RUN", help="continue training this run")
+    train.add_argument(
+        "--from",
+        dest="start_from",
+        metavar="WRITER",
+        help="start from a network that already writes: 'writer' for the classics writer charlab ships, or one of "
+        "your runs; its shape is kept and it learns your text with a smaller step (fine-tuning)",
+    )
     train.add_argument("--minutes", type=float, help="train this long by the clock, keeping the best model")
     _add_model_options(train)
 
@@ -77,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.typed = list(sys.argv[1:] if argv is None else argv)  # which settings the user chose, not defaulted
     try:
         if args.command == "train":
             return _train(args)
@@ -114,7 +123,11 @@ def _train(args: argparse.Namespace) -> int:
     config = ModelConfig(**chosen).validate()
     raw, corpus_name = _load_text(args.file)
     text = corpus.clean(raw, args.cleaning)
-    cost = estimate(config, len(set(text)), len(text))
+    writer = _writer(args, text) if args.start_from else None
+    if writer is not None:
+        config = _fine_tune_settings(args, config, writer.config)
+    vocab_size = len(writers.grown_vocab(writer.vocab, text)) if writer else len(set(text))
+    cost = estimate(config, vocab_size, len(text))
     print(
         f"{len(text):,} characters, {len(set(text))} distinct; {cost.parameters:,} parameters; "
         f"about {cost.seconds_per_epoch:.0f} s per epoch (estimate)",
@@ -132,6 +145,7 @@ def _train(args: argparse.Namespace) -> int:
         corpus_name=corpus_name,
         root=args.workspace,
         resume_from=runs.find_run(args.resume, args.workspace) if args.resume else None,
+        start_from=writer.path if writer else None,
         budget_seconds=args.minutes * 60 if args.minutes is not None else None,
     ).start()
     shown_texts = 0
@@ -148,6 +162,36 @@ def _train(args: argparse.Namespace) -> int:
     if progress.run_path is not None:
         print(f"run saved in {progress.run_path}", file=sys.stderr)
     return 0 if progress.status in ("finished", "stopped") else 1
+
+
+def _writer(args: argparse.Namespace, text: str) -> runs.Run:
+    """The writer's run, and a word when it knows few of the text's letters."""
+    if args.resume:
+        raise CharlabError(
+            "Use --continue RUN or --from WRITER, not both: a training continues a run or starts from one."
+        )
+    writer = runs.load_run(writers.find_writer(args.start_from, args.workspace))
+    advice = writers.writer_advice(text, writer.vocab)
+    if advice:
+        print(f"warning: {advice}", file=sys.stderr)
+    return writer
+
+
+def _fine_tune_settings(args: argparse.Namespace, config: ModelConfig, writer: ModelConfig) -> ModelConfig:
+    """The writer's shape, and fine-tuning's smaller step unless --learning-rate chose one."""
+    shape = writers.fine_tune_config(config, writer)
+    changed = [name for name in writers.SHAPE_SETTINGS if getattr(config, name) != getattr(shape, name)]
+    if any(_typed(args, f"--{name.replace('_', '-')}") for name in changed):
+        print(f"note: the writer's shape is kept ({writer.cell} {writer.units}×{writer.layers}, "
+              f"embedding {writer.embedding_dim}); {', '.join(changed)} cannot change", file=sys.stderr)  # fmt: skip
+    if not _typed(args, "--learning-rate"):
+        shape = replace(shape, learning_rate=writers.FINE_TUNE_LEARNING_RATE)
+    print(f"starting from {args.start_from!r}: learning rate {shape.learning_rate:g}", file=sys.stderr)
+    return shape
+
+
+def _typed(args: argparse.Namespace, flag: str) -> bool:
+    return any(word == flag or word.startswith(f"{flag}=") for word in args.typed)
 
 
 def _draw(job: TrainingJob, shown_texts: int) -> int:

@@ -97,3 +97,20 @@ def loss_before_training(model, x: np.ndarray, y: np.ndarray, batch_size: int) -
     except Exception:  # only a nicety: training goes on without it
         return None
     return loss if math.isfinite(loss) else None
+
+
+def validation_loss(model, data: TrainingWindows) -> float | None:
+    """The network's mean loss on all the validation windows, by eager forward passes (as Keras' val_loss counts
+    it): a writer's loss on a new text before its first step. None without a validation text."""
+    if data.validation is None:
+        return None
+    x, y = data.validation
+    total, count = 0.0, 0
+    for begin in range(0, len(x), data.batch_size):
+        batch = slice(begin, begin + data.batch_size)
+        logits = model(x[batch], training=False)
+        losses = keras.losses.sparse_categorical_crossentropy(y[batch], logits, from_logits=True)
+        total += float(keras.ops.convert_to_numpy(keras.ops.sum(losses)))
+        count += int(np.prod(losses.shape))
+    loss = total / count
+    return loss if math.isfinite(loss) else None

@@ -20,12 +20,21 @@ from typing import Any
 import numpy as np
 
 from charlab import data as data_module
-from charlab import precision, runs, schedule
+from charlab import precision, runs, schedule, writers
 from charlab.baselines import compute_baselines, report_to_dict
 from charlab.corpus import check_length, text_hash, visible
 from charlab.diagnosis import PATIENCE_EPOCHS, learning_by_heart
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig, build_model, compile_model, estimate, keras_weights, model_policy, set_policy
+from charlab.model import (
+    ModelConfig,
+    build_model,
+    compile_model,
+    estimate,
+    keras_weights,
+    model_policy,
+    set_keras_weights,
+    set_policy,
+)
 from charlab.sampling import Generator, NumpyCharModel
 from charlab.vocab import Vocab
 
@@ -149,6 +158,7 @@ class Progress:
     eta: float | None = None
     budget_seconds: float | None = None  # trains this long by the clock, then finishes (None: by epochs)
     initial_loss: float | None = None  # a new network's loss on its first batch, before any training step
+    start_from: dict[str, Any] | None = None  # a fine-tune's writer and its validation loss before the first step
     elapsed_before: float = 0.0  # training seconds of a continued run before this job
     epochs_before: float = 0.0  # epochs of a continued run trained before this job (2.48 when a clock cut one)
     # when each part of the job's own work ended, in seconds from its start: where a training's fixed
@@ -217,8 +227,12 @@ class TrainingJob:
         timelapse: Timelapse = Timelapse(),
         time_limit_seconds: float | None = None,
         budget_seconds: float | None = None,
+        start_from: str | Path | None = None,
     ):
-        """`time_limit_seconds`: stop (and save) after this much training, as Stop would: a shared
+        """`start_from`: a writer's run folder (charlab.writers.find_writer): a new run that starts from its weights
+        (its shape, its vocabulary grown by the text's new characters) with a fresh optimizer, as fine-tuning does;
+        `resume_from` instead continues a run in its own folder.
+        `time_limit_seconds`: stop (and save) after this much training, as Stop would: a shared
         server's cap, so one long training does not hold a place in the queue for hours.
         `budget_seconds`: train this long by the clock (at most the config's epochs), then finish as
         planned, keeping the best weights: a lesson's "1 minute" is a minute on any machine or load."""
@@ -227,6 +241,10 @@ class TrainingJob:
         self._n_chars = len(text)
         self.root = runs.workspace(root)
         self.resume_from = Path(resume_from) if resume_from is not None else None
+        if resume_from is not None and start_from is not None:
+            raise CharlabError("A training either continues a run or starts from a writer, not both.")
+        self.start_from = Path(start_from) if start_from is not None else None
+        self._start: writers.Start | None = None  # the writer's grown weights, until the network holds them
         self.timelapse = timelapse.checked()
         self._timelapse_seconds_before = 0.0  # a continued run's time-lapse goes on from its last moment
         if time_limit_seconds is not None and not time_limit_seconds > 0:
@@ -260,11 +278,8 @@ class TrainingJob:
         check_length(self.text, self.config.seq_length)
         if self.resume_from is not None:
             previous = runs.load_run(self.resume_from)
-            architecture = ("cell", "units", "layers", "embedding_dim")
-            if any(getattr(previous.config, k) != getattr(self.config, k) for k in architecture):
-                self.config = replace(
-                    self.config, **{k: getattr(previous.config, k) for k in architecture}
-                )  # the network's shape is fixed by its weights; only training settings may change
+            # the network's shape is fixed by its weights; only training settings may change
+            self.config = writers.fine_tune_config(self.config, previous.config)
             self.vocab = previous.vocab
             self.vocab.encode(self.text)  # raises when the text has characters the model never saw
             self._progress.history = previous.history()
@@ -283,6 +298,10 @@ class TrainingJob:
             if not isinstance(before, (int, float)) and self._progress.history:
                 before = self._progress.history[-1].get("seconds")
             self._progress.elapsed_before = float(before) if isinstance(before, (int, float)) else 0.0
+        elif self.start_from is not None:
+            self._start = writers.prepare_start(self.start_from, self.text)
+            self.config = writers.fine_tune_config(self.config, self._start.config)
+            self.vocab = self._start.vocab
         else:
             self.vocab = Vocab.from_text(self.text)
             if len(self.vocab) < 2:  # Keras cannot even compute a loss over one class
@@ -385,6 +404,11 @@ class TrainingJob:
         if self.resume_from is None:  # the chart's first point within a second, while the first step is compiled
             self._set(initial_loss=fitting.loss_before_training(self._model, data.x, data.y, data.batch_size))
             self._mark("first loss")
+            if self._start is not None:  # the writer's own loss on this text: where the chart marks its start
+                origin = self._start.origin(fitting.validation_loss(self._model, data))
+                runs.update_meta(self.run_path, **{writers.ORIGIN_KEY: origin})
+                self._set(start_from=origin)
+                self._start = None  # its weights live in the network now
             if self._frames.on:
                 self._record_timelapse()  # the untrained network: where every time-lapse starts
         fitting.fit(self._model, data, cfg.epochs, fitting.ProgressCallback(self))
@@ -394,6 +418,8 @@ class TrainingJob:
     def _new_network(self):
         """A fresh network, and its run folder (with the text's counting reference lines)."""
         model = build_model(self.config, len(self.vocab), policy=self._policy)
+        if self._start is not None:  # a writer's weights, with Adam fresh from build_model
+            set_keras_weights(model, self.config, self._start.weights)
         self._mark("network")
         self.run_path = runs.create_run(
             self.root,

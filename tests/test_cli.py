@@ -128,3 +128,46 @@ def test_precision_is_a_flag_and_the_run_says_what_it_trained_in(tmp_path, text_
     with pytest.raises(SystemExit):
         main(["--workspace", ws, "train", str(text_file), "--precision", "float16"])
     assert "invalid choice: 'float16'" in capsys.readouterr().err
+
+
+def test_train_from_a_writer_keeps_its_shape_and_records_it(tmp_path, text_file, capsys):
+    """--from RUN: a new run with the writer's shape, fine-tuning's smaller step and the writer named in it."""
+    from charlab import writers
+    from charlab.model import ModelConfig, count_parameters
+
+    ws = str(tmp_path / "ws")
+    assert main(["--workspace", ws, "train", str(text_file), "--name", "aesop", *TINY]) == 0
+    student = tmp_path / "student.txt"
+    student.write_text("Le café est très bon, n’est-ce pas? The cat sat on the mat.\n" * 30, encoding="utf-8")
+    capsys.readouterr()
+    args = ["--workspace", ws, "train", str(student), "--name", "student", "--from", "aesop", "--units", "32"]
+    assert main([*args, "--epochs", "1", "--seq-length", "20", "--batch-size", "8"]) == 0
+    err = capsys.readouterr().err
+    assert "cannot change" in err and f"learning rate {writers.FINE_TUNE_LEARNING_RATE:g}" in err
+    # the estimate counts the grown vocabulary: the writer's characters and the new é, è, ’, ?, -
+    grown = len(writers.grown_vocab(runs.load_run(runs.find_run("aesop", ws)).vocab, student.read_text("utf-8")))
+    assert f"{count_parameters(ModelConfig(units=16, embedding_dim=8), grown):,} parameters" in err
+    student_run = runs.load_run(runs.find_run("student", ws))
+    assert student_run.config.units == 16 and student_run.config.embedding_dim == 8
+    assert student_run.config.learning_rate == writers.FINE_TUNE_LEARNING_RATE
+    assert student_run.meta["from"]["name"] == "aesop" and "é" in student_run.meta["from"]["new_characters"]
+    assert "é" in student_run.vocab and "’" in student_run.vocab
+
+
+def test_train_from_a_writer_warns_of_a_text_in_another_script(tmp_path, text_file, capsys):
+    ws = str(tmp_path / "ws")
+    assert main(["--workspace", ws, "train", str(text_file), "--name", "aesop", *TINY]) == 0
+    greek = tmp_path / "greek.txt"
+    greek.write_text("Μῆνιν ἄειδε θεὰ Πηληϊάδεω Ἀχιλῆος οὐλομένην.\n" * 40, encoding="utf-8")
+    capsys.readouterr()
+    args = ["--workspace", ws, "train", str(greek), "--from", "aesop", "--epochs", "1", "--seq-length", "20"]
+    assert main(args) == 0
+    assert "blank network" in capsys.readouterr().err
+
+
+def test_train_cannot_both_continue_and_start_from_a_writer(tmp_path, text_file, capsys):
+    ws = str(tmp_path / "ws")
+    assert main(["--workspace", ws, "train", str(text_file), "--name", "aesop", *TINY]) == 0
+    capsys.readouterr()
+    assert main(["--workspace", ws, "train", str(text_file), "--from", "aesop", "--continue", "writer"]) == 2
+    assert "not both" in capsys.readouterr().err

@@ -55,10 +55,14 @@ def loss_frame(
     batches_per_epoch: int,
     first_epoch: int,
     initial_loss: float | None = None,
+    writer_start: float | None = None,
 ) -> pd.DataFrame:
     """Long-form loss data: training per batch (or per epoch for earlier epochs), validation per epoch;
-    a new network's loss before its first step at epoch 0."""
+    a new network's loss before its first step at epoch 0, and a fine-tune's validation curve starting at
+    epoch 0 from its writer's loss on the text (charlab.writers records it), so a class sees where it began."""
     rows = []
+    if writer_start is not None and math.isfinite(writer_start):
+        rows.append(("Validation (each epoch)", 0.0, writer_start))
     if initial_loss is not None and first_epoch == 0 and math.isfinite(initial_loss):
         rows.append(("Training (each batch)", 0.0, initial_loss))
     earlier = [h for h in history if h["epoch"] <= first_epoch or not batch_losses]

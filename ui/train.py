@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from charlab import runs
+from charlab import runs, writers
 from charlab.baselines import BaselineReport, report_from_dict
 from charlab.diagnosis import KeptEpoch, check_first_loss, diagnose, judged_loss, kept_epoch
 from charlab.errors import CharlabError
@@ -57,6 +57,7 @@ class LiveFigures:
     reber: bool  # a Reber grammar text: its grammar chart too
     step: int | None = None  # batches the training under way has trained (None: a saved run)
     done: bool = True  # no training under way: its network now is the last one, not one still changing
+    writer_start: float | None = None  # a fine-tune's writer's validation loss on its text before the first step
 
 
 def live_view(handle: JobHandle | None, run_path: str | None) -> None:
@@ -107,6 +108,7 @@ def _job_figures(handle: JobHandle, p: Progress) -> LiveFigures:
         first_epoch=p.first_epoch,
         vocab_size=p.vocab_size,
         initial_loss=p.initial_loss,
+        writer_start=(p.start_from or {}).get("val_loss"),
         report=report,
         reber=is_reber_text(job.text, job.cleaning) if job.text else _saved_run_is_reber(p.run_path),
         step=p.step,
@@ -142,15 +144,23 @@ def _run_figures(run_path: str) -> LiveFigures | None:
         first_epoch=len(history),
         vocab_size=len(run.vocab),
         initial_loss=None,
+        writer_start=_writer_start(run.meta),
         report=report,
         reber=is_reber_run(run),
     )
 
 
+def _writer_start(meta: dict) -> float | None:
+    """A fine-tuned run's writer's loss on its text before the first step (a saved number, checked as one)."""
+    origin = meta.get(writers.ORIGIN_KEY)
+    value = origin.get("val_loss") if isinstance(origin, dict) else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 def _draw(f: LiveFigures) -> None:
     """The loss chart beside the newest text it wrote, the verdict, the time-lapse and the epochs' texts."""
     ss = st.session_state
-    frame = loss_frame(f.history, f.batch_losses, f.batches_per_epoch, f.first_epoch, f.initial_loss)
+    frame = loss_frame(f.history, f.batch_losses, f.batches_per_epoch, f.first_epoch, f.initial_loss, f.writer_start)
     moment = timelapse_position(f.timelapse)
     kept = kept_epoch(f.history)
     chart_column, writing_column = st.columns([3, 2], gap="medium")

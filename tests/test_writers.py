@@ -1,0 +1,207 @@
+"""Starting from a writer: a small text fine-tuned from a network that already learned another text (issue 20)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from charlab import archives, runs, samples, webpage, weights, writers
+from charlab.errors import CharlabError
+from charlab.model import ModelConfig
+from charlab.training import FINISHED, TrainingJob
+from charlab.vocab import Vocab
+
+WRITER_CONFIG = ModelConfig(units=48, embedding_dim=16, seq_length=32, batch_size=32, epochs=4, learning_rate=0.01)
+NEW_CHARACTERS = "éß’🙂"
+
+
+@pytest.fixture(scope="module")
+def writer(tmp_path_factory):
+    """A tiny writer: a few epochs on the fables written for charlab (English, about 15,000 characters)."""
+    root = tmp_path_factory.mktemp("writers")
+    progress = TrainingJob(samples.load_sample("fables"), WRITER_CONFIG, name="tiny writer", root=root).run()
+    assert progress.status == FINISHED, progress.message
+    return progress.run_path
+
+
+@pytest.fixture(scope="module")
+def student_text() -> str:
+    """4,000 characters of another text the writer never read: the limericks."""
+    return samples.load_sample("limericks")[:4000]
+
+
+def fine_tune(writer_path, text, root, **changes):
+    cfg = ModelConfig(seq_length=32, batch_size=16, epochs=3, learning_rate=writers.FINE_TUNE_LEARNING_RATE)
+    cfg = ModelConfig(**{**cfg.to_dict(), **changes})
+    return TrainingJob(text, cfg, name="fine-tuned", root=root, start_from=writer_path).run()
+
+
+def test_fine_tuning_lowers_the_validation_loss_below_the_writers_start(writer, student_text, tmp_path):
+    progress = fine_tune(writer, student_text, tmp_path, epochs=10)
+    assert progress.status == FINISHED, progress.message
+    origin = progress.start_from
+    assert origin["name"] == "tiny writer"
+    unseen = set(student_text) - set(runs.load_run(writer).vocab.chars)  # the limericks have '!', '?', 'J'
+    assert unseen and origin["new_characters"] == sorted(unseen)
+    assert math.isfinite(origin["val_loss"])
+    assert progress.best_val_loss < origin["val_loss"] - 0.05
+    run = runs.load_run(progress.run_path)
+    assert run.config.units == WRITER_CONFIG.units and run.config.embedding_dim == WRITER_CONFIG.embedding_dim
+    assert run.config.batch_size == 16  # the training settings are the fine-tune's own
+    assert run.meta[writers.ORIGIN_KEY] == origin
+    # the writer itself is left as it was: a fine-tune writes a new run
+    assert progress.run_path != writer and runs.run_info(writer).status == FINISHED
+
+
+def test_the_writers_start_is_its_own_loss_on_the_new_text(writer, student_text, tmp_path):
+    """Before its first step the fine-tune is the writer: the recorded loss is far below guessing at random,
+    and a blank network of the same shape starts near ln V."""
+    progress = fine_tune(writer, student_text, tmp_path, epochs=1)
+    blank = TrainingJob(student_text, ModelConfig(**{**WRITER_CONFIG.to_dict(), "epochs": 1}), root=tmp_path).run()
+    assert progress.start_from["val_loss"] < math.log(progress.vocab_size) - 0.5
+    assert progress.start_from["val_loss"] < blank.initial_loss - 0.5
+
+
+def test_a_text_with_new_characters_trains_and_can_write_every_character(writer, student_text, tmp_path):
+    text = (student_text[:1500] + f" Café, Straße, it’s fine {NEW_CHARACTERS[-1]}\n") * 2
+    progress = fine_tune(writer, text, tmp_path, epochs=2)
+    assert progress.status == FINISHED, progress.message
+    assert set(NEW_CHARACTERS) <= set(progress.start_from["new_characters"])
+    run = runs.load_run(progress.run_path)
+    assert all(ch in run.vocab for ch in set(text))
+    probabilities = run.generator().next_char_probabilities("Caf")
+    assert all(math.isfinite(p) and p > 0 for p in probabilities.values())
+    assert set(NEW_CHARACTERS) <= set(probabilities)
+    written = run.generator().write("Caf", 50, temperature=0.8, random_seed=1)
+    assert written and all(ch in run.vocab for ch in written)
+
+
+def test_grown_weights_keep_what_the_writer_knew_and_predict_new_characters_rarely():
+    cfg = ModelConfig(units=4, embedding_dim=3)
+    old = Vocab(["a", "b", "c"])
+    rng = np.random.default_rng(0)
+    weights = {
+        "embedding": rng.normal(size=(3, 3)).astype(np.float32),
+        "logits.kernel": rng.normal(size=(4, 3)).astype(np.float32),
+        "logits.bias": np.array([0.5, -1.0, 2.0], dtype=np.float32),
+        "rnn_0.kernel": rng.normal(size=(3, 12)).astype(np.float32),
+    }
+    new = writers.grown_vocab(old, "abé c")
+    assert new.chars == (" ", "a", "b", "c", "é")
+    grown = writers.grow_weights(weights, cfg, old, new, seed=3)
+    for ch in "abc":
+        assert np.array_equal(grown["embedding"][new.id_of(ch)], weights["embedding"][old.id_of(ch)])
+        assert np.array_equal(grown["logits.kernel"][:, new.id_of(ch)], weights["logits.kernel"][:, old.id_of(ch)])
+    assert np.array_equal(grown["rnn_0.kernel"], weights["rnn_0.kernel"])
+    assert all(array.dtype == np.float32 for array in grown.values())
+    new_rows = [new.id_of(" "), new.id_of("é")]
+    assert np.abs(grown["embedding"][new_rows]).max() < 0.1 and np.abs(grown["embedding"][new_rows]).max() > 0
+    bias = grown["logits.bias"].astype(np.float64)
+    shares = np.exp(bias) / np.exp(bias).sum()
+    assert shares[new_rows] == pytest.approx([writers.NEW_CHARACTER_PRIOR] * 2, rel=0.01)
+    # seeded: the same start every time
+    again = writers.grow_weights(weights, cfg, old, new, seed=3)
+    assert np.array_equal(again["embedding"], grown["embedding"])
+
+
+def test_the_origin_survives_save_reload_continue_export_and_import(writer, student_text, tmp_path):
+    progress = fine_tune(writer, student_text, tmp_path / "first", epochs=1)
+    origin = runs.read_meta(progress.run_path)[writers.ORIGIN_KEY]
+    assert origin["name"] == "tiny writer"
+    continued = TrainingJob(
+        student_text, runs.load_run(progress.run_path).config, root=tmp_path, resume_from=progress.run_path
+    ).run()
+    assert continued.status == FINISHED, continued.message
+    assert runs.read_meta(progress.run_path)[writers.ORIGIN_KEY] == origin
+    imported = archives.import_zip(archives.export_zip(progress.run_path), root=tmp_path / "imported")
+    assert runs.load_run(imported.path).meta[writers.ORIGIN_KEY] == origin
+    assert "fine-tuned from tiny writer" in webpage.export_html(imported.path)
+    data = webpage.page_data(runs.load_run(imported.path))
+    assert data["start_from"] == "tiny writer"
+    assert "fine-tuned from tiny writer" in data["facts"]
+
+
+def test_a_training_cannot_both_continue_and_start_from_a_writer(writer, student_text, tmp_path):
+    with pytest.raises(CharlabError, match="not both"):
+        TrainingJob(student_text, WRITER_CONFIG, root=tmp_path, resume_from=writer, start_from=writer)
+
+
+def test_find_writer_names_the_shipped_writer_or_a_run(writer, tmp_path, monkeypatch):
+    assert writers.find_writer(runs.run_info(writer).run_id, writer.parent) == writer
+    monkeypatch.setattr(writers, "SHIPPED_WRITERS_DIR", tmp_path / "nowhere")
+    with pytest.raises(CharlabError, match="no classics writer"):
+        writers.find_writer("writer")
+
+
+ENGLISH = Vocab.from_text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ .,;:'!?\n")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "床前明月光，疑是地上霜。举头望明月，低头思故乡。",
+        "Μῆνιν ἄειδε θεὰ Πηληϊάδεω Ἀχιλῆος οὐλομένην, ἣ μυρί᾽ Ἀχαιοῖς ἄλγε᾽ ἔθηκε.",
+        "Мой дядя самых честных правил, когда не в шутку занемог, он уважать себя заставил.",
+    ],
+)
+def test_a_text_mostly_in_another_script_gets_a_blank_network_recommended(text):
+    advice = writers.writer_advice(text, ENGLISH)
+    assert advice is not None and "blank network" in advice and "\n" not in advice
+
+
+def test_an_english_text_with_a_few_new_letters_is_fine_for_the_writer():
+    assert writers.writer_advice("Café au lait at the Straße, it’s fine — naïve but fine. 🙂", ENGLISH) is None
+    assert writers.writer_advice("12345 ... !!!", ENGLISH) is None  # no letters at all: nothing to say
+
+
+def test_the_shipped_writer_is_checked_like_an_uploaded_run_and_starts_a_fine_tune(tmp_path):
+    """The classics writer in the repository: its arrays read against its settings (never unpickled), small
+    enough to ship, a run that exports and imports, and a start far below guessing on a text it never read."""
+    path = writers.find_writer("writer")
+    meta = runs.read_meta(path)
+    config, vocab = ModelConfig.from_dict(meta["model"]), Vocab.from_json(meta["vocab"])
+    weights.read_npz(path / "weights.npz", config, len(vocab), "The classics writer")
+    assert sum(f.stat().st_size for f in path.iterdir()) <= 3_000_000
+    assert not (path / "model.keras").exists() and runs.fresh_optimizer(path)  # no Keras file is ever opened
+    writer_run = runs.load_run(path)
+    assert writer_run.info.status == FINISHED and writer_run.info.best_val_loss < 2.0
+    assert (path / "sample.txt").read_text(encoding="utf-8").strip()
+    assert archives.import_zip(archives.export_zip(path), root=tmp_path / "imported").name == "classics writer"
+    recipe = samples.load_sample("recipes")[:3000] + "Crème brûlée 🙂\n"  # charlab's recipes: not in its texts
+    progress = TrainingJob(recipe, ModelConfig(epochs=1, seq_length=32), root=tmp_path, start_from=path).run()
+    assert progress.status == FINISHED, progress.message
+    assert progress.start_from["name"] == "classics writer"
+    assert progress.start_from["val_loss"] < math.log(progress.vocab_size) - 1.0
+
+
+def test_a_fine_tune_trains_in_a_child_process_as_the_app_runs_it(writer, student_text, tmp_path):
+    """The app trains in a child process (charlab.workers): the writer's start reaches it and comes back."""
+    from charlab.workers import ProcessTrainingJob
+
+    cfg = ModelConfig(seq_length=32, batch_size=16, epochs=1)
+    progress = ProcessTrainingJob(student_text, cfg, name="in a child", root=tmp_path, start_from=writer).run()
+    assert progress.status == FINISHED, progress.message
+    assert progress.start_from["name"] == "tiny writer"
+    assert runs.read_meta(progress.run_path)[writers.ORIGIN_KEY] == progress.start_from
+
+
+def test_the_loss_chart_starts_a_fine_tunes_validation_curve_at_its_writers_loss(writer, student_text, tmp_path):
+    """The chart's mark of where the writer started: the validation curve's point at epoch 0, from a saved run too."""
+    from ui.charts import loss_chart, loss_frame
+    from ui.train import _writer_start
+
+    progress = fine_tune(writer, student_text, tmp_path, epochs=2)
+    run = runs.load_run(progress.run_path)
+    start = _writer_start(run.meta)
+    assert start == pytest.approx(progress.start_from["val_loss"])
+    frame = loss_frame(run.history(), [], 0, len(run.history()), writer_start=start)
+    validation = frame[frame["series"] == "Validation (each epoch)"].sort_values("epoch")
+    assert validation["epoch"].iloc[0] == 0.0 and validation["loss"].iloc[0] == pytest.approx(start)
+    assert len(validation) == 1 + len(run.history())
+    spec = loss_chart(frame, len(run.vocab), "loss")
+    assert spec["datasets"]["losses"]["x"].min() == 0.0  # the chart draws it, from epoch 0
+    assert _writer_start({}) is None and _writer_start({"from": {"val_loss": "1.2"}}) is None
+    blank = loss_frame(run.history(), [], 0, len(run.history()))
+    assert 0.0 not in blank[blank["series"] == "Validation (each epoch)"]["epoch"].tolist()
