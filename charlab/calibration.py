@@ -90,10 +90,10 @@ def product_name(m: int, k: int, n: int, dtype: str) -> str:
     return f"{m}x{k}x{n} {dtype}"
 
 
-def rate(config: ModelConfig, dtype: str, seconds: Mapping[str, float]) -> float | None:
+def rate(config: ModelConfig, dtype: str, seconds: Mapping[str, float], vocab: int = VOCAB) -> float | None:
     """GFLOP/s of the recipe's own products in `dtype`, from their best times (None: not measured)."""
     flops = spent = 0.0
-    for m, k, n, count in products(config):
+    for m, k, n, count in products(config, vocab):
         best = seconds.get(product_name(m, k, n, dtype))
         if best is None:
             return None
@@ -102,8 +102,11 @@ def rate(config: ModelConfig, dtype: str, seconds: Mapping[str, float]) -> float
     return flops / spent / 1e9
 
 
-def time_products(wanted: Iterable[tuple[int, int, int, str]]) -> dict[str, float]:
-    """The best time of each (rows, inner, columns, dtype) product, as charlab's training runs TensorFlow."""
+def time_products(
+    wanted: Iterable[tuple[int, int, int, str]], seconds_each: float = SECONDS_PER_PRODUCT
+) -> dict[str, float]:
+    """The best time of each (rows, inner, columns, dtype) product, as charlab's training runs TensorFlow
+    (bench/precision.py's ceilings time them longer)."""
     import numpy as np
 
     from charlab.model import import_keras
@@ -118,7 +121,7 @@ def time_products(wanted: Iterable[tuple[int, int, int, str]]) -> dict[str, floa
         b = tf.cast(tf.constant(rng.standard_normal((k, n), dtype=np.float32)), dtype)
         tf.linalg.matmul(a, b).numpy()  # warm-up
         best, repeats, started = math.inf, 0, time.perf_counter()
-        while repeats < 2 or (repeats < 50 and time.perf_counter() - started < SECONDS_PER_PRODUCT):
+        while repeats < 2 or (repeats < 50 and time.perf_counter() - started < seconds_each):
             begun = time.perf_counter()
             tf.linalg.matmul(a, b).numpy()
             best, repeats = min(best, time.perf_counter() - begun), repeats + 1
@@ -266,7 +269,12 @@ def choose(key: str, winner: ModelConfig, seconds: Mapping[str, float] | None = 
         else:
             why = "This computer has no bfloat16 units (AVX512-BF16 or AMX): the float32 recipe."
         return Choice(winner, bfloat16=False, words=why)
-    seconds = calibration() if seconds is None else seconds
+    if seconds is None:
+        try:
+            seconds = calibration()
+        except Exception as err:  # noqa: BLE001 - a preset must never fail because timing did
+            words = f"Timing this computer's bfloat16 failed ({type(err).__name__}): the float32 recipe."
+            return Choice(winner, bfloat16=False, words=words)
     missed = []
     for recipe in CANDIDATES.get(key, ()):
         measured = rate(recipe.config, "bfloat16", seconds) or 0.0

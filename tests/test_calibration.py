@@ -158,6 +158,17 @@ def test_a_damaged_or_stale_cache_is_measured_again_never_a_crash(machine, damag
     assert calibration.read_cache(calibration.cache_key()) is not None  # and the file replaced by a whole one
 
 
+def test_a_calibration_that_fails_gives_todays_recipe_and_says_why(machine, monkeypatch):
+    machine.bfloat16(True)
+
+    def broken(wanted):
+        raise RuntimeError("no bfloat16 kernel")
+
+    monkeypatch.setattr(calibration, "time_products", broken)
+    assert presets.preset("balanced") == presets.PRESETS["balanced"]
+    assert "bfloat16 failed (RuntimeError): the float32 recipe" in presets.recipe_words("balanced")
+
+
 def test_a_cache_folder_that_cannot_be_written_only_means_measuring_again(machine, monkeypatch, tmp_path):
     machine.bfloat16(True)
     blocker = tmp_path / "a file"
