@@ -196,3 +196,19 @@ def test_the_calibrate_command_prints_the_table_and_the_choice(machine, capsys):
     balanced = next(line for line in out.splitlines() if line.startswith("balanced") and "← chosen" in line)
     assert "GRU 512 at batch 256" in balanced and "2,000" in balanced  # the fake's rate, in both columns
     assert "in mixed bfloat16" in out
+
+
+def test_a_server_that_allows_fewer_parameters_keeps_todays_recipe(machine, monkeypatch):
+    machine.bfloat16(True)
+    monkeypatch.setenv("CHARLAB_MAX_PARAMETERS", "600000")  # GRU 512 has 874k: a student could not train it
+    choice = calibration.choose("balanced", TODAY["balanced"], fake_seconds(1_000.0))
+    assert choice.config == TODAY["balanced"] and not choice.bfloat16
+    assert calibration.choose("quick", TODAY["quick"], fake_seconds(1_000.0)).config.units == 384  # 509k: allowed
+
+
+def test_the_key_names_the_processor_model_read_from_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum 8480+\nflags\t\t: fpu amx_bf16\n")
+    assert calibration.cpu_model(cpuinfo) == "Intel(R) Xeon(R) Platinum 8480+"
+    assert calibration.cpu_model(tmp_path / "missing") == calibration.os.uname().machine  # macOS, Windows
+    assert calibration.tensorflow_version() != "none"  # tensorflow-cpu here: read from its package metadata
