@@ -212,8 +212,9 @@ def read_cache(key: Mapping[str, str], path: Path | None = None) -> dict[str, fl
     return {str(k): float(v) for k, v in seconds.items()}
 
 
-def write_cache(key: Mapping[str, str], seconds: Mapping[str, float], path: Path | None = None) -> None:
-    """Save the times whole or not at all; a cache folder that cannot be written only means measuring again."""
+def write_cache(key: Mapping[str, str], seconds: Mapping[str, float], path: Path | None = None) -> bool:
+    """Save the times whole or not at all (False: not saved); a cache folder that cannot be written only means
+    measuring again in the next process."""
     from charlab.runs import write_json_atomic
 
     path = path or cache_path()
@@ -221,7 +222,8 @@ def write_cache(key: Mapping[str, str], seconds: Mapping[str, float], path: Path
         path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(path, {"version": CACHE_VERSION, "key": dict(key), "seconds": dict(seconds)})
     except (OSError, CharlabError):
-        pass
+        return False
+    return True
 
 
 _measured: dict[str, dict[str, float]] = {}  # this process's calibration, by its cache key

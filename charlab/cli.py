@@ -258,5 +258,8 @@ def _calibrate() -> int:
     started = time.perf_counter()
     seconds = calibration.calibration(again=True, full=True)
     print("\n".join(calibration.table(seconds)))
-    print(f"measured in {time.perf_counter() - started:.1f} s, kept in {calibration.cache_path()}")
+    path = calibration.cache_path()
+    kept = calibration.read_cache(calibration.cache_key()) == seconds
+    where = f"kept in {path}" if kept else f"not kept: {path} could not be written"
+    print(f"measured in {time.perf_counter() - started:.1f} s, {where}")
     return 0

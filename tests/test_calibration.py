@@ -169,13 +169,15 @@ def test_a_calibration_that_fails_gives_todays_recipe_and_says_why(machine, monk
     assert "bfloat16 failed (RuntimeError): the float32 recipe" in presets.recipe_words("balanced")
 
 
-def test_a_cache_folder_that_cannot_be_written_only_means_measuring_again(machine, monkeypatch, tmp_path):
+def test_a_cache_folder_that_cannot_be_written_only_means_measuring_again(machine, monkeypatch, tmp_path, capsys):
     machine.bfloat16(True)
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("CHARLAB_CACHE", str(blocker))
     assert presets.preset("balanced")[2].units == 512
     assert not calibration.cache_path().exists()
+    assert main(["calibrate"]) == 0
+    assert f"not kept: {calibration.cache_path()} could not be written" in capsys.readouterr().out
 
 
 def test_the_calibrate_command_prints_the_table_and_the_choice(machine, capsys):
