@@ -430,6 +430,8 @@ def test_the_precision_is_chosen_beside_a_line_on_what_this_computer_supports(mo
     control = at.segmented_control(key="settings_precision")
     assert control.value == "auto" and control.options == ["Auto", "float32", "bfloat16"]
     assert contains(at.caption, "auto trains in mixed bfloat16")
+    preset_help = at.segmented_control(key="train_preset").help  # bfloat16 here is emulated-slow (tests/conftest.py)
+    assert "bfloat16 is not fast enough here for a bigger network" in preset_help
     run(control.set_value("float32"))
     assert at.session_state["settings"].precision == "float32"
     monkeypatch.setenv("CHARLAB_BFLOAT16", "0")  # a laptop without a bfloat16 unit
@@ -441,9 +443,8 @@ def _never_timed(wanted):
     raise AssertionError(f"timed {wanted} on a computer that cannot train in bfloat16")
 
 
-def test_without_bfloat16_units_the_presets_are_todays_and_the_help_says_why(monkeypatch, tmp_path):
+def test_without_bfloat16_units_the_presets_are_todays_and_the_help_says_why(monkeypatch):
     """This computer's case (an AMD EPYC without AVX512-BF16 or AMX): the float32 winners, nothing timed."""
-    monkeypatch.setenv("CHARLAB_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("CHARLAB_BFLOAT16", raising=False)
     monkeypatch.setattr(precision, "bfloat16_unit", lambda: None)
     monkeypatch.setattr(precision, "has_gpu", lambda: False)
@@ -461,11 +462,9 @@ def test_without_bfloat16_units_the_presets_are_todays_and_the_help_says_why(mon
     assert help_words.endswith("This computer has no bfloat16 units (AVX512-BF16 or AMX): the float32 recipe.")
 
 
-def test_with_fast_bfloat16_units_balanced_trains_the_bigger_network_and_says_so(monkeypatch, tmp_path):
-    monkeypatch.setenv("CHARLAB_CACHE", str(tmp_path / "cache"))
+def test_with_fast_bfloat16_units_balanced_trains_the_bigger_network_and_says_so(monkeypatch):
     monkeypatch.setenv("CHARLAB_BFLOAT16", "1")
     monkeypatch.setattr(precision, "has_gpu", lambda: False)
-    monkeypatch.setattr(calibration, "_measured", {})
 
     def time_products(wanted):  # a fake processor computing 1,000 GFLOP/s of bfloat16 (nothing is timed)
         return {calibration.product_name(m, k, n, d): 2 * m * k * n / 1e12 for m, k, n, d in wanted}
