@@ -1,14 +1,15 @@
 """Presets × precisions: each preset trained for its minutes by the clock in float32 and in bfloat16.
 
     python bench/precision.py [--presets quick balanced] [--text sample:tiny_shakespeare]
-                              [--minutes-scale 1] [--force-bfloat16] [--memory]
+                              [--minutes-scale 1] [--force-bfloat16] [--candidates] [--memory]
 
 Each training is charlab's own (`TrainingJob` through bench/engine.py's training part, the preset's
 settings with `precision` set), in a fresh process, float32 then bfloat16 for each preset. Printed per
 training: the precision it actually trained in (the job's own record: `bfloat16` falls back to float32
 on a processor without AVX512-BF16 or AMX, unless --force-bfloat16 sets CHARLAB_BFLOAT16=1 to emulate
 it), steps, trained characters per wall-clock second, best validation loss, and the fraction of the
-ceiling in that precision.
+ceiling in that precision. --candidates also trains charlab.calibration's bigger recipes for each preset
+in bfloat16: the figures that would replace the estimated thresholds of charlab.calibration.CANDIDATES.
 
 The ceiling is measured at the network's own shapes, in the precision's own number type, as charlab runs
 TensorFlow (one thread per product): for each character of a batch, a GRU/LSTM layer multiplies its input
@@ -43,31 +44,15 @@ PRECISIONS = ("float32", "bfloat16")
 DTYPES = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
 
 
-def part_ceiling(units: int, embedding_dim: int, gates: int, batch: int, seq: int, vocab: int, dtype: str) -> dict:
-    """The product rate a network's own shapes allow in `dtype`, best of repeats (run in its own process)."""
-    import numpy as np
+def part_ceiling(cell: str, units: int, embedding_dim: int, batch: int, seq: int, vocab: int, dtype: str) -> dict:
+    """The product rate a network's own shapes allow in `dtype`, best of repeats (run in its own process):
+    charlab.calibration's products and timing, each product timed for a second."""
+    from charlab import calibration
+    from charlab.model import ModelConfig
 
-    from charlab.model import import_keras
-
-    import_keras()  # TensorFlow's thread pools as charlab trains
-    import tensorflow as tf
-
-    rng = np.random.default_rng(0)
-    shapes = [(batch, embedding_dim, gates * units), (batch, units, gates * units), (batch * seq, units, vocab)]
-    counts = [seq, seq, 1]  # per training window: the cell's two products at every character, the output once
-    flops = seconds = 0.0
-    for (m, k, n), count in zip(shapes, counts, strict=True):
-        a = tf.constant(rng.standard_normal((m, k)), dtype=dtype)
-        b = tf.constant(rng.standard_normal((k, n)), dtype=dtype)
-        tf.linalg.matmul(a, b).numpy()  # warm-up
-        best = float("inf")
-        for _ in range(max(3, 200 // max(1, m * k * n // 1_000_000))):
-            started = time.perf_counter()
-            tf.linalg.matmul(a, b).numpy()
-            best = min(best, time.perf_counter() - started)
-        flops += 2 * m * k * n * count
-        seconds += best * count
-    return {"gflops": flops / seconds / 1e9}
+    cfg = ModelConfig(cell=cell, units=units, embedding_dim=embedding_dim, batch_size=batch, seq_length=seq)
+    wanted = {(m, k, n, dtype) for m, k, n, _ in calibration.products(cfg, vocab)}
+    return {"gflops": calibration.rate(cfg, dtype, calibration.time_products(wanted, seconds_each=1.0), vocab)}
 
 
 def part_memory(policy: str, units: int, batch: int, seq: int = 64, vocab: int = 65, n_chars: int = 1_000_000) -> dict:
@@ -113,7 +98,7 @@ def text_file(source: str) -> Path:
 
 
 def presets_table(args: argparse.Namespace) -> None:
-    from charlab.cells import cell_type
+    from charlab.calibration import CANDIDATES
     from charlab.presets import PRESETS
 
     corpus = text_file(args.text)
@@ -122,23 +107,28 @@ def presets_table(args: argparse.Namespace) -> None:
     print(f"charlab precision bench · {args.text} · minutes × {args.minutes_scale:g} · {os.cpu_count()} cores · "
           f"load {os.getloadavg()[0]:.2f} · {time.strftime('%Y-%m-%d %H:%M')}"
           + (" · bfloat16 forced (CHARLAB_BFLOAT16=1)" if args.force_bfloat16 else ""))  # fmt: skip
-    print(f"{'preset':<10}{'asked':<10}{'trained in':<16}{'minutes':>8}{'steps':>7}{'chars/s':>9}{'best val':>9}"
-          f"{'ceiling GFLOP/s':>16}{'of ceiling':>11}")  # fmt: skip
+    print(f"{'preset GRU/batch':<18}{'asked':<10}{'trained in':<16}{'minutes':>8}{'steps':>7}{'chars/s':>9}"
+          f"{'best val':>9}{'ceiling GFLOP/s':>16}{'of ceiling':>11}")  # fmt: skip
     for key in args.presets:
-        _, seconds, config = PRESETS[key]
+        _, seconds, winner = PRESETS[key]
         seconds *= args.minutes_scale
-        settings = {k: v for k, v in config.to_dict().items() if k != "epochs"}  # the clock decides, as in the app
-        for asked in PRECISIONS:
-            r = run_part("charlab_train", env=env, corpus=str(corpus), seconds=seconds,
-                         **{**settings, "precision": asked})  # fmt: skip
-            policy = json.loads((Path(r["run_path"]) / "config.json").read_text())["figures"]["precision"]
-            ceiling = own_part("ceiling", env=env, units=config.units, embedding_dim=config.embedding_dim,
-                               gates=cell_type(config.cell).gates, batch=config.batch_size, seq=config.seq_length,
-                               vocab=len(set(text)), dtype=DTYPES[policy])["gflops"]  # fmt: skip
-            share = r["chars_per_second"] * r["flops_per_char"] / (ceiling * 1e9)
-            best = f"{r['best_val_loss']:.3f}" if r["best_val_loss"] is not None else "-"
-            print(f"{key:<10}{asked:<10}{policy:<16}{seconds / 60:>8.2f}{r['steps']:>7}{r['chars_per_second']:>9,.0f}"
-                  f"{best:>9}{ceiling:>16.0f}{share:>11.0%}", flush=True)  # fmt: skip
+        rows = [(winner, PRECISIONS)]  # today's float32 winner in both precisions
+        if args.candidates:  # and charlab.calibration's bigger recipes for this preset, in bfloat16
+            rows += [(recipe.config, ("bfloat16",)) for recipe in CANDIDATES.get(key, ())]
+        for config, precisions in rows:
+            settings = {k: v for k, v in config.to_dict().items() if k != "epochs"}  # the clock decides, as in the app
+            for asked in precisions:
+                r = run_part("charlab_train", env=env, corpus=str(corpus), seconds=seconds,
+                             **{**settings, "precision": asked})  # fmt: skip
+                policy = json.loads((Path(r["run_path"]) / "config.json").read_text())["figures"]["precision"]
+                ceiling = own_part("ceiling", env=env, cell=config.cell, units=config.units,
+                                   embedding_dim=config.embedding_dim, batch=config.batch_size, seq=config.seq_length,
+                                   vocab=len(set(text)), dtype=DTYPES[policy])["gflops"]  # fmt: skip
+                share = r["chars_per_second"] * r["flops_per_char"] / (ceiling * 1e9)
+                best = f"{r['best_val_loss']:.3f}" if r["best_val_loss"] is not None else "-"
+                name = f"{key} {config.units}/{config.batch_size}" + (f"/{config.dropout:g}" if config.dropout else "")
+                print(f"{name:<18}{asked:<10}{policy:<16}{seconds / 60:>8.2f}{r['steps']:>7}"
+                      f"{r['chars_per_second']:>9,.0f}{best:>9}{ceiling:>16.0f}{share:>11.0%}", flush=True)  # fmt: skip
 
 
 def memory_table() -> None:
@@ -157,6 +147,8 @@ def main() -> None:
     parser.add_argument("--text", default="sample:tiny_shakespeare", help="sample:KEY (shipped) or a file path")
     parser.add_argument("--minutes-scale", type=float, default=1.0, help="train each preset this share of its minutes")
     parser.add_argument("--force-bfloat16", action="store_true", help="CHARLAB_BFLOAT16=1: emulate where it is missing")
+    parser.add_argument("--candidates", action="store_true",
+                        help="also train charlab.calibration's bigger bfloat16 recipes for each preset")  # fmt: skip
     parser.add_argument("--memory", action="store_true", help="peak RSS beside the memory estimate instead")
     parser.add_argument("--part", help=argparse.SUPPRESS)
     parser.add_argument("--kwargs", default="{}", help=argparse.SUPPRESS)

@@ -1,4 +1,4 @@
-"""The command line: `python -m charlab train FILE`, `generate RUN` and `export RUN --html FILE`.
+"""The command line: `python -m charlab train FILE`, `generate RUN`, `export RUN --html FILE` and `calibrate`.
 
 The same engine as the app, for people who prefer a terminal (and for scripting). Errors a
 user can cause are printed as one plain sentence, never a traceback.
@@ -7,12 +7,13 @@ user can cause are printed as one plain sentence, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from charlab import corpus, precision, runs, samples, writers
+from charlab import calibration, corpus, environment, precision, runs, samples, writers
 from charlab.errors import CharlabError
 from charlab.model import MAX_EPOCHS, MODEL_SETTINGS, ModelConfig, estimate
 from charlab.training import TrainingJob
@@ -80,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("runs", help="list the runs in the workspace")
     sub.add_parser("samples", help="list the sample corpora")
+    sub.add_parser(
+        "calibrate",
+        help="time this computer's matrix products and show which recipe each preset trains here",
+        description="Time the matrix products of each preset's recipes in each number type this computer trains "
+        "in (a few seconds), cache them, and print the table and each preset's choice.",
+    )
     return parser
 
 
@@ -95,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             return _export(args)
         if args.command == "runs":
             return _list_runs(args)
+        if args.command == "calibrate":
+            return _calibrate()
         return _list_samples()
     except CharlabError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -282,4 +291,19 @@ def _list_samples() -> int:
         where = "offline" if samples.is_offline(sample.key) else "needs the internet once"
         size = f"~{sample.approx_size:>9,} chars"
         print(f"sample:{sample.key:<18} {sample.title:<24} {size}  {where:<8}  {sample.description}")
+    return 0
+
+
+def _calibrate() -> int:
+    intra, inter = environment.tensorflow_threads()
+    timing = " and ".join(calibration.dtypes_here())
+    print(f"calibrating on {calibration.cpu_model()} · TensorFlow {calibration.tensorflow_version()} · threads "
+          f"{intra}/{inter} · timing {timing} · load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    started = time.perf_counter()
+    seconds = calibration.calibration(again=True, full=True)
+    print("\n".join(calibration.table(seconds)))
+    path = calibration.cache_path()
+    kept = calibration.read_cache(calibration.cache_key()) == seconds
+    where = f"kept in {path}" if kept else f"not kept: {path} could not be written"
+    print(f"measured in {time.perf_counter() - started:.1f} s, {where}")
     return 0

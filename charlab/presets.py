@@ -7,12 +7,16 @@ by heart: its validation loss is best after a fraction of the minute and rises f
 writes back passages of the text. Below `SMALL_TEXT_CHARS` the network, its dropout, its batch and
 its minutes follow the text's size (the tiers below, chosen by `python bench/smalltext.py`, whose
 figures are in bench/README.md); above it, a preset is exactly as it is.
+
+`PRESETS` holds the float32 winners; `preset` gives the recipe this computer trains (charlab.calibration: a
+bigger network where bfloat16 units make it learn more in the minutes, today's winner elsewhere).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from charlab import calibration
 from charlab.data import split_sizes
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
@@ -27,6 +31,18 @@ PRESETS: dict[str, tuple[str, float, ModelConfig]] = {
     # GRU 384 with a little dropout for its many epochs: 1.560 after 20 minutes (bench/README.md)
     "best": ("Best quality · 20 minutes", 1200.0, ModelConfig(cell="gru", units=384, dropout=0.1, epochs=20)),
 }
+
+
+def preset(key: str) -> tuple[str, float, ModelConfig]:
+    """Preset `key` as this computer trains it: its label, its seconds by the clock and the recipe its measured
+    speed chose (on a computer without bfloat16 units, PRESETS[key] itself)."""
+    label, seconds, winner = PRESETS[key]
+    return label, seconds, calibration.choose(key, winner).config
+
+
+def recipe_words(key: str) -> str:
+    """Which recipe preset `key` trains here, and why, in one sentence."""
+    return calibration.choose(key, PRESETS[key][2]).words
 
 
 @dataclass(frozen=True)

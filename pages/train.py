@@ -55,7 +55,7 @@ with settings_area:
                     format_func=lambda k: ui.PRESETS[k][0],
                     on_change=ui.on_preset_change,
                     help="Ready-made settings, each training for its minutes by the clock; a small text gets a "
-                    "smaller network, fitted to it.",
+                    "smaller network, fitted to it. " + ui.presets_recipe_words(),
                 )
                 ui.preset_fitted_note()
             for column, names in zip(st.columns(3), ui.SETTING_COLUMNS, strict=True):

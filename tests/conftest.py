@@ -56,6 +56,20 @@ def browser_context_args(browser_context_args: dict) -> dict:
 # Streamlit, ui and the engine are imported inside the fixtures, so tests that never open the app do not import them.
 
 
+def presets_as_measured(monkeypatch, tmp_path: Path) -> None:
+    """No AppTest times this computer (charlab.calibration): where a test says bfloat16 (CHARLAB_BFLOAT16=1, or a
+    processor with AMX), its products run at emulated bfloat16's speed, too slow for a bigger recipe, so every
+    preset is the float32 winner the tests expect; the times go to the test's folder, not ~/.cache."""
+    from charlab import calibration
+
+    def emulated_speed(wanted):  # 40 GFLOP/s, about what emulated bfloat16 reaches on 2 cores (bench/README.md)
+        return {calibration.product_name(m, k, n, dtype): 2 * m * k * n / 40e9 for m, k, n, dtype in wanted}
+
+    monkeypatch.setattr(calibration, "_measured", {})
+    monkeypatch.setattr(calibration, "time_products", emulated_speed)
+    monkeypatch.setattr(calibration, "cache_path", lambda: tmp_path / "calibration.json")
+
+
 @pytest.fixture
 def workspace(tmp_path, monkeypatch) -> Path:
     """An empty runs folder per test, shared by every session; no training started by a test outlives it."""
@@ -67,6 +81,7 @@ def workspace(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("CHARLAB_HOME", str(home))
     monkeypatch.setenv("CHARLAB_OWNERS", "0")  # a single user: runs saved straight into $CHARLAB_HOME
     monkeypatch.delenv("CHARLAB_TEACHER_PASSWORD", raising=False)
+    presets_as_measured(monkeypatch, tmp_path)
     yield home
     queue = ui.registry().queue
     queue.stop_all()

@@ -37,7 +37,7 @@ from app_pages import (
 from streamlit.testing.v1 import AppTest
 
 import ui
-from charlab import corpus, precision, runs
+from charlab import calibration, corpus, precision, runs
 from charlab.baselines import Baseline, BaselineReport, compute_baselines
 from charlab.diagnosis import diagnose, kept_epoch
 from charlab.jobs import JobQueue
@@ -430,11 +430,57 @@ def test_the_precision_is_chosen_beside_a_line_on_what_this_computer_supports(mo
     control = at.segmented_control(key="settings_precision")
     assert control.value == "auto" and control.options == ["Auto", "float32", "bfloat16"]
     assert contains(at.caption, "auto trains in mixed bfloat16")
+    preset_help = at.segmented_control(key="train_preset").help  # bfloat16 here is emulated-slow (tests/conftest.py)
+    assert "bfloat16 is not fast enough here for a bigger network" in preset_help
     run(control.set_value("float32"))
     assert at.session_state["settings"].precision == "float32"
     monkeypatch.setenv("CHARLAB_BFLOAT16", "0")  # a laptop without a bfloat16 unit
     run(at)
     assert contains(at.caption, "This processor has no bfloat16 unit (AVX512-BF16 or AMX): auto trains in float32")
+
+
+def _never_timed(wanted):
+    raise AssertionError(f"timed {wanted} on a computer that cannot train in bfloat16")
+
+
+def test_without_bfloat16_units_the_presets_are_todays_and_the_help_says_why(monkeypatch):
+    """This computer's case (an AMD EPYC without AVX512-BF16 or AMX): the float32 winners, nothing timed."""
+    monkeypatch.delenv("CHARLAB_BFLOAT16", raising=False)
+    monkeypatch.setattr(precision, "bfloat16_unit", lambda: None)
+    monkeypatch.setattr(precision, "has_gpu", lambda: False)
+    monkeypatch.setattr(calibration, "time_products", _never_timed)
+    at = open_app()
+    use_sample(at, "tiny_shakespeare")  # a big text: the presets as they are, not fitted
+    go(at, "train")
+    today = {"quick": (256, 0.0, 1.0), "balanced": (384, 0.0, 5.0), "best": (384, 0.1, 20.0)}
+    for key, (units, dropout, minutes) in today.items():
+        run(at.segmented_control(key="train_preset").set_value(key))
+        settings = at.session_state["settings"]
+        assert settings == ui.PRESETS[key][2] and at.session_state["minutes"] == minutes
+        assert (settings.cell, settings.units, settings.dropout, settings.batch_size) == ("gru", units, dropout, 64)
+    help_words = at.segmented_control(key="train_preset").help
+    assert help_words.endswith("This computer has no bfloat16 units (AVX512-BF16 or AMX): the float32 recipe.")
+
+
+def test_with_fast_bfloat16_units_balanced_trains_the_bigger_network_and_says_so(monkeypatch):
+    monkeypatch.setenv("CHARLAB_BFLOAT16", "1")
+    monkeypatch.setattr(precision, "has_gpu", lambda: False)
+
+    def time_products(wanted):  # a fake processor computing 1,000 GFLOP/s of bfloat16 (nothing is timed)
+        return {calibration.product_name(m, k, n, d): 2 * m * k * n / 1e12 for m, k, n, d in wanted}
+
+    monkeypatch.setattr(calibration, "time_products", time_products)
+    at = open_app()
+    use_sample(at, "tiny_shakespeare")
+    go(at, "train")
+    run(at.segmented_control(key="train_preset").set_value("balanced"))
+    settings = at.session_state["settings"]
+    assert (settings.units, settings.batch_size, at.session_state["minutes"]) == (512, 256, 5.0)
+    assert at.select_slider(key="settings_units").value == 512  # the widgets show it
+    assert at.select_slider(key="settings_batch_size").value == 256
+    help_words = at.segmented_control(key="train_preset").help
+    assert "Balanced · 5 minutes: This processor computes bfloat16 products at 1,000 GFLOP/s" in help_words
+    assert "a GRU 512 at batch 256 in mixed bfloat16" in help_words
 
 
 @pytest.mark.parametrize("key", ["quick", "balanced", "best"])

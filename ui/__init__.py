@@ -101,6 +101,7 @@ from ui.settings import (
     model_config,
     preset_minutes,
     preset_settings,
+    presets_recipe_words,
     training_length_words,
 )
 from ui.sidebar import on_preset_change, poll_seconds, sidebar
@@ -135,7 +136,7 @@ __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
     "COMPARE_TEMPERATURES", "DEFAULT_SAMPLE",
     "PAGES", "PRESETS", "SETTING_COLUMNS", "SETTING_HELP", "SETTING_LABELS", "STATUS_WORDS", "TEMPERATURE_HELP",
     "budget_seconds", "model_config", "preset_minutes", "preset_settings", "training_length_words", "on_preset_change",
-    "poll_seconds", "sidebar",
+    "presets_recipe_words", "poll_seconds", "sidebar",
     "copy_check_missing", "copy_summary", "copy_view", "md", "scroll_to", "stream", "text_box", "visible_text",
     "BASELINE_WORDS", "live_view", "timelapse_words", "apply_preset", "bound", "is_hidden", "on_train_by_change",
     "preset_fitted_note", "seed_key", "setting_widget", "take_upload", "training_length",

@@ -11,7 +11,7 @@ from charlab import limits
 from charlab.cells import CELL_TYPES
 from charlab.corpus import human_size
 from charlab.model import MODEL_SETTINGS, ModelConfig
-from charlab.presets import PRESETS, TextFit, fit_to_text
+from charlab.presets import PRESETS, TextFit, fit_to_text, preset, recipe_words
 from charlab.sampling import COMPARE_TEMPERATURES, TEMPERATURE_HELP  # noqa: F401  (ui re-exports them)
 
 PAGES = {
@@ -71,7 +71,7 @@ STATUS_WORDS = {
 
 def default_settings() -> ModelConfig:
     """The Train page's settings before any choice: Quick start's model, for 20 epochs."""
-    return replace(PRESETS["quick"][2])
+    return replace(preset("quick")[2])
 
 
 def default_generate() -> dict:
@@ -86,10 +86,19 @@ def model_config(config: ModelConfig, **changes) -> ModelConfig:
 
 def preset_for_text(key: str, n_chars: int | None = None) -> TextFit:
     """A preset fitted to a text of `n_chars` characters after cleaning (None: no text, the preset as it is)."""
-    _, seconds, config = PRESETS[key]
+    _, seconds, config = preset(key)  # the recipe this computer's measured speed chose
     if n_chars is None:
         return TextFit(replace(config), seconds, fitted=False)
     return fit_to_text(config, seconds, n_chars)
+
+
+def presets_recipe_words() -> str:
+    """For the Preset control's help: which recipe each preset trains on this computer, and why (one sentence
+    where they share the reason: a computer without bfloat16 units)."""
+    words = {key: recipe_words(key) for key in PRESETS}
+    if len(set(words.values())) == 1:
+        return next(iter(words.values()))
+    return " ".join(f"{PRESETS[key][0]}: {said}" for key, said in words.items())
 
 
 def preset_settings(key: str, n_chars: int | None = None) -> ModelConfig:
