@@ -150,7 +150,7 @@ def test_what_the_page_says_about_the_run(tmp_path):
     assert webpage.facts_words(run) == "Learned from fables.txt · 2×LSTM 16 · best validation loss 1.234"
     data = webpage.page_data(run)
     assert data["compare_temperatures"] == [0.2, 0.8, 1.5]
-    assert data["words"]["temperature_help"].startswith("Low temperature: safe, repetitive text.")
+    assert data["settings"]["temperature"]["help"].startswith("Low temperature: safe, repetitive text.")
     assert "trained with charlab" in data["words"]["footer"].lower()
 
 

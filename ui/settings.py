@@ -10,9 +10,9 @@ from dataclasses import replace
 from charlab import limits
 from charlab.cells import CELL_TYPES
 from charlab.corpus import human_size
+from charlab.generation import COMPARE_TEMPERATURES, GENERATE_SETTINGS, GenerateConfig  # noqa: F401  (ui re-exports)
 from charlab.model import MODEL_SETTINGS, ModelConfig
 from charlab.presets import PRESETS, TextFit, fit_to_text
-from charlab.sampling import COMPARE_TEMPERATURES, TEMPERATURE_HELP  # noqa: F401  (ui re-exports them)
 
 PAGES = {
     "home": "pages/home.py",
@@ -74,8 +74,12 @@ def default_settings() -> ModelConfig:
     return replace(PRESETS["quick"][2])
 
 
+# the Generate page's settings: one key per charlab.generation.GENERATE_SETTINGS row, at its default
+TEMPERATURE_HELP = GENERATE_SETTINGS["temperature"].help  # said under the slider, not as its tooltip
+
+
 def default_generate() -> dict:
-    return {"seed_text": "", "length": 500, "temperature": 0.8, "top_k": 0, "random_seed": 42}
+    return GenerateConfig().to_dict()
 
 
 def model_config(config: ModelConfig, **changes) -> ModelConfig:
