@@ -178,9 +178,12 @@ def _with_preset(key: str, n_chars: int, chosen: dict, minutes: float | None) ->
     """A preset's settings and minutes fitted to the text, as the app's Preset control does; the flags given win."""
     _, seconds, preset = PRESETS[key]
     fit = fit_to_text(preset, seconds, n_chars)
-    print(f"preset {key}: {fit.config.cell} {fit.config.units}" + (", fitted to this small text" if fit.fitted else ""),
-          file=sys.stderr)  # fmt: skip
-    return replace(fit.config, **chosen).validate(), minutes if minutes is not None else fit.seconds / 60
+    config = replace(fit.config, **chosen).validate()
+    minutes = minutes if minutes is not None else fit.seconds / 60
+    fitted = ", fitted to this small text" if fit.fitted else ""
+    plural = "" if minutes == 1 else "s"
+    print(f"preset {key}{fitted}: {config.cell} {config.units}, {minutes:g} minute{plural}", file=sys.stderr)
+    return config, minutes
 
 
 def _draw(job: TrainingJob, shown_texts: int) -> int:

@@ -47,7 +47,7 @@ class GenerateSetting:
         if not _is_number(value) or (whole and not _is_whole(value)) or (self.clamp and value <= 0):
             raise CharlabError(f"{self.label} must be {self.range_words()}, not {_short(value)}.")
         if self.clamp:
-            return min(max(float(value), self.low), self.high)
+            return float(min(max(value, self.low), self.high))  # compared before float(): 10**400 would overflow
         if not self.low <= value <= self.high:
             raise CharlabError(f"{self.label} must be {self.range_words()}; {_short(value)} is out of range.")
         return int(value) if whole else float(value)
@@ -63,8 +63,10 @@ class GenerateSetting:
 
 
 def _is_number(value: object) -> bool:
-    """A real, finite number, but not a bool."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(float(value))
+    """A real, finite number, but not a bool (an integer of any size is finite)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return False
+    return isinstance(value, numbers.Integral) or math.isfinite(float(value))
 
 
 def _is_whole(value: numbers.Real) -> bool:
