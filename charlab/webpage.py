@@ -135,6 +135,7 @@ def settings_data(vocab_size: int) -> dict[str, dict]:
             "min": low,
             "max": min(high, caps.get(name, high)),
             "step": setting.step,
+            "whole": setting.kind is int,  # typed in a box: checked before writing
             "placeholder": setting.placeholder,
         }
         if setting.clamp:  # beyond these the value changes nothing: the page keeps it within, as charlab does

@@ -219,10 +219,10 @@ const charlabPage = (() => {
     return ch;
   }
 
-  // each generation setting's input: its id on the page, and its description (charlab.generation, in the data)
-  const INPUTS = { seed_text: "seed-text", temperature: "temperature", length: "length", top_k: "top-k",
-    random_seed: "random-seed" };
-  const NUMBERS = ["length", "top_k", "random_seed"]; // typed in a box, so checked before writing
+  // each generation setting's input (its id: the setting's name with dashes) and its description
+  // (charlab.generation.GENERATE_SETTINGS, in the data)
+  const INPUTS = Object.fromEntries(Object.keys(data.settings).map((name) => [name, name.replaceAll("_", "-")]));
+  const NUMBERS = Object.keys(data.settings).filter((name) => data.settings[name].whole); // typed, so checked
 
   function outOfRange(name, value) {
     // a whole number within the setting's range, else the words that say so
@@ -349,7 +349,7 @@ const charlabPage = (() => {
     // labels, ranges and defaults from the data, so the page says what the app says
     for (const [name, id] of Object.entries(INPUTS)) {
       const s = data.settings[name], input = $(id);
-      const label = name === "temperature" ? $("temperature-label") : document.querySelector(`label[for="${id}"]`);
+      const label = $(`${id}-label`) || document.querySelector(`label[for="${id}"]`); // a slider's has its value too
       label.textContent = s.label;
       if (name === "seed_text") {
         input.maxLength = s.max;
