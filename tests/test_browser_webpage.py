@@ -275,3 +275,15 @@ def test_my_runs_downloads_a_page_that_writes_offline(tmp_path, browser):
         assert offline.gone_out() == [] and page.console == []
     finally:
         offline.context.close()
+
+
+def test_new_random_seed_stays_within_the_settings_range(tmp_path, offline):
+    _, html_file = exported(tmp_path, units=16)
+    page = offline.open(html_file)
+    page.locator("#new-seed").click()
+    value = int(page.locator("#random-seed").input_value())
+    low, high = GENERATE_SETTINGS["random_seed"].app_range
+    assert low <= value <= high
+    page.locator("#write").click()
+    expect(page.locator("#text-speed")).to_contain_text(f"random seed {value}.", timeout=WAIT)
+    expect(page.locator("#settings-problem")).to_be_hidden()

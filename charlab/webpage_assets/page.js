@@ -394,7 +394,7 @@ const charlabPage = (() => {
     $("write").addEventListener("click", startWrite);
     $("compare").addEventListener("click", startCompare);
     $("new-seed").addEventListener("click", () => {
-      $("random-seed").value = String(Math.floor(Math.random() * 2147483648));
+      $("random-seed").value = String(Math.floor(Math.random() * (data.settings.random_seed.max + 1)));
     });
     drawProbabilities("", feed("").logits);
     document.body.dataset.readyMs = performance.now().toFixed(0); // from navigation (bench/webpage.py)
