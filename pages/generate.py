@@ -7,7 +7,6 @@ from charlab import runs
 from charlab.copying import copy_report
 from charlab.diagnosis import kept_epoch
 from charlab.errors import CharlabError
-from charlab.generation import GenerateConfig
 from charlab.sampling import reshape
 from ui.formatting import kept_words
 from ui.widget_state import generate_widget
@@ -38,7 +37,6 @@ kept = kept_epoch(history)
 if kept is not None:  # a training keeps its best epoch, not its last: say which one writes here
     st.caption(f"Writes with {kept_words(kept, history[-1]['epoch'])}.")
 
-g = ss.generate
 settings_column, chart_column = st.columns([1, 1], gap="large")
 with settings_column:
     seed = generate_widget("seed_text", height=90)
@@ -69,7 +67,7 @@ with settings_column:
     ui.web_page_download(st, info, "generate_web_page", width="content")
 
 try:
-    chosen = GenerateConfig.from_dict(g).checked()
+    chosen = ss.generate.checked()
 except CharlabError as err:  # the widgets keep within range; a remembered value might not
     st.error(ui.md(str(err)), icon=":material/error:")
     st.stop()

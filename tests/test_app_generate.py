@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,7 @@ def test_generate_writes_the_requested_length_and_the_seed_reproduces_it(with_ru
     assert at.session_state["generate_output"]["text"] == first["text"]  # same random seed, same text
 
     run(at.button(key="generate_dice").click())
-    assert at.session_state["generate"]["random_seed"] != 42
+    assert at.session_state["generate"].random_seed != 42
     run(at.button(key="generate_go").click())
     assert at.session_state["generate_output"]["text"] != first["text"]
 
@@ -244,7 +245,7 @@ def test_the_widgets_say_what_the_settings_table_says(with_run):
 def test_a_remembered_bad_value_is_refused_in_words(with_run):
     """A value the widgets could not give (a session's store edited, a future bug) is said, never written with."""
     at = generate_page()
-    at.session_state["generate"] = {**at.session_state["generate"], "temperature": 0.0}
+    at.session_state["generate"] = replace(at.session_state["generate"], temperature=0.0)
     at.session_state["generate_temperature"] = 0.1  # the slider itself stays in range
     run(at)
     assert contains(at.error, "Temperature must be a number above 0, not 0.0.")

@@ -10,7 +10,7 @@ from dataclasses import replace
 from charlab import limits
 from charlab.cells import CELL_TYPES
 from charlab.corpus import human_size
-from charlab.generation import COMPARE_TEMPERATURES, GENERATE_SETTINGS, GenerateConfig  # noqa: F401  (ui re-exports)
+from charlab.generation import COMPARE_TEMPERATURES, GENERATE_SETTINGS  # noqa: F401  (ui re-exports)
 from charlab.model import MODEL_SETTINGS, ModelConfig
 from charlab.presets import PRESETS, TextFit, fit_to_text
 
@@ -74,12 +74,7 @@ def default_settings() -> ModelConfig:
     return replace(PRESETS["quick"][2])
 
 
-# the Generate page's settings: one key per charlab.generation.GENERATE_SETTINGS row, at its default
-TEMPERATURE_HELP = GENERATE_SETTINGS["temperature"].help  # said under the slider, not as its tooltip
-
-
-def default_generate() -> dict:
-    return GenerateConfig().to_dict()
+TEMPERATURE_HELP = GENERATE_SETTINGS["temperature"].help  # said under the Generate page's slider, not as a tooltip
 
 
 def model_config(config: ModelConfig, **changes) -> ModelConfig:

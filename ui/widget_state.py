@@ -19,7 +19,7 @@ from ui.text import md
 
 
 def bound(widget, store: str, name: str, label: str, **kwargs):
-    """A widget whose value lives in st.session_state[store] (a dict, or the settings' ModelConfig) under
+    """A widget whose value lives in st.session_state[store] (a dict, or a settings dataclass) under
     `name`, so it survives page switches.
 
     The widget's own key is seeded from the store when missing (first draw, or back from another
