@@ -15,12 +15,16 @@ from pathlib import Path
 
 from charlab import calibration, corpus, environment, precision, runs, samples, writers
 from charlab.errors import CharlabError
+from charlab.generation import GENERATE_SETTINGS, GenerateConfig
 from charlab.model import MAX_EPOCHS, MODEL_SETTINGS, ModelConfig, estimate
+from charlab.presets import PRESETS, fit_to_text, preset
 from charlab.training import TrainingJob
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
-    """One flag per model setting (charlab.model.MODEL_SETTINGS), with the app's words as its help."""
+    """One flag per model setting (charlab.model.MODEL_SETTINGS), with the app's words as its help.
+
+    No flag has a default of its own (None: not given), so a flag given overrides a --preset's value."""
     defaults = ModelConfig()
     group = parser.add_argument_group("model and training settings")
     for setting in MODEL_SETTINGS.values():
@@ -29,13 +33,27 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         if setting.name == "epochs":  # no default: with --minutes the clock decides
             group.add_argument(flag, type=int, help=f"{words} (default {defaults.epochs}; with --minutes, no cap)")
         elif setting.choices is not None:
-            group.add_argument(flag, choices=list(setting.choices), default=getattr(defaults, setting.name), help=words)
+            default = getattr(defaults, setting.name)
+            group.add_argument(flag, choices=list(setting.choices), help=f"{words} (default {default})")
         else:
             value_range = f"{setting.low:g} to {setting.high:g}"
-            group.add_argument(
-                flag, type=setting.kind, default=getattr(defaults, setting.name),
-                help=f"{words} ({value_range}; default %(default)s)",
-            )  # fmt: skip
+            default = getattr(defaults, setting.name)
+            group.add_argument(flag, type=setting.kind, help=f"{words} ({value_range}; default {default})")
+
+
+def _add_generate_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per generation setting (charlab.generation.GENERATE_SETTINGS), with the app's words as its help.
+
+    The random seed has no default here: without one, each run of the command writes a new text."""
+    group = parser.add_argument_group("generation settings")
+    for setting in GENERATE_SETTINGS.values():
+        flag = "--" + setting.name.replace("_", "-")
+        words = setting.help.replace("%", "%%")
+        if setting.name == "random_seed":
+            group.add_argument(flag, type=int, help=f"{words} ({setting.range_words()}; default: a new text each time)")
+        else:
+            shown = f"{setting.range_words()}; default %(default)r" if setting.kind is not str else "default: empty"
+            group.add_argument(flag, type=setting.kind, default=setting.default, help=f"{words} ({shown})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,15 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
         "your runs; its shape is kept and it learns your text with a smaller step (fine-tuning)",
     )
     train.add_argument("--minutes", type=float, help="train this long by the clock, keeping the best model")
+    train.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        help="the app's recipe: "
+        + "; ".join(f"{key}: {label}" for key, (label, _, _) in PRESETS.items())
+        + ". Fitted to a small text as the app does; a setting given as a flag wins.",
+    )
     _add_model_options(train)
 
     generate = sub.add_parser("generate", help="write text with a trained run", description="Write text with a run.")
     generate.add_argument("run", help="run name, run id or run folder")
-    generate.add_argument("--seed-text", default="", help="text to start from (default: a new line)")
-    generate.add_argument("--length", type=int, default=500, help="characters to write")
-    generate.add_argument("--temperature", type=float, default=0.8, help="below 1: safer; above 1: bolder")
-    generate.add_argument("--top-k", type=int, default=None, help="only pick among the k likeliest characters")
-    generate.add_argument("--random-seed", type=int, default=None, help="the same seed writes the same text")
+    _add_generate_options(generate)
 
     export = sub.add_parser(
         "export",
@@ -127,12 +148,14 @@ def _download_progress(done: int, total: int | None) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     chosen = {name: getattr(args, name) for name in MODEL_SETTINGS if getattr(args, name, None) is not None}
-    if args.minutes is not None and args.epochs is None:
+    if args.minutes is not None and args.epochs is None and args.preset is None:
         chosen["epochs"] = MAX_EPOCHS  # the clock decides
-    config = ModelConfig(**chosen).validate()
+    config = ModelConfig(**chosen).validate()  # a bad flag is refused before a long download
     raw, corpus_name = _load_text(args.file)
     text = corpus.clean(raw, args.cleaning)
     writer = _writer(args, text) if args.start_from else None
+    if args.preset is not None:
+        config, args.minutes = _with_preset(args.preset, len(text), chosen, args.minutes)
     if writer is not None:
         config = _fine_tune_settings(args, config, writer.config)
     vocab_size = len(writers.grown_vocab(writer.vocab, text)) if writer else len(set(text))
@@ -203,6 +226,18 @@ def _typed(args: argparse.Namespace, flag: str) -> bool:
     return any(word == flag or word.startswith(f"{flag}=") for word in args.typed)
 
 
+def _with_preset(key: str, n_chars: int, chosen: dict, minutes: float | None) -> tuple[ModelConfig, float]:
+    """A preset's settings and minutes fitted to the text, as the app's Preset control does; the flags given win."""
+    _, seconds, recipe = preset(key)  # this machine's recipe (charlab.calibration)
+    fit = fit_to_text(recipe, seconds, n_chars)
+    config = replace(fit.config, **chosen).validate()
+    minutes = minutes if minutes is not None else fit.seconds / 60
+    fitted = ", fitted to this small text" if fit.fitted else ""
+    plural = "" if minutes == 1 else "s"
+    print(f"preset {key}{fitted}: {config.cell} {config.units}, {minutes:g} minute{plural}", file=sys.stderr)
+    return config, minutes
+
+
 def _draw(job: TrainingJob, shown_texts: int) -> int:
     """A one-line progress bar on stderr, and each new epoch's text once."""
     p = job.snapshot()
@@ -231,22 +266,21 @@ def _clock(seconds: float | None) -> str:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    chosen = GenerateConfig(**{name: getattr(args, name) for name in GENERATE_SETTINGS}).checked()
     run = runs.load_run(runs.find_run(args.run, args.workspace))
     generator = run.generator()
-    seed = run.vocab.encode_seed(args.seed_text)
+    seed = run.vocab.encode_seed(chosen.seed_text)
     if seed.dropped:
         shown = " ".join(repr(ch) for ch in seed.dropped)
         print(f"note: the model never saw {shown}; left out of the seed text", file=sys.stderr)
-    stream = generator.generate(
-        args.seed_text, args.length, temperature=args.temperature, top_k=args.top_k, random_seed=args.random_seed
-    )
+    stream = generator.generate(chosen.seed_text, chosen.length, **chosen.sampling_options())
     started = time.perf_counter()
     sys.stdout.write(seed.text)
     for ch in stream:
         sys.stdout.write(ch)
         sys.stdout.flush()
     sys.stdout.write("\n")
-    print(f"({args.length / max(time.perf_counter() - started, 1e-9):,.0f} chars/s)", file=sys.stderr)
+    print(f"({chosen.length / max(time.perf_counter() - started, 1e-9):,.0f} chars/s)", file=sys.stderr)
     return 0
 
 

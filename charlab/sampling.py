@@ -15,10 +15,12 @@ import numpy as np
 
 from charlab.cells import cell_type, weight_names
 from charlab.errors import CharlabError
+from charlab.generation import GENERATE_SETTINGS
 from charlab.model import ModelConfig
 from charlab.vocab import Vocab
 
-MIN_TEMPERATURE, MAX_TEMPERATURE = 1e-3, 1e3  # beyond these the text no longer changes
+# beyond these the text no longer changes (charlab.generation says why)
+MIN_TEMPERATURE, MAX_TEMPERATURE = GENERATE_SETTINGS["temperature"].low, GENERATE_SETTINGS["temperature"].high
 State = list[tuple[np.ndarray, ...]]  # per layer: its cell's state_names, (h,) or (h, c) for an LSTM
 
 
@@ -176,13 +178,10 @@ class Generator:
         as if after a line break. The same `random_seed` reproduces the same text exactly.
         """
         temperature = check_temperature(temperature)
-        if not _is_whole(length) or not 0 <= length <= 1e6:
-            raise CharlabError("Length must be a whole number of characters between 0 and 1,000,000.")
-        if random_seed is not None and (not _is_whole(random_seed) or random_seed < 0):
-            raise CharlabError(
-                f"The random seed must be a whole number, 0 or more (or left empty), not {random_seed!r}."
-            )
-        length, top_k = int(length), check_top_k(top_k)  # bad values refused before the first character
+        length = GENERATE_SETTINGS["length"].checked(length)  # bad values refused before the first character
+        if random_seed is not None:  # None: a new text each time
+            random_seed = GENERATE_SETTINGS["random_seed"].checked(random_seed)
+        top_k = check_top_k(top_k)
         network, chars, last = self.network, self.vocab.chars, len(self.vocab) - 1
         uniforms = np.random.default_rng(random_seed).random(length)
         # the temperature folded into the output layer: logits / T = h · (W / T) + b / T
@@ -217,10 +216,3 @@ def reshape(distribution: dict[str, float], temperature: float, top_k: int | Non
     logp = np.log(np.maximum(np.array([distribution[c] for c in chars]), 1e-300))
     probs = probabilities(logp, temperature, top_k)
     return dict(zip(chars, probs.tolist(), strict=True))
-
-
-# the app's words for temperature, said the same on the Generate page and in an exported web page
-TEMPERATURE_HELP = (
-    "Low temperature: safe, repetitive text. 1: the model's own odds. High: surprising text with more mistakes."
-)
-COMPARE_TEMPERATURES = (0.2, 0.8, 1.5)  # "Compare temperatures": the same seed, side by side

@@ -32,8 +32,8 @@ import numpy as np
 from charlab import corpus, runs
 from charlab.cells import JS_PRELUDE, cell_type, js_cells_source
 from charlab.errors import CharlabError
+from charlab.generation import COMPARE_TEMPERATURES, GENERATE_SETTINGS
 from charlab.model import count_parameters
-from charlab.sampling import COMPARE_TEMPERATURES, TEMPERATURE_HELP
 from charlab.weights import expected_shapes
 
 ENCODINGS = {"float16": np.dtype("<f2"), "float32": np.dtype("<f4")}
@@ -113,16 +113,41 @@ def page_data(run: runs.Run, encoding: str = "float16") -> dict:
         "weights": encode_weights(run, encoding),
         "epoch_texts": _some_epoch_texts(run.epoch_texts()),
         "compare_temperatures": list(COMPARE_TEMPERATURES),
-        "max_length": MAX_LENGTH,
+        "settings": settings_data(len(run.vocab)),
         "words": {
-            "seed_help": "The model continues from here. Empty: it starts a new line.",
-            "temperature_help": TEMPERATURE_HELP,
-            "numbers_help": "Top-k: only pick among the k most likely next characters; 0 considers every "
-            "character. The same random seed gives the same text again.",
+            "numbers_help": numbers_help(),
             "footer": "Trained with charlab. This page runs the network by itself, offline: it sends nothing "
             "anywhere and keeps no record of what you write.",
         },
     }
+
+
+def settings_data(vocab_size: int) -> dict[str, dict]:
+    """Each generation setting as the page's inputs draw it (charlab.generation.GENERATE_SETTINGS): its label,
+    help, default and the range its input offers, the length capped at MAX_LENGTH, top-k at the vocabulary."""
+    caps = {"length": MAX_LENGTH, "top_k": vocab_size}
+    data = {}
+    for name, setting in GENERATE_SETTINGS.items():
+        low, high = setting.app_range or (0, setting.high)
+        data[name] = {
+            "label": setting.label,
+            "help": setting.help,
+            "default": setting.default,
+            "min": low,
+            "max": min(high, caps.get(name, high)),
+            "step": setting.step,
+            "whole": setting.kind is int,  # typed in a box: checked before writing
+            "placeholder": setting.placeholder,
+        }
+        if setting.clamp:  # beyond these the value changes nothing: the page keeps it within, as charlab does
+            data[name]["kept_within"] = [setting.low, setting.high]
+    return data
+
+
+def numbers_help() -> str:
+    """Top-k's and the random seed's help in one line, under the row of number boxes."""
+    top_k = GENERATE_SETTINGS["top_k"].help
+    return f"Top-k: {top_k[0].lower()}{top_k[1:]} {GENERATE_SETTINGS['random_seed'].help}"
 
 
 def facts_words(run: runs.Run) -> str:

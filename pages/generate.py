@@ -9,6 +9,7 @@ from charlab.diagnosis import kept_epoch
 from charlab.errors import CharlabError
 from charlab.sampling import reshape
 from ui.formatting import kept_words
+from ui.widget_state import generate_widget
 
 ui.through_entry_script("generate")
 
@@ -36,25 +37,15 @@ kept = kept_epoch(history)
 if kept is not None:  # a training keeps its best epoch, not its last: say which one writes here
     st.caption(f"Writes with {kept_words(kept, history[-1]['epoch'])}.")
 
-g = ss.generate
 settings_column, chart_column = st.columns([1, 1], gap="large")
 with settings_column:
-    seed = ui.bound(
-        st.text_area,
-        "generate",
-        "seed_text",
-        "Seed text",
-        height=90,
-        max_chars=2000,
-        placeholder="e.g. The fox",
-        help="The model continues from here. Empty: it starts a new line.",
-    )
+    seed = generate_widget("seed_text", height=90)
     dropped = run.vocab.encode_seed(seed).dropped
     if dropped:
         skipped = ui.visible_text("".join(dropped))
         st.caption(f":material/warning: Not in this model's vocabulary, so skipped: {ui.md(skipped)}")
-    ui.bound(st.slider, "generate", "temperature", "Temperature", min_value=0.1, max_value=2.0, step=0.05)
-    st.caption(ui.TEMPERATURE_HELP)
+    generate_widget("temperature", help=None)
+    st.caption(ui.TEMPERATURE_HELP)  # under the slider, not a tooltip: it is the lesson of this page
     generate_column, compare_column = st.columns([2, 3])  # high on the page: on screen at 1280x720
     generate = generate_column.button(
         "Generate", type="primary", key="generate_go", icon=":material/edit:", width="stretch"
@@ -69,54 +60,41 @@ with settings_column:
     a, b, c = st.columns(3)
     most = ui.server_limits().generate_chars
     ui.fit_to_limit("generate", "length", most)
-    ui.bound(a.number_input, "generate", "length", "Length (characters)", min_value=10, max_value=most, step=50)
-    ui.bound(
-        b.number_input,
-        "generate",
-        "top_k",
-        "Top-k (0 = all)",
-        min_value=0,
-        max_value=len(run.vocab),
-        help="Only pick among the k most likely next characters; 0 considers every character.",
-    )
-    ui.bound(
-        c.number_input,
-        "generate",
-        "random_seed",
-        "Random seed",
-        min_value=0,
-        max_value=2**31 - 1,
-        help="The same random seed gives the same text again.",
-    )
+    generate_widget("length", a, highest=most)
+    generate_widget("top_k", b, highest=len(run.vocab))
+    generate_widget("random_seed", c)
     st.button("New random seed", key="generate_dice", icon=":material/casino:", on_click=ui.new_random_seed)
     ui.web_page_download(st, info, "generate_web_page", width="content")
 
-top_k = int(g["top_k"]) or None
+try:
+    chosen = ss.generate.checked()
+except CharlabError as err:  # the widgets keep within range; a remembered value might not
+    st.error(ui.md(str(err)), icon=":material/error:")
+    st.stop()
+top_k = chosen.top_k or None
 index = ui.training_index(run)  # the copy detector's view of the training text (None: not loaded)
 output = ss.get("generate_output")
 if not output or output["run"] != ss.run_path:
     output = None
-context = output["seed"] + output["text"] if output else g["seed_text"]
+context = output["seed"] + output["text"] if output else chosen.seed_text
 with chart_column:
     stamp = ui.run_stamp(ss.run_path)
     at_one = ui.next_char_distribution(ss.run_path, stamp, context)
-    now = reshape(at_one, g["temperature"], top_k)
+    now = reshape(at_one, chosen.temperature, top_k)
     st.markdown("**Next-character probabilities**")
     shown = ui.md(ui.visible_text(context[-40:])) if context else "(the start of a line)"
     st.caption(
-        f"What the model would write after “…{shown}”. Bars: at temperature {g['temperature']:g}; "
+        f"What the model would write after “…{shown}”. Bars: at temperature {chosen.temperature:g}; "
         "black ticks: at temperature 1. Move the temperature slider to reshape them."
     )
-    st.altair_chart(ui.probability_chart(now, at_one, g["temperature"]), width="stretch")
+    st.altair_chart(ui.probability_chart(now, at_one, chosen.temperature), width="stretch")
 
-options = dict(temperature=g["temperature"], top_k=top_k, random_seed=int(g["random_seed"]))
+options = chosen.sampling_options()
 generator = run.generator()
-seed_used = run.vocab.encode_seed(g["seed_text"]).text
+seed_used = run.vocab.encode_seed(chosen.seed_text).text
 if generate:
     placeholder = st.empty()
-    text = ui.stream(
-        placeholder, seed_used, generator.generate(seed_used, int(g["length"]), **options), int(g["length"])
-    )
+    text = ui.stream(placeholder, seed_used, generator.generate(seed_used, chosen.length, **options), chosen.length)
     ss.generate_output = {"run": ss.run_path, "seed": seed_used, "text": text, **options}
     ss.generate_scroll = "the-text"
     st.rerun()  # redraw the probabilities after the new text
@@ -145,7 +123,7 @@ if output:
         )
         ui.grammar_view(run, output["seed"] + output["text"])
 if compare:
-    length = min(int(g["length"]), 1500)
+    length = min(chosen.length, 1500)
     ss.generate_scroll = "compare-temperatures"
     ss.generate_comparison = {  # not the button's key, which Streamlit owns
         "run": ss.run_path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from app_pages import (
 import ui
 from charlab import corpus, runs
 from charlab.copying import TrainingTextIndex, copy_report
+from charlab.generation import GENERATE_SETTINGS
 
 pytestmark = APP_FIXTURES
 
@@ -68,7 +70,7 @@ def test_generate_writes_the_requested_length_and_the_seed_reproduces_it(with_ru
     assert at.session_state["generate_output"]["text"] == first["text"]  # same random seed, same text
 
     run(at.button(key="generate_dice").click())
-    assert at.session_state["generate"]["random_seed"] != 42
+    assert at.session_state["generate"].random_seed != 42
     run(at.button(key="generate_go").click())
     assert at.session_state["generate_output"]["text"] != first["text"]
 
@@ -217,3 +219,34 @@ def test_a_chinese_text_is_checked_by_character_pairs_not_by_words(chinese_run, 
     assert listed.endswith(f"Character pairs not in the training text: {', '.join(expected.unknown_pairs)}</div>")
     assert "山上散" in generated and "山上散" not in listed  # pairs, never whole clauses
     assert "of its character pairs are in the training text" in ui.copy_summary(expected)
+
+
+def test_the_widgets_say_what_the_settings_table_says(with_run):
+    """Every generation widget takes its label, range, default and help from charlab.generation.GENERATE_SETTINGS,
+    the length capped by the server's limit and top-k by the vocabulary."""
+    at = generate_page()
+    vocab_size = len(runs.load_run(with_run).vocab)
+    seed = at.text_area(key="generate_seed_text")
+    assert seed.label == GENERATE_SETTINGS["seed_text"].label and seed.value == GENERATE_SETTINGS["seed_text"].default
+    assert seed.max_chars == GENERATE_SETTINGS["seed_text"].high and seed.help == GENERATE_SETTINGS["seed_text"].help
+    assert seed.placeholder == GENERATE_SETTINGS["seed_text"].placeholder
+    highest = {"length": ui.server_limits().generate_chars, "top_k": vocab_size}
+    widgets = {"temperature": at.slider(key="generate_temperature")}
+    widgets |= {name: at.number_input(key=f"generate_{name}") for name in ("length", "top_k", "random_seed")}
+    for name, widget in widgets.items():
+        setting = GENERATE_SETTINGS[name]
+        low, high = setting.app_range
+        assert (widget.label, widget.value, widget.step) == (setting.label, setting.default, setting.step)
+        assert (widget.min, widget.max) == (low, min(high, highest.get(name, high)))
+        assert widget.help == ("" if name == "temperature" else setting.help)  # temperature's is a caption
+    assert contains(at.caption, GENERATE_SETTINGS["temperature"].help)
+
+
+def test_a_remembered_bad_value_is_refused_in_words(with_run):
+    """A value the widgets could not give (a session's store edited, a future bug) is said, never written with."""
+    at = generate_page()
+    at.session_state["generate"] = replace(at.session_state["generate"], temperature=0.0)
+    at.session_state["generate_temperature"] = 0.1  # the slider itself stays in range
+    run(at)
+    assert contains(at.error, "Temperature must be a number above 0, not 0.0.")
+    assert "generate_output" not in at.session_state

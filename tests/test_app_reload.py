@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 import ui
 from charlab import runs
 from charlab.corpus import Corpus
+from charlab.generation import GenerateConfig
 from charlab.model import ModelConfig
 
 pytestmark = APP_FIXTURES
@@ -68,16 +69,17 @@ def test_no_remembered_key_comes_back_as_something_the_pages_cannot_draw():
     for page in PAGE_NAMES:
         go(again, page)
     ss = again.session_state
-    assert isinstance(ss["settings"], ModelConfig) and isinstance(ss["generate"], dict)
+    assert isinstance(ss["settings"], ModelConfig) and isinstance(ss["generate"], GenerateConfig)
     assert ss["cleaning"] == "keep" and ss["nickname"] == "" and ss["corpus"] is None
 
-    ui.registry().remember(token, {"cleaning": "gone", "preset": "old", "generate": {"length": 80}, "minutes": "3"})
+    remembered = {"cleaning": "gone", "preset": "old", "generate": GenerateConfig(length=80), "minutes": "3"}
+    ui.registry().remember(token, remembered)
     later = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     later.query_params["session"] = token
     run(later)
     assert later.session_state["cleaning"] == "keep" and later.session_state["preset"] is None
     assert later.session_state["minutes"] is None
-    assert later.session_state["generate"] == {**ui.settings.default_generate(), "length": 80}
+    assert later.session_state["generate"] == GenerateConfig(length=80)
 
     kept = ui.session.restorable({key: None for key in ui.session.PERSISTENT_KEYS})
     may_be_none = {"corpus", "minutes", "preset", "run_path", "lesson"}

@@ -21,6 +21,7 @@ from webpage_runs import make_run
 
 from charlab import runs, webpage
 from charlab.cells import CELL_TYPES
+from charlab.generation import GENERATE_SETTINGS
 from charlab.sampling import Generator, NumpyCharModel, probabilities
 
 pytestmark = pytest.mark.browser
@@ -172,7 +173,51 @@ def test_characters_it_never_saw_are_skipped_and_said(tmp_path, offline):
     assert len(written) == 50
     page.locator("#length").fill("3")
     page.locator("#write").click()
-    expect(page.locator("#settings-problem")).to_contain_text("Length must be a whole number of characters")
+    expect(page.locator("#settings-problem")).to_contain_text("Length (characters) must be a whole number from 10")
+
+
+def test_the_inputs_say_what_the_settings_table_says(tmp_path, offline):
+    """Labels, ranges and defaults of the page's inputs come from charlab.generation.GENERATE_SETTINGS."""
+    run, html_file = exported(tmp_path, units=16)
+    page = offline.open(html_file)
+    ids = {"seed_text": "seed-text", "temperature": "temperature", "length": "length", "top_k": "top-k",
+           "random_seed": "random-seed"}  # fmt: skip
+    highest = {"length": webpage.MAX_LENGTH, "top_k": len(run.vocab)}
+    for name, setting in GENERATE_SETTINGS.items():
+        box = page.locator(f"#{ids[name]}")
+        expect(page.locator(f"label[for='{ids[name]}']")).to_contain_text(setting.label)
+        if setting.kind is str:
+            expect(box).to_have_attribute("maxlength", as_js(setting.high))
+            expect(box).to_have_attribute("placeholder", setting.placeholder)
+            continue
+        low, high = setting.app_range
+        expect(box).to_have_attribute("min", as_js(low))
+        expect(box).to_have_attribute("max", as_js(min(high, highest.get(name, high))))
+        expect(box).to_have_attribute("step", as_js(setting.step))
+        assert float(box.input_value()) == setting.default
+    expect(page.locator("#temperature-help")).to_have_text(GENERATE_SETTINGS["temperature"].help)
+
+
+def as_js(number: float) -> str:
+    """A number as JavaScript's String() writes it: 2, 0.05, 2147483647."""
+    return str(int(number)) if float(number).is_integer() else repr(float(number))
+
+
+@pytest.mark.parametrize(
+    ("box", "value", "words"),
+    [
+        ("top-k", "999", "Top-k (0 = all) must be a whole number from 0 to "),
+        ("random-seed", "-1", "Random seed must be a whole number from 0 to 2,147,483,647."),
+        ("length", "9999999", "Length (characters) must be a whole number from 10 to 5,000."),
+    ],
+)
+def test_a_bad_number_is_refused_in_words(tmp_path, offline, box, value, words):
+    _, html_file = exported(tmp_path, units=16)
+    page = offline.open(html_file)
+    page.locator(f"#{box}").fill(value)
+    page.locator("#write").click()
+    expect(page.locator("#settings-problem")).to_contain_text(words)
+    expect(page.locator("#text-section")).to_be_hidden()
 
 
 def test_a_hostile_run_runs_nothing_but_the_page(tmp_path, offline):
@@ -230,3 +275,15 @@ def test_my_runs_downloads_a_page_that_writes_offline(tmp_path, browser):
         assert offline.gone_out() == [] and page.console == []
     finally:
         offline.context.close()
+
+
+def test_new_random_seed_stays_within_the_settings_range(tmp_path, offline):
+    _, html_file = exported(tmp_path, units=16)
+    page = offline.open(html_file)
+    page.locator("#new-seed").click()
+    value = int(page.locator("#random-seed").input_value())
+    low, high = GENERATE_SETTINGS["random_seed"].app_range
+    assert low <= value <= high
+    page.locator("#write").click()
+    expect(page.locator("#text-speed")).to_contain_text(f"random seed {value}.", timeout=WAIT)
+    expect(page.locator("#settings-problem")).to_be_hidden()

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from charlab import precision, runs
-from charlab.cli import main
+from charlab.cli import _with_preset, build_parser, main
+from charlab.generation import GENERATE_SETTINGS
+from charlab.presets import PRESETS, fit_to_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--units", "16", "--embedding-dim", "8", "--seq-length", "20", "--batch-size", "8", "--epochs", "2"]
@@ -171,3 +174,67 @@ def test_train_cannot_both_continue_and_start_from_a_writer(tmp_path, text_file,
     capsys.readouterr()
     assert main(["--workspace", ws, "train", str(text_file), "--from", "aesop", "--continue", "writer"]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_generate_flags_come_from_the_settings_table(capsys):
+    """Each generation setting is a flag whose default and help are the table's (GENERATE_SETTINGS)."""
+    args = build_parser().parse_args(["generate", "some-run"])
+    for name, setting in GENERATE_SETTINGS.items():
+        expected = None if name == "random_seed" else setting.default  # no seed: a new text each time
+        assert getattr(args, name) == expected
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    for setting in GENERATE_SETTINGS.values():
+        assert "--" + setting.name.replace("_", "-") in shown and " ".join(setting.help.split()) in shown
+    assert "(a number above 0; default 0.8)" in shown and "(a whole number from 0 to 1,000,000; default 500)" in shown
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--temperature", "0"], "error: Temperature must be a number above 0, not 0.0."),
+        (["--length", "-5"], "error: Length (characters) must be a whole number from 0 to 1,000,000; -5 is out"),
+        (["--top-k", "-1"], "error: Top-k (0 = all) must be a whole number, 0 or more; -1 is out of range."),
+        (["--random-seed", "-2"], "error: Random seed must be a whole number, 0 or more; -2 is out of range."),
+    ],
+)
+def test_a_bad_generate_setting_is_refused_in_words(tmp_path, capsys, flags, message):
+    """Refused before the run is even looked for: the run named here does not exist."""
+    assert main(["--workspace", str(tmp_path), "generate", "no-such-run", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and "Traceback" not in err
+
+
+def test_top_k_zero_writes_with_every_character(tmp_path, text_file, capsys):
+    """0 means every character, as on the Generate page (the command line used to refuse it)."""
+    ws = str(tmp_path / "ws")
+    assert main(["--workspace", ws, "train", str(text_file), "--name", "cats", *TINY]) == 0
+    capsys.readouterr()
+    common = ["--workspace", ws, "generate", "cats", "--length", "40", "--random-seed", "5"]
+    assert main([*common, "--top-k", "0"]) == 0
+    every = capsys.readouterr().out
+    assert main(common) == 0
+    assert capsys.readouterr().out == every and len(every.rstrip("\n")) == 40
+
+
+def test_a_preset_trains_its_recipe_fitted_to_the_text_and_a_flag_wins(tmp_path, text_file, capsys):
+    """--preset quick on a 2,450-character text: the app's fit (GRU 32, dropout 30%, a smaller batch); --units and
+    --epochs given as flags win over the preset's."""
+    ws = str(tmp_path / "ws")
+    small = ["--units", "16", "--embedding-dim", "8", "--seq-length", "20", "--epochs", "1"]
+    assert main(["--workspace", ws, "train", str(text_file), "--preset", "quick", *small]) == 0
+    assert "preset quick, fitted to this small text: gru 16, 1 minute" in capsys.readouterr().err
+    (info,) = runs.list_runs(ws)
+    _, seconds, preset = PRESETS["quick"]
+    fitted = fit_to_text(preset, seconds, len(text_file.read_text(encoding="utf-8")))
+    assert fitted.fitted and fitted.config.units == 32
+    assert info.config == replace(fitted.config, units=16, embedding_dim=8, seq_length=20, epochs=1)
+    assert info.config.dropout == 0.3 and info.config.cell == "gru"
+
+
+def test_a_preset_on_a_big_text_is_the_preset_itself():
+    _, seconds, preset = PRESETS["balanced"]
+    config, minutes = _with_preset("balanced", 1_000_000, {"learning_rate": 1e-3}, None)
+    assert config == replace(preset, learning_rate=1e-3) and minutes == seconds / 60 == 5
+    assert _with_preset("best", 1_000_000, {}, 2.5)[1] == 2.5  # --minutes given wins over the preset's 20

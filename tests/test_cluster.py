@@ -250,7 +250,7 @@ def test_the_train_page_trains_on_the_cluster_and_stops_it_as_a_local_training(r
     assert info.status == "stopped" and info.damaged is None and info.path.parent == workspace
     go(at, "generate")
     run(at.button(key="generate_go").click())
-    assert len(at.session_state["generate_output"]["text"]) == at.session_state["generate"]["length"]
+    assert len(at.session_state["generate_output"]["text"]) == at.session_state["generate"].length
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from webpage_runs import make_run
 
-from charlab import cli, runs, webpage
+from charlab import cli, runs, sampling, webpage
 from charlab.errors import CharlabError
+from charlab.generation import GENERATE_SETTINGS
 
 HOSTILE_NAME = "</script><script>alert(1)</script>"
 HOSTILE_CHARS = "ab <&\">'\u2028\u2029\n"
@@ -150,8 +151,26 @@ def test_what_the_page_says_about_the_run(tmp_path):
     assert webpage.facts_words(run) == "Learned from fables.txt · 2×LSTM 16 · best validation loss 1.234"
     data = webpage.page_data(run)
     assert data["compare_temperatures"] == [0.2, 0.8, 1.5]
-    assert data["words"]["temperature_help"].startswith("Low temperature: safe, repetitive text.")
+    assert data["settings"]["temperature"]["help"].startswith("Low temperature: safe, repetitive text.")
     assert "trained with charlab" in data["words"]["footer"].lower()
+
+
+def test_the_page_data_carries_every_generation_setting_from_the_table(tmp_path):
+    """The page's inputs are drawn from this: a new row of GENERATE_SETTINGS reaches the page by itself."""
+    run = runs.load_run(make_run(tmp_path, units=16))
+    data = webpage.page_data(run)["settings"]
+    assert list(data) == list(GENERATE_SETTINGS)
+    for name, setting in GENERATE_SETTINGS.items():
+        shown = data[name]
+        assert (shown["label"], shown["help"], shown["default"]) == (setting.label, setting.help, setting.default)
+        assert shown["whole"] == (setting.kind is int)
+    assert (data["length"]["min"], data["length"]["max"]) == (10, webpage.MAX_LENGTH)
+    assert (data["top_k"]["min"], data["top_k"]["max"]) == (0, len(run.vocab))
+    assert (data["random_seed"]["max"], data["temperature"]["step"]) == (2**31 - 1, 0.05)
+    assert data["temperature"]["kept_within"] == [sampling.MIN_TEMPERATURE, sampling.MAX_TEMPERATURE]
+    assert data["seed_text"]["max"] == 2000 and data["seed_text"]["placeholder"] == "e.g. The fox"
+    words = webpage.page_data(run)["words"]["numbers_help"]
+    assert words == f"Top-k: o{GENERATE_SETTINGS['top_k'].help[1:]} {GENERATE_SETTINGS['random_seed'].help}"
 
 
 def test_many_epoch_texts_are_thinned_to_the_first_the_last_and_some_between(tmp_path):

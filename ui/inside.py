@@ -18,6 +18,7 @@ from charlab.sampling import NumpyCharModel
 from ui.page_guard import callback
 from ui.saved_runs import _load_run, run_stamp
 from ui.text import box, char_name
+from ui.widget_state import store_value
 
 INSIDE_MAX_CHARS = 2000  # characters traced and drawn at once (each becomes a coloured span)
 STATE_WORDS = {"hidden": "Hidden state", "cell": "Cell state"}
@@ -180,5 +181,5 @@ def embedding_chart(frame: pd.DataFrame) -> alt.Chart:
 @callback
 def new_random_seed() -> None:
     value = random.randrange(0, 1_000_000)
-    st.session_state.generate["random_seed"] = value
+    store_value("generate", "random_seed", value)
     st.session_state["generate_random_seed"] = value

@@ -13,11 +13,12 @@ import streamlit as st
 
 from charlab import lessons, workers
 from charlab.corpus import CLEANING_MODES, Corpus
+from charlab.generation import GenerateConfig
 from charlab.model import ModelConfig
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import open_lesson_link
 from ui.owners import run_allowed, session_workspace, shared_owner
-from ui.settings import PAGES, PRESETS, default_generate, default_settings
+from ui.settings import PAGES, PRESETS, default_settings
 
 log = logging.getLogger("charlab.app")
 
@@ -63,7 +64,7 @@ REMEMBERED: dict[str, tuple[type, ...]] = {
     "minutes": (int, float, type(None)),
     "preset": (str, type(None)),
     "run_path": (str, type(None)),
-    "generate": (dict,),
+    "generate": (GenerateConfig,),  # frozen: a remembered copy never changes with the widgets
     "lesson": (dict, type(None)),
     "nickname": (str,),
     "train_run_name": (str,),  # the Run name box's own key: absent while the Train page is not drawn
@@ -114,7 +115,7 @@ def init_session() -> None:
     ss.setdefault("minutes", None)  # how long to train by the clock (None: the settings' epochs)
     ss.setdefault("preset", None)
     ss.setdefault("run_path", None)
-    ss.setdefault("generate", default_generate())
+    ss.setdefault("generate", GenerateConfig())
     ss.setdefault("lesson", None)
     ss.setdefault("nickname", "")  # "" (no name): a private workspace, see session_workspace
     ss.setdefault("teacher", False)  # not remembered for a reload: the password is asked again
@@ -153,19 +154,15 @@ def remember() -> None:
         memory = restorable({k: ss[k] for k in PERSISTENT_KEYS if k in ss})
         if "settings" in memory:
             memory["settings"] = copy.copy(memory["settings"])
-        if "generate" in memory:
-            memory["generate"] = dict(memory["generate"])
         registry().remember(ss.token, memory)
 
 
 def restorable(memory: dict) -> dict:
     """The remembered values a reload may bring back: each of its key's kind (see REMEMBERED) and one the
-    pages can draw (a cleaning and a preset they know; Generate's settings completed from the defaults)."""
+    pages can draw (a cleaning and a preset they know)."""
     kept = {k: v for k, v in memory.items() if k in REMEMBERED and isinstance(v, REMEMBERED[k])}
     if kept.get("cleaning") not in (None, *CLEANING_MODES):
         del kept["cleaning"]
     if kept.get("preset") not in (None, *PRESETS):
         del kept["preset"]
-    if "generate" in kept:
-        kept["generate"] = {**default_generate(), **kept["generate"]}
     return kept

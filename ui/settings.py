@@ -10,9 +10,9 @@ from dataclasses import replace
 from charlab import limits
 from charlab.cells import CELL_TYPES
 from charlab.corpus import human_size
+from charlab.generation import COMPARE_TEMPERATURES, GENERATE_SETTINGS  # noqa: F401  (ui re-exports)
 from charlab.model import MODEL_SETTINGS, ModelConfig
 from charlab.presets import PRESETS, TextFit, fit_to_text, preset, recipe_words
-from charlab.sampling import COMPARE_TEMPERATURES, TEMPERATURE_HELP  # noqa: F401  (ui re-exports them)
 
 PAGES = {
     "home": "pages/home.py",
@@ -74,8 +74,7 @@ def default_settings() -> ModelConfig:
     return replace(preset("quick")[2])
 
 
-def default_generate() -> dict:
-    return {"seed_text": "", "length": 500, "temperature": 0.8, "top_k": 0, "random_seed": 42}
+TEMPERATURE_HELP = GENERATE_SETTINGS["temperature"].help  # said under the Generate page's slider, not as a tooltip
 
 
 def model_config(config: ModelConfig, **changes) -> ModelConfig:

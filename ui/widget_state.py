@@ -10,6 +10,7 @@ import streamlit as st
 
 from charlab import precision
 from charlab.errors import CharlabError
+from charlab.generation import GENERATE_SETTINGS
 from charlab.limits import Limits
 from charlab.model import MODEL_SETTINGS
 from ui.page_guard import callback
@@ -18,7 +19,7 @@ from ui.text import md
 
 
 def bound(widget, store: str, name: str, label: str, **kwargs):
-    """A widget whose value lives in st.session_state[store] (a dict, or the settings' ModelConfig) under
+    """A widget whose value lives in st.session_state[store] (a dict, or a settings dataclass) under
     `name`, so it survives page switches.
 
     The widget's own key is seeded from the store when missing (first draw, or back from another
@@ -52,6 +53,21 @@ def setting_widget(name: str) -> None:
         raise ValueError(f"no widget for the setting {name!r}")
     if name == "precision" and not is_hidden(name):  # what the choice means on this computer
         st.caption(md(precision.support_words()))
+
+
+def generate_widget(name: str, where=st, highest: float | None = None, **kwargs):
+    """A generation setting's widget on the Generate page, drawn as charlab.generation.GENERATE_SETTINGS describes
+    it, in `where` (a column); `highest` caps its range (the server's length limit, the vocabulary's size)."""
+    setting = GENERATE_SETTINGS[name]
+    kwargs.setdefault("help", setting.help)
+    if setting.kind is str:
+        return bound(where.text_area, "generate", name, setting.label, max_chars=int(setting.high),
+                     placeholder=setting.placeholder, **kwargs)  # fmt: skip
+    low, high = setting.app_range
+    high = high if highest is None else min(high, highest)
+    widget = where.slider if setting.kind is float else where.number_input
+    return bound(widget, "generate", name, setting.label, min_value=setting.kind(low), max_value=setting.kind(high),
+                 step=setting.kind(setting.step), **kwargs)  # fmt: skip
 
 
 def training_length(limit: Limits) -> None:

@@ -3,7 +3,6 @@
 // Everything from the run goes into the page with textContent only: it is data, never markup.
 const charlabPage = (() => {
   const data = JSON.parse(document.getElementById("charlab-data").textContent);
-  const MIN_TEMPERATURE = 1e-3, MAX_TEMPERATURE = 1e3; // as charlab.sampling.check_temperature
   const SHOWN_CHARS = 15; // bars in the next-character list
 
   // ------------------------------------------------------------ the weights
@@ -123,7 +122,8 @@ const charlabPage = (() => {
 
   // ------------------------------------------------------------ sampling (as charlab.sampling)
   function checkedTemperature(t) {
-    return Math.min(Math.max(t, MIN_TEMPERATURE), MAX_TEMPERATURE);
+    const [lowest, highest] = data.settings.temperature.kept_within; // as charlab.sampling.check_temperature
+    return Math.min(Math.max(t, lowest), highest);
   }
 
   const scaled = new Float64Array(chars.length), cdf = new Float64Array(chars.length);
@@ -219,17 +219,23 @@ const charlabPage = (() => {
     return ch;
   }
 
+  // each generation setting's input (its id: the setting's name with dashes) and its description
+  // (charlab.generation.GENERATE_SETTINGS, in the data)
+  const INPUTS = Object.fromEntries(Object.keys(data.settings).map((name) => [name, name.replaceAll("_", "-")]));
+  const NUMBERS = Object.keys(data.settings).filter((name) => data.settings[name].whole); // typed, so checked
+
+  function outOfRange(name, value) {
+    // a whole number within the setting's range, else the words that say so
+    const s = data.settings[name], words = (n) => n.toLocaleString("en");
+    if (Number.isFinite(value) && value >= s.min && value <= s.max) return "";
+    return `${s.label} must be a whole number from ${words(s.min)} to ${words(s.max)}.`;
+  }
+
   function settings() {
-    const number = (id) => Number($(id).value);
-    const length = Math.round(number("length")), topK = Math.round(number("top-k"));
-    const randomSeed = Math.round(number("random-seed"));
-    let problem = "";
-    if (!Number.isFinite(length) || length < 10 || length > data.max_length)
-      problem = `Length must be a whole number of characters between 10 and ${data.max_length.toLocaleString("en")}.`;
-    else if (!Number.isFinite(topK) || topK < 0 || topK > chars.length)
-      problem = `Top-k must be a whole number from 0 (every character) to ${chars.length}.`;
-    else if (!Number.isFinite(randomSeed) || randomSeed < 0 || randomSeed > 2147483647)
-      problem = "The random seed must be a whole number from 0 to 2,147,483,647.";
+    const values = {};
+    for (const name of NUMBERS) values[name] = Math.round(Number($(INPUTS[name]).value));
+    const problem = NUMBERS.map((name) => outOfRange(name, values[name])).find((words) => words) || "";
+    const { length, top_k: topK, random_seed: randomSeed } = values;
     $("settings-problem").hidden = !problem;
     show("settings-problem", problem ? "⚠ " + problem : "");
     return {
@@ -339,16 +345,31 @@ const charlabPage = (() => {
       () => {});
   }
 
+  function drawInputs() {
+    // labels, ranges and defaults from the data, so the page says what the app says
+    for (const [name, id] of Object.entries(INPUTS)) {
+      const s = data.settings[name], input = $(id);
+      const label = $(`${id}-label`) || document.querySelector(`label[for="${id}"]`); // a slider's has its value too
+      label.textContent = s.label;
+      if (name === "seed_text") {
+        input.maxLength = s.max;
+        input.placeholder = s.placeholder;
+      } else {
+        input.min = String(s.min); input.max = String(s.max); input.step = String(s.step);
+      }
+      input.value = String(s.default);
+    }
+  }
+
   function drawRun() {
     document.title = `${data.name} · charlab`;
     show("run-name", data.name);
     show("run-facts", data.facts);
-    show("seed-help", data.words.seed_help);
-    show("temperature-help", data.words.temperature_help);
+    show("seed-help", data.settings.seed_text.help);
+    show("temperature-help", data.settings.temperature.help);
     show("numbers-help", data.words.numbers_help);
     show("footer", data.words.footer);
-    $("length").max = String(data.max_length);
-    $("top-k").max = String(chars.length);
+    drawInputs();
     const epochs = $("epoch-texts");
     for (const entry of data.epoch_texts) {
       const details = document.createElement("details"), summary = document.createElement("summary");
@@ -373,7 +394,7 @@ const charlabPage = (() => {
     $("write").addEventListener("click", startWrite);
     $("compare").addEventListener("click", startCompare);
     $("new-seed").addEventListener("click", () => {
-      $("random-seed").value = String(Math.floor(Math.random() * 2147483648));
+      $("random-seed").value = String(Math.floor(Math.random() * (data.settings.random_seed.max + 1)));
     });
     drawProbabilities("", feed("").logits);
     document.body.dataset.readyMs = performance.now().toFixed(0); // from navigation (bench/webpage.py)
