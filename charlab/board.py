@@ -31,6 +31,7 @@ class BoardRow:
     text: str  # the text's name, as chosen or uploaded
     text_key: str  # the cleaned text's hash: rows with the same key trained on the very same text
     model: str  # e.g. '2×GRU 256'
+    vocab_size: int  # characters in the text's vocabulary: where random guessing's reference line sits
     status: str
     minutes: float
     best_val_loss: float | None  # None: no epoch measured yet, or a run without validation text
@@ -79,6 +80,7 @@ def board_rows(pairs: Iterable[tuple[str, RunInfo]], since: datetime) -> list[Bo
                 text=info.corpus_name or "(unnamed text)",
                 text_key=info.corpus_sha256 or f"name:{info.corpus_name}",
                 model=model_words(info.config),
+                vocab_size=info.vocab_size,
                 status=info.status,
                 minutes=round(float(info.figures.get("train_seconds") or 0.0) / 60, 1),
                 best_val_loss=best if best is not None and math.isfinite(best) else None,

@@ -400,3 +400,39 @@ def probability_chart(
         .encode(x=x, y="At temperature 1:Q", tooltip=tooltip)
     )
     return alt.layer(bars, ticks).properties(height=260)
+
+
+def board_chart(points: list[tuple[str, float, float]], unit: str, references: pd.DataFrame | None = None) -> alt.Chart:
+    """The class board's validation curves on one text: one line per student, named at its end as well as by
+    colour, and the text's reference lines (reference_frame) dashed, named right of the plot."""
+    frame = pd.DataFrame(points, columns=["student", "epoch", "loss"])
+    frame = frame.assign(value=convert_loss(frame["loss"], unit))
+    axis = dict(labelFontSize=AXIS_FONT_SIZE, titleFontSize=AXIS_FONT_SIZE)
+    y = alt.Y("value:Q", title=f"Validation {LOSS_UNITS[unit].lower()} · lower is better", scale=alt.Scale(zero=False))
+    base = alt.Chart(frame).encode(
+        x=alt.X("epoch:Q", title="Epoch", scale=alt.Scale(domainMin=0), axis=alt.Axis(format=",.2~f", **axis)),
+        y=y.axis(format=",.2~f", **axis),
+        color=alt.Color("student:N", title=None, legend=alt.Legend(orient="top", labelFontSize=AXIS_FONT_SIZE)),
+        tooltip=[
+            alt.Tooltip("student:N", title="Student"),
+            alt.Tooltip("epoch:Q", format=".2f", title="Epoch"),
+            alt.Tooltip("value:Q", format=".3f", title=LOSS_UNITS[unit]),
+        ],
+    )
+    lines = base.mark_line(point=alt.OverlayMarkDef(size=45), strokeWidth=2.5)
+    ends = (  # each line's name at its newest point: colour is not the only way to tell students apart
+        base.transform_window(rank="rank()", sort=[alt.SortField("epoch", order="descending")], groupby=["student"])
+        .transform_filter(alt.datum.rank == 1)
+        .mark_text(align="left", dx=6, fontSize=LABEL_FONT_SIZE)
+        .encode(text="student:N")
+    )
+    layers = [lines, ends]
+    if references is not None and not references.empty:
+        refs = alt.Chart(references).encode(y=alt.Y("value:Q"), tooltip=[alt.Tooltip("label:N", title="Reference")])
+        layers.append(refs.mark_rule(strokeDash=[6, 4], color="#6B7280"))
+        layers.append(
+            refs.mark_text(
+                align="left", baseline="middle", x={"expr": "width + 6"}, fontSize=LABEL_FONT_SIZE - 1, color="#4B5563"
+            ).encode(text="short:N")
+        )
+    return alt.layer(*layers).properties(height=380)
