@@ -32,6 +32,9 @@ TEXTS_APART = (
 )
 
 
+LOSS_COLUMN = {"Best validation loss": st.column_config.NumberColumn(format="%.3f")}
+
+
 def _file_stamp(path: Path) -> float:
     try:
         return path.stat().st_mtime
@@ -142,11 +145,13 @@ def since_picker() -> datetime:
 
 def class_board() -> None:
     """The whole board; it redraws by itself every BOARD_SECONDS (only this part of the page)."""
-    since = since_picker()
-    st.fragment(run_every=BOARD_SECONDS)(_live_board)(since)
+    st.fragment(run_every=BOARD_SECONDS)(_live_board)()
 
 
-def _live_board(since: datetime) -> None:
+def _live_board() -> None:
+    since_column, text_column = st.columns([1, 3])
+    with since_column:
+        since = since_picker()
     every = board_rows(since)
     hidden = [path for path in _hidden() if path in {row.path for row in every}]
     rows = [row for row in every if row.path not in hidden]
@@ -155,24 +160,25 @@ def _live_board(since: datetime) -> None:
     if not rows:
         st.info(f"No training since {since:%H:%M} yet. The board fills as students train.", icon=":material/info:")
         return
-    st.dataframe(rows_table(rows), hide_index=True, width="stretch")
     texts = board.texts(rows)
     if st.session_state.get("board_text") not in texts:
         st.session_state.board_text = next(iter(texts))
-    text_key = st.selectbox("Text", list(texts), key="board_text", format_func=texts.get, help=TEXTS_APART)
+    with text_column:
+        text_key = st.selectbox("Text", list(texts), key="board_text", format_func=texts.get, help=TEXTS_APART)
     st.caption(md(TEXTS_APART))
-    on_text = board.on_text(rows, text_key)
-    chart_column, leader_column = st.columns([3, 2])
+    chart_column, leader_column = st.columns([1, 1])
     with chart_column:
-        _curves(on_text)
+        _curves(board.on_text(rows, text_key))
     with leader_column:
         st.subheader("Leaderboard")
         leaders = board.leaderboard(rows, text_key)
         if leaders:
-            st.dataframe(leaderboard_table(leaders), hide_index=True, width="stretch")
+            st.dataframe(leaderboard_table(leaders), hide_index=True, width="stretch", column_config=LOSS_COLUMN)
         else:
             st.caption("No validation loss measured on this text yet.")
     _student_text(rows)
+    st.subheader("Every training")
+    st.dataframe(rows_table(rows), hide_index=True, width="stretch", column_config=LOSS_COLUMN)
 
 
 def _curves(rows: list[board.BoardRow]) -> None:
