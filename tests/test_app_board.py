@@ -130,3 +130,16 @@ def _navigation(at: AppTest) -> list[str]:
 
 def test_the_page_file_exists():
     assert (ROOT / ui.PAGES["board"]).exists()
+
+
+def test_the_board_follows_the_class_as_runs_change_on_disk(trained_run, owners, monkeypatch):
+    paths = class_of_three(trained_run, owners)
+    at = go(teacher(monkeypatch), "board")
+    assert list(table(at, "Place")["Student"]) == ["Bob", "Cleo", "Alice"]
+    runs.update_meta(paths["Alice"], figures={"best_loss": 0.5})  # Alice's training checkpoints a better network
+    student_run(trained_run, owners, "Dan", "Dan cats", 1.0, "dan writes")  # Dan starts later
+    run(at)  # the board's next refresh
+    assert list(table(at, "Place")["Student"]) == ["Alice", "Bob", "Dan", "Cleo"]
+    runs.delete_run(paths["Bob"])
+    run(at)
+    assert sorted(table(at, "Status")["Student"]) == ["Alice", "Cleo", "Dan"]

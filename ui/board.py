@@ -35,11 +35,13 @@ TEXTS_APART = (
 LOSS_COLUMN = {"Best validation loss": st.column_config.NumberColumn(format="%.3f")}
 
 
-def _file_stamp(path: Path) -> float:
+def _file_stamp(path: Path) -> tuple[int, int]:
+    """A file's modification time and size: a change of either means its content changed (0, 0: no file)."""
     try:
-        return path.stat().st_mtime
+        stat = path.stat()
     except OSError:
-        return 0.0
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 def _runs_stamp(root: Path) -> tuple:
@@ -68,17 +70,17 @@ def board_rows(since: datetime) -> list[board.BoardRow]:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _history(path: str, stamp: float) -> list[dict]:
+def _history(path: str, stamp: tuple) -> list[dict]:
     return runs.read_history(Path(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _epoch_texts(path: str, stamp: float) -> list[dict]:
+def _epoch_texts(path: str, stamp: tuple) -> list[dict]:
     return runs.read_epoch_texts(Path(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _baselines(path: str, stamp: float):
+def _baselines(path: str, stamp: tuple):
     return report_from_dict(runs.read_meta(path).get("baselines"))
 
 
@@ -176,7 +178,7 @@ def _live_board() -> None:
             st.dataframe(leaderboard_table(leaders), hide_index=True, width="stretch", column_config=LOSS_COLUMN)
         else:
             st.caption("No validation loss measured on this text yet.")
-    _student_text(rows)
+        _student_text(rows)  # beside the curves: the whole board fits a 1280x720 projector
     st.subheader("Every training")
     st.dataframe(rows_table(rows), hide_index=True, width="stretch", column_config=LOSS_COLUMN)
 
