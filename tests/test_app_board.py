@@ -143,3 +143,30 @@ def test_the_board_follows_the_class_as_runs_change_on_disk(trained_run, owners,
     runs.delete_run(paths["Bob"])
     run(at)
     assert sorted(table(at, "Status")["Student"]) == ["Alice", "Cleo", "Dan"]
+
+
+def test_the_teacher_has_a_students_network_write_now_at_a_chosen_temperature(trained_run, owners, monkeypatch):
+    paths = class_of_three(trained_run, owners)
+    at = go(teacher(monkeypatch), "board")
+    run(at.selectbox(key="board_student").set_value(str(paths["Alice"])))
+    run(at.slider(key="board_temperature").set_value(0.5))
+    run(at.button(key="board_write").click())
+    written = at.session_state["board_written"]
+    assert written["path"] == str(paths["Alice"]) and written["temperature"] == 0.5 and len(written["text"]) == 300
+    assert set(written["text"]) <= set(runs.load_run(paths["Alice"]).vocab.chars)
+    boxes = [h.proto.body for h in at.get("html") if "charlab-board-text" in h.proto.body]
+    assert len(boxes) == 1 and html.escape(written["text"]) in boxes[0] and "alice writes" not in boxes[0]
+    assert contains(at.caption, "Written just now at temperature 0.5")
+    run(at.selectbox(key="board_student").set_value(str(paths["Cleo"])))  # another student: their newest text
+    assert any("cleo writes" in h.proto.body for h in at.get("html") if "charlab-board-text" in h.proto.body)
+
+
+def test_the_boards_callbacks_are_guarded(trained_run, owners, monkeypatch):
+    """As test_app_reload checks for the other pages: an error in a callback is said in words."""
+    paths = class_of_three(trained_run, owners)
+    at = go(teacher(monkeypatch), "board")
+    run(at.selectbox(key="board_student").set_value(str(paths["Bob"])))
+    run(at.button(key="board_hide").click())
+    callbacks = [m.callback for m in at._session_state._state._new_widget_state.widget_metadata.values() if m.callback]
+    board_callbacks = [cb for cb in callbacks if getattr(cb, "__module__", "") == "ui.board"]
+    assert len(board_callbacks) >= 3 and all(hasattr(cb, "charlab_guarded") for cb in board_callbacks)

@@ -19,12 +19,14 @@ from charlab.baselines import report_from_dict
 from charlab.runs import OWNERS_DIR
 from ui.charts import board_chart, reference_frame
 from ui.page_guard import callback
-from ui.settings import LOSS_UNITS, STATUS_WORDS
+from ui.saved_runs import open_run
+from ui.settings import LOSS_UNITS, STATUS_WORDS, TEMPERATURE_HELP
 from ui.text import box, md
 
 # a board watched on the projector redraws every few seconds; a training checkpoints its figures about as
 # often, and each redraw only stats the runs' folders and re-reads the files that changed
 BOARD_SECONDS = 5.0
+WRITE_LENGTH = 300  # characters: what fits the large box on a projector
 BOARD_TEXT_STYLE = "font-size:2rem;line-height:1.4;background:#FAFAFF;"  # read from the back of a classroom
 TEXTS_APART = (
     "Curves are compared only on the same text: a loss on one text says nothing about a loss on another, "
@@ -197,18 +199,35 @@ def _curves(rows: list[board.BoardRow]) -> None:
 
 
 def _student_text(rows: list[board.BoardRow]) -> None:
-    """What one student's network writes now, in large print, exactly as written."""
+    """What one student's network writes, in large print, exactly as written: the newest epoch's text, or a
+    text written now at the teacher's temperature."""
     st.subheader("What a network writes")
     labels = {row.path: f"{row.nickname} · {row.run_name}" for row in rows}
     if st.session_state.get("board_student") not in labels:
         st.session_state.board_student = rows[0].path
     path = st.selectbox("Student", list(labels), key="board_student", format_func=labels.get)
-    written = board.newest_epoch_text(_epoch_texts(path, _file_stamp(Path(path) / "epoch_texts.json")))
-    if written is None:
-        st.caption("This training has not finished its first epoch yet.")
+    temperature_column, write_column = st.columns([3, 2], vertical_alignment="bottom")
+    with temperature_column:
+        temperature = st.slider("Temperature", 0.2, 1.5, 0.8, 0.1, key="board_temperature", help=TEMPERATURE_HELP)
+    with write_column:
+        st.button("Write now", key="board_write", on_click=write_now, args=(path, temperature), width="stretch")
+    now = st.session_state.get("board_written")
+    if now is not None and now["path"] == path:
+        st.caption(f"Written just now at temperature {now['temperature']:g}.")
+        st.html(box("charlab-board-text", html.escape(now["text"]), 360, BOARD_TEXT_STYLE))
     else:
-        st.caption(
-            f"Written at the end of epoch {float(written['epoch']):g}, at temperature {written.get('temperature', '')}."
-        )
-        st.html(box("charlab-board-text", html.escape(written["text"]), 360, BOARD_TEXT_STYLE))
+        written = board.newest_epoch_text(_epoch_texts(path, _file_stamp(Path(path) / "epoch_texts.json")))
+        if written is None:
+            st.caption("This training has not finished its first epoch yet.")
+        else:
+            epoch, at = float(written["epoch"]), written.get("temperature", "")
+            st.caption(f"Written at the end of epoch {epoch:g}, at temperature {at}.")
+            st.html(box("charlab-board-text", html.escape(written["text"]), 360, BOARD_TEXT_STYLE))
     st.button("Hide this row from the projector", key="board_hide", on_click=hide_row, args=(path,))
+
+
+@callback
+def write_now(path: str, temperature: float) -> None:
+    """A new text from the student's kept network (numpy, no TensorFlow), shown until another student is chosen."""
+    text = open_run(path).generator().write("", WRITE_LENGTH, temperature=temperature)
+    st.session_state.board_written = {"path": path, "temperature": temperature, "text": text}
