@@ -56,4 +56,7 @@ def test_the_teacher_opens_the_class_board_on_the_projector(page: Page, own_serv
         expect(main.locator(".charlab-board-text")).to_have_text(text)  # as written, never as HTML or Markdown
     expect(main.locator("canvas, svg").first).to_be_visible()
     screenshot(page, shots, "board")
+    keyed(main, "board_write").click()  # Cleo's network writes now, at the temperature on the slider
+    expect(main).to_contain_text("Written just now at temperature 0.8", timeout=PAGE_LOAD)
+    expect(main.locator(".charlab-board-text")).not_to_have_text(CLASS[2][3])
     no_error(main)
