@@ -86,6 +86,15 @@ def _baselines(path: str, stamp: tuple):
     return report_from_dict(runs.read_meta(path).get("baselines"))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _chart_spec(points: tuple, unit: str, references: pd.DataFrame | None) -> dict:
+    # built again only when a curve changed: Altair takes ~85 ms of CPU for 30 students' curves
+    # (measured on this 2-core machine), which every board would otherwise spend every BOARD_SECONDS
+    spec = board_chart(list(points), unit, references).to_dict()
+    spec.pop("config", None)  # Streamlit's theme and the page's width apply, as on the Train page's chart
+    return spec
+
+
 def _histories(rows: list[board.BoardRow]) -> dict[str, list[dict]]:
     return {row.path: _history(row.path, _file_stamp(Path(row.path) / "history.csv")) for row in rows}
 
@@ -194,7 +203,7 @@ def _curves(rows: list[board.BoardRow]) -> None:
     newest = rows[0]  # the text's reference lines, measured as the newest training on it measured them
     report = _baselines(newest.path, _file_stamp(Path(newest.path) / "config.json"))
     references = reference_frame(newest.vocab_size, unit, report) if newest.vocab_size else None
-    st.altair_chart(board_chart(points, unit, references), width="stretch")
+    st.vega_lite_chart(spec=_chart_spec(tuple(points), unit, references), width="stretch")
     st.caption(f"Validation {LOSS_UNITS[unit].lower()}: one line per training. Dashed: what simple counting scores.")
 
 
