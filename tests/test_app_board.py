@@ -7,9 +7,9 @@ import html
 from pathlib import Path
 
 import pytest
-from app_pages import APP_FIXTURES, ROOT, charts, check, contains, go, run
+from app_pages import APP_FIXTURES, ROOT, charts, check, contains, go, run, wait_done, wait_until
 from streamlit.testing.v1 import AppTest
-from test_app_owners import named, put_run
+from test_app_owners import named, put_run, zoes_long_training
 
 import ui
 from charlab import owners as charlab_owners
@@ -170,3 +170,17 @@ def test_the_boards_callbacks_are_guarded(trained_run, owners, monkeypatch):
     callbacks = [m.callback for m in at._session_state._state._new_widget_state.widget_metadata.values() if m.callback]
     board_callbacks = [cb for cb in callbacks if getattr(cb, "__module__", "") == "ui.board"]
     assert len(board_callbacks) >= 3 and all(hasattr(cb, "charlab_guarded") for cb in board_callbacks)
+
+
+def test_a_training_still_running_is_on_the_board_as_training(trained_run, owners, monkeypatch):
+    class_of_three(trained_run, owners)
+    zoe, training = zoes_long_training()
+    wait_until(lambda: training.snapshot().step >= 1, timeout=300)  # its run folder exists from the first step
+    at = go(teacher(monkeypatch), "board")
+    rows = table(at, "Status")
+    assert dict(zip(rows["Student"], rows["Status"], strict=True))["Zoé"] == "training"
+    run(zoe.button(key="train_stop").click())
+    wait_done(zoe)
+    run(at)  # the board's next refresh
+    rows = table(at, "Status")
+    assert dict(zip(rows["Student"], rows["Status"], strict=True))["Zoé"] == "stopped"
