@@ -31,6 +31,8 @@ page = st.navigation(
         st.Page(ui.PAGES["generate"], title="Generate", icon=":material/edit_note:"),
         st.Page(ui.PAGES["inside"], title="Look inside", icon=":material/biotech:"),
         st.Page(ui.PAGES["privacy"], title="Privacy", icon=":material/shield:"),
+        # the class board names every student: only a teacher's navigation has it
+        *([st.Page(ui.PAGES["board"], title="Class board", icon=":material/groups:")] if ui.is_teacher() else []),
     ]
 )
 

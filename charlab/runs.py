@@ -87,6 +87,7 @@ class RunInfo:
     updated: str = ""
     cleaning: str = ""
     corpus_name: str = ""
+    corpus_sha256: str = ""  # the text trained on: runs with the same one can be compared on one axis
     config: ModelConfig | None = None
     vocab_size: int = 0
     figures: dict[str, Any] = field(default_factory=dict)
@@ -428,6 +429,7 @@ def run_info(path: Path) -> RunInfo:
             updated=str(meta.get("updated", "")),
             cleaning=str(meta.get("cleaning", "")),
             corpus_name=str((meta.get("corpus") or {}).get("name", "")),
+            corpus_sha256=str((meta.get("corpus") or {}).get("sha256", "")),
             config=config,
             vocab_size=len(vocab),
             figures=dict(meta.get("figures") or {}),

@@ -23,10 +23,12 @@ this package imports TensorFlow: only starting a training (charlab.training) or 
 - sidebar: the sidebar on every page
 - train: the Train page's sections (live view, verdict, timelapse)
 - runs_view: My runs (table, manage, compare)
+- board: the class board (teacher mode)
 """
 
 from charlab.diagnosis import check_first_loss
 from charlab.neurons import trace
+from ui.board import class_board
 from ui.charts import probability_chart, vocabulary_chart, vocabulary_frame
 from ui.corpus_cache import (
     changed_characters,
@@ -64,7 +66,7 @@ from ui.jobs import (
 )
 from ui.lesson_links import lesson_fixes_something, lesson_hides_all, lesson_share, lesson_summary, training_time_words
 from ui.limits import check_server_limits, fit_to_limit, server_limits, upload_box_mb
-from ui.owners import NICKNAME_HELP
+from ui.owners import NICKNAME_HELP, is_teacher
 from ui.page_guard import callback, guard
 from ui.privacy import delete_box as privacy_delete_box
 from ui.privacy import expire_old_runs, what_this_server_keeps
@@ -120,7 +122,8 @@ from ui.widget_state import (
 )
 
 __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
-    "check_first_loss", "trace", "probability_chart", "vocabulary_chart", "vocabulary_frame",
+    "check_first_loss", "trace", "class_board", "is_teacher",
+    "probability_chart", "vocabulary_chart", "vocabulary_frame",
     "changed_characters", "cleaned_text", "corpus_key", "corpus_vocab_size", "text_stats", "use_sample",
     "use_upload", "best_loss_words", "fmt_duration", "fmt_loss", "grammar_view", "INSIDE_MAX_CHARS", "STATE_HELP",
     "STATE_WORDS", "activation_html", "embedding_chart", "embedding_frame", "guesses_frame", "new_random_seed",

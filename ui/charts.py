@@ -404,3 +404,46 @@ def probability_chart(
         .encode(x=x, y="At temperature 1:Q", tooltip=tooltip)
     )
     return alt.layer(bars, ticks).properties(height=260)
+
+
+def board_chart(points: list[tuple[str, float, float]], unit: str, references: pd.DataFrame | None = None) -> alt.Chart:
+    """The class board's validation curves on one text: one line per student, named at its newest point as well
+    as by colour, and the text's reference lines (reference_frame) dashed, named right of the plot and spread
+    so that no two labels overlap."""
+    height = 380
+    frame = pd.DataFrame(points, columns=["student", "epoch", "loss"])
+    frame = frame.assign(value=convert_loss(frame["loss"], unit))
+    references = references if references is not None else pd.DataFrame(columns=["value", "label", "short"])
+    low, high = _y_range(frame["value"].tolist() + references["value"].tolist())
+    references = references.assign(label_value=spread_labels(references["value"].tolist(), low, high, height))
+    axis = dict(labelFontSize=AXIS_FONT_SIZE, titleFontSize=AXIS_FONT_SIZE)
+    y_scale = alt.Scale(domain=[low, high], nice=False)
+    y_title = f"Validation {LOSS_UNITS[unit].lower()} · lower is better"
+    base = alt.Chart(frame).encode(
+        x=alt.X("epoch:Q", title="Epoch", scale=alt.Scale(domainMin=0), axis=alt.Axis(format=",.2~f", **axis)),
+        y=alt.Y("value:Q", title=y_title, scale=y_scale, axis=alt.Axis(format=",.2~f", **axis)),
+        color=alt.Color("student:N", title=None, legend=alt.Legend(orient="top", labelFontSize=AXIS_FONT_SIZE)),
+        tooltip=[
+            alt.Tooltip("student:N", title="Student"),
+            alt.Tooltip("epoch:Q", format=".2f", title="Epoch"),
+            alt.Tooltip("value:Q", format=".3f", title=LOSS_UNITS[unit]),
+        ],
+    )
+    lines = base.mark_line(point=alt.OverlayMarkDef(size=45), strokeWidth=2.5)
+    ends = (  # each line's name above its newest point: colour is not the only way to tell students apart
+        base.transform_window(rank="rank()", sort=[alt.SortField("epoch", order="descending")], groupby=["student"])
+        .transform_filter(alt.datum.rank == 1)
+        .mark_text(align="right", dx=-6, dy=-12, fontSize=LABEL_FONT_SIZE, fontWeight="bold")
+        .encode(text="student:N")
+    )
+    layers = [lines, ends]
+    if not references.empty:
+        refs = alt.Chart(references).encode(tooltip=[alt.Tooltip("label:N", title="Reference")])
+        grey = "#4B5563"
+        layers.append(refs.mark_rule(strokeDash=[6, 4], color=grey).encode(y=alt.Y("value:Q", scale=y_scale)))
+        layers.append(
+            refs.mark_text(
+                align="left", baseline="middle", x={"expr": "width + 6"}, fontSize=LABEL_FONT_SIZE - 1
+            ).encode(y=alt.Y("label_value:Q", scale=y_scale), text="short:N", color=alt.value(grey))
+        )
+    return alt.layer(*layers).properties(height=height)

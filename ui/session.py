@@ -17,7 +17,7 @@ from charlab.generation import GenerateConfig
 from charlab.model import ModelConfig
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import open_lesson_link
-from ui.owners import run_allowed, session_workspace, shared_owner
+from ui.owners import is_teacher, run_allowed, session_workspace, shared_owner
 from ui.settings import PAGES, PRESETS, default_settings
 
 log = logging.getLogger("charlab.app")
@@ -92,7 +92,7 @@ def open_requested_page() -> None:
     page = st.query_params.get("open")
     if page is not None:
         del st.query_params["open"]
-        if page in PAGES and page != "home":
+        if page in PAGES and page != "home" and (page != "board" or is_teacher()):  # a student has no board
             st.switch_page(PAGES[page])
 
 

@@ -21,6 +21,7 @@ PAGES = {
     "generate": "pages/generate.py",
     "inside": "pages/inside.py",
     "privacy": "pages/privacy.py",
+    "board": "pages/board.py",  # teacher mode only (app.py)
 }
 # what Quick start trains on: the classic char-RNN text, large enough that a minute never overfits
 # (bench/sweep.py: a GRU 256 with a decaying rate learns the most per minute on 2 cores, bench/README.md)
