@@ -177,13 +177,13 @@ def _generator() -> Generator:
 @pytest.mark.parametrize(
     ("setting", "value", "words"),
     [
-        ("random_seed", -1, "random seed must be a whole number"),
-        ("random_seed", "42", "random seed must be a whole number"),
-        ("random_seed", 4.5, "random seed must be a whole number"),
+        ("random_seed", -1, "Random seed must be a whole number"),
+        ("random_seed", "42", "Random seed must be a whole number"),
+        ("random_seed", 4.5, "Random seed must be a whole number"),
         ("top_k", 2.5, "Top-k must be a whole number"),
         ("top_k", True, "Top-k must be a whole number"),
-        ("length", True, "Length must be a whole number"),
-        ("length", 10**30, "Length must be a whole number"),
+        ("length", True, r"Length \(characters\) must be a whole number"),
+        ("length", 10**30, r"Length \(characters\) must be a whole number"),
         ("temperature", np.nan, "Temperature must be a number above 0"),
     ],
 )

@@ -133,13 +133,19 @@ def test_precision_is_a_flag_and_the_run_says_what_it_trained_in(tmp_path, text_
     assert "invalid choice: 'float16'" in capsys.readouterr().err
 
 
+def writer_named_aesop(tmp_path, text_file) -> str:
+    """A workspace holding a tiny run named 'aesop', to start from."""
+    ws = str(tmp_path / "ws")
+    assert main(["--workspace", ws, "train", str(text_file), "--name", "aesop", *TINY]) == 0
+    return ws
+
+
 def test_train_from_a_writer_keeps_its_shape_and_records_it(tmp_path, text_file, capsys):
     """--from RUN: a new run with the writer's shape, fine-tuning's smaller step and the writer named in it."""
     from charlab import writers
     from charlab.model import ModelConfig, count_parameters
 
-    ws = str(tmp_path / "ws")
-    assert main(["--workspace", ws, "train", str(text_file), "--name", "aesop", *TINY]) == 0
+    ws = writer_named_aesop(tmp_path, text_file)
     student = tmp_path / "student.txt"
     student.write_text("Le café est très bon, n’est-ce pas? The cat sat on the mat.\n" * 30, encoding="utf-8")
     capsys.readouterr()
@@ -158,8 +164,7 @@ def test_train_from_a_writer_keeps_its_shape_and_records_it(tmp_path, text_file,
 
 
 def test_train_from_a_writer_warns_of_a_text_in_another_script(tmp_path, text_file, capsys):
-    ws = str(tmp_path / "ws")
-    assert main(["--workspace", ws, "train", str(text_file), "--name", "aesop", *TINY]) == 0
+    ws = writer_named_aesop(tmp_path, text_file)
     greek = tmp_path / "greek.txt"
     greek.write_text("Μῆνιν ἄειδε θεὰ Πηληϊάδεω Ἀχιλῆος οὐλομένην.\n" * 40, encoding="utf-8")
     capsys.readouterr()
@@ -169,8 +174,7 @@ def test_train_from_a_writer_warns_of_a_text_in_another_script(tmp_path, text_fi
 
 
 def test_train_cannot_both_continue_and_start_from_a_writer(tmp_path, text_file, capsys):
-    ws = str(tmp_path / "ws")
-    assert main(["--workspace", ws, "train", str(text_file), "--name", "aesop", *TINY]) == 0
+    ws = writer_named_aesop(tmp_path, text_file)
     capsys.readouterr()
     assert main(["--workspace", ws, "train", str(text_file), "--from", "aesop", "--continue", "writer"]) == 2
     assert "not both" in capsys.readouterr().err
