@@ -37,10 +37,14 @@ def delete_workspace(folder: str | Path) -> int:
     return len(infos)
 
 
+def _workspaces(root: Path) -> list[Path]:
+    """The root (runs of the command line, or of a server with owners off) and every owner's workspace."""
+    return [root] + sorted(p for p in (root / OWNERS_DIR).glob("*") if p.is_dir())
+
+
 def delete_every_workspace(root: str | Path | None = None) -> int:
     """The teacher's end of term: every student's workspace and the runs saved in the root itself."""
-    root = workspace(root)
-    folders = [root] + sorted(p for p in (root / OWNERS_DIR).glob("*") if p.is_dir())
+    folders = _workspaces(workspace(root))
     everything = [info for folder in folders for info in list_runs(folder)]
     _refuse_while_training(everything, "A run is")
     return sum(delete_workspace(folder) for folder in folders)
@@ -49,11 +53,9 @@ def delete_every_workspace(root: str | Path | None = None) -> int:
 def remove_expired(days: float, root: str | Path | None = None, now: datetime | None = None) -> list[str]:
     """Delete runs last changed more than `days` ago (a run still training is left alone); returns their names.
     An owner's folder left without runs goes too, so a nickname is not kept longer than its runs."""
-    root = workspace(root)
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
     removed: list[str] = []
-    folders = [root] + sorted(p for p in (root / OWNERS_DIR).glob("*") if p.is_dir())
-    for folder in folders:
+    for folder in _workspaces(workspace(root)):
         for info in list_runs(folder):
             if info.status != "training" and _changed(info) < cutoff:
                 delete_run(info.path)

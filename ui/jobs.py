@@ -120,32 +120,12 @@ def quick_start(own_text: bool = False) -> None:
     ss = st.session_state
     if own_text and own_text_chosen():
         apply_preset("quick")  # fitted to the text: a 4 KB text gets a small network, not 241k parameters
-        start_training(
-            cleaned_text(), ss.settings, ss.minutes, default_run_name(ss.corpus, ss.settings), ss.cleaning,
-            ss.corpus.name,
-        )  # fmt: skip
-        return
-    if lesson_fixes_something() and ss.corpus is not None:
+    elif lesson_fixes_something() and ss.corpus is not None:
         fit_to_limit("settings", "epochs", server_limits().max_epochs)  # a lesson may ask more than this server allows
-        start_training(
-            cleaned_text(),
-            ss.settings,
-            ss.minutes,
-            default_run_name(ss.corpus, ss.settings),
-            ss.cleaning,
-            ss.corpus.name,
-        )
-        return
-    use_sample(DEFAULT_SAMPLE)
-    st.session_state.cleaning = QUICK_START_CLEANING
-    loaded = st.session_state.corpus
-    text = cleaned_text(loaded, QUICK_START_CLEANING)
-    apply_preset("quick")
+    else:
+        use_sample(DEFAULT_SAMPLE)
+        ss.cleaning = QUICK_START_CLEANING
+        apply_preset("quick")
     start_training(
-        text,
-        st.session_state.settings,
-        st.session_state.minutes,
-        default_run_name(loaded, st.session_state.settings),
-        QUICK_START_CLEANING,
-        loaded.name,
+        cleaned_text(), ss.settings, ss.minutes, default_run_name(ss.corpus, ss.settings), ss.cleaning, ss.corpus.name
     )

@@ -7,7 +7,7 @@ import time
 
 import streamlit as st
 
-from charlab import environment, privacy, runs
+from charlab import environment, privacy
 from charlab.errors import CharlabError
 from ui.job_registry import current_handle
 from ui.owners import is_teacher, owners_enabled, session_workspace, teacher_password
@@ -73,7 +73,7 @@ def _delete_mine() -> None:
         )
         return
     try:
-        count = privacy.delete_workspace(session_workspace() if owners_enabled() else runs.workspace())
+        count = privacy.delete_workspace(session_workspace())  # the runs folder itself when owners are off
     except CharlabError as err:
         ss.privacy_message = ("error", str(err))
         return
