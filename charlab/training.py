@@ -522,8 +522,7 @@ class TrainingJob:
         last = epoch + 1 >= self.config.epochs
         if self._frames.on and not diverged and (last or self._stop.is_set()):
             self._record_timelapse()  # where the training ended, unless the last step already has one
-        if not diverged:
-            self._record_epoch(epoch, loss, val_loss)
+        history = self._record_epoch(epoch, loss, val_loss) if not diverged else []
         if diverged:
             self._finish(
                 DIVERGED,
@@ -534,13 +533,14 @@ class TrainingJob:
             self._finish(*(self._ending or (STOPPED, "Stopped: what was learned is saved.")))
         elif last:
             self._finish(FINISHED, "Training finished.")
-        elif self.budget_seconds and learning_by_heart(self.snapshot().history):
+        elif self.budget_seconds and learning_by_heart(history):
             self._finish(FINISHED, EARLY_STOP_WORDS)
         elif not self._best_on_disk and time.monotonic() - self._last_checkpoint > CHECKPOINT_EVERY_SECONDS:
             self._checkpoint()  # also when the best came earlier and later epochs did not beat it
 
-    def _record_epoch(self, epoch: int, loss: float, val_loss: float | None) -> None:
-        """The epoch's row of the history and its text, kept as the best weights when it improved, on disk."""
+    def _record_epoch(self, epoch: int, loss: float, val_loss: float | None) -> list[dict[str, float]]:
+        """The epoch's row of the history and its text, kept as the best weights when it improved, on disk;
+        returns the history so far (the copy written to disk)."""
         p = self.snapshot()
         whole = p.first_epoch + epoch + 1
         cut_short = bool(p.batches_per_epoch) and p.step < (epoch + 1) * p.batches_per_epoch
@@ -573,6 +573,7 @@ class TrainingJob:
         runs.write_epoch_texts(self.run_path, texts)
         if timelapse:
             runs.write_timelapse(self.run_path, timelapse)
+        return history
 
     def _record_timelapse(self) -> None:
         """Sample the current weights from the fixed seed (a numpy copy: ~10 ms for a 256-unit LSTM)."""
