@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from charlab.backends import training_job
 from charlab.cells import CELL_TYPES
 from charlab.corpus import Corpus
 from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
 from charlab.model import ModelConfig
 from charlab.training import FINAL_STATES, Progress
-from charlab.workers import training_job
 from ui.corpus_cache import cleaned_text, use_sample
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import lesson_fixes_something
@@ -96,7 +96,7 @@ def following_words(handle: JobHandle) -> str:
     """The Train page's first line while it follows another session's training (a teacher's Load of a
     student's running run): that training's own text, never the viewer's."""
     job = handle.job
-    corpus_name = getattr(job, "corpus_name", None) or "its text"
+    corpus_name = job.corpus_name or "its text"
     return (
         f"Following «{md(job.name)}», learning from **{md(corpus_name)}**: another session is training it, "
         "so this page watches it live; its owner's page can stop it."
