@@ -43,7 +43,7 @@ page = st.navigation(
     ]
 )
 
-open_requested_page()  # after a deep link on a fresh server (see through_entry_script)
+open_requested_page()  # after a deep link on a fresh server (see ui.session.through_entry_script)
 
 with guard("the sidebar"):
     sidebar()

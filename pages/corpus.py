@@ -113,7 +113,7 @@ st.subheader("Vocabulary")
 changes = changed_characters(loaded, ss.cleaning)
 vocabulary = vocabulary_frame(raw, changes)
 replaced, dropped = (vocabulary["Cleaning"] == "replaced").sum(), (vocabulary["Cleaning"] == "dropped").sum()
-CHART_BARS = 70  # more bars than this cannot be read on a projector (35 for Chinese: see vocabulary_chart)
+CHART_BARS = 70  # more bars than this cannot be read on a projector (35 for Chinese: see ui.charts.vocabulary_chart)
 st.caption(
     f"The {raw.unique_characters:,} different characters of the text, most frequent first "
     "(␣ space, ⏎ new line, ⇥ tab"

@@ -35,7 +35,7 @@ APP_FIXTURES = pytest.mark.usefixtures("workspace", "entry_script_runs_every_tim
 
 
 def check(at: AppTest) -> AppTest:
-    """No raw traceback, and no unexpected error turned into plain words by guard."""
+    """No raw traceback, and no unexpected error turned into plain words by ui.page_guard.guard."""
     assert not at.exception, [e.value for e in at.exception]
     unexpected = [e.value for e in at.error if "Something unexpected" in e.value]
     assert not unexpected, unexpected
@@ -60,12 +60,12 @@ def texts(elements) -> list[str]:
 
 
 def plain(markdown: str) -> str:
-    """What a reader sees of a string escaped with md (backslash escapes removed)."""
+    """What a reader sees of a string escaped with ui.text.md (backslash escapes removed)."""
     return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def contains(elements, words: str) -> bool:
-    """Whether any element shows `words`, as a reader sees them (user text inside is escaped, see md)."""
+    """Whether any element shows `words`, as a reader sees them (user text inside is escaped, see ui.text.md)."""
     return any(words in plain(str(value)) for value in texts(elements))
 
 
@@ -74,7 +74,7 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def sidebar_text(at: AppTest) -> str:
-    """The sidebar as a reader sees it (names are escaped for markdown, see md)."""
+    """The sidebar as a reader sees it (names are escaped for markdown, see ui.text.md)."""
     return plain(" ".join(str(e.value) for e in at.sidebar.markdown))
 
 

@@ -27,7 +27,6 @@ from charlab.corpus import Corpus
 from charlab.generation import GenerateConfig
 from charlab.model import ModelConfig
 from ui.job_registry import registry
-from ui.page_guard import callback
 
 pytestmark = APP_FIXTURES
 
@@ -103,7 +102,7 @@ def test_every_page_works_after_a_reload_with_a_text_and_a_run(with_run):
 
 def test_every_callback_on_every_page_is_guarded(with_run, monkeypatch):
     """Streamlit runs on_change / on_click before the script, outside every page guard: each must be wrapped in
-    callback, or an error in it reaches the user as Streamlit's raw error page."""
+    ui.page_guard.callback, or an error in it reaches the user as Streamlit's raw error page."""
     monkeypatch.setenv("CHARLAB_TEACHER_PASSWORD", "owl-42")
     at = open_app()
     upload_text(at)
@@ -126,6 +125,7 @@ def test_an_error_in_a_callback_is_said_in_plain_words():
         import streamlit as st
 
         from charlab.errors import CharlabError
+        from ui.page_guard import callback
 
         def broken():
             raise KeyError("settings_minutes")
