@@ -101,7 +101,7 @@ def presets_recipe_words() -> str:
 
 
 def preset_settings(key: str, n_chars: int | None = None) -> ModelConfig:
-    """A preset's model, fitted to the text (a copy: the session's settings are never a preset's own object)."""
+    """A preset's model, fitted to the text (frozen: the session may hold the preset's own value)."""
     return preset_for_text(key, n_chars).config
 
 
