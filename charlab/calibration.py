@@ -18,7 +18,7 @@ import math
 import os
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -109,7 +109,7 @@ def time_products(
     (bench/precision.py's ceilings time them longer)."""
     import numpy as np
 
-    from charlab.model import import_keras
+    from charlab.keras_setup import import_keras
 
     import_keras()  # TensorFlow's thread pools as charlab trains
     import tensorflow as tf
@@ -182,17 +182,16 @@ def cache_path() -> Path:
     return environment.cache_dir() / CACHE_NAME
 
 
-def wanted_products(full: bool = False) -> set[tuple[int, int, int, str]]:
+def wanted_products(full: bool = False, winners: Iterable[ModelConfig] = ()) -> set[tuple[int, int, int, str]]:
     """What the choice needs: the bigger recipes' products in bfloat16, where this computer trains in it.
-    `full`: every recipe's (today's winners' too) in every number type it trains in, for the table."""
-    from charlab.presets import PRESETS
-
+    `full`: every recipe's (and the float32 `winners'`: charlab.presets) in every number type it trains in,
+    for the table."""
     candidates = [recipe.config for recipes in CANDIDATES.values() for recipe in recipes]
     if not full:
         return (
             {(m, k, n, "bfloat16") for cfg in candidates for m, k, n, _ in products(cfg)} if bfloat16_here() else set()
         )
-    configs = candidates + [winner for _, _, winner in PRESETS.values()]
+    configs = candidates + list(winners)
     return {(m, k, n, dtype) for cfg in configs for m, k, n, _ in products(cfg) for dtype in dtypes_here()}
 
 
@@ -229,13 +228,13 @@ def write_cache(key: Mapping[str, str], seconds: Mapping[str, float], path: Path
 _measured: dict[str, dict[str, float]] = {}  # this process's calibration, by its cache key
 
 
-def calibration(again: bool = False, full: bool = False) -> dict[str, float]:
+def calibration(again: bool = False, full: bool = False, winners: Iterable[ModelConfig] = ()) -> dict[str, float]:
     """The product times of the recipes' shapes on this computer (`wanted_products`): this process's, else the
     cached file's, else measured now (a few seconds) and cached. `again`: measure now whatever is cached."""
     key = cache_key()
     memo = json.dumps(key, sort_keys=True)
     known = {} if again else _measured.get(memo) or read_cache(key) or {}
-    missing = {p for p in wanted_products(full) if product_name(*p) not in known}
+    missing = {p for p in wanted_products(full, winners) if product_name(*p) not in known}
     if missing:
         known = {**known, **time_products(missing)}
         write_cache(key, known)
@@ -285,26 +284,8 @@ def choose(key: str, winner: ModelConfig, seconds: Mapping[str, float] | None = 
                 f"This processor computes bfloat16 products at {measured:,.0f} GFLOP/s at its shapes (it needs "
                 f"{recipe.needs_gflops:,.0f}): a {network_words(recipe.config)} in mixed bfloat16."
             )
-            return Choice(replace(recipe.config), bfloat16=True, words=words)
+            return Choice(recipe.config, bfloat16=True, words=words)
         missed.append(f"{network_words(recipe.config)} needs {recipe.needs_gflops:,.0f} GFLOP/s, {measured:,.0f} here")
     why = "; ".join(missed) or "no bigger recipe for it"
     return Choice(winner, bfloat16=False, words=f"bfloat16 is not fast enough here for a bigger network ({why}): "
                   "the float32 recipe.")  # fmt: skip
-
-
-def table(seconds: Mapping[str, float]) -> list[str]:
-    """The calibration as `python -m charlab calibrate` prints it: each recipe's rate in each number type
-    measured, what it needs, and each preset's choice."""
-    from charlab.presets import PRESETS
-
-    lines = [f"{'preset':<10}{'recipe':<40}{'needs':>8}{'float32':>10}{'bfloat16':>10}  (GFLOP/s at its shapes)"]
-    for key, (label, _, winner) in PRESETS.items():
-        choice = choose(key, winner, seconds)
-        rows = [(r.config, f"{r.needs_gflops:,.0f}") for r in CANDIDATES.get(key, ())] + [(winner, "-")]
-        for config, needs in rows:
-            measured = [rate(config, dtype, seconds) for dtype in ("float32", "bfloat16")]
-            shown = [f"{r:,.0f}" if r is not None else "-" for r in measured]
-            mark = " ← chosen" if config == choice.config else ""
-            lines.append(f"{key:<10}{network_words(config):<40}{needs:>8}{shown[0]:>10}{shown[1]:>10}{mark}")
-        lines.append(f"  {label}: {choice.words}")
-    return lines

@@ -101,7 +101,7 @@ class Cell:
     def keras_layer(self, units: int, name: str, dtype=None):
         """The Keras layer (return_sequences: every position predicts its next character); `dtype`: its
         Keras dtype policy (None: float32)."""
-        from charlab.model import import_keras  # TensorFlow only when a layer is built
+        from charlab.keras_setup import import_keras  # TensorFlow only when a layer is built
 
         layer_class = getattr(import_keras().layers, self.keras_class)
         return layer_class(units, return_sequences=True, name=name, dtype=dtype)

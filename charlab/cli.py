@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from charlab import calibration, corpus, environment, precision, runs, samples, writers
+from charlab import calibration, corpus, environment, precision, presets, runs, samples, writers
 from charlab.errors import CharlabError
 from charlab.generation import GENERATE_SETTINGS, GenerateConfig
 from charlab.model import MAX_EPOCHS, MODEL_SETTINGS, ModelConfig, estimate
@@ -150,7 +150,7 @@ def _train(args: argparse.Namespace) -> int:
     chosen = {name: getattr(args, name) for name in MODEL_SETTINGS if getattr(args, name, None) is not None}
     if args.minutes is not None and args.epochs is None and args.preset is None:
         chosen["epochs"] = MAX_EPOCHS  # the clock decides
-    config = ModelConfig(**chosen).validate()  # a bad flag is refused before a long download
+    config = ModelConfig(**chosen).checked()  # a bad flag is refused before a long download
     raw, corpus_name = _load_text(args.file)
     text = corpus.clean(raw, args.cleaning)
     writer = _writer(args, text) if args.start_from else None
@@ -230,7 +230,7 @@ def _with_preset(key: str, n_chars: int, chosen: dict, minutes: float | None) ->
     """A preset's settings and minutes fitted to the text, as the app's Preset control does; the flags given win."""
     _, seconds, recipe = preset(key)  # this machine's recipe (charlab.calibration)
     fit = fit_to_text(recipe, seconds, n_chars)
-    config = replace(fit.config, **chosen).validate()
+    config = replace(fit.config, **chosen).checked()
     minutes = minutes if minutes is not None else fit.seconds / 60
     fitted = ", fitted to this small text" if fit.fitted else ""
     plural = "" if minutes == 1 else "s"
@@ -334,8 +334,8 @@ def _calibrate() -> int:
     print(f"calibrating on {calibration.cpu_model()} · TensorFlow {calibration.tensorflow_version()} · threads "
           f"{intra}/{inter} · timing {timing} · load {os.getloadavg()[0]:.1f}")  # fmt: skip
     started = time.perf_counter()
-    seconds = calibration.calibration(again=True, full=True)
-    print("\n".join(calibration.table(seconds)))
+    seconds = calibration.calibration(again=True, full=True, winners=presets.winners())
+    print("\n".join(presets.calibration_table(seconds)))
     path = calibration.cache_path()
     kept = calibration.read_cache(calibration.cache_key()) == seconds
     where = f"kept in {path}" if kept else f"not kept: {path} could not be written"

@@ -34,9 +34,9 @@ from typing import Any
 from charlab import environment, runs
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
-from charlab.training import FAILED, INTERRUPTED, STARTING, Progress, TrainingJob
+from charlab.remote import TrainedElsewhere
+from charlab.training import FAILED, INTERRUPTED, STARTING, Progress, TrainingJob, TrainingPlan, plan_training
 from charlab.vocab import Vocab
-from charlab.workers import TrainedElsewhere
 
 NAMESPACE = "charlab"
 ACTOR_PREFIX = "charlab-training-"
@@ -296,23 +296,24 @@ def queue_room() -> QueueRoom:
 class TrainingActor:
     """Runs one `TrainingJob` on a cluster node (made a Ray actor by `_actor_class`)."""
 
-    def __init__(self, job: dict[str, Any], about: dict[str, Any], resume_files: dict[str, bytes] | None):
+    def __init__(self, plan: TrainingPlan, about: dict[str, Any], resume_files: dict[str, bytes] | None):
         if about.get("gpus"):
             _gpu_memory_growth()
         shared = about.get("shared_root")
         root = Path(shared) if shared else Path(tempfile.mkdtemp(prefix="charlab-ray-"))
+        plan = replace(plan, root=root)  # checked by the server: trained as it is, into this node's folder
         if about.get("resume_run_id"):
             folder = root / about["resume_run_id"]
             if resume_files is not None:  # a run folder of the server's, copied here to continue
                 folder.mkdir(parents=True, exist_ok=True)
                 for name, payload in resume_files.items():
                     runs.write_bytes_atomic(folder / name, payload)
-            job = dict(job, resume_from=folder)
+            plan = replace(plan, resume_from=folder)
         self._shared = bool(shared)
         self._root = root
         self._about = dict(about)
         self._node = _node()  # where this actor runs: told with every poll
-        self._job = TrainingJob(**dict(job, root=root))
+        self._job = TrainingJob.from_plan(plan)
         self._job.start()
 
     def poll(self, losses_seen: int, versions: dict[str, list[int]]) -> dict[str, Any]:
@@ -391,33 +392,48 @@ class RayTrainingJob(TrainedElsewhere):
 
     def __init__(self, text: str, config: ModelConfig, token: str = "", owner: str | None = None, **kwargs):
         check_room()  # before anything is prepared: a training no node can hold is refused at Start
-        super().__init__(text, config, **kwargs)
-        self._kwargs.pop("root", None)
-        self._kwargs.pop("resume_from", None)
-        self.root = self._plan.root
-        self._about = {"token": token, "owner": owner, "root": str(self.root), "name": self.name,
-                       "cleaning": self.cleaning, "corpus_name": self.corpus_name,
-                       "config": self.config.to_dict(), "vocab": list(self.vocab.chars),
-                       "expected_seconds": self._expected}  # fmt: skip
-        self._track(None, None, run_path=None, node=None)
+        self._begin(plan_training(text, config, **kwargs), token=token, owner=owner)
 
     @classmethod
     def attach(cls, actor, actor_name: str, about: dict[str, Any]) -> RayTrainingJob:
         """Follow a training found running on the cluster (see `reattach`): no text here, its run's files
         and figures come from the actor."""
-        job = cls.__new__(cls)
-        job._plan, job._kwargs = None, {}
-        job.config = ModelConfig.from_dict(about["config"])
-        job.vocab = Vocab(about["vocab"])
-        job.text, job.name = "", about["name"]
-        job.cleaning, job.corpus_name = about["cleaning"], about["corpus_name"]
-        job.root = Path(about["root"])
-        job._expected = float(about.get("expected_seconds") or 0.0)
-        job._about = dict(about)
-        job._keep(Progress(status=STARTING, message="Found again on the cluster…"))
-        run_path = job.root / about["run_id"] if about.get("run_id") else None
-        job._track(actor, actor_name, run_path=run_path, node=about.get("node"))
-        return job
+        plan = TrainingPlan(
+            text="",
+            config=ModelConfig.from_dict(about["config"]),
+            vocab=Vocab(about["vocab"]),
+            name=about["name"],
+            cleaning=about["cleaning"],
+            corpus_name=about["corpus_name"],
+            root=Path(about["root"]),
+        )
+        run_path = plan.root / about["run_id"] if about.get("run_id") else None
+        return cls.from_plan(
+            plan,
+            progress=Progress(status=STARTING, message="Found again on the cluster…"),
+            expected=float(about.get("expected_seconds") or 0.0),
+            token=about.get("token") or "",
+            owner=about.get("owner"),
+            found=(actor, actor_name, run_path, about.get("node")),
+        )
+
+    def _begin(
+        self,
+        plan: TrainingPlan,
+        progress: Progress | None = None,
+        expected: float | None = None,
+        token: str = "",
+        owner: str | None = None,
+        found: tuple[Any, str, Path | None, dict[str, str] | None] | None = None,
+    ) -> None:
+        """`found`: a training already on the cluster (its actor, the actor's name, its run folder here, its node)."""
+        super()._begin(plan, progress, expected)
+        self.root = plan.root
+        self._about = {"token": token, "owner": owner, "root": str(self.root), "name": self.name,
+                       "cleaning": self.cleaning, "corpus_name": self.corpus_name,
+                       "config": self.config.to_dict(), "vocab": list(self.vocab.chars),
+                       "expected_seconds": self._expected}  # fmt: skip
+        self._track(*(found or (None, None, None, None)))
 
     def _track(self, actor, actor_name: str | None, run_path: Path | None, node: dict[str, str] | None) -> None:
         """The actor this job follows (None until it starts one) and what has come back from it so far."""
@@ -453,7 +469,7 @@ class RayTrainingJob(TrainedElsewhere):
     def _start_actor(self) -> None:
         cpus, gpus = resources()
         shared = str(self.root) if environment.ray_shared_runs() else None
-        resume = self._plan.resume_from
+        resume = self.plan.resume_from
         about = dict(self._about, gpus=gpus, shared_root=shared,
                      resume_run_id=resume.name if resume is not None else None)  # fmt: skip
         files = None
@@ -465,9 +481,8 @@ class RayTrainingJob(TrainedElsewhere):
                                    "num_cpus": cpus}  # fmt: skip
         if gpus:
             options["num_gpus"] = gpus
-        job = dict(self._kwargs, text=self._plan.text, config=self.config)
         self._set(status=STARTING, message="Waiting for a computer of the cluster…")
-        self._actor = _actor_class().options(**options).remote(job, about, files)
+        self._actor = _actor_class().options(**options).remote(self.plan, about, files)
 
     def _follow(self) -> None:
         ray = _ray()

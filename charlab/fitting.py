@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from charlab.data import TrainingWindows
-from charlab.model import import_keras
+from charlab.keras_setup import import_keras
 
 keras = import_keras()  # before TensorFlow itself: it sizes TensorFlow's thread pools
 

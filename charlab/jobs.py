@@ -20,24 +20,54 @@ from typing import Protocol
 
 from charlab import limits
 from charlab.errors import CharlabError
+from charlab.model import ModelConfig
 from charlab.training import Progress
+from charlab.vocab import Vocab
 
 KEEP_FINISHED_JOB_SECONDS = 24 * 3600.0  # a finished job's figures stay for a reload this long
 
 
 class Job(Protocol):
-    """What the queue needs of a job: `TrainingJob` has it (tests may use a cheap stand-in)."""
+    """A training, wherever it runs: every member the queue and the pages use, declared once.
 
-    name: str
+    charlab.training.TrainingJob (in a thread), charlab.workers.ProcessTrainingJob (a child process) and
+    charlab.cluster.RayTrainingJob (a node of a cluster) have all of it; charlab.backends.training_job picks
+    one. The queue's own tests use a cheap stand-in with the queue's part (name to snapshot)."""
 
-    def run(self) -> Progress: ...
+    name: str  # the run's name, as typed
+    text: str  # the cleaned training text while it trains; "" once over (a finished job stays small)
+    vocab: Vocab
+    config: ModelConfig  # checked, with a continued or fine-tuned run's network shape
+    cleaning: str  # the cleaning the text had (charlab.corpus), for its baselines and the Reber lesson
+    corpus_name: str  # the text's name, as the user gave it
 
-    def stop(self) -> None: ...
+    def run(self) -> Progress:
+        """Train in this thread, to the end (the queue calls it in a thread of its own)."""
+        ...
 
-    def snapshot(self) -> Progress: ...
+    def stop(self) -> None:
+        """Ask it to stop after the current batch; what was learned is saved."""
+        ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+    def snapshot(self) -> Progress:
+        """A copy of the figures, safe to read while it trains."""
+        ...
+
+    def expected_seconds(self) -> float | None:
+        """The model's own estimate of the whole training (None: none), for the queue's ETA."""
+        ...
 
     @property
-    def done(self) -> bool: ...
+    def done(self) -> bool:
+        """Over, its run saved and marked."""
+        ...
+
+    @property
+    def trained_steps(self) -> int:
+        """Batches trained so far (without copying the figures, as snapshot does)."""
+        ...
 
 
 @dataclass(eq=False)
@@ -349,7 +379,7 @@ class JobQueue:
                 return
 
     def _start_thread(self, handle: JobHandle) -> bool:
-        name = f"charlab-job-{getattr(handle.job, 'name', 'job')}"
+        name = f"charlab-job-{handle.job.name}"
         try:
             threading.Thread(target=self._work, args=(handle,), name=name, daemon=True).start()
         except RuntimeError:
@@ -367,8 +397,7 @@ class JobQueue:
 
 
 def _expected_seconds(job: Job) -> float | None:
-    estimate = getattr(job, "expected_seconds", None)
-    seconds = estimate() if callable(estimate) else None
+    seconds = job.expected_seconds()
     return float(seconds) if seconds is not None else None
 
 

@@ -113,7 +113,7 @@ class Lesson:
     def config(self, base: ModelConfig | None = None) -> ModelConfig:
         """`base` (or the default settings) with this lesson's settings applied, checked."""
         merged = {**(base or ModelConfig()).to_dict(), **self.settings}
-        return ModelConfig(**merged).validate()
+        return ModelConfig(**merged).checked()
 
 
 def checked_minutes(value: Any, typed: str | None = None) -> float:

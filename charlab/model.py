@@ -7,25 +7,27 @@ so the Train page can explain a model before TensorFlow is even imported.
 from __future__ import annotations
 
 import numbers
-import os
-import threading
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from charlab import environment, precision
+from charlab import precision
 from charlab.cells import CELL_TYPES, cell_type, weight_names
 from charlab.errors import CharlabError
+from charlab.keras_setup import import_keras
 from charlab.schedule import SCHEDULES
 
 MAX_EPOCHS = 10_000
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelConfig:
-    """Every setting of a model and of its training; saved as JSON beside the model."""
+    """Every setting of a model and of its training; saved as JSON beside the model.
+
+    Frozen: a job, a run and the Train page's widgets can share one value, since none can change it
+    (`dataclasses.replace` makes a changed copy)."""
 
     # the defaults learn the most per wall-clock minute on a 2-core laptop (bench/sweep.py, bench/README.md)
     cell: str = "gru"  # a key of charlab.cells.CELL_TYPES: lstm, gru or simple_rnn
@@ -42,14 +44,12 @@ class ModelConfig:
     validation_fraction: float = 0.1  # share of the text (its end) held out to measure learning
     precision: str = "auto"  # auto, float32 or bfloat16 (charlab.precision; auto resolved where it trains)
 
-    def validate(self) -> ModelConfig:
-        """Raise a CharlabError naming the first setting out of range; return self when all are fine.
+    def checked(self) -> ModelConfig:
+        """The same settings, checked: a CharlabError names the first one out of range.
 
-        Whole-number floats (16.0, as JSON or a number widget may give) become ints.
+        Whole-number floats (16.0, as JSON or a number widget may give) become ints in the value returned.
         """
-        for setting in MODEL_SETTINGS.values():
-            setattr(self, setting.name, setting.checked(getattr(self, setting.name)))
-        return self
+        return replace(self, **{s.name: s.checked(getattr(self, s.name)) for s in MODEL_SETTINGS.values()})
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,7 +62,7 @@ class ModelConfig:
         known = {f.name for f in fields(cls)}
         saved = {**SAVED_BEFORE, **{k: v for k, v in data.items() if k in known}}
         try:
-            return cls(**saved).validate()
+            return cls(**saved).checked()
         except TypeError as err:
             raise CharlabError(f"The saved model settings are not readable ({err}).") from err
 
@@ -302,45 +302,16 @@ def estimate(cfg: ModelConfig, vocab_size: int, n_chars: int, policy: str | None
 
 # ---------------------------------------------------------------- Keras (imported lazily)
 
-_keras_lock = threading.Lock()
-_keras_ready = False
-
-
-def import_keras():
-    """Import Keras (TensorFlow backend) on first use, with thread pools sized for a small CPU.
-
-    TensorFlow costs ~2 s and ~500 MB to import, so only building, training or loading a
-    `.keras` file pays for it. One intra-op thread per op and two ops at a time was measured
-    fastest for these small recurrent models on 2 cores; CHARLAB_INTRA_THREADS and
-    CHARLAB_INTER_THREADS override it.
-    """
-    global _keras_ready
-    with _keras_lock:
-        if not _keras_ready:
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-            os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-            import tensorflow as tf
-
-            try:
-                intra, inter = environment.tensorflow_threads()
-                tf.config.threading.set_intra_op_parallelism_threads(intra)
-                tf.config.threading.set_inter_op_parallelism_threads(inter)
-            except RuntimeError:
-                pass  # TensorFlow already ran an op in this process; keep its pools
-            _keras_ready = True
-    import keras
-
-    return keras
-
 
 def build_model(cfg: ModelConfig, vocab_size: int, policy: str | None = None):
     """Embedding -> recurrent layers (return_sequences) -> Dense logits over the vocabulary.
+
+    `cfg` is checked already (`ModelConfig.checked`, where the settings came in): nothing is checked twice.
 
     `policy`: the Keras dtype policy (charlab.precision), else the one cfg.precision means on this machine.
     Each layer gets it as its own dtype, never Keras' global policy, so trainings in threads side by side
     can each have their own. The logits are computed in float32, so the softmax and the loss are too.
     """
-    cfg.validate()
     keras = import_keras()
     policy = policy or precision.resolve(cfg.precision).policy
     dtype = keras.DTypePolicy(policy)

@@ -14,6 +14,7 @@ bigger network where bfloat16 units make it learn more in the minutes, today's w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from charlab import calibration
@@ -86,11 +87,11 @@ def fit_to_text(config: ModelConfig, seconds: float, n_chars: int) -> TextFit:
     """The preset's `config` and `seconds` fitted to a text of `n_chars` characters (after cleaning).
 
     Only ever smaller, shorter and more regularised than the preset: a text above SMALL_TEXT_CHARS
-    gets the preset unchanged (a copy).
+    gets the preset unchanged.
     """
     tier = next((t for t in TIERS if n_chars <= t.max_chars), None)
     if tier is None:
-        return TextFit(replace(config), seconds, fitted=False)
+        return TextFit(config, seconds, fitted=False)
     fitted = replace(
         config,
         units=min(config.units, tier.units),
@@ -113,3 +114,26 @@ def small_text_batch(n_chars: int, config: ModelConfig) -> int:
         if windows // batch >= MIN_STEPS_PER_EPOCH and windows % batch <= MAX_WINDOWS_LEFT_OUT * windows:
             return batch
     return min(BATCH_SIZES)
+
+
+def winners() -> list[ModelConfig]:
+    """The float32 recipes measured on the reference machine (what `calibration(full=True)` also times)."""
+    return [winner for _, _, winner in PRESETS.values()]
+
+
+def calibration_table(seconds: Mapping[str, float]) -> list[str]:
+    """The calibration as `python -m charlab calibrate` prints it: each recipe's rate in each number type
+    measured, what it needs, and each preset's choice."""
+    lines = [f"{'preset':<10}{'recipe':<40}{'needs':>8}{'float32':>10}{'bfloat16':>10}  (GFLOP/s at its shapes)"]
+    for key, (label, _, winner) in PRESETS.items():
+        choice = calibration.choose(key, winner, seconds)
+        rows = [(r.config, f"{r.needs_gflops:,.0f}") for r in calibration.CANDIDATES.get(key, ())] + [(winner, "-")]
+        for config, needs in rows:
+            measured = [calibration.rate(config, dtype, seconds) for dtype in ("float32", "bfloat16")]
+            shown = [f"{r:,.0f}" if r is not None else "-" for r in measured]
+            mark = " ← chosen" if config == choice.config else ""
+            lines.append(
+                f"{key:<10}{calibration.network_words(config):<40}{needs:>8}{shown[0]:>10}{shown[1]:>10}{mark}"
+            )
+        lines.append(f"  {label}: {choice.words}")
+    return lines

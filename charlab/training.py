@@ -212,6 +212,132 @@ class Progress:
         return math.log(self.vocab_size) if self.vocab_size else float("nan")
 
 
+@dataclass(frozen=True)
+class TrainingPlan:
+    """A training's inputs, checked once where they come in (`plan_training`): a job in a thread, in a child
+    process or on a cluster's node trains from it without checking them again."""
+
+    text: str = field(repr=False)
+    config: ModelConfig  # checked; for a continued or fine-tuned run, with that run's network shape
+    vocab: Vocab
+    name: str
+    cleaning: str
+    corpus_name: str
+    root: Path
+    resume_from: Path | None = None
+    start_from: Path | None = None
+    timelapse: Timelapse = Timelapse()
+    time_limit_seconds: float | None = None
+    budget_seconds: float | None = None
+    start: writers.Start | None = field(default=None, repr=False)  # `start_from`'s weights, grown for the text
+
+    def expected_seconds(self) -> float:
+        return expected_seconds(self.config, len(self.vocab), len(self.text), self.budget_seconds)
+
+    def without_text(self) -> TrainingPlan:
+        """The plan once its training is over: a finished job kept for its figures stays small."""
+        return replace(self, text="", start=None)
+
+
+def expected_seconds(config: ModelConfig, vocab_size: int, n_chars: int, budget_seconds: float | None) -> float:
+    """The model's own estimate of a whole training: how long a queue tells the next student to wait."""
+    per_epoch = estimate(config, vocab_size, n_chars).seconds_per_epoch + _EPOCH_EXTRA_SECONDS
+    training = per_epoch * config.epochs
+    return _JOB_START_SECONDS + (min(training, budget_seconds) if budget_seconds else training)
+
+
+def plan_training(
+    text: str,
+    config: ModelConfig,
+    name: str = "run",
+    cleaning: str = "keep",
+    corpus_name: str = "text",
+    root: str | Path | None = None,
+    resume_from: str | Path | None = None,
+    timelapse: Timelapse = Timelapse(),
+    time_limit_seconds: float | None = None,
+    budget_seconds: float | None = None,
+    start_from: str | Path | None = None,
+) -> TrainingPlan:
+    """Check a training's text and settings, in words, before any thread or process starts.
+
+    `start_from`: a writer's run folder (charlab.writers.find_writer): a new run that starts from its weights
+    (its shape, its vocabulary grown by the text's new characters) with a fresh optimizer, as fine-tuning does;
+    `resume_from` instead continues a run in its own folder.
+    `time_limit_seconds`: stop (and save) after this much training, as Stop would: a shared
+    server's cap, so one long training does not hold a place in the queue for hours.
+    `budget_seconds`: train this long by the clock (at most the config's epochs), then finish as
+    planned, keeping the best weights: a lesson's "1 minute" is a minute on any machine or load."""
+    config = config.checked()
+    name = runs.check_run_name(name)
+    if resume_from is not None and start_from is not None:
+        raise CharlabError("A training either continues a run or starts from a writer, not both.")
+    if time_limit_seconds is not None and not time_limit_seconds > 0:
+        raise CharlabError("A training's time limit must be a number of seconds above 0.")
+    if budget_seconds is not None and not budget_seconds > 0:
+        raise CharlabError("A training's time budget must be a number of seconds above 0.")
+    timelapse = timelapse.checked()
+    check_length(text, config.seq_length)
+    start = None
+    if resume_from is not None:
+        previous = runs.load_run(resume_from)
+        # the network's shape is fixed by its weights; only training settings may change
+        config, vocab = writers.fine_tune_config(config, previous.config), previous.vocab
+        vocab.encode(text)  # raises when the text has characters the model never saw
+    elif start_from is not None:
+        start = writers.prepare_start(start_from, text)
+        config, vocab = writers.fine_tune_config(config, start.config), start.vocab
+    else:
+        vocab = Vocab.from_text(text)
+        if len(vocab) < 2:  # Keras cannot even compute a loss over one class
+            raise CharlabError(
+                f"The text uses only one character ({visible(text[0])}), so there is nothing to learn. "
+                "Use a text with at least two different characters."
+            )
+    data_module.split_sizes(len(text), config.validation_fraction, config.seq_length)
+    return TrainingPlan(
+        text=text,
+        config=config,
+        vocab=vocab,
+        name=name,
+        cleaning=cleaning,
+        corpus_name=corpus_name,
+        root=runs.workspace(root),
+        resume_from=Path(resume_from) if resume_from is not None else None,
+        start_from=Path(start_from) if start_from is not None else None,
+        timelapse=timelapse,
+        time_limit_seconds=time_limit_seconds,
+        budget_seconds=budget_seconds,
+        start=start,
+    )
+
+
+def progress_before(plan: TrainingPlan) -> Progress:
+    """A planned training's figures before its first step: a continued run's history, epochs and best loss."""
+    progress = Progress(
+        epochs=plan.config.epochs,
+        budget_seconds=plan.budget_seconds,
+        text_sha256=text_hash(plan.text),
+        vocab_size=len(plan.vocab),
+    )
+    if plan.resume_from is None:
+        return progress
+    previous = runs.load_run(plan.resume_from)
+    progress.history = previous.history()
+    progress.epoch_texts = previous.epoch_texts()
+    progress.timelapse = previous.timelapse()
+    progress.first_epoch = len(progress.history)
+    trained = previous.info.figures.get("epochs_trained")  # runs saved before it counted whole epochs
+    progress.epochs_before = float(trained if isinstance(trained, (int, float)) else len(progress.history))
+    progress.best_loss = previous.info.best_loss
+    progress.best_loss_on = previous.info.best_loss_on
+    before = previous.info.figures.get("train_seconds")
+    if not isinstance(before, (int, float)) and progress.history:
+        before = progress.history[-1].get("seconds")
+    progress.elapsed_before = float(before) if isinstance(before, (int, float)) else 0.0
+    return progress
+
+
 class TrainingJob:
     """One training run: build (or continue) a model on a cleaned text and save it under `root`."""
 
@@ -229,37 +355,41 @@ class TrainingJob:
         budget_seconds: float | None = None,
         start_from: str | Path | None = None,
     ):
-        """`start_from`: a writer's run folder (charlab.writers.find_writer): a new run that starts from its weights
-        (its shape, its vocabulary grown by the text's new characters) with a fresh optimizer, as fine-tuning does;
-        `resume_from` instead continues a run in its own folder.
-        `time_limit_seconds`: stop (and save) after this much training, as Stop would: a shared
-        server's cap, so one long training does not hold a place in the queue for hours.
-        `budget_seconds`: train this long by the clock (at most the config's epochs), then finish as
-        planned, keeping the best weights: a lesson's "1 minute" is a minute on any machine or load."""
-        self.config = replace(config).validate()
-        self.text, self.name, self.cleaning, self.corpus_name = text, runs.check_run_name(name), cleaning, corpus_name
-        self._n_chars = len(text)
-        self.root = runs.workspace(root)
-        self.resume_from = Path(resume_from) if resume_from is not None else None
-        if resume_from is not None and start_from is not None:
-            raise CharlabError("A training either continues a run or starts from a writer, not both.")
-        self.start_from = Path(start_from) if start_from is not None else None
-        self._start: writers.Start | None = None  # the writer's grown weights, until the network holds them
-        self.timelapse = timelapse.checked()
-        self._timelapse_seconds_before = 0.0  # a continued run's time-lapse goes on from its last moment
-        if time_limit_seconds is not None and not time_limit_seconds > 0:
-            raise CharlabError("A training's time limit must be a number of seconds above 0.")
-        self.time_limit_seconds = time_limit_seconds
-        if budget_seconds is not None and not budget_seconds > 0:
-            raise CharlabError("A training's time budget must be a number of seconds above 0.")
-        self.budget_seconds = budget_seconds
-        self._frames = TimelapseClock(self.timelapse, budget_seconds)
+        """The text and settings are checked here, in words (`plan_training` says what each one means)."""
+        self._begin(
+            plan_training(
+                text, config, name, cleaning, corpus_name, root, resume_from,
+                timelapse, time_limit_seconds, budget_seconds, start_from,
+            )
+        )  # fmt: skip
+
+    @classmethod
+    def from_plan(cls, plan: TrainingPlan) -> TrainingJob:
+        """A job for inputs checked already (in the server, before a child process or a cluster's node got
+        them): nothing is checked twice."""
+        job = cls.__new__(cls)
+        job._begin(plan)
+        return job
+
+    def _begin(self, plan: TrainingPlan) -> None:
+        """The job's one initialiser, whichever way it was made."""
+        self.config, self.vocab, self.text, self.name = plan.config, plan.vocab, plan.text, plan.name
+        self.cleaning, self.corpus_name, self.root = plan.cleaning, plan.corpus_name, plan.root
+        self.resume_from, self.start_from, self.timelapse = plan.resume_from, plan.start_from, plan.timelapse
+        self.time_limit_seconds, self.budget_seconds = plan.time_limit_seconds, plan.budget_seconds
+        self._n_chars = len(plan.text)
+        self._start: writers.Start | None = plan.start  # the writer's grown weights, until the network holds them
+        self._progress = progress_before(plan)
+        # a continued run's time-lapse goes on from its last moment
+        self._timelapse_seconds_before = (
+            float(self._progress.timelapse[-1].get("seconds", 0.0) or 0.0) if self._progress.timelapse else 0.0
+        )
+        self._frames = TimelapseClock(self.timelapse, self.budget_seconds)
         self._ending: tuple[str, str] | None = None  # how a stop that is not the user's ends: (status, words)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
-        self._progress = Progress(epochs=self.config.epochs, budget_seconds=budget_seconds, text_sha256=text_hash(text))
         # the training's own state, set as it goes
         self.run_path: Path | None = None
         self._model = None  # the Keras model while training
@@ -271,46 +401,6 @@ class TrainingJob:
         self._first_step_at = 0.0  # ... when the first step ended: the pace (and the time left) counts from here
         self._last_checkpoint = self._last_heartbeat = 0.0
         self._batch_seconds = 0.0  # time inside batches only: the page's characters per second
-        self._prepare_vocab()
-
-    def _prepare_vocab(self) -> None:
-        """Check the text and settings now, so mistakes show before any thread starts."""
-        check_length(self.text, self.config.seq_length)
-        if self.resume_from is not None:
-            previous = runs.load_run(self.resume_from)
-            # the network's shape is fixed by its weights; only training settings may change
-            self.config = writers.fine_tune_config(self.config, previous.config)
-            self.vocab = previous.vocab
-            self.vocab.encode(self.text)  # raises when the text has characters the model never saw
-            self._progress.history = previous.history()
-            self._progress.epoch_texts = previous.epoch_texts()
-            self._progress.timelapse = previous.timelapse()
-            if self._progress.timelapse:
-                self._timelapse_seconds_before = float(self._progress.timelapse[-1].get("seconds", 0.0) or 0.0)
-            self._progress.first_epoch = len(self._progress.history)
-            trained = previous.info.figures.get("epochs_trained")  # runs saved before it counted whole epochs
-            self._progress.epochs_before = float(
-                trained if isinstance(trained, (int, float)) else len(self._progress.history)
-            )
-            self._progress.best_loss = previous.info.best_loss
-            self._progress.best_loss_on = previous.info.best_loss_on
-            before = previous.info.figures.get("train_seconds")
-            if not isinstance(before, (int, float)) and self._progress.history:
-                before = self._progress.history[-1].get("seconds")
-            self._progress.elapsed_before = float(before) if isinstance(before, (int, float)) else 0.0
-        elif self.start_from is not None:
-            self._start = writers.prepare_start(self.start_from, self.text)
-            self.config = writers.fine_tune_config(self.config, self._start.config)
-            self.vocab = self._start.vocab
-        else:
-            self.vocab = Vocab.from_text(self.text)
-            if len(self.vocab) < 2:  # Keras cannot even compute a loss over one class
-                raise CharlabError(
-                    f"The text uses only one character ({visible(self.text[0])}), so there is nothing to learn. "
-                    "Use a text with at least two different characters."
-                )
-        self._progress.vocab_size = len(self.vocab)
-        data_module.split_sizes(len(self.text), self.config.validation_fraction, self.config.seq_length)
 
     # ------------------------------------------------------------ control
 
@@ -339,9 +429,7 @@ class TrainingJob:
 
     def expected_seconds(self) -> float:
         """The model's own estimate of the whole training: how long a queue tells the next student to wait."""
-        per_epoch = estimate(self.config, len(self.vocab), self._n_chars).seconds_per_epoch + _EPOCH_EXTRA_SECONDS
-        training = per_epoch * self.config.epochs
-        return _JOB_START_SECONDS + (min(training, self.budget_seconds) if self.budget_seconds else training)
+        return expected_seconds(self.config, len(self.vocab), self._n_chars, self.budget_seconds)
 
     def snapshot(self) -> Progress:
         with self._lock:

@@ -2,10 +2,10 @@
 
 A `TrainingJob` in a thread shares the server's one Python interpreter lock with every page
 being drawn: with two trainings running, a page waited seconds for its turn. `ProcessTrainingJob`
-checks everything in the server at once (bad settings are refused in words at the click), then
-trains in a fresh process with a lower CPU priority, and sends its progress back a few times a
-second. It has the same face as `TrainingJob` (run, stop, snapshot, wait, done, and the text,
-vocabulary and settings a page shows), so the job queue and the pages use either.
+checks everything in the server once (bad settings are refused in words at the click), then
+trains the checked plan in a fresh process with a lower CPU priority, and sends its progress back a
+few times a second. It has the same face as `TrainingJob` (charlab.jobs.Job), so the job queue and
+the pages use either; charlab.backends picks which one a server's training is.
 
 If the server dies (even with SIGKILL) the child is killed with it, so the run is listed as
 interrupted at its last checkpoint, exactly as a training in a thread would be.
@@ -27,117 +27,22 @@ from pathlib import Path
 
 import numpy as np
 
-from charlab import environment, runs
-from charlab.errors import CharlabError
-from charlab.training import FAILED, STOPPING, Progress, TrainingJob
+from charlab import runs
+from charlab.remote import TrainedElsewhere
+from charlab.training import FAILED, Progress, TrainingJob, TrainingPlan
 
 SEND_EVERY_SECONDS = 0.25  # how stale the server's copy of the figures may be
 CHILD_NICENESS = 10  # trainings yield the CPU to the server's pages whenever those need it
 _PR_SET_PDEATHSIG = 1
 
 
-class TrainedElsewhere:
-    """A `TrainingJob`'s face for a training that runs elsewhere (a child process, a node of a cluster):
-    the text and settings are checked here at once, in words; the figures, Stop and the end are kept
-    here. A subclass says how to train there (`_train_elsewhere`) and how to ask it to stop."""
-
-    def __init__(self, text: str, config, **kwargs):
-        self._plan = TrainingJob(text, config, **kwargs)  # checks the text and settings here, in words
-        self._kwargs = dict(kwargs, name=self._plan.name)
-        self.config, self.vocab = self._plan.config, self._plan.vocab
-        self.text, self.name = text, self._plan.name
-        self.cleaning, self.corpus_name = self._plan.cleaning, self._plan.corpus_name
-        self._expected = self._plan.expected_seconds()
-        self._keep(self._plan.snapshot())
-
-    def _keep(self, progress: Progress) -> None:
-        """The figures a page reads, and the job's own lock and events (also for a job found running)."""
-        self._progress = progress
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._done = threading.Event()
-
-    # ------------------------------------------------------------ the same face as TrainingJob
-
-    def expected_seconds(self) -> float:
-        return self._expected
-
-    def snapshot(self) -> Progress:
-        with self._lock:
-            return self._progress.copy()
-
-    @property
-    def trained_steps(self) -> int:
-        with self._lock:
-            return self._progress.step
-
-    def stop(self) -> None:
-        """Ask the training to stop after its current batch; what was learned is saved."""
-        self._stop.set()
-        with self._lock:
-            if not self._progress.done:
-                self._progress.status = STOPPING
-        self._ask_to_stop()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def run(self) -> Progress:
-        """Train elsewhere and follow it to its end (the job queue calls this in its own thread)."""
-        try:
-            if self._stop.is_set() and not self._under_way():  # stopped while it waited: nothing to train
-                self._plan.stop()
-                self._progress = self._plan.run()
-            else:
-                self._train_elsewhere()
-        except Exception as err:  # a failure not foreseen: said in words, and what arrived is kept
-            self._end_as(FAILED, f"Training failed: {type(err).__name__}: {err}")
-        finally:
-            self._end()
-        return self.snapshot()
-
-    # ------------------------------------------------------------ for the subclasses
-
-    def _under_way(self) -> bool:
-        """Whether the training has begun elsewhere already (so a Stop goes to it)."""
-        return False
-
-    def _train_elsewhere(self) -> None:
-        raise NotImplementedError
-
-    def _ask_to_stop(self) -> None:
-        raise NotImplementedError
-
-    def _end(self) -> None:
-        """Over, as pages see it: let go of the text (a finished job kept for its figures stays small)."""
-        self.text = ""
-        if self._plan is not None:
-            self._plan.text = ""
-        self._done.set()
-
-    def _end_as(self, status: str, message: str) -> None:
-        """End with this status and message, unless the training already said how it ended."""
-        with self._lock:
-            if not self._progress.done:
-                self._progress.status, self._progress.message, self._progress.eta = status, message, 0.0
-
-    def _set(self, **changes) -> None:
-        with self._lock:
-            for key, value in changes.items():
-                setattr(self._progress, key, value)
-
-
 class ProcessTrainingJob(TrainedElsewhere):
     """A `TrainingJob` whose training runs in a child process; construct it as a `TrainingJob`."""
 
-    def __init__(self, text: str, config, **kwargs):
-        super().__init__(text, config, **kwargs)
+    def _begin(self, plan: TrainingPlan, **options) -> None:
+        super()._begin(plan, **options)
         _spares().warm()  # its process starts importing while the job waits for its place
-        self._conn = None
+        self._conn: Connection | None = None
 
     def _ask_to_stop(self) -> None:
         with self._lock:
@@ -157,7 +62,7 @@ class ProcessTrainingJob(TrainedElsewhere):
         child, ours = _spares().take()
         run_path = None
         try:
-            ours.send(dict(self._kwargs, text=self._plan.text, config=self.config))
+            ours.send(self.plan)  # checked in this server: the child trains from it as it is
             with self._lock:
                 self._conn = ours
             if self._stop.is_set():  # Stop pressed while the child started
@@ -297,16 +202,16 @@ def _child_main(conn: Connection) -> None:
         os.nice(CHILD_NICENESS)
     except OSError:
         pass
-    from charlab.model import import_keras
+    from charlab.keras_setup import import_keras
 
     import_keras()  # before the job arrives: a spare waits with TensorFlow ready
     if not conn.poll(0):  # no job waiting yet: use the idle time
         _warm_up()
     try:
-        kwargs = conn.recv()  # our own server's message (never a user's file)
+        plan = conn.recv()  # our own server's checked plan (never a user's file)
     except (EOFError, OSError):
         return  # a spare nobody needed: the server stopped
-    job = TrainingJob(**kwargs)
+    job = TrainingJob.from_plan(plan)
     sent_losses = 0
 
     def listen() -> None:
@@ -370,36 +275,10 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, name="charlab-parent-watch", daemon=True).start()
 
 
-def trains_in_processes() -> bool:
-    """The server's trainings run in child processes unless CHARLAB_TRAIN_IN_THREADS=1."""
-    return not environment.trains_in_threads()
-
-
 def prepare() -> None:
     """Start the spare training process now (TensorFlow takes seconds to import), so even the first
-    training after the server starts finds one ready. Cheap to call again: one spare at a time.
-    Not on a cluster, whose nodes train."""
-    from charlab import cluster
-
-    try:
-        local = cluster.backend() == "local"
-    except CharlabError:  # a cluster that cannot be reached: the page says so (ui.job_registry)
-        return
-    if trains_in_processes() and local:
-        _spares().warm()
-
-
-def training_job(text: str, config, in_child: bool | None = None, token: str = "", owner: str | None = None, **kwargs):
-    """The server's trainings: on a Ray cluster when CHARLAB_RAY_ADDRESS is set (charlab.cluster; `token`
-    and `owner` let a restarted server give it back to its session), else in a child process unless
-    CHARLAB_TRAIN_IN_THREADS=1 (or `in_child` says)."""
-    from charlab import cluster
-
-    if in_child is None and cluster.backend() == "ray":
-        return cluster.RayTrainingJob(text, config, token=token, owner=owner, **kwargs)
-    if in_child is None:
-        in_child = trains_in_processes()
-    return (ProcessTrainingJob if in_child else TrainingJob)(text, config, **kwargs)
+    training after the server starts finds one ready. Cheap to call again: one spare at a time."""
+    _spares().warm()
 
 
 if __name__ == "__main__":  # python -m charlab.workers FD: a training for ProcessTrainingJob

@@ -2,13 +2,15 @@
 
 import streamlit as st
 
-import ui
+from ui.board import class_board
+from ui.owners import is_teacher
+from ui.session import through_entry_script
 
-ui.through_entry_script("board")
+through_entry_script("board")
 
 st.title("Class board")
-if not ui.is_teacher():  # not in a student's navigation; a link to it still shows nothing of anyone's
+if not is_teacher():  # not in a student's navigation; a link to it still shows nothing of anyone's
     st.info("This page is the teacher's: it shows the whole class's trainings in teacher mode.", icon=":material/lock:")
     st.stop()
 st.caption("Every training running or finished since the time below; it refreshes by itself.")
-ui.class_board()
+class_board()

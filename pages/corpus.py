@@ -2,24 +2,31 @@
 
 import streamlit as st
 
-import ui
 from charlab import corpus, samples
 from charlab.errors import CharlabError
 from charlab.model import estimate
+from ui.charts import vocabulary_chart, vocabulary_frame
+from ui.corpus_cache import changed_characters, cleaned_text, text_stats, use_sample, use_upload
+from ui.limits import server_limits, upload_box_mb
+from ui.page_guard import callback
+from ui.session import through_entry_script
+from ui.settings import DEFAULT_SAMPLE, PAGES, model_config
+from ui.text import md, visible_text
+from ui.widget_state import is_hidden, take_upload
 
-ui.through_entry_script("corpus")
+through_entry_script("corpus")
 
 ss = st.session_state
 st.title("Corpus")
 st.caption("The text the model learns to imitate. Pick a sample or upload a plain-text file.")
 
-if ui.is_hidden("sample"):  # a lesson chose the text: no other can be picked
+if is_hidden("sample"):  # a lesson chose the text: no other can be picked
     st.caption("This lesson chose the text.")
 else:
     sample_tab, upload_tab = st.tabs(["Sample texts", "Upload your own"])
     with sample_tab:
         keys = [s.key for s in samples.SAMPLES]
-        current = ss.corpus.source.removeprefix("sample:") if ss.corpus else ui.DEFAULT_SAMPLE
+        current = ss.corpus.source.removeprefix("sample:") if ss.corpus else DEFAULT_SAMPLE
         choice = st.radio(
             "Sample texts",
             keys,
@@ -37,32 +44,32 @@ else:
         if st.button(f"Use “{sample.title}”", type="primary", key="corpus_use_sample", icon=":material/check:"):
             try:
                 with st.spinner(f"Loading {sample.title}…"):
-                    ui.use_sample(choice)
+                    use_sample(choice)
             except CharlabError as err:
-                st.error(ui.md(str(err)), icon=":material/error:")
+                st.error(md(str(err)), icon=":material/error:")
             else:
                 st.rerun()  # the sidebar, drawn before this page, shows the new text at once
     with upload_tab:
-        limit = ui.server_limits()
+        limit = server_limits()
         upload = st.file_uploader(
             f"Drop a .txt file here (at most {limit.upload_mb:g} MB)",
             type=["txt"],
             key="corpus_upload",
-            max_upload_size=ui.upload_box_mb(limit.upload_mb),
+            max_upload_size=upload_box_mb(limit.upload_mb),
             help="Plain text, ideally UTF-8. Word or PDF documents must be saved as plain text first.",
         )
-        ui.take_upload(upload, "corpus_upload", lambda f: ui.use_upload(f.name, f.getvalue()))
+        take_upload(upload, "corpus_upload", lambda f: use_upload(f.name, f.getvalue()))
 
 loaded = ss.corpus
 if loaded is None:
     st.info("Choose a sample text or upload a file to begin.", icon=":material/arrow_upward:")
     st.stop()
 
-st.header(ui.md(loaded.name), divider="gray")
+st.header(md(loaded.name), divider="gray")
 for note in loaded.notes:
-    st.info(ui.md(note), icon=":material/info:")
+    st.info(md(note), icon=":material/info:")
 modes = list(corpus.CLEANING_MODES)
-if not ui.is_hidden("cleaning"):  # else the lesson's cleaning stays
+if not is_hidden("cleaning"):  # else the lesson's cleaning stays
     ss.cleaning = st.radio(
         "Cleaning",
         modes,
@@ -72,11 +79,11 @@ if not ui.is_hidden("cleaning"):  # else the lesson's cleaning stays
         format_func=lambda m: corpus.CLEANING_MODES[m][0],
         help="What the model learns is the cleaned text.",
         # before the sidebar is drawn
-        on_change=ui.callback(lambda: ss.update(cleaning=ss.get("corpus_cleaning") or ss.cleaning)),
+        on_change=callback(lambda: ss.update(cleaning=ss.get("corpus_cleaning") or ss.cleaning)),
     )
 st.caption(corpus.CLEANING_MODES[ss.cleaning][1])
 
-raw, cleaned = ui.text_stats(loaded), ui.text_stats(loaded, ss.cleaning)  # the figures show what is left
+raw, cleaned = text_stats(loaded), text_stats(loaded, ss.cleaning)  # the figures show what is left
 figures = st.columns(5)
 for column, label, before, after in (
     (figures[0], "Characters", raw.characters, cleaned.characters),
@@ -94,19 +101,19 @@ for column, label, before, after in (
     )
 
 try:
-    parameters = estimate(ui.model_config(ss.settings), cleaned.unique_characters, cleaned.characters).parameters
+    parameters = estimate(model_config(ss.settings), cleaned.unique_characters, cleaned.characters).parameters
 except CharlabError:
     parameters = None
 for warning in corpus.cleaning_warnings(raw, ss.cleaning) + corpus.warnings(
-    ui.cleaned_text(), ss.settings.seq_length, parameters
+    cleaned_text(), ss.settings.seq_length, parameters
 ):
-    st.warning(ui.md(warning), icon=":material/warning:")
+    st.warning(md(warning), icon=":material/warning:")
 
 st.subheader("Vocabulary")
-changes = ui.changed_characters(loaded, ss.cleaning)
-vocabulary = ui.vocabulary_frame(raw, changes)
+changes = changed_characters(loaded, ss.cleaning)
+vocabulary = vocabulary_frame(raw, changes)
 replaced, dropped = (vocabulary["Cleaning"] == "replaced").sum(), (vocabulary["Cleaning"] == "dropped").sum()
-CHART_BARS = 70  # more bars than this cannot be read on a projector (35 for Chinese: see ui.vocabulary_chart)
+CHART_BARS = 70  # more bars than this cannot be read on a projector (35 for Chinese: see ui.charts.vocabulary_chart)
 st.caption(
     f"The {raw.unique_characters:,} different characters of the text, most frequent first "
     "(␣ space, ⏎ new line, ⇥ tab"
@@ -122,10 +129,10 @@ st.caption(
         else "Cleaning changes none of them."
     )
 )
-st.altair_chart(ui.vocabulary_chart(vocabulary, CHART_BARS), width="stretch")
+st.altair_chart(vocabulary_chart(vocabulary, CHART_BARS), width="stretch")
 if replaced or dropped:
-    shown = [f"{ui.visible_text(c)} → {ui.visible_text(to) or '(dropped)'}" for c, to in list(changes.items())[:40]]
-    st.markdown("**Changed by cleaning:** " + " · ".join(ui.md(s) for s in shown) + (" …" if len(changes) > 40 else ""))
+    shown = [f"{visible_text(c)} → {visible_text(to) or '(dropped)'}" for c, to in list(changes.items())[:40]]
+    st.markdown("**Changed by cleaning:** " + " · ".join(md(s) for s in shown) + (" …" if len(changes) > 40 else ""))
 with st.expander(f"All {raw.unique_characters:,} characters as a table"):
     st.dataframe(
         vocabulary,
@@ -139,5 +146,5 @@ left, right = st.columns(2)
 left.markdown("**As uploaded**")
 left.code(loaded.text[:1500], language=None, wrap_lines=True, height=260)
 right.markdown(f"**Cleaned: {corpus.CLEANING_MODES[ss.cleaning][0]}**")
-right.code(ui.cleaned_text()[:1500], language=None, wrap_lines=True, height=260)
-st.page_link(ui.PAGES["train"], label="Next: train a model on this text", icon=":material/arrow_forward:")
+right.code(cleaned_text()[:1500], language=None, wrap_lines=True, height=260)
+st.page_link(PAGES["train"], label="Next: train a model on this text", icon=":material/arrow_forward:")

@@ -2,10 +2,15 @@
 
 import streamlit as st
 
-import ui
 from charlab.errors import CharlabError
+from ui.job_registry import is_running
+from ui.jobs import own_text_chosen, quick_start
+from ui.lesson_links import lesson_fixes_something, training_time_words
+from ui.session import through_entry_script
+from ui.settings import PAGES
+from ui.text import md
 
-ui.through_entry_script("home")
+through_entry_script("home")
 
 st.title("charlab")
 st.markdown(
@@ -27,17 +32,17 @@ for i, (page, icon, title, words) in enumerate(steps):
     with columns[2 * i].container(border=True):
         st.markdown(f"### {title}")
         st.caption(words)
-        st.page_link(ui.PAGES[page], label=f"Open {title.split(' · ')[1]}", icon=icon)
+        st.page_link(PAGES[page], label=f"Open {title.split(' · ')[1]}", icon=icon)
     if i < len(steps) - 1:
         columns[2 * i + 1].markdown(
             "<div style='text-align:center;font-size:2.5rem;color:#4F46E5'>➜</div>", unsafe_allow_html=True
         )
 
 st.subheader("Quick start")
-running = ui.is_running()
-if ui.lesson_fixes_something() and st.session_state.corpus is not None:
+running = is_running()
+if lesson_fixes_something() and st.session_state.corpus is not None:
     st.markdown(
-        f"One click: train on this lesson's text with its settings for **{ui.training_time_words()}**, and watch "
+        f"One click: train on this lesson's text with its settings for **{training_time_words()}**, and watch "
         "it learn on the Train page."
     )
 else:
@@ -46,10 +51,10 @@ else:
         "**1 minute of training**, by the clock. Its first attempts at writing appear within seconds and "
         "get better as you watch."
     )
-own = ui.own_text_chosen() and not ui.lesson_fixes_something()
+own = own_text_chosen() and not lesson_fixes_something()
 if own:
     st.markdown(
-        f"Or train on **your own text**, «{ui.md(st.session_state.corpus.name)}», with the same one-minute "
+        f"Or train on **your own text**, «{md(st.session_state.corpus.name)}», with the same one-minute "
         "settings fitted to its size."
     )
 buttons = st.columns(2) if own else [st.container()]
@@ -61,11 +66,11 @@ own_quick = own and buttons[1].button(
 )
 if quick or own_quick:
     try:
-        ui.quick_start(own_text=bool(own_quick))
+        quick_start(own_text=bool(own_quick))
     except CharlabError as err:
-        st.error(ui.md(str(err)), icon=":material/error:")
+        st.error(md(str(err)), icon=":material/error:")
     else:
-        st.switch_page(ui.PAGES["train"])
+        st.switch_page(PAGES["train"])
 if running:
     st.info("A training is running. Watch it on the Train page.", icon=":material/model_training:")
-    st.page_link(ui.PAGES["train"], label="Go to Train", icon=":material/arrow_forward:")
+    st.page_link(PAGES["train"], label="Go to Train", icon=":material/arrow_forward:")

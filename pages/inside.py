@@ -2,12 +2,29 @@
 
 import streamlit as st
 
-import ui
 from charlab.cells import cell_type
 from charlab.errors import CharlabError
 from charlab.neurons import unit_ranking
+from ui.corpus_cache import cleaned_text
+from ui.inside import (
+    INSIDE_MAX_CHARS,
+    STATE_HELP,
+    STATE_WORDS,
+    activation_html,
+    embedding_chart,
+    embedding_frame,
+    guesses_frame,
+    ranking_frame,
+    run_trace,
+    surprise_html,
+)
+from ui.page_guard import callback
+from ui.saved_runs import open_run, pick_current_run, run_training_text
+from ui.session import through_entry_script
+from ui.text import md, visible_text
+from ui.widget_state import seed_key
 
-ui.through_entry_script("inside")
+through_entry_script("inside")
 
 ss = st.session_state
 st.title("Look inside")
@@ -15,30 +32,30 @@ st.caption(
     "A trained network is thousands of numbers, but some single units learn one clear job, such as "
     "“am I inside quotes?”. Here you can find them and watch them switch on and off as the network reads."
 )
-ui.pick_current_run("inside_run", "No trained run yet. Train one first, then come back to look inside it.")
+pick_current_run("inside_run", "No trained run yet. Train one first, then come back to look inside it.")
 try:
-    run = ui.open_run(ss.run_path)
+    run = open_run(ss.run_path)
 except CharlabError as err:
-    st.info(ui.md(str(err)), icon=":material/hourglass_top:")
+    st.info(md(str(err)), icon=":material/hourglass_top:")
     st.stop()
 
 # ---- the text to read
 st.subheader("1 · A text for the network to read")
-source_text = ui.run_training_text(run) or ui.cleaned_text()
+source_text = run_training_text(run) or cleaned_text()
 sources = {"corpus": "A piece of the corpus", "typed": "Type a text"}
-ui.seed_key("inside_source", "corpus" if source_text else "typed")
+seed_key("inside_source", "corpus" if source_text else "typed")
 source = st.segmented_control(
     "Text", list(sources), key="inside_source", format_func=sources.get, required=True, label_visibility="collapsed"
 )
 if source == "corpus" and source_text:
-    longest = min(ui.INSIDE_MAX_CHARS, len(source_text))
+    longest = min(INSIDE_MAX_CHARS, len(source_text))
     length = longest
     if longest > 50:
-        ui.seed_key("inside_length", min(600, longest))
+        seed_key("inside_length", min(600, longest))
         length = st.slider("Characters", min_value=50, max_value=longest, key="inside_length")
     start, last_start = 0, len(source_text) - length
     if last_start > 0:
-        ui.seed_key("inside_start", 0)
+        seed_key("inside_start", 0)
         ss.inside_start = min(ss.inside_start, last_start)  # a longer piece leaves less room to move
         start = st.slider(
             "Start at character",
@@ -51,17 +68,17 @@ if source == "corpus" and source_text:
 else:
     if source == "corpus":
         st.caption("No corpus is chosen (pick one on the Corpus page), so type a text instead.")
-    ui.seed_key("inside_text", 'He said "hello (and goodbye)" to the cat.\nThe dog sat on the mat.\n')
-    chosen = st.text_area("Your text", key="inside_text", max_chars=ui.INSIDE_MAX_CHARS, height=110)
+    seed_key("inside_text", 'He said "hello (and goodbye)" to the cat.\nThe dog sat on the mat.\n')
+    chosen = st.text_area("Your text", key="inside_text", max_chars=INSIDE_MAX_CHARS, height=110)
 encoded = run.vocab.encode_seed(chosen)
 if encoded.dropped:
-    skipped = ui.md(ui.visible_text("".join(encoded.dropped)))
+    skipped = md(visible_text("".join(encoded.dropped)))
     st.caption(f":material/warning: Not in this model's vocabulary, so skipped: {skipped}")
 if not encoded.text:
     st.info("Type or pick a text to look at.", icon=":material/info:")
     st.stop()
 with st.spinner("The network is reading…"):
-    result = ui.run_trace(ss.run_path, encoded.text)
+    result = run_trace(ss.run_path, encoded.text)
 
 # ---- units ranked by what they track
 st.subheader("2 · Units that track something")
@@ -75,13 +92,13 @@ ranking = unit_ranking(result)
 cfg = run.config
 if ranking:
     st.dataframe(
-        ui.ranking_frame(ranking)[["What it tracks", "Unit", "Correlation"]],
+        ranking_frame(ranking)[["What it tracks", "Unit", "Correlation"]],
         hide_index=True,
         width="stretch",
         column_config={"Correlation": st.column_config.NumberColumn(format="%+.2f")},
     )
 
-    @ui.callback
+    @callback
     def show_ranked() -> None:
         if ss.get("inside_pick") is None or ss.inside_pick >= len(ranking):  # cleared, or another text meanwhile
             return
@@ -102,23 +119,23 @@ if ranking:
 else:
     st.caption("This text gives the ideas nothing to test (no quotes, brackets or new lines). Try a longer text.")
 best = ranking[0] if ranking else None
-ui.seed_key("inside_layer", best.layer + 1 if best else 1)
-ui.seed_key("inside_state", best.state if best else "hidden")
-ui.seed_key("inside_unit", best.unit if best else 0)
+seed_key("inside_layer", best.layer + 1 if best else 1)
+seed_key("inside_state", best.state if best else "hidden")
+seed_key("inside_unit", best.unit if best else 0)
 states = list(cell_type(cfg.cell).state_names)
 if ss.inside_state not in states or ss.inside_layer > cfg.layers or ss.inside_unit >= cfg.units:  # another run
     ss.inside_layer, ss.inside_state, ss.inside_unit = 1, "hidden", 0
 a, b, c = st.columns([1, 2, 1])
 layer = a.selectbox("Layer", list(range(1, cfg.layers + 1)), key="inside_layer")
 state = b.segmented_control(
-    "State", states, key="inside_state", format_func=ui.STATE_WORDS.get, required=True, help=ui.STATE_HELP
+    "State", states, key="inside_state", format_func=STATE_WORDS.get, required=True, help=STATE_HELP
 )
 unit = c.number_input("Unit", min_value=0, max_value=cfg.units - 1, step=1, key="inside_unit")
 
 # ---- the text coloured by the unit
 st.markdown(f"**The text coloured by unit {unit} of layer {layer}** ({state} state)")
 st.caption("Blue: the unit is on (positive); red: negative; white: near zero. Hover a character for its numbers.")
-st.html(ui.activation_html(result, layer - 1, state, int(unit)))
+st.html(activation_html(result, layer - 1, state, int(unit)))
 
 # ---- surprise and guesses
 st.subheader("3 · How surprised the network is")
@@ -126,23 +143,23 @@ st.caption(
     "Orange characters surprised the model (it gave them a low chance); white ones it saw coming. "
     "Hover a character for the model's top 5 guesses of what comes next."
 )
-st.html(ui.surprise_html(result))
+st.html(surprise_html(result))
 position = st.slider("Character", min_value=0, max_value=len(result.text) - 1, value=0, key="inside_position")
 ch = result.text[position]
 st.caption(
-    f"After “{ui.md(ui.visible_text(result.text[max(0, position - 30) : position + 1]))}” "
-    f"(surprise at {ui.md(ui.visible_text(ch))}: {result.surprise[position]:.2f} nats), "
+    f"After “{md(visible_text(result.text[max(0, position - 30) : position + 1]))}” "
+    f"(surprise at {md(visible_text(ch))}: {result.surprise[position]:.2f} nats), "
     "its top 5 guesses for the next character:"
 )
 st.dataframe(
-    ui.guesses_frame(result, position),
+    guesses_frame(result, position),
     hide_index=True,
     column_config={"Probability": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
 )
 
 # ---- the embedding map
 st.subheader("4 · Where the network puts each character")
-frame, explained = ui.embedding_frame(run, source_text or result.text)
+frame, explained = embedding_frame(run, source_text or result.text)
 alike = (
     "vowels with vowels, digits with digits" if {"vowel", "consonant"} & set(frame["Kind"]) else "digits with digits"
 )
@@ -156,4 +173,4 @@ if not frame["Written"].all():
         f"Only {frame['Written'].sum()} characters are written on the map: the ones the text uses most, where "
         f"they have room. The other {(~frame['Written']).sum():,} are dots (hover one to see it)."
     )
-st.altair_chart(ui.embedding_chart(frame), width="stretch")
+st.altair_chart(embedding_chart(frame), width="stretch")

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-import ui
+from ui.privacy import delete_box, what_this_server_keeps
+from ui.session import through_entry_script
 
-ui.through_entry_script("privacy")
+through_entry_script("privacy")
 
 st.title("What this server keeps")
-ui.what_this_server_keeps()
+what_this_server_keeps()
 st.divider()
-ui.privacy_delete_box()
+delete_box()

@@ -2,33 +2,56 @@
 
 import streamlit as st
 
-import ui
 from charlab import corpus, runs
 from charlab.errors import CharlabError
 from charlab.model import estimate, parameter_table
+from ui import train as train_ui
+from ui.corpus_cache import cleaned_text, corpus_vocab_size
+from ui.formatting import fmt_duration
+from ui.job_registry import current_handle, is_running, watched_handle
+from ui.jobs import default_run_name, following_words, rerun_page, start_training, stop_training
+from ui.lesson_links import lesson_hides_all, lesson_share, lesson_summary
+from ui.limits import fit_to_limit, server_limits
+from ui.page_guard import guard
+from ui.runs_view import my_runs
+from ui.saved_runs import allowed_run_info
+from ui.session import through_entry_script
+from ui.settings import (
+    PAGES,
+    PRESETS,
+    SETTING_COLUMNS,
+    SETTING_LABELS,
+    budget_seconds,
+    model_config,
+    presets_recipe_words,
+    training_length_words,
+)
+from ui.sidebar import on_preset_change, poll_seconds
+from ui.text import md, scroll_to
+from ui.widget_state import is_hidden, preset_fitted_note, seed_key, setting_widget, training_length
 
-ui.through_entry_script("train")
+through_entry_script("train")
 
 ss = st.session_state
 st.title("Train")
-loaded, text, vocab_size = ss.corpus, ui.cleaned_text(), ui.corpus_vocab_size()
-handle = ui.current_handle()
-running = ui.is_running(handle)
-watched = ui.watched_handle(ss.run_path)  # this session's training, or another's training of the current run
+loaded, text, vocab_size = ss.corpus, cleaned_text(), corpus_vocab_size()
+handle = current_handle()
+running = is_running(handle)
+watched = watched_handle(ss.run_path)  # this session's training, or another's training of the current run
 if watched is not None and watched is not handle:
-    st.caption(ui.following_words(watched))
+    st.caption(following_words(watched))
 elif loaded is None:
     st.info("Choose a text on the Corpus page first (or press Quick start on Home).", icon=":material/info:")
-    st.page_link(ui.PAGES["corpus"], label="Go to Corpus", icon=":material/description:")
+    st.page_link(PAGES["corpus"], label="Go to Corpus", icon=":material/description:")
 else:
     st.caption(
-        f"Learning from **{ui.md(loaded.name)}**: {len(text):,} characters after cleaning "
+        f"Learning from **{md(loaded.name)}**: {len(text):,} characters after cleaning "
         f"({corpus.CLEANING_MODES[ss.cleaning][0]}), {vocab_size} different characters."
     )
 
 # ---- the live view first once there is a training or a run to show (it fits a 1280x720 screen);
 # the settings first while there is nothing to show yet
-current = ui.run_info(ss.run_path)
+current = allowed_run_info(ss.run_path)
 live_first = running or current is not None
 settings_area, controls_area = st.container(), st.container()
 if live_first:
@@ -36,41 +59,41 @@ if live_first:
 
 with settings_area:
     # ---- settings
-    limit = ui.server_limits()
-    lowered = ui.fit_to_limit("settings", "epochs", limit.max_epochs)
+    limit = server_limits()
+    lowered = fit_to_limit("settings", "epochs", limit.max_epochs)
     if lowered is not None:
         st.info(
             f"Epochs lowered from {lowered:,} to {limit.max_epochs:,}, the most this server allows in one training."
         )
-    if ui.lesson_hides_all():  # the learner sees what a training will do, Start and the chart
-        ui.lesson_summary()
+    if lesson_hides_all():  # the learner sees what a training will do, Start and the chart
+        lesson_summary()
     else:
         with st.expander("Settings", expanded=not live_first, icon=":material/tune:"):
-            if not any(ui.is_hidden(name) for name in ui.SETTING_LABELS):  # a preset would change what a lesson fixed
-                ui.seed_key("train_preset", ss.preset)
+            if not any(is_hidden(name) for name in SETTING_LABELS):  # a preset would change what a lesson fixed
+                seed_key("train_preset", ss.preset)
                 st.segmented_control(
                     "Preset",
-                    list(ui.PRESETS),
+                    list(PRESETS),
                     key="train_preset",
-                    format_func=lambda k: ui.PRESETS[k][0],
-                    on_change=ui.on_preset_change,
+                    format_func=lambda k: PRESETS[k][0],
+                    on_change=on_preset_change,
                     help="Ready-made settings, each training for its minutes by the clock; a small text gets a "
-                    "smaller network, fitted to it. " + ui.presets_recipe_words(),
+                    "smaller network, fitted to it. " + presets_recipe_words(),
                 )
-                ui.preset_fitted_note()
-            for column, names in zip(st.columns(3), ui.SETTING_COLUMNS, strict=True):
+                preset_fitted_note()
+            for column, names in zip(st.columns(3), SETTING_COLUMNS, strict=True):
                 with column:
                     for name in names:
                         if name == "epochs":
-                            ui.training_length(limit)
+                            training_length(limit)
                         else:
-                            ui.setting_widget(name)
+                            setting_widget(name)
             if loaded is not None:
                 try:
-                    cfg = ui.model_config(ss.settings)
+                    cfg = model_config(ss.settings)
                     cost = estimate(cfg, vocab_size, len(text))
                 except CharlabError as err:
-                    st.error(ui.md(str(err)), icon=":material/error:")
+                    st.error(md(str(err)), icon=":material/error:")
                 else:
                     m = st.columns(4)
                     m[0].metric(
@@ -88,14 +111,14 @@ with settings_area:
                     )
                     m[2].metric(
                         "Per epoch",
-                        ui.fmt_duration(cost.seconds_per_epoch),
+                        fmt_duration(cost.seconds_per_epoch),
                         border=True,
                         help="An estimate of the time one pass over the whole text takes on this computer.",
                     )
-                    budget = ui.budget_seconds(ss.minutes)
+                    budget = budget_seconds(ss.minutes)
                     if budget:
                         m[3].metric(
-                            f"Epochs in {ui.fmt_duration(budget)}",
+                            f"Epochs in {fmt_duration(budget)}",
                             f"{budget / max(cost.seconds_per_epoch, 1e-3):,.1f}",
                             border=True,
                             help="An estimate. Training ends by the clock; the best model it found is kept.",
@@ -103,18 +126,18 @@ with settings_area:
                     else:
                         m[3].metric(
                             "All epochs",
-                            ui.fmt_duration(cost.seconds_per_epoch * cfg.epochs),
+                            fmt_duration(cost.seconds_per_epoch * cfg.epochs),
                             border=True,
                             help="An estimate of the time the whole training takes on this computer.",
                         )
                     try:
                         limit.check_parameters(cost.parameters)
                     except CharlabError as err:
-                        st.error(ui.md(str(err)), icon=":material/error:")
+                        st.error(md(str(err)), icon=":material/error:")
                     if not budget and cost.seconds_per_epoch * cfg.epochs > limit.training_seconds:
                         st.info(
                             "This server stops each training after "
-                            f"{ui.fmt_duration(limit.training_seconds)}, so it is shared fairly. What the network "
+                            f"{fmt_duration(limit.training_seconds)}, so it is shared fairly. What the network "
                             "learned by then is saved, and Continue trains it more.",
                             icon=":material/timer:",
                         )
@@ -129,8 +152,8 @@ with settings_area:
                     )
 
         with st.expander("Share as a lesson link", icon=":material/share:"):
-            with ui.guard("the lesson link"):
-                ui.lesson_share()
+            with guard("the lesson link"):
+                lesson_share()
 
 
 with controls_area:
@@ -146,7 +169,7 @@ with controls_area:
         "Run name",
         key="train_run_name",
         max_chars=80,
-        placeholder=ui.default_run_name(loaded, ss.settings) if loaded is not None else "Choose a text first",
+        placeholder=default_run_name(loaded, ss.settings) if loaded is not None else "Choose a text first",
     )
     if start_column.button(
         "Start training",
@@ -157,16 +180,16 @@ with controls_area:
         width="stretch",
     ):
         try:
-            ui.start_training(
+            start_training(
                 text,
                 ss.settings,
                 ss.minutes,
-                run_name.strip() or ui.default_run_name(loaded, ss.settings),
+                run_name.strip() or default_run_name(loaded, ss.settings),
                 ss.cleaning,
                 loaded.name,
             )
         except CharlabError as err:
-            st.error(ui.md(str(err)), icon=":material/error:")
+            st.error(md(str(err)), icon=":material/error:")
         else:
             st.rerun()
     if stop_column.button(
@@ -177,7 +200,7 @@ with controls_area:
         width="stretch",
         help="Stops after the current batch; what was learned is saved.",
     ):
-        ui.stop_training()
+        stop_training()
         st.rerun()
     if continue_column.button(
         "Continue",
@@ -185,17 +208,17 @@ with controls_area:
         icon=":material/fast_forward:",
         disabled=running or loaded is None or not can_continue,
         width="stretch",
-        help=f"Train the current run «{ui.md(current.name)}» for "
-        f"{ui.training_length_words(ss.settings, ss.minutes)} more on this text."
+        help=f"Train the current run «{md(current.name)}» for "
+        f"{training_length_words(ss.settings, ss.minutes)} more on this text."
         if can_continue
         else "Train or load a run first.",
     ):
         try:
-            ui.start_training(
+            start_training(
                 text, ss.settings, ss.minutes, current.name, ss.cleaning, loaded.name, resume_from=str(current.path)
             )
         except CharlabError as err:
-            st.error(ui.md(str(err)), icon=":material/error:")
+            st.error(md(str(err)), icon=":material/error:")
         else:
             st.rerun()
     if can_continue and runs.fresh_optimizer(current.path):
@@ -205,21 +228,21 @@ with controls_area:
         )
 
     # ---- live view: polls the background job (once a second while it trains, every 5 s while it waits)
-    poll = ui.poll_seconds(watched)
+    poll = poll_seconds(watched)
 
     @st.fragment(run_every=poll)
     def live_view() -> None:
-        with ui.guard("the live view"):
-            now = ui.watched_handle(ss.run_path)
-            if poll is not None and ui.poll_seconds(now) != poll:  # it got its place (poll faster) or ended
-                ui.rerun_page()
-            ui.live_view(now, ss.run_path)
+        with guard("the live view"):
+            now = watched_handle(ss.run_path)
+            if poll is not None and poll_seconds(now) != poll:  # it got its place (poll faster) or ended
+                rerun_page()
+            train_ui.live_view(now, ss.run_path)
 
     live_view()
 if ss.pop("scroll_to_live", False):
-    ui.scroll_to("live-view")
+    scroll_to("live-view")
 
 # ---- my runs
 st.header("My runs", divider="gray")
-with ui.guard("My runs"):
-    ui.my_runs()
+with guard("My runs"):
+    my_runs()

@@ -20,7 +20,8 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-import ui
+from ui.job_registry import registry
+from ui.settings import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES_MANAGER_INIT = PagesManager.__init__
@@ -34,7 +35,7 @@ APP_FIXTURES = pytest.mark.usefixtures("workspace", "entry_script_runs_every_tim
 
 
 def check(at: AppTest) -> AppTest:
-    """No raw traceback, and no unexpected error turned into plain words by ui.guard."""
+    """No raw traceback, and no unexpected error turned into plain words by ui.page_guard.guard."""
     assert not at.exception, [e.value for e in at.exception]
     unexpected = [e.value for e in at.error if "Something unexpected" in e.value]
     assert not unexpected, unexpected
@@ -51,7 +52,7 @@ def open_app(page: str = "home") -> AppTest:
 
 
 def go(at: AppTest, page: str) -> AppTest:
-    return run(at.switch_page(ui.PAGES[page]))
+    return run(at.switch_page(PAGES[page]))
 
 
 def texts(elements) -> list[str]:
@@ -59,12 +60,12 @@ def texts(elements) -> list[str]:
 
 
 def plain(markdown: str) -> str:
-    """What a reader sees of a string escaped with ui.md (backslash escapes removed)."""
+    """What a reader sees of a string escaped with ui.text.md (backslash escapes removed)."""
     return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def contains(elements, words: str) -> bool:
-    """Whether any element shows `words`, as a reader sees them (user text inside is escaped, see ui.md)."""
+    """Whether any element shows `words`, as a reader sees them (user text inside is escaped, see ui.text.md)."""
     return any(words in plain(str(value)) for value in texts(elements))
 
 
@@ -73,7 +74,7 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def sidebar_text(at: AppTest) -> str:
-    """The sidebar as a reader sees it (names are escaped for markdown, see ui.md)."""
+    """The sidebar as a reader sees it (names are escaped for markdown, see ui.text.md)."""
     return plain(" ".join(str(e.value) for e in at.sidebar.markdown))
 
 
@@ -129,7 +130,7 @@ def start_tiny_training(epochs: int = 1) -> AppTest:
 
 
 def job(at: AppTest):
-    return ui.registry().queue.touch(at.session_state["token"]).job
+    return registry().queue.touch(at.session_state["token"]).job
 
 
 def wait_until(condition, timeout: float = 60.0) -> None:

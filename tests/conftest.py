@@ -75,7 +75,7 @@ def workspace(tmp_path, monkeypatch) -> Path:
     """An empty runs folder per test, shared by every session; no training started by a test outlives it."""
     from app_pages import wait_until
 
-    import ui
+    from ui.job_registry import registry
 
     home = tmp_path / "runs"
     monkeypatch.setenv("CHARLAB_HOME", str(home))
@@ -83,7 +83,7 @@ def workspace(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("CHARLAB_TEACHER_PASSWORD", raising=False)
     presets_as_measured(monkeypatch, tmp_path)
     yield home
-    queue = ui.registry().queue
+    queue = registry().queue
     queue.stop_all()
     wait_until(lambda: queue.counts() == (0, 0), timeout=120)  # every place given back, every run saved
 

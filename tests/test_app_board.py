@@ -11,9 +11,9 @@ from app_pages import APP_FIXTURES, ROOT, charts, check, contains, go, run, wait
 from streamlit.testing.v1 import AppTest
 from test_app_owners import named, put_run, zoes_long_training
 
-import ui
 from charlab import owners as charlab_owners
 from charlab import runs
+from ui.settings import PAGES
 
 pytestmark = APP_FIXTURES
 PASSWORD = "owl-42"
@@ -105,7 +105,7 @@ def test_a_student_gets_no_board_and_no_other_nickname(trained_run, owners, monk
     alice = named("Alice")
     assert "board.py" not in _navigation(alice) and "train.py" in _navigation(alice)
     with pytest.raises(ValueError, match="navigation page"):
-        alice.switch_page(ui.PAGES["board"])  # not a page of hers: Streamlit has no such address for her
+        alice.switch_page(PAGES["board"])  # not a page of hers: Streamlit has no such address for her
     go(alice, "train")
     shown = " ".join(str(e.value) for e in [*alice.markdown, *alice.caption, *alice.text, *alice.info])
     assert "Bob" not in shown and "Cleo" not in shown and "Bob" not in str(list(alice.dataframe))
@@ -129,7 +129,7 @@ def _navigation(at: AppTest) -> list[str]:
 
 
 def test_the_page_file_exists():
-    assert (ROOT / ui.PAGES["board"]).exists()
+    assert (ROOT / PAGES["board"]).exists()
 
 
 def test_the_board_follows_the_class_as_runs_change_on_disk(trained_run, owners, monkeypatch):

@@ -22,8 +22,8 @@ from app_pages import (
     use_sample,
 )
 
-import ui
 from charlab import corpus
+from ui.job_registry import registry
 
 pytestmark = APP_FIXTURES
 
@@ -65,7 +65,7 @@ def test_uploading_a_text_uses_it_and_warns_when_it_is_tiny():
     go(at, "train")  # Start is refused in plain words, and nothing starts
     run(at.button(key="train_start").click())
     assert contains(at.error, "too short for a sequence length of 64")
-    assert at.session_state["token"] not in ui.registry().queue
+    assert at.session_state["token"] not in registry().queue
 
 
 BAD_FILES = {

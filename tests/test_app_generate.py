@@ -25,10 +25,12 @@ from app_pages import (
     upload_text,
 )
 
-import ui
 from charlab import corpus, runs
 from charlab.copying import TrainingTextIndex, copy_report
 from charlab.generation import GENERATE_SETTINGS
+from ui.limits import server_limits
+from ui.settings import COMPARE_TEMPERATURES
+from ui.text import copy_summary
 
 pytestmark = APP_FIXTURES
 
@@ -80,10 +82,10 @@ def test_compare_temperatures_writes_three_texts(with_run):
     at.number_input(key="generate_length").set_value(80)
     run(at.button(key="generate_compare").click())
     comparison = at.session_state["generate_comparison"]
-    assert [t for t, _ in comparison["texts"]] == list(ui.COMPARE_TEMPERATURES)
+    assert [t for t, _ in comparison["texts"]] == list(COMPARE_TEMPERATURES)
     assert all(len(text) == 80 for _, text in comparison["texts"])
     assert "Compare temperatures" in texts(at.subheader)
-    for temperature in ui.COMPARE_TEMPERATURES:
+    for temperature in COMPARE_TEMPERATURES:
         assert contains(at.markdown, f"**Temperature {temperature:g}**")
 
 
@@ -173,7 +175,7 @@ def test_compare_temperatures_reports_copying_beside_each_text(with_run):
     run(at.button(key="generate_compare").click())
     index = TrainingTextIndex(corpus.clean(TEXT, "keep"))
     for _, text in at.session_state["generate_comparison"]["texts"]:
-        assert contains(at.caption, ui.copy_summary(copy_report(text, index)))
+        assert contains(at.caption, copy_summary(copy_report(text, index)))
 
 
 def _show_generated(at, run_path: Path, text: str) -> None:
@@ -195,7 +197,7 @@ def test_words_missing_from_the_training_text_are_not_called_made_up_and_repetit
     assert expected.repetition > 0.5
     plain_words = f"{expected.repetition:.0%} of its 10-character pieces already came earlier in it"
     assert contains(at.caption, f"{expected.repetition:.2f} means: {plain_words}")
-    assert plain_words in ui.copy_summary(expected) and "the text itself" not in ui.copy_summary(expected)
+    assert plain_words in copy_summary(expected) and "the text itself" not in copy_summary(expected)
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +220,7 @@ def test_a_chinese_text_is_checked_by_character_pairs_not_by_words(chinese_run, 
     listed = next(h.proto.body for h in at.get("html") if "not in the training text" in h.proto.body)
     assert listed.endswith(f"Character pairs not in the training text: {', '.join(expected.unknown_pairs)}</div>")
     assert "山上散" in generated and "山上散" not in listed  # pairs, never whole clauses
-    assert "of its character pairs are in the training text" in ui.copy_summary(expected)
+    assert "of its character pairs are in the training text" in copy_summary(expected)
 
 
 def test_the_widgets_say_what_the_settings_table_says(with_run):
@@ -230,7 +232,7 @@ def test_the_widgets_say_what_the_settings_table_says(with_run):
     assert seed.label == GENERATE_SETTINGS["seed_text"].label and seed.value == GENERATE_SETTINGS["seed_text"].default
     assert seed.max_chars == GENERATE_SETTINGS["seed_text"].high and seed.help == GENERATE_SETTINGS["seed_text"].help
     assert seed.placeholder == GENERATE_SETTINGS["seed_text"].placeholder
-    highest = {"length": ui.server_limits().generate_chars, "top_k": vocab_size}
+    highest = {"length": server_limits().generate_chars, "top_k": vocab_size}
     widgets = {"temperature": at.slider(key="generate_temperature")}
     widgets |= {name: at.number_input(key=f"generate_{name}") for name in ("length", "top_k", "random_seed")}
     for name, widget in widgets.items():

@@ -26,8 +26,9 @@ from app_pages import (
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-import ui
 from charlab import runs
+from ui.limits import server_limits
+from ui.settings import PAGES, PRESETS
 
 pytestmark = APP_FIXTURES
 
@@ -50,12 +51,12 @@ def test_quick_start_trains_for_one_minute_by_the_clock_and_opens_train(workspac
     assert texts(at.title) == ["Train"]
     ss = at.session_state
     assert ss["corpus"].source == "sample:tiny_shakespeare" and ss["cleaning"] == "keep"
-    assert ss["preset"] == "quick" and ss["settings"].units == ui.PRESETS["quick"][2].units
+    assert ss["preset"] == "quick" and ss["settings"].units == PRESETS["quick"][2].units
     assert ss["minutes"] == 1.0
     assert "Tiny Shakespeare" in sidebar_text(at)
     training = job(at)
     assert not training.done and training.name == "Tiny Shakespeare · GRU 256"
-    assert training.snapshot().budget_seconds == 60.0 and training.config.epochs == ui.server_limits().max_epochs
+    assert training.snapshot().budget_seconds == 60.0 and training.config.epochs == server_limits().max_epochs
     assert at.button(key="train_start").disabled and not at.button(key="train_stop").disabled
 
     wait_until(lambda: training.snapshot().step >= 1 or training.done)
@@ -106,7 +107,7 @@ def test_a_deep_link_on_a_fresh_server_opens_the_page_through_app_py(monkeypatch
     """A tab left open while the server restarted asks for /<page> first: Streamlit's legacy mode
     (a pages/ folder) runs the page file alone; it must hand over to app.py and still open."""
     monkeypatch.setattr(PagesManager, "__init__", PAGES_MANAGER_INIT)  # Streamlit as it is
-    at = check(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).switch_page(ui.PAGES[page]).run())
+    at = check(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).switch_page(PAGES[page]).run())
     assert texts(at.title) == [page.capitalize()]
     assert "#### Corpus" in texts(at.sidebar.markdown)  # the sidebar app.py draws
     assert "open" not in at.query_params and re.fullmatch(r"[0-9a-f]{16}", at.query_params["session"])

@@ -23,12 +23,12 @@ from app_pages import (
     wait_done,
 )
 
-import ui
 from charlab import corpus, runs, samples
-from charlab.neurons import points_to_label, unit_ranking
+from charlab.neurons import points_to_label, trace, unit_ranking
 from charlab.reber import first_error, grammar_score
 from charlab.sampling import NumpyCharModel
 from ui.inside import MAP_LABELS
+from ui.saved_runs import is_reber_text
 
 pytestmark = APP_FIXTURES
 
@@ -48,7 +48,7 @@ def test_look_inside_ranks_units_colours_the_text_and_maps_the_embedding(with_ru
     assert texts(at.title) == ["Look inside"]
     piece = corpus.clean(TEXT, "keep")[:600]
     loaded = runs.load_run(with_run)
-    ranking = unit_ranking(ui.trace(NumpyCharModel.from_config(loaded.config, loaded.weights), loaded.vocab, piece))
+    ranking = unit_ranking(trace(NumpyCharModel.from_config(loaded.config, loaded.weights), loaded.vocab, piece))
     table = next(d.value for d in at.dataframe if "What it tracks" in d.value.columns)
     assert table["Unit"].tolist() == [m.describe() for m in ranking]
     best = ranking[0]
@@ -165,8 +165,8 @@ def test_train_charts_the_grammatical_share_under_the_time_lapse_of_a_reber_trai
     assert growth["seconds"].is_monotonic_increasing
     assert contains(at.markdown, "Grammatical strings as it learned")
     reber = corpus.clean(samples.load_sample("reber"), "keep")  # while it trains, the job's own text tells
-    assert ui.is_reber_text(reber, "keep") and not ui.is_reber_text(reber[:-1] + "X", "keep")
-    assert not ui.is_reber_text(TEXT, "keep") and not ui.is_reber_text(reber, "no-such-cleaning")
+    assert is_reber_text(reber, "keep") and not is_reber_text(reber[:-1] + "X", "keep")
+    assert not is_reber_text(TEXT, "keep") and not is_reber_text(reber, "no-such-cleaning")
 
     upload_text(at)  # another text: no grammar chart for its training
     go(at, "train")

@@ -21,8 +21,9 @@ from app_pages import (
 )
 from streamlit.testing.v1 import AppTest
 
-import ui
 from charlab import runs
+from ui.job_registry import registry
+from ui.settings import PAGES
 
 pytestmark = APP_FIXTURES
 
@@ -34,7 +35,7 @@ def test_a_mistyped_limit_is_said_once_in_words_on_every_page(monkeypatch, varia
         for page in ("home", "train"):
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
             if page != "home":
-                at.switch_page(ui.PAGES[page]).run()
+                at.switch_page(PAGES[page]).run()
             assert not at.exception
             [error] = map(plain, texts(at.error))
             assert error.startswith(f"charlab cannot start: {variable} sets") and f"not '{value}'" in error
@@ -85,7 +86,7 @@ def test_model_size_and_epoch_limits_are_shown_before_start_and_refused_at_start
     assert contains(at.error, "parameters; this server allows at most 2,000 per training")
     run(at.button(key="train_start").click())
     assert contains(at.error, "this server allows at most 2,000 per training")
-    assert at.session_state["token"] not in ui.registry().queue  # nothing started
+    assert at.session_state["token"] not in registry().queue  # nothing started
     monkeypatch.setenv("CHARLAB_MAX_PARAMETERS", "100000")
     set_tiny_settings(at, epochs=5)
     assert not contains(at.error, "this server allows")
@@ -136,7 +137,7 @@ def test_an_unreachable_cluster_is_said_on_every_page_and_start_refuses():
             set_tiny_settings(at)
             run(at.button(key="train_start").click())
             assert contains(at.error, "cannot be reached: nothing answers there")
-            assert ui.registry().queue.touch(at.session_state["token"]) is None  # nothing was queued
+            assert registry().queue.touch(at.session_state["token"]) is None  # nothing was queued
     finally:
         cluster.decide_again()  # the next tests' server: no cluster
         registry.clear()
@@ -169,11 +170,11 @@ def test_a_mistyped_cluster_setting_is_said_on_every_page_and_start_refuses(vari
             set_tiny_settings(at)
             run(at.button(key="train_start").click())
             assert len([e for e in texts(at.error) if words in plain(e)]) == 2  # on the page, and the refusal
-            assert ui.registry().queue.touch(at.session_state["token"]) is None  # nothing was queued
+            assert registry().queue.touch(at.session_state["token"]) is None  # nothing was queued
             quick = open_app()
             run(quick.button(key="home_quick_start").click())
             assert len([e for e in texts(quick.error) if words in plain(e)]) == 2
-            assert quick.session_state["token"] not in ui.registry().queue
+            assert quick.session_state["token"] not in registry().queue
     finally:
         cluster.decide_again()  # the next tests' server: no cluster
         registry.clear()

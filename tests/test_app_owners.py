@@ -26,10 +26,15 @@ from app_pages import (
 )
 from streamlit.testing.v1 import AppTest
 
-import ui
+import ui.job_registry
+import ui.owners
+import ui.text
 from charlab import archives, runs
 from charlab import owners as charlab_owners
 from charlab.errors import CharlabError
+from ui.job_registry import registry
+from ui.owners import NICKNAME_HELP
+from ui.text import visible_text
 
 pytestmark = APP_FIXTURES
 
@@ -56,7 +61,7 @@ def listed(at: AppTest) -> list[str]:
 def test_each_nickname_sees_only_its_runs_and_finds_them_again_another_day(trained_run, owners):
     alice = named("Alice")
     assert alice.session_state["workspace"] == str(charlab_owners.owner_workspace(owners, "Alice"))
-    assert contains(alice.sidebar.caption, ui.NICKNAME_HELP)
+    assert contains(alice.sidebar.caption, NICKNAME_HELP)
     go(alice, "train")
     run(alice.file_uploader(key="runs_upload").upload("cats.zip", archives.export_zip(trained_run), "application/zip"))
     assert "Added «Tiny cats» to My runs: it is the current run, Generate uses it." in map(plain, texts(alice.success))
@@ -95,7 +100,7 @@ def test_a_private_sessions_runs_are_its_own_and_come_back_after_a_reload(owners
     assert stranger.session_state["workspace"] != str(private)
     assert listed(stranger) == [] and listed(named("my private cats")) == []
 
-    ui.registry().memory.clear()  # the server restarts: it remembers no session, only the URL's token
+    registry().memory.clear()  # the server restarts: it remembers no session, only the URL's token
     restarted = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     restarted.query_params["session"] = at.session_state["token"]
     run(restarted)
@@ -150,7 +155,7 @@ def test_the_same_nickname_finds_its_running_training_from_a_new_tab(owners):
     assert not again.button(key="train_stop").disabled and again.button(key="train_start").disabled
     assert again.session_state["run_path"] == str(training.snapshot().run_path)
     stranger = go(named("Sam"), "train")  # another nickname sees nothing of it
-    assert ui.registry().queue.touch(stranger.session_state["token"]) is None
+    assert registry().queue.touch(stranger.session_state["token"]) is None
     run(again.button(key="train_stop").click())
     wait_done(again)
     assert training.snapshot().status == "stopped"
@@ -181,7 +186,7 @@ def test_a_teacher_who_loads_a_running_run_follows_it_live(owners, monkeypatch):
     assert teacher.get("progress"), "no live progress"
     assert teacher.button(key="train_stop").disabled  # the student's page stops it, not the teacher's Stop
     assert not teacher.button(key="train_start").disabled  # the teacher may still train their own
-    assert ui.registry().queue.touch(teacher.session_state["token"]) is None  # nothing was adopted
+    assert registry().queue.touch(teacher.session_state["token"]) is None  # nothing was adopted
 
     run(zoe.button(key="train_stop").click())
     wait_done(zoe)
@@ -192,8 +197,9 @@ def test_a_teacher_who_loads_a_running_run_follows_it_live(owners, monkeypatch):
 
 def test_the_name_cannot_change_while_a_training_runs(owners, monkeypatch):
     at = named("Erin")
-    # its run is saved under the name it began with (the name box looks is_running up in ui.owners, pages in ui)
-    for module in (ui, ui.owners):
+    # its run is saved under the name it began with (the name box looks is_running up in ui.owners, pages in
+    # ui.job_registry)
+    for module in (ui.job_registry, ui.owners):
         monkeypatch.setattr(module, "is_running", lambda handle=None: True)
     run(at.text_input(key="owner_nickname").input("Frank"))
     assert contains(at.sidebar.error, "Your training is still going")
@@ -335,7 +341,7 @@ def test_what_a_user_typed_is_shown_as_typed_everywhere(with_run, workspace):
 
     go(at, "generate")
     run(at.text_area(key="generate_seed_text").input(PAYLOAD))
-    assert_shown_as_typed(at, "Generate, the seed", expect=1, shown=ui.visible_text(PAYLOAD))  # "would write after"
+    assert_shown_as_typed(at, "Generate, the seed", expect=1, shown=visible_text(PAYLOAD))  # "would write after"
     run(at.button(key="generate_go").click())
     assert_shown_as_typed(at, "Generate", expect=2)  # the run's name and "What the model would write after …"
 

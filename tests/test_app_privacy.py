@@ -6,7 +6,7 @@ from __future__ import annotations
 from app_pages import APP_FIXTURES, contains, go, job, open_app, run, set_tiny_settings, texts, upload_text, wait_done
 from test_app_owners import named
 
-import ui
+import ui.privacy
 from charlab import owners as charlab_owners
 from charlab import runs
 

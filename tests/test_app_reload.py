@@ -18,11 +18,15 @@ from app_pages import (
 )
 from streamlit.testing.v1 import AppTest
 
-import ui
+import ui.job_registry
+import ui.page_guard
+import ui.session
+import ui.widget_state
 from charlab import runs
 from charlab.corpus import Corpus
 from charlab.generation import GenerateConfig
 from charlab.model import ModelConfig
+from ui.job_registry import registry
 
 pytestmark = APP_FIXTURES
 
@@ -62,7 +66,7 @@ def test_no_remembered_key_comes_back_as_something_the_pages_cannot_draw():
     """Every remembered key: None, or a value of another kind, never replaces a value a page expects."""
     at = open_app()
     token = at.session_state["token"]
-    ui.registry().remember(token, {key: None for key in ui.session.PERSISTENT_KEYS})
+    registry().remember(token, {key: None for key in ui.session.PERSISTENT_KEYS})
     again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     again.query_params["session"] = token
     run(again)
@@ -73,7 +77,7 @@ def test_no_remembered_key_comes_back_as_something_the_pages_cannot_draw():
     assert ss["cleaning"] == "keep" and ss["nickname"] == "" and ss["corpus"] is None
 
     remembered = {"cleaning": "gone", "preset": "old", "generate": GenerateConfig(length=80), "minutes": "3"}
-    ui.registry().remember(token, remembered)
+    registry().remember(token, remembered)
     later = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     later.query_params["session"] = token
     run(later)
@@ -98,7 +102,7 @@ def test_every_page_works_after_a_reload_with_a_text_and_a_run(with_run):
 
 def test_every_callback_on_every_page_is_guarded(with_run, monkeypatch):
     """Streamlit runs on_change / on_click before the script, outside every page guard: each must be wrapped in
-    ui.callback, or an error in it reaches the user as Streamlit's raw error page."""
+    ui.page_guard.callback, or an error in it reaches the user as Streamlit's raw error page."""
     monkeypatch.setenv("CHARLAB_TEACHER_PASSWORD", "owl-42")
     at = open_app()
     upload_text(at)
@@ -120,8 +124,8 @@ def test_an_error_in_a_callback_is_said_in_plain_words():
     def script():
         import streamlit as st
 
-        import ui
         from charlab.errors import CharlabError
+        from ui.page_guard import callback
 
         def broken():
             raise KeyError("settings_minutes")
@@ -129,8 +133,8 @@ def test_an_error_in_a_callback_is_said_in_plain_words():
         def refused():
             raise CharlabError("That cannot be done now.")
 
-        st.button("Broken", key="broken", on_click=ui.callback(broken))
-        st.button("Refused", key="refused", on_click=ui.callback(refused))
+        st.button("Broken", key="broken", on_click=callback(broken))
+        st.button("Refused", key="refused", on_click=callback(refused))
         st.write("the page is drawn")
 
     at = AppTest.from_function(script, default_timeout=30).run()

@@ -22,8 +22,8 @@ from app_pages import (
     wait_done,
 )
 
-import ui
 from charlab import archives, runs
+from ui.saved_runs import run_label
 
 pytestmark = APP_FIXTURES
 
@@ -129,9 +129,9 @@ def test_a_damaged_run_is_listed_but_cannot_be_used(with_run, workspace):
     run(at.selectbox(key="runs_pick").set_value(str(broken)))
     assert contains(at.warning, "This run cannot be used")
     assert at.button(key="runs_load").disabled
-    assert at.multiselect(key="runs_compare").options == [ui.run_label(runs.run_info(with_run))]
+    assert at.multiselect(key="runs_compare").options == [run_label(runs.run_info(with_run))]
     go(at, "generate")  # Generate offers only the usable run
-    assert at.selectbox(key="generate_run").options == [ui.run_label(runs.run_info(with_run))]
+    assert at.selectbox(key="generate_run").options == [run_label(runs.run_info(with_run))]
 
 
 def test_compare_overlays_the_chosen_runs(with_run, workspace):

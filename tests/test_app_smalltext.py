@@ -17,9 +17,10 @@ from app_pages import (
     wait_done,
 )
 
-import ui
 from charlab import runs
 from charlab.model import count_parameters
+from ui.settings import PRESETS, preset_settings
+from ui.text import md
 
 pytestmark = APP_FIXTURES
 
@@ -38,7 +39,7 @@ def test_a_4_kb_upload_and_the_quick_preset_give_the_fitted_network_and_say_so()
     assert at.session_state["minutes"] == 1.0
     vocab_size = len(set(LYRICS))
     assert metric(at, "Parameters") == f"{count_parameters(settings, vocab_size):,}"
-    assert count_parameters(settings, vocab_size) < count_parameters(ui.PRESETS["quick"][2], vocab_size) / 5
+    assert count_parameters(settings, vocab_size) < count_parameters(PRESETS["quick"][2], vocab_size) / 5
     assert contains(at.caption, "Fitted to this 4 KB text: GRU 64 with dropout 30% — a bigger network would learn it")
 
     run(at.segmented_control(key="train_preset").set_value("balanced"))  # 5 minutes would only learn it by heart
@@ -57,13 +58,13 @@ def test_a_preset_follows_the_text_and_tiny_shakespeare_gets_it_as_measured():
     assert at.session_state["settings"].units == 64
     use_sample(at, "tiny_shakespeare")  # a big text: the preset as it is, and nothing to say
     go(at, "train")
-    assert at.session_state["settings"] == ui.PRESETS["balanced"][2] and at.session_state["minutes"] == 5.0
+    assert at.session_state["settings"] == PRESETS["balanced"][2] and at.session_state["minutes"] == 5.0
     assert at.select_slider(key="settings_units").value == 384
     assert at.segmented_control(key="train_preset").value == "balanced"
     assert not contains(at.caption, "Fitted to")
     upload_text(at, LYRICS, "lyrics.txt")  # and back to the small text
     go(at, "train")
-    assert at.session_state["settings"] == ui.preset_settings("balanced", len(LYRICS))
+    assert at.session_state["settings"] == preset_settings("balanced", len(LYRICS))
     assert at.select_slider(key="settings_units").value == 64
 
 
@@ -74,12 +75,12 @@ def test_quick_start_on_home_offers_a_users_own_text_and_fits_the_network_to_it(
     assert [b.key for b in at.button if b.key.startswith("home_quick")] == ["home_quick_start"]  # the sample
     upload_text(at, LYRICS, "<b>my *lyrics*</b>.txt")
     go(at, "home")
-    assert any(f"«{ui.md('<b>my *lyrics*</b>.txt')}»" in m.value for m in at.markdown)  # as typed, never Markdown
+    assert any(f"«{md('<b>my *lyrics*</b>.txt')}»" in m.value for m in at.markdown)  # as typed, never Markdown
     run(at.button(key="home_quick_start_own").click())
     assert texts(at.title) == ["Train"]
     ss = at.session_state
     assert ss["corpus"].name == "<b>my *lyrics*</b>.txt" and ss["corpus"].source == "upload"
-    assert ss["preset"] == "quick" and ss["settings"] == ui.preset_settings("quick", len(LYRICS))
+    assert ss["preset"] == "quick" and ss["settings"] == preset_settings("quick", len(LYRICS))
     assert ss["settings"].units == 64 and ss["minutes"] == 1.0  # fitted, not the sample's GRU 256
     training = job(at)
     assert training.name == "<b>my *lyrics*</b>.txt · GRU 64" and training.snapshot().budget_seconds == 60.0

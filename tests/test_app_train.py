@@ -36,12 +36,31 @@ from app_pages import (
 )
 from streamlit.testing.v1 import AppTest
 
-import ui
+import ui.charts
+import ui.formatting
+import ui.job_registry
+import ui.saved_runs
+import ui.settings
+import ui.sidebar
+import ui.train
 from charlab import calibration, corpus, precision, runs
 from charlab.baselines import Baseline, BaselineReport, compute_baselines
-from charlab.diagnosis import diagnose, kept_epoch
+from charlab.diagnosis import check_first_loss, diagnose, kept_epoch
 from charlab.jobs import JobQueue
 from charlab.model import MODEL_SETTINGS, count_parameters
+from ui.job_registry import registry
+from ui.saved_runs import baseline_report
+from ui.settings import (
+    PRESETS,
+    SETTING_HELP,
+    SETTING_LABELS,
+    model_config,
+    preset_minutes,
+    preset_settings,
+    training_length_words,
+)
+from ui.sidebar import poll_seconds
+from ui.train import BASELINE_WORDS, timelapse_words
 
 pytestmark = APP_FIXTURES
 
@@ -63,12 +82,12 @@ def test_settings_have_help_and_the_parameter_count_follows_the_units():
     go(at, "train")
     for name, kind in SETTING_WIDGETS.items():
         widget = getattr(at, kind)(key=f"settings_{name}")
-        assert widget.proto.label == ui.SETTING_LABELS[name]
-        assert widget.proto.help == ui.SETTING_HELP[name]
+        assert widget.proto.label == SETTING_LABELS[name]
+        assert widget.proto.help == SETTING_HELP[name]
     vocab_size = len(set(corpus.clean(TEXT, "keep")))
 
     def expected() -> str:
-        return f"{count_parameters(ui.model_config(at.session_state['settings']), vocab_size):,}"
+        return f"{count_parameters(model_config(at.session_state['settings']), vocab_size):,}"
 
     before = metric(at, "Parameters")
     assert before == expected()
@@ -86,22 +105,21 @@ def test_presets_fill_every_setting_and_hand_tuning_clears_the_preset():
     go(at, "train")
     for key in ("balanced", "quick"):
         run(at.segmented_control(key="train_preset").set_value(key))
-        wanted = ui.preset_settings(key, len(TEXT))  # fitted to this small text (tests/test_app_smalltext.py)
+        wanted = preset_settings(key, len(TEXT))  # fitted to this small text (tests/test_app_smalltext.py)
         assert at.session_state["settings"] == wanted and at.session_state["preset"] == key
-        assert at.session_state["minutes"] == ui.preset_minutes(key, len(TEXT))
+        assert at.session_state["minutes"] == preset_minutes(key, len(TEXT))
         assert at.segmented_control(key="train_preset").value == key
         assert at.slider(key="settings_seq_length").value == wanted.seq_length  # the widgets show it
         assert at.select_slider(key="settings_embedding_dim").value == wanted.embedding_dim
-        assert at.number_input(key="settings_minutes").value == ui.preset_minutes(key, len(TEXT))  # by the clock
+        assert at.number_input(key="settings_minutes").value == preset_minutes(key, len(TEXT))  # by the clock
         assert at.segmented_control(key="settings_train_by").value == "minutes"
-    assert ui.preset_minutes("balanced") == 5 and ui.preset_minutes("best") == 20
-    assert ui.training_length_words(ui.preset_settings("quick"), 1.0) == "1 minute"  # Continue's help says how long
-    assert ui.training_length_words(ui.model_config(ui.preset_settings("balanced"), epochs=1), None) == "1 epoch"
-    assert ui.preset_settings("quick") is not ui.preset_settings("quick")  # a session never holds a preset's own
+    assert preset_minutes("balanced") == 5 and preset_minutes("best") == 20
+    assert training_length_words(preset_settings("quick"), 1.0) == "1 minute"  # Continue's help says how long
+    assert training_length_words(model_config(preset_settings("balanced"), epochs=1), None) == "1 epoch"
     use_sample(at, "fables")  # another text: the preset is fitted to it
     go(at, "train")
     fables_chars = len(corpus.clean(at.session_state["corpus"].text, "keep"))
-    assert at.session_state["settings"] == ui.preset_settings("quick", fables_chars)
+    assert at.session_state["settings"] == preset_settings("quick", fables_chars)
     run(at.select_slider(key="settings_units").set_value(512))
     assert at.session_state["preset"] is None and at.segmented_control(key="train_preset").value is None
     assert at.session_state["settings"].units == 512
@@ -208,7 +226,7 @@ def test_stop_from_a_reloaded_page_saves_the_run_as_stopped(workspace):
 
 
 def test_a_second_training_waits_for_a_free_place_and_can_be_cancelled(workspace, monkeypatch):
-    monkeypatch.setattr(ui.registry(), "queue", JobQueue(max_trainings=1))  # one training at a time
+    monkeypatch.setattr(registry(), "queue", JobQueue(max_trainings=1))  # one training at a time
     first = open_app()
     upload_text(first)
     go(first, "train")
@@ -221,7 +239,7 @@ def test_a_second_training_waits_for_a_free_place_and_can_be_cancelled(workspace
     go(second, "train")
     set_tiny_settings(second, epochs=1)
     run(second.button(key="train_start").click())
-    handle = ui.registry().queue.touch(second.session_state["token"])
+    handle = registry().queue.touch(second.session_state["token"])
     assert handle.waiting
     assert contains(second.info, "Waiting for a free place: other trainings are using this computer (yours is next")
     assert contains(second.sidebar.caption, "Waiting for a free place (yours is next")
@@ -229,7 +247,7 @@ def test_a_second_training_waits_for_a_free_place_and_can_be_cancelled(workspace
     assert re.search(r"starts in about \d", " ".join(texts(second.info)))  # the wait, from the first job's ETA
     assert not second.button(key="train_stop").disabled
     run(second.button(key="train_stop").click())  # leaves the queue: nothing is trained or saved
-    assert handle.cancelled and second.session_state["token"] not in ui.registry().queue
+    assert handle.cancelled and second.session_state["token"] not in registry().queue
     assert not second.button(key="train_start").disabled
     assert not contains(second.info, "Waiting for a free place")
     assert [info.corpus_name for info in runs.list_runs(workspace)] == ["cats.txt"]
@@ -252,7 +270,7 @@ def test_pages_poll_a_waiting_training_slowly_and_an_ended_one_never():
     class Ended:
         waiting, job = False, type("J", (), {"done": True})()
 
-    polls = [ui.poll_seconds(h) for h in (Waiting(), Starting(), Training(), Settled(), Ended(), None)]
+    polls = [poll_seconds(h) for h in (Waiting(), Starting(), Training(), Settled(), Ended(), None)]
     assert polls == [5.0, 0.25, 1.0, 2.0, None, None]
 
 
@@ -332,7 +350,7 @@ def test_the_loss_chart_has_the_counting_baselines_in_every_unit(with_run):
     captions = " ".join(texts(at.caption))
     if beaten:
         strongest = min(beaten, key=lambda b: b.loss)
-        assert f"beats {ui.BASELINE_WORDS[strongest.key]}" in captions
+        assert f"beats {BASELINE_WORDS[strongest.key]}" in captions
     else:
         assert "is not yet better than guessing at random" in captions
 
@@ -363,7 +381,7 @@ def test_the_verdict_replaces_the_overfitting_note(with_run):
     at = loaded_run_on_train(open_app())
     loaded = runs.load_run(with_run)
     cleaned = corpus.clean(TEXT, "keep")
-    report = ui.baseline_report(cleaned, loaded.vocab, loaded.config, corpus.text_hash(cleaned))
+    report = baseline_report(cleaned, loaded.vocab, loaded.config, corpus.text_hash(cleaned))
     expected = diagnose(loaded.history(), [], reference_loss=report.get("unigram").loss)
     shown = texts(at.success) + texts(at.info) + texts(at.warning) + texts(at.caption)
     assert any(expected.message in str(words) for words in shown), expected
@@ -386,7 +404,7 @@ def test_an_overfitting_history_gets_the_overfitting_verdict(with_run):
 def test_a_fresh_training_checks_its_first_batch(monkeypatch):
     """A first loss far above ln(V) is warned about; here the real check runs with a tolerance so strict
     that even this normal start counts as too high."""
-    strict = ui.check_first_loss
+    strict = check_first_loss
     monkeypatch.setattr(  # the Train page's live view looks it up in ui.train
         ui.train, "check_first_loss", lambda loss, vocab_size: strict(loss, vocab_size, tolerance=-10.0)
     )
@@ -416,7 +434,7 @@ def test_the_time_lapse_slider_shows_the_text_of_that_moment_and_marks_the_chart
     assert at.select_slider(key="train_timelapse").value == 0
     assert contains(at.html, html.escape(entries[0]["text"]))
     assert chart_data(at, "moment")["epoch"].tolist() == [pytest.approx(entries[0]["epoch"])]
-    assert contains(at.caption, ui.timelapse_words(entries[0]).capitalize())
+    assert contains(at.caption, timelapse_words(entries[0]).capitalize())
     run(at)  # the user's moment stays put on the next refresh
     assert at.select_slider(key="train_timelapse").value == 0
 
@@ -456,7 +474,7 @@ def test_without_bfloat16_units_the_presets_are_todays_and_the_help_says_why(mon
     for key, (units, dropout, minutes) in today.items():
         run(at.segmented_control(key="train_preset").set_value(key))
         settings = at.session_state["settings"]
-        assert settings == ui.PRESETS[key][2] and at.session_state["minutes"] == minutes
+        assert settings == PRESETS[key][2] and at.session_state["minutes"] == minutes
         assert (settings.cell, settings.units, settings.dropout, settings.batch_size) == ("gru", units, dropout, 64)
     help_words = at.segmented_control(key="train_preset").help
     assert help_words.endswith("This computer has no bfloat16 units (AVX512-BF16 or AMX): the float32 recipe.")
@@ -485,7 +503,7 @@ def test_with_fast_bfloat16_units_balanced_trains_the_bigger_network_and_says_so
 
 @pytest.mark.parametrize("key", ["quick", "balanced", "best"])
 def test_every_preset_is_a_valid_model_the_train_page_can_show(key):
-    settings = ui.model_config(ui.preset_settings(key))  # a valid model
+    settings = model_config(preset_settings(key))  # a valid model
     for setting in MODEL_SETTINGS.values():
         value = getattr(settings, setting.name)
         if setting.widget in ("segmented", "select_slider"):  # its widget offers the preset's value

@@ -19,7 +19,7 @@ from app_pages import contains, go, run, start_tiny_training, wait_done, wait_un
 from app_pages import job as session_job
 from ray.cluster_utils import Cluster
 
-from charlab import cluster, environment, runs, workers
+from charlab import backends, cluster, environment, runs
 from charlab.errors import CharlabError
 from charlab.jobs import JobQueue
 from charlab.model import ModelConfig
@@ -91,14 +91,14 @@ def _charlab_actors() -> list[str]:
 
 def test_a_training_on_a_cluster_node_writes_the_same_run_as_a_local_one_and_generates(ray_cluster, tmp_path):
     made, _ = ray_cluster
-    job = workers.training_job(TEXT, TINY, name="on the cluster", root=tmp_path / "server", token="t1")
+    job = backends.training_job(TEXT, TINY, name="on the cluster", root=tmp_path / "server", token="t1")
     assert isinstance(job, cluster.RayTrainingJob)
     progress = job.run()
     assert progress.status == FINISHED, progress.message
     assert job.node["id"] in _worker_ids(made)  # a worker node trained it, not the server's
     run_path = Path(progress.run_path)
     assert run_path.parent == tmp_path / "server"  # the server's own runs folder
-    local = workers.training_job(TEXT, TINY, in_child=False, name="here", root=tmp_path / "local").run()
+    local = backends.training_job(TEXT, TINY, in_child=False, name="here", root=tmp_path / "local").run()
     assert sorted(p.name for p in run_path.iterdir()) == sorted(p.name for p in Path(local.run_path).iterdir())
     info = runs.run_info(run_path)
     assert info.status == "finished" and info.damaged is None and info.figures["epochs_done"] == 2

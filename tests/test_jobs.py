@@ -6,6 +6,7 @@ abandoned-job rule are also checked with real (tiny) trainings.
 
 from __future__ import annotations
 
+import ast
 import gc
 import random
 import threading
@@ -17,7 +18,7 @@ import pytest
 
 from charlab import runs
 from charlab.errors import CharlabError
-from charlab.jobs import JobQueue, Swept, configured_abandon_seconds, configured_max_trainings
+from charlab.jobs import Job, JobQueue, Swept, configured_abandon_seconds, configured_max_trainings
 from charlab.model import ModelConfig
 from charlab.training import FINISHED, STOPPED, Progress, TrainingJob
 
@@ -433,3 +434,73 @@ def test_a_bad_cap_is_refused_in_plain_words(value):
 def test_a_bad_abandon_time_is_refused_in_plain_words(value):
     with pytest.raises(CharlabError, match="CHARLAB_ABANDON_MINUTES.*a number of at least 0.01, not"):
         configured_abandon_seconds(value)
+
+
+# ---------------------------------------------------------------- one interface for every kind of training
+
+
+def job_members() -> set[str]:
+    """What charlab.jobs.Job declares: its fields, methods and properties."""
+    return set(Job.__annotations__) | {name for name in vars(Job) if not name.startswith("_")}
+
+
+def members_used(source: str) -> set[str]:
+    """The members a module reads of a job: `job.x`, `handle.job.x`."""
+    used = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute):
+            holder = node.value
+            if (isinstance(holder, ast.Name) and holder.id == "job") or (
+                isinstance(holder, ast.Attribute) and holder.attr == "job"
+            ):
+                used.add(node.attr)
+    return used
+
+
+def test_the_job_interface_declares_every_member_the_queue_and_the_pages_use():
+    sources = [
+        ROOT / "charlab" / "jobs.py",
+        ROOT / "app.py",
+        *(ROOT / "ui").glob("*.py"),
+        *(ROOT / "pages").glob("*.py"),
+    ]
+    used = set().union(*(members_used(path.read_text(encoding="utf-8")) for path in sources))
+    assert {"snapshot", "done", "text", "vocab", "config"} <= used  # the pages were read
+    assert used <= job_members()
+
+
+def _has_every_member(job: object) -> None:
+    missing = {name for name in job_members() if not hasattr(job, name)}
+    assert not missing, f"{type(job).__name__} lacks {sorted(missing)}"
+
+
+def test_every_kind_of_training_has_the_whole_interface(tmp_path, monkeypatch):
+    from charlab import cluster, workers
+
+    monkeypatch.setattr(workers, "_spares", lambda: type("NoSpare", (), {"warm": lambda self: None})())
+    monkeypatch.setattr(cluster, "check_room", lambda: None)  # no cluster here: only the server's side is built
+    jobs = [
+        TrainingJob(TEXT, TINY, root=tmp_path),
+        workers.ProcessTrainingJob(TEXT, TINY, root=tmp_path),
+        cluster.RayTrainingJob(TEXT, TINY, root=tmp_path, token="t"),
+    ]
+    for job in jobs:
+        _has_every_member(job)
+        assert job.text == TEXT and job.config == TINY and job.trained_steps == 0 and not job.done
+        assert job.expected_seconds() > 0
+
+
+def test_a_training_found_on_the_cluster_is_built_as_a_started_one_is(tmp_path, monkeypatch):
+    """`RayTrainingJob.attach` goes through the same initialiser: the same members, nothing set by hand."""
+    from charlab import cluster
+
+    monkeypatch.setattr(cluster, "check_room", lambda: None)
+    started = cluster.RayTrainingJob(TEXT, TINY, name="a run", root=tmp_path, token="t", owner="ann")
+    about = dict(started._about, run_id="20260101-a-run", node={"id": "n1", "ip": "10.0.0.2"}, done=False)
+    found = cluster.RayTrainingJob.attach("the actor", "charlab-training-x", about)
+    _has_every_member(found)
+    assert set(vars(found)) == set(vars(started))
+    assert (found.name, found.config, found.vocab.chars, found.text) == ("a run", TINY, started.vocab.chars, "")
+    assert found.expected_seconds() == started.expected_seconds()
+    assert found.snapshot().message == "Found again on the cluster…" and found.node == about["node"]
+    assert found._about == started._about  # a second restart finds it again with the same description

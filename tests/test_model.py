@@ -77,14 +77,24 @@ CHOICE_SETTINGS = {"cell", "schedule", "precision"}  # their messages list the c
 
 def test_defaults_are_valid():
     cfg = ModelConfig()
-    assert cfg.validate() is cfg
+    assert cfg.checked() == cfg
+
+
+def test_settings_cannot_change_under_a_job_and_checking_returns_a_new_value():
+    """A job, a run and the widgets share one ModelConfig: nobody can change it in place, so nobody copies it."""
+    typed = ModelConfig(units=16.0, epochs=np.int64(3))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        typed.units = 32
+    checked = typed.checked()
+    assert checked is not typed and type(checked.units) is int and type(checked.epochs) is int
+    assert type(typed.units) is float and type(typed.epochs) is np.int64  # the value checked is left as it was
 
 
 @pytest.mark.parametrize(("name", "value", "words"), BAD_SETTINGS)
 def test_validate_refuses_out_of_range_or_wrong_type(name, value, words):
     cfg = dataclasses.replace(ModelConfig(), **{name: value})
     with pytest.raises(CharlabError) as err:
-        cfg.validate()
+        cfg.checked()
     assert words in str(err.value)
     if name not in CHOICE_SETTINGS:
         assert name not in str(err.value)  # plain words, not the code's field name
@@ -102,13 +112,12 @@ def test_every_field_is_covered_by_the_bad_settings():
      ("precision", "bfloat16")],
 )  # fmt: skip
 def test_validate_accepts_the_limits(name, value):
-    dataclasses.replace(ModelConfig(), **{name: value}).validate()
+    dataclasses.replace(ModelConfig(), **{name: value}).checked()
 
 
 def test_whole_number_floats_are_accepted_as_whole_numbers():
     """JSON or a number widget may give 16.0; it must build a model, not crash in Keras."""
-    cfg = ModelConfig(units=16.0, layers=1.0, embedding_dim=8.0, seq_length=20.0, batch_size=8.0, epochs=2.0)
-    cfg.validate()
+    cfg = ModelConfig(units=16.0, layers=1.0, embedding_dim=8.0, seq_length=20.0, batch_size=8.0, epochs=2.0).checked()
     for name in ("units", "layers", "embedding_dim", "seq_length", "batch_size", "epochs"):
         assert type(getattr(cfg, name)) is int
     assert build_model(cfg, 10).count_params() == count_parameters(cfg, 10)
@@ -248,7 +257,7 @@ def test_every_setting_is_described_once_and_what_the_app_offers_is_accepted():
         if setting.widget == "slider":
             offered = list(setting.app_range)
         for value in offered:  # every value a widget offers is a valid setting
-            replace(defaults, **{setting.name: value}).validate()
+            replace(defaults, **{setting.name: value}).checked()
         if setting.widget in ("segmented", "select_slider"):  # and the default is among them
             assert getattr(defaults, setting.name) in offered, setting.name
     assert MODEL_SETTINGS["dropout"].shown(0.25) == "25%" and MODEL_SETTINGS["cell"].shown("gru") == "GRU"

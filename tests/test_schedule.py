@@ -34,9 +34,9 @@ def test_cosine_warms_up_peaks_then_decays_to_a_small_rate_at_the_end():
 
 def test_an_unknown_schedule_is_refused_in_words():
     with pytest.raises(CharlabError, match="Learning-rate schedule must be one of constant, cosine"):
-        ModelConfig(schedule="linear").validate()
+        ModelConfig(schedule="linear").checked()
     with pytest.raises(CharlabError, match="Cell type must be one of"):
-        ModelConfig(cell="transformer").validate()
+        ModelConfig(cell="transformer").checked()
     assert ModelConfig.from_dict({"units": 32}).schedule == "constant"  # runs saved before it: trained so
 
 

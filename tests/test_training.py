@@ -379,3 +379,15 @@ def test_a_small_text_by_the_clock_stops_early_when_it_only_learns_the_text_by_h
     assert last["val_loss"] >= kept.loss + MEMORISING_RISE  # it stopped on a rising curve, keeping the best
     assert runs.run_info(progress.run_path).status == "finished"
     assert runs.load_run(progress.run_path).history()[-1]["epoch"] == last["epoch"]
+
+
+def test_the_settings_are_checked_once_and_a_planned_job_trusts_its_plan(tmp_path, monkeypatch):
+    """The edge checks (plan_training); building the network and a job made from the plan (a child process's,
+    a cluster node's) check nothing again."""
+    checks = []
+    check = ModelConfig.checked
+    monkeypatch.setattr(ModelConfig, "checked", lambda cfg: checks.append(cfg) or check(cfg))
+    plan = training.plan_training(TEXT, TINY, name="planned", root=tmp_path)
+    assert len(checks) == 1 and plan.vocab.chars == tuple(sorted(set(TEXT)))
+    monkeypatch.setattr(ModelConfig, "checked", lambda cfg: pytest.fail("checked again after the edge"))
+    assert TrainingJob.from_plan(plan).run().status == FINISHED

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from charlab import runs
+from charlab.backends import training_job
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.training import FAILED, FINISHED, STOPPED, TrainingJob
-from charlab.workers import CHILD_NICENESS, ProcessTrainingJob, training_job
+from charlab.workers import CHILD_NICENESS, ProcessTrainingJob
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=2, learning_rate=0.01)

@@ -50,7 +50,7 @@ def make_run(
     logit_scale: float = 6.0,
 ) -> Path:
     """A finished run with seeded random weights, saved as charlab saves one."""
-    cfg = ModelConfig(cell=cell, units=units, layers=layers, embedding_dim=16).validate()
+    cfg = ModelConfig(cell=cell, units=units, layers=layers, embedding_dim=16).checked()
     vocab = Vocab(sorted(set(chars)))
     path = runs.create_run(Path(root), name, cfg, vocab, "keep", corpus_name, "0" * 64, 1000)
     runs.write_bytes_atomic(path / "weights.npz", to_npz_bytes(random_weights(cfg, len(vocab), seed, logit_scale)))

@@ -1,16 +1,18 @@
-"""Numbers, durations, dates and a training's progress in plain words."""
+"""Numbers, durations, dates and a training's progress in plain words.
+
+Built on charlab's values only: nothing here reaches the server's registry (ui.job_registry) or Ray."""
 
 from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from charlab.diagnosis import KeptEpoch
-from charlab.jobs import JobHandle
 from charlab.precision import FLOAT32, POLICY_WORDS
-from charlab.runs import best_loss_words  # noqa: F401  (said the same in an exported page)
-from charlab.training import Progress
-from ui.job_registry import registry
+
+if TYPE_CHECKING:  # names for the hints only: formatting needs no training code to run
+    from charlab.diagnosis import KeptEpoch
+    from charlab.training import Progress
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -51,17 +53,6 @@ def fmt_date(iso: str) -> str:
         return datetime.fromisoformat(iso).astimezone().strftime("%d %b %Y, %H:%M")
     except (TypeError, ValueError):
         return iso or "–"
-
-
-def queue_words(handle: JobHandle) -> str:
-    """ "yours is next, about 2 min" — the place in the queue and, when it can be told, the wait."""
-    queue = registry().queue
-    ahead = queue.position(handle.token) or 0
-    eta = queue.eta(handle.token)
-    place = "yours is next" if ahead == 0 else f"{ordinal(ahead + 1)} in the queue"
-    if eta is None:
-        return place
-    return f"{place}, starts in a few seconds" if eta < 10 else f"{place}, starts in about {fmt_duration(eta)}"
 
 
 def ordinal(n: int) -> str:

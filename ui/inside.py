@@ -16,7 +16,7 @@ from charlab import corpus, runs
 from charlab.neurons import Trace, UnitMatch, embedding_map, points_to_label, trace
 from charlab.sampling import NumpyCharModel
 from ui.page_guard import callback
-from ui.saved_runs import _load_run, run_stamp
+from ui.saved_runs import load_cached_run, run_stamp
 from ui.text import box, char_name
 from ui.widget_state import store_value
 
@@ -36,7 +36,7 @@ MAP_LABELS = 80  # characters written on the embedding map: 600 Chinese ones wri
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _trace(path: str, stamp: float, text: str) -> Trace:
-    run = _load_run(path, stamp)
+    run = load_cached_run(path, stamp)
     return trace(NumpyCharModel.from_config(run.config, run.weights), run.vocab, text)
 
 

@@ -12,6 +12,7 @@ import streamlit as st
 from charlab import cluster, runs
 from charlab.errors import CharlabError
 from charlab.jobs import JobHandle, JobQueue
+from ui.formatting import fmt_duration, ordinal
 from ui.text import md
 
 REMEMBER_SESSION_SECONDS = 24 * 3600  # a session's remembered choices (for a reload) are kept this long
@@ -89,3 +90,14 @@ def watched_handle(run_path: str | None) -> JobHandle | None:
 def is_running(handle: JobHandle | None = None) -> bool:
     handle = handle if handle is not None else current_handle()
     return handle is not None and not handle.job.done
+
+
+def queue_words(handle: JobHandle) -> str:
+    """ "yours is next, about 2 min" — the place in the queue and, when it can be told, the wait."""
+    queue = registry().queue
+    ahead = queue.position(handle.token) or 0
+    eta = queue.eta(handle.token)
+    place = "yours is next" if ahead == 0 else f"{ordinal(ahead + 1)} in the queue"
+    if eta is None:
+        return place
+    return f"{place}, starts in a few seconds" if eta < 10 else f"{place}, starts in about {fmt_duration(eta)}"

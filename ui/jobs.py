@@ -5,21 +5,23 @@ it is needed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
+from charlab.backends import training_job
 from charlab.cells import CELL_TYPES
 from charlab.corpus import Corpus
 from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
 from charlab.model import ModelConfig
 from charlab.training import FINAL_STATES, Progress
-from charlab.workers import training_job
 from ui.corpus_cache import cleaned_text, use_sample
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import lesson_fixes_something
 from ui.limits import fit_to_limit, server_limits
 from ui.owners import check_run_allowed, session_workspace, shared_owner
-from ui.settings import DEFAULT_SAMPLE, QUICK_START_CLEANING, budget_seconds, model_config
+from ui.settings import DEFAULT_SAMPLE, QUICK_START_CLEANING, budget_seconds
 from ui.text import md
 from ui.widget_state import apply_preset
 
@@ -41,8 +43,8 @@ def start_training(
         raise CharlabError(registry().cluster_error)
     limit = server_limits()
     budget = budget_seconds(minutes)
-    # by the clock, the epochs only cap it, at what this server allows
-    config = model_config(settings, epochs=limit.max_epochs) if budget else model_config(settings)
+    # by the clock, the epochs only cap it, at what this server allows; training_job checks the settings, once
+    config = replace(settings, epochs=limit.max_epochs) if budget else settings
     job = training_job(  # in a child process, so a class's trainings do not slow the pages
         text,
         config,
@@ -96,7 +98,7 @@ def following_words(handle: JobHandle) -> str:
     """The Train page's first line while it follows another session's training (a teacher's Load of a
     student's running run): that training's own text, never the viewer's."""
     job = handle.job
-    corpus_name = getattr(job, "corpus_name", None) or "its text"
+    corpus_name = job.corpus_name or "its text"
     return (
         f"Following «{md(job.name)}», learning from **{md(corpus_name)}**: another session is training it, "
         "so this page watches it live; its owner's page can stop it."

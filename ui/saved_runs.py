@@ -34,23 +34,24 @@ def run_stamp(path: str | Path) -> float:
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
-def _load_run(path: str, stamp: float) -> runs.Run:
+def load_cached_run(path: str, stamp: float) -> runs.Run:
     return runs.load_run(path)
 
 
 def open_run(path: str | Path) -> runs.Run:
     """A run this session may open, loaded once and kept until its files change."""
     check_run_allowed(path)
-    return _load_run(str(path), run_stamp(path))
+    return load_cached_run(str(path), run_stamp(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def next_char_distribution(path: str, stamp: float, context: str) -> dict[str, float]:
     """P(next character | context) at temperature 1; other temperatures are derived from it."""
-    return _load_run(path, stamp).generator().next_char_probabilities(context[-5000:], 1.0)
+    return load_cached_run(path, stamp).generator().next_char_probabilities(context[-5000:], 1.0)
 
 
-def run_info(path: str | None) -> runs.RunInfo | None:
+def allowed_run_info(path: str | None) -> runs.RunInfo | None:
+    """charlab.runs.run_info for a run this session may see; None for no path, no run there, or another's."""
     if not path or not (Path(path) / "config.json").exists() or not run_allowed(path):
         return None
     return runs.run_info(Path(path))
@@ -92,7 +93,7 @@ def is_reber_text(text: str, cleaning: str) -> bool:
     return len(text) == len(reber) and text == reber
 
 
-def _saved_run_is_reber(path: str | Path | None) -> bool:
+def saved_run_is_reber(path: str | Path | None) -> bool:
     """For a finished job, which has let go of its text: ask the run it saved."""
     try:
         return path is not None and is_reber_run(open_run(path))

@@ -11,7 +11,7 @@ import uuid
 
 import streamlit as st
 
-from charlab import lessons, workers
+from charlab import backends, lessons
 from charlab.corpus import CLEANING_MODES, Corpus
 from charlab.generation import GenerateConfig
 from charlab.model import ModelConfig
@@ -104,7 +104,7 @@ def init_session() -> None:
         if not re.fullmatch(r"[0-9a-f]{16}", token or ""):
             token = uuid.uuid4().hex[:16]
         ss.token = token
-        workers.prepare()  # a training process waits ready for this session's first click
+        backends.prepare()  # a training process waits ready for this session's first click
         for key, value in restorable(registry().memory.get(token, {})).items():  # a reload: bring the session back
             ss.setdefault(key, value if isinstance(value, Corpus) else copy.deepcopy(value))
     if st.query_params.get("session") != ss.token:
@@ -152,8 +152,6 @@ def remember() -> None:
     ss = st.session_state
     if "token" in ss:
         memory = restorable({k: ss[k] for k in PERSISTENT_KEYS if k in ss})
-        if "settings" in memory:
-            memory["settings"] = copy.copy(memory["settings"])
         registry().remember(ss.token, memory)
 
 

@@ -72,23 +72,22 @@ STATUS_WORDS = {
 
 def default_settings() -> ModelConfig:
     """The Train page's settings before any choice: Quick start's model, for 20 epochs."""
-    return replace(preset("quick")[2])
+    return preset("quick")[2]
 
 
 TEMPERATURE_HELP = GENERATE_SETTINGS["temperature"].help  # said under the Generate page's slider, not as a tooltip
 
 
 def model_config(config: ModelConfig, **changes) -> ModelConfig:
-    """A checked copy of the session's settings (raises CharlabError in plain words): a job or a run never
-    shares the object the widgets replace."""
-    return replace(config, **changes).validate()
+    """The session's settings with `changes`, checked (raises CharlabError in plain words)."""
+    return replace(config, **changes).checked()
 
 
 def preset_for_text(key: str, n_chars: int | None = None) -> TextFit:
     """A preset fitted to a text of `n_chars` characters after cleaning (None: no text, the preset as it is)."""
     _, seconds, config = preset(key)  # the recipe this computer's measured speed chose
     if n_chars is None:
-        return TextFit(replace(config), seconds, fitted=False)
+        return TextFit(config, seconds, fitted=False)
     return fit_to_text(config, seconds, n_chars)
 
 
@@ -102,7 +101,7 @@ def presets_recipe_words() -> str:
 
 
 def preset_settings(key: str, n_chars: int | None = None) -> ModelConfig:
-    """A preset's model, fitted to the text (a copy: the session's settings are never a preset's own object)."""
+    """A preset's model, fitted to the text (frozen: the session may hold the preset's own value)."""
     return preset_for_text(key, n_chars).config
 
 

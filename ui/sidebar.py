@@ -8,14 +8,15 @@ import streamlit as st
 
 from charlab import corpus
 from charlab.jobs import JobHandle
+from charlab.runs import best_loss_words
 from ui.corpus_cache import text_stats
-from ui.formatting import best_loss_words, fmt_duration, queue_words
-from ui.job_registry import current_handle
+from ui.formatting import fmt_duration
+from ui.job_registry import current_handle, queue_words
 from ui.jobs import rerun_page, rerun_when_finished
 from ui.lesson_links import hidden_words, leave_lesson
 from ui.owners import owner_box
 from ui.page_guard import callback
-from ui.saved_runs import run_info
+from ui.saved_runs import allowed_run_info
 from ui.settings import STATUS_WORDS
 from ui.text import md
 from ui.widget_state import apply_preset
@@ -47,7 +48,7 @@ def sidebar() -> None:
             left = text_stats(loaded, ss.cleaning).characters  # what the model learns from
             st.markdown(f"**{md(loaded.name)}**  \n{left:,} characters · {label}")
         st.markdown("#### Run")
-        info = run_info(ss.run_path)
+        info = allowed_run_info(ss.run_path)
         handle = current_handle()
         running = handle is not None and not handle.job.done
         if running and (info is None or info.status != "training"):  # its folder may not exist yet
@@ -75,9 +76,9 @@ def poll_seconds(handle: JobHandle | None) -> float | None:
         return None
     if handle.waiting:
         return 5.0
-    if getattr(handle.job, "trained_steps", 1) == 0:
+    if handle.job.trained_steps == 0:
         return 0.25
-    started = getattr(handle, "started_at", None)
+    started = handle.started_at
     # every second while the curve drops fast, then every 2 s: a class of tabs watching costs the server half
     return 2.0 if started is not None and time.monotonic() - started > SETTLED_AFTER_SECONDS else 1.0
 

@@ -12,29 +12,22 @@ from charlab.baselines import BaselineReport, report_from_dict
 from charlab.diagnosis import KeptEpoch, check_first_loss, diagnose, judged_loss, kept_epoch
 from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
+from charlab.runs import best_loss_words
 from charlab.training import Progress
 from ui.charts import loss_chart, loss_frame, reference_words
-from ui.formatting import (
-    best_loss_words,
-    fmt_duration,
-    fmt_epochs,
-    kept_words,
-    progress_words,
-    queue_words,
-    starting_words,
-)
+from ui.formatting import fmt_duration, fmt_epochs, kept_words, progress_words, starting_words
 from ui.grammar import grammar_growth
-from ui.job_registry import registry
+from ui.job_registry import queue_words, registry
 from ui.jobs import rerun_page
 from ui.saved_runs import (
-    _saved_run_is_reber,
+    allowed_run_info,
     baseline_report,
     config_words,
     is_reber_run,
     is_reber_text,
     open_run,
-    run_info,
     run_training_text,
+    saved_run_is_reber,
 )
 from ui.settings import LOSS_UNIT_HELP, LOSS_UNITS, STATUS_WORDS
 from ui.text import md, text_box
@@ -66,7 +59,7 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
     p = handle.job.snapshot() if handle is not None else None
     if p is not None and p.done and ss.get("job_seen_running"):
         rerun_page()  # the job has just ended: redraw the whole page (buttons, My runs, sidebar)
-    job_run = run_info(str(p.run_path)) if p is not None and p.run_path is not None else None
+    job_run = allowed_run_info(str(p.run_path)) if p is not None and p.run_path is not None else None
     if p is not None and p.done and p.run_path is not None and job_run is None:
         p = None  # the run it saved was deleted (or is not this session's): nothing of it is left to show
     if p is not None and (not p.done or p.run_path is None or run_path in (None, str(p.run_path))):
@@ -74,7 +67,7 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
         st.subheader(f"{'Trained' if p.done else 'Training'} «{name}»", anchor="live-view")
         _job_status(handle, p)
         figures = _job_figures(handle, p)
-    elif run_path and run_info(run_path) is not None:
+    elif run_path and allowed_run_info(run_path) is not None:
         figures = _run_figures(run_path)
         if figures is None:
             return
@@ -110,7 +103,7 @@ def _job_figures(handle: JobHandle, p: Progress) -> LiveFigures:
         initial_loss=p.initial_loss,
         writer_start=(p.start_from or {}).get("val_loss"),
         report=report,
-        reber=is_reber_text(job.text, job.cleaning) if job.text else _saved_run_is_reber(p.run_path),
+        reber=is_reber_text(job.text, job.cleaning) if job.text else saved_run_is_reber(p.run_path),
         step=p.step,
         done=p.done,
     )
@@ -118,7 +111,7 @@ def _job_figures(handle: JobHandle, p: Progress) -> LiveFigures:
 
 def _run_figures(run_path: str) -> LiveFigures | None:
     """A saved run's figures (None, said in words, when it cannot be loaded)."""
-    info = run_info(run_path)
+    info = allowed_run_info(run_path)
     st.subheader(f"Run «{md(info.name)}»", anchor="live-view")
     st.caption(
         f"{STATUS_WORDS.get(info.status, info.status).capitalize()} · {md(info.corpus_name)} · "

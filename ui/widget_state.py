@@ -104,8 +104,7 @@ def stored(store: str, name: str):
 
 
 def store_value(store: str, name: str, value) -> None:
-    """Change one value of a store; the settings' ModelConfig is replaced, never changed in place (a job
-    started from it keeps its own)."""
+    """Change one value of a store; the settings' ModelConfig is frozen, so it is replaced by a changed copy."""
     holder = st.session_state[store]
     if isinstance(holder, dict):
         holder[name] = value

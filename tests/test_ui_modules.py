@@ -1,0 +1,52 @@
+"""The `ui` package says where things live: pages import each helper from the module that holds it, no
+private name crosses modules, and the plain-words helpers depend on nothing above them. Read with ast."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+PROJECT = [*PAGES, *sorted((ROOT / "ui").glob("*.py")), *sorted((ROOT / "charlab").glob("*.py"))]
+
+
+def tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+def test_ui_exports_only_the_registry_that_scripts_outside_the_app_use():
+    exported = {alias.asname or alias.name for node in tree(ROOT / "ui" / "__init__.py").body
+                if isinstance(node, ast.ImportFrom) for alias in node.names}  # fmt: skip
+    assert exported == {"registry"}
+
+
+def test_pages_import_each_helper_from_its_own_module():
+    for page in PAGES:
+        for node in ast.walk(tree(page)):
+            if isinstance(node, ast.Import):
+                assert all(alias.name != "ui" for alias in node.names), f"{page.name}: import ui"
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                assert node.value.id != "ui", f"{page.name}: ui.{node.attr}"
+
+
+def test_no_private_name_is_imported_from_another_module():
+    for path in PROJECT:
+        for node in ast.walk(tree(path)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(("ui", "charlab")):
+                private = [alias.name for alias in node.names if alias.name.startswith("_")]
+                assert not private, f"{path.relative_to(ROOT)} imports {private} from {node.module}"
+
+
+def test_the_words_for_numbers_need_neither_the_job_registry_nor_the_cluster():
+    imported = set()
+    for node in ast.walk(tree(ROOT / "ui" / "formatting.py")):
+        if isinstance(node, ast.ImportFrom):
+            imported.add(node.module)
+    assert imported.isdisjoint({"ui.job_registry", "charlab.jobs", "charlab.cluster", "charlab.backends"})
+
+
+def test_the_pages_run_info_is_not_charlabs_under_the_same_name():
+    """charlab.runs.run_info reads any run folder; the pages' helper also says None for another's run."""
+    names = {node.name for node in tree(ROOT / "ui" / "saved_runs.py").body if isinstance(node, ast.FunctionDef)}
+    assert "run_info" not in names and "allowed_run_info" in names
