@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from charlab import samples, workers  # noqa: E402
+from charlab import backends, samples  # noqa: E402
 from charlab.corpus import clean  # noqa: E402
 from charlab.jobs import JobQueue  # noqa: E402
 from charlab.model import ModelConfig  # noqa: E402
@@ -81,7 +81,7 @@ Plan = tuple[ModelConfig, float | None]
 
 def _job(text: str, plan: Plan, name: str, root: str):
     config, minutes = plan
-    return workers.training_job(
+    return backends.training_job(
         text, config, name=name, corpus_name="Tiny Shakespeare", root=root, budget_seconds=budget_seconds(minutes)
     )
 
@@ -124,7 +124,7 @@ def main() -> None:
     text = clean(samples.load_sample("tiny_shakespeare"), "keep")
     by_epochs = (model_config(default_settings(), epochs=args.epochs), None)
     by_clock = (model_config(default_settings(), epochs=100), args.minutes)
-    workers.prepare()
+    backends.prepare()
     time.sleep(10)  # the spare training process has imported TensorFlow, as on a server that has been up a while
     root = tempfile.mkdtemp(prefix="charlab-time-left-")
     queue = JobQueue(max_trainings=1)
