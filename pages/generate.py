@@ -85,7 +85,7 @@ with chart_column:
     shown = ui.md(ui.visible_text(context[-40:])) if context else "(the start of a line)"
     st.caption(
         f"What the model would write after “…{shown}”. Bars: at temperature {chosen.temperature:g}; "
-        "black ticks: at temperature 1. Move the temperature slider to reshape them."
+        "orange ticks: at temperature 1. Move the temperature slider to reshape them."
     )
     st.altair_chart(ui.probability_chart(now, at_one, chosen.temperature), width="stretch")
 

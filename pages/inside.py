@@ -117,16 +117,25 @@ unit = c.number_input("Unit", min_value=0, max_value=cfg.units - 1, step=1, key=
 
 # ---- the text coloured by the unit
 st.markdown(f"**The text coloured by unit {unit} of layer {layer}** ({state} state)")
-st.caption("Blue: the unit is on (positive); red: negative; white: near zero. Hover a character for its numbers.")
+st.caption(
+    "Blue: the unit is on (positive), underlined when strongly; red: negative, dotted underline when strongly; "
+    "white: near zero. Hover a character for its numbers."
+)
 st.html(ui.activation_html(result, layer - 1, state, int(unit)))
 
 # ---- surprise and guesses
 st.subheader("3 · How surprised the network is")
 st.caption(
-    "Orange characters surprised the model (it gave them a low chance); white ones it saw coming. "
-    "Hover a character for the model's top 5 guesses of what comes next."
+    "Orange characters surprised the model (it gave them a low chance), underlined when strongly; white ones it "
+    "saw coming. Hover a character for the model's top 5 guesses of what comes next."
 )
 st.html(ui.surprise_html(result))
+with st.expander("The most surprising characters, in numbers"):
+    st.dataframe(
+        ui.surprise_frame(result),
+        hide_index=True,
+        column_config={"Surprise (nats)": st.column_config.NumberColumn(format="%.2f")},
+    )
 position = st.slider("Character", min_value=0, max_value=len(result.text) - 1, value=0, key="inside_position")
 ch = result.text[position]
 st.caption(

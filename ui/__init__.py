@@ -52,6 +52,7 @@ from ui.inside import (
     new_random_seed,
     ranking_frame,
     run_trace,
+    surprise_frame,
     surprise_html,
 )
 from ui.job_registry import current_handle, is_running, registry, show_cluster_problem, watched_handle
@@ -127,7 +128,8 @@ __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
     "changed_characters", "cleaned_text", "corpus_key", "corpus_vocab_size", "text_stats", "use_sample",
     "use_upload", "best_loss_words", "fmt_duration", "fmt_loss", "grammar_view", "INSIDE_MAX_CHARS", "STATE_HELP",
     "STATE_WORDS", "activation_html", "embedding_chart", "embedding_frame", "guesses_frame", "new_random_seed",
-    "ranking_frame", "run_trace", "surprise_html", "current_handle", "is_running", "registry", "show_cluster_problem",
+    "ranking_frame", "run_trace", "surprise_frame", "surprise_html", "current_handle", "is_running", "registry",
+    "show_cluster_problem",
     "watched_handle", "default_run_name", "following_words", "own_text_chosen", "quick_start", "rerun_page",
     "start_training", "stop_training", "lesson_fixes_something", "lesson_hides_all", "lesson_share", "lesson_summary",
     "training_time_words", "check_server_limits", "fit_to_limit", "server_limits", "upload_box_mb", "NICKNAME_HELP",

@@ -21,13 +21,13 @@ from ui.charts import board_chart, reference_frame
 from ui.page_guard import callback
 from ui.saved_runs import open_run
 from ui.settings import LOSS_UNITS, STATUS_WORDS, TEMPERATURE_HELP
-from ui.text import box, md
+from ui.text import TEXT_BACKGROUND, box, md
 
 # a board watched on the projector redraws every few seconds; a training checkpoints its figures about as
 # often, and each redraw only stats the runs' folders and re-reads the files that changed
 BOARD_SECONDS = 5.0
 WRITE_LENGTH = 300  # characters: what fits the large box on a projector
-BOARD_TEXT_STYLE = "font-size:2rem;line-height:1.4;background:#FAFAFF;"  # read from the back of a classroom
+BOARD_TEXT_STYLE = "font-size:2rem;line-height:1.4;" + TEXT_BACKGROUND  # read from the back of a classroom
 TEXTS_APART = (
     "Curves are compared only on the same text: a loss on one text says nothing about a loss on another, "
     "so choose the text whose trainings to compare."
