@@ -40,6 +40,7 @@ ui.open_requested_page()  # after a deep link on a fresh server (see ui.through_
 
 with ui.guard("the sidebar"):
     ui.sidebar()
+ui.page_style()  # the focus ring, and projector mode's sizes when it is on
 
 try:
     with ui.guard(page.title):

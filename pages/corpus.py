@@ -122,7 +122,7 @@ st.caption(
         else "Cleaning changes none of them."
     )
 )
-st.altair_chart(ui.vocabulary_chart(vocabulary, CHART_BARS), width="stretch")
+ui.chart(ui.vocabulary_chart(vocabulary, CHART_BARS))
 if replaced or dropped:
     shown = [f"{ui.visible_text(c)} → {ui.visible_text(to) or '(dropped)'}" for c, to in list(changes.items())[:40]]
     st.markdown("**Changed by cleaning:** " + " · ".join(ui.md(s) for s in shown) + (" …" if len(changes) > 40 else ""))

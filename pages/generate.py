@@ -87,7 +87,7 @@ with chart_column:
         f"What the model would write after “…{shown}”. Bars: at temperature {chosen.temperature:g}; "
         "orange ticks: at temperature 1. Move the temperature slider to reshape them."
     )
-    st.altair_chart(ui.probability_chart(now, at_one, chosen.temperature), width="stretch")
+    ui.chart(ui.probability_chart(now, at_one, chosen.temperature))
 
 options = chosen.sampling_options()
 generator = run.generator()

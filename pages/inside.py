@@ -165,4 +165,4 @@ if not frame["Written"].all():
         f"Only {frame['Written'].sum()} characters are written on the map: the ones the text uses most, where "
         f"they have room. The other {(~frame['Written']).sum():,} are dots (hover one to see it)."
     )
-st.altair_chart(ui.embedding_chart(frame), width="stretch")
+ui.chart(ui.embedding_chart(frame))

@@ -39,6 +39,7 @@ from ui.corpus_cache import (
     use_sample,
     use_upload,
 )
+from ui.display import chart, page_style
 from ui.formatting import best_loss_words, fmt_duration, fmt_loss
 from ui.grammar import grammar_view
 from ui.inside import (
@@ -133,7 +134,8 @@ __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
     "watched_handle", "default_run_name", "following_words", "own_text_chosen", "quick_start", "rerun_page",
     "start_training", "stop_training", "lesson_fixes_something", "lesson_hides_all", "lesson_share", "lesson_summary",
     "training_time_words", "check_server_limits", "fit_to_limit", "server_limits", "upload_box_mb", "NICKNAME_HELP",
-    "callback", "guard", "privacy_delete_box", "expire_old_runs", "what_this_server_keeps", "my_runs",
+    "chart", "page_style", "callback", "guard", "privacy_delete_box", "expire_old_runs", "what_this_server_keeps",
+    "my_runs",
     "baseline_report", "config_words", "is_reber_run", "is_reber_text", "open_run",
     "next_char_distribution", "pick_current_run", "run_info", "run_label", "run_labels", "run_stamp",
     "run_training_text", "web_page_download",

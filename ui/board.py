@@ -18,6 +18,7 @@ from charlab import board, owners, runs
 from charlab.baselines import report_from_dict
 from charlab.runs import OWNERS_DIR
 from ui.charts import board_chart, reference_frame
+from ui.display import chart
 from ui.page_guard import callback
 from ui.saved_runs import open_run
 from ui.settings import LOSS_UNITS, STATUS_WORDS, TEMPERATURE_HELP
@@ -203,7 +204,7 @@ def _curves(rows: list[board.BoardRow]) -> None:
     newest = rows[0]  # the text's reference lines, measured as the newest training on it measured them
     report = _baselines(newest.path, _file_stamp(Path(newest.path) / "config.json"))
     references = reference_frame(newest.vocab_size, unit, report) if newest.vocab_size else None
-    st.vega_lite_chart(spec=_chart_spec(tuple(points), unit, references), width="stretch")
+    chart(_chart_spec(tuple(points), unit, references))
     st.caption(f"Validation {LOSS_UNITS[unit].lower()}: one line per training. Dashed: what simple counting scores.")
 
 

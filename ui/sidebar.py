@@ -9,6 +9,7 @@ import streamlit as st
 from charlab import corpus
 from charlab.jobs import JobHandle
 from ui.corpus_cache import text_stats
+from ui.display import projector_toggle
 from ui.formatting import best_loss_words, fmt_duration, queue_words
 from ui.job_registry import current_handle
 from ui.jobs import rerun_page, rerun_when_finished
@@ -58,6 +59,7 @@ def sidebar() -> None:
         else:
             loss = f" · {best_loss_words(info.best_loss, info.best_loss_on)}" if info.best_loss else ""
             st.markdown(f"**{md(info.name)}**  \n{STATUS_WORDS.get(info.status, info.status)}{loss}")
+        projector_toggle()
         poll = poll_seconds(handle)
         if poll is not None:
             st.fragment(run_every=poll * 2)(_sidebar_progress)(poll)  # the Train page's live view is the fast one

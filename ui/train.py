@@ -14,6 +14,7 @@ from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
 from charlab.training import Progress
 from ui.charts import loss_chart, loss_frame, reference_words
+from ui.display import chart
 from ui.formatting import (
     best_loss_words,
     fmt_duration,
@@ -185,7 +186,7 @@ def _draw(f: LiveFigures) -> None:
         else:
             marker = f.timelapse[moment]["epoch"] if moment is not None else None
             spec = loss_chart(frame, f.vocab_size, unit, f.report, marker, batches_per_epoch=f.batches_per_epoch)
-            st.vega_lite_chart(spec=spec, width="stretch")
+            chart(spec)
             st.caption(reference_words(f.vocab_size, unit, f.report))
     if not frame.empty:
         verdict_view(f.history, f.batch_losses, f.report)
