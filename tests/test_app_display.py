@@ -7,15 +7,27 @@ import json
 import re
 
 import pandas as pd
-from app_pages import APP_FIXTURES, ROOT, charts, contains, go, open_app, run, use_sample
+from app_pages import (
+    APP_FIXTURES,
+    ROOT,
+    charts,
+    contains,
+    go,
+    open_app,
+    run,
+    start_tiny_training,
+    use_sample,
+    wait_done,
+)
 from streamlit.testing.v1 import AppTest
 
 import ui
+from ui import charts as ui_charts
 from ui import display
 
 pytestmark = APP_FIXTURES
 
-PROJECTOR_FONT = f"html {{ font-size: {display.PROJECTOR_FONT_PX}px; }}"
+PROJECTOR_FONT = f"zoom: {display.PROJECTOR_ZOOM};"
 
 
 def styles(at: AppTest) -> str:
@@ -33,12 +45,12 @@ def test_projector_mode_is_the_students_choice_and_a_reload_keeps_it():
     at = open_app()
     assert ":focus-visible" in styles(at)  # the focus ring, always
     assert PROJECTOR_FONT not in styles(at)
-    run(at.toggle(key="projector").set_value(True))
+    run(at.toggle(key="sidebar_projector").set_value(True))
     assert PROJECTOR_FONT in styles(at)
     again = reload(at)
-    assert again.toggle(key="projector").value is True
+    assert again.toggle(key="sidebar_projector").value is True
     assert PROJECTOR_FONT in styles(go(again, "train"))
-    run(again.toggle(key="projector").set_value(False))
+    run(again.toggle(key="sidebar_projector").set_value(False))
     assert PROJECTOR_FONT not in styles(again)
 
 
@@ -46,7 +58,7 @@ def test_a_lesson_link_turns_projector_mode_on():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params.update({"s": "limericks", "pm": "1"})
     run(at)
-    assert at.toggle(key="projector").value is True
+    assert at.toggle(key="sidebar_projector").value is True
     assert PROJECTOR_FONT in styles(at)
 
 
@@ -55,7 +67,7 @@ def test_a_bad_projector_value_in_a_lesson_link_is_said_in_words_and_changes_not
     at.query_params.update({"s": "limericks", "pm": "big"})
     run(at)
     assert contains(at.error, "projector mode (pm) is 'big'")
-    assert at.toggle(key="projector").value is False
+    assert at.toggle(key="sidebar_projector").value is False
 
 
 def axis_font_sizes(at: AppTest) -> list[float]:
@@ -70,7 +82,7 @@ def axis_font_sizes(at: AppTest) -> list[float]:
 def test_projector_mode_enlarges_the_charts_labels():
     at = use_sample(open_app(), "limericks")
     assert axis_font_sizes(at) == [13]  # the vocabulary chart's characters
-    run(at.toggle(key="projector").set_value(True))
+    run(at.toggle(key="sidebar_projector").set_value(True))
     assert axis_font_sizes(at) == [13 * display.CHART_SCALE]
 
 
@@ -104,3 +116,17 @@ def test_every_page_draws_its_charts_through_the_one_helper():
     direct = [p.name for p in sources if p.name != "display.py" and calls.search(p.read_text())]
     assert direct == []
     assert ui.chart is display.chart
+
+
+def test_projector_mode_spreads_the_loss_charts_larger_labels_further_apart(monkeypatch):
+    """The Train page places the reference labels for projector mode's larger letters."""
+    gaps = []
+    spread = ui_charts.spread_labels
+    monkeypatch.setattr(ui_charts, "spread_labels", lambda *args: gaps.append(args[-1]) or spread(*args))
+    at = start_tiny_training(epochs=2)
+    wait_done(at)
+    run(at)
+    assert gaps and set(gaps) == {ui_charts.LABEL_GAP}
+    gaps.clear()
+    run(at.toggle(key="sidebar_projector").set_value(True))
+    assert gaps and set(gaps) == {ui_charts.LABEL_GAP * display.CHART_SCALE}

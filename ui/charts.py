@@ -169,6 +169,7 @@ def loss_chart(
     marker: float | None = None,
     height: int = 320,
     batches_per_epoch: int = 0,
+    label_gap: float = LABEL_GAP,
 ) -> dict:
     """Training and validation curves, the reference lines, and a vertical rule at a time-lapse moment,
     as a Vega-Lite spec for `st.vega_lite_chart`.
@@ -176,14 +177,17 @@ def loss_chart(
     Within the first epoch (when `batches_per_epoch` is known) the x axis counts training steps: epochs
     would read 0.000 … 0.009 for the first seconds. A watching tab redraws this every second or two, so the
     chart's layout is built by Altair (and checked against the Vega-Lite schema) once per look, and each
-    redraw only attaches the new data and the y range its labels were placed for."""
+    redraw only attaches the new data and the y range its labels were placed for. `label_gap`: the pixels between
+    two reference labels' centres (larger labels, as in projector mode, need more)."""
     frame = frame.assign(value=convert_loss(frame["loss"], unit))
     by_steps = bool(batches_per_epoch) and not frame.empty and float(frame["epoch"].max()) < 1
     scale = batches_per_epoch if by_steps else 1
     frame = frame.assign(x=frame["epoch"] * scale)
     references = reference_frame(vocab_size, unit, report)
     low, high = _y_range(frame["value"].tolist() + references["value"].tolist())
-    references = references.assign(label_value=spread_labels(references["value"].tolist(), low, high, height))
+    references = references.assign(
+        label_value=spread_labels(references["value"].tolist(), low, high, height, label_gap)
+    )
     series = tuple(sorted(frame["series"].unique().tolist()) or ["Validation (each epoch)"])
     x_title = f"Training steps (one epoch = {batches_per_epoch:,} steps)" if by_steps else "Epoch"
     layout = _loss_layout(series, tuple(references["reference"]), unit, marker is not None, height, x_title)

@@ -9,25 +9,30 @@ from typing import Any
 import altair as alt
 import streamlit as st
 
+from ui.charts import LABEL_GAP
+from ui.page_guard import callback
+
 PROJECTOR_HELP = (
     "Large text, controls and charts, readable from the back of a classroom on a projector. "
     "A lesson link turns it on with pm=1."
 )
-# 1.3 times Streamlit's 16 px: at 1280x720 the Train page's progress and loss chart stay above the fold
+# the whole app drawn 1.3 times as large, as a browser's own zoom would (Streamlit sizes its text in pixels, so a
+# larger root font changes nothing): at 1280x720 the Train page's progress and loss chart stay above the fold
 # (tests/test_browser_a11y.py checks it), while a caption reads from the back of a room
-PROJECTOR_FONT_PX = 21
-CHART_SCALE = 1.5  # charts' labels, titles and lines in projector mode: 13 px axis labels become 20 px
+PROJECTOR_ZOOM = 1.3
+CHART_SCALE = 1.5  # charts' labels, titles and lines (charts are not zoomed: they measure their width unzoomed)
 
 # Every focused control gets a ring in the theme's primary colour (3:1 or more on both themes): keyboard users
-# see where they are on every control, not only where Streamlit draws its own.
+# see where they are on every control, not only where Streamlit draws its own. Streamlit sets its app's CSS
+# color-scheme to the theme in use, so light-dark() picks each theme's colour, whichever the student chose.
+# Its primary buttons' text is white, 3:1 on the dark theme's light indigo: dark text there instead.
 FOCUS_CSS = """
-:focus-visible { outline: 3px solid #5F63EA !important; outline-offset: 2px !important; }
+:focus-visible { outline: 3px solid light-dark(#4F46E5, #818CF8) !important; outline-offset: 2px !important; }
+[data-testid="stBaseButton-primary"], [data-testid="stBaseButton-primary"] * { color: light-dark(#FFFFFF, #0B0F19); }
 """
 PROJECTOR_CSS = f"""
-html {{ font-size: {PROJECTOR_FONT_PX}px; }}
-[data-testid="stMainBlockContainer"] {{ padding-top: 2.5rem; padding-left: 2rem; padding-right: 2rem; }}
-[data-testid="stSidebar"] {{ min-width: 300px; }}
-.charlab-text, .charlab-inside {{ font-size: 1.15rem !important; }}
+[data-testid="stAppViewContainer"] {{ zoom: {PROJECTOR_ZOOM}; }}
+[data-testid="stVegaLiteChart"] {{ zoom: {1 / PROJECTOR_ZOOM:.4f}; }}
 """
 
 
@@ -36,8 +41,22 @@ def projector_on() -> bool:
 
 
 def projector_toggle() -> None:
-    """The sidebar's switch; its key is the session's own `projector`, remembered for a reload (ui.session)."""
-    st.toggle("Projector mode", key="projector", help=PROJECTOR_HELP)
+    """The sidebar's switch. The session's plain `projector` key holds the choice (remembered for a reload, see
+    ui.session; set by a lesson link's pm=1): a widget's own value is dropped at each page switch, as a widget
+    drawn by app.py is a new widget on every page."""
+    ss = st.session_state
+    ss.sidebar_projector = ss.get("projector", False)
+    st.toggle("Projector mode", key="sidebar_projector", help=PROJECTOR_HELP, on_change=_keep_projector)
+
+
+@callback
+def _keep_projector() -> None:
+    st.session_state.projector = bool(st.session_state.sidebar_projector)
+
+
+def label_gap() -> float:
+    """The pixels between two reference labels' centres on the loss chart: more for projector mode's larger ones."""
+    return LABEL_GAP * CHART_SCALE if projector_on() else LABEL_GAP
 
 
 def page_style() -> None:

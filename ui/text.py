@@ -67,9 +67,17 @@ FADED = "opacity:0.72;"  # the seed and side notes: paler in either theme, still
 
 
 def box(css_class: str, inner_html: str, height: int | None, extra_style: str = "") -> str:
-    """A box of monospaced text (inner_html already escaped), scrolling beyond `height` pixels."""
-    scroll = f"max-height:{height}px;overflow-y:auto;" if height else ""
-    return f'<div class="{css_class}" style="{BOX_STYLE}{extra_style}{scroll}">{inner_html}</div>'
+    """A box of monospaced text (inner_html already escaped), scrolling beyond `height` pixels.
+
+    A box that scrolls takes the keyboard's focus (Tab, then the arrow keys scroll it): without it a keyboard
+    user could never read past its first lines (axe's scrollable-region-focusable)."""
+    if not height:
+        return f'<div class="{css_class}" style="{BOX_STYLE}{extra_style}">{inner_html}</div>'
+    scroll = f"max-height:{height}px;overflow-y:auto;"
+    return (
+        f'<div class="{css_class}" style="{BOX_STYLE}{extra_style}{scroll}" tabindex="0" role="region" '
+        f'aria-label="Text (scrolls)">{inner_html}</div>'
+    )
 
 
 def text_box(seed: str, generated: str, height: int | None = 320) -> str:

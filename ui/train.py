@@ -14,7 +14,7 @@ from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
 from charlab.training import Progress
 from ui.charts import loss_chart, loss_frame, reference_words
-from ui.display import chart
+from ui.display import chart, label_gap
 from ui.formatting import (
     best_loss_words,
     fmt_duration,
@@ -185,7 +185,15 @@ def _draw(f: LiveFigures) -> None:
             st.caption("The loss chart appears after the first training steps.")
         else:
             marker = f.timelapse[moment]["epoch"] if moment is not None else None
-            spec = loss_chart(frame, f.vocab_size, unit, f.report, marker, batches_per_epoch=f.batches_per_epoch)
+            spec = loss_chart(
+                frame,
+                f.vocab_size,
+                unit,
+                f.report,
+                marker,
+                batches_per_epoch=f.batches_per_epoch,
+                label_gap=label_gap(),
+            )
             chart(spec)
             st.caption(reference_words(f.vocab_size, unit, f.report))
     if not frame.empty:
