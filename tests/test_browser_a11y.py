@@ -133,8 +133,8 @@ def tab_to(page: Page, inside: str, limit: int = 150) -> None:
 
 
 def test_the_keyboard_alone_starts_stops_generates_and_sets_the_temperature(browser: Browser, server: str, shots: Path):
-    """In the dark theme, whose screenshot goes to docs/dark.png; the audit also runs on the live Train page and on
-    Generate with its text."""
+    """In the dark theme, whose screenshot goes to docs/dark.png; the audit also runs on the live Train page, on
+    Generate with its text and on Look inside with its coloured characters."""
     page = new_page(browser, "dark")
     open_page(page, server, "", f"?{SMALL_LESSON}")
     tab_to(page, '[data-testid="stSidebarNav"] a[href$="/train"]')
@@ -173,6 +173,13 @@ def test_the_keyboard_alone_starts_stops_generates_and_sets_the_temperature(brow
     expect(slider).not_to_have_attribute("aria-valuetext", before, timeout=PAGE_LOAD)
     assert float(slider.get_attribute("aria-valuetext")) > float(before)
     assert serious_findings(page) == []
+
+    tab_to(page, '[data-testid="stSidebarNav"] a[href$="/inside"]')
+    page.keyboard.press("Enter")
+    coloured = main.locator(".charlab-inside").first
+    expect(coloured).to_be_visible(timeout=PAGE_LOAD)
+    page.wait_for_timeout(1500)  # the embedding map below
+    assert serious_findings(page) == []  # every coloured character's text readable on its colour, in the dark theme
     page.context.close()
 
 
@@ -195,4 +202,18 @@ def test_projector_mode_keeps_the_live_view_above_the_fold(browser: Browser, ser
     page.screenshot(path=shots / "projector.png")
     keyed(main, "train_stop").get_by_role("button").click()
     expect(main).to_contain_text("Stopped: what was learned is saved.", timeout=TRAINING)
+    page.context.close()
+
+
+def test_a_student_picks_dark_or_light_in_the_app_menu(browser: Browser, server: str):
+    """The shipped config no longer forces light: Streamlit's menu offers System, Light and Dark."""
+    page = new_page(browser, "light")
+    open_page(page, server, "privacy")
+    background = "getComputedStyle(document.querySelector('.stApp')).backgroundColor"
+    assert page.evaluate(background) == "rgb(255, 255, 255)"
+    page.get_by_test_id("stMainMenu").click()
+    page.get_by_test_id("stMainMenuItem-theme-Dark").click()
+    page.wait_for_function(f"{background} === '{DARK_BACKGROUND}'")
+    page.keyboard.press("Escape")
+    assert serious_findings(page) == []
     page.context.close()
