@@ -9,6 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.display import page_style
 from ui.job_registry import show_cluster_problem
 from ui.limits import check_server_limits
 from ui.owners import is_teacher
@@ -47,6 +48,7 @@ open_requested_page()  # after a deep link on a fresh server (see ui.session.thr
 
 with guard("the sidebar"):
     sidebar()
+page_style()  # the focus ring, and projector mode's sizes when it is on
 
 try:
     with guard(page.title):

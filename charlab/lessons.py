@@ -3,9 +3,9 @@
 A lesson names a sample text, a cleaning mode, the settings it fixes, how long a training
 lasts (minutes by the clock, or the settings' epochs) and the controls it hides, e.g. "train
 on the sonnets with 128 units for 1 minute; show only the epochs slider", or "hide all
-settings". In a URL each part has a short name (`?s=sonnets&u=128&min=1&h=l.e.do`, `h=all`)
-so the link stays readable; in a lesson file the full names are used, the same words as
-everywhere else in charlab.
+settings". In a URL each part has a short name (`?s=sonnets&u=128&min=1&h=l.e.do`, `h=all`,
+`pm=1` for projector mode: large text and charts for the back of a classroom) so the link stays
+readable; in a lesson file the full names are used, the same words as everywhere else in charlab.
 
 Students open the link on their own computers, so the address it is built on matters: one
 that means "this computer" (localhost) leads nowhere there. `link_address` chooses the
@@ -33,7 +33,7 @@ from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 
 LESSON_FILE_FORMAT = "charlab-lesson"
-LESSON_FILE_VERSION = 2  # 2 added "minutes" and "hide_all"; a version 1 file trains by its epochs
+LESSON_FILE_VERSION = 3  # 2 added "minutes" and "hide_all" (a version 1 file trains by its epochs); 3 "projector"
 MAX_LESSON_FILE_BYTES = 64_000
 MAX_TITLE_CHARS = 120
 # a lesson's minutes by the clock: from the Train page's smallest step up to ten hours (a server lowers it
@@ -59,9 +59,10 @@ SETTING_PARAMS: dict[str, str] = {
 # every control a lesson can hide: the text choices and each setting
 CONTROLS: dict[str, str] = {"sample": "s", "cleaning": "cl", **SETTING_PARAMS}
 SAMPLE_PARAM, CLEANING_PARAM, HIDDEN_PARAM, TITLE_PARAM, MINUTES_PARAM = "s", "cl", "h", "t", "min"
+PROJECTOR_PARAM = "pm"  # `pm=1`: projector mode on (`pm=0`: the learner's own choice, as without it)
 HIDE_ALL = "all"  # `h=all`: every control hidden, the learner sees Start / Quick start and the chart
 LESSON_PARAMS = frozenset(
-    {SAMPLE_PARAM, CLEANING_PARAM, HIDDEN_PARAM, TITLE_PARAM, MINUTES_PARAM, *SETTING_PARAMS.values()}
+    {SAMPLE_PARAM, CLEANING_PARAM, HIDDEN_PARAM, TITLE_PARAM, MINUTES_PARAM, PROJECTOR_PARAM, *SETTING_PARAMS.values()}
 )
 _CONTROL_OF_PARAM = {short: name for name, short in CONTROLS.items()}
 _FIELD_TYPES = {f.name: f.type for f in fields(ModelConfig)}
@@ -78,6 +79,7 @@ class Lesson:
     title: str = ""  # shown at the top, e.g. "Lesson 2: more units"
     minutes: float | None = None  # each training lasts this long by the clock; None: the settings' epochs
     hide_all: bool = False  # every control hidden (then `hidden` is left empty)
+    projector: bool = False  # projector mode on: large text, controls and charts (off leaves the learner's choice)
 
     def validate(self) -> Lesson:
         """Raise a CharlabError for the first thing that is wrong; return self when all is fine."""
@@ -94,6 +96,8 @@ class Lesson:
         self.settings = {name: getattr(self.config(), name) for name in self.settings}  # whole numbers as ints
         if not isinstance(self.hide_all, bool):
             raise CharlabError("A lesson either hides all settings or not: 'hide_all' must be true or false.")
+        if not isinstance(self.projector, bool):
+            raise CharlabError("A lesson either turns projector mode on or not: 'projector' must be true or false.")
         self.hidden = () if self.hide_all else tuple(dict.fromkeys(n for n in self.hidden if n in CONTROLS))
         if not isinstance(self.title, str) or len(self.title) > MAX_TITLE_CHARS:
             raise CharlabError(f"A lesson title can be at most {MAX_TITLE_CHARS} characters of text.")
@@ -149,6 +153,8 @@ def to_query_params(lesson: Lesson) -> dict[str, str]:
         params[HIDDEN_PARAM] = HIDE_ALL
     elif lesson.hidden:
         params[HIDDEN_PARAM] = ".".join(CONTROLS[name] for name in lesson.hidden)
+    if lesson.projector:
+        params[PROJECTOR_PARAM] = "1"
     return params
 
 
@@ -179,6 +185,7 @@ def from_query_params(params: Mapping[str, Any]) -> Lesson:
         title=values.get(TITLE_PARAM, ""),
         minutes=_parse_minutes(values[MINUTES_PARAM]) if values.get(MINUTES_PARAM) else None,
         hide_all=HIDE_ALL in hidden_names,
+        projector=_parse_projector(values.get(PROJECTOR_PARAM, "")),
     )
     return lesson.validate()
 
@@ -197,6 +204,13 @@ def _parse_setting(name: str, raw: str) -> Any:
         return float(raw) if "float" in str(_FIELD_TYPES[name]) or "." in raw or "e" in raw.lower() else int(raw)
     except ValueError:
         raise CharlabError(f"The lesson link's value for '{name}' is '{raw}', which is not a number.") from None
+
+
+def _parse_projector(raw: str) -> bool:
+    """`pm=1` on, `pm=0` (or none) off; anything else refused in words."""
+    if raw not in ("", "0", "1"):
+        raise CharlabError(f"The lesson link's projector mode (pm) is '{raw}': it can be 1 (on) or 0 (off).")
+    return raw == "1"
 
 
 def _parse_minutes(raw: str) -> float:
@@ -300,6 +314,7 @@ def lesson_to_json(lesson: Lesson) -> str:
         "hidden": list(lesson.hidden),
         "minutes": lesson.minutes,
         "hide_all": lesson.hide_all,
+        "projector": lesson.projector,
     }
     return json.dumps(data, ensure_ascii=False, indent=2)
 
@@ -325,6 +340,7 @@ def lesson_from_json(data: str | bytes) -> Lesson:
         title=_optional_text(parsed.get("title"), "title") or "",
         minutes=parsed.get("minutes"),  # version 1 has none: it trains by its epochs
         hide_all=parsed.get("hide_all", False),
+        projector=parsed.get("projector", False),  # versions 1 and 2 have none: off
     )
     return lesson.validate()
 

@@ -7,6 +7,7 @@ from charlab.errors import CharlabError
 from charlab.model import estimate
 from ui.charts import vocabulary_chart, vocabulary_frame
 from ui.corpus_cache import changed_characters, cleaned_text, text_stats, use_sample, use_upload
+from ui.display import chart
 from ui.limits import server_limits, upload_box_mb
 from ui.page_guard import callback
 from ui.session import through_entry_script
@@ -129,7 +130,7 @@ st.caption(
         else "Cleaning changes none of them."
     )
 )
-st.altair_chart(vocabulary_chart(vocabulary, CHART_BARS), width="stretch")
+chart(vocabulary_chart(vocabulary, CHART_BARS))
 if replaced or dropped:
     shown = [f"{visible_text(c)} → {visible_text(to) or '(dropped)'}" for c, to in list(changes.items())[:40]]
     st.markdown("**Changed by cleaning:** " + " · ".join(md(s) for s in shown) + (" …" if len(changes) > 40 else ""))

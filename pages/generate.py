@@ -9,6 +9,7 @@ from charlab.errors import CharlabError
 from charlab.runs import best_loss_words
 from charlab.sampling import reshape
 from ui.charts import probability_chart
+from ui.display import chart
 from ui.formatting import kept_words
 from ui.grammar import grammar_view
 from ui.inside import new_random_seed
@@ -102,9 +103,9 @@ with chart_column:
     shown = md(visible_text(context[-40:])) if context else "(the start of a line)"
     st.caption(
         f"What the model would write after “…{shown}”. Bars: at temperature {chosen.temperature:g}; "
-        "black ticks: at temperature 1. Move the temperature slider to reshape them."
+        "orange ticks: at temperature 1. Move the temperature slider to reshape them."
     )
-    st.altair_chart(probability_chart(now, at_one, chosen.temperature), width="stretch")
+    chart(probability_chart(now, at_one, chosen.temperature))
 
 options = chosen.sampling_options()
 generator = run.generator()

@@ -13,8 +13,14 @@ from ui.text import md
 through_entry_script("home")
 
 st.title("charlab")
+# the tagline as a level-2 heading, styled small: an h4 straight under the h1 broke the headings' order that a
+# screen reader's outline follows (the accessibility audit, tests/test_browser_a11y.py)
 st.markdown(
-    "#### Teach a small neural network to write like a text, and watch it learn.\n"
+    '<h2 style="font-size:1.25rem;padding:0.25rem 0">Teach a small neural network to write like a text, and '
+    "watch it learn.</h2>",
+    unsafe_allow_html=True,
+)
+st.markdown(
     "charlab trains a *character-level recurrent network*: a model that reads a text one character at a time "
     "and learns to guess the next one. "
     "You pick a text and press **Train**; the guesses improve as you watch, from random letters to words "

@@ -6,6 +6,7 @@ from charlab.cells import cell_type
 from charlab.errors import CharlabError
 from charlab.neurons import unit_ranking
 from ui.corpus_cache import cleaned_text
+from ui.display import chart
 from ui.inside import (
     INSIDE_MAX_CHARS,
     STATE_HELP,
@@ -16,6 +17,7 @@ from ui.inside import (
     guesses_frame,
     ranking_frame,
     run_trace,
+    surprise_frame,
     surprise_html,
 )
 from ui.page_guard import callback
@@ -134,16 +136,25 @@ unit = c.number_input("Unit", min_value=0, max_value=cfg.units - 1, step=1, key=
 
 # ---- the text coloured by the unit
 st.markdown(f"**The text coloured by unit {unit} of layer {layer}** ({state} state)")
-st.caption("Blue: the unit is on (positive); red: negative; white: near zero. Hover a character for its numbers.")
+st.caption(
+    "Blue: the unit is on (positive), underlined when strongly; red: negative, dotted underline when strongly; "
+    "white: near zero. Hover a character for its numbers."
+)
 st.html(activation_html(result, layer - 1, state, int(unit)))
 
 # ---- surprise and guesses
 st.subheader("3 · How surprised the network is")
 st.caption(
-    "Orange characters surprised the model (it gave them a low chance); white ones it saw coming. "
-    "Hover a character for the model's top 5 guesses of what comes next."
+    "Orange characters surprised the model (it gave them a low chance), underlined when strongly; white ones it "
+    "saw coming. Hover a character for the model's top 5 guesses of what comes next."
 )
 st.html(surprise_html(result))
+with st.expander("The most surprising characters, in numbers"):
+    st.dataframe(
+        surprise_frame(result),
+        hide_index=True,
+        column_config={"Surprise (nats)": st.column_config.NumberColumn(format="%.2f")},
+    )
 position = st.slider("Character", min_value=0, max_value=len(result.text) - 1, value=0, key="inside_position")
 ch = result.text[position]
 st.caption(
@@ -173,4 +184,4 @@ if not frame["Written"].all():
         f"Only {frame['Written'].sum()} characters are written on the map: the ones the text uses most, where "
         f"they have room. The other {(~frame['Written']).sum():,} are dots (hover one to see it)."
     )
-st.altair_chart(embedding_chart(frame), width="stretch")
+chart(embedding_chart(frame))

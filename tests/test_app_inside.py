@@ -145,7 +145,7 @@ def test_the_grammar_lab_scores_strings_charts_the_time_lapse_and_finds_the_firs
     run(at.selectbox(key="generate_grammar_line").set_value(2))
     where = first_error("BTBTXXVPSEPE")
     assert contains(at.warning, f"It breaks the grammar at character {where + 1}")
-    assert contains(at.html, f'<mark style="background:#FCA5A5;padding:0">{"BTBTXXVPSEPE"[where]}</mark>')
+    assert contains(at.html, f'<mark style="background:#FCA5A5;color:#0B0F19;padding:0">{"BTBTXXVPSEPE"[where]}</mark>')
     run(at.selectbox(key="generate_grammar_line").set_value(0))
     assert contains(at.success, "This string follows the grammar")
 

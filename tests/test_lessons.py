@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -180,10 +181,36 @@ def test_bad_minutes_are_refused_in_plain_words_quoting_the_link(raw, shown):
 def test_a_lesson_file_carries_minutes_and_hide_all():
     lesson = Lesson(sample="reber", settings={"units": 32}, minutes=3.0, hide_all=True)
     data = json.loads(lesson_to_json(lesson))
-    assert data["format_version"] == 2 and data["minutes"] == 3.0 and data["hide_all"] is True
+    assert data["format_version"] == 3 and data["minutes"] == 3.0 and data["hide_all"] is True
     assert lesson_from_json(json.dumps(data)) == lesson
     by_epochs = json.loads(lesson_to_json(SONNETS))
     assert by_epochs["minutes"] is None and by_epochs["hide_all"] is False
+
+
+def test_a_lesson_turns_projector_mode_on_by_link_and_by_file():
+    lesson = Lesson(sample="reber", projector=True)
+    params = to_query_params(lesson)
+    assert params["pm"] == "1"
+    assert from_query_params(params) == lesson
+    assert from_query_params({"s": "reber", "pm": "0"}).projector is False
+    assert not from_query_params({"s": "reber"}).projector  # without it: the learner's own choice
+    assert "pm" not in to_query_params(Lesson(sample="reber"))
+    assert is_lesson({"pm": "1"})
+    data = json.loads(lesson_to_json(lesson))
+    assert data["projector"] is True and lesson_from_json(json.dumps(data)) == lesson
+    data.pop("projector")  # a version 2 file has none
+    assert lesson_from_json(json.dumps(data | {"format_version": 2})).projector is False
+
+
+@pytest.mark.parametrize("raw", ["yes", "2", "on", "<b>"])
+def test_a_bad_projector_value_in_a_link_is_refused_in_words(raw):
+    with pytest.raises(CharlabError, match=f"projector mode \\(pm\\) is '{re.escape(raw)}': it can be 1 \\(on\\) or 0"):
+        from_query_params({"s": "reber", "pm": raw})
+
+
+def test_a_lesson_file_whose_projector_is_not_true_or_false_is_refused():
+    with pytest.raises(CharlabError, match="'projector' must be true or false"):
+        lesson_from_json('{"format": "charlab-lesson", "projector": "yes"}')
 
 
 def test_a_version_1_lesson_file_trains_by_its_epochs():

@@ -22,9 +22,18 @@ def _options() -> dict:
     return streamlit_config._config_options
 
 
+def _names(table: dict, prefix: str = "") -> list[str]:
+    """Every setting's dotted name; a nested table ([theme.light]) adds its own part."""
+    names = []
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        names += _names(value, name + ".") if isinstance(value, dict) else [name]
+    return names
+
+
 def test_every_shipped_setting_is_a_streamlit_option():
     known = _options()
-    names = [f"{section}.{key}" for section, values in SHIPPED.items() for key in values]
+    names = _names(SHIPPED)
     assert len(names) >= 15
     assert [name for name in names if name not in known] == []
 
@@ -46,6 +55,14 @@ def test_every_shipped_setting_is_a_streamlit_option():
 def test_a_classroom_setting(name, value):
     section, key = name.split(".")
     assert SHIPPED[section][key] == value
+
+
+def test_each_student_chooses_light_or_dark():
+    """No theme is forced: a light and a dark one are offered in the app menu, each with its own colours."""
+    theme = SHIPPED["theme"]
+    assert "base" not in theme
+    for name in ("light", "dark"):
+        assert {"primaryColor", "backgroundColor", "secondaryBackgroundColor", "textColor"} <= set(theme[name])
 
 
 def test_the_upload_fence_holds_each_upload_box():

@@ -18,16 +18,17 @@ from charlab import board, owners, runs
 from charlab.baselines import report_from_dict
 from charlab.runs import OWNERS_DIR
 from ui.charts import board_chart, reference_frame
+from ui.display import chart
 from ui.page_guard import callback
 from ui.saved_runs import open_run
 from ui.settings import LOSS_UNITS, STATUS_WORDS, TEMPERATURE_HELP
-from ui.text import box, md
+from ui.text import TEXT_BACKGROUND, box, md
 
 # a board watched on the projector redraws every few seconds; a training checkpoints its figures about as
 # often, and each redraw only stats the runs' folders and re-reads the files that changed
 BOARD_SECONDS = 5.0
 WRITE_LENGTH = 300  # characters: what fits the large box on a projector
-BOARD_TEXT_STYLE = "font-size:2rem;line-height:1.4;background:#FAFAFF;"  # read from the back of a classroom
+BOARD_TEXT_STYLE = "font-size:2rem;line-height:1.4;" + TEXT_BACKGROUND  # read from the back of a classroom
 TEXTS_APART = (
     "Curves are compared only on the same text: a loss on one text says nothing about a loss on another, "
     "so choose the text whose trainings to compare."
@@ -203,7 +204,7 @@ def _curves(rows: list[board.BoardRow]) -> None:
     newest = rows[0]  # the text's reference lines, measured as the newest training on it measured them
     report = _baselines(newest.path, _file_stamp(Path(newest.path) / "config.json"))
     references = reference_frame(newest.vocab_size, unit, report) if newest.vocab_size else None
-    st.vega_lite_chart(spec=_chart_spec(tuple(points), unit, references), width="stretch")
+    chart(_chart_spec(tuple(points), unit, references))
     st.caption(f"Validation {LOSS_UNITS[unit].lower()}: one line per training. Dashed: what simple counting scores.")
 
 

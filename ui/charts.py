@@ -81,9 +81,9 @@ def loss_frame(
 REFERENCE_COLORS = {
     "uniform": COLORS["guess"],
     "unigram": "#A16207",
-    "context_1": "#059669",
+    "context_1": "#009E73",
     "context_2": "#0891B2",
-    "context_3": "#7C3AED",
+    "context_3": "#9467BD",
 }
 # the reference lines' names in the column right of the plot: short enough to leave the plot its width on a
 # phone; the caption under the chart and each line's tooltip say them in full
@@ -169,6 +169,7 @@ def loss_chart(
     marker: float | None = None,
     height: int = 320,
     batches_per_epoch: int = 0,
+    label_gap: float = LABEL_GAP,
 ) -> dict:
     """Training and validation curves, the reference lines, and a vertical rule at a time-lapse moment,
     as a Vega-Lite spec for `st.vega_lite_chart`.
@@ -176,14 +177,17 @@ def loss_chart(
     Within the first epoch (when `batches_per_epoch` is known) the x axis counts training steps: epochs
     would read 0.000 … 0.009 for the first seconds. A watching tab redraws this every second or two, so the
     chart's layout is built by Altair (and checked against the Vega-Lite schema) once per look, and each
-    redraw only attaches the new data and the y range its labels were placed for."""
+    redraw only attaches the new data and the y range its labels were placed for. `label_gap`: the pixels between
+    two reference labels' centres (larger labels, as in projector mode, need more)."""
     frame = frame.assign(value=convert_loss(frame["loss"], unit))
     by_steps = bool(batches_per_epoch) and not frame.empty and float(frame["epoch"].max()) < 1
     scale = batches_per_epoch if by_steps else 1
     frame = frame.assign(x=frame["epoch"] * scale)
     references = reference_frame(vocab_size, unit, report)
     low, high = _y_range(frame["value"].tolist() + references["value"].tolist())
-    references = references.assign(label_value=spread_labels(references["value"].tolist(), low, high, height))
+    references = references.assign(
+        label_value=spread_labels(references["value"].tolist(), low, high, height, label_gap)
+    )
     series = tuple(sorted(frame["series"].unique().tolist()) or ["Validation (each epoch)"])
     x_title = f"Training steps (one epoch = {batches_per_epoch:,} steps)" if by_steps else "Epoch"
     layout = _loss_layout(series, tuple(references["reference"]), unit, marker is not None, height, x_title)
@@ -241,7 +245,7 @@ def _loss_layout(
     layers = [train, validation]
     for key in references:
         line = alt.Chart(alt.NamedData(REFERENCE_DATA)).transform_filter(alt.datum.reference == key)
-        color = REFERENCE_COLORS.get(key, "#6B7280")
+        color = REFERENCE_COLORS.get(key, COLORS["guess"])
         tooltip = [alt.Tooltip("label:N", title="Reference")]
         layers.append(
             line.mark_rule(color=color, strokeDash=[6, 4]).encode(y=alt.Y("value:Q", scale=y_scale), tooltip=tooltip)
@@ -267,7 +271,8 @@ def _loss_layout(
     return json.dumps(spec)
 
 
-def compare_chart(histories: dict[str, list[dict]], unit: str) -> alt.Chart:
+def compare_chart(histories: dict[str, list[dict]], unit: str) -> alt.LayerChart:
+    """Runs' curves on one chart: a colour and a name per run, solid validation and dashed training lines."""
     rows = []
     for name, history in histories.items():
         for h in history:
@@ -277,20 +282,25 @@ def compare_chart(histories: dict[str, list[dict]], unit: str) -> alt.Chart:
                     rows.append((name, kind, h["epoch"], value))
     frame = pd.DataFrame(rows, columns=["run", "curve", "epoch", "loss"])
     frame = frame.assign(value=convert_loss(frame["loss"], unit))
-    return (
-        alt.Chart(frame)
-        .mark_line(point=alt.OverlayMarkDef(size=25))
-        .encode(
-            x=alt.X("epoch:Q", title="Epoch"),
-            y=alt.Y("value:Q", title=LOSS_UNITS[unit], scale=alt.Scale(zero=False)),
-            color=alt.Color("run:N", title="Run", legend=alt.Legend(orient="top", columns=2)),
-            strokeDash=alt.StrokeDash(
-                "curve:N", title="Curve", scale=alt.Scale(domain=["Validation", "Training"], range=[[1, 0], [5, 4]])
-            ),
-            tooltip=["run:N", "curve:N", "epoch:Q", alt.Tooltip("value:Q", format=".3f", title=LOSS_UNITS[unit])],
-        )
-        .properties(height=340)
+    base = alt.Chart(frame).encode(
+        x=alt.X("epoch:Q", title="Epoch"),
+        y=alt.Y("value:Q", title=LOSS_UNITS[unit], scale=alt.Scale(zero=False)),
+        color=alt.Color("run:N", title="Run", legend=alt.Legend(orient="top", columns=2)),
+        tooltip=["run:N", "curve:N", "epoch:Q", alt.Tooltip("value:Q", format=".3f", title=LOSS_UNITS[unit])],
     )
+    lines = base.mark_line(point=alt.OverlayMarkDef(size=25)).encode(
+        strokeDash=alt.StrokeDash(
+            "curve:N", title="Curve", scale=alt.Scale(domain=["Validation", "Training"], range=[[1, 0], [5, 4]])
+        )
+    )
+    names = (  # each run named at its newest validation point: colour is not the only way to tell runs apart
+        base.transform_filter(alt.datum.curve == "Validation")
+        .transform_window(rank="rank()", sort=[alt.SortField("epoch", order="descending")], groupby=["run"])
+        .transform_filter(alt.datum.rank == 1)
+        .mark_text(align="right", dx=-6, dy=-12, fontSize=LABEL_FONT_SIZE, fontWeight="bold")
+        .encode(text="run:N")
+    )
+    return alt.layer(lines, names).properties(height=340)
 
 
 def vocabulary_frame(stats: corpus.CorpusStats, changes: dict[str, str]) -> pd.DataFrame:
@@ -400,7 +410,7 @@ def probability_chart(
     )
     ticks = (
         alt.Chart(frame)
-        .mark_tick(color="#111827", thickness=2, size=22)
+        .mark_tick(color=COLORS["changed"], thickness=2, size=22)
         .encode(x=x, y="At temperature 1:Q", tooltip=tooltip)
     )
     return alt.layer(bars, ticks).properties(height=260)
@@ -439,7 +449,7 @@ def board_chart(points: list[tuple[str, float, float]], unit: str, references: p
     layers = [lines, ends]
     if not references.empty:
         refs = alt.Chart(references).encode(tooltip=[alt.Tooltip("label:N", title="Reference")])
-        grey = "#4B5563"
+        grey = COLORS["guess"]
         layers.append(refs.mark_rule(strokeDash=[6, 4], color=grey).encode(y=alt.Y("value:Q", scale=y_scale)))
         layers.append(
             refs.mark_text(

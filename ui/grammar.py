@@ -8,6 +8,7 @@ import streamlit as st
 
 from charlab import runs
 from charlab.reber import first_error, grammar_lines, grammar_score
+from ui.display import chart
 from ui.settings import COLORS
 from ui.text import marked_text
 
@@ -48,7 +49,7 @@ def grammar_growth(timelapse: list[dict]) -> None:
     frame = grammar_timelapse_frame(timelapse)
     if len(frame) > 1:
         st.markdown("**Grammatical strings as it learned** (in each time-lapse frame)")
-        st.altair_chart(grammar_chart(frame), width="stretch")
+        chart(grammar_chart(frame))
 
 
 def grammar_view(run: runs.Run, text: str) -> None:

@@ -17,7 +17,7 @@ from charlab.neurons import Trace, UnitMatch, embedding_map, points_to_label, tr
 from charlab.sampling import NumpyCharModel
 from ui.page_guard import callback
 from ui.saved_runs import load_cached_run, run_stamp
-from ui.text import box, char_name
+from ui.text import DARK_TEXT, box, char_name, visible_text
 from ui.widget_state import store_value
 
 INSIDE_MAX_CHARS = 2000  # characters traced and drawn at once (each becomes a coloured span)
@@ -83,9 +83,24 @@ def guesses_words(result: Trace, t: int) -> str:
     return ", ".join(f"{corpus.visible(ch)} {p:.0%}" for ch, p in result.top_guesses(t, 5))
 
 
-def _char_span(ch: str, background: str, title: str) -> str:
+def _text_on(background: str) -> str:
+    """Dark text on a light background, white on a strong one: the theme's own text colour (light in the dark
+    theme) would vanish on a pale span."""
+    r, g, b = (int(background[i : i + 2], 16) for i in (1, 3, 5))
+    return "#FFFFFF" if 0.299 * r + 0.587 * g + 0.114 * b < 140 else DARK_TEXT
+
+
+STRONG = 0.5  # a value at least half of its scale is also underlined: colour is never the only cue
+UNDERLINE = {  # a second cue beside the colour, told in each view's caption
+    "positive": "text-decoration:underline solid 2px;",
+    "negative": "text-decoration:underline dotted 2px;",
+}
+
+
+def _char_span(ch: str, background: str, title: str, mark: str = "") -> str:
     shown = "↵\n" if ch == "\n" else ch
-    return f'<span style="background:{background}" title="{html.escape(title, quote=True)}">{html.escape(shown)}</span>'
+    style = f"background:{background};color:{_text_on(background)};{UNDERLINE.get(mark, '')}"
+    return f'<span style="{style}" title="{html.escape(title, quote=True)}">{html.escape(shown)}</span>'
 
 
 def _coloured_box(spans: list[str], height: int) -> str:
@@ -101,10 +116,35 @@ def activation_html(result: Trace, layer: int, state: str, unit: int, height: in
             ch,
             activation_color(values[t] / scale),
             f"{char_name(ch)} · activation {values[t]:+.2f} · surprise {result.surprise[t]:.2f}",
+            _strength(values[t] / scale),
         )
         for t, ch in enumerate(result.text)
     ]
     return _coloured_box(spans, height)
+
+
+def _strength(value: float) -> str:
+    """ "positive" or "negative" for a value of at least STRONG (on a scale of 1) either way, else ""."""
+    if value >= STRONG:
+        return "positive"
+    return "negative" if value <= -STRONG else ""
+
+
+def surprise_frame(result: Trace, top: int = 10) -> pd.DataFrame:
+    """The most surprising characters in a table: the surprise view's colours said in numbers."""
+    order = np.argsort(-np.asarray(result.surprise, dtype=float), kind="stable")[:top]
+    return pd.DataFrame(
+        [
+            {
+                "Position": int(t),
+                "Character": corpus.visible(result.text[t]),
+                "After": visible_text(result.text[max(0, t - 20) : t]),
+                "Surprise (nats)": float(result.surprise[t]),
+            }
+            for t in order
+        ],
+        columns=["Position", "Character", "After", "Surprise (nats)"],
+    )
 
 
 def surprise_html(result: Trace, height: int = 240) -> str:
@@ -115,6 +155,7 @@ def surprise_html(result: Trace, height: int = 240) -> str:
             ch,
             surprise_color(result.surprise[t], scale),
             f"{char_name(ch)} · surprise {result.surprise[t]:.2f} nats · next: {guesses_words(result, t)}",
+            _strength(result.surprise[t] / scale),
         )
         for t, ch in enumerate(result.text)
     ]

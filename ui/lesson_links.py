@@ -50,6 +50,8 @@ def apply_lesson(lesson: lessons.Lesson, key: str = "") -> str | None:
         ss.minutes = None
     ss.pop("train_preset", None)
     reseed("settings")
+    if lesson.projector:  # pm=0 or none leaves the learner's own choice
+        ss.projector = True
     ss.lesson = {
         "key": key,
         "title": lesson.title,

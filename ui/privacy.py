@@ -111,7 +111,7 @@ def delete_box() -> None:
     if message:
         kind, words = message
         (st.success if kind == "success" else st.error)(md(words), icon=":material/info:")
-    st.markdown("#### Delete everything of mine")
+    st.header("Delete everything of mine")  # an h2 under the page's h1: an h4 broke the headings' order
     st.caption(
         "Removes all your runs and forgets the text you chose, on this server, at once. It cannot be undone: "
         "download a run first (My runs) if you want to keep it."
@@ -119,7 +119,7 @@ def delete_box() -> None:
     if st.toggle("I want to delete everything of mine", key="privacy_confirm_mine"):
         st.button("Delete everything of mine", key="privacy_delete_mine", type="primary", on_click=_delete_mine)
     if is_teacher():
-        st.markdown("#### End of term: delete every student's data")
+        st.header("End of term: delete every student's data")
         st.caption("Removes every run of every student (and the runs saved by the command line) on this server.")
         if st.toggle("I want to delete every student's data", key="privacy_confirm_class"):
             st.button("Delete every student's data", key="privacy_delete_class", type="primary", on_click=_delete_class)

@@ -11,6 +11,7 @@ from charlab import archives, runs
 from charlab.errors import CharlabError
 from charlab.model import MODEL_SETTINGS
 from ui.charts import compare_chart
+from ui.display import chart
 from ui.job_registry import is_running
 from ui.limits import server_limits, upload_box_mb
 from ui.owners import check_run_allowed, is_teacher, owners_enabled, session_workspace
@@ -205,7 +206,7 @@ def _runs_compare(infos: list[runs.RunInfo]) -> None:
         histories[label if label not in histories else f"{label} ({len(histories) + 1})"] = runs.read_history(path)
     if any(histories.values()):
         unit = ss.get("loss_unit", "loss")
-        st.altair_chart(compare_chart(histories, unit), width="stretch")
+        chart(compare_chart(histories, unit))
         st.caption(
             f"Shown as {LOSS_UNITS[unit].lower()} (switch above the live chart). Lower is better; "
             "compare validation lines to see which settings generalise best."

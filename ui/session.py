@@ -68,6 +68,7 @@ REMEMBERED: dict[str, tuple[type, ...]] = {
     "lesson": (dict, type(None)),
     "nickname": (str,),
     "train_run_name": (str,),  # the Run name box's own key: absent while the Train page is not drawn
+    "projector": (bool,),  # projector mode (the sidebar's toggle, or a lesson link's pm=1)
 }
 PERSISTENT_KEYS = tuple(REMEMBERED)
 
@@ -117,6 +118,7 @@ def init_session() -> None:
     ss.setdefault("run_path", None)
     ss.setdefault("generate", GenerateConfig())
     ss.setdefault("lesson", None)
+    ss.setdefault("projector", False)
     ss.setdefault("nickname", "")  # "" (no name): a private workspace, see session_workspace
     ss.setdefault("teacher", False)  # not remembered for a reload: the password is asked again
     ss.workspace = str(session_workspace())

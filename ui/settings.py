@@ -27,7 +27,10 @@ PAGES = {
 # (bench/sweep.py: a GRU 256 with a decaying rate learns the most per minute on 2 cores, bench/README.md)
 DEFAULT_SAMPLE = "tiny_shakespeare"
 QUICK_START_CLEANING = "keep"
-COLORS = {"primary": "#4F46E5", "train": "#94A3B8", "validation": "#4F46E5", "guess": "#DC2626", "changed": "#F59E0B"}
+# the charts' colours: Okabe-Ito's colour-blind-safe ones where they can be, each at least 3:1 against both the light
+# and the dark theme's background (tests/test_charts_colours.py), since a chart cannot know which one a student chose
+COLORS = {"primary": "#0072B2", "train": "#8A94A6", "validation": "#0072B2", "guess": "#7F7F7F", "changed": "#D55E00"}
+CHART_BACKGROUNDS = {"light": "#FFFFFF", "dark": "#0E1117"}  # .streamlit/config.toml's [theme.light] and [theme.dark]
 
 
 # every model setting's label and help come from charlab.model.MODEL_SETTINGS; "minutes" is the app's own

@@ -10,6 +10,7 @@ from charlab import corpus
 from charlab.jobs import JobHandle
 from charlab.runs import best_loss_words
 from ui.corpus_cache import text_stats
+from ui.display import projector_toggle
 from ui.formatting import fmt_duration
 from ui.job_registry import current_handle, queue_words
 from ui.jobs import rerun_page, rerun_when_finished
@@ -59,6 +60,7 @@ def sidebar() -> None:
         else:
             loss = f" · {best_loss_words(info.best_loss, info.best_loss_on)}" if info.best_loss else ""
             st.markdown(f"**{md(info.name)}**  \n{STATUS_WORDS.get(info.status, info.status)}{loss}")
+        projector_toggle()
         poll = poll_seconds(handle)
         if poll is not None:
             st.fragment(run_every=poll * 2)(_sidebar_progress)(poll)  # the Train page's live view is the fast one

@@ -57,20 +57,33 @@ BOX_STYLE = (  # every box of text the app draws: generated text, marked copies,
     # pre-wrap keeps the text's own line breaks; overflow-wrap breaks a long run without spaces (an untrained
     # network's gibberish, a URL) at the box's edge instead of cutting it off
     "white-space:pre-wrap;overflow-wrap:anywhere;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:0.95rem;"
-    "padding:0.8rem 1rem;border:1px solid #E5E7EB;border-radius:0.5rem;"
+    "padding:0.8rem 1rem;border:1px solid rgba(128,128,128,0.35);border-radius:0.5rem;"
 )
+# a faint tint of the page's own colours, never a fixed light background: the text inherits the theme's colour,
+# and a light box under the dark theme's light text left it unreadable
+TEXT_BACKGROUND = "background:rgba(99,102,241,0.06);"
+DARK_TEXT = "#0B0F19"  # on a light highlight in either theme (the dark theme's own text is light)
+FADED = "opacity:0.72;"  # the seed and side notes: paler in either theme, still 4.5:1 against the background
 
 
 def box(css_class: str, inner_html: str, height: int | None, extra_style: str = "") -> str:
-    """A box of monospaced text (inner_html already escaped), scrolling beyond `height` pixels."""
-    scroll = f"max-height:{height}px;overflow-y:auto;" if height else ""
-    return f'<div class="{css_class}" style="{BOX_STYLE}{extra_style}{scroll}">{inner_html}</div>'
+    """A box of monospaced text (inner_html already escaped), scrolling beyond `height` pixels.
+
+    A box that scrolls takes the keyboard's focus (Tab, then the arrow keys scroll it): without it a keyboard
+    user could never read past its first lines (axe's scrollable-region-focusable)."""
+    if not height:
+        return f'<div class="{css_class}" style="{BOX_STYLE}{extra_style}">{inner_html}</div>'
+    scroll = f"max-height:{height}px;overflow-y:auto;"
+    return (
+        f'<div class="{css_class}" style="{BOX_STYLE}{extra_style}{scroll}" tabindex="0" role="region" '
+        f'aria-label="Text (scrolls)">{inner_html}</div>'
+    )
 
 
 def text_box(seed: str, generated: str, height: int | None = 320) -> str:
     """Generated text in a readable box; the seed (what the user typed) is shown paler."""
-    inner = f'<span style="color:#9CA3AF">{html.escape(seed)}</span><span>{html.escape(generated)}</span>'
-    return box("charlab-text", inner, height, "line-height:1.5;background:#FAFAFF;")
+    inner = f'<span style="{FADED}">{html.escape(seed)}</span><span>{html.escape(generated)}</span>'
+    return box("charlab-text", inner, height, "line-height:1.5;" + TEXT_BACKGROUND)
 
 
 def stream(placeholder, seed: str, chars: Iterator[str], length: int, seconds: float = 1.5) -> str:
@@ -98,10 +111,11 @@ def marked_text(text: str, spans: Iterable[tuple[int, int, str]], height: int | 
         if start < at or end <= start:
             continue
         pieces.append(html.escape(text[at:start]))
-        pieces.append(f'<mark style="background:{background};padding:0">{html.escape(text[start:end])}</mark>')
+        marked = html.escape(text[start:end])
+        pieces.append(f'<mark style="background:{background};color:{DARK_TEXT};padding:0">{marked}</mark>')
         at = end
     pieces.append(html.escape(text[at:]))
-    return box("charlab-text", "".join(pieces), height, "line-height:1.5;background:#FAFAFF;")
+    return box("charlab-text", "".join(pieces), height, "line-height:1.5;" + TEXT_BACKGROUND)
 
 
 COPY_LONGEST, COPY_OTHER = "#FDBA74", "#FEF3C7"
@@ -199,7 +213,7 @@ def copy_view(report: CopyReport, generated: str) -> None:
     if unfamiliar:  # the model's words: escaped, never read as markdown
         what = "Words" if report.spaced else "Character pairs"
         listed = html.escape(", ".join(unfamiliar[:12]))
-        st.html(f'<div style="color:#6B7280;font-size:0.875rem">{what} not in the training text: {listed}</div>')
+        st.html(f'<div style="{FADED}font-size:0.875rem">{what} not in the training text: {listed}</div>')
 
 
 def copy_check_missing(info: runs.RunInfo) -> None:

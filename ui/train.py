@@ -15,6 +15,7 @@ from charlab.jobs import JobHandle
 from charlab.runs import best_loss_words
 from charlab.training import Progress
 from ui.charts import loss_chart, loss_frame, reference_words
+from ui.display import chart, label_gap
 from ui.formatting import fmt_duration, fmt_epochs, kept_words, progress_words, starting_words
 from ui.grammar import grammar_growth
 from ui.job_registry import queue_words, registry
@@ -177,8 +178,16 @@ def _draw(f: LiveFigures) -> None:
             st.caption("The loss chart appears after the first training steps.")
         else:
             marker = f.timelapse[moment]["epoch"] if moment is not None else None
-            spec = loss_chart(frame, f.vocab_size, unit, f.report, marker, batches_per_epoch=f.batches_per_epoch)
-            st.vega_lite_chart(spec=spec, width="stretch")
+            spec = loss_chart(
+                frame,
+                f.vocab_size,
+                unit,
+                f.report,
+                marker,
+                batches_per_epoch=f.batches_per_epoch,
+                label_gap=label_gap(),
+            )
+            chart(spec)
             st.caption(reference_words(f.vocab_size, unit, f.report))
     if not frame.empty:
         verdict_view(f.history, f.batch_losses, f.report)
