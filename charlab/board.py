@@ -82,7 +82,7 @@ def board_rows(pairs: Iterable[tuple[str, RunInfo]], since: datetime) -> list[Bo
                 model=model_words(info.config),
                 vocab_size=info.vocab_size,
                 status=info.status,
-                minutes=round(float(info.figures.get("train_seconds") or 0.0) / 60, 1),
+                minutes=round(float(info.metrics.get("train_seconds") or 0.0) / 60, 1),
                 best_val_loss=best if best is not None and math.isfinite(best) else None,
                 updated=info.updated or info.created,
             )

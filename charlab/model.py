@@ -56,19 +56,18 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        """Build from saved JSON, ignoring keys a newer charlab may have added."""
+        """Build from saved JSON, ignoring keys a newer charlab may have added.
+
+        A setting missing takes today's default: a run saved before the setting existed was brought to
+        today's format by charlab.run_format, which fills in what it was trained with.
+        """
         if not isinstance(data, dict):
             raise CharlabError("The saved model settings are not readable; the run may be damaged.")
         known = {f.name for f in fields(cls)}
-        saved = {**SAVED_BEFORE, **{k: v for k, v in data.items() if k in known}}
         try:
-            return cls(**saved).validate()
+            return cls(**{k: v for k, v in data.items() if k in known}).validate()
         except TypeError as err:
             raise CharlabError(f"The saved model settings are not readable ({err}).") from err
-
-
-# what a run saved before a setting existed was trained with (not today's default)
-SAVED_BEFORE: dict[str, Any] = {"schedule": "constant", "precision": "float32"}
 
 
 @dataclass(frozen=True)

@@ -288,13 +288,13 @@ class TrainingJob:
             if self._progress.timelapse:
                 self._timelapse_seconds_before = float(self._progress.timelapse[-1].get("seconds", 0.0) or 0.0)
             self._progress.first_epoch = len(self._progress.history)
-            trained = previous.info.figures.get("epochs_trained")  # runs saved before it counted whole epochs
+            trained = previous.info.metrics.get("epochs_trained")
             self._progress.epochs_before = float(
                 trained if isinstance(trained, (int, float)) else len(self._progress.history)
             )
             self._progress.best_loss = previous.info.best_loss
             self._progress.best_loss_on = previous.info.best_loss_on
-            before = previous.info.figures.get("train_seconds")
+            before = previous.info.metrics.get("train_seconds")
             if not isinstance(before, (int, float)) and self._progress.history:
                 before = self._progress.history[-1].get("seconds")
             self._progress.elapsed_before = float(before) if isinstance(before, (int, float)) else 0.0
@@ -446,7 +446,7 @@ class TrainingJob:
         runs.update_meta(
             self.run_path,
             status="training",
-            model=self.config.to_dict(),
+            settings=self.config.to_dict(),
             pid=os.getpid(),
             heartbeat=time.time(),
             baselines=self._baselines(),
@@ -623,12 +623,12 @@ class TrainingJob:
         p = self.snapshot()
         # model.keras now holds this training's own optimizer state, even for an imported run
         runs.update_meta(
-            self.run_path, heartbeat=time.time(), figures=self._figures(p), **{runs.FRESH_OPTIMIZER: False}
+            self.run_path, heartbeat=time.time(), metrics=self._metrics(p), **{runs.FRESH_OPTIMIZER: False}
         )
         self._last_checkpoint = time.monotonic()
         self._best_on_disk = True
 
-    def _figures(self, p: Progress) -> dict[str, Any]:
+    def _metrics(self, p: Progress) -> dict[str, Any]:
         return {
             "best_loss": p.best_loss,
             "best_loss_on": p.best_loss_on,
@@ -661,7 +661,7 @@ class TrainingJob:
                 except Exception as err:
                     status, message = FAILED, _with_save_error(message, err)
                 try:
-                    runs.update_meta(run_path, status=status, message=message, figures=self._figures(self.snapshot()))
+                    runs.update_meta(run_path, status=status, message=message, metrics=self._metrics(self.snapshot()))
                 except Exception as err:  # the run stays marked 'training', so the list shows it as interrupted
                     status, message = FAILED, _with_save_error(message, err)
         finally:

@@ -104,7 +104,7 @@ def page_data(run: runs.Run, encoding: str = "float16") -> dict:
         "name": info.name,
         "corpus_name": info.corpus_name,
         "facts": facts_words(run),
-        "start_from": _writer_name(run),
+        "start_from": run.info.writer_name,
         "cell": cfg.cell,
         "units": cfg.units,
         "layers": cfg.layers,
@@ -156,16 +156,9 @@ def facts_words(run: runs.Run) -> str:
     layers = f"{cfg.layers}×" if cfg.layers > 1 else ""
     learned = f"Learned from {info.corpus_name}" if info.corpus_name else "Learned from a text"
     how_well = runs.best_loss_words(info.best_loss, info.best_loss_on)
-    writer = _writer_name(run)
+    writer = info.writer_name
     started = f" · fine-tuned from {writer}" if writer else ""
     return f"{learned}{started} · {layers}{cell_type(cfg.cell).label} {cfg.units} · {how_well}"
-
-
-def _writer_name(run: runs.Run) -> str | None:
-    """The writer a fine-tuned run started from (charlab.writers records it), None for a run trained from blank."""
-    origin = run.meta.get("from")
-    name = origin.get("name") if isinstance(origin, dict) else None
-    return name if isinstance(name, str) else None
 
 
 def encode_weights(run: runs.Run, encoding: str = "float16") -> dict:

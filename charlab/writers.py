@@ -21,6 +21,7 @@ from charlab import runs
 from charlab.cells import cell_type
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
+from charlab.run_format import ORIGIN_KEY  # noqa: F401  (where a fine-tune records its writer)
 from charlab.vocab import Vocab
 
 SHAPE_SETTINGS = ("cell", "units", "layers", "embedding_dim")  # fixed by a network's weights
@@ -34,7 +35,6 @@ NEW_EMBEDDING_SCALE = 0.01  # the spread of a new character's embedding row (Ker
 SHIPPED_WRITERS_DIR = Path(__file__).parent.parent / "sample_texts" / "writers"
 CLASSICS_WRITER = "classics"  # `--from writer` and the Train page's "the classics writer"
 WRITER_ALIASES = ("writer", CLASSICS_WRITER)
-ORIGIN_KEY = "from"  # a fine-tuned run's config.json: {"name", "run_id", "val_loss", ...} of its writer
 MOSTLY_UNSEEN_SHARE = 0.5  # above this share of a text's letters outside the writer's vocabulary, start blank
 
 

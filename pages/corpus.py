@@ -76,14 +76,14 @@ if not ui.is_hidden("cleaning"):  # else the lesson's cleaning stays
     )
 st.caption(corpus.CLEANING_MODES[ss.cleaning][1])
 
-raw, cleaned = ui.text_stats(loaded), ui.text_stats(loaded, ss.cleaning)  # the figures show what is left
-figures = st.columns(5)
+raw, cleaned = ui.text_stats(loaded), ui.text_stats(loaded, ss.cleaning)  # the metrics show what is left
+metrics = st.columns(5)
 for column, label, before, after in (
-    (figures[0], "Characters", raw.characters, cleaned.characters),
-    (figures[1], "Letters", raw.letters, cleaned.letters),
-    (figures[2], "Lines", raw.lines, cleaned.lines),
-    (figures[3], "Words", raw.words, cleaned.words),
-    (figures[4], "Vocabulary size", raw.unique_characters, cleaned.unique_characters),
+    (metrics[0], "Characters", raw.characters, cleaned.characters),
+    (metrics[1], "Letters", raw.letters, cleaned.letters),
+    (metrics[2], "Lines", raw.lines, cleaned.lines),
+    (metrics[3], "Words", raw.words, cleaned.words),
+    (metrics[4], "Vocabulary size", raw.unique_characters, cleaned.unique_characters),
 ):
     column.metric(
         label,

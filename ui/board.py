@@ -1,6 +1,6 @@
 """The class board (teacher mode): every student's training of the day on the projector, refreshing by itself.
 
-Its figures come from charlab.board; this module only reads the runs' small files, cached by their
+Its metrics come from charlab.board; this module only reads the runs' small files, cached by their
 modification times, and draws them. A student never gets here: the page is not in their navigation, and
 says it is the teacher's if opened anyway.
 """
@@ -23,7 +23,7 @@ from ui.saved_runs import open_run
 from ui.settings import LOSS_UNITS, STATUS_WORDS, TEMPERATURE_HELP
 from ui.text import box, md
 
-# a board watched on the projector redraws every few seconds; a training checkpoints its figures about as
+# a board watched on the projector redraws every few seconds; a training checkpoints its metrics about as
 # often, and each redraw only stats the runs' folders and re-reads the files that changed
 BOARD_SECONDS = 5.0
 WRITE_LENGTH = 300  # characters: what fits the large box on a projector

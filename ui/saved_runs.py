@@ -64,7 +64,7 @@ def _cleaned_hash(sha: str, mode: str, _text: str) -> str:
 def run_training_text(run: runs.Run) -> str | None:
     """The text the run was trained on, when it is the current corpus (under the run's cleaning), else None."""
     loaded = st.session_state.corpus
-    wanted = (run.meta.get("corpus") or {}).get("sha256")
+    wanted = run.info.corpus_sha256
     mode = run.info.cleaning
     if loaded is None or not wanted or mode not in corpus.CLEANING_MODES:
         return None
@@ -75,7 +75,7 @@ def run_training_text(run: runs.Run) -> str | None:
 
 def is_reber_run(run: runs.Run) -> bool:
     """True when the run was trained on the Reber grammar sample (under any cleaning)."""
-    wanted = (run.meta.get("corpus") or {}).get("sha256")
+    wanted = run.info.corpus_sha256
     mode = run.info.cleaning
     if not wanted or mode not in corpus.CLEANING_MODES:
         return False
@@ -180,7 +180,7 @@ def runs_table(infos: list[runs.RunInfo], owners: bool = False) -> pd.DataFrame:
                 "Corpus": info.corpus_name,
                 "Settings": config_words(info.config),
                 "Best validation loss": info.best_val_loss,
-                "Epochs": info.figures.get("epochs_done"),
+                "Epochs": info.metrics.get("epochs_done"),
                 "Date": fmt_date(info.created),
                 "Status": STATUS_WORDS.get(info.status, info.status) + (" (no model)" if info.damaged else ""),
             }
