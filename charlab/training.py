@@ -51,7 +51,7 @@ _EPOCH_EXTRA_SECONDS = 1.0
 CHECKPOINT_EVERY_SECONDS = 20.0  # best weights reach the disk at most this stale (always at the end)
 HEARTBEAT_EVERY_SECONDS = 60.0  # well inside runs' 15 minutes after which a silent training counts as interrupted
 TIMELAPSE_AUTO = "auto"
-TIMELAPSE_SNAPSHOTS = 30  # "auto" spaces the time-lapse frames so a training gets about this many
+TIMELAPSE_FRAMES = 30  # "auto" spaces the time-lapse frames so a training gets about this many
 TIMELAPSE_RANDOM_SEED = 0  # the same random draws every time: the text changes only because the network did
 EPOCH_TEXT_LENGTH = 200  # the text written after each epoch
 EARLY_STOP_WORDS = (
@@ -64,7 +64,7 @@ WRITING_TEMPERATURE = 0.8  # of the epoch texts and the time-lapse: recognisable
 @dataclass(frozen=True)
 class Timelapse:
     """How a training writes as it learns: every `every_steps` steps (None: never; "auto": about
-    TIMELAPSE_SNAPSHOTS times per training, spaced by the clock for a time budget), `length` characters
+    TIMELAPSE_FRAMES times per training, spaced by the clock for a time budget), `length` characters
     from `seed_text`, always with the same random seed, so the frames differ only by what was learned."""
 
     every_steps: int | str | None = TIMELAPSE_AUTO
@@ -96,9 +96,9 @@ class TimelapseClock:
         """Space the frames: by the clock for a time budget, else by steps."""
         every = self._timelapse.every_steps
         if every == TIMELAPSE_AUTO and self._budget:
-            self.period = self._budget / TIMELAPSE_SNAPSHOTS
+            self.period = self._budget / TIMELAPSE_FRAMES
         elif every == TIMELAPSE_AUTO:
-            self.every_steps = max(1, round(total_steps / TIMELAPSE_SNAPSHOTS))
+            self.every_steps = max(1, round(total_steps / TIMELAPSE_FRAMES))
         else:
             self.every_steps = every or 0
 

@@ -58,7 +58,7 @@ def grown_vocab(vocab: Vocab, text: str) -> Vocab:
 
 
 def grow_weights(
-    weights: dict[str, np.ndarray], cfg: ModelConfig, old: Vocab, new: Vocab, seed: int = 0
+    weights: dict[str, np.ndarray], config: ModelConfig, old: Vocab, new: Vocab, seed: int = 0
 ) -> dict[str, np.ndarray]:
     """The writer's weights for the grown vocabulary `new`: every character it knew keeps its embedding row and
     output column; each new one gets a small random row (seeded) and a zero column whose bias is the log of
@@ -70,9 +70,9 @@ def grow_weights(
     known = rows >= 0
     rng = np.random.default_rng(seed)
     grown = {name: array.copy() for name, array in weights.items()}
-    embedding = rng.normal(0.0, NEW_EMBEDDING_SCALE, (len(new), cfg.embedding_dim)).astype(np.float32)
+    embedding = rng.normal(0.0, NEW_EMBEDDING_SCALE, (len(new), config.embedding_dim)).astype(np.float32)
     embedding[known] = weights["embedding"][rows[known]]
-    kernel = np.zeros((cfg.units, len(new)), dtype=np.float32)
+    kernel = np.zeros((config.units, len(new)), dtype=np.float32)
     kernel[:, known] = weights["logits.kernel"][:, rows[known]]
     bias = np.full(len(new), _new_character_bias(weights["logits.bias"]), dtype=np.float32)
     bias[known] = weights["logits.bias"][rows[known]]

@@ -104,7 +104,7 @@ for warning in corpus.cleaning_warnings(raw, ss.cleaning) + corpus.warnings(
 
 st.subheader("Vocabulary")
 changes = ui.changed_characters(loaded, ss.cleaning)
-vocabulary = ui.vocabulary_frame(raw, changes)
+vocabulary = ui.vocabulary_table(raw, changes)
 replaced, dropped = (vocabulary["Cleaning"] == "replaced").sum(), (vocabulary["Cleaning"] == "dropped").sum()
 CHART_BARS = 70  # more bars than this cannot be read on a projector (35 for Chinese: see ui.vocabulary_chart)
 st.caption(

@@ -72,10 +72,10 @@ st.caption(
     "turns off inside quotes."
 )
 ranking = unit_ranking(result)
-cfg = run.config
+config = run.config
 if ranking:
     st.dataframe(
-        ui.ranking_frame(ranking)[["What it tracks", "Unit", "Correlation"]],
+        ui.ranking_table(ranking)[["What it tracks", "Unit", "Correlation"]],
         hide_index=True,
         width="stretch",
         column_config={"Correlation": st.column_config.NumberColumn(format="%+.2f")},
@@ -105,15 +105,15 @@ best = ranking[0] if ranking else None
 ui.seed_key("inside_layer", best.layer + 1 if best else 1)
 ui.seed_key("inside_state", best.state if best else "hidden")
 ui.seed_key("inside_unit", best.unit if best else 0)
-states = list(cell_type(cfg.cell).state_names)
-if ss.inside_state not in states or ss.inside_layer > cfg.layers or ss.inside_unit >= cfg.units:  # another run
+states = list(cell_type(config.cell).state_names)
+if ss.inside_state not in states or ss.inside_layer > config.layers or ss.inside_unit >= config.units:  # another run
     ss.inside_layer, ss.inside_state, ss.inside_unit = 1, "hidden", 0
 a, b, c = st.columns([1, 2, 1])
-layer = a.selectbox("Layer", list(range(1, cfg.layers + 1)), key="inside_layer")
+layer = a.selectbox("Layer", list(range(1, config.layers + 1)), key="inside_layer")
 state = b.segmented_control(
     "State", states, key="inside_state", format_func=ui.STATE_WORDS.get, required=True, help=ui.STATE_HELP
 )
-unit = c.number_input("Unit", min_value=0, max_value=cfg.units - 1, step=1, key="inside_unit")
+unit = c.number_input("Unit", min_value=0, max_value=config.units - 1, step=1, key="inside_unit")
 
 # ---- the text coloured by the unit
 st.markdown(f"**The text coloured by unit {unit} of layer {layer}** ({state} state)")
@@ -135,25 +135,25 @@ st.caption(
     "its top 5 guesses for the next character:"
 )
 st.dataframe(
-    ui.guesses_frame(result, position),
+    ui.guesses_table(result, position),
     hide_index=True,
     column_config={"Probability": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
 )
 
 # ---- the embedding map
 st.subheader("4 · Where the network puts each character")
-frame, explained = ui.embedding_frame(run, source_text or result.text)
+table, explained = ui.embedding_table(run, source_text or result.text)
 alike = (
-    "vowels with vowels, digits with digits" if {"vowel", "consonant"} & set(frame["Kind"]) else "digits with digits"
+    "vowels with vowels, digits with digits" if {"vowel", "consonant"} & set(table["Kind"]) else "digits with digits"
 )
 st.caption(
     "Each character's learned list of numbers, squeezed onto a flat map (PCA: the two directions that spread "
     f"them most, showing {explained[0] + explained[1]:.0%} of the differences). Characters the network uses "
     f"alike end up close together: {alike}."
 )
-if not frame["Written"].all():
+if not table["Written"].all():
     st.caption(
-        f"Only {frame['Written'].sum()} characters are written on the map: the ones the text uses most, where "
-        f"they have room. The other {(~frame['Written']).sum():,} are dots (hover one to see it)."
+        f"Only {table['Written'].sum()} characters are written on the map: the ones the text uses most, where "
+        f"they have room. The other {(~table['Written']).sum():,} are dots (hover one to see it)."
     )
-st.altair_chart(ui.embedding_chart(frame), width="stretch")
+st.altair_chart(ui.embedding_chart(table), width="stretch")

@@ -233,7 +233,7 @@ def test_timelapse_samples_one_seed_every_few_steps_and_is_saved(tmp_path):
 
 def test_timelapse_clock_spaces_frames_by_steps_or_by_the_clock():
     by_steps = TimelapseClock(Timelapse(), budget_seconds=None)
-    by_steps.plan(total_steps=300)  # about TIMELAPSE_SNAPSHOTS (30) frames: one every 10 steps
+    by_steps.plan(total_steps=300)  # about TIMELAPSE_FRAMES (30) frames: one every 10 steps
     assert [step for step in range(1, 31) if by_steps.due(step, elapsed=0.0)] == [10, 20, 30]
     by_clock = TimelapseClock(Timelapse(), budget_seconds=60.0)
     by_clock.plan(total_steps=10**6)  # a budget: one frame per 2 s slot, however many steps fit

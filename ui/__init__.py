@@ -29,7 +29,7 @@ this package imports TensorFlow: only starting a training (charlab.training) or 
 from charlab.diagnosis import check_first_loss
 from charlab.neurons import trace
 from ui.board import class_board
-from ui.charts import probability_chart, vocabulary_chart, vocabulary_frame
+from ui.charts import probability_chart, vocabulary_chart, vocabulary_table
 from ui.corpus_cache import (
     changed_characters,
     cleaned_text,
@@ -47,10 +47,10 @@ from ui.inside import (
     STATE_WORDS,
     activation_html,
     embedding_chart,
-    embedding_frame,
-    guesses_frame,
+    embedding_table,
+    guesses_table,
     new_random_seed,
-    ranking_frame,
+    ranking_table,
     run_trace,
     surprise_html,
 )
@@ -123,11 +123,11 @@ from ui.widget_state import (
 
 __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
     "check_first_loss", "trace", "class_board", "is_teacher",
-    "probability_chart", "vocabulary_chart", "vocabulary_frame",
+    "probability_chart", "vocabulary_chart", "vocabulary_table",
     "changed_characters", "cleaned_text", "corpus_key", "corpus_vocab_size", "text_stats", "use_sample",
     "use_upload", "best_loss_words", "fmt_duration", "fmt_loss", "grammar_view", "INSIDE_MAX_CHARS", "STATE_HELP",
-    "STATE_WORDS", "activation_html", "embedding_chart", "embedding_frame", "guesses_frame", "new_random_seed",
-    "ranking_frame", "run_trace", "surprise_html", "current_handle", "is_running", "registry", "show_cluster_problem",
+    "STATE_WORDS", "activation_html", "embedding_chart", "embedding_table", "guesses_table", "new_random_seed",
+    "ranking_table", "run_trace", "surprise_html", "current_handle", "is_running", "registry", "show_cluster_problem",
     "watched_handle", "default_run_name", "following_words", "own_text_chosen", "quick_start", "rerun_page",
     "start_training", "stop_training", "lesson_fixes_something", "lesson_hides_all", "lesson_share", "lesson_summary",
     "training_time_words", "check_server_limits", "fit_to_limit", "server_limits", "upload_box_mb", "NICKNAME_HELP",

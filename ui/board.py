@@ -17,7 +17,7 @@ import streamlit as st
 from charlab import board, owners, runs
 from charlab.baselines import report_from_dict
 from charlab.runs import OWNERS_DIR
-from ui.charts import board_chart, reference_frame
+from ui.charts import board_chart, reference_table
 from ui.page_guard import callback
 from ui.saved_runs import open_run
 from ui.settings import LOSS_UNITS, STATUS_WORDS, TEMPERATURE_HELP
@@ -202,7 +202,7 @@ def _curves(rows: list[board.BoardRow]) -> None:
         return
     newest = rows[0]  # the text's reference lines, measured as the newest training on it measured them
     report = _baselines(newest.path, _file_stamp(Path(newest.path) / "config.json"))
-    references = reference_frame(newest.vocab_size, unit, report) if newest.vocab_size else None
+    references = reference_table(newest.vocab_size, unit, report) if newest.vocab_size else None
     st.vega_lite_chart(spec=_chart_spec(tuple(points), unit, references), width="stretch")
     st.caption(f"Validation {LOSS_UNITS[unit].lower()}: one line per training. Dashed: what simple counting scores.")
 

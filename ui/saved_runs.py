@@ -116,7 +116,7 @@ def _baselines(
         return None
 
 
-def baseline_report(text: str, vocab: Vocab, cfg: ModelConfig, sha: str) -> BaselineReport | None:
+def baseline_report(text: str, vocab: Vocab, config: ModelConfig, sha: str) -> BaselineReport | None:
     """The counting baselines for a cleaned training text and a run's settings (cached; None when impossible).
 
     Keyed by the cleaned text's hash (which covers the corpus and its cleaning), the vocabulary,
@@ -124,7 +124,7 @@ def baseline_report(text: str, vocab: Vocab, cfg: ModelConfig, sha: str) -> Base
     """
     if not text or not sha:
         return None
-    return _baselines(sha, "".join(vocab.chars), float(cfg.validation_fraction), int(cfg.seq_length), text, vocab)
+    return _baselines(sha, "".join(vocab.chars), float(config.validation_fraction), int(config.seq_length), text, vocab)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -162,11 +162,11 @@ def run_labels(infos: Iterable[runs.RunInfo]) -> dict[str, str]:
     return {str(info.path): run_label(info, run_owner(info.path) if teacher else "") for info in infos}
 
 
-def config_words(cfg: ModelConfig | None) -> str:
-    if cfg is None:
+def config_words(config: ModelConfig | None) -> str:
+    if config is None:
         return ""
-    layers = f"{cfg.layers}×" if cfg.layers > 1 else ""
-    return f"{layers}{CELL_TYPES[cfg.cell].label} {cfg.units}, seq {cfg.seq_length}, batch {cfg.batch_size}"
+    layers = f"{config.layers}×" if config.layers > 1 else ""
+    return f"{layers}{CELL_TYPES[config.cell].label} {config.units}, seq {config.seq_length}, batch {config.batch_size}"
 
 
 def runs_table(infos: list[runs.RunInfo], owners: bool = False) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from charlab.diagnosis import KeptEpoch, check_first_loss, diagnose, judged_loss
 from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
 from charlab.training import Progress
-from ui.charts import loss_chart, loss_frame, reference_words
+from ui.charts import loss_chart, loss_table, reference_words
 from ui.formatting import (
     best_loss_words,
     fmt_duration,
@@ -152,7 +152,7 @@ def _run_metrics(run_path: str) -> LiveMetrics | None:
 def _draw(f: LiveMetrics) -> None:
     """The loss chart beside the newest text it wrote, the verdict, the time-lapse and the epochs' texts."""
     ss = st.session_state
-    frame = loss_frame(f.history, f.batch_losses, f.batches_per_epoch, f.first_epoch, f.initial_loss, f.writer_start)
+    table = loss_table(f.history, f.batch_losses, f.batches_per_epoch, f.first_epoch, f.initial_loss, f.writer_start)
     moment = timelapse_position(f.timelapse)
     kept = kept_epoch(f.history)
     chart_column, writing_column = st.columns([3, 2], gap="medium")
@@ -172,14 +172,14 @@ def _draw(f: LiveMetrics) -> None:
         )
         ss.loss_unit = unit
     with chart_column:
-        if frame.empty:
+        if table.empty:
             st.caption("The loss chart appears after the first training steps.")
         else:
             marker = f.timelapse[moment]["epoch"] if moment is not None else None
-            spec = loss_chart(frame, f.vocab_size, unit, f.report, marker, batches_per_epoch=f.batches_per_epoch)
+            spec = loss_chart(table, f.vocab_size, unit, f.report, marker, batches_per_epoch=f.batches_per_epoch)
             st.vega_lite_chart(spec=spec, width="stretch")
             st.caption(reference_words(f.vocab_size, unit, f.report))
-    if not frame.empty:
+    if not table.empty:
         verdict_view(f.history, f.batch_losses, f.report)
     if f.timelapse:
         timelapse_view(f.timelapse, moment)
