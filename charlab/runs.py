@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from charlab import environment, run_format
+from charlab.baselines import BaselineReport, report_from_dict
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.sampling import Generator, NumpyCharModel
@@ -157,6 +158,11 @@ class Run:
     def timelapse(self) -> list[dict[str, Any]]:
         """The time-lapse frames, oldest first ([] for a run trained without them)."""
         return read_timelapse(self.path)
+
+    @property
+    def baselines(self) -> BaselineReport | None:
+        """The reference lines saved with the run (None for a run saved before runs kept them)."""
+        return report_from_dict(self.meta.get("baselines"))
 
 
 # ---------------------------------------------------------------- writing
@@ -500,7 +506,7 @@ def load_run(path: str | Path) -> Run:
     what = f"The run '{info.name}'"
     if weights_file.exists():
         weights = read_npz(weights_file, info.config, len(vocab), what)
-    elif (path / "model.keras").exists():  # a run saved by charlab itself before weights.npz existed
+    elif (path / "model.keras").exists():  # a first checkpoint cut off between its two files (before 44930ef)
         from charlab.model import keras_weights, load_keras_model
 
         weights = keras_weights(load_keras_model(path / "model.keras"), info.config)
@@ -524,6 +530,11 @@ def read_meta(path: str | Path) -> dict[str, Any]:
         return _read_meta(Path(path))
     except CharlabError:
         return {}
+
+
+def read_baselines(path: str | Path) -> BaselineReport | None:
+    """A run's saved reference lines, without loading its weights (None when it has none)."""
+    return report_from_dict(read_meta(path).get("baselines"))
 
 
 def fresh_optimizer(path: str | Path) -> bool:

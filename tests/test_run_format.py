@@ -79,6 +79,16 @@ def test_every_version_reads_into_todays_shape():
         assert meta["fresh_optimizer"] is False
 
 
+def test_the_typed_accessors_read_what_the_ui_dug_out_of_raw_dicts():
+    """Reference lines came with version 3 (2026-11-30); the corpus hash and the writer were always optional."""
+    assert runs.read_baselines(STORED / "v2") is None and runs.load_run(STORED / "v2").baselines is None
+    report = runs.read_baselines(STORED / f"v{run_format.VERSION}")
+    assert report is not None and report == runs.load_run(STORED / "v3").baselines
+    info = runs.run_info(STORED / "v1")
+    assert info.corpus_sha256 == _raw_meta(1)["corpus"]["sha256"] and info.writer_name is None
+    assert info.writer_start_loss is None
+
+
 def test_an_upgrade_leaves_what_it_read_as_it_was():
     raw = _raw_meta(1)
     before = copy.deepcopy(raw)
@@ -207,3 +217,19 @@ def test_an_uploaded_run_of_an_old_version_is_checked_array_by_array_and_never_u
             archives.import_zip(_zip_folder(old), tmp_path / "imported")
     assert not marker.exists()
     assert runs.list_runs(tmp_path / "imported") == []
+
+
+@pytest.mark.usefixtures("entry_script_runs_every_time")
+def test_the_app_writes_with_a_run_of_the_first_version(workspace):
+    """Generate and the sidebar read a version 1 run (samples.json, best_val_loss, no schedule) as any other."""
+    from app_pages import contains, generate_page, run, sidebar_text
+
+    path = Path(shutil.copytree(STORED / "v1", workspace / "v1"))
+    at = generate_page()
+    assert at.selectbox(key="generate_run").value == str(path)
+    assert contains(at.caption, "best validation loss") and "tiny cat" in sidebar_text(at)
+    at.number_input(key="generate_length").set_value(30)
+    run(at.button(key="generate_go").click())
+    written = at.session_state["generate_output"]["text"]
+    assert len(written) == 30 and set(written) <= set(TEXT)
+    assert json.loads((path / "config.json").read_text())["format_version"] == 1  # reading never rewrites a run

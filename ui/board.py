@@ -15,7 +15,6 @@ import pandas as pd
 import streamlit as st
 
 from charlab import board, owners, runs
-from charlab.baselines import report_from_dict
 from charlab.runs import OWNERS_DIR
 from ui.charts import board_chart, reference_table
 from ui.page_guard import callback
@@ -83,7 +82,7 @@ def _epoch_texts(path: str, stamp: tuple) -> list[dict]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _baselines(path: str, stamp: tuple):
-    return report_from_dict(runs.read_meta(path).get("baselines"))
+    return runs.read_baselines(path)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

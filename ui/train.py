@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from charlab import runs
-from charlab.baselines import BaselineReport, report_from_dict
+from charlab.baselines import BaselineReport
 from charlab.diagnosis import KeptEpoch, check_first_loss, diagnose, judged_loss, kept_epoch
 from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
@@ -129,7 +129,7 @@ def _run_metrics(run_path: str) -> LiveMetrics | None:
     except CharlabError as err:
         st.info(md(str(err)), icon=":material/info:")
         return None
-    report = report_from_dict(run.meta.get("baselines"))
+    report = run.baselines
     if report is None:  # a run saved before runs kept their reference lines: count them if its text is here
         text = run_training_text(run)
         report = baseline_report(text, run.vocab, run.config, run.info.corpus_sha256) if text else None
@@ -231,7 +231,7 @@ def _finite(row: dict, key: str) -> bool:
 
 def saved_baselines(run_path) -> BaselineReport | None:
     """The reference lines a run saved when its training began (None for a run that has none)."""
-    return report_from_dict(runs.read_meta(run_path).get("baselines")) if run_path is not None else None
+    return runs.read_baselines(run_path) if run_path is not None else None
 
 
 def newest_text(f: LiveMetrics, kept: KeptEpoch | None) -> None:
