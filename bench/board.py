@@ -43,7 +43,7 @@ def fill_class(home: Path, students: int) -> None:
         path = Path(shutil.copytree(progress.run_path, owners.owner_workspace(home, f"student {i + 1}") / "cats"))
         history = [{**h, "val_loss": h["val_loss"] * (1 + i / 100)} for h in runs.read_history(path)]
         runs.write_history(path, history)
-        runs.update_meta(path, figures={"best_loss": min(h["val_loss"] for h in history)})
+        runs.update_meta(path, metrics={"best_loss": min(h["val_loss"] for h in history)})
     shutil.rmtree(source, ignore_errors=True)
 
 

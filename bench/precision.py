@@ -120,7 +120,7 @@ def presets_table(args: argparse.Namespace) -> None:
             for asked in precisions:
                 r = run_part("charlab_train", env=env, corpus=str(corpus), seconds=seconds,
                              **{**settings, "precision": asked})  # fmt: skip
-                policy = json.loads((Path(r["run_path"]) / "config.json").read_text())["figures"]["precision"]
+                policy = json.loads((Path(r["run_path"]) / "config.json").read_text())["metrics"]["precision"]
                 ceiling = own_part("ceiling", env=env, cell=config.cell, units=config.units,
                                    embedding_dim=config.embedding_dim, batch=config.batch_size, seq=config.seq_length,
                                    vocab=len(set(text)), dtype=DTYPES[policy])["gflops"]  # fmt: skip

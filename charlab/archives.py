@@ -7,6 +7,7 @@ charlab's own `build_model`. A `model.keras` inside the archive is never opened:
 `safe_mode` has been bypassed by crafted archives again and again, so charlab writes the run's
 own `model.keras` from the rebuilt model. Adam's running averages are not carried over: an
 imported run's optimizer starts fresh when it is trained further (the Train page says so).
+An archive of any run format version is read (charlab.run_format) and the run is written in today's.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from charlab import runs
+from charlab import run_format, runs
 from charlab.corpus import human_size
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
@@ -41,8 +42,9 @@ def export_zip(path: str | Path) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in runs.RUN_FILES:
-            if (path / name).exists():
-                archive.write(path / name, arcname=name)
+            stored = run_format.stored_file(path, name)  # today's name, whatever an older run called it
+            if stored.exists():
+                archive.write(stored, arcname=name)
     return buffer.getvalue()
 
 
@@ -89,7 +91,7 @@ def _checked_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipf
         if name.startswith(("/", "\\")) or ".." in Path(name.replace("\\", "/")).parts or ":" in name:
             raise CharlabError(f"The archive contains a path that leaves its folder ('{name}'). It was refused.")
     # accept files at the top level or inside one folder (as zipping a folder makes)
-    known = (*runs.RUN_FILES, *runs.RENAMED_RUN_FILES)
+    known = (*runs.RUN_FILES, *run_format.RENAMED_FILES)
     if not any(name.replace("\\", "/").rsplit("/", 1)[-1] in known for name in names):
         raise CharlabError(
             "This .zip is not a run exported from charlab (it holds other files, such as a document or "
@@ -100,7 +102,7 @@ def _checked_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipf
     members: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
         name = info.filename[len(prefix) :]
-        name = runs.RENAMED_RUN_FILES.get(name, name)  # an archive exported before a file was renamed
+        name = run_format.RENAMED_FILES.get(name, name)  # an archive exported before a file was renamed
         if name not in runs.RUN_FILES:
             raise CharlabError(
                 f"The archive contains '{info.filename}', which is not part of a charlab run "
@@ -116,14 +118,16 @@ def _checked_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipf
 
 
 def _parse_meta(raw: bytes) -> tuple[dict[str, Any], ModelConfig, Vocab]:
-    """The archive's config.json, with its settings and vocabulary checked by charlab's own rules."""
+    """The archive's config.json in today's format, with its settings and vocabulary checked by charlab's own rules."""
     try:
         meta = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise CharlabError("The archive's config.json is not valid JSON. It was refused.") from err
-    if not isinstance(meta, dict) or meta.get("format") != runs.FORMAT:
-        raise CharlabError("The archive's config.json is not a charlab run description. It was refused.")
-    return meta, ModelConfig.from_dict(meta.get("model")), Vocab.from_json(meta.get("vocab"))
+    try:
+        meta = run_format.upgrade(meta)
+    except CharlabError as err:
+        raise CharlabError(f"The archive was refused: {err}") from err
+    return meta, ModelConfig.from_dict(meta.get("settings")), Vocab.from_json(meta.get("vocab"))
 
 
 def _finish_import(staging: Path, meta: dict[str, Any], config: ModelConfig, weights, root: Path) -> runs.RunInfo:

@@ -38,12 +38,12 @@ class BoardRow:
     updated: str
 
 
-def model_words(cfg: ModelConfig | None) -> str:
+def model_words(config: ModelConfig | None) -> str:
     """A network in a few characters: '2×GRU 256' (the board's column is narrow)."""
-    if cfg is None:
+    if config is None:
         return ""
-    layers = f"{cfg.layers}×" if cfg.layers > 1 else ""
-    return f"{layers}{CELL_TYPES[cfg.cell].label} {cfg.units}"
+    layers = f"{config.layers}×" if config.layers > 1 else ""
+    return f"{layers}{CELL_TYPES[config.cell].label} {config.units}"
 
 
 def start_of_today(now: datetime | None = None) -> datetime:
@@ -82,7 +82,7 @@ def board_rows(pairs: Iterable[tuple[str, RunInfo]], since: datetime) -> list[Bo
                 model=model_words(info.config),
                 vocab_size=info.vocab_size,
                 status=info.status,
-                minutes=round(float(info.figures.get("train_seconds") or 0.0) / 60, 1),
+                minutes=round(float(info.metrics.get("train_seconds") or 0.0) / 60, 1),
                 best_val_loss=best if best is not None and math.isfinite(best) else None,
                 updated=info.updated or info.created,
             )

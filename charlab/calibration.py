@@ -189,10 +189,12 @@ def wanted_products(full: bool = False, winners: Iterable[ModelConfig] = ()) -> 
     candidates = [recipe.config for recipes in CANDIDATES.values() for recipe in recipes]
     if not full:
         return (
-            {(m, k, n, "bfloat16") for cfg in candidates for m, k, n, _ in products(cfg)} if bfloat16_here() else set()
+            {(m, k, n, "bfloat16") for each in candidates for m, k, n, _ in products(each)}
+            if bfloat16_here()
+            else set()
         )
     configs = candidates + list(winners)
-    return {(m, k, n, dtype) for cfg in configs for m, k, n, _ in products(cfg) for dtype in dtypes_here()}
+    return {(m, k, n, dtype) for config in configs for m, k, n, _ in products(config) for dtype in dtypes_here()}
 
 
 def read_cache(key: Mapping[str, str], path: Path | None = None) -> dict[str, float] | None:

@@ -1,6 +1,6 @@
 """Is the network copying? Compare a generated text with the training text.
 
-Three figures:
+Three metrics:
 - the longest passage of the generated text that appears verbatim in the training text,
   with where it came from (a long one means the network recites rather than writes);
 - the share of generated words that are words of the training text; for a script written
@@ -56,7 +56,7 @@ class Passage:
 
 @dataclass(frozen=True)
 class CopyReport:
-    """The copying figures of one generated text."""
+    """The copying metrics of one generated text."""
 
     longest: Passage | None  # None only for an empty generated text
     passages: tuple[Passage, ...]  # verbatim stretches of at least `min_passage` characters, in order
@@ -246,7 +246,7 @@ def known_pair_share(text: str, pairs: frozenset[str] | set[str]) -> tuple[float
 
 
 def copy_report(generated: str, index: TrainingTextIndex | str, min_passage: int = MIN_PASSAGE) -> CopyReport:
-    """All copying figures for one generated text (pass a TrainingTextIndex to reuse it)."""
+    """All copying metrics for one generated text (pass a TrainingTextIndex to reuse it)."""
     if not isinstance(index, TrainingTextIndex):
         index = TrainingTextIndex(index)
     lengths, sources = index.matching_lengths(generated)

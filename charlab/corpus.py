@@ -79,7 +79,7 @@ class Corpus:
 
 @dataclass(frozen=True)
 class CorpusStats:
-    """Figures shown on the Corpus page."""
+    """Metrics shown on the Corpus page."""
 
     characters: int
     lines: int

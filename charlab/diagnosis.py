@@ -1,7 +1,7 @@
 """Plain-words verdicts on a training's loss: is the start sane, and what is happening now?
 
 A beginner sees a falling curve and cannot tell "still learning" from "stuck" or "memorising".
-These rules read the same figures the chart shows and answer with one sentence and one thing
+These rules read the same metrics the chart shows and answer with one sentence and one thing
 to try. They are rules of thumb with explicit thresholds, not statistics: each verdict
 says which numbers it looked at, so a teacher can check it against the chart.
 """

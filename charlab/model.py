@@ -56,19 +56,18 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        """Build from saved JSON, ignoring keys a newer charlab may have added."""
+        """Build from saved JSON, ignoring keys a newer charlab may have added.
+
+        A setting missing takes today's default: a run saved before the setting existed was brought to
+        today's format by charlab.run_format, which fills in what it was trained with.
+        """
         if not isinstance(data, dict):
             raise CharlabError("The saved model settings are not readable; the run may be damaged.")
         known = {f.name for f in fields(cls)}
-        saved = {**SAVED_BEFORE, **{k: v for k, v in data.items() if k in known}}
         try:
-            return cls(**saved).checked()
+            return cls(**{k: v for k, v in data.items() if k in known}).checked()
         except TypeError as err:
             raise CharlabError(f"The saved model settings are not readable ({err}).") from err
-
-
-# what a run saved before a setting existed was trained with (not today's default)
-SAVED_BEFORE: dict[str, Any] = {"schedule": "constant", "precision": "float32"}
 
 
 @dataclass(frozen=True)
@@ -223,24 +222,24 @@ class LayerCount:
     formula: str
 
 
-def parameter_table(cfg: ModelConfig, vocab_size: int) -> list[LayerCount]:
+def parameter_table(config: ModelConfig, vocab_size: int) -> list[LayerCount]:
     """Parameter count per layer, computed by formula (equal to Keras' count_params, see tests)."""
-    v, e, m = vocab_size, cfg.embedding_dim, cfg.units
+    v, e, m = vocab_size, config.embedding_dim, config.units
     rows = [LayerCount("Embedding", v * e, f"V·d = {v}·{e}")]
-    cell = cell_type(cfg.cell)
-    for i, d in enumerate(_layer_inputs(cfg)):
+    cell = cell_type(config.cell)
+    for i, d in enumerate(_layer_inputs(config)):
         rows.append(LayerCount(f"{cell.label} {i + 1}", cell.parameters(d, m), cell.formula(d, m)))
     rows.append(LayerCount("Output (Dense)", m * v + v, f"m·V + V = {m}·{v} + {v}"))
     return rows
 
 
-def _layer_inputs(cfg: ModelConfig) -> list[int]:
+def _layer_inputs(config: ModelConfig) -> list[int]:
     """Each recurrent layer's input size (d): the embedding's for the first, the layer below's units after."""
-    return [cfg.embedding_dim] + [cfg.units] * (cfg.layers - 1)
+    return [config.embedding_dim] + [config.units] * (config.layers - 1)
 
 
-def count_parameters(cfg: ModelConfig, vocab_size: int) -> int:
-    return sum(row.parameters for row in parameter_table(cfg, vocab_size))
+def count_parameters(config: ModelConfig, vocab_size: int) -> int:
+    return sum(row.parameters for row in parameter_table(config, vocab_size))
 
 
 # Fitted by `python bench/estimate.py --fit` on a 2-core CPU: one training step costs a fixed
@@ -265,32 +264,33 @@ class Estimate:
     seconds_per_epoch: float
 
 
-def step_work(cfg: ModelConfig, vocab_size: int) -> tuple[int, float]:
+def step_work(config: ModelConfig, vocab_size: int) -> tuple[int, float]:
     """What one training step costs: (sequential time steps across layers, floating-point operations)."""
-    cell, m = cell_type(cfg.cell), cfg.units
+    cell, m = cell_type(config.cell), config.units
     # forward + backward ≈ 3 × forward; forward ≈ 2 flops per weight used per character (the embedding's
     # is a lookup), + each cell's gate arithmetic
-    recurrent = sum(cell.training_flops_per_char(d, m) for d in _layer_inputs(cfg))
+    recurrent = sum(cell.training_flops_per_char(d, m) for d in _layer_inputs(config))
     flops_per_char = recurrent + 6 * (m * vocab_size + vocab_size)  # + the output layer's
-    return cfg.seq_length * cfg.layers, flops_per_char * cfg.batch_size * cfg.seq_length
+    return config.seq_length * config.layers, flops_per_char * config.batch_size * config.seq_length
 
 
-def estimate(cfg: ModelConfig, vocab_size: int, n_chars: int, policy: str | None = None) -> Estimate:
+def estimate(config: ModelConfig, vocab_size: int, n_chars: int, policy: str | None = None) -> Estimate:
     """A rough memory and time estimate, shown beside the settings before training starts.
 
-    `policy`: the Keras dtype policy it trains in (None: what cfg.precision means on this computer). The
+    `policy`: the Keras dtype policy it trains in (None: what config.precision means on this computer). The
     weights, their gradients and Adam's two moments stay float32 in every precision (16 bytes a parameter).
     The speed is float32's (the fitted constants above): bfloat16's is measured by bench/precision.py.
     """
-    params = count_parameters(cfg, vocab_size)
-    m, b, t = cfg.units, cfg.batch_size, cfg.seq_length
-    steps, flops = step_work(cfg, vocab_size)
+    params = count_parameters(config, vocab_size)
+    m, b, t = config.units, config.batch_size, config.seq_length
+    steps, flops = step_work(config, vocab_size)
     chars_per_second = b * t / (steps * _STEP_OVERHEAD_SECONDS + flops / _TRAIN_FLOPS_PER_SECOND)
-    train_chars = n_chars * (1 - cfg.validation_fraction)
-    kept = cfg.layers * cell_type(cfg.cell).activation_floats_per_char(m) + cfg.embedding_dim  # numbers per char
+    train_chars = n_chars * (1 - config.validation_fraction)
+    # numbers kept per character
+    kept = config.layers * cell_type(config.cell).activation_floats_per_char(m) + config.embedding_dim
     activations = b * t * (_ACTIVATION_COPIES * 4 * kept + 4 * 3 * vocab_size)  # + float32 logits, softmax, grad
     memory = 8 * n_chars + 16 * params + activations + _TENSORFLOW_BYTES
-    if (policy or precision.resolve(cfg.precision).policy) != precision.FLOAT32:
+    if (policy or precision.resolve(config.precision).policy) != precision.FLOAT32:
         memory += 2 * params + b * t * kept  # 16-bit copies of the weights, and of (about half) the activations
     return Estimate(
         parameters=params,
@@ -303,28 +303,28 @@ def estimate(cfg: ModelConfig, vocab_size: int, n_chars: int, policy: str | None
 # ---------------------------------------------------------------- Keras (imported lazily)
 
 
-def build_model(cfg: ModelConfig, vocab_size: int, policy: str | None = None):
+def build_model(config: ModelConfig, vocab_size: int, policy: str | None = None):
     """Embedding -> recurrent layers (return_sequences) -> Dense logits over the vocabulary.
 
-    `cfg` is checked already (`ModelConfig.checked`, where the settings came in): nothing is checked twice.
+    `config` is checked already (`ModelConfig.checked`, where the settings came in): nothing is checked twice.
 
-    `policy`: the Keras dtype policy (charlab.precision), else the one cfg.precision means on this machine.
+    `policy`: the Keras dtype policy (charlab.precision), else the one config.precision means on this machine.
     Each layer gets it as its own dtype, never Keras' global policy, so trainings in threads side by side
     can each have their own. The logits are computed in float32, so the softmax and the loss are too.
     """
     keras = import_keras()
-    policy = policy or precision.resolve(cfg.precision).policy
+    policy = policy or precision.resolve(config.precision).policy
     dtype = keras.DTypePolicy(policy)
-    layers, cell = keras.layers, cell_type(cfg.cell)
+    layers, cell = keras.layers, cell_type(config.cell)
     inputs = keras.Input(shape=(None,), dtype="int32", name="char_ids")  # (B, T)
-    x = layers.Embedding(vocab_size, cfg.embedding_dim, name="embedding", dtype=dtype)(inputs)  # (B, T, d)
-    for i in range(cfg.layers):
-        x = cell.keras_layer(cfg.units, name=f"rnn_{i}", dtype=dtype)(x)  # (B, T, m)
-        if cfg.dropout > 0:
-            x = layers.Dropout(cfg.dropout, name=f"dropout_{i}", dtype=dtype)(x)
+    x = layers.Embedding(vocab_size, config.embedding_dim, name="embedding", dtype=dtype)(inputs)  # (B, T, d)
+    for i in range(config.layers):
+        x = cell.keras_layer(config.units, name=f"rnn_{i}", dtype=dtype)(x)  # (B, T, m)
+        if config.dropout > 0:
+            x = layers.Dropout(config.dropout, name=f"dropout_{i}", dtype=dtype)(x)
     logits = layers.Dense(vocab_size, name="logits", dtype="float32")(x)  # (B, T, V), float32 for the loss
-    model = keras.Model(inputs, logits, name=f"charlab_{cfg.cell}")
-    compile_model(model, cfg)
+    model = keras.Model(inputs, logits, name=f"charlab_{config.cell}")
+    compile_model(model, config)
     return model
 
 
@@ -343,9 +343,9 @@ def set_policy(model, policy: str) -> None:
             layer.dtype_policy = keras.DTypePolicy(policy)
 
 
-def compile_model(model, cfg: ModelConfig) -> None:
+def compile_model(model, config: ModelConfig) -> None:
     keras = import_keras()
-    optimizer = keras.optimizers.Adam(learning_rate=cfg.learning_rate, clipnorm=cfg.clipnorm or None)
+    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm or None)
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 
 
@@ -361,19 +361,19 @@ def load_keras_model(path: str | Path):
         ) from err
 
 
-def keras_weights(model, cfg: ModelConfig) -> dict[str, np.ndarray]:
+def keras_weights(model, config: ModelConfig) -> dict[str, np.ndarray]:
     """The weights as plain arrays, named for the numpy sampler (and saved as weights.npz)."""
     weights = {"embedding": model.get_layer("embedding").get_weights()[0]}
-    for i in range(cfg.layers):  # Keras' order: kernel, recurrent kernel, bias
+    for i in range(config.layers):  # Keras' order: kernel, recurrent kernel, bias
         weights.update(zip(weight_names(i), model.get_layer(f"rnn_{i}").get_weights(), strict=True))
     kernel, bias = model.get_layer("logits").get_weights()
     weights["logits.kernel"], weights["logits.bias"] = kernel, bias
     return {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()}
 
 
-def set_keras_weights(model, cfg: ModelConfig, weights: dict[str, np.ndarray]) -> None:
+def set_keras_weights(model, config: ModelConfig, weights: dict[str, np.ndarray]) -> None:
     """The reverse of `keras_weights`: put checked plain arrays into a model `build_model` made."""
     model.get_layer("embedding").set_weights([weights["embedding"]])
-    for i in range(cfg.layers):
+    for i in range(config.layers):
         model.get_layer(f"rnn_{i}").set_weights([weights[name] for name in weight_names(i)])
     model.get_layer("logits").set_weights([weights["logits.kernel"], weights["logits.bias"]])

@@ -6,7 +6,7 @@ million numbers to learn. On a 4 KB text that is 60 numbers per character, enoug
 by heart: its validation loss is best after a fraction of the minute and rises from there, and it
 writes back passages of the text. Below `SMALL_TEXT_CHARS` the network, its dropout, its batch and
 its minutes follow the text's size (the tiers below, chosen by `python bench/smalltext.py`, whose
-figures are in bench/README.md); above it, a preset is exactly as it is.
+measurements are in bench/README.md); above it, a preset is exactly as it is.
 
 `PRESETS` holds the float32 winners; `preset` gives the recipe this computer trains (charlab.calibration: a
 bigger network where bfloat16 units make it learn more in the minutes, today's winner elsewhere).
@@ -57,7 +57,7 @@ class Tier:
 
 
 # smallest first; the first whose max_chars holds the text applies. Chosen by `python bench/smalltext.py`
-# (texts cut from Tiny Shakespeare, figures in bench/README.md "A small text"). Its first run, one minute each:
+# (texts cut from Tiny Shakespeare, measurements in bench/README.md "A small text"). Its first run, one minute each:
 # today's GRU 256 reached 2.43 on 3 KB (best after 16 s, 3.77 at the end), 2.40 on 8 KB and 3.22 on 20 KB (batch
 # 64 is one step per pass on 3 and 8 KB); fitted, 2.40 (GRU 32: GRU 64 and 128 did no better and copied more),
 # 2.12 (GRU 64; GRU 32 2.21, GRU 128 2.24-2.44) and 1.93 (GRU 128; GRU 32 2.62), each best within 25 s. The

@@ -1,12 +1,14 @@
 """Training runs on disk: one folder per run, everything needed to use the model inside it.
 
     <workspace>/<run_id>/
-        config.json    settings, cleaning mode, vocabulary, corpus name and hash, figures, status
+        config.json    settings, cleaning mode, vocabulary, corpus name and hash, metrics, status, format version
         model.keras    the Keras model (best validation weights and Adam's state), written by charlab only
         weights.npz    the same weights as plain arrays: generation needs no TensorFlow
         history.csv    one row per epoch
-        epoch_texts.json  text written at the end of each epoch (samples.json in runs saved before)
+        epoch_texts.json  text written at the end of each epoch
         timelapse.json text written every few steps from one fixed seed (step, epoch, seconds, text)
+
+A run saved by an older charlab is read through charlab.run_format, which brings it to today's shape.
 
 On a classroom server each owner has a workspace of their own, a runs folder like any other
 (charlab.owners).
@@ -37,20 +39,18 @@ from typing import Any
 
 import numpy as np
 
-from charlab import environment
+from charlab import environment, run_format
+from charlab.baselines import BaselineReport, report_from_dict
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.sampling import Generator, NumpyCharModel
 from charlab.vocab import Vocab
 from charlab.weights import check_weights, read_npz, to_npz_bytes
 
-FORMAT = "charlab-run"
-FORMAT_VERSION = 1
 RUN_FILES = ("config.json", "model.keras", "weights.npz", "history.csv", "epoch_texts.json", "timelapse.json")
-RENAMED_RUN_FILES = {"samples.json": "epoch_texts.json"}  # old name -> new, in runs and archives saved before
 HISTORY_COLUMNS = ("epoch", "loss", "val_loss", "seconds", "chars_per_second")
-HISTORY_EXTRA_COLUMNS = ("learning_rate",)  # runs saved before these were kept have none: they stay readable
-VALIDATION, TRAINING = "validation", "training"  # the text a run's best loss was measured on
+HISTORY_EXTRA_COLUMNS = ("learning_rate",)  # since run format 3: a row without one is read as it is
+VALIDATION, TRAINING = run_format.VALIDATION, run_format.TRAINING  # the text a run's best loss was measured on
 STATUSES = ("training", "finished", "stopped", "interrupted", "failed", "diverged")
 _HEARTBEAT_STALE_SECONDS = 15 * 60
 
@@ -90,7 +90,8 @@ class RunInfo:
     corpus_sha256: str = ""  # the text trained on: runs with the same one can be compared on one axis
     config: ModelConfig | None = None
     vocab_size: int = 0
-    figures: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    origin: dict[str, Any] = field(default_factory=dict)  # a fine-tuned run's writer (charlab.writers.Start.origin)
     damaged: str | None = None
 
     @property
@@ -99,18 +100,25 @@ class RunInfo:
 
     @property
     def best_loss(self) -> float | None:
-        """The lowest loss of the weights the run keeps (runs saved before best_loss named it best_val_loss)."""
-        best = self.figures.get("best_loss")
-        return best if best is not None else self.figures.get("best_val_loss")
+        """The lowest loss of the weights the run keeps."""
+        return self.metrics.get("best_loss")
 
     @property
     def best_loss_on(self) -> str:
         """Which text best_loss was measured on: VALIDATION, or TRAINING for a run without validation text."""
-        on = self.figures.get("best_loss_on")
-        if on in (VALIDATION, TRAINING):
-            return on
-        # saved before best_loss_on: a run without a validation share kept its training loss
-        return TRAINING if self.config is not None and self.config.validation_fraction == 0 else VALIDATION
+        return TRAINING if self.metrics.get("best_loss_on") == TRAINING else VALIDATION
+
+    @property
+    def writer_name(self) -> str | None:
+        """The writer a fine-tuned run started from; None for a run trained from a blank network."""
+        name = self.origin.get("name")
+        return name if isinstance(name, str) else None
+
+    @property
+    def writer_start_loss(self) -> float | None:
+        """A fine-tuned run's writer's loss on its text before the first step (None when not measured)."""
+        value = self.origin.get("val_loss")
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
     @property
     def best_val_loss(self) -> float | None:
@@ -151,6 +159,11 @@ class Run:
         """The time-lapse frames, oldest first ([] for a run trained without them)."""
         return read_timelapse(self.path)
 
+    @property
+    def baselines(self) -> BaselineReport | None:
+        """The reference lines saved with the run (None for a run saved before runs kept them)."""
+        return report_from_dict(self.meta.get("baselines"))
+
 
 # ---------------------------------------------------------------- writing
 
@@ -188,19 +201,19 @@ def create_run(
     path = Path(root) / f"{stamp}-{slugify(name)}-{uuid.uuid4().hex[:6]}"
     path.mkdir(parents=True)
     meta = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format": run_format.FORMAT,
+        "format_version": run_format.VERSION,
         "name": name,
         "created": now_iso(),
         "updated": now_iso(),
         "status": "training",
         "pid": os.getpid(),
         "heartbeat": time.time(),
-        "model": config.to_dict(),
+        "settings": config.to_dict(),
         "cleaning": cleaning,
         "vocab": list(vocab.chars),
         "corpus": {"name": corpus_name, "sha256": corpus_sha256, "characters": corpus_characters},
-        "figures": {},
+        "metrics": {},
     }
     write_json_atomic(path / "config.json", meta)
     return path
@@ -257,16 +270,17 @@ def _save_failed(what: str, err: OSError, kept: str) -> str:
 
 
 def update_meta(path: Path, **changes: Any) -> dict[str, Any]:
-    """Change fields of a run's config.json (figures are merged, not replaced).
+    """Change fields of a run's config.json (metrics are merged, not replaced); a run saved by an older charlab
+    is written back in today's format.
 
     Read, change and write under one lock, so a rename never undoes a training's status (or the reverse).
     """
     with _runs_lock:
-        meta = _read_json(path / "config.json")
-        figures = changes.pop("figures", None)
+        meta = _read_meta(path)
+        metrics = changes.pop("metrics", None)
         meta.update(changes)
-        if figures:
-            meta.setdefault("figures", {}).update(figures)
+        if metrics:
+            meta.setdefault("metrics", {}).update(metrics)
         meta["updated"] = now_iso()
         write_json_atomic(path / "config.json", meta)
         return meta
@@ -357,12 +371,8 @@ def read_history(path: Path) -> list[dict[str, float]]:
 
 
 def read_epoch_texts(path: Path) -> list[dict[str, Any]]:
-    """epoch_texts.json (samples.json in runs saved before it); entries without an epoch and a text are
-    dropped, and a damaged file reads as none."""
-    file = Path(path) / "epoch_texts.json"
-    if not file.exists():
-        file = file.with_name("samples.json")
-    return _read_entries(file, ("epoch", "temperature"))
+    """epoch_texts.json; entries without an epoch and a text are dropped, and a damaged file reads as none."""
+    return _read_entries(run_format.stored_file(path, "epoch_texts.json"), ("epoch", "temperature"))
 
 
 def read_timelapse(path: Path) -> list[dict[str, Any]]:
@@ -416,10 +426,8 @@ def run_info(path: Path) -> RunInfo:
     """Read a run folder; a folder that cannot be used is returned as damaged, with the reason."""
     path = Path(path)
     try:
-        meta = _read_json(path / "config.json")
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise CharlabError("config.json is not a charlab run description.")
-        config = ModelConfig.from_dict(meta.get("model"))
+        meta = _read_meta(path)
+        config = ModelConfig.from_dict(meta.get("settings"))
         vocab = Vocab.from_json(meta.get("vocab"))
         info = RunInfo(
             path=path,
@@ -432,7 +440,8 @@ def run_info(path: Path) -> RunInfo:
             corpus_sha256=str((meta.get("corpus") or {}).get("sha256", "")),
             config=config,
             vocab_size=len(vocab),
-            figures=dict(meta.get("figures") or {}),
+            metrics=dict(meta.get("metrics") or {}),
+            origin=dict(meta.get(run_format.ORIGIN_KEY) or {}),
         )
     except CharlabError as err:
         return RunInfo(path=path, name=path.name, status="damaged", damaged=str(err))
@@ -491,13 +500,13 @@ def load_run(path: str | Path) -> Run:
     info = run_info(path)
     if info.status == "damaged" or info.config is None:
         raise CharlabError(f"The run '{path.name}' is damaged: {info.damaged}")
-    meta = _read_json(path / "config.json")
+    meta = _read_meta(path)
     vocab = Vocab.from_json(meta["vocab"])
     weights_file = path / "weights.npz"
     what = f"The run '{info.name}'"
     if weights_file.exists():
         weights = read_npz(weights_file, info.config, len(vocab), what)
-    elif (path / "model.keras").exists():  # a run saved by charlab itself before weights.npz existed
+    elif (path / "model.keras").exists():  # a first checkpoint cut off between its two files (before 44930ef)
         from charlab.model import keras_weights, load_keras_model
 
         weights = keras_weights(load_keras_model(path / "model.keras"), info.config)
@@ -510,23 +519,27 @@ def load_run(path: str | Path) -> Run:
 FRESH_OPTIMIZER = "fresh_optimizer"  # config.json: model.keras holds no optimizer state of the run's own
 
 
+def _read_meta(path: Path) -> dict[str, Any]:
+    """A run's config.json in today's format, whichever version wrote it."""
+    return run_format.upgrade(_read_json(Path(path) / "config.json"))
+
+
 def read_meta(path: str | Path) -> dict[str, Any]:
-    """A run's config.json as saved; {} when it is missing or damaged (callers fall back to what they can do)."""
+    """A run's config.json in today's format; {} when it is missing or damaged (callers fall back to what they can)."""
     try:
-        meta = _read_json(Path(path) / "config.json")
+        return _read_meta(Path(path))
     except CharlabError:
         return {}
-    return meta if isinstance(meta, dict) else {}
+
+
+def read_baselines(path: str | Path) -> BaselineReport | None:
+    """A run's saved reference lines, without loading its weights (None when it has none)."""
+    return report_from_dict(read_meta(path).get("baselines"))
 
 
 def fresh_optimizer(path: str | Path) -> bool:
-    """Whether training the run further starts Adam afresh: true for an imported run until it is trained here.
-
-    A run imported before this flag existed counts too: its model.keras came from outside, so
-    charlab never opens it.
-    """
-    meta = read_meta(path)
-    return bool(meta.get(FRESH_OPTIMIZER, "imported" in meta))
+    """Whether training the run further starts Adam afresh: true for an imported run until it is trained here."""
+    return bool(read_meta(path).get(FRESH_OPTIMIZER))
 
 
 def load_keras(path: str | Path):

@@ -62,8 +62,8 @@ class NumpyCharModel:
         return names
 
     @classmethod
-    def from_config(cls, cfg: ModelConfig, weights: dict[str, np.ndarray]) -> NumpyCharModel:
-        return cls(cfg.cell, cfg.layers, weights)
+    def from_config(cls, config: ModelConfig, weights: dict[str, np.ndarray]) -> NumpyCharModel:
+        return cls(config.cell, config.layers, weights)
 
     def initial_state(self) -> State:
         return [self.cell_type.initial_state(self.units, self.dtype) for _ in range(self.layers)]

@@ -51,7 +51,7 @@ _EPOCH_EXTRA_SECONDS = 1.0
 CHECKPOINT_EVERY_SECONDS = 20.0  # best weights reach the disk at most this stale (always at the end)
 HEARTBEAT_EVERY_SECONDS = 60.0  # well inside runs' 15 minutes after which a silent training counts as interrupted
 TIMELAPSE_AUTO = "auto"
-TIMELAPSE_SNAPSHOTS = 30  # "auto" spaces the time-lapse frames so a training gets about this many
+TIMELAPSE_FRAMES = 30  # "auto" spaces the time-lapse frames so a training gets about this many
 TIMELAPSE_RANDOM_SEED = 0  # the same random draws every time: the text changes only because the network did
 EPOCH_TEXT_LENGTH = 200  # the text written after each epoch
 EARLY_STOP_WORDS = (
@@ -64,7 +64,7 @@ WRITING_TEMPERATURE = 0.8  # of the epoch texts and the time-lapse: recognisable
 @dataclass(frozen=True)
 class Timelapse:
     """How a training writes as it learns: every `every_steps` steps (None: never; "auto": about
-    TIMELAPSE_SNAPSHOTS times per training, spaced by the clock for a time budget), `length` characters
+    TIMELAPSE_FRAMES times per training, spaced by the clock for a time budget), `length` characters
     from `seed_text`, always with the same random seed, so the frames differ only by what was learned."""
 
     every_steps: int | str | None = TIMELAPSE_AUTO
@@ -96,9 +96,9 @@ class TimelapseClock:
         """Space the frames: by the clock for a time budget, else by steps."""
         every = self._timelapse.every_steps
         if every == TIMELAPSE_AUTO and self._budget:
-            self.period = self._budget / TIMELAPSE_SNAPSHOTS
+            self.period = self._budget / TIMELAPSE_FRAMES
         elif every == TIMELAPSE_AUTO:
-            self.every_steps = max(1, round(total_steps / TIMELAPSE_SNAPSHOTS))
+            self.every_steps = max(1, round(total_steps / TIMELAPSE_FRAMES))
         else:
             self.every_steps = every or 0
 
@@ -327,11 +327,11 @@ def progress_before(plan: TrainingPlan) -> Progress:
     progress.epoch_texts = previous.epoch_texts()
     progress.timelapse = previous.timelapse()
     progress.first_epoch = len(progress.history)
-    trained = previous.info.figures.get("epochs_trained")  # runs saved before it counted whole epochs
+    trained = previous.info.metrics.get("epochs_trained")  # runs saved before it counted whole epochs
     progress.epochs_before = float(trained if isinstance(trained, (int, float)) else len(progress.history))
     progress.best_loss = previous.info.best_loss
     progress.best_loss_on = previous.info.best_loss_on
-    before = previous.info.figures.get("train_seconds")
+    before = previous.info.metrics.get("train_seconds")
     if not isinstance(before, (int, float)) and progress.history:
         before = progress.history[-1].get("seconds")
     progress.elapsed_before = float(before) if isinstance(before, (int, float)) else 0.0
@@ -534,7 +534,7 @@ class TrainingJob:
         runs.update_meta(
             self.run_path,
             status="training",
-            model=self.config.to_dict(),
+            settings=self.config.to_dict(),
             pid=os.getpid(),
             heartbeat=time.time(),
             baselines=self._baselines(),
@@ -711,12 +711,12 @@ class TrainingJob:
         p = self.snapshot()
         # model.keras now holds this training's own optimizer state, even for an imported run
         runs.update_meta(
-            self.run_path, heartbeat=time.time(), figures=self._figures(p), **{runs.FRESH_OPTIMIZER: False}
+            self.run_path, heartbeat=time.time(), metrics=self._metrics(p), **{runs.FRESH_OPTIMIZER: False}
         )
         self._last_checkpoint = time.monotonic()
         self._best_on_disk = True
 
-    def _figures(self, p: Progress) -> dict[str, Any]:
+    def _metrics(self, p: Progress) -> dict[str, Any]:
         return {
             "best_loss": p.best_loss,
             "best_loss_on": p.best_loss_on,
@@ -749,7 +749,7 @@ class TrainingJob:
                 except Exception as err:
                     status, message = FAILED, _with_save_error(message, err)
                 try:
-                    runs.update_meta(run_path, status=status, message=message, figures=self._figures(self.snapshot()))
+                    runs.update_meta(run_path, status=status, message=message, metrics=self._metrics(self.snapshot()))
                 except Exception as err:  # the run stays marked 'training', so the list shows it as interrupted
                     status, message = FAILED, _with_save_error(message, err)
         finally:

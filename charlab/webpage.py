@@ -99,15 +99,15 @@ def content_security_policy(script: str, style: str) -> str:
 
 def page_data(run: runs.Run, encoding: str = "float16") -> dict:
     """What the page shows and runs, as plain JSON values."""
-    cfg, info = run.config, run.info
+    config, info = run.config, run.info
     return {
         "name": info.name,
         "corpus_name": info.corpus_name,
         "facts": facts_words(run),
-        "start_from": _writer_name(run),
-        "cell": cfg.cell,
-        "units": cfg.units,
-        "layers": cfg.layers,
+        "start_from": run.info.writer_name,
+        "cell": config.cell,
+        "units": config.units,
+        "layers": config.layers,
         "vocab": list(run.vocab.chars),
         "visible": [corpus.visible(ch) for ch in run.vocab.chars],
         "weights": encode_weights(run, encoding),
@@ -152,20 +152,13 @@ def numbers_help() -> str:
 
 def facts_words(run: runs.Run) -> str:
     """'Learned from tiny-shakespeare.txt · GRU 256 · best validation loss 1.476', in the app's words."""
-    cfg, info = run.config, run.info
-    layers = f"{cfg.layers}×" if cfg.layers > 1 else ""
+    config, info = run.config, run.info
+    layers = f"{config.layers}×" if config.layers > 1 else ""
     learned = f"Learned from {info.corpus_name}" if info.corpus_name else "Learned from a text"
     how_well = runs.best_loss_words(info.best_loss, info.best_loss_on)
-    writer = _writer_name(run)
+    writer = info.writer_name
     started = f" · fine-tuned from {writer}" if writer else ""
-    return f"{learned}{started} · {layers}{cell_type(cfg.cell).label} {cfg.units} · {how_well}"
-
-
-def _writer_name(run: runs.Run) -> str | None:
-    """The writer a fine-tuned run started from (charlab.writers records it), None for a run trained from blank."""
-    origin = run.meta.get("from")
-    name = origin.get("name") if isinstance(origin, dict) else None
-    return name if isinstance(name, str) else None
+    return f"{learned}{started} · {layers}{cell_type(config.cell).label} {config.units} · {how_well}"
 
 
 def encode_weights(run: runs.Run, encoding: str = "float16") -> dict:

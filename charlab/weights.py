@@ -23,23 +23,23 @@ DTYPE = np.dtype(np.float32)
 _NPY_HEADER_ALLOWANCE = 4096  # an .npy header is 128 bytes or a few multiples of 64; generous
 
 
-def expected_shapes(cfg: ModelConfig, vocab_size: int) -> dict[str, tuple[int, ...]]:
+def expected_shapes(config: ModelConfig, vocab_size: int) -> dict[str, tuple[int, ...]]:
     """Every array a charlab model of these settings has, by the names the numpy sampler uses."""
-    v, e, m, cell = vocab_size, cfg.embedding_dim, cfg.units, cell_type(cfg.cell)
+    v, e, m, cell = vocab_size, config.embedding_dim, config.units, cell_type(config.cell)
     shapes: dict[str, tuple[int, ...]] = {"embedding": (v, e)}
-    for i in range(cfg.layers):
+    for i in range(config.layers):
         shapes.update(cell.weight_shapes(i, e if i == 0 else m, m))
     shapes["logits.kernel"] = (m, v)
     shapes["logits.bias"] = (v,)
     return shapes
 
 
-def check_weights(weights: dict[str, np.ndarray], cfg: ModelConfig, vocab_size: int, what: str) -> None:
+def check_weights(weights: dict[str, np.ndarray], config: ModelConfig, vocab_size: int, what: str) -> None:
     """Raise a CharlabError unless `weights` are exactly what the settings call for.
 
     `what` names the weights in the message ("The run 'fables'", "The archive").
     """
-    expected = expected_shapes(cfg, vocab_size)
+    expected = expected_shapes(config, vocab_size)
     missing = [name for name in expected if name not in weights]
     if missing:
         raise CharlabError(f"{what} is damaged: its weights lack '{missing[0]}'.")
@@ -60,13 +60,13 @@ def check_weights(weights: dict[str, np.ndarray], cfg: ModelConfig, vocab_size: 
             )
 
 
-def read_npz(source: bytes | Path, cfg: ModelConfig, vocab_size: int, what: str) -> dict[str, np.ndarray]:
+def read_npz(source: bytes | Path, config: ModelConfig, vocab_size: int, what: str) -> dict[str, np.ndarray]:
     """Read and check a weights.npz (a path or its bytes); nothing in it is ever unpickled.
 
     Each member's unpacked size is checked against what its array may take before anything is
     read, so a small file cannot unpack into gigabytes.
     """
-    expected = expected_shapes(cfg, vocab_size)
+    expected = expected_shapes(config, vocab_size)
     handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else Path(source)
     damaged = f"{what} is damaged: its weights (weights.npz) cannot be read."
     try:
@@ -90,7 +90,7 @@ def read_npz(source: bytes | Path, cfg: ModelConfig, vocab_size: int, what: str)
         raise CharlabError(damaged) from err
     if not all(isinstance(array, np.ndarray) for array in weights.values()):
         raise CharlabError(damaged)  # numpy hands back a member without the .npy header as raw bytes
-    check_weights(weights, cfg, vocab_size, what)
+    check_weights(weights, config, vocab_size, what)
     return weights
 
 

@@ -21,6 +21,7 @@ from charlab import runs
 from charlab.cells import cell_type
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
+from charlab.run_format import ORIGIN_KEY  # noqa: F401  (where a fine-tune records its writer)
 from charlab.vocab import Vocab
 
 SHAPE_SETTINGS = ("cell", "units", "layers", "embedding_dim")  # fixed by a network's weights
@@ -34,7 +35,6 @@ NEW_EMBEDDING_SCALE = 0.01  # the spread of a new character's embedding row (Ker
 SHIPPED_WRITERS_DIR = Path(__file__).parent.parent / "sample_texts" / "writers"
 CLASSICS_WRITER = "classics"  # `--from writer` and the Train page's "the classics writer"
 WRITER_ALIASES = ("writer", CLASSICS_WRITER)
-ORIGIN_KEY = "from"  # a fine-tuned run's config.json: {"name", "run_id", "val_loss", ...} of its writer
 MOSTLY_UNSEEN_SHARE = 0.5  # above this share of a text's letters outside the writer's vocabulary, start blank
 
 
@@ -58,7 +58,7 @@ def grown_vocab(vocab: Vocab, text: str) -> Vocab:
 
 
 def grow_weights(
-    weights: dict[str, np.ndarray], cfg: ModelConfig, old: Vocab, new: Vocab, seed: int = 0
+    weights: dict[str, np.ndarray], config: ModelConfig, old: Vocab, new: Vocab, seed: int = 0
 ) -> dict[str, np.ndarray]:
     """The writer's weights for the grown vocabulary `new`: every character it knew keeps its embedding row and
     output column; each new one gets a small random row (seeded) and a zero column whose bias is the log of
@@ -70,9 +70,9 @@ def grow_weights(
     known = rows >= 0
     rng = np.random.default_rng(seed)
     grown = {name: array.copy() for name, array in weights.items()}
-    embedding = rng.normal(0.0, NEW_EMBEDDING_SCALE, (len(new), cfg.embedding_dim)).astype(np.float32)
+    embedding = rng.normal(0.0, NEW_EMBEDDING_SCALE, (len(new), config.embedding_dim)).astype(np.float32)
     embedding[known] = weights["embedding"][rows[known]]
-    kernel = np.zeros((cfg.units, len(new)), dtype=np.float32)
+    kernel = np.zeros((config.units, len(new)), dtype=np.float32)
     kernel[:, known] = weights["logits.kernel"][:, rows[known]]
     bias = np.full(len(new), _new_character_bias(weights["logits.bias"]), dtype=np.float32)
     bias[known] = weights["logits.bias"][rows[known]]

@@ -5,7 +5,7 @@ import streamlit as st
 from charlab import corpus, samples
 from charlab.errors import CharlabError
 from charlab.model import estimate
-from ui.charts import vocabulary_chart, vocabulary_frame
+from ui.charts import vocabulary_chart, vocabulary_table
 from ui.corpus_cache import changed_characters, cleaned_text, text_stats, use_sample, use_upload
 from ui.display import chart
 from ui.limits import server_limits, upload_box_mb
@@ -84,14 +84,14 @@ if not is_hidden("cleaning"):  # else the lesson's cleaning stays
     )
 st.caption(corpus.CLEANING_MODES[ss.cleaning][1])
 
-raw, cleaned = text_stats(loaded), text_stats(loaded, ss.cleaning)  # the figures show what is left
-figures = st.columns(5)
+raw, cleaned = text_stats(loaded), text_stats(loaded, ss.cleaning)  # the metrics show what is left
+metrics = st.columns(5)
 for column, label, before, after in (
-    (figures[0], "Characters", raw.characters, cleaned.characters),
-    (figures[1], "Letters", raw.letters, cleaned.letters),
-    (figures[2], "Lines", raw.lines, cleaned.lines),
-    (figures[3], "Words", raw.words, cleaned.words),
-    (figures[4], "Vocabulary size", raw.unique_characters, cleaned.unique_characters),
+    (metrics[0], "Characters", raw.characters, cleaned.characters),
+    (metrics[1], "Letters", raw.letters, cleaned.letters),
+    (metrics[2], "Lines", raw.lines, cleaned.lines),
+    (metrics[3], "Words", raw.words, cleaned.words),
+    (metrics[4], "Vocabulary size", raw.unique_characters, cleaned.unique_characters),
 ):
     column.metric(
         label,
@@ -112,7 +112,7 @@ for warning in corpus.cleaning_warnings(raw, ss.cleaning) + corpus.warnings(
 
 st.subheader("Vocabulary")
 changes = changed_characters(loaded, ss.cleaning)
-vocabulary = vocabulary_frame(raw, changes)
+vocabulary = vocabulary_table(raw, changes)
 replaced, dropped = (vocabulary["Cleaning"] == "replaced").sum(), (vocabulary["Cleaning"] == "dropped").sum()
 CHART_BARS = 70  # more bars than this cannot be read on a projector (35 for Chinese: see ui.charts.vocabulary_chart)
 st.caption(

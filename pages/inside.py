@@ -13,12 +13,12 @@ from ui.inside import (
     STATE_WORDS,
     activation_html,
     embedding_chart,
-    embedding_frame,
-    guesses_frame,
-    ranking_frame,
+    embedding_table,
+    guesses_table,
+    ranking_table,
     run_trace,
-    surprise_frame,
     surprise_html,
+    surprise_table,
 )
 from ui.page_guard import callback
 from ui.saved_runs import open_run, pick_current_run, run_training_text
@@ -91,10 +91,10 @@ st.caption(
     "turns off inside quotes."
 )
 ranking = unit_ranking(result)
-cfg = run.config
+config = run.config
 if ranking:
     st.dataframe(
-        ranking_frame(ranking)[["What it tracks", "Unit", "Correlation"]],
+        ranking_table(ranking)[["What it tracks", "Unit", "Correlation"]],
         hide_index=True,
         width="stretch",
         column_config={"Correlation": st.column_config.NumberColumn(format="%+.2f")},
@@ -124,15 +124,15 @@ best = ranking[0] if ranking else None
 seed_key("inside_layer", best.layer + 1 if best else 1)
 seed_key("inside_state", best.state if best else "hidden")
 seed_key("inside_unit", best.unit if best else 0)
-states = list(cell_type(cfg.cell).state_names)
-if ss.inside_state not in states or ss.inside_layer > cfg.layers or ss.inside_unit >= cfg.units:  # another run
+states = list(cell_type(config.cell).state_names)
+if ss.inside_state not in states or ss.inside_layer > config.layers or ss.inside_unit >= config.units:  # another run
     ss.inside_layer, ss.inside_state, ss.inside_unit = 1, "hidden", 0
 a, b, c = st.columns([1, 2, 1])
-layer = a.selectbox("Layer", list(range(1, cfg.layers + 1)), key="inside_layer")
+layer = a.selectbox("Layer", list(range(1, config.layers + 1)), key="inside_layer")
 state = b.segmented_control(
     "State", states, key="inside_state", format_func=STATE_WORDS.get, required=True, help=STATE_HELP
 )
-unit = c.number_input("Unit", min_value=0, max_value=cfg.units - 1, step=1, key="inside_unit")
+unit = c.number_input("Unit", min_value=0, max_value=config.units - 1, step=1, key="inside_unit")
 
 # ---- the text coloured by the unit
 st.markdown(f"**The text coloured by unit {unit} of layer {layer}** ({state} state)")
@@ -151,7 +151,7 @@ st.caption(
 st.html(surprise_html(result))
 with st.expander("The most surprising characters, in numbers"):
     st.dataframe(
-        surprise_frame(result),
+        surprise_table(result),
         hide_index=True,
         column_config={"Surprise (nats)": st.column_config.NumberColumn(format="%.2f")},
     )
@@ -163,25 +163,25 @@ st.caption(
     "its top 5 guesses for the next character:"
 )
 st.dataframe(
-    guesses_frame(result, position),
+    guesses_table(result, position),
     hide_index=True,
     column_config={"Probability": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
 )
 
 # ---- the embedding map
 st.subheader("4 · Where the network puts each character")
-frame, explained = embedding_frame(run, source_text or result.text)
+table, explained = embedding_table(run, source_text or result.text)
 alike = (
-    "vowels with vowels, digits with digits" if {"vowel", "consonant"} & set(frame["Kind"]) else "digits with digits"
+    "vowels with vowels, digits with digits" if {"vowel", "consonant"} & set(table["Kind"]) else "digits with digits"
 )
 st.caption(
     "Each character's learned list of numbers, squeezed onto a flat map (PCA: the two directions that spread "
     f"them most, showing {explained[0] + explained[1]:.0%} of the differences). Characters the network uses "
     f"alike end up close together: {alike}."
 )
-if not frame["Written"].all():
+if not table["Written"].all():
     st.caption(
-        f"Only {frame['Written'].sum()} characters are written on the map: the ones the text uses most, where "
-        f"they have room. The other {(~frame['Written']).sum():,} are dots (hover one to see it)."
+        f"Only {table['Written'].sum()} characters are written on the map: the ones the text uses most, where "
+        f"they have room. The other {(~table['Written']).sum():,} are dots (hover one to see it)."
     )
-chart(embedding_chart(frame))
+chart(embedding_chart(table))

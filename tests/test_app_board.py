@@ -22,7 +22,7 @@ PASSWORD = "owl-42"
 def student_run(trained_run: Path, root: Path, nickname: str, name: str, loss: float, text: str) -> Path:
     """A copy of the trained run in `nickname`'s workspace with its own best loss and newest epoch text."""
     path = put_run(trained_run, charlab_owners.owner_workspace(root, nickname), name)
-    runs.update_meta(path, figures={"best_loss": loss, "train_seconds": 60 * loss})
+    runs.update_meta(path, metrics={"best_loss": loss, "train_seconds": 60 * loss})
     written = runs.read_epoch_texts(path)
     runs.write_epoch_texts(path, [*written, {"epoch": 99, "temperature": 0.8, "text": text}])
     return path
@@ -136,7 +136,7 @@ def test_the_board_follows_the_class_as_runs_change_on_disk(trained_run, owners,
     paths = class_of_three(trained_run, owners)
     at = go(teacher(monkeypatch), "board")
     assert list(table(at, "Place")["Student"]) == ["Bob", "Cleo", "Alice"]
-    runs.update_meta(paths["Alice"], figures={"best_loss": 0.5})  # Alice's training checkpoints a better network
+    runs.update_meta(paths["Alice"], metrics={"best_loss": 0.5})  # Alice's training checkpoints a better network
     student_run(trained_run, owners, "Dan", "Dan cats", 1.0, "dan writes")  # Dan starts later
     run(at)  # the board's next refresh
     assert list(table(at, "Place")["Student"]) == ["Alice", "Bob", "Dan", "Cleo"]

@@ -96,7 +96,7 @@ def test_a_preset_ends_by_the_clock_as_planned(monkeypatch, workspace):
     assert time.monotonic() - started < 60
     assert contains(at.success, "Trained for 3 seconds, as planned.")
     [info] = runs.list_runs(workspace)
-    assert info.status == "finished" and info.figures["train_seconds"] >= 3.0
+    assert info.status == "finished" and info.metrics["train_seconds"] >= 3.0
 
     run(at.segmented_control(key="settings_train_by").set_value("epochs"))  # back to epochs: its widget returns
     assert at.session_state["minutes"] is None and at.number_input(key="settings_epochs").value == 20

@@ -106,7 +106,7 @@ def test_a_training_stops_and_saves_at_the_server_time_limit(monkeypatch, worksp
     wait_done(at)
     assert contains(at.info, "Stopped at this server's limit of 1.2 seconds per training")
     [info] = runs.list_runs(workspace)
-    assert info.status == "stopped" and info.damaged is None and 1 <= info.figures["epochs_done"] < 500
+    assert info.status == "stopped" and info.damaged is None and 1 <= info.metrics["epochs_done"] < 500
 
 
 def test_generate_length_is_capped_by_the_server(monkeypatch, with_run):

@@ -220,7 +220,7 @@ def test_stop_from_a_reloaded_page_saves_the_run_as_stopped(workspace):
     assert contains(reloaded.toast, "Training stopped")
     [info] = runs.list_runs(workspace)
     assert info.status == "stopped" and info.damaged is None
-    assert 1 <= info.figures["epochs_done"] < 500
+    assert 1 <= info.metrics["epochs_done"] < 500
     assert runs_table(reloaded)["Status"].tolist() == ["stopped"]
     assert not reloaded.button(key="train_start").disabled
 
@@ -569,10 +569,10 @@ def _epoch_texts_script() -> None:
 
 
 def _untrained_text_script() -> None:
-    from ui.train import LiveFigures, newest_text
+    from ui.train import LiveMetrics, newest_text
 
     frames = [{"step": 0, "epoch": 0.0, "seconds": 0.5, "text": "zqx"}]
-    figures = LiveFigures(
+    figures = LiveMetrics(
         history=[],
         batch_losses=[(i, 2.6) for i in range(1, 41)],
         epoch_texts=[],

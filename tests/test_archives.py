@@ -142,7 +142,8 @@ def test_a_run_exported_before_the_renames_imports_with_its_epoch_texts_and_best
     files = _members(trained)
     files["samples.json"] = files.pop("epoch_texts.json")
     meta = json.loads(files["config.json"])
-    meta["figures"] = {"best_val_loss": 1.75, "epochs_done": 2}
+    del meta["metrics"]
+    meta.update(format_version=1, model=meta.pop("settings"), figures={"best_val_loss": 1.75, "epochs_done": 2})
     files["config.json"] = json.dumps(meta).encode()
     info = archives.import_zip(_zip(files), workspace_dir)
     assert (info.best_loss, info.best_loss_on, info.best_val_loss) == (1.75, runs.VALIDATION, 1.75)
@@ -210,6 +211,7 @@ def test_continuing_an_imported_run_starts_the_optimizer_fresh_then_keeps_its_ow
 def test_a_run_imported_before_the_flag_existed_never_opens_its_model_file(trained, workspace_dir, monkeypatch):
     info = archives.import_zip(archives.export_zip(trained), workspace_dir)
     meta = _meta(info.path)
+    meta["format_version"] = 1
     del meta[runs.FRESH_OPTIMIZER]  # as an older charlab left it, with the uploaded model.keras in the folder
     (info.path / "config.json").write_text(json.dumps(meta), encoding="utf-8")
     (info.path / "model.keras").write_bytes(b"an uploaded file charlab must not open")
@@ -260,12 +262,12 @@ def _bad_archives(files: dict[str, bytes], marker: Path) -> dict[str, tuple[byte
         "not-charlab": (_zip({**files, "config.json": b'{"name": "x", "model": {}}'}), "not a charlab run description"),
         "invalid-json": (_zip({**files, "config.json": b'{"format": "charlab-run",'}), "not valid JSON"),
         "not-utf8": (_zip({**files, "config.json": b"\xff\xfe\x00"}), "not valid JSON"),
-        "bad-settings": (with_config(model={"layers": 9}), "Layers must be between 1 and 4"),
+        "bad-settings": (with_config(settings={"layers": 9}), "Layers must be between 1 and 4"),
         "bad-vocab": (with_config(vocab=["a", "a"]), "lists a character twice"),
         "odd-types": (with_config(corpus="fables"), "config.json"),
         "wrong-vocab": (with_config(vocab=config["vocab"][:-1]), "'embedding' has shape"),
-        "wrong-cell": (with_config(model={**CFG.to_dict(), "cell": "gru"}), "'rnn_0.kernel' has shape"),
-        "more-layers": (with_config(model={**CFG.to_dict(), "layers": 2}), "its weights lack 'rnn_1.kernel'"),
+        "wrong-cell": (with_config(settings={**CFG.to_dict(), "cell": "gru"}), "'rnn_0.kernel' has shape"),
+        "more-layers": (with_config(settings={**CFG.to_dict(), "layers": 2}), "its weights lack 'rnn_1.kernel'"),
         "garbage-weights": (_zip({**files, "weights.npz": b"garbage that must not be trusted"}), "cannot be read"),
         "pickled-weights": (with_weights(embedding=np.array([_Payload(marker)], dtype=object)),
                             "hold Python objects, not numbers"),

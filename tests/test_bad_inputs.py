@@ -161,7 +161,7 @@ def test_numpy_numbers_from_a_widget_are_accepted_as_plain_numbers():
 def test_a_run_whose_saved_settings_hold_a_400_digit_number_is_listed_as_damaged(tmp_path):
     path = runs.create_run(tmp_path, "huge", TINY, Vocab.from_text("ab"), "keep", "x.txt", "0" * 64, 100)
     meta = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    meta["model"]["units"] = 10**400
+    meta["settings"]["units"] = 10**400
     (path / "config.json").write_text(json.dumps(meta), encoding="utf-8")
     [info] = runs.list_runs(tmp_path)
     assert info.status == "damaged" and "Units must be between 1 and 2048" in info.damaged

@@ -34,7 +34,7 @@ def info(
         corpus_name=text,
         corpus_sha256=sha,
         config=ModelConfig(**model),
-        figures=figures,
+        metrics=figures,
     )
 
 
@@ -62,7 +62,7 @@ def test_a_row_says_nickname_text_model_status_minutes_and_best_validation_loss(
 
 def test_a_run_without_validation_text_or_an_epoch_has_no_best_validation_loss():
     no_validation = info("t", loss=1.0)
-    no_validation.figures["best_loss_on"] = runs.TRAINING
+    no_validation.metrics["best_loss_on"] = runs.TRAINING
     rows = board.board_rows(
         [("A", no_validation), ("B", info("n", loss=None)), ("C", info("x", loss=float("nan")))], SINCE
     )

@@ -33,7 +33,7 @@ def fill_class(trained_run: Path, home: Path) -> None:
         history = [{**h, "val_loss": h["val_loss"] - lower * h["epoch"] / 2} for h in runs.read_history(path)]
         runs.write_history(path, history)
         best = min(h["val_loss"] for h in history)
-        runs.update_meta(path, figures={"best_loss": best, "train_seconds": 90 + 60 * lower})
+        runs.update_meta(path, metrics={"best_loss": best, "train_seconds": 90 + 60 * lower})
         runs.write_epoch_texts(path, [*runs.read_epoch_texts(path), {"epoch": 3, "temperature": 0.8, "text": text}])
 
 

@@ -86,7 +86,7 @@ def test_the_most_surprising_characters_are_also_underlined_and_listed_in_number
     assert ["solid" in s.get("text-decoration", "") for s in drawn] == [False, True, False, True, False]
     for span in drawn:
         assert contrast(span["color"], span["background"]) >= 4.5, span
-    table = inside.surprise_frame(result, top=3)
+    table = inside.surprise_table(result, top=3)
     assert table["Position"].tolist() == [1, 3, 2]
     assert table["Character"].tolist() == ["b", "d", "c"]
     assert table["After"].tolist() == ["a", "abc", "ab"]

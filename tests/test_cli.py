@@ -106,7 +106,7 @@ def test_train_by_the_clock(tmp_path, text_file, capsys):
     err = capsys.readouterr().err
     assert "Trained for 3 seconds, as planned." in err and "/10000" not in err
     (info,) = runs.list_runs(ws)
-    assert info.status == "finished" and info.config.epochs == 10_000 and info.figures["epochs_done"] >= 1
+    assert info.status == "finished" and info.config.epochs == 10_000 and info.metrics["epochs_done"] >= 1
     assert main(["--workspace", ws, "train", str(text_file), "--minutes", "0", *small]) == 2
     assert "time budget must be a number of seconds above 0" in capsys.readouterr().err
 
@@ -127,7 +127,7 @@ def test_precision_is_a_flag_and_the_run_says_what_it_trained_in(tmp_path, text_
     assert main(["--workspace", ws, "train", str(text_file), "--precision", "bfloat16", *TINY]) == 0
     assert "precision: float32: bfloat16 was chosen, but this computer has no bfloat16 unit" in capsys.readouterr().err
     (info,) = runs.list_runs(ws)
-    assert info.config.precision == "bfloat16" and info.figures["precision"] == "float32"
+    assert info.config.precision == "bfloat16" and info.metrics["precision"] == "float32"
     with pytest.raises(SystemExit):
         main(["--workspace", ws, "train", str(text_file), "--precision", "float16"])
     assert "invalid choice: 'float16'" in capsys.readouterr().err

@@ -101,7 +101,7 @@ def test_a_training_on_a_cluster_node_writes_the_same_run_as_a_local_one_and_gen
     local = backends.training_job(TEXT, TINY, in_child=False, name="here", root=tmp_path / "local").run()
     assert sorted(p.name for p in run_path.iterdir()) == sorted(p.name for p in Path(local.run_path).iterdir())
     info = runs.run_info(run_path)
-    assert info.status == "finished" and info.damaged is None and info.figures["epochs_done"] == 2
+    assert info.status == "finished" and info.damaged is None and info.metrics["epochs_done"] == 2
     assert [row["epoch"] for row in runs.read_history(run_path)] == [1, 2] == [r["epoch"] for r in progress.history]
     assert [step for step, _ in progress.batch_losses] == list(range(1, progress.step + 1))  # every loss, once
     run = runs.load_run(run_path)
@@ -126,7 +126,7 @@ def test_progress_comes_back_while_it_trains_and_stop_keeps_what_was_learned(ray
     p = job.snapshot()
     assert p.status == STOPPED and len(p.history) < LONG.epochs
     info = runs.run_info(p.run_path)
-    assert info.status == "stopped" and info.figures["epochs_done"] == len(p.history)
+    assert info.status == "stopped" and info.metrics["epochs_done"] == len(p.history)
     assert len(runs.load_run(p.run_path).generator().write("the ", 20, random_seed=0)) == 20
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charlab import runs, training
+from charlab import run_format, runs, training
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.training import FAILED, FINISHED, TrainingJob
@@ -75,13 +75,13 @@ DAMAGE = {
     "config-null": (lambda p: (p / "config.json").write_text("null"), "not a charlab run description"),
     "config-binary": (lambda p: (p / "config.json").write_bytes(b"\xff\xfe\x00garbage"), "cannot be read"),
     "config-gone": (lambda p: (p / "config.json").unlink(), "'config.json' is missing"),
-    "model-a-list": (lambda p: _edit_meta(p, model=[1, 2]), "settings are not readable"),
-    "huge-units": (lambda p: _edit_meta(p, model={**TINY.to_dict(), "units": 10**400}), "Units must be between"),
+    "settings-a-list": (lambda p: _edit_meta(p, settings=[1, 2]), "settings are not readable"),
+    "huge-units": (lambda p: _edit_meta(p, settings={**TINY.to_dict(), "units": 10**400}), "Units must be between"),
     "huge-pid": (lambda p: _edit_meta(p, status="training", pid=10**30, heartbeat=time.time()), None),
     "negative-pid": (lambda p: _edit_meta(p, status="training", pid=-1, heartbeat=time.time()), None),
     "huge-heartbeat": (lambda p: _edit_meta(p, status="training", heartbeat=10**400), "wrong kind"),
     "text-heartbeat": (lambda p: _edit_meta(p, status="training", heartbeat="soon"), "wrong kind"),
-    "figures-a-string": (lambda p: _edit_meta(p, figures="great"), "wrong kind"),
+    "metrics-a-string": (lambda p: _edit_meta(p, metrics="great"), "wrong kind"),
     "models-gone": (lambda p: [(p / n).unlink() for n in ("model.keras", "weights.npz")], "No model was saved"),
     "history-garbage": (lambda p: (p / "history.csv").write_bytes(b"epoch,loss\n\xff\xfe,abc\n1,x,y,z\n"), None),
     "epoch-texts-a-dict": (lambda p: (p / "epoch_texts.json").write_text('{"epoch": 1}'), None),
@@ -136,7 +136,7 @@ training.TrainingJob(text, cfg, name="killed", root={str(root)!r}).run()
         server = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stderr=stderr)
     try:
         deadline = time.monotonic() + TIMEOUT
-        while not list(root.glob("*/weights.npz")) or len(runs.list_runs(root)[0].figures) < 2:
+        while not list(root.glob("*/weights.npz")) or len(runs.list_runs(root)[0].metrics) < 2:
             assert server.poll() is None, log.read_text(errors="replace")[-2000:]
             assert time.monotonic() < deadline, "no checkpoint was written"
             time.sleep(0.1)
@@ -264,14 +264,14 @@ def _race(workers: list, seconds: float = 1.5) -> list[BaseException]:
 
 
 def test_two_sessions_renaming_the_same_run_never_lose_each_others_changes(run_copy):
-    counter = {"figures": 0}
+    counter = {"metrics": 0}
 
     def rename(name: str):
         return lambda: runs.rename_run(run_copy, name)
 
     def progress():  # what a training does to the same config.json
-        counter["figures"] += 1
-        runs.update_meta(run_copy, figures={"epochs_done": counter["figures"]})
+        counter["metrics"] += 1
+        runs.update_meta(run_copy, metrics={"epochs_done": counter["metrics"]})
 
     def listing():
         [info] = runs.list_runs(run_copy.parent)
@@ -280,8 +280,8 @@ def test_two_sessions_renaming_the_same_run_never_lose_each_others_changes(run_c
     assert _race([rename("first tab"), rename("second tab"), progress, listing]) == []
     meta = _meta(run_copy)
     assert meta["name"] in ("first tab", "second tab")
-    assert meta["figures"]["epochs_done"] == counter["figures"]  # the last update, never undone by a rename
-    assert meta["format"] == runs.FORMAT and runs.load_run(run_copy).info.damaged is None
+    assert meta["metrics"]["epochs_done"] == counter["metrics"]  # the last update, never undone by a rename
+    assert meta["format"] == run_format.FORMAT and runs.load_run(run_copy).info.damaged is None
     assert _hidden(run_copy) == []
 
 

@@ -147,7 +147,7 @@ def test_a_run_records_the_precision_it_trained_in_and_continues_in_float32_with
     cfg = ModelConfig(**{**TINY.to_dict(), "precision": "auto"})
     first = TrainingJob(TEXT, cfg, name="bf16", root=tmp_path).run()
     assert first.status == FINISHED, first.message
-    figures = runs.read_meta(first.run_path)["figures"]
+    figures = runs.read_meta(first.run_path)["metrics"]
     assert figures["precision"] == MIXED_BFLOAT16 and "auto" in figures["precision_words"]
     assert runs.run_info(first.run_path).config.precision == "auto"  # the setting, as chosen
     saved = runs.load_run(first.run_path).weights
@@ -156,7 +156,7 @@ def test_a_run_records_the_precision_it_trained_in_and_continues_in_float32_with
     more = TrainingJob(TEXT, cfg, root=tmp_path, resume_from=first.run_path).run()
     assert more.status == FINISHED, more.message
     assert more.precision == FLOAT32
-    assert runs.read_meta(first.run_path)["figures"]["precision"] == FLOAT32
+    assert runs.read_meta(first.run_path)["metrics"]["precision"] == FLOAT32
     assert model_policy(runs.load_keras(first.run_path)) == FLOAT32  # saved as it trained last
 
 
@@ -172,9 +172,10 @@ def test_an_explicit_bfloat16_without_a_unit_trains_in_float32_and_says_so(tmp_p
 def test_a_run_saved_before_the_precision_existed_loads_as_float32_and_continues_in_bfloat16(tmp_path, no_override):
     progress = TrainingJob(TEXT, TINY, name="old", root=tmp_path).run()
     meta = runs.read_meta(progress.run_path)
-    del meta["model"]["precision"]
+    meta["format_version"] = 1  # what every charlab before run format 7 wrote
+    del meta["settings"]["precision"]
     for key in ("precision", "precision_words"):
-        meta["figures"].pop(key)
+        meta["metrics"].pop(key)
     runs.write_json_atomic(progress.run_path / "config.json", meta)
     run = runs.load_run(progress.run_path)
     assert run.config.precision == FLOAT32

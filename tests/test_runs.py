@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charlab import owners, runs
+from charlab import owners, run_format, runs
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 from charlab.training import TrainingJob
@@ -85,11 +85,11 @@ def test_trained_run_has_every_file_and_a_charlab_config(trained):
     for name in runs.RUN_FILES:
         assert (trained / name).is_file(), name
     meta = _meta(trained)
-    assert meta["format"] == runs.FORMAT and meta["format_version"] == runs.FORMAT_VERSION
+    assert meta["format"] == run_format.FORMAT and meta["format_version"] == run_format.VERSION
     assert meta["status"] == "finished"
     assert meta["vocab"] == sorted(set(TEXT))
     assert meta["corpus"] == {"name": "fables.txt", "sha256": meta["corpus"]["sha256"], "characters": len(TEXT)}
-    assert ModelConfig.from_dict(meta["model"]) == CFG
+    assert ModelConfig.from_dict(meta["settings"]) == CFG
     assert not [p.name for p in trained.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
@@ -103,7 +103,7 @@ def test_run_info_describes_the_run(trained):
     assert info.cleaning == "keep"
     assert info.config == CFG
     assert info.vocab_size == len(set(TEXT))
-    assert info.figures["epochs_done"] == 1
+    assert info.metrics["epochs_done"] == 1
     assert isinstance(info.best_val_loss, float) and 0 < info.best_val_loss < np.log(len(set(TEXT))) + 1
     assert info.created and info.updated >= info.created
 
@@ -262,8 +262,8 @@ def test_damaged_runs_are_listed_with_a_reason_and_others_still_work(trained, wo
     foreign = _copy(trained, workspace_dir, "foreign")
     (foreign / "config.json").write_text(json.dumps({"name": "resnet", "layers": 50}), encoding="utf-8")
     bad_vocab = _copy(trained, workspace_dir, "bad-vocab", vocab="not a list")
-    bad_types = _copy(trained, workspace_dir, "bad-types", corpus="fables.txt", figures=[1, 2, 3])
-    bad_settings = _copy(trained, workspace_dir, "bad-settings", model={**CFG.to_dict(), "units": "many"})
+    bad_types = _copy(trained, workspace_dir, "bad-types", corpus="fables.txt", metrics=[1, 2, 3])
+    bad_settings = _copy(trained, workspace_dir, "bad-settings", settings={**CFG.to_dict(), "units": "many"})
     empty = workspace_dir / "empty-folder"
     empty.mkdir()
 

@@ -61,7 +61,7 @@ def test_progress_figures_are_consistent(tmp_path):
 
     info = runs.run_info(progress.run_path)
     assert info.status == "finished"
-    assert info.figures["epochs_done"] == 2
+    assert info.metrics["epochs_done"] == 2
     # the run keeps its counting reference lines, so its chart shows them without the text
     saved = report_from_dict(runs.read_meta(progress.run_path)["baselines"])
     assert saved == compute_baselines(TEXT, job.vocab, TINY.validation_fraction, TINY.seq_length)
@@ -157,12 +157,13 @@ def test_a_run_without_validation_text_keeps_its_best_training_loss_said_as_such
     assert info.best_loss == pytest.approx(progress.best_loss)
     # a run saved before best_loss had its training loss under best_val_loss: still read as a training loss
     meta = runs.read_meta(progress.run_path)
-    meta["figures"] = {"best_val_loss": 1.5, "epochs_done": 2}
+    meta.update(format_version=1, figures={"best_val_loss": 1.5, "epochs_done": 2})
+    del meta["metrics"]
     runs.write_json_atomic(progress.run_path / "config.json", meta)
     info = runs.run_info(progress.run_path)
     assert (info.best_loss, info.best_loss_on, info.best_val_loss) == (1.5, runs.TRAINING, None)
     # continued with validation text: its first validation loss is the best, not compared with a training loss
-    runs.update_meta(progress.run_path, figures={"best_loss": 0.01, "best_loss_on": runs.TRAINING})
+    runs.update_meta(progress.run_path, metrics={"best_loss": 0.01, "best_loss_on": runs.TRAINING})
     more = TrainingJob(TEXT, ModelConfig(**{**TINY.to_dict(), "epochs": 1}), root=tmp_path,
                        resume_from=progress.run_path).run()  # fmt: skip
     assert more.best_loss_on == runs.VALIDATION and more.best_val_loss == pytest.approx(more.history[-1]["val_loss"])
@@ -232,7 +233,7 @@ def test_timelapse_samples_one_seed_every_few_steps_and_is_saved(tmp_path):
 
 def test_timelapse_clock_spaces_frames_by_steps_or_by_the_clock():
     by_steps = TimelapseClock(Timelapse(), budget_seconds=None)
-    by_steps.plan(total_steps=300)  # about TIMELAPSE_SNAPSHOTS (30) frames: one every 10 steps
+    by_steps.plan(total_steps=300)  # about TIMELAPSE_FRAMES (30) frames: one every 10 steps
     assert [step for step in range(1, 31) if by_steps.due(step, elapsed=0.0)] == [10, 20, 30]
     by_clock = TimelapseClock(Timelapse(), budget_seconds=60.0)
     by_clock.plan(total_steps=10**6)  # a budget: one frame per 2 s slot, however many steps fit
@@ -285,13 +286,13 @@ def test_the_server_limit_still_stops_a_budgeted_training_as_stopped(tmp_path):
 def test_a_continued_run_counts_its_whole_training_time(tmp_path):
     """Seen after Stop then Continue: '6 epochs in 16 s' though the first 4 alone took 31 s."""
     first = TrainingJob(TEXT, TINY, name="whole", root=tmp_path).run()
-    before = runs.run_info(first.run_path).figures["train_seconds"]
+    before = runs.run_info(first.run_path).metrics["train_seconds"]
     again = TrainingJob(TEXT, TINY, name="whole", root=tmp_path, resume_from=first.run_path).run()
     assert again.status == FINISHED and again.elapsed_before == pytest.approx(before, abs=0.1)
     assert again.run_seconds == pytest.approx(before + again.elapsed)
     seconds = [row["seconds"] for row in runs.read_history(first.run_path)]
     assert len(seconds) == 4 and seconds == sorted(seconds) and seconds[2] > before
-    assert runs.run_info(first.run_path).figures["train_seconds"] == pytest.approx(again.run_seconds, abs=0.1)
+    assert runs.run_info(first.run_path).metrics["train_seconds"] == pytest.approx(again.run_seconds, abs=0.1)
 
 
 def test_the_time_left_counts_the_pace_of_training_not_the_start_up(tmp_path, monkeypatch):
@@ -359,7 +360,7 @@ def test_a_training_stopped_mid_epoch_counts_the_part_it_trained(tmp_path):
     progress = StopsMidEpoch(TEXT, cfg, name="partial", root=tmp_path, steps=steps).run()
     assert progress.status == STOPPED and len(progress.history) == 3  # the third epoch has a row of its own
     assert progress.epochs_trained == pytest.approx(steps / bpe)
-    assert runs.run_info(progress.run_path).figures["epochs_trained"] == pytest.approx(steps / bpe, abs=0.01)
+    assert runs.run_info(progress.run_path).metrics["epochs_trained"] == pytest.approx(steps / bpe, abs=0.01)
     more = StopsMidEpoch(TEXT, cfg, name="partial", root=tmp_path, steps=bpe, resume_from=progress.run_path).run()
     assert more.epochs_before == pytest.approx(steps / bpe, abs=0.01)
     assert more.epochs_trained == pytest.approx(steps / bpe + 1, abs=0.01)

@@ -161,7 +161,7 @@ def test_the_shipped_writer_is_checked_like_an_uploaded_run_and_starts_a_fine_tu
     enough to ship, a run that exports and imports, and a start far below guessing on a text it never read."""
     path = writers.find_writer("writer")
     meta = runs.read_meta(path)
-    config, vocab = ModelConfig.from_dict(meta["model"]), Vocab.from_json(meta["vocab"])
+    config, vocab = ModelConfig.from_dict(meta["settings"]), Vocab.from_json(meta["vocab"])
     weights.read_npz(path / "weights.npz", config, len(vocab), "The classics writer")
     assert sum(f.stat().st_size for f in path.iterdir()) <= 3_000_000
     assert not (path / "model.keras").exists() and runs.fresh_optimizer(path)  # no Keras file is ever opened
@@ -189,19 +189,19 @@ def test_a_fine_tune_trains_in_a_child_process_as_the_app_runs_it(writer, studen
 
 def test_the_loss_chart_starts_a_fine_tunes_validation_curve_at_its_writers_loss(writer, student_text, tmp_path):
     """The chart's mark of where the writer started: the validation curve's point at epoch 0, from a saved run too."""
-    from ui.charts import loss_chart, loss_frame
-    from ui.train import _writer_start
+    from ui.charts import loss_chart, loss_table
 
     progress = fine_tune(writer, student_text, tmp_path, epochs=2)
     run = runs.load_run(progress.run_path)
-    start = _writer_start(run.meta)
+    start = run.info.writer_start_loss
     assert start == pytest.approx(progress.start_from["val_loss"])
-    frame = loss_frame(run.history(), [], 0, len(run.history()), writer_start=start)
-    validation = frame[frame["series"] == "Validation (each epoch)"].sort_values("epoch")
+    table = loss_table(run.history(), [], 0, len(run.history()), writer_start=start)
+    validation = table[table["series"] == "Validation (each epoch)"].sort_values("epoch")
     assert validation["epoch"].iloc[0] == 0.0 and validation["loss"].iloc[0] == pytest.approx(start)
     assert len(validation) == 1 + len(run.history())
-    spec = loss_chart(frame, len(run.vocab), "loss")
+    spec = loss_chart(table, len(run.vocab), "loss")
     assert spec["datasets"]["losses"]["x"].min() == 0.0  # the chart draws it, from epoch 0
-    assert _writer_start({}) is None and _writer_start({"from": {"val_loss": "1.2"}}) is None
-    blank = loss_frame(run.history(), [], 0, len(run.history()))
+    blank, garbled = (runs.RunInfo(run.path, "x", "finished", origin=o) for o in ({}, {"val_loss": "1.2"}))
+    assert blank.writer_start_loss is None and garbled.writer_start_loss is None and blank.writer_name is None
+    blank = loss_table(run.history(), [], 0, len(run.history()))
     assert 0.0 not in blank[blank["series"] == "Validation (each epoch)"]["epoch"].tolist()

@@ -55,5 +55,5 @@ def make_run(
     path = runs.create_run(Path(root), name, cfg, vocab, "keep", corpus_name, "0" * 64, 1000)
     runs.write_bytes_atomic(path / "weights.npz", to_npz_bytes(random_weights(cfg, len(vocab), seed, logit_scale)))
     runs.write_epoch_texts(path, epoch_texts or [{"epoch": 1, "temperature": 0.8, "text": "the cat sat"}])
-    runs.update_meta(path, status="finished", figures={"best_loss": 1.234, "best_loss_on": runs.VALIDATION})
+    runs.update_meta(path, status="finished", metrics={"best_loss": 1.234, "best_loss_on": runs.VALIDATION})
     return path

@@ -1,6 +1,6 @@
 """The class board (teacher mode): every student's training of the day on the projector, refreshing by itself.
 
-Its figures come from charlab.board; this module only reads the runs' small files, cached by their
+Its metrics come from charlab.board; this module only reads the runs' small files, cached by their
 modification times, and draws them. A student never gets here: the page is not in their navigation, and
 says it is the teacher's if opened anyway.
 """
@@ -15,16 +15,15 @@ import pandas as pd
 import streamlit as st
 
 from charlab import board, owners, runs
-from charlab.baselines import report_from_dict
 from charlab.runs import OWNERS_DIR
-from ui.charts import board_chart, reference_frame
+from ui.charts import board_chart, reference_table
 from ui.display import chart
 from ui.page_guard import callback
 from ui.saved_runs import open_run
 from ui.settings import LOSS_UNITS, STATUS_WORDS, TEMPERATURE_HELP
 from ui.text import TEXT_BACKGROUND, box, md
 
-# a board watched on the projector redraws every few seconds; a training checkpoints its figures about as
+# a board watched on the projector redraws every few seconds; a training checkpoints its metrics about as
 # often, and each redraw only stats the runs' folders and re-reads the files that changed
 BOARD_SECONDS = 5.0
 WRITE_LENGTH = 300  # characters: what fits the large box on a projector
@@ -84,7 +83,7 @@ def _epoch_texts(path: str, stamp: tuple) -> list[dict]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _baselines(path: str, stamp: tuple):
-    return report_from_dict(runs.read_meta(path).get("baselines"))
+    return runs.read_baselines(path)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -203,7 +202,7 @@ def _curves(rows: list[board.BoardRow]) -> None:
         return
     newest = rows[0]  # the text's reference lines, measured as the newest training on it measured them
     report = _baselines(newest.path, _file_stamp(Path(newest.path) / "config.json"))
-    references = reference_frame(newest.vocab_size, unit, report) if newest.vocab_size else None
+    references = reference_table(newest.vocab_size, unit, report) if newest.vocab_size else None
     chart(_chart_spec(tuple(points), unit, references))
     st.caption(f"Validation {LOSS_UNITS[unit].lower()}: one line per training. Dashed: what simple counting scores.")
 

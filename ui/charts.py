@@ -49,7 +49,7 @@ def _downsample(points: list[tuple[float, float]], limit: int = 1500) -> list[tu
     return list(zip(xs[ends].tolist(), means.tolist(), strict=True))
 
 
-def loss_frame(
+def loss_table(
     history: list[dict],
     batch_losses: list[tuple[int, float]],
     batches_per_epoch: int,
@@ -99,7 +99,7 @@ LABEL_GAP = 18  # px between two labels' centres: 14 px text that never overlaps
 AXIS_FONT_SIZE = 13
 
 
-def reference_frame(vocab_size: int, unit: str, report: BaselineReport | None = None) -> pd.DataFrame:
+def reference_table(vocab_size: int, unit: str, report: BaselineReport | None = None) -> pd.DataFrame:
     """The reference lines of the loss chart: random guessing, and the counting baselines when known."""
     guess_value, guess_text = guess_label(vocab_size, unit)
     rows = [("uniform", math.log(vocab_size), guess_value, guess_text)]
@@ -183,7 +183,7 @@ def loss_chart(
     by_steps = bool(batches_per_epoch) and not frame.empty and float(frame["epoch"].max()) < 1
     scale = batches_per_epoch if by_steps else 1
     frame = frame.assign(x=frame["epoch"] * scale)
-    references = reference_frame(vocab_size, unit, report)
+    references = reference_table(vocab_size, unit, report)
     low, high = _y_range(frame["value"].tolist() + references["value"].tolist())
     references = references.assign(
         label_value=spread_labels(references["value"].tolist(), low, high, height, label_gap)
@@ -303,7 +303,7 @@ def compare_chart(histories: dict[str, list[dict]], unit: str) -> alt.LayerChart
     return alt.layer(lines, names).properties(height=340)
 
 
-def vocabulary_frame(stats: corpus.CorpusStats, changes: dict[str, str]) -> pd.DataFrame:
+def vocabulary_table(stats: corpus.CorpusStats, changes: dict[str, str]) -> pd.DataFrame:
     total = max(1, stats.characters)
     rows = []
     for ch, count in stats.counts.items():
@@ -418,7 +418,7 @@ def probability_chart(
 
 def board_chart(points: list[tuple[str, float, float]], unit: str, references: pd.DataFrame | None = None) -> alt.Chart:
     """The class board's validation curves on one text: one line per student, named at its newest point as well
-    as by colour, and the text's reference lines (reference_frame) dashed, named right of the plot and spread
+    as by colour, and the text's reference lines (reference_table) dashed, named right of the plot and spread
     so that no two labels overlap."""
     height = 380
     frame = pd.DataFrame(points, columns=["student", "epoch", "loss"])

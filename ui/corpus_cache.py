@@ -1,4 +1,4 @@
-"""The chosen text (a charlab Corpus) and the cached corpus helpers: samples, uploads, cleaning and figures."""
+"""The chosen text (a charlab Corpus) and the cached corpus helpers: samples, uploads, cleaning and metrics."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def cleaned_text(loaded: Corpus | None = None, mode: str | None = None) -> str |
 
 
 def text_stats(loaded: Corpus, mode: str | None = None) -> corpus.CorpusStats:
-    """Figures of the raw text (mode None) or of the cleaned text."""
+    """Metrics of the raw text (mode None) or of the cleaned text."""
     if mode is None:
         return _stats(loaded.sha256, "", loaded.text)
     return _stats(loaded.sha256, mode, cleaned_text(loaded, mode))

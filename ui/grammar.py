@@ -13,7 +13,7 @@ from ui.settings import COLORS
 from ui.text import marked_text
 
 
-def grammar_timelapse_frame(timelapse: list[dict]) -> pd.DataFrame:
+def grammar_timelapse_table(timelapse: list[dict]) -> pd.DataFrame:
     """Share of grammatical strings in each time-lapse frame, by epoch and training time."""
     rows = []
     for entry in timelapse:
@@ -23,10 +23,10 @@ def grammar_timelapse_frame(timelapse: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["epoch", "seconds", "grammatical", "strings"])
 
 
-def grammar_chart(frame: pd.DataFrame) -> alt.Chart:
+def grammar_chart(table: pd.DataFrame) -> alt.Chart:
     """The share of grammatical strings against training time: the proof that rules are being learned."""
     return (
-        alt.Chart(frame)
+        alt.Chart(table)
         .mark_line(point=True, color=COLORS["primary"])
         .encode(
             x=alt.X("seconds:Q", title="Training time (seconds)"),
@@ -46,10 +46,10 @@ def grammar_chart(frame: pd.DataFrame) -> alt.Chart:
 
 def grammar_growth(timelapse: list[dict]) -> None:
     """How the share of grammatical strings grew over the time-lapse frames (Train and Generate)."""
-    frame = grammar_timelapse_frame(timelapse)
-    if len(frame) > 1:
+    table = grammar_timelapse_table(timelapse)
+    if len(table) > 1:
         st.markdown("**Grammatical strings as it learned** (in each time-lapse frame)")
-        chart(grammar_chart(frame))
+        chart(grammar_chart(table))
 
 
 def grammar_view(run: runs.Run, text: str) -> None:

@@ -45,7 +45,7 @@ def run_trace(path: str, text: str) -> Trace:
     return _trace(str(path), run_stamp(path), text)
 
 
-def ranking_frame(matches: list[UnitMatch]) -> pd.DataFrame:
+def ranking_table(matches: list[UnitMatch]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
@@ -130,7 +130,7 @@ def _strength(value: float) -> str:
     return "negative" if value <= -STRONG else ""
 
 
-def surprise_frame(result: Trace, top: int = 10) -> pd.DataFrame:
+def surprise_table(result: Trace, top: int = 10) -> pd.DataFrame:
     """The most surprising characters in a table: the surprise view's colours said in numbers."""
     order = np.argsort(-np.asarray(result.surprise, dtype=float), kind="stable")[:top]
     return pd.DataFrame(
@@ -162,21 +162,21 @@ def surprise_html(result: Trace, height: int = 240) -> str:
     return _coloured_box(spans, height)
 
 
-def guesses_frame(result: Trace, t: int) -> pd.DataFrame:
+def guesses_table(result: Trace, t: int) -> pd.DataFrame:
     return pd.DataFrame(
         [{"Guess": corpus.visible(ch), "Name": char_name(ch), "Probability": p} for ch, p in result.top_guesses(t, 5)],
         columns=["Guess", "Name", "Probability"],
     )
 
 
-def embedding_frame(
+def embedding_table(
     run: runs.Run, text: str = "", labels: int = MAP_LABELS
 ) -> tuple[pd.DataFrame, tuple[float, float]]:
     """Each character's place on the map; beyond `labels` characters, only the ones `text` uses most are written."""
     found = embedding_map(run.weights["embedding"], run.vocab)
     counts = Counter(text)
     uses = [counts[ch] for ch in found.chars]
-    frame = pd.DataFrame(
+    table = pd.DataFrame(
         {
             "Character": [corpus.visible(ch) for ch in found.chars],
             "Name": [char_name(ch) for ch in found.chars],
@@ -187,7 +187,7 @@ def embedding_frame(
             "y": found.xy[:, 1],
         }
     )
-    return frame, found.explained
+    return table, found.explained
 
 
 def kind_colors(kinds: set[str]) -> dict[str, str]:
@@ -197,22 +197,22 @@ def kind_colors(kinds: set[str]) -> dict[str, str]:
     return usual | {k: MORE_KIND_COLORS[i % len(MORE_KIND_COLORS)] for i, k in enumerate(others)}
 
 
-def embedding_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Every character a dot; the written ones (see embedding_frame) also as text: a big vocabulary stays readable."""
-    colors = kind_colors(set(frame["Kind"]))
+def embedding_chart(table: pd.DataFrame) -> alt.Chart:
+    """Every character a dot; the written ones (see embedding_table) also as text: a big vocabulary stays readable."""
+    colors = kind_colors(set(table["Kind"]))
     color = alt.Color(
         "Kind:N",
         title=None,
         scale=alt.Scale(domain=list(colors), range=list(colors.values())),
         legend=alt.Legend(orient="top"),
     )
-    base = alt.Chart(frame).encode(
+    base = alt.Chart(table).encode(
         x=alt.X("x:Q", title="First direction", axis=alt.Axis(labels=False, ticks=False)),
         y=alt.Y("y:Q", title="Second direction", axis=alt.Axis(labels=False, ticks=False)),
         color=color,
         tooltip=["Character:N", "Name:N", "Kind:N", alt.Tooltip("Uses:Q", format=",", title="Uses in the text")],
     )
-    points = base.mark_circle(size=60 if frame["Written"].all() else 30, opacity=0.35)
+    points = base.mark_circle(size=60 if table["Written"].all() else 30, opacity=0.35)
     labels = (
         base.transform_filter(alt.datum.Written).mark_text(fontSize=15, fontWeight="bold").encode(text="Character:N")
     )

@@ -65,7 +65,7 @@ def _cleaned_hash(sha: str, mode: str, _text: str) -> str:
 def run_training_text(run: runs.Run) -> str | None:
     """The text the run was trained on, when it is the current corpus (under the run's cleaning), else None."""
     loaded = st.session_state.corpus
-    wanted = (run.meta.get("corpus") or {}).get("sha256")
+    wanted = run.info.corpus_sha256
     mode = run.info.cleaning
     if loaded is None or not wanted or mode not in corpus.CLEANING_MODES:
         return None
@@ -76,7 +76,7 @@ def run_training_text(run: runs.Run) -> str | None:
 
 def is_reber_run(run: runs.Run) -> bool:
     """True when the run was trained on the Reber grammar sample (under any cleaning)."""
-    wanted = (run.meta.get("corpus") or {}).get("sha256")
+    wanted = run.info.corpus_sha256
     mode = run.info.cleaning
     if not wanted or mode not in corpus.CLEANING_MODES:
         return False
@@ -117,7 +117,7 @@ def _baselines(
         return None
 
 
-def baseline_report(text: str, vocab: Vocab, cfg: ModelConfig, sha: str) -> BaselineReport | None:
+def baseline_report(text: str, vocab: Vocab, config: ModelConfig, sha: str) -> BaselineReport | None:
     """The counting baselines for a cleaned training text and a run's settings (cached; None when impossible).
 
     Keyed by the cleaned text's hash (which covers the corpus and its cleaning), the vocabulary,
@@ -125,7 +125,7 @@ def baseline_report(text: str, vocab: Vocab, cfg: ModelConfig, sha: str) -> Base
     """
     if not text or not sha:
         return None
-    return _baselines(sha, "".join(vocab.chars), float(cfg.validation_fraction), int(cfg.seq_length), text, vocab)
+    return _baselines(sha, "".join(vocab.chars), float(config.validation_fraction), int(config.seq_length), text, vocab)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -163,11 +163,11 @@ def run_labels(infos: Iterable[runs.RunInfo]) -> dict[str, str]:
     return {str(info.path): run_label(info, run_owner(info.path) if teacher else "") for info in infos}
 
 
-def config_words(cfg: ModelConfig | None) -> str:
-    if cfg is None:
+def config_words(config: ModelConfig | None) -> str:
+    if config is None:
         return ""
-    layers = f"{cfg.layers}×" if cfg.layers > 1 else ""
-    return f"{layers}{CELL_TYPES[cfg.cell].label} {cfg.units}, seq {cfg.seq_length}, batch {cfg.batch_size}"
+    layers = f"{config.layers}×" if config.layers > 1 else ""
+    return f"{layers}{CELL_TYPES[config.cell].label} {config.units}, seq {config.seq_length}, batch {config.batch_size}"
 
 
 def runs_table(infos: list[runs.RunInfo], owners: bool = False) -> pd.DataFrame:
@@ -181,7 +181,7 @@ def runs_table(infos: list[runs.RunInfo], owners: bool = False) -> pd.DataFrame:
                 "Corpus": info.corpus_name,
                 "Settings": config_words(info.config),
                 "Best validation loss": info.best_val_loss,
-                "Epochs": info.figures.get("epochs_done"),
+                "Epochs": info.metrics.get("epochs_done"),
                 "Date": fmt_date(info.created),
                 "Status": STATUS_WORDS.get(info.status, info.status) + (" (no model)" if info.damaged else ""),
             }

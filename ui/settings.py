@@ -118,10 +118,10 @@ def fitted_words(key: str, n_chars: int) -> str | None:
     fit = preset_for_text(key, n_chars)
     if not fit.fitted:
         return None
-    cfg = fit.config
-    minutes = "" if fit.seconds == PRESETS[key][1] else f", for {training_length_words(cfg, fit.seconds / 60)}"
-    dropout = MODEL_SETTINGS["dropout"].shown(cfg.dropout)
-    network = f"{CELL_TYPES[cfg.cell].label} {cfg.units} with dropout {dropout}{minutes}"
+    config = fit.config
+    minutes = "" if fit.seconds == PRESETS[key][1] else f", for {training_length_words(config, fit.seconds / 60)}"
+    dropout = MODEL_SETTINGS["dropout"].shown(config.dropout)
+    network = f"{CELL_TYPES[config.cell].label} {config.units} with dropout {dropout}{minutes}"
     return f"Fitted to this {human_size(n_chars, '.2g')} text: {network} — a bigger network would learn it by heart."
 
 
@@ -146,14 +146,14 @@ def snap(value, options: Iterable, ratio: bool = True):
     return min(options, key=lambda o: abs(math.log(float(o)) - math.log(max(float(value), 1e-12))))
 
 
-def settings_from_config(cfg: ModelConfig) -> ModelConfig:
+def settings_from_config(config: ModelConfig) -> ModelConfig:
     """A run's settings, fitted to the options the Train page offers."""
     fitted = {}
     for setting in MODEL_SETTINGS.values():
-        value = getattr(cfg, setting.name)
+        value = getattr(config, setting.name)
         if setting.widget == "select_slider":
             fitted[setting.name] = snap(value, setting.offered, ratio=not setting.percent)
         elif setting.widget == "slider":
             low, high = setting.app_range
             fitted[setting.name] = int(min(high, max(low, value)))
-    return replace(cfg, **fitted)
+    return replace(config, **fitted)

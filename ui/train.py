@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from charlab import runs, writers
-from charlab.baselines import BaselineReport, report_from_dict
+from charlab import runs
+from charlab.baselines import BaselineReport
 from charlab.diagnosis import KeptEpoch, check_first_loss, diagnose, judged_loss, kept_epoch
 from charlab.errors import CharlabError
 from charlab.jobs import JobHandle
 from charlab.runs import best_loss_words
 from charlab.training import Progress
-from ui.charts import loss_chart, loss_frame, reference_words
+from ui.charts import loss_chart, loss_table, reference_words
 from ui.display import chart, label_gap
 from ui.formatting import fmt_duration, fmt_epochs, kept_words, progress_words, starting_words
 from ui.grammar import grammar_growth
@@ -36,7 +36,7 @@ from ui.widget_state import seed_key
 
 
 @dataclass(frozen=True)
-class LiveFigures:
+class LiveMetrics:
     """What the live view draws, from a training under way or just ended, or from a saved run."""
 
     history: list[dict]
@@ -67,10 +67,10 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
         name = md(job_run.name if job_run is not None else handle.job.name)
         st.subheader(f"{'Trained' if p.done else 'Training'} «{name}»", anchor="live-view")
         _job_status(handle, p)
-        figures = _job_figures(handle, p)
+        metrics = _job_metrics(handle, p)
     elif run_path and allowed_run_info(run_path) is not None:
-        figures = _run_figures(run_path)
-        if figures is None:
+        metrics = _run_metrics(run_path)
+        if metrics is None:
             return
     else:
         st.info(
@@ -78,11 +78,11 @@ def live_view(handle: JobHandle | None, run_path: str | None) -> None:
             icon=":material/play_arrow:",
         )
         return
-    _draw(figures)
+    _draw(metrics)
 
 
-def _job_figures(handle: JobHandle, p: Progress) -> LiveFigures:
-    """A training's figures; while it trains the job holds its text, once over the lines come from its run."""
+def _job_metrics(handle: JobHandle, p: Progress) -> LiveMetrics:
+    """A training's metrics; while it trains the job holds its text, once over the lines come from its run."""
     job = handle.job
     if job.text:
         report = baseline_report(job.text, job.vocab, job.config, p.text_sha256)
@@ -93,7 +93,7 @@ def _job_figures(handle: JobHandle, p: Progress) -> LiveFigures:
         start = check_first_loss(first_loss, len(job.vocab))
         if not start.ok:
             st.warning(f"{start.message} {start.suggestion}", icon=":material/warning:")
-    return LiveFigures(
+    return LiveMetrics(
         history=p.history,
         batch_losses=p.batch_losses,
         epoch_texts=p.epoch_texts,
@@ -110,8 +110,8 @@ def _job_figures(handle: JobHandle, p: Progress) -> LiveFigures:
     )
 
 
-def _run_figures(run_path: str) -> LiveFigures | None:
-    """A saved run's figures (None, said in words, when it cannot be loaded)."""
+def _run_metrics(run_path: str) -> LiveMetrics | None:
+    """A saved run's metrics (None, said in words, when it cannot be loaded)."""
     info = allowed_run_info(run_path)
     st.subheader(f"Run «{md(info.name)}»", anchor="live-view")
     st.caption(
@@ -123,13 +123,12 @@ def _run_figures(run_path: str) -> LiveFigures | None:
     except CharlabError as err:
         st.info(md(str(err)), icon=":material/info:")
         return None
-    report = report_from_dict(run.meta.get("baselines"))
+    report = run.baselines
     if report is None:  # a run saved before runs kept their reference lines: count them if its text is here
         text = run_training_text(run)
-        sha = (run.meta.get("corpus") or {}).get("sha256")
-        report = baseline_report(text, run.vocab, run.config, sha) if text else None
+        report = baseline_report(text, run.vocab, run.config, run.info.corpus_sha256) if text else None
     history = run.history()
-    return LiveFigures(
+    return LiveMetrics(
         history=history,
         batch_losses=[],
         epoch_texts=run.epoch_texts(),
@@ -138,23 +137,16 @@ def _run_figures(run_path: str) -> LiveFigures | None:
         first_epoch=len(history),
         vocab_size=len(run.vocab),
         initial_loss=None,
-        writer_start=_writer_start(run.meta),
+        writer_start=run.info.writer_start_loss,
         report=report,
         reber=is_reber_run(run),
     )
 
 
-def _writer_start(meta: dict) -> float | None:
-    """A fine-tuned run's writer's loss on its text before the first step (a saved number, checked as one)."""
-    origin = meta.get(writers.ORIGIN_KEY)
-    value = origin.get("val_loss") if isinstance(origin, dict) else None
-    return float(value) if isinstance(value, (int, float)) else None
-
-
-def _draw(f: LiveFigures) -> None:
+def _draw(f: LiveMetrics) -> None:
     """The loss chart beside the newest text it wrote, the verdict, the time-lapse and the epochs' texts."""
     ss = st.session_state
-    frame = loss_frame(f.history, f.batch_losses, f.batches_per_epoch, f.first_epoch, f.initial_loss, f.writer_start)
+    table = loss_table(f.history, f.batch_losses, f.batches_per_epoch, f.first_epoch, f.initial_loss, f.writer_start)
     moment = timelapse_position(f.timelapse)
     kept = kept_epoch(f.history)
     chart_column, writing_column = st.columns([3, 2], gap="medium")
@@ -174,12 +166,12 @@ def _draw(f: LiveFigures) -> None:
         )
         ss.loss_unit = unit
     with chart_column:
-        if frame.empty:
+        if table.empty:
             st.caption("The loss chart appears after the first training steps.")
         else:
             marker = f.timelapse[moment]["epoch"] if moment is not None else None
             spec = loss_chart(
-                frame,
+                table,
                 f.vocab_size,
                 unit,
                 f.report,
@@ -189,7 +181,7 @@ def _draw(f: LiveFigures) -> None:
             )
             chart(spec)
             st.caption(reference_words(f.vocab_size, unit, f.report))
-    if not frame.empty:
+    if not table.empty:
         verdict_view(f.history, f.batch_losses, f.report)
     if f.timelapse:
         timelapse_view(f.timelapse, moment)
@@ -229,9 +221,9 @@ def kept_text_view(epoch_texts: list[dict], kept: KeptEpoch | None, history: lis
                 ((on, row[key]) for on, key in (("validation", "val_loss"), ("training", "loss")) if _finite(row, key)),
                 ("", None),
             )
-            figures = f" · {on} loss {loss:.2f}" if loss is not None else ""
+            metrics = f" · {on} loss {loss:.2f}" if loss is not None else ""
             mark = f" · **kept** (lowest {kept.on} loss; Generate uses it)" if shown is written else ""
-            st.caption(f"Epoch {written['epoch']:g}{figures}{mark}")
+            st.caption(f"Epoch {written['epoch']:g}{metrics}{mark}")
             st.html(text_box("", written["text"], height=None))  # wraps long lines, as every text box does
 
 
@@ -241,10 +233,10 @@ def _finite(row: dict, key: str) -> bool:
 
 def saved_baselines(run_path) -> BaselineReport | None:
     """The reference lines a run saved when its training began (None for a run that has none)."""
-    return report_from_dict(runs.read_meta(run_path).get("baselines")) if run_path is not None else None
+    return runs.read_baselines(run_path) if run_path is not None else None
 
 
-def newest_text(f: LiveFigures, kept: KeptEpoch | None) -> None:
+def newest_text(f: LiveMetrics, kept: KeptEpoch | None) -> None:
     """What the network writes now: the newest of the time-lapse frames (every few seconds) and the epochs'
     texts, with the step it was written at; once training is over, said to be the last network, not the kept."""
     frame = f.timelapse[-1] if f.timelapse else None
@@ -385,11 +377,11 @@ def _job_status(handle: JobHandle, p: Progress) -> None:
     else:
         message = p.message or STATUS_WORDS.get(p.status, p.status)
         kept = kept_epoch(p.history)
-        figures = (
+        metrics = (
             f" {best_loss_words(p.best_loss, p.best_loss_on).capitalize()} (the network of epoch {kept.epoch:g}, "
             f"kept) after {fmt_epochs(p.epochs_trained)} in {fmt_duration(p.run_seconds)}."
             if p.history and kept is not None
             else ""
         )
         box = {"finished": st.success, "stopped": st.info, "diverged": st.warning, "interrupted": st.warning}
-        box.get(p.status, st.error)(message + figures, icon=":material/flag:")
+        box.get(p.status, st.error)(message + metrics, icon=":material/flag:")
