@@ -178,7 +178,8 @@ def row(name: str, n_chars: int, minutes: float, start: str, r: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--texts", nargs="+", default=list(TEXTS), choices=TEXTS)
+    parser.add_argument("--texts", nargs="+", default=list(TEXTS),
+                        help=f"held-out texts ({', '.join(TEXTS)}) or paths of other UTF-8 texts")  # fmt: skip
     parser.add_argument("--minutes", type=float, nargs="+", default=[1.0, 5.0])
     parser.add_argument("--starts", nargs="+", default=["blank", "writer"], choices=["blank", "writer"])
     parser.add_argument("--try", dest="tries", action="append", default=[],
@@ -208,7 +209,8 @@ def main() -> None:
     started = time.perf_counter()
     samples = []
     for name in args.texts:
-        path = HELDOUT / f"{name}.txt"
+        path = HELDOUT / f"{name}.txt" if name in TEXTS else Path(name)
+        name = path.stem
         text = path.read_text(encoding="utf-8")
         index = TrainingTextIndex(text)
         dictionary = known_words | index.words
