@@ -50,19 +50,19 @@ WRITE_CHARS = 500  # Generate's default length
 SEEDS = (0, 1, 2)
 
 
-def settings(text: str, seconds: float, start: str) -> tuple[ModelConfig, str | None]:
+def settings(text: str, seconds: float, start: str, writer_ref: str = "writer") -> tuple[ModelConfig, str | None]:
     """The app's settings for `text`: the Quick preset fitted to it; from the writer, the writer's shape and
     fine-tuning's rate. Returns (settings, the writer's folder or None)."""
     fit = fit_to_text(PRESETS["quick"][2], seconds, len(text)).config
     config = replace(fit, epochs=Limits().max_epochs)  # the clock decides, as the app's minutes do
     if start == "blank":
         return config, None
-    writer = writers.find_writer("writer")
+    writer = writers.find_writer(writer_ref)
     shape = writers.fine_tune_config(config, runs.load_run(writer).config)
     return replace(shape, learning_rate=writers.FINE_TUNE_LEARNING_RATE), str(writer)
 
 
-def one(text_path: str, seconds: float, start: str, changes: dict | None = None) -> dict:
+def one(text_path: str, seconds: float, start: str, changes: dict | None = None, writer_ref: str = "writer") -> dict:
     """One training by the clock through TrainingJob, timed on the wall clock (runs in a fresh process, warmed as
     the app's spare training process is: TensorFlow imported and a tiny network run once before Start)."""
     from charlab.model import import_keras
@@ -72,7 +72,7 @@ def one(text_path: str, seconds: float, start: str, changes: dict | None = None)
     import_keras()
     _warm_up()
     text = Path(text_path).read_text(encoding="utf-8")
-    config, writer = settings(text, seconds, start)
+    config, writer = settings(text, seconds, start, writer_ref)
     config = replace(config, **(changes or {}))
     root = tempfile.mkdtemp(prefix="charlab-finetune-")
     job = TrainingJob(text, config, name=f"{Path(text_path).stem}-{start}", root=root, budget_seconds=seconds,
@@ -106,8 +106,8 @@ def one(text_path: str, seconds: float, start: str, changes: dict | None = None)
     }
 
 
-def in_fresh_process(text_path: Path, seconds: float, start: str, changes: dict) -> dict:
-    cmd = [sys.executable, __file__, "--one", json.dumps([str(text_path), seconds, start, changes])]
+def in_fresh_process(text_path: Path, seconds: float, start: str, changes: dict, writer_ref: str) -> dict:
+    cmd = [sys.executable, __file__, "--one", json.dumps([str(text_path), seconds, start, changes, writer_ref])]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     if done.returncode != 0:
@@ -184,6 +184,8 @@ def main() -> None:
     parser.add_argument("--starts", nargs="+", default=["blank", "writer"], choices=["blank", "writer"])
     parser.add_argument("--try", dest="tries", action="append", default=[],
                         help="also start from the writer with settings changed, e.g. 'dropout=0'")  # fmt: skip
+    parser.add_argument("--writer", dest="writers", action="append", default=[],
+                        help="also start from this run folder (another writer, e.g. of another size)")  # fmt: skip
     parser.add_argument("--out", help="also write the table to this file")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -215,15 +217,18 @@ def main() -> None:
         index = TrainingTextIndex(text)
         dictionary = known_words | index.words
         for minutes in args.minutes:
-            tries = [(start, start, {}) for start in args.starts]
-            tries += [(f"try{i + 1}", "writer", parse_try(words)) for i, words in enumerate(args.tries)]
-            for label, start, changes in tries:
-                r = in_fresh_process(path, minutes * 60, start, changes)
+            tries = [(start, start, {}, "writer") for start in args.starts]
+            tries += [(f"try{i + 1}", "writer", parse_try(words), "writer") for i, words in enumerate(args.tries)]
+            tries += [(f"other{i + 1}", "writer", {}, ref) for i, ref in enumerate(args.writers)]
+            for label, start, changes, writer_ref in tries:
+                r = in_fresh_process(path, minutes * 60, start, changes, writer_ref)
                 r.update(writing(r["run_path"], index, dictionary))
                 say(row(name, len(text), minutes, label, r))
                 samples.append(f"{name} {minutes:g} min {label}: {r['sample']!r}")
     for i, words in enumerate(args.tries):
         say(f"try{i + 1}: from the writer with {words}")
+    for i, ref in enumerate(args.writers):
+        say(f"other{i + 1}: from {ref}")
     say("*: stopped early (the text was being learned by heart)")
     say("words .8: share of words (T=0.8) found in the writer's training text or the small text")
     say("copy: longest passage (characters) copied verbatim from the small text, median of 3 texts of 500")
