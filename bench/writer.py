@@ -1,6 +1,6 @@
 """Train the classics writer: the network a student's small text can start from (issue 20).
 
-    python bench/writer.py [--minutes 18] [--units 256] [--workspace DIR] [--out FILE]
+    python bench/writer.py [--minutes 18 | --epochs N] [--units 256] [--workspace DIR] [--out FILE]
     python bench/writer.py --ship RUN_FOLDER      # copy a finished run into sample_texts/writers/classics
 
 The texts are the public-domain classics and the bundled pieces charlab ships (Tiny Shakespeare,
@@ -75,6 +75,8 @@ def ship(run_path: Path, dest: Path = writers.SHIPPED_WRITERS_DIR / writers.CLAS
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=18.0)
+    parser.add_argument("--epochs", type=int, help="train this many passes instead of minutes (to compare sizes on "
+                        "the same characters, whatever the machine's load)")  # fmt: skip
     parser.add_argument("--cell", default="gru")
     parser.add_argument("--units", type=int, default=256)
     parser.add_argument("--layers", type=int, default=1)
@@ -93,9 +95,9 @@ def main() -> int:
     print(f"{len(text):,} characters, {len(set(text))} distinct, in {text_path}", flush=True)
     command = [
         sys.executable, "-m", "charlab", "--workspace", str(workspace), "train", str(text_path),
-        "--name", "classics-writer", "--minutes", str(args.minutes),
-        "--cell", args.cell, "--units", str(args.units), "--layers", str(args.layers),
+        "--name", "classics-writer", "--cell", args.cell, "--units", str(args.units), "--layers", str(args.layers),
     ]  # fmt: skip
+    command += ["--epochs", str(args.epochs)] if args.epochs else ["--minutes", str(args.minutes)]
     print("command:", " ".join(command), flush=True)
     print(f"load before: {os.getloadavg()}", flush=True)
     started = time.time()
