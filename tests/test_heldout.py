@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from charlab import writers
+from charlab import runs, writers
 from charlab.presets import SMALL_TEXT_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +49,9 @@ def test_the_bench_trains_a_small_text_as_the_app_does_from_either_start():
     tuned, folder = bench.settings(letters, 60.0, "writer")
     writer = writers.find_writer("writer")
     assert Path(folder) == writer
-    assert (tuned.cell, tuned.units) == ("gru", 256) and tuned.learning_rate == writers.FINE_TUNE_LEARNING_RATE
+    shape = runs.load_run(writer).config
+    assert (tuned.cell, tuned.units, tuned.layers) == (shape.cell, shape.units, shape.layers)  # the writer's shape
+    assert tuned.learning_rate == writers.FINE_TUNE_LEARNING_RATE
     assert tuned.batch_size == blank.batch_size  # the same training settings, only the shape is the writer's
     poems = (HELDOUT / "poems.txt").read_text(encoding="utf-8")
     assert len(poems) > SMALL_TEXT_CHARS and bench.settings(poems, 60.0, "blank")[0].units == 256  # unfitted
