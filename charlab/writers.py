@@ -21,6 +21,7 @@ from charlab import runs
 from charlab.cells import cell_type
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
+from charlab.presets import TextFit, fit_to_text
 from charlab.vocab import Vocab
 
 SHAPE_SETTINGS = ("cell", "units", "layers", "embedding_dim")  # fixed by a network's weights
@@ -36,6 +37,13 @@ CLASSICS_WRITER = "classics"  # `--from writer` and the Train page's "the classi
 WRITER_ALIASES = ("writer", CLASSICS_WRITER)
 ORIGIN_KEY = "from"  # a fine-tuned run's config.json: {"name", "run_id", "val_loss", ...} of its writer
 MOSTLY_UNSEEN_SHARE = 0.5  # above this share of a text's letters outside the writer's vocabulary, start blank
+# a text of one's own below this many characters starts from the writer by default (Quick start with my text, a
+# preset fitted to the text) when the writer knows its letters. Below it a blank network has too little text to
+# learn English spelling before it learns the text by heart (issue 20: 4 KB of lyrics, blank GRU 256, best 1.785,
+# "Running on a city looke sis"); the writer already spells. Measured at 3 to 30 KB (bench/finetune.py); ~100 KB is
+# a judgement beyond that: a bigger text teaches its own spelling in a preset's minutes, and a preset's own network
+# (GRU 384 for Balanced) should not be overruled by the writer's fixed GRU 256
+WRITER_DEFAULT_MAX_CHARS = 100_000
 
 
 def find_writer(ref: str | Path, root: str | Path | None = None) -> Path:
@@ -89,6 +97,21 @@ def _new_character_bias(bias: np.ndarray) -> float:
 def fine_tune_config(config: ModelConfig, writer: ModelConfig) -> ModelConfig:
     """`config` with the writer's shape: only the training settings (rate, windows, minutes…) may change."""
     return replace(config, **{name: getattr(writer, name) for name in SHAPE_SETTINGS})
+
+
+def fine_tune_fit(config: ModelConfig, seconds: float, n_chars: int, writer: ModelConfig) -> TextFit:
+    """A preset's `config` and `seconds` for a fine-tune on a text of `n_chars` characters: fitted to the text as a
+    blank network's are (a small text overfits fast from a writer too: its batch, dropout and minutes, and the
+    training's early stop, keep the best weights before it copies), with the writer's shape and fine-tuning's rate."""
+    fit = fit_to_text(config, seconds, n_chars)
+    tuned = replace(fine_tune_config(fit.config, writer), learning_rate=FINE_TUNE_LEARNING_RATE)
+    return TextFit(tuned, fit.seconds, fit.fitted)
+
+
+def writer_by_default(text: str, vocab: Vocab) -> bool:
+    """True when a text of one's own should start from the writer unless the user says otherwise: it is small
+    (WRITER_DEFAULT_MAX_CHARS) and written mostly in letters the writer knows (no writer_advice)."""
+    return 0 < len(text) < WRITER_DEFAULT_MAX_CHARS and writer_advice(text, vocab) is None
 
 
 @dataclass(frozen=True)

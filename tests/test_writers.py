@@ -205,3 +205,23 @@ def test_the_loss_chart_starts_a_fine_tunes_validation_curve_at_its_writers_loss
     assert _writer_start({}) is None and _writer_start({"from": {"val_loss": "1.2"}}) is None
     blank = loss_frame(run.history(), [], 0, len(run.history()))
     assert 0.0 not in blank[blank["series"] == "Validation (each epoch)"]["epoch"].tolist()
+
+
+def test_a_small_english_text_starts_from_the_writer_by_default_a_chinese_or_big_one_blank():
+    vocab = Vocab(sorted(set(samples.load_sample("fables"))))
+    english = samples.load_sample("limericks")[:4000]
+    assert writers.writer_by_default(english, vocab)
+    assert not writers.writer_by_default("春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。" * 100, vocab)
+    assert not writers.writer_by_default(english * (writers.WRITER_DEFAULT_MAX_CHARS // len(english) + 1), vocab)
+    assert not writers.writer_by_default("", vocab)
+
+
+def test_a_fine_tunes_fit_is_the_blank_fit_with_the_writers_shape_and_rate():
+    writer = ModelConfig(cell="gru", units=256, layers=1, embedding_dim=32)
+    preset = ModelConfig(cell="gru", units=384, embedding_dim=64, batch_size=64, epochs=20)
+    blank = writers.fit_to_text(preset, 300.0, 4_000)
+    fit = writers.fine_tune_fit(preset, 300.0, 4_000, writer)
+    assert fit.fitted and fit.seconds == blank.seconds < 300.0
+    assert (fit.config.units, fit.config.embedding_dim) == (256, 32) and blank.config.units < 256
+    assert (fit.config.batch_size, fit.config.dropout) == (blank.config.batch_size, blank.config.dropout)
+    assert fit.config.learning_rate == writers.FINE_TUNE_LEARNING_RATE
