@@ -50,7 +50,7 @@ own = ui.own_text_chosen() and not ui.lesson_fixes_something()
 if own:
     st.markdown(
         f"Or train on **your own text**, «{ui.md(st.session_state.corpus.name)}», with the same one-minute "
-        "settings fitted to its size."
+        f"settings fitted to its size. {ui.own_text_words(ui.cleaned_text())}".rstrip()
     )
 buttons = st.columns(2) if own else [st.container()]
 quick = buttons[0].button(

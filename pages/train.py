@@ -58,17 +58,20 @@ with settings_area:
                     "smaller network, fitted to it. " + ui.presets_recipe_words(),
                 )
                 ui.preset_fitted_note()
+            if not ui.is_hidden("start_from"):
+                ui.start_from_control(text)
             for column, names in zip(st.columns(3), ui.SETTING_COLUMNS, strict=True):
                 with column:
                     for name in names:
                         if name == "epochs":
                             ui.training_length(limit)
                         else:
-                            ui.setting_widget(name)
+                            ui.setting_widget(name, disabled=ui.shape_fixed(name))
             if loaded is not None:
                 try:
-                    cfg = ui.model_config(ss.settings)
-                    cost = estimate(cfg, vocab_size, len(text))
+                    cfg = ui.model_config(ui.writer_shape(ss.settings))
+                    network_vocab = ui.start_vocab_size(text, vocab_size)  # a writer's grown by the text's new ones
+                    cost = estimate(cfg, network_vocab, len(text))
                 except CharlabError as err:
                     st.error(ui.md(str(err)), icon=":material/error:")
                 else:
@@ -122,7 +125,7 @@ with settings_area:
                     st.dataframe(
                         [
                             {"Layer": r.layer, "Parameters": f"{r.parameters:,}", "Formula": r.formula}
-                            for r in parameter_table(cfg, vocab_size)
+                            for r in parameter_table(cfg, network_vocab)
                         ],
                         hide_index=True,
                         width="stretch",
@@ -164,6 +167,7 @@ with controls_area:
                 run_name.strip() or ui.default_run_name(loaded, ss.settings),
                 ss.cleaning,
                 loaded.name,
+                start_from=ui.writer_path(),
             )
         except CharlabError as err:
             st.error(ui.md(str(err)), icon=":material/error:")

@@ -21,6 +21,7 @@ this package imports TensorFlow: only starting a training (charlab.training) or 
 - inside: Look inside (activations, rankings, surprise, the embedding map)
 - session: set-up on every script run, remembering for a reload, the Streamlit patch (applied on import)
 - sidebar: the sidebar on every page
+- start_from: Start from a blank network or the classics writer, the settings the writer fixes
 - train: the Train page's sections (live view, verdict, timelapse)
 - runs_view: My runs (table, manage, compare)
 - board: the class board (teacher mode)
@@ -107,6 +108,14 @@ from ui.settings import (
     training_length_words,
 )
 from ui.sidebar import on_preset_change, poll_seconds, sidebar
+from ui.start_from import (
+    own_text_words,
+    shape_fixed,
+    start_from_control,
+    start_vocab_size,
+    writer_path,
+    writer_shape,
+)
 from ui.text import copy_check_missing, copy_summary, copy_view, md, scroll_to, stream, text_box, visible_text
 from ui.train import BASELINE_WORDS, live_view, timelapse_words
 from ui.widget_state import (
@@ -140,6 +149,7 @@ __all__ = [  # what pages, app.py, tests and bench use as ui.<name>
     "PAGES", "PRESETS", "SETTING_COLUMNS", "SETTING_HELP", "SETTING_LABELS", "STATUS_WORDS", "TEMPERATURE_HELP",
     "budget_seconds", "model_config", "preset_minutes", "preset_settings", "training_length_words", "on_preset_change",
     "presets_recipe_words", "poll_seconds", "sidebar",
+    "own_text_words", "shape_fixed", "start_from_control", "start_vocab_size", "writer_path", "writer_shape",
     "copy_check_missing", "copy_summary", "copy_view", "md", "scroll_to", "stream", "text_box", "visible_text",
     "BASELINE_WORDS", "live_view", "timelapse_words", "apply_preset", "bound", "is_hidden", "on_train_by_change",
     "preset_fitted_note", "seed_key", "setting_widget", "take_upload", "training_length",

@@ -1,0 +1,106 @@
+"""Start from: a blank network or the classics writer, on the Train page (issue 20) — the writer's shape greyed,
+its rate, its parameters; the default for a small text of one's own; a text in another script stays blank."""
+
+from __future__ import annotations
+
+from app_pages import APP_FIXTURES, ROOT, contains, go, metric, open_app, run, upload_text, wait_done
+from test_app_reload import reload
+
+import ui
+from charlab import runs, writers
+from charlab.model import ModelConfig, count_parameters
+
+pytestmark = APP_FIXTURES
+
+# 4 KB of English the writer never read (charlab's recipes), with characters it never saw: é, ü, „ “, €
+RECIPES = (ROOT / "sample_texts" / "recipes.txt").read_text(encoding="utf-8")[:4_000]
+RECIPES += "Crème brûlée für „Grüße“: 5 €.\n"
+CHINESE = (ROOT / "tests" / "data" / "tang_poems_zh.txt").read_text(encoding="utf-8")
+
+
+def classics() -> runs.Run:
+    return runs.load_run(writers.find_writer("writer"))
+
+
+def shape(config: ModelConfig) -> tuple:
+    return tuple(getattr(config, name) for name in writers.SHAPE_SETTINGS)
+
+
+def test_choosing_the_writer_greys_its_shape_halves_the_rate_and_trains_from_it(workspace):
+    at = open_app()
+    upload_text(at, RECIPES, "recipes.txt")
+    go(at, "train")
+    control = at.segmented_control(key="train_start_from")
+    assert control.value == "blank" and "Shakespeare" in control.help
+    assert not at.select_slider(key="settings_units").disabled
+    run(control.set_value("writer"))
+    writer = classics()
+    settings = at.session_state["settings"]
+    assert shape(settings) == shape(writer.config) and settings.learning_rate == writers.FINE_TUNE_LEARNING_RATE
+    for key in ("settings_units", "settings_embedding_dim"):
+        assert at.select_slider(key=key).disabled and at.select_slider(key=key).value == getattr(settings, key[9:])
+    assert at.segmented_control(key="settings_cell").disabled and at.segmented_control(key="settings_layers").disabled
+    assert not at.select_slider(key="settings_learning_rate").disabled  # the rate may still change
+    assert at.select_slider(key="settings_learning_rate").value == writers.FINE_TUNE_LEARNING_RATE
+    assert contains(at.caption, "The writer's shape is fixed: its weights only fit a GRU 256")
+    grown = len(writers.grown_vocab(writer.vocab, RECIPES))  # the writer's 77 and the recipes' é, ü, „, €
+    assert metric(at, "Parameters") == f"{count_parameters(settings, grown):,}"
+    assert grown > len(writer.vocab)
+
+    at.number_input(key="settings_epochs").set_value(1)
+    run(at.button(key="train_start").click())
+    wait_done(at)
+    (info,) = runs.list_runs(workspace)
+    origin = runs.read_meta(info.path)["from"]
+    assert origin["run_id"] == writers.CLASSICS_WRITER and "€" in origin["new_characters"]
+    assert shape(info.config) == shape(writer.config) and len(runs.read_history(info.path)) == 1
+
+    run(at.button(key="train_continue").click())  # Continue goes on from the fine-tuned run, not the writer
+    wait_done(at)
+    (again,) = runs.list_runs(workspace)
+    assert again.path == info.path and again.status == "finished" and len(runs.read_history(info.path)) == 2
+
+    run(at.segmented_control(key="train_start_from").set_value("blank"))  # the blank network's settings come back
+    assert at.session_state["settings"].learning_rate == ModelConfig().learning_rate
+    assert not at.select_slider(key="settings_units").disabled
+    assert not contains(at.caption, "The writer's shape is fixed")
+
+
+def test_the_choice_survives_a_reload():
+    at = open_app()
+    upload_text(at, RECIPES, "recipes.txt")
+    run(go(at, "train").segmented_control(key="train_start_from").set_value("writer"))
+    again = go(reload(at), "train")
+    assert again.session_state["start_from"] == "writer"
+    assert again.segmented_control(key="train_start_from").value == "writer"
+    assert again.select_slider(key="settings_units").disabled
+    assert ui.session.restorable({"start_from": "a rumour"}) == {}  # only the choices the control knows
+
+
+def test_a_chinese_text_gets_the_one_line_and_its_preset_stays_blank():
+    at = open_app()
+    upload_text(at, CHINESE, "poems.txt")
+    go(at, "train")
+    advice = writers.writer_advice(CHINESE, classics().vocab)
+    assert advice and contains(at.caption, advice)
+    run(at.segmented_control(key="train_preset").set_value("quick"))
+    assert at.session_state["start_from"] == "blank"
+    assert at.session_state["settings"] == ui.preset_settings("quick", len(CHINESE))
+
+
+def test_a_preset_on_a_small_english_text_of_ones_own_starts_from_the_writer_and_says_so():
+    at = open_app()
+    upload_text(at, RECIPES, "recipes.txt")
+    go(at, "train")
+    run(at.segmented_control(key="train_preset").set_value("quick"))
+    assert at.segmented_control(key="train_start_from").value == "writer"
+    settings = at.session_state["settings"]
+    blank = ui.preset_settings("quick", len(RECIPES))
+    assert shape(settings) == shape(classics().config) and settings.batch_size == blank.batch_size
+    assert settings.learning_rate == writers.FINE_TUNE_LEARNING_RATE and at.session_state["minutes"] == 1.0
+    assert contains(at.caption, "starts from the classics writer, which already knows English spelling")
+
+    run(at.segmented_control(key="train_start_from").set_value("blank"))  # the user's choice: the preset refits
+    assert at.session_state["settings"] == blank and at.session_state["preset"] == "quick"
+    run(at.segmented_control(key="train_preset").set_value("balanced"))  # and a preset keeps it
+    assert at.session_state["start_from"] == "blank" and at.session_state["settings"].units == 64
