@@ -35,6 +35,8 @@ NEW_EMBEDDING_SCALE = 0.01  # the spread of a new character's embedding row (Ker
 SHIPPED_WRITERS_DIR = Path(__file__).parent.parent / "sample_texts" / "writers"
 CLASSICS_WRITER = "classics"  # `--from writer` and the Train page's "the classics writer"
 WRITER_ALIASES = ("writer", CLASSICS_WRITER)
+# where a training starts (the Train page's control, a lesson's "from"): the labels say it to a non-programmer
+START_FROM = {"blank": "a blank network", "writer": "the classics writer"}
 ORIGIN_KEY = "from"  # a fine-tuned run's config.json: {"name", "run_id", "val_loss", ...} of its writer
 MOSTLY_UNSEEN_SHARE = 0.5  # above this share of a text's letters outside the writer's vocabulary, start blank
 # a text of one's own below this many characters starts from the writer by default (Quick start with my text, a

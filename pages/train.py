@@ -58,8 +58,7 @@ with settings_area:
                     "smaller network, fitted to it. " + ui.presets_recipe_words(),
                 )
                 ui.preset_fitted_note()
-            if not ui.is_hidden("start_from"):
-                ui.start_from_control(text)
+            ui.start_from_control(text, hidden=ui.is_hidden("start_from"))
             for column, names in zip(st.columns(3), ui.SETTING_COLUMNS, strict=True):
                 with column:
                     for name in names:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from app_pages import (
     APP_FIXTURES,
     ROOT,
+    choose_blank,
     contains,
     go,
     job,
@@ -24,12 +25,6 @@ from charlab.model import count_parameters
 from charlab.presets import preset
 
 pytestmark = APP_FIXTURES
-
-
-def choose_blank(at):
-    """The user's own choice of a blank network (a preset keeps it), instead of the writer a small text gets."""
-    run(at.segmented_control(key="train_start_from").set_value("writer"))
-    return run(at.segmented_control(key="train_start_from").set_value("blank"))
 
 
 LYRICS = (ROOT / "sample_texts" / "limericks.txt").read_text(encoding="utf-8")[:4_000]  # a song's worth of verse

@@ -104,3 +104,44 @@ def test_a_preset_on_a_small_english_text_of_ones_own_starts_from_the_writer_and
     assert at.session_state["settings"] == blank and at.session_state["preset"] == "quick"
     run(at.segmented_control(key="train_preset").set_value("balanced"))  # and a preset keeps it
     assert at.session_state["start_from"] == "blank" and at.session_state["settings"].units == 64
+
+
+def test_a_teachers_link_after_choosing_the_writer_starts_the_learner_from_it(workspace):
+    from urllib.parse import parse_qsl, urlsplit
+
+    from app_pages import use_sample
+    from streamlit.testing.v1 import AppTest
+
+    teacher = open_app()
+    use_sample(teacher, "recipes")  # a sample the writer never read
+    go(teacher, "train")
+    run(teacher.segmented_control(key="train_start_from").set_value("writer"))
+    teacher.number_input(key="settings_epochs").set_value(1)
+    run(teacher.multiselect(key="lesson_hide").set_value(["start_from"]))
+    url = next(c.value for c in teacher.code if "from=" in c.value)
+    query = dict(parse_qsl(urlsplit(url).query))
+    assert query["from"] == "writer" and query["h"] == "from" and query["lr"] == "0.0025"
+
+    learner = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)  # another browser
+    for key, value in query.items():
+        learner.query_params[key] = value
+    go(run(learner), "train")
+    assert learner.session_state["start_from"] == "writer"
+    assert "train_start_from" not in [w.key for w in learner.segmented_control]  # the lesson hides the control
+    assert learner.select_slider(key="settings_units").disabled and contains(learner.caption, "shape is fixed")
+    assert shape(learner.session_state["settings"]) == shape(classics().config)
+    run(learner.button(key="train_start").click())
+    wait_done(learner)
+    (info,) = runs.list_runs(workspace)
+    assert runs.read_meta(info.path)["from"]["run_id"] == writers.CLASSICS_WRITER
+    assert info.config.learning_rate == writers.FINE_TUNE_LEARNING_RATE
+
+
+def test_a_link_with_an_unknown_start_is_refused_in_words():
+    from streamlit.testing.v1 import AppTest
+
+    learner = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    learner.query_params["from"] = "<b>gpt</b>"
+    run(learner)
+    assert contains(learner.error, "This lesson link could not be opened: The lesson starts from '<b>gpt</b>'")
+    assert learner.session_state["start_from"] == "blank"

@@ -23,7 +23,7 @@ from ui.text import md
 from ui.widget_state import apply_preset, reseed, seed_key
 
 BLANK, WRITER = "blank", "writer"
-START_FROM = {BLANK: "a blank network", WRITER: "the classics writer"}
+START_FROM = writers.START_FROM  # {"blank": "a blank network", "writer": "the classics writer"}
 START_FROM_HELP = (
     "A blank network knows nothing and learns everything from your text. The classics writer has already read "
     "Shakespeare, the sonnets, Alice and Aesop's fables, so it knows English spelling and words: it goes on "
@@ -131,27 +131,29 @@ def keep_writer_shape() -> None:
             ss.pop(f"settings_{name}", None)
 
 
-def start_from_control(text: str | None) -> None:
-    """The Train page's "Start from" control, the line that says why the writer's shape is fixed, and, for a
-    text mostly in letters the writer never saw, the one line that recommends a blank network."""
+def start_from_control(text: str | None, hidden: bool = False) -> None:
+    """The Train page's "Start from" control (not drawn when a lesson chose: `hidden`), the line that says why
+    the writer's shape is fixed, and, for a text mostly in letters the writer never saw, the one line that
+    recommends a blank network."""
     try:
         writer = classics_writer()
     except CharlabError as err:
         st.caption(md(str(err)))
         return
-    seed_key("train_start_from", start_choice())
-    st.segmented_control(
-        "Start from",
-        list(START_FROM),
-        key="train_start_from",
-        format_func=START_FROM.get,
-        required=True,
-        on_change=on_start_from_change,
-        help=START_FROM_HELP,
-    )
-    advice = writers.writer_advice(text, writer.vocab) if text else None
-    if advice:
-        st.caption(f":material/translate: {advice}")
+    if not hidden:
+        seed_key("train_start_from", start_choice())
+        st.segmented_control(
+            "Start from",
+            list(START_FROM),
+            key="train_start_from",
+            format_func=START_FROM.get,
+            required=True,
+            on_change=on_start_from_change,
+            help=START_FROM_HELP,
+        )
+        advice = writers.writer_advice(text, writer.vocab) if text else None
+        if advice:
+            st.caption(f":material/translate: {advice}")
     if start_choice() == WRITER:
         keep_writer_shape()
         cfg = writer.config
