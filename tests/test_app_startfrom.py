@@ -3,7 +3,7 @@ its rate, its parameters; the default for a small text of one's own; a text in a
 
 from __future__ import annotations
 
-from app_pages import APP_FIXTURES, ROOT, contains, go, metric, open_app, run, upload_text, wait_done
+from app_pages import APP_FIXTURES, ROOT, charts, contains, go, metric, open_app, run, upload_text, wait_done
 from test_app_reload import reload
 
 import ui
@@ -54,6 +54,9 @@ def test_choosing_the_writer_greys_its_shape_halves_the_rate_and_trains_from_it(
     origin = runs.read_meta(info.path)["from"]
     assert origin["run_id"] == writers.CLASSICS_WRITER and "€" in origin["new_characters"]
     assert shape(info.config) == shape(writer.config) and len(runs.read_history(info.path)) == 1
+    marked = [f for _, frames in charts(at) for f in frames if "label" in f and "x" in f]  # the writer's start
+    assert [row["label"] for row in marked[0].to_dict("records")] == [f"the writer's start: {origin['val_loss']:.2f}"]
+    assert contains(at.caption, "The diamond at 0: the writer's loss on this text before its first step")
 
     run(at.button(key="train_continue").click())  # Continue goes on from the fine-tuned run, not the writer
     wait_done(at)

@@ -225,3 +225,22 @@ def test_a_fine_tunes_fit_is_the_blank_fit_with_the_writers_shape_and_rate():
     assert (fit.config.units, fit.config.embedding_dim) == (256, 32) and blank.config.units < 256
     assert (fit.config.batch_size, fit.config.dropout) == (blank.config.batch_size, blank.config.dropout)
     assert fit.config.learning_rate == writers.FINE_TUNE_LEARNING_RATE
+
+
+def test_the_loss_chart_labels_the_writers_start_in_the_charts_unit_beside_the_reference_lines():
+    import json
+
+    from ui.charts import loss_chart, loss_frame
+
+    history = [{"epoch": 1.0, "loss": 1.9, "val_loss": 1.8}, {"epoch": 2.0, "loss": 1.6, "val_loss": 1.7}]
+    frame = loss_frame(history, [], 0, 2, writer_start=2.41)
+    spec = loss_chart(frame, 80, "bits", writer_start=2.41)
+    (point,) = spec["datasets"]["writer"].to_dict("records")
+    assert point["x"] == 0.0 and point["value"] == pytest.approx(2.41 / math.log(2))
+    assert point["label"] == f"the writer's start: {2.41 / math.log(2):.2f}"
+    marks = [layer.get("mark", {}) for layer in spec["layer"]]
+    assert {"type": "point", "shape": "diamond"}.items() <= next(m for m in marks if m.get("shape")).items()
+    assert json.dumps(spec["datasets"]["references"]["reference"].tolist()) == '["uniform"]'  # still drawn
+    blank = loss_chart(loss_frame(history, [], 0, 2), 80, "bits")
+    assert "writer" not in blank["datasets"] and not any(m.get("shape") == "diamond" for m in map(dict, (
+        layer.get("mark", {}) for layer in blank["layer"])))  # fmt: skip
