@@ -148,3 +148,13 @@ def test_a_link_with_an_unknown_start_is_refused_in_words():
     run(learner)
     assert contains(learner.error, "This lesson link could not be opened: The lesson starts from '<b>gpt</b>'")
     assert learner.session_state["start_from"] == "blank"
+
+
+def test_a_lesson_hiding_every_setting_says_its_trainings_start_from_the_writer():
+    from streamlit.testing.v1 import AppTest
+
+    learner = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in {"s": "recipes", "from": "writer", "h": "all", "ep": "1"}.items():
+        learner.query_params[key] = value
+    go(run(learner), "train")
+    assert contains(learner.caption, "each training lasts 1 epoch, from the classics writer.")

@@ -125,7 +125,8 @@ def lesson_hides_all() -> bool:
 def lesson_summary() -> None:
     """Train page, in place of the settings a lesson hides: what each training does, in one line."""
     chosen = hidden_words(st.session_state.lesson)
-    st.caption(f":material/school: This lesson chose {chosen}: each training lasts {training_time_words()}.")
+    start = ", from the classics writer" if st.session_state.get("start_from") == "writer" else ""
+    st.caption(f":material/school: This lesson chose {chosen}: each training lasts {training_time_words()}{start}.")
 
 
 def hidden_words(lesson: dict) -> str:
