@@ -158,3 +158,18 @@ def test_a_lesson_hiding_every_setting_says_its_trainings_start_from_the_writer(
         learner.query_params[key] = value
     go(run(learner), "train")
     assert contains(learner.caption, "each training lasts 1 epoch, from the classics writer.")
+
+
+def test_homes_sample_quick_start_is_the_blank_demo_even_after_choosing_the_writer(workspace):
+    """Home promises Tiny Shakespeare learned by a fresh network (which the writer has read): a writer chosen
+    earlier for one's own text does not carry over to it."""
+    at = open_app()
+    upload_text(at, RECIPES, "recipes.txt")
+    run(go(at, "train").segmented_control(key="train_start_from").set_value("writer"))
+    go(at, "home")
+    run(at.button(key="home_quick_start").click())
+    assert at.session_state["start_from"] == "blank" and at.session_state["settings"] == ui.preset_settings("quick")
+    run(at.button(key="train_stop").click())
+    wait_done(at)
+    (info,) = runs.list_runs(workspace)
+    assert info.corpus_name == "Tiny Shakespeare" and "from" not in runs.read_meta(info.path)

@@ -20,7 +20,7 @@ from ui.lesson_links import lesson_fixes_something
 from ui.limits import fit_to_limit, server_limits
 from ui.owners import check_run_allowed, session_workspace, shared_owner
 from ui.settings import DEFAULT_SAMPLE, QUICK_START_CLEANING, budget_seconds, model_config
-from ui.start_from import writer_path
+from ui.start_from import BLANK, writer_path
 from ui.text import md
 from ui.widget_state import apply_preset
 
@@ -128,6 +128,7 @@ def quick_start(own_text: bool = False) -> None:
     else:
         use_sample(DEFAULT_SAMPLE)
         ss.cleaning = QUICK_START_CLEANING
+        ss.start_from, ss.start_from_chosen = BLANK, False  # the demo Home describes: a blank network learns
         apply_preset("quick")
     start_training(
         cleaned_text(),
