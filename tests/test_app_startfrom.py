@@ -173,3 +173,16 @@ def test_homes_sample_quick_start_is_the_blank_demo_even_after_choosing_the_writ
     wait_done(at)
     (info,) = runs.list_runs(workspace)
     assert info.corpus_name == "Tiny Shakespeare" and "from" not in runs.read_meta(info.path)
+
+
+def test_loading_a_run_sets_where_it_started_from(with_run):
+    """Load puts a run's settings on the page: a blank network's stay free, a fine-tune's come back greyed."""
+    at = open_app()
+    upload_text(at, RECIPES, "recipes.txt")
+    run(go(at, "train").segmented_control(key="train_start_from").set_value("writer"))
+    run(at.button(key="runs_load").click())
+    assert at.session_state["start_from"] == "blank" and not at.select_slider(key="settings_units").disabled
+    runs.update_meta(with_run, **{writers.ORIGIN_KEY: {"name": "classics writer", "run_id": writers.CLASSICS_WRITER}})
+    run(at.button(key="runs_load").click())
+    assert at.session_state["start_from"] == "writer" and at.select_slider(key="settings_units").disabled
+    assert at.segmented_control(key="train_start_from").value == "writer"
