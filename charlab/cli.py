@@ -171,7 +171,9 @@ def _train(args: argparse.Namespace) -> int:
     )
     print(f"precision: {precision.resolve(config.precision).words}", file=sys.stderr)
     cleaning_warnings = corpus.cleaning_warnings(corpus.stats(raw), args.cleaning)
-    for warning in cleaning_warnings + corpus.warnings(text, config.seq_length, cost.parameters):
+    # from a writer the network's size is fixed: "use fewer units" is no advice (its early stop keeps the best)
+    parameters = None if writer is not None else cost.parameters
+    for warning in cleaning_warnings + corpus.warnings(text, config.seq_length, parameters):
         print(f"warning: {warning}", file=sys.stderr)
     job = TrainingJob(
         text,
