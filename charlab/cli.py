@@ -203,13 +203,14 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _writer(args: argparse.Namespace, text: str) -> runs.Run:
-    """The writer's run, and a word when it knows few of the text's letters."""
+    """The writer's run, and a word when it is a poor start for the text (few of its letters, or first guesses no
+    better than the text's letter frequencies: charlab.writers.writer_advice)."""
     if args.resume:
         raise CharlabError(
             "Use --continue RUN or --from WRITER, not both: a training continues a run or starts from one."
         )
     writer = runs.load_run(writers.find_writer(args.start_from, args.workspace))
-    advice = writers.writer_advice(text, writer.vocab)
+    advice = writers.writer_advice(text, writer)
     if advice:
         print(f"warning: {advice}", file=sys.stderr)
     return writer

@@ -74,17 +74,26 @@ def writer_shape(config: ModelConfig) -> ModelConfig:
     return writers.fine_tune_config(config, classics_writer().config)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def writer_advice(text: str) -> str | None:
+    """charlab.writers.writer_advice for the classics writer, measured once per text (a quarter of a second: the
+    writer's first guesses on a few pieces of the text) however often the pages draw."""
+    return writers.writer_advice(text, classics_writer())
+
+
 def default_start(text: str | None) -> str:
-    """Where a preset starts: the writer for a small text of one's own in letters it knows, else a blank network
-    (a sample text may be one the writer read: its validation loss would flatter it)."""
+    """Where a preset starts: the writer for a small text of one's own on which its first guesses are clearly
+    better than letter frequencies, else a blank network (a sample text may be one the writer read: its
+    validation loss would flatter it)."""
     loaded = st.session_state.get("corpus")
     if text is None or loaded is None or loaded.source != "upload":
         return BLANK
     try:
-        vocab = classics_writer().vocab
+        writer = classics_writer()
+        by_default = writers.writer_by_default(text, writer, advise=writer_advice)
     except CharlabError:
         return BLANK
-    return WRITER if writers.writer_by_default(text, vocab) else BLANK
+    return WRITER if by_default else BLANK
 
 
 def preset_start(key: str, text: str | None) -> tuple[TextFit, str]:
@@ -133,8 +142,8 @@ def keep_writer_shape() -> None:
 
 def start_from_control(text: str | None, hidden: bool = False) -> None:
     """The Train page's "Start from" control (not drawn when a lesson chose: `hidden`), the line that says why
-    the writer's shape is fixed, and, for a text mostly in letters the writer never saw, the one line that
-    recommends a blank network."""
+    the writer's shape is fixed, and, for a text the writer starts poorly on (mostly letters it never saw, or first
+    guesses no better than letter frequencies), the one line that recommends a blank network."""
     try:
         writer = classics_writer()
     except CharlabError as err:
@@ -151,7 +160,7 @@ def start_from_control(text: str | None, hidden: bool = False) -> None:
             on_change=on_start_from_change,
             help=START_FROM_HELP,
         )
-        advice = writers.writer_advice(text, writer.vocab) if text else None
+        advice = writer_advice(text) if text else None
         if advice:
             st.caption(f":material/translate: {advice}")
     if start_choice() == WRITER:
