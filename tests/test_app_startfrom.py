@@ -16,6 +16,7 @@ pytestmark = APP_FIXTURES
 RECIPES = (ROOT / "sample_texts" / "recipes.txt").read_text(encoding="utf-8")[:4_000]
 RECIPES += "Crème brûlée für „Grüße“: 5 €.\n"
 CHINESE = (ROOT / "tests" / "data" / "tang_poems_zh.txt").read_text(encoding="utf-8")
+GERMAN = (ROOT / "tests" / "data" / "languages" / "deutsch.txt").read_text(encoding="utf-8")  # 3 KB: ä ö ü ß
 
 
 def classics() -> runs.Run:
@@ -84,11 +85,36 @@ def test_a_chinese_text_gets_the_one_line_and_its_preset_stays_blank():
     at = open_app()
     upload_text(at, CHINESE, "poems.txt")
     go(at, "train")
-    advice = writers.writer_advice(CHINESE, classics().vocab)
+    advice = writers.writer_advice(CHINESE, classics())
     assert advice and contains(at.caption, advice)
     run(at.segmented_control(key="train_preset").set_value("quick"))
     assert at.session_state["start_from"] == "blank"
     assert at.session_state["settings"] == ui.preset_settings("quick", len(CHINESE))
+
+
+def test_a_german_text_gets_the_measured_line_and_starts_blank_measured_once(monkeypatch):
+    """German looks like English letters (ä ö ü ß are 3 %), but the writer's first guesses on it are worse than
+    letter frequencies: Home does not promise the writer, the Train page says why in one line with the measured
+    numbers, and a preset starts blank. The measurement runs once for the text, however often the pages draw."""
+    measured = []
+    measure = writers.writer_head_start
+    monkeypatch.setattr(writers, "writer_head_start", lambda *args: measured.append(1) or measure(*args))
+    ui.start_from.writer_advice.clear()
+    at = open_app()
+    upload_text(at, GERMAN, "mühle.txt")
+    go(at, "home")
+    assert at.button(key="home_quick_start_own") and not contains(at.markdown, "starts from the classics writer")
+    go(at, "train")
+    head = measure(classics(), GERMAN)
+    line = (
+        "The writer knows English: on this text its first guesses are worse than knowing only how often each "
+        f"letter appears ({head.writer_loss:.2f} against {head.letters_only:.2f} nats per character)"
+    )
+    assert head.writer_loss > head.letters_only and contains(at.caption, line)
+    run(at.segmented_control(key="train_preset").set_value("quick"))
+    assert at.session_state["start_from"] == "blank" and at.segmented_control(key="train_start_from").value == "blank"
+    assert at.session_state["settings"] == ui.preset_settings("quick", len(GERMAN))
+    assert len(measured) == 1
 
 
 def test_a_preset_on_a_small_english_text_of_ones_own_starts_from_the_writer_and_says_so():
