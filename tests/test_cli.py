@@ -173,6 +173,25 @@ def test_train_from_a_writer_warns_of_a_text_in_another_script(tmp_path, text_fi
     assert "blank network" in capsys.readouterr().err
 
 
+def test_train_from_the_writer_warns_with_its_measured_start_on_a_german_text(tmp_path, monkeypatch, capsys):
+    """German looks like English letters, but the writer's first guesses on it are worse than its letter
+    frequencies: the warning says so with the measured numbers (the user may still train from it)."""
+    from charlab import cli, writers
+    from charlab.errors import CharlabError
+
+    def planned_job(*args, **kwargs):
+        raise CharlabError("planned, not trained")
+
+    monkeypatch.setattr(cli, "TrainingJob", planned_job)
+    german = Path(__file__).parent / "data" / "languages" / "deutsch.txt"
+    assert main(["--workspace", str(tmp_path / "ws"), "train", str(german), "--from", "writer"]) == 2
+    text = german.read_text(encoding="utf-8")
+    head = writers.writer_head_start(runs.load_run(writers.find_writer("writer")), text)
+    err = capsys.readouterr().err
+    assert f"warning: {writers.writer_advice(text, runs.load_run(writers.find_writer('writer')))}" in err
+    assert f"({head.writer_loss:.2f} against {head.letters_only:.2f} nats per character)" in err
+
+
 def test_train_cannot_both_continue_and_start_from_a_writer(tmp_path, text_file, capsys):
     ws = writer_named_aesop(tmp_path, text_file)
     capsys.readouterr()
