@@ -1,7 +1,9 @@
 """Start from the classics writer in a real browser (Debian's chromium): a German text of one's own (ä, ß, „ “: the
-writer's vocabulary grows), its shape greyed, a fine-tune whose chart marks where the writer started; a Chinese
-text gets the one line that recommends a blank network. Screenshots at 1280x720 (projector) and 390x844 (phone)
-go to a temporary folder (CHARLAB_SCREENSHOTS_DIR to keep them)."""
+writer's vocabulary grows) is told in one line that the writer knows English (its measured first guesses against
+letter frequencies) and starts blank, yet the user may still choose the writer: its shape greyed, a fine-tune
+whose chart marks where the writer started; a Chinese text gets the one line that recommends a blank network.
+Screenshots at 1280x720 (projector) and 390x844 (phone) go to a temporary folder (CHARLAB_SCREENSHOTS_DIR to keep
+them)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,10 @@ TRAINING = 180_000  # ms: TensorFlow's start, the writer's GRU 256 and the brows
 GERMAN = (ROOT / "tests" / "data" / "german_de.txt").read_text(encoding="utf-8") * 5  # 4.6 KB
 CHINESE = (ROOT / "tests" / "data" / "tang_poems_zh.txt").read_text(encoding="utf-8")
 PHONE = {"width": 390, "height": 844}
+GERMAN_ADVICE = re.compile(  # the numbers are charlab.writers.writer_head_start's (tests/test_writers.py checks them)
+    r"The writer knows English: on this text its first guesses are worse than knowing only how often each letter "
+    r"appears \(\d\.\d\d against \d\.\d\d nats per character\), so start from a blank network\."
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +71,10 @@ def test_a_german_text_fine_tuned_from_the_writer_and_a_chinese_one_told_to_star
     main = go_to(page, "Train")
     start_from = keyed(main, "train_start_from")
     expect(start_from.get_by_role("radio", name="a blank network")).to_have_attribute("aria-checked", "true")
+    expect(main).to_contain_text(GERMAN_ADVICE)
     expect(main.get_by_role("slider", name="Units")).not_to_be_disabled()
-    start_from.get_by_role("radio", name="the classics writer").click()
+    page.screenshot(path=str(shots / "train_german_advice_1280.png"))
+    start_from.get_by_role("radio", name="the classics writer").click()  # the user may still choose it
     expect(main).to_contain_text("The writer's shape is fixed: its weights only fit a GRU 256", timeout=PAGE_LOAD)
     expect(main.get_by_role("slider", name="Units")).to_be_disabled()
     expect(main.get_by_role("slider", name="Embedding size")).to_be_disabled()
