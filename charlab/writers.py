@@ -46,8 +46,8 @@ MOSTLY_UNSEEN_SHARE = 0.5  # above this share of a text's letters outside the wr
 # piece's first SAMPLE_CONTEXT characters only give the network its context (a fresh state guesses the first
 # characters badly on any text), the rest are scored. 4 × 450 scored characters came within 0.10 nats of the
 # writer's loss on the whole text (held-out fairy tale 1.75 against 1.85, the others within 0.04), in 0.13-0.32 s
-# whatever the text's length (100,000 characters: 0.24 s; numpy, one character at a time, the 2-core machine
-# loaded at 9-10; python bench/writer_start.py --whole)
+# whatever the text's length (100,000 characters: 0.14-0.24 s; numpy, one character at a time, on the 2-core
+# machine at a load of 5 to 10; python bench/writer_start.py --whole)
 SAMPLE_PIECES = 4
 SAMPLE_PIECE_LENGTH = 500
 SAMPLE_CONTEXT = 50
