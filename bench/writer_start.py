@@ -7,7 +7,8 @@ charlab's recipes, and the held-out texts of sample_texts/heldout/ when this che
 `charlab.writers.writer_head_start` measures (on SAMPLE_PIECES spread pieces, the characters the writer knows):
 letters only, the writer's start, the head start, whether the writer is the default (CLEAR_HEAD_START), and the
 milliseconds the measurement took (the best of 3). `--whole` adds the writer's loss on every character of the
-text it knows, to see the sampled pieces' error. Last, the time for 100,000 characters (the default's limit).
+text it knows, to see the sampled pieces' error. Last, the time for 100,000 characters (the default's limit)
+and for 10 MB (the upload limit), and for writer_advice as a whole (its letter count too).
 """
 
 from __future__ import annotations
@@ -79,9 +80,14 @@ def main() -> None:
         if args.whole:
             row += f" {whole_text_loss(writer, text):.3f} |"
         print(row, flush=True)
-    big = (samples.load_sample("fables") * 10)[:100_000]
-    _, seconds = timed(writer, big)
-    print(f"100,000 characters (the fables repeated): {seconds * 1000:.0f} ms")
+    fables = samples.load_sample("fables")
+    for n_chars in (100_000, 10_000_000):  # the writer's default's limit, the upload limit
+        big = (fables * (n_chars // len(fables) + 1))[:n_chars]
+        began = time.perf_counter()
+        writers.writer_advice(big, writer)
+        advice = time.perf_counter() - began
+        _, seconds = timed(writer, big)
+        print(f"{n_chars:,} characters (the fables repeated): {seconds * 1000:.0f} ms, the whole advice {advice:.2f} s")
 
 
 if __name__ == "__main__":
