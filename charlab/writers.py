@@ -46,8 +46,8 @@ MOSTLY_UNSEEN_SHARE = 0.5  # above this share of a text's letters outside the wr
 # piece's first SAMPLE_CONTEXT characters only give the network its context (a fresh state guesses the first
 # characters badly on any text), the rest are scored. 4 × 450 scored characters came within 0.10 nats of the
 # writer's loss on the whole text (held-out fairy tale 1.75 against 1.85, the others within 0.04), in 0.13-0.32 s
-# whatever the text's length (100,000 characters: 0.14-0.24 s; numpy, one character at a time, on the 2-core
-# machine at a load of 5 to 10; python bench/writer_start.py --whole)
+# whatever the text's length (100,000 characters: 0.14-0.24 s, 10 MB: 0.28 s; numpy, one character at a time, on
+# the 2-core machine at a load of 5 to 10; python bench/writer_start.py --whole)
 SAMPLE_PIECES = 4
 SAMPLE_PIECE_LENGTH = 500
 SAMPLE_CONTEXT = 50
@@ -66,11 +66,12 @@ MIN_SCORED = 200
 # first minute on these small texts (German 3.16 to 2.18, the letters 2.99 to 2.23)
 CLEAR_HEAD_START = 0.25
 # a text of one's own below this many characters starts from the writer by default (Quick start with my text, a
-# preset fitted to the text) when the writer knows its letters. Below it a blank network has too little text to
-# learn English spelling before it learns the text by heart (issue 20: 4 KB of lyrics, blank GRU 256, best 1.785,
-# "Running on a city looke sis"); the writer already spells. Measured at 3 to 30 KB (bench/finetune.py); ~100 KB is
-# a judgement beyond that: a bigger text teaches its own spelling in a preset's minutes, and a preset's own network
-# (GRU 384 for Balanced) should not be overruled by the writer's fixed GRU 256
+# preset fitted to the text) when the writer has a clear head start on it (CLEAR_HEAD_START). Below it a blank
+# network has too little text to learn English spelling before it learns the text by heart (issue 20: 4 KB of
+# lyrics, blank GRU 256, best 1.785, "Running on a city looke sis"); the writer already spells. Measured at 3 to
+# 30 KB (bench/finetune.py); ~100 KB is a judgement beyond that: a bigger text teaches its own spelling in a
+# preset's minutes, and a preset's own network (GRU 384 for Balanced) should not be overruled by the writer's
+# fixed GRU 256
 WRITER_DEFAULT_MAX_CHARS = 100_000
 
 
@@ -213,6 +214,7 @@ class HeadStart:
 
     @property
     def clear(self) -> bool:
+        """A head start worth starting from the writer by default (CLEAR_HEAD_START)."""
         return self.nats >= CLEAR_HEAD_START
 
 
