@@ -73,8 +73,15 @@ def uniform_loss(vocab_size: int) -> float:
 
 def unigram_loss(train_ids: np.ndarray, scored_ids: np.ndarray, vocab_size: int) -> float:
     """Letter frequencies of the training part, add-one smoothed, scored on `scored_ids`."""
-    counts = np.bincount(np.asarray(train_ids, dtype=np.int64), minlength=vocab_size).astype(np.float64)
-    log_p = np.log(counts + 1.0) - math.log(len(train_ids) + vocab_size)
+    counts = np.bincount(np.asarray(train_ids, dtype=np.int64), minlength=vocab_size)
+    return unigram_loss_from_counts(counts, scored_ids)
+
+
+def unigram_loss_from_counts(counts: np.ndarray, scored_ids: np.ndarray) -> float:
+    """unigram_loss from the training part's count of each character (one per vocabulary entry): a caller that
+    counted a long text without encoding it all (charlab.writers) gets the same loss."""
+    counts = np.asarray(counts, dtype=np.float64)
+    log_p = np.log(counts + 1.0) - math.log(counts.sum() + len(counts))
     return float(-log_p[np.asarray(scored_ids, dtype=np.int64)].mean()) if len(scored_ids) else float("nan")
 
 

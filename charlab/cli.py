@@ -154,8 +154,12 @@ def _train(args: argparse.Namespace) -> int:
     raw, corpus_name = _load_text(args.file)
     text = corpus.clean(raw, args.cleaning)
     writer = _writer(args, text) if args.start_from else None
+    if writer is not None and args.preset is None and args.minutes is None and args.epochs is None:
+        args.preset = "quick"  # as the app's Quick start: its minute, fitted to a small text, stopping before it copies
     if args.preset is not None:
-        config, args.minutes = _with_preset(args.preset, len(text), chosen, args.minutes)
+        config, args.minutes = _with_preset(
+            args.preset, len(text), chosen, args.minutes, writer.config if writer is not None else None
+        )
     if writer is not None:
         config = _fine_tune_settings(args, config, writer.config)
     vocab_size = len(writers.grown_vocab(writer.vocab, text)) if writer else len(set(text))
@@ -167,7 +171,9 @@ def _train(args: argparse.Namespace) -> int:
     )
     print(f"precision: {precision.resolve(config.precision).words}", file=sys.stderr)
     cleaning_warnings = corpus.cleaning_warnings(corpus.stats(raw), args.cleaning)
-    for warning in cleaning_warnings + corpus.warnings(text, config.seq_length, cost.parameters):
+    # from a writer the network's size is fixed: "use fewer units" is no advice (its early stop keeps the best)
+    parameters = None if writer is not None else cost.parameters
+    for warning in cleaning_warnings + corpus.warnings(text, config.seq_length, parameters):
         print(f"warning: {warning}", file=sys.stderr)
     job = TrainingJob(
         text,
@@ -197,13 +203,14 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _writer(args: argparse.Namespace, text: str) -> runs.Run:
-    """The writer's run, and a word when it knows few of the text's letters."""
+    """The writer's run, and a word when it is a poor start for the text (few of its letters, or first guesses no
+    better than the text's letter frequencies: charlab.writers.writer_advice)."""
     if args.resume:
         raise CharlabError(
             "Use --continue RUN or --from WRITER, not both: a training continues a run or starts from one."
         )
     writer = runs.load_run(writers.find_writer(args.start_from, args.workspace))
-    advice = writers.writer_advice(text, writer.vocab)
+    advice = writers.writer_advice(text, writer)
     if advice:
         print(f"warning: {advice}", file=sys.stderr)
     return writer
@@ -226,11 +233,15 @@ def _typed(args: argparse.Namespace, flag: str) -> bool:
     return any(word == flag or word.startswith(f"{flag}=") for word in args.typed)
 
 
-def _with_preset(key: str, n_chars: int, chosen: dict, minutes: float | None) -> tuple[ModelConfig, float]:
-    """A preset's settings and minutes fitted to the text, as the app's Preset control does; the flags given win."""
+def _with_preset(
+    key: str, n_chars: int, chosen: dict, minutes: float | None, writer: ModelConfig | None = None
+) -> tuple[ModelConfig, float]:
+    """A preset's settings and minutes fitted to the text (and to the `writer` a fine-tune starts from), as the
+    app's Preset control does; the flags given win. By the clock, as the app: the epochs only cap it at the most
+    a training may have, so a small text's training ends by its minutes or its early stop, not after 20 passes."""
     _, seconds, recipe = preset(key)  # this machine's recipe (charlab.calibration)
-    fit = fit_to_text(recipe, seconds, n_chars)
-    config = replace(fit.config, **chosen).checked()
+    fit = writers.fine_tune_fit(recipe, seconds, n_chars, writer) if writer else fit_to_text(recipe, seconds, n_chars)
+    config = replace(fit.config, **{"epochs": MAX_EPOCHS, **chosen}).checked()
     minutes = minutes if minutes is not None else fit.seconds / 60
     fitted = ", fitted to this small text" if fit.fitted else ""
     plural = "" if minutes == 1 else "s"

@@ -70,12 +70,53 @@ def diagnose(
     history: Sequence[dict[str, float]],
     batch_losses: Sequence[float] | Sequence[tuple[int, float]] = (),
     reference_loss: float | None = None,
+    writer_start: float | None = None,
 ) -> Diagnosis:
     """The state of a training from its per-epoch history and/or its per-batch losses.
 
     `reference_loss` is a loss any working model should beat; pass the unigram baseline
     ("letter frequencies only", see charlab.baselines). Without it, underfitting is not judged.
+    `writer_start`: a fine-tune's writer's validation loss before its first step; the verdict is then said in a
+    fine-tune's words (fine_tune_words).
     """
+    found = _diagnose(history, batch_losses, reference_loss)
+    if writer_start is None or not math.isfinite(writer_start):
+        return found
+    return fine_tune_words(found, writer_start, kept_epoch([r for r in history if "loss" in r]))
+
+
+def fine_tune_words(found: Diagnosis, writer_start: float, kept: KeptEpoch | None) -> Diagnosis:
+    """A verdict for a run that started from a writer: a small text is learned in a few epochs from there, then
+    learned by heart; the best weights are kept and a training by the clock stops early, so rising is expected,
+    not a fault; its shape is the writer's, so "a bigger model" is no advice."""
+    start = f"It started from the writer's {writer_start:.2f}"
+    if found.verdict == OVERFITTING:
+        best = f" (epoch {kept.epoch:g}'s)" if kept is not None else ""
+        return Diagnosis(
+            OVERFITTING,
+            f"{found.message} {start}: from a writer, a small text is learned in a few epochs, then learned by heart.",
+            f"Nothing is lost: the best weights{best} are kept, and a training by the clock stops early once more "
+            f"epochs only learn the text by heart ({PATIENCE_EPOCHS} epochs without a better validation loss). "
+            "More text, not more minutes, helps now.",
+        )
+    if found.verdict == PLATEAU:
+        return Diagnosis(
+            PLATEAU,
+            f"{found.message} {start}.",
+            "The writer's shape is fixed, so not a bigger model: lower the learning rate to settle deeper, or stop "
+            "here if its writing reads well.",
+        )
+    if found.verdict in (LEARNING, UNDERFITTING):
+        return Diagnosis(found.verdict, f"{found.message} {start}.", found.suggestion)
+    return found
+
+
+def _diagnose(
+    history: Sequence[dict[str, float]],
+    batch_losses: Sequence[float] | Sequence[tuple[int, float]],
+    reference_loss: float | None,
+) -> Diagnosis:
+    """diagnose's verdict for any network, blank or fine-tuned."""
     losses = [float(b[1]) if isinstance(b, (tuple, list)) else float(b) for b in batch_losses]
     rows = [r for r in history if "loss" in r]
     latest = [losses[-1]] if losses else []

@@ -27,13 +27,13 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from charlab import samples
+from charlab import samples, writers
 from charlab.corpus import CLEANING_MODES
 from charlab.errors import CharlabError
 from charlab.model import ModelConfig
 
 LESSON_FILE_FORMAT = "charlab-lesson"
-LESSON_FILE_VERSION = 3  # 2 added "minutes" and "hide_all" (a version 1 file trains by its epochs); 3 "projector"
+LESSON_FILE_VERSION = 3  # 2 added "minutes" and "hide_all" (1 trains by its epochs); 3 "projector" and "start_from"
 MAX_LESSON_FILE_BYTES = 64_000
 MAX_TITLE_CHARS = 120
 # a lesson's minutes by the clock: from the Train page's smallest step up to ten hours (a server lowers it
@@ -56,14 +56,16 @@ SETTING_PARAMS: dict[str, str] = {
     "validation_fraction": "vf",
     "precision": "pr",
 }
-# every control a lesson can hide: the text choices and each setting
-CONTROLS: dict[str, str] = {"sample": "s", "cleaning": "cl", **SETTING_PARAMS}
 SAMPLE_PARAM, CLEANING_PARAM, HIDDEN_PARAM, TITLE_PARAM, MINUTES_PARAM = "s", "cl", "h", "t", "min"
 PROJECTOR_PARAM = "pm"  # `pm=1`: projector mode on (`pm=0`: the learner's own choice, as without it)
+START_FROM_PARAM = "from"  # `from=writer`: start from the classics writer (`from=blank`: a blank network)
+# every control a lesson can hide: the text choices, where a training starts from and each setting
+CONTROLS: dict[str, str] = {"sample": "s", "cleaning": "cl", "start_from": START_FROM_PARAM, **SETTING_PARAMS}
 HIDE_ALL = "all"  # `h=all`: every control hidden, the learner sees Start / Quick start and the chart
 LESSON_PARAMS = frozenset(
-    {SAMPLE_PARAM, CLEANING_PARAM, HIDDEN_PARAM, TITLE_PARAM, MINUTES_PARAM, PROJECTOR_PARAM, *SETTING_PARAMS.values()}
-)
+    {SAMPLE_PARAM, CLEANING_PARAM, HIDDEN_PARAM, TITLE_PARAM, MINUTES_PARAM, PROJECTOR_PARAM, START_FROM_PARAM,
+     *SETTING_PARAMS.values()}
+)  # fmt: skip
 _CONTROL_OF_PARAM = {short: name for name, short in CONTROLS.items()}
 _FIELD_TYPES = {f.name: f.type for f in fields(ModelConfig)}
 
@@ -80,6 +82,7 @@ class Lesson:
     minutes: float | None = None  # each training lasts this long by the clock; None: the settings' epochs
     hide_all: bool = False  # every control hidden (then `hidden` is left empty)
     projector: bool = False  # projector mode on: large text, controls and charts (off leaves the learner's choice)
+    start_from: str | None = None  # "blank" or "writer" (charlab.writers.START_FROM); None: the learner's choice
 
     def validate(self) -> Lesson:
         """Raise a CharlabError for the first thing that is wrong; return self when all is fine."""
@@ -103,6 +106,11 @@ class Lesson:
             raise CharlabError(f"A lesson title can be at most {MAX_TITLE_CHARS} characters of text.")
         if self.minutes is not None:
             self.minutes = checked_minutes(self.minutes)
+        if self.start_from is not None and self.start_from not in writers.START_FROM:
+            choices = " or ".join(f"'{key}' ({words})" for key, words in writers.START_FROM.items())
+            raise CharlabError(
+                f"The lesson starts from '{self.start_from}', which charlab does not know: it starts from {choices}."
+            )
         return self
 
     @property
@@ -149,6 +157,8 @@ def to_query_params(lesson: Lesson) -> dict[str, str]:
         params[SETTING_PARAMS[name]] = f"{value:g}" if isinstance(value, float) else str(value)
     if lesson.minutes is not None:
         params[MINUTES_PARAM] = f"{lesson.minutes:g}"
+    if lesson.start_from is not None:
+        params[START_FROM_PARAM] = lesson.start_from
     if lesson.hide_all:
         params[HIDDEN_PARAM] = HIDE_ALL
     elif lesson.hidden:
@@ -186,6 +196,7 @@ def from_query_params(params: Mapping[str, Any]) -> Lesson:
         minutes=_parse_minutes(values[MINUTES_PARAM]) if values.get(MINUTES_PARAM) else None,
         hide_all=HIDE_ALL in hidden_names,
         projector=_parse_projector(values.get(PROJECTOR_PARAM, "")),
+        start_from=values.get(START_FROM_PARAM) or None,
     )
     return lesson.validate()
 
@@ -315,6 +326,7 @@ def lesson_to_json(lesson: Lesson) -> str:
         "minutes": lesson.minutes,
         "hide_all": lesson.hide_all,
         "projector": lesson.projector,
+        "start_from": lesson.start_from,
     }
     return json.dumps(data, ensure_ascii=False, indent=2)
 
@@ -341,6 +353,7 @@ def lesson_from_json(data: str | bytes) -> Lesson:
         minutes=parsed.get("minutes"),  # version 1 has none: it trains by its epochs
         hide_all=parsed.get("hide_all", False),
         projector=parsed.get("projector", False),  # versions 1 and 2 have none: off
+        start_from=_optional_text(parsed.get("start_from"), "start_from"),  # version 2 has none: the learner's
     )
     return lesson.validate()
 

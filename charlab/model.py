@@ -163,7 +163,7 @@ MODEL_SETTINGS: dict[str, ModelSetting] = {
             "How big a step the optimizer (Adam) takes. Too high and the loss jumps or becomes NaN; "
             "too low and learning crawls.",
             float, 1e-6, 1.0, widget="select_slider",
-            offered=(1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 6e-3, 8e-3, 1e-2),
+            offered=(1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 2.5e-3, 3e-3, 5e-3, 6e-3, 8e-3, 1e-2),  # 2.5e-3: a fine-tune's
         ),
         ModelSetting(
             "schedule", "Learning-rate schedule",

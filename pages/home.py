@@ -3,11 +3,13 @@
 import streamlit as st
 
 from charlab.errors import CharlabError
+from ui.corpus_cache import cleaned_text
 from ui.job_registry import is_running
 from ui.jobs import own_text_chosen, quick_start
 from ui.lesson_links import lesson_fixes_something, training_time_words
 from ui.session import through_entry_script
 from ui.settings import PAGES
+from ui.start_from import own_text_words
 from ui.text import md
 
 through_entry_script("home")
@@ -61,7 +63,7 @@ own = own_text_chosen() and not lesson_fixes_something()
 if own:
     st.markdown(
         f"Or train on **your own text**, «{md(st.session_state.corpus.name)}», with the same one-minute "
-        "settings fitted to its size."
+        f"settings fitted to its size. {own_text_words(cleaned_text())}".rstrip()
     )
 buttons = st.columns(2) if own else [st.container()]
 quick = buttons[0].button(

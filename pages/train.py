@@ -27,6 +27,7 @@ from ui.settings import (
     training_length_words,
 )
 from ui.sidebar import on_preset_change, poll_seconds
+from ui.start_from import shape_fixed, start_from_control, start_vocab_size, writer_path, writer_shape
 from ui.text import md, scroll_to
 from ui.widget_state import is_hidden, preset_fitted_note, seed_key, setting_widget, training_length
 
@@ -81,17 +82,19 @@ with settings_area:
                     "smaller network, fitted to it. " + presets_recipe_words(),
                 )
                 preset_fitted_note()
+            start_from_control(text, hidden=is_hidden("start_from"))
             for column, names in zip(st.columns(3), SETTING_COLUMNS, strict=True):
                 with column:
                     for name in names:
                         if name == "epochs":
                             training_length(limit)
                         else:
-                            setting_widget(name)
+                            setting_widget(name, disabled=shape_fixed(name))
             if loaded is not None:
                 try:
-                    cfg = model_config(ss.settings)
-                    cost = estimate(cfg, vocab_size, len(text))
+                    cfg = model_config(writer_shape(ss.settings))
+                    network_vocab = start_vocab_size(text, vocab_size)  # a writer's grown by the text's new ones
+                    cost = estimate(cfg, network_vocab, len(text))
                 except CharlabError as err:
                     st.error(md(str(err)), icon=":material/error:")
                 else:
@@ -145,7 +148,7 @@ with settings_area:
                     st.dataframe(
                         [
                             {"Layer": r.layer, "Parameters": f"{r.parameters:,}", "Formula": r.formula}
-                            for r in parameter_table(cfg, vocab_size)
+                            for r in parameter_table(cfg, network_vocab)
                         ],
                         hide_index=True,
                         width="stretch",
@@ -187,6 +190,7 @@ with controls_area:
                 run_name.strip() or default_run_name(loaded, ss.settings),
                 ss.cleaning,
                 loaded.name,
+                start_from=writer_path(),
             )
         except CharlabError as err:
             st.error(md(str(err)), icon=":material/error:")

@@ -108,6 +108,13 @@ def upload_text(at: AppTest, text: str = TEXT, name: str = "cats.txt") -> AppTes
     return run(at.file_uploader(key="corpus_upload").upload(name, text.encode("utf-8"), "text/plain"))
 
 
+def choose_blank(at: AppTest) -> AppTest:
+    """On the Train page, the user's own choice of a blank network (a preset keeps it), instead of the classics
+    writer that a preset gives a small English text of one's own (ui.start_from)."""
+    run(at.segmented_control(key="train_start_from").set_value("writer"))
+    return run(at.segmented_control(key="train_start_from").set_value("blank"))
+
+
 def set_tiny_settings(at: AppTest, epochs: int = 1) -> AppTest:
     at.segmented_control(key="settings_cell").set_value(TINY["cell"])
     at.select_slider(key="settings_units").set_value(TINY["units"])

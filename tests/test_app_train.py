@@ -17,6 +17,7 @@ from app_pages import (
     TINY,
     chart_data,
     charts,
+    choose_blank,
     contains,
     go,
     job,
@@ -102,7 +103,7 @@ def test_settings_have_help_and_the_parameter_count_follows_the_units():
 def test_presets_fill_every_setting_and_hand_tuning_clears_the_preset():
     at = open_app()
     upload_text(at)
-    go(at, "train")
+    choose_blank(go(at, "train"))  # a blank network's fit (from the writer: tests/test_app_startfrom.py)
     for key in ("balanced", "quick"):
         run(at.segmented_control(key="train_preset").set_value(key))
         wanted = preset_settings(key, len(TEXT))  # fitted to this small text (tests/test_app_smalltext.py)

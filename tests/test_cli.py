@@ -173,6 +173,25 @@ def test_train_from_a_writer_warns_of_a_text_in_another_script(tmp_path, text_fi
     assert "blank network" in capsys.readouterr().err
 
 
+def test_train_from_the_writer_warns_with_its_measured_start_on_a_german_text(tmp_path, monkeypatch, capsys):
+    """German looks like English letters, but the writer's first guesses on it are worse than its letter
+    frequencies: the warning says so with the measured numbers (the user may still train from it)."""
+    from charlab import cli, writers
+    from charlab.errors import CharlabError
+
+    def planned_job(*args, **kwargs):
+        raise CharlabError("planned, not trained")
+
+    monkeypatch.setattr(cli, "TrainingJob", planned_job)
+    german = Path(__file__).parent / "data" / "languages" / "deutsch.txt"
+    assert main(["--workspace", str(tmp_path / "ws"), "train", str(german), "--from", "writer"]) == 2
+    text = german.read_text(encoding="utf-8")
+    head = writers.writer_head_start(runs.load_run(writers.find_writer("writer")), text)
+    err = capsys.readouterr().err
+    assert f"warning: {writers.writer_advice(text, runs.load_run(writers.find_writer('writer')))}" in err
+    assert f"({head.writer_loss:.2f} against {head.letters_only:.2f} nats per character)" in err
+
+
 def test_train_cannot_both_continue_and_start_from_a_writer(tmp_path, text_file, capsys):
     ws = writer_named_aesop(tmp_path, text_file)
     capsys.readouterr()
@@ -238,7 +257,44 @@ def test_a_preset_trains_its_recipe_fitted_to_the_text_and_a_flag_wins(tmp_path,
 
 
 def test_a_preset_on_a_big_text_is_the_preset_itself():
+    """By the clock as the app trains it: the epochs only cap it at the most a training may have."""
+    from charlab.model import MAX_EPOCHS
+
     _, seconds, preset = PRESETS["balanced"]
     config, minutes = _with_preset("balanced", 1_000_000, {"learning_rate": 1e-3}, None)
-    assert config == replace(preset, learning_rate=1e-3) and minutes == seconds / 60 == 5
+    assert config == replace(preset, learning_rate=1e-3, epochs=MAX_EPOCHS) and minutes == seconds / 60 == 5
     assert _with_preset("best", 1_000_000, {}, 2.5)[1] == 2.5  # --minutes given wins over the preset's 20
+
+
+def test_train_from_the_writer_on_a_small_text_trains_the_apps_fitted_minute(tmp_path, text_file, monkeypatch, capsys):
+    """--from writer with no length given: the Quick preset fitted to the small text as the app fits it (its
+    minute, small batch and dropout; the writer's shape, fine-tuning's rate), by the clock with the early stop, not
+    the preset's 20 passes; a length given wins."""
+    from charlab import cli, writers
+    from charlab.errors import CharlabError
+    from charlab.model import MAX_EPOCHS, ModelConfig
+
+    started: list[dict] = []
+
+    def planned_job(text, config, **kwargs):
+        started.append({"config": config, **kwargs})
+        raise CharlabError("planned, not trained")
+
+    monkeypatch.setattr(cli, "TrainingJob", planned_job)
+    ws = str(tmp_path / "ws")
+    assert main(["--workspace", ws, "train", str(text_file), "--from", "writer"]) == 2
+    (job,) = started
+    writer = runs.load_run(writers.find_writer("writer")).config
+    _, seconds, recipe = PRESETS["quick"]
+    n_chars = len(text_file.read_text(encoding="utf-8"))
+    fit = writers.fine_tune_fit(recipe, seconds, n_chars, writer)
+    assert fit.fitted and job["budget_seconds"] == fit.seconds == 60.0
+    config = job["config"]
+    assert (config.cell, config.units, config.embedding_dim) == (writer.cell, writer.units, writer.embedding_dim)
+    assert config.batch_size == fit_to_text(recipe, seconds, n_chars).config.batch_size < recipe.batch_size
+    assert config.dropout == 0.3 and config.learning_rate == writers.FINE_TUNE_LEARNING_RATE
+    assert config.epochs == MAX_EPOCHS  # the clock and the early stop end it
+    err = capsys.readouterr().err
+    assert "fitted to this small text" in err and "Use fewer units" not in err  # the writer's size is fixed
+    assert main(["--workspace", ws, "train", str(text_file), "--from", "writer", "--minutes", "0.5"]) == 2
+    assert started[-1]["budget_seconds"] == 30.0 and started[-1]["config"].batch_size == ModelConfig().batch_size

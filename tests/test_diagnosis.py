@@ -159,3 +159,19 @@ def test_learning_by_heart_needs_both_the_patience_and_a_rise():
     assert not learning_by_heart(_rows([math.nan] * 40)) and not learning_by_heart([])  # no validation text
     equal_best = _rows([2.0, 2.0] + [2.2] * (after - 1))  # the first of equal losses is the kept one
     assert learning_by_heart(equal_best)
+
+
+def test_a_fine_tunes_verdict_says_a_small_text_is_learned_fast_and_the_best_weights_are_kept():
+    from charlab.diagnosis import PATIENCE_EPOCHS
+
+    rising = [{"epoch": i + 1, "loss": 2 - 0.1 * i, "val_loss": v} for i, v in enumerate([1.5, 1.4, 1.45, 1.6, 1.7])]
+    blank = diagnose(rising)
+    tuned = diagnose(rising, writer_start=2.41)
+    assert blank.verdict == tuned.verdict == "overfitting"
+    assert "started from the writer's 2.41" in tuned.message and tuned.message.startswith(blank.message)
+    assert "best weights (epoch 2's) are kept" in tuned.suggestion and f"{PATIENCE_EPOCHS} epochs" in tuned.suggestion
+    assert "fewer units" not in tuned.suggestion  # its shape is the writer's
+    flat = [{"epoch": i + 1, "loss": 1.5, "val_loss": 1.4} for i in range(5)]
+    assert diagnose(flat).verdict == diagnose(flat, writer_start=2.0).verdict == "plateau"
+    assert diagnose(flat, writer_start=2.0).suggestion.startswith("The writer's shape is fixed, so not a bigger model")
+    assert diagnose(rising, writer_start=float("nan")) == blank

@@ -275,3 +275,24 @@ def test_local_addresses_and_hosts_swapped():
 def test_the_network_address_is_none_or_not_this_computers_loopback():
     found = network_address()  # a UDP socket's connect sends no packet: nothing leaves this machine
     assert found is None or not ipaddress.ip_address(found).is_loopback
+
+
+def test_a_link_and_a_lesson_file_carry_where_a_training_starts_from():
+    lesson = Lesson(sample="recipes", start_from="writer", hidden=("start_from",))
+    assert to_query_params(lesson) == {"s": "recipes", "from": "writer", "h": "from"}
+    assert _from_url(lesson_url(lesson, "http://x/")) == lesson
+    assert json.loads(lesson_to_json(lesson))["start_from"] == "writer"
+    assert lesson_from_json(lesson_to_json(lesson)) == lesson
+    assert from_query_params({"from": "blank"}).start_from == "blank"
+    assert from_query_params({"u": "64"}).start_from is None  # an older link: the learner's own choice
+    version_2 = {"format": "charlab-lesson", "format_version": 2, "settings": {"units": 32}, "minutes": 1}
+    assert lesson_from_json(json.dumps(version_2)).start_from is None
+
+
+def test_an_unknown_start_is_refused_naming_it_and_the_choices():
+    with pytest.raises(CharlabError, match="starts from 'gpt-4', which charlab does not know.*'writer'"):
+        from_query_params({"from": "gpt-4"})
+    with pytest.raises(CharlabError, match="start_from is not text"):
+        lesson_from_json(json.dumps({"format": "charlab-lesson", "start_from": 3}))
+    with pytest.raises(CharlabError, match="starts from 'classics '"):
+        lesson_from_json(json.dumps({"format": "charlab-lesson", "start_from": "classics "}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,7 +136,15 @@ def test_find_writer_names_the_shipped_writer_or_a_run(writer, tmp_path, monkeyp
         writers.find_writer("writer")
 
 
-ENGLISH = Vocab.from_text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ .,;:'!?\n")
+LANGUAGES = Path(__file__).parent / "data" / "languages"
+GERMAN = (LANGUAGES / "deutsch.txt").read_text(encoding="utf-8")  # a 3 KB story: ä ö ü ß are 3 % of its letters
+LYRICS = (LANGUAGES / "lyrics.txt").read_text(encoding="utf-8")  # 3.9 KB of English song lyrics
+
+
+@pytest.fixture(scope="module")
+def classics() -> runs.Run:
+    """The shipped classics writer (it knows English)."""
+    return runs.load_run(writers.find_writer("writer"))
 
 
 @pytest.mark.parametrize(
@@ -146,14 +155,84 @@ ENGLISH = Vocab.from_text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ 
         "Мой дядя самых честных правил, когда не в шутку занемог, он уважать себя заставил.",
     ],
 )
-def test_a_text_mostly_in_another_script_gets_a_blank_network_recommended(text):
-    advice = writers.writer_advice(text, ENGLISH)
+def test_a_text_mostly_in_another_script_gets_a_blank_network_recommended(text, classics):
+    advice = writers.writer_advice(text, classics)
     assert advice is not None and "blank network" in advice and "\n" not in advice
 
 
-def test_an_english_text_with_a_few_new_letters_is_fine_for_the_writer():
-    assert writers.writer_advice("Café au lait at the Straße, it’s fine — naïve but fine. 🙂", ENGLISH) is None
-    assert writers.writer_advice("12345 ... !!!", ENGLISH) is None  # no letters at all: nothing to say
+def test_an_english_text_with_a_few_new_letters_is_fine_for_the_writer(classics):
+    text = LYRICS[:2000] + "Café au lait at the Straße, it’s fine — naïve but fine. 🙂\n" + LYRICS[2000:]
+    assert writers.unseen_letter_share(text, classics.vocab) > 0
+    assert writers.writer_advice(text, classics) is None
+    assert writers.writer_advice("12345 ... !!!", classics) is None  # no letters at all: nothing to say
+
+
+def test_a_german_text_gets_the_measured_advice_and_starts_blank(classics):
+    """Its letters look familiar (ä ö ü ß are a few %), but the writer knows English: its first guesses on German
+    are worse than knowing only how often each letter appears, and the line says so with the measured numbers."""
+    assert writers.unseen_letter_share(GERMAN, classics.vocab) < writers.MOSTLY_UNSEEN_SHARE
+    head = writers.writer_head_start(classics, GERMAN)
+    assert head.writer_loss > head.letters_only and not head.clear
+    advice = writers.writer_advice(GERMAN, classics)
+    assert advice == (
+        "The writer knows English: on this text its first guesses are worse than knowing only how often each "
+        f"letter appears ({head.writer_loss:.2f} against {head.letters_only:.2f} nats per character), so start "
+        "from a blank network."
+    )
+    assert not writers.writer_by_default(GERMAN, classics)
+
+
+def test_an_english_small_text_keeps_the_writer_by_default(classics):
+    head = writers.writer_head_start(classics, LYRICS)
+    assert head.nats > writers.CLEAR_HEAD_START and head.clear
+    assert writers.writer_advice(LYRICS, classics) is None and writers.writer_by_default(LYRICS, classics)
+
+
+def test_a_writer_only_a_little_better_than_letters_only_is_not_the_default(classics, monkeypatch):
+    """Between worse and clearly better, the line says the writer is hardly better (with its numbers)."""
+    head = writers.writer_head_start(classics, LYRICS)
+    monkeypatch.setattr(writers, "CLEAR_HEAD_START", head.nats + 0.1)
+    advice = writers.writer_advice(LYRICS, classics)
+    assert advice is not None and "hardly better than knowing only how often each letter appears" in advice
+    assert f"({head.writer_loss:.2f} against {head.letters_only:.2f} nats per character)" in advice
+    assert not writers.writer_by_default(LYRICS, classics)
+    assert writers.writer_by_default(LYRICS, classics, advise=lambda text: None)  # an advice the caller kept
+
+
+def test_the_head_start_is_the_writers_loss_on_the_characters_it_knows(classics):
+    """On a short text (one piece): the writer's loss, step by step from a fresh state after the context, on every
+    next character it knows (a new one, here é, is left out), beside letter frequencies on the same characters."""
+    from charlab.baselines import unigram_loss
+    from charlab.sampling import NumpyCharModel
+
+    run = classics
+    text = LYRICS[:400] + "The fox saw the crow, and the café was closed.\n" + LYRICS[400:800]
+    head = writers.writer_head_start(run, text)
+    start = writers.prepare_start(run.path, text)
+    network = NumpyCharModel.from_config(start.config, start.weights)
+    state, losses, scored = network.initial_state(), [], []
+    context = writers.SAMPLE_CONTEXT  # fed first, not scored
+    for i in range(len(text) - 1):
+        logits, state = network.step(start.vocab.id_of(text[i]), state)
+        if i >= context and text[i + 1] in run.vocab:
+            log_p = logits - logits.max() - np.log(np.exp(logits - logits.max()).sum())
+            losses.append(-log_p[start.vocab.id_of(text[i + 1])])
+            scored.append(i + 1)
+    own = Vocab.from_text(text)
+    assert head.scored == len(scored) < len(text) - 1 - context  # the é was not scored
+    assert head.writer_loss == pytest.approx(float(np.mean(losses)), abs=1e-4)
+    ids = own.encode(text)
+    assert head.letters_only == pytest.approx(unigram_loss(ids, ids[scored], len(own)))
+    short = LYRICS[: writers.MIN_SCORED]  # less its context: too few characters scored to say
+    assert writers.writer_head_start(run, short) is None and writers.writer_advice(short, run) is None
+
+
+def test_the_head_start_samples_spread_pieces_of_a_long_text_and_a_short_one_whole():
+    pieces = writers.sample_pieces(100_000)
+    assert len(pieces) == writers.SAMPLE_PIECES and pieces[0] == (0, writers.SAMPLE_PIECE_LENGTH)
+    assert pieces[-1] == (100_000 - writers.SAMPLE_PIECE_LENGTH, 100_000)
+    assert all(end - begin == writers.SAMPLE_PIECE_LENGTH for begin, end in pieces)
+    assert writers.sample_pieces(1_500) == [(0, 1_500)]
 
 
 def test_the_shipped_writer_is_checked_like_an_uploaded_run_and_starts_a_fine_tune(tmp_path):
@@ -205,3 +284,42 @@ def test_the_loss_chart_starts_a_fine_tunes_validation_curve_at_its_writers_loss
     assert blank.writer_start_loss is None and garbled.writer_start_loss is None and blank.writer_name is None
     blank = loss_table(run.history(), [], 0, len(run.history()))
     assert 0.0 not in blank[blank["series"] == "Validation (each epoch)"]["epoch"].tolist()
+
+
+def test_a_small_english_text_starts_from_the_writer_by_default_a_chinese_or_big_one_blank(classics):
+    english = samples.load_sample("limericks")[:4000]
+    assert writers.writer_by_default(english, classics)
+    assert not writers.writer_by_default("春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。" * 100, classics)
+    big = english * (writers.WRITER_DEFAULT_MAX_CHARS // len(english) + 1)
+    assert not writers.writer_by_default(big, classics)
+    assert not writers.writer_by_default("", classics)
+
+
+def test_a_fine_tunes_fit_is_the_blank_fit_with_the_writers_shape_and_rate():
+    writer = ModelConfig(cell="gru", units=256, layers=1, embedding_dim=32)
+    preset = ModelConfig(cell="gru", units=384, embedding_dim=64, batch_size=64, epochs=20)
+    blank = writers.fit_to_text(preset, 300.0, 4_000)
+    fit = writers.fine_tune_fit(preset, 300.0, 4_000, writer)
+    assert fit.fitted and fit.seconds == blank.seconds < 300.0
+    assert (fit.config.units, fit.config.embedding_dim) == (256, 32) and blank.config.units < 256
+    assert (fit.config.batch_size, fit.config.dropout) == (blank.config.batch_size, blank.config.dropout)
+    assert fit.config.learning_rate == writers.FINE_TUNE_LEARNING_RATE
+
+
+def test_the_loss_chart_labels_the_writers_start_in_the_charts_unit_beside_the_reference_lines():
+    import json
+
+    from ui.charts import loss_chart, loss_table
+
+    history = [{"epoch": 1.0, "loss": 1.9, "val_loss": 1.8}, {"epoch": 2.0, "loss": 1.6, "val_loss": 1.7}]
+    frame = loss_table(history, [], 0, 2, writer_start=2.41)
+    spec = loss_chart(frame, 80, "bits", writer_start=2.41)
+    (point,) = spec["datasets"]["writer"].to_dict("records")
+    assert point["x"] == 0.0 and point["value"] == pytest.approx(2.41 / math.log(2))
+    assert point["label"] == f"the writer's start: {2.41 / math.log(2):.2f}"
+    marks = [layer.get("mark", {}) for layer in spec["layer"]]
+    assert {"type": "point", "shape": "diamond"}.items() <= next(m for m in marks if m.get("shape")).items()
+    assert json.dumps(spec["datasets"]["references"]["reference"].tolist()) == '["uniform"]'  # still drawn
+    blank = loss_chart(loss_table(history, [], 0, 2), 80, "bits")
+    assert "writer" not in blank["datasets"] and not any(m.get("shape") == "diamond" for m in map(dict, (
+        layer.get("mark", {}) for layer in blank["layer"])))  # fmt: skip

@@ -22,6 +22,7 @@ this package imports TensorFlow: only starting a training (charlab.training) or 
 - inside: Look inside (activations, rankings, surprise, the embedding map)
 - session: set-up on every script run, remembering for a reload, the Streamlit patch (applied on import)
 - sidebar: the sidebar on every page
+- start_from: Start from a blank network or the classics writer, the settings the writer fixes
 - train: the Train page's sections (live view, verdict, timelapse)
 - runs_view: My runs (table, manage, compare)
 - board: the class board (teacher mode)

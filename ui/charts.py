@@ -158,7 +158,13 @@ def _y_range(values: list[float]) -> tuple[float, float]:
     return low - margin, high + margin
 
 
-LOSS_DATA, REFERENCE_DATA, MOMENT_DATA = "losses", "references", "moment"
+LOSS_DATA, REFERENCE_DATA, MOMENT_DATA, WRITER_DATA = "losses", "references", "moment", "writer"
+WRITER_START_WORDS = "the writer's start"  # the label beside a fine-tune's first point: its writer's loss on the text
+
+
+def writer_start_label(value: float) -> str:
+    """The words beside a fine-tune's first point, in the chart's unit: "the writer's start: 2.41"."""
+    return f"{WRITER_START_WORDS}: {value:.2f}"
 
 
 def loss_chart(
@@ -170,9 +176,11 @@ def loss_chart(
     height: int = 320,
     batches_per_epoch: int = 0,
     label_gap: float = LABEL_GAP,
+    writer_start: float | None = None,
 ) -> dict:
-    """Training and validation curves, the reference lines, and a vertical rule at a time-lapse moment,
-    as a Vega-Lite spec for `st.vega_lite_chart`.
+    """Training and validation curves, the reference lines, a vertical rule at a time-lapse moment, and for a
+    fine-tune a labelled point where its writer started (its loss on the text before the first step, at 0), as a
+    Vega-Lite spec for `st.vega_lite_chart`.
 
     Within the first epoch (when `batches_per_epoch` is known) the x axis counts training steps: epochs
     would read 0.000 … 0.009 for the first seconds. A watching tab redraws this every second or two, so the
@@ -190,7 +198,8 @@ def loss_chart(
     )
     series = tuple(sorted(frame["series"].unique().tolist()) or ["Validation (each epoch)"])
     x_title = f"Training steps (one epoch = {batches_per_epoch:,} steps)" if by_steps else "Epoch"
-    layout = _loss_layout(series, tuple(references["reference"]), unit, marker is not None, height, x_title)
+    writer = writer_start is not None and math.isfinite(writer_start)
+    layout = _loss_layout(series, tuple(references["reference"]), unit, marker is not None, height, x_title, writer)
     spec = json.loads(layout)
     for layer in spec["layer"]:
         y = layer.get("encoding", {}).get("y")
@@ -200,12 +209,23 @@ def loss_chart(
     if marker is not None:
         moment = {"epoch": [float(marker)], "x": [float(marker) * scale], "moment": ["time-lapse frame"]}
         spec["datasets"][MOMENT_DATA] = pd.DataFrame(moment)
+    if writer:
+        value = float(convert_loss([writer_start], unit)[0])
+        spec["datasets"][WRITER_DATA] = pd.DataFrame(
+            {"x": [0.0], "value": [value], "label": [writer_start_label(value)]}
+        )
     return spec
 
 
 @functools.lru_cache(maxsize=64)
 def _loss_layout(
-    series: tuple[str, ...], references: tuple[str, ...], unit: str, marker: bool, height: int, x_title: str = "Epoch"
+    series: tuple[str, ...],
+    references: tuple[str, ...],
+    unit: str,
+    marker: bool,
+    height: int,
+    x_title: str = "Epoch",
+    writer: bool = False,
 ) -> str:
     """The loss chart's Vega-Lite spec without its data (JSON text, so each caller gets its own copy).
 
@@ -265,6 +285,16 @@ def _loss_layout(
             alt.Chart(alt.NamedData(MOMENT_DATA))
             .mark_rule(color=COLORS["changed"], strokeWidth=2)
             .encode(x="x:Q", tooltip=["moment:N"])
+        )
+    if writer:  # a fine-tune's first point, labelled inside the plot (above it, clear of the curve going down)
+        start = alt.Chart(alt.NamedData(WRITER_DATA)).encode(
+            x="x:Q", y=alt.Y("value:Q", scale=y_scale), tooltip=[alt.Tooltip("label:N", title="Fine-tune")]
+        )
+        layers.append(start.mark_point(shape="diamond", size=160, filled=True, color=COLORS["validation"], opacity=1))
+        layers.append(
+            start.mark_text(
+                align="left", baseline="bottom", dx=8, dy=-6, color=COLORS["validation"], fontSize=LABEL_FONT_SIZE
+            ).encode(text="label:N")
         )
     spec = alt.layer(*layers).properties(height=height).to_dict()
     spec.pop("config", None)  # Altair's default theme sizes; Streamlit's theme and the page's width apply instead

@@ -22,6 +22,7 @@ from ui.lesson_links import lesson_fixes_something
 from ui.limits import fit_to_limit, server_limits
 from ui.owners import check_run_allowed, session_workspace, shared_owner
 from ui.settings import DEFAULT_SAMPLE, QUICK_START_CLEANING, budget_seconds
+from ui.start_from import BLANK, writer_path
 from ui.text import md
 from ui.widget_state import apply_preset
 
@@ -34,9 +35,10 @@ def start_training(
     cleaning: str,
     corpus_name: str,
     resume_from: str | None = None,
+    start_from: str | None = None,
 ) -> JobHandle:
     """Check everything now (errors in plain words), then train in the background, into this session's workspace:
-    for `minutes` by the clock, or (None) for the settings' epochs."""
+    for `minutes` by the clock, or (None) for the settings' epochs; a new run from the writer at `start_from`."""
     if resume_from is not None:
         check_run_allowed(resume_from)
     if registry().cluster_error:
@@ -53,6 +55,7 @@ def start_training(
         corpus_name=corpus_name,
         root=session_workspace(),
         resume_from=resume_from,
+        start_from=start_from,
         time_limit_seconds=limit.training_seconds,
         budget_seconds=budget,
         token=st.session_state.token,  # on a cluster, a restarted server gives the training back to this session
@@ -127,7 +130,14 @@ def quick_start(own_text: bool = False) -> None:
     else:
         use_sample(DEFAULT_SAMPLE)
         ss.cleaning = QUICK_START_CLEANING
+        ss.start_from, ss.start_from_chosen = BLANK, False  # the demo Home describes: a blank network learns
         apply_preset("quick")
     start_training(
-        cleaned_text(), ss.settings, ss.minutes, default_run_name(ss.corpus, ss.settings), ss.cleaning, ss.corpus.name
+        cleaned_text(),
+        ss.settings,
+        ss.minutes,
+        default_run_name(ss.corpus, ss.settings),
+        ss.cleaning,
+        ss.corpus.name,
+        start_from=writer_path(),  # a small text of one's own: the classics writer (apply_preset chose)
     )

@@ -22,6 +22,7 @@ CONTROL_LABELS = {
     **{s.name: s.label for s in MODEL_SETTINGS.values()},
     "epochs": "Training length (minutes or epochs)",  # hiding it hides both: the lesson says how long
     "minutes": MINUTES_LABEL,
+    "start_from": "Start from",
 }
 
 
@@ -49,6 +50,9 @@ def apply_lesson(lesson: lessons.Lesson, key: str = "") -> str | None:
     elif "epochs" in lesson.settings:  # a lesson (or an older link) that fixes its epochs trains by them
         ss.minutes = None
     ss.pop("train_preset", None)
+    if lesson.start_from is not None:  # the writer's shape comes into the settings when the Train page draws
+        ss.start_from, ss.start_from_chosen = lesson.start_from, True
+        ss.pop("train_start_from", None)
     reseed("settings")
     if lesson.projector:  # pm=0 or none leaves the learner's own choice
         ss.projector = True
@@ -103,6 +107,7 @@ def current_lesson(hidden: Iterable[str], title: str, hide_all: bool = False) ->
         # under half a minute only on a server whose limit is that short: each server keeps to its own limit
         minutes=max(ss.minutes, lessons.MIN_MINUTES) if ss.minutes else None,
         hide_all=hide_all,
+        start_from=ss.get("start_from", "blank"),  # a link made after a fine-tune starts from the writer too
     ).validate()
 
 
@@ -122,7 +127,8 @@ def lesson_hides_all() -> bool:
 def lesson_summary() -> None:
     """Train page, in place of the settings a lesson hides: what each training does, in one line."""
     chosen = hidden_words(st.session_state.lesson)
-    st.caption(f":material/school: This lesson chose {chosen}: each training lasts {training_time_words()}.")
+    start = ", from the classics writer" if st.session_state.get("start_from") == "writer" else ""
+    st.caption(f":material/school: This lesson chose {chosen}: each training lasts {training_time_words()}{start}.")
 
 
 def hidden_words(lesson: dict) -> str:

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from charlab import archives, runs
+from charlab import archives, runs, writers
 from charlab.errors import CharlabError
 from charlab.model import MODEL_SETTINGS
 from ui.charts import compare_chart
@@ -17,6 +17,7 @@ from ui.limits import server_limits, upload_box_mb
 from ui.owners import check_run_allowed, is_teacher, owners_enabled, session_workspace
 from ui.saved_runs import all_runs, run_labels, runs_table, web_page_download
 from ui.settings import LOSS_UNITS, settings_from_config
+from ui.start_from import BLANK, WRITER
 from ui.text import md
 from ui.widget_state import is_hidden, reseed, take_upload
 
@@ -137,8 +138,11 @@ def _make_current(info: runs.RunInfo) -> None:
     ss.settings = replace(settings_from_config(info.config), **fixed)
     ss.minutes = None  # a run's files do not say how long it trained by the clock: its epochs stand
     ss.preset = None
+    origin = runs.read_meta(info.path).get(writers.ORIGIN_KEY)  # a run fine-tuned from the classics writer
+    ss.start_from = WRITER if isinstance(origin, dict) and origin.get("run_id") == writers.CLASSICS_WRITER else BLANK
     reseed("settings")
     ss.pop("train_preset", None)
+    ss.pop("train_start_from", None)
 
 
 def _confirm_delete(info: runs.RunInfo) -> None:

@@ -19,6 +19,7 @@ from ui.job_registry import current_handle, registry
 from ui.lesson_links import open_lesson_link
 from ui.owners import is_teacher, run_allowed, session_workspace, shared_owner
 from ui.settings import PAGES, PRESETS, default_settings
+from ui.start_from import START_FROM
 
 log = logging.getLogger("charlab.app")
 
@@ -63,6 +64,7 @@ REMEMBERED: dict[str, tuple[type, ...]] = {
     "settings": (ModelConfig,),
     "minutes": (int, float, type(None)),
     "preset": (str, type(None)),
+    "start_from": (str,),  # "blank" or "writer" (ui.start_from)
     "run_path": (str, type(None)),
     "generate": (GenerateConfig,),  # frozen: a remembered copy never changes with the widgets
     "lesson": (dict, type(None)),
@@ -115,6 +117,7 @@ def init_session() -> None:
     ss.setdefault("settings", default_settings())
     ss.setdefault("minutes", None)  # how long to train by the clock (None: the settings' epochs)
     ss.setdefault("preset", None)
+    ss.setdefault("start_from", "blank")
     ss.setdefault("run_path", None)
     ss.setdefault("generate", GenerateConfig())
     ss.setdefault("lesson", None)
@@ -165,4 +168,6 @@ def restorable(memory: dict) -> dict:
         del kept["cleaning"]
     if kept.get("preset") not in (None, *PRESETS):
         del kept["preset"]
+    if kept.get("start_from") not in (None, *START_FROM):
+        del kept["start_from"]
     return kept

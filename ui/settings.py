@@ -110,7 +110,12 @@ def preset_settings(key: str, n_chars: int | None = None) -> ModelConfig:
 
 def preset_minutes(key: str, n_chars: int | None = None) -> float:
     """A preset's minutes by the clock, fitted to the text, within this server's time limit."""
-    return min(preset_for_text(key, n_chars).seconds, limits.current().training_seconds) / 60
+    return capped_minutes(preset_for_text(key, n_chars).seconds)
+
+
+def capped_minutes(seconds: float) -> float:
+    """A training's seconds by the clock as minutes, within this server's time limit."""
+    return min(seconds, limits.current().training_seconds) / 60
 
 
 def fitted_words(key: str, n_chars: int) -> str | None:

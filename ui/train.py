@@ -178,11 +178,12 @@ def _draw(f: LiveMetrics) -> None:
                 marker,
                 batches_per_epoch=f.batches_per_epoch,
                 label_gap=label_gap(),
+                writer_start=f.writer_start,
             )
             chart(spec)
-            st.caption(reference_words(f.vocab_size, unit, f.report))
+            st.caption(reference_words(f.vocab_size, unit, f.report) + writer_start_words(f.writer_start))
     if not table.empty:
-        verdict_view(f.history, f.batch_losses, f.report)
+        verdict_view(f.history, f.batch_losses, f.report, f.writer_start)
     if f.timelapse:
         timelapse_view(f.timelapse, moment)
         if f.reber:
@@ -274,13 +275,29 @@ VERDICT_LOOK = {
 }
 
 
-def verdict_view(history: list[dict], batch_losses: list[tuple[int, float]], report: BaselineReport | None) -> None:
-    """Which reference lines the kept network beats, and the plain-words verdict on where training is going."""
+def writer_start_words(writer_start: float | None) -> str:
+    """For the chart's caption: what a fine-tune's labelled first point is (nothing for a blank network)."""
+    if writer_start is None or not math.isfinite(writer_start):
+        return ""
+    return (
+        " The diamond at 0: the writer's loss on this text before its first step here; a blank network starts at "
+        "*random*."
+    )
+
+
+def verdict_view(
+    history: list[dict],
+    batch_losses: list[tuple[int, float]],
+    report: BaselineReport | None,
+    writer_start: float | None = None,
+) -> None:
+    """Which reference lines the kept network beats, and the plain-words verdict on where training is going (in a
+    fine-tune's words when it started from a writer)."""
     judged = judged_loss(history, batch_losses)
     if report is not None and judged is not None:
         st.caption(beaten_words(report, judged, kept_epoch(history)))
     reference = report.get("unigram").loss if report is not None else None
-    found = diagnose(history, batch_losses, reference_loss=reference)
+    found = diagnose(history, batch_losses, reference_loss=reference, writer_start=writer_start)
     if found.verdict == "too early":
         st.caption(found.message)
         return

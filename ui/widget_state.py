@@ -14,7 +14,7 @@ from charlab.generation import GENERATE_SETTINGS
 from charlab.limits import Limits
 from charlab.model import MODEL_SETTINGS
 from ui.page_guard import callback
-from ui.settings import MINUTES_HELP, MINUTES_LABEL, fitted_words, preset_minutes, preset_settings
+from ui.settings import MINUTES_HELP, MINUTES_LABEL, capped_minutes
 from ui.text import md
 
 
@@ -35,10 +35,11 @@ def bound(widget, store: str, name: str, label: str, **kwargs):
     return widget(label, key=key, **kwargs)
 
 
-def setting_widget(name: str) -> None:
-    """A model setting's widget on the Train page, drawn as charlab.model.MODEL_SETTINGS describes it."""
+def setting_widget(name: str, disabled: bool = False) -> None:
+    """A model setting's widget on the Train page, drawn as charlab.model.MODEL_SETTINGS describes it (greyed
+    when `disabled`: a writer's shape)."""
     setting = MODEL_SETTINGS[name]
-    common = {"help": setting.help}
+    common = {"help": setting.help, "disabled": disabled}
     if setting.widget == "segmented":
         options = list(setting.choices or setting.offered)
         bound(st.segmented_control, "settings", name, setting.label, options=options, format_func=setting.shown,
@@ -168,14 +169,17 @@ def apply_preset(key: str | None) -> None:
     if key is None:
         return
     from ui.corpus_cache import cleaned_text, corpus_key  # here: corpus_cache imports this module (ui.limits)
+    from ui.start_from import preset_start  # here: it imports this module
 
     text = cleaned_text()
-    n_chars = len(text) if text is not None else None
     try:
-        ss.settings, ss.minutes = preset_settings(key, n_chars), preset_minutes(key, n_chars)
+        fit, ss.start_from = preset_start(key, text)  # a small text of one's own starts from the writer
     except CharlabError:
         return
+    ss.settings, ss.minutes = fit.config, capped_minutes(fit.seconds)
     ss.preset, ss.preset_text = key, corpus_key()
+    ss.pop("settings_before_writer", None)
+    ss.pop("train_start_from", None)  # the Start from control redraws from the choice
     reseed("settings")
 
 
@@ -186,10 +190,11 @@ def preset_fitted_note() -> None:
     if ss.get("preset") is None or ss.corpus is None:
         return
     from ui.corpus_cache import cleaned_text, corpus_key
+    from ui.start_from import preset_words
 
     if ss.get("preset_text") != corpus_key():
         apply_preset(ss.preset)
-    words = fitted_words(ss.preset, len(cleaned_text()))
+    words = preset_words(ss.preset, cleaned_text())
     if words:
         st.caption(words)
 

@@ -1,0 +1,198 @@
+"""Start from: a blank network or the classics writer (charlab.writers). The Train page's control, the settings
+the writer fixes (drawn greyed with its values), and the default for a small text of one's own.
+
+`st.session_state.start_from` holds the choice ("blank" or "writer"; a preset puts the default for the text
+there until the user chooses with the control); choosing the writer puts its shape and
+fine-tuning's learning rate into the settings, so every widget, estimate and lesson link reads one ModelConfig.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from charlab import runs, writers
+from charlab.corpus import human_size
+from charlab.errors import CharlabError
+from charlab.model import MODEL_SETTINGS, ModelConfig
+from charlab.presets import TextFit
+from ui.page_guard import callback
+from ui.settings import capped_minutes, fitted_words, preset_for_text, training_length_words
+from ui.text import md
+from ui.widget_state import apply_preset, reseed, seed_key
+
+BLANK, WRITER = "blank", "writer"
+START_FROM = writers.START_FROM  # {"blank": "a blank network", "writer": "the classics writer"}
+START_FROM_HELP = (
+    "A blank network knows nothing and learns everything from your text. The classics writer has already read "
+    "Shakespeare, the sonnets, Alice and Aesop's fables, so it knows English spelling and words: it goes on "
+    "learning from your text, and a small text gets something worth reading in a minute. Its network's shape is "
+    "fixed (its size and kind), and it knows English letters best."
+)
+WRITER_DEFAULT_WORDS = "starts from the classics writer, which already knows English spelling"
+
+
+@st.cache_resource(show_spinner=False)
+def _shipped_writer() -> runs.Run | str:
+    """The classics writer, loaded once per server (checked arrays, no TensorFlow), or why it cannot be."""
+    try:
+        return runs.load_run(writers.find_writer(writers.CLASSICS_WRITER))
+    except CharlabError as err:
+        return str(err)
+
+
+def classics_writer() -> runs.Run:
+    """The shipped classics writer (a CharlabError in words when this copy of charlab has none)."""
+    found = _shipped_writer()
+    if isinstance(found, str):
+        raise CharlabError(found)
+    return found
+
+
+def start_choice() -> str:
+    """This session's choice: "blank" or "writer"."""
+    return WRITER if st.session_state.get("start_from") == WRITER else BLANK
+
+
+def writer_path() -> str | None:
+    """The folder a training starts from (None: a blank network)."""
+    return str(classics_writer().path) if start_choice() == WRITER else None
+
+
+def start_vocab_size(text: str, text_vocab_size: int) -> int:
+    """The vocabulary the network will have: the writer's grown by the text's new characters, or the text's own."""
+    if start_choice() != WRITER:
+        return text_vocab_size
+    return len(writers.grown_vocab(classics_writer().vocab, text))
+
+
+def writer_shape(config: ModelConfig) -> ModelConfig:
+    """`config` with the writer's shape when the session starts from it (what Start trains), else as it is."""
+    if start_choice() != WRITER:
+        return config
+    return writers.fine_tune_config(config, classics_writer().config)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def writer_advice(text: str) -> str | None:
+    """charlab.writers.writer_advice for the classics writer, measured once per text (a quarter of a second: the
+    writer's first guesses on a few pieces of the text) however often the pages draw."""
+    return writers.writer_advice(text, classics_writer())
+
+
+def default_start(text: str | None) -> str:
+    """Where a preset starts: the writer for a small text of one's own on which its first guesses are clearly
+    better than letter frequencies, else a blank network (a sample text may be one the writer read: its
+    validation loss would flatter it)."""
+    loaded = st.session_state.get("corpus")
+    if text is None or loaded is None or loaded.source != "upload":
+        return BLANK
+    try:
+        writer = classics_writer()
+        by_default = writers.writer_by_default(text, writer, advise=writer_advice)
+    except CharlabError:
+        return BLANK
+    return WRITER if by_default else BLANK
+
+
+def preset_start(key: str, text: str | None) -> tuple[TextFit, str]:
+    """A preset fitted to the text, and where it starts from: the user's choice in the control, else the default
+    for the text (default_start); from the writer, its shape and fine-tuning's rate with the text's minutes and
+    batch (charlab.writers.fine_tune_fit)."""
+    choice = start_choice() if st.session_state.get("start_from_chosen") else default_start(text)
+    if choice == WRITER:
+        blank = preset_for_text(key)  # this computer's recipe, not yet fitted
+        return writers.fine_tune_fit(blank.config, blank.seconds, len(text), classics_writer().config), choice
+    return preset_for_text(key, len(text) if text is not None else None), choice
+
+
+@callback
+def on_start_from_change() -> None:
+    """The control changed: the writer's shape and rate come into the settings, or the blank network's go back."""
+    ss = st.session_state
+    chosen = ss.get("train_start_from") or start_choice()
+    if chosen == start_choice():
+        return
+    ss.start_from, ss.start_from_chosen = chosen, True  # a preset keeps it from now on
+    if ss.get("preset") is not None:  # the preset's settings for this start (fitted to the text)
+        apply_preset(ss.preset)
+        return
+    if chosen == WRITER:
+        ss.settings_before_writer = ss.settings
+        writer = classics_writer().config
+        ss.settings = replace(
+            writers.fine_tune_config(ss.settings, writer), learning_rate=writers.FINE_TUNE_LEARNING_RATE
+        )
+    else:
+        before = ss.pop("settings_before_writer", None) or ModelConfig()
+        kept = {name: getattr(before, name) for name in (*writers.SHAPE_SETTINGS, "learning_rate")}
+        ss.settings = replace(ss.settings, **kept)
+    reseed("settings")
+
+
+def keep_writer_shape() -> None:
+    """Starting from the writer, the settings hold its shape (a Load, a lesson or a reload may have put another)."""
+    ss = st.session_state
+    if start_choice() == WRITER and writer_shape(ss.settings) != ss.settings:
+        ss.settings = writer_shape(ss.settings)
+        for name in writers.SHAPE_SETTINGS:
+            ss.pop(f"settings_{name}", None)
+
+
+def start_from_control(text: str | None, hidden: bool = False) -> None:
+    """The Train page's "Start from" control (not drawn when a lesson chose: `hidden`), the line that says why
+    the writer's shape is fixed, and, for a text the writer starts poorly on (mostly letters it never saw, or first
+    guesses no better than letter frequencies), the one line that recommends a blank network."""
+    try:
+        writer = classics_writer()
+    except CharlabError as err:
+        st.caption(md(str(err)))
+        return
+    if not hidden:
+        seed_key("train_start_from", start_choice())
+        st.segmented_control(
+            "Start from",
+            list(START_FROM),
+            key="train_start_from",
+            format_func=START_FROM.get,
+            required=True,
+            on_change=on_start_from_change,
+            help=START_FROM_HELP,
+        )
+        advice = writer_advice(text) if text else None
+        if advice:
+            st.caption(f":material/translate: {advice}")
+    if start_choice() == WRITER:
+        keep_writer_shape()
+        cfg = writer.config
+        cell = MODEL_SETTINGS["cell"].shown(cfg.cell)
+        layers = f"{cfg.layers} layer{'' if cfg.layers == 1 else 's'}"
+        st.caption(
+            f"The writer's shape is fixed: its weights only fit a {cell} {cfg.units} ({layers}, embedding "
+            f"{cfg.embedding_dim}), so those settings are greyed. Its learning rate starts at "
+            f"{writers.FINE_TUNE_LEARNING_RATE:g}, half the usual, to keep what it knew."
+        )
+
+
+def shape_fixed(name: str) -> bool:
+    """True for a setting the writer fixes while the session starts from it (drawn greyed)."""
+    return start_choice() == WRITER and name in writers.SHAPE_SETTINGS
+
+
+def preset_words(key: str, text: str) -> str | None:
+    """The one line under the Preset control: the writer a small text of one's own starts from, or how the preset
+    was fitted to a small text (None: the preset as it is)."""
+    if start_choice() != WRITER:
+        return fitted_words(key, len(text))
+    fit, _ = preset_start(key, text)
+    minutes = training_length_words(fit.config, capped_minutes(fit.seconds))
+    dropout = MODEL_SETTINGS["dropout"].shown(fit.config.dropout)
+    return f"This {human_size(len(text), '.2g')} text {WRITER_DEFAULT_WORDS}: {minutes}, dropout {dropout}."
+
+
+def own_text_words(text: str | None) -> str:
+    """Home's words for Quick start with one's own text: where it starts from."""
+    if default_start(text) == WRITER:
+        return f"It {WRITER_DEFAULT_WORDS}, so even a few pages give something worth reading."
+    return ""
