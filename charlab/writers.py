@@ -56,12 +56,12 @@ SAMPLE_CONTEXT = 50
 MIN_SCORED = 200
 # The writer is the default only when its first guesses beat the text's own letter frequencies ("letters only",
 # what a blank network learns in its first seconds) by at least this many nats per character: a head start worth
-# its fixed GRU 256 shape. Measured (python bench/writer_start.py, on the characters the writer knows), letters only
-# against the writer's start: English lyrics 3.04 / 1.61, the held-out letters 2.98 / 1.67, fairy tale 3.00 / 1.75,
-# poems 3.13 / 1.89 (the writer won on all four in bench/finetune.py, by 0.26 to 0.69 nats in a minute); 4,000
-# characters of charlab's recipes (lists, quantities) 3.12 / 2.66; a German story 3.09 / 4.27 (worse than letters
-# only: the writer lost, 2.381 against a blank network's 2.178). 0.25 is well above the pieces' sampling error
-# (≤ 0.10) and below the smallest head start measured on English (the recipes, 0.46): a writer that only ties
+# its fixed shape. Measured (python bench/writer_start.py, on the characters the writer knows; the shipped GRU 384),
+# letters only against the writer's start: English lyrics 3.04 / 1.61, the held-out letters 2.98 / 1.66, fairy tale
+# 3.00 / 1.74, poems 3.13 / 1.91 (the writer won on all four in bench/finetune.py, by 0.20 to 0.69 nats in a
+# minute); 4,000 characters of charlab's recipes (lists, quantities) 3.12 / 2.71; a German story 3.09 / 4.28 (worse
+# than letters only: the writer lost, 2.381 against a blank network's 2.178). 0.25 is well above the pieces' sampling error
+# (≤ 0.10) and below the smallest head start measured on English (the recipes, 0.40): a writer that only ties
 # letters only gives a fine-tune nothing to build on, where a blank network gains ~0.9 nats on letters only in its
 # first minute on these small texts (German 3.16 to 2.18, the letters 2.99 to 2.23)
 CLEAR_HEAD_START = 0.25
@@ -71,7 +71,7 @@ CLEAR_HEAD_START = 0.25
 # lyrics, blank GRU 256, best 1.785, "Running on a city looke sis"); the writer already spells. Measured at 3 to
 # 30 KB (bench/finetune.py); ~100 KB is a judgement beyond that: a bigger text teaches its own spelling in a
 # preset's minutes, and a preset's own network (GRU 384 for Balanced) should not be overruled by the writer's
-# fixed GRU 256
+# fixed shape
 WRITER_DEFAULT_MAX_CHARS = 100_000
 
 
