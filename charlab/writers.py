@@ -60,10 +60,10 @@ MIN_SCORED = 200
 # letters only against the writer's start: English lyrics 3.04 / 1.61, the held-out letters 2.98 / 1.66, fairy tale
 # 3.00 / 1.74, poems 3.13 / 1.91 (the writer won on all four in bench/finetune.py, by 0.20 to 0.69 nats in a
 # minute); 4,000 characters of charlab's recipes (lists, quantities) 3.12 / 2.71; a German story 3.09 / 4.28 (worse
-# than letters only: the writer lost, 2.381 against a blank network's 2.178). 0.25 is well above the pieces' sampling error
-# (≤ 0.10) and below the smallest head start measured on English (the recipes, 0.40): a writer that only ties
-# letters only gives a fine-tune nothing to build on, where a blank network gains ~0.9 nats on letters only in its
-# first minute on these small texts (German 3.16 to 2.18, the letters 2.99 to 2.23)
+# than letters only: the writer lost, 2.381 against a blank network's 2.178). 0.25 is well above the pieces'
+# sampling error (≤ 0.10) and below the smallest head start measured on English (the recipes, 0.40): a writer
+# that only ties letters only gives a fine-tune nothing to build on, where a blank network gains ~0.9 nats on
+# letters only in its first minute on these small texts (German 3.16 to 2.18, the letters 2.99 to 2.23)
 CLEAR_HEAD_START = 0.25
 # a text of one's own below this many characters starts from the writer by default (Quick start with my text, a
 # preset fitted to the text) when the writer has a clear head start on it (CLEAR_HEAD_START). Below it a blank
