@@ -34,6 +34,8 @@ TEXTS_APART = (
 )
 
 
+ROWS_TABLE = "board_rows"  # the "Every training" table: its row selection chooses the student
+APPLIED_CLICK = "board_rows_applied"  # the selection last turned into a choice of student
 LOSS_COLUMN = {"Best validation loss": st.column_config.NumberColumn(format="%.3f")}
 
 
@@ -173,6 +175,9 @@ def _live_board() -> None:
     if not rows:
         st.info(f"No training since {since:%H:%M} yet. The board fills as students train.", icon=":material/info:")
         return
+    clicked = clicked_row([row.path for row in rows])
+    if clicked is not None:  # a click on a row of "Every training" (drawn last, read here before the choices)
+        st.session_state.board_student = clicked
     texts = board.texts(rows)
     if st.session_state.get("board_text") not in texts:
         st.session_state.board_text = next(iter(texts))
@@ -191,7 +196,27 @@ def _live_board() -> None:
             st.caption("No validation loss measured on this text yet.")
         _student_text(rows)  # beside the curves: the whole board fits a 1280x720 projector
     st.subheader("Every training")
-    st.dataframe(rows_table(rows), hide_index=True, width="stretch", column_config=LOSS_COLUMN)
+    st.caption("Click a row to show what that network writes.")
+    st.dataframe(
+        rows_table(rows),
+        hide_index=True,
+        width="stretch",
+        column_config=LOSS_COLUMN,
+        key=ROWS_TABLE,
+        on_select="rerun",
+        selection_mode="single-row",
+    )
+
+
+def clicked_row(paths: list[str]) -> str | None:
+    """The training of the row just clicked in "Every training", once per click: the table's selection stays in
+    session state after it, and must not undo a later choice in the Student box."""
+    selection = st.session_state.get(ROWS_TABLE)
+    chosen = list(((selection or {}).get("selection") or {}).get("rows") or []) if hasattr(selection, "get") else []
+    if chosen == st.session_state.get(APPLIED_CLICK, []):
+        return None
+    st.session_state[APPLIED_CLICK] = chosen
+    return paths[chosen[0]] if chosen and 0 <= chosen[0] < len(paths) else None
 
 
 def _curves(rows: list[board.BoardRow]) -> None:
