@@ -273,3 +273,15 @@ def test_a_server_shorter_than_half_a_minute_still_makes_a_link(monkeypatch):
     run(at.segmented_control(key="train_preset").set_value("quick"))
     assert at.session_state["minutes"] == pytest.approx(0.05) and not at.error
     assert dict(parse_qsl(urlsplit(lesson_link(at)).query))["min"] == "0.5"  # the least a link carries
+
+
+def test_a_teacher_makes_a_link_that_opens_in_projector_mode():
+    teacher = open_app()
+    use_sample(teacher, "limericks")
+    go(teacher, "train")
+    assert "pm" not in dict(parse_qsl(urlsplit(lesson_link(teacher)).query))  # off unless asked
+    run(teacher.checkbox(key="lesson_projector").check())
+    query = dict(parse_qsl(urlsplit(lesson_link(teacher)).query))
+    assert query["pm"] == "1"
+    learner = learner_opening(query)
+    assert learner.session_state["projector"] is True  # the class opens the link in projector mode

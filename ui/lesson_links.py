@@ -91,9 +91,11 @@ def leave_lesson() -> None:
             del st.query_params[key]
 
 
-def current_lesson(hidden: Iterable[str], title: str, hide_all: bool = False) -> lessons.Lesson:
+def current_lesson(
+    hidden: Iterable[str], title: str, hide_all: bool = False, projector: bool = False
+) -> lessons.Lesson:
     """This session's text, settings and training length (minutes by the clock, or epochs) as a lesson,
-    hiding the chosen controls, or all of them."""
+    hiding the chosen controls, or all of them; `projector`: the lesson opens in projector mode."""
     ss = st.session_state
     loaded = ss.corpus
     sample = loaded.source.removeprefix("sample:") if loaded and loaded.source.startswith("sample:") else None
@@ -108,6 +110,7 @@ def current_lesson(hidden: Iterable[str], title: str, hide_all: bool = False) ->
         minutes=max(ss.minutes, lessons.MIN_MINUTES) if ss.minutes else None,
         hide_all=hide_all,
         start_from=ss.get("start_from", "blank"),  # a link made after a fine-tune starts from the writer too
+        projector=projector,
     ).validate()
 
 
@@ -173,7 +176,13 @@ def lesson_share() -> None:
     title = st.text_input(
         "Lesson title", key="lesson_title", max_chars=lessons.MAX_TITLE_CHARS, placeholder="e.g. Lesson 2: more units"
     )
-    lesson = current_lesson(hidden, title, hide_all)
+    projector = st.checkbox(
+        "Open in projector mode",
+        key="lesson_projector",
+        help="The link opens charlab with large text and charts, readable from the back of a classroom "
+        "(each learner can turn it off in the sidebar).",
+    )
+    lesson = current_lesson(hidden, title, hide_all, projector)
     st.caption(f":material/timer: Learners train for {training_time_words()}, as you do now.")
     browser = app_base_url()
     address = lessons.link_address(
