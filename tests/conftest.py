@@ -17,8 +17,14 @@ VIEWPORT = {"width": 1280, "height": 720}  # a classroom projector
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory) -> str:
     """`streamlit run app.py` on a free port, with its own empty workspace; stopped after the tests."""
+    yield from serving(tmp_path_factory, "streamlit.log")
+
+
+def serving(tmp_path_factory, log_name: str):
+    """A fresh `streamlit run app.py` with its own empty workspace: yields its address, then stops it (for a
+    fixture of any scope)."""
     home = tmp_path_factory.mktemp("charlab_home")
-    server = StreamlitServer(ROOT, home, home.parent / "streamlit.log")
+    server = StreamlitServer(ROOT, home, home.parent / log_name)
     try:
         url = server.start(timeout=60)
     except RuntimeError as err:

@@ -91,8 +91,15 @@ def test_quick_start_on_home_offers_a_users_own_text_and_starts_from_the_writer(
     assert ss["preset"] == "quick" and ss["start_from"] == "writer" and ss["minutes"] == 1.0
     assert ss["settings"] == writers.fine_tune_fit(recipe, seconds, len(LYRICS), writer).config
     training = job(at)
-    assert training.name == "<b>my *lyrics*</b>.txt · GRU 256" and training.snapshot().budget_seconds == 60.0
+    assert training.name == f"<b>my *lyrics*</b>.txt · GRU {writer_units()}"
+    assert training.snapshot().budget_seconds == 60.0
     run(at.button(key="train_stop").click())
     wait_done(at)
     (info,) = runs.list_runs(workspace)
-    assert info.name == "<b>my *lyrics*</b>.txt · GRU 256" and runs.read_meta(info.path)["from"]["run_id"] == "classics"
+    assert info.name == f"<b>my *lyrics*</b>.txt · GRU {writer_units()}"
+    assert runs.read_meta(info.path)["from"]["run_id"] == "classics"
+
+
+def writer_units() -> int:
+    """The shipped writer's size, which a fine-tune keeps."""
+    return runs.load_run(writers.find_writer("writer")).config.units

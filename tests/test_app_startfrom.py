@@ -44,7 +44,7 @@ def test_choosing_the_writer_greys_its_shape_halves_the_rate_and_trains_from_it(
     assert at.segmented_control(key="settings_cell").disabled and at.segmented_control(key="settings_layers").disabled
     assert not at.select_slider(key="settings_learning_rate").disabled  # the rate may still change
     assert at.select_slider(key="settings_learning_rate").value == writers.FINE_TUNE_LEARNING_RATE
-    assert contains(at.caption, "The writer's shape is fixed: its weights only fit a GRU 256")
+    assert contains(at.caption, f"The writer's shape is fixed: its weights only fit a GRU {writer.config.units} ")
     grown = len(writers.grown_vocab(writer.vocab, RECIPES))  # the writer's 77 and the recipes' é, ü, „, €
     assert metric(at, "Parameters") == f"{count_parameters(settings, grown):,}"
     assert grown > len(writer.vocab)

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
-from conftest import ROOT, VIEWPORT
+from conftest import ROOT, VIEWPORT, serving
 from playwright.sync_api import Browser, Locator, Page, expect
-from streamlit_server import StreamlitServer
 
 pytestmark = pytest.mark.browser
 
@@ -39,14 +38,7 @@ STREAMLIT_OWN = ("stHeader", "stToolbar", "stMainMenu")
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> str:
     """A fresh server for this module: its first pages are what a class sees first."""
-    home = tmp_path_factory.mktemp("charlab_home")
-    server = StreamlitServer(ROOT, home, home.parent / "a11y-streamlit.log")
-    try:
-        url = server.start(timeout=60)
-    except RuntimeError as err:
-        pytest.fail(str(err))
-    yield url
-    server.stop()
+    yield from serving(tmp_path_factory, "a11y-streamlit.log")
 
 
 @pytest.fixture(scope="module")
