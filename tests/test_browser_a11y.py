@@ -68,7 +68,12 @@ def open_page(page: Page, url: str, path: str, query: str = "") -> Locator:
 
 
 def serious_findings(page: Page) -> list[str]:
-    """axe-core's serious and critical findings on the page as it is, outside STREAMLIT_OWN, one line each."""
+    """axe-core's serious and critical findings on the page once it is drawn, outside STREAMLIT_OWN, one line each.
+
+    While a rerun runs, Streamlit fades the elements it is about to redraw (data-stale="true", a third of their
+    opacity): audited then, their text fails the contrast rule although the page a student reads has none faded.
+    """
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=PAGE_LOAD)
     page.evaluate(AXE_SCRIPT)
     results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     found = []
