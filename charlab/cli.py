@@ -224,7 +224,7 @@ def _fine_tune_settings(args: argparse.Namespace, config: ModelConfig, writer: M
         print(f"note: the writer's shape is kept ({writer.cell} {writer.units}×{writer.layers}, "
               f"embedding {writer.embedding_dim}); {', '.join(changed)} cannot change", file=sys.stderr)  # fmt: skip
     if not _typed(args, "--learning-rate"):
-        shape = replace(shape, learning_rate=writers.FINE_TUNE_LEARNING_RATE)
+        shape = writers.fine_tune_settings(config, writer)
     print(f"starting from {args.start_from!r}: learning rate {shape.learning_rate:g}", file=sys.stderr)
     return shape
 

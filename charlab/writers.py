@@ -128,13 +128,17 @@ def fine_tune_config(config: ModelConfig, writer: ModelConfig) -> ModelConfig:
     return replace(config, **{name: getattr(writer, name) for name in SHAPE_SETTINGS})
 
 
+def fine_tune_settings(config: ModelConfig, writer: ModelConfig) -> ModelConfig:
+    """`config` as a fine-tune of `writer` trains it: the writer's shape and fine-tuning's learning rate."""
+    return replace(fine_tune_config(config, writer), learning_rate=FINE_TUNE_LEARNING_RATE)
+
+
 def fine_tune_fit(config: ModelConfig, seconds: float, n_chars: int, writer: ModelConfig) -> TextFit:
     """A preset's `config` and `seconds` for a fine-tune on a text of `n_chars` characters: fitted to the text as a
     blank network's are (a small text overfits fast from a writer too: its batch, dropout and minutes, and the
     training's early stop, keep the best weights before it copies), with the writer's shape and fine-tuning's rate."""
     fit = fit_to_text(config, seconds, n_chars)
-    tuned = replace(fine_tune_config(fit.config, writer), learning_rate=FINE_TUNE_LEARNING_RATE)
-    return TextFit(tuned, fit.seconds, fit.fitted)
+    return TextFit(fine_tune_settings(fit.config, writer), fit.seconds, fit.fitted)
 
 
 def writer_by_default(text: str, writer: runs.Run, advise: Callable[[str], str | None] | None = None) -> bool:

@@ -121,9 +121,7 @@ def on_start_from_change() -> None:
     if chosen == WRITER:
         ss.settings_before_writer = ss.settings
         writer = classics_writer().config
-        ss.settings = replace(
-            writers.fine_tune_config(ss.settings, writer), learning_rate=writers.FINE_TUNE_LEARNING_RATE
-        )
+        ss.settings = writers.fine_tune_settings(ss.settings, writer)
     else:
         before = ss.pop("settings_before_writer", None) or ModelConfig()
         kept = {name: getattr(before, name) for name in (*writers.SHAPE_SETTINGS, "learning_rate")}
