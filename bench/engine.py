@@ -52,6 +52,39 @@ def peak_rss_mb() -> float:
 # ---------------------------------------------------------------- parts (each in a subprocess)
 
 
+class Log:
+    """A bench's lines: printed, and with a path also written there line by line, so a long run keeps what it
+    measured even when it is stopped."""
+
+    def __init__(self, path: str | None):
+        self._out = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115 - open for the whole run
+
+    def __call__(self, line: str) -> None:
+        print(line, flush=True)
+        if self._out:
+            self._out.write(line + "\n")
+            self._out.flush()
+
+    def close(self) -> None:
+        if self._out:
+            self._out.close()
+
+
+def load_words() -> str:
+    """The machine's load average (1, 5, 15 minutes), which each bench prints beside its figures."""
+    return "load " + " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def settings_from_words(words: str, **extra_types: type) -> dict:
+    """'units=32,dropout=0.2' -> {'units': 32, 'dropout': 0.2}, typed as ModelConfig's fields are (and as
+    `extra_types` says for other names, e.g. minutes=float): a bench's --try."""
+    from charlab.model import ModelConfig
+
+    types = {**{name: type(value) for name, value in ModelConfig().to_dict().items()}, **extra_types}
+    pairs = (part.split("=", 1) for part in words.split(",") if part.strip())
+    return {name.strip(): types[name.strip()](value) for name, value in pairs}
+
+
 def part_baseline_train(corpus: str, seconds: float) -> dict:
     """The seed tutorials' recipe, measured on a slice of the corpus (all of it would need GBs)."""
     import numpy as np

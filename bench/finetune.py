@@ -37,6 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from engine import Log, load_words, settings_from_words  # noqa: E402 - shared by the benches
 
 from charlab import runs, writers  # noqa: E402
 from charlab.copying import TrainingTextIndex, copy_report, real_word_share  # noqa: E402
@@ -58,8 +60,7 @@ def settings(text: str, seconds: float, start: str, writer_ref: str = "writer") 
     if start == "blank":
         return config, None
     writer = writers.find_writer(writer_ref)
-    shape = writers.fine_tune_config(config, runs.load_run(writer).config)
-    return replace(shape, learning_rate=writers.FINE_TUNE_LEARNING_RATE), str(writer)
+    return writers.fine_tune_settings(config, runs.load_run(writer).config), str(writer)
 
 
 def one(text_path: str, seconds: float, start: str, changes: dict | None = None, writer_ref: str = "writer") -> dict:
@@ -146,17 +147,9 @@ def writer_cost() -> dict:
 
 def writer_words() -> frozenset[str]:
     """The words of the writer's training text (bench/writer.py joins the same shipped texts)."""
-    sys.path.insert(0, str(ROOT / "bench"))
     from writer import writer_text
 
     return TrainingTextIndex(writer_text()).words
-
-
-def parse_try(words: str) -> dict:
-    """'learning_rate=0.001,dropout=0' -> {'learning_rate': 0.001, 'dropout': 0.0}, typed as ModelConfig's fields."""
-    types = {name: type(value) for name, value in ModelConfig().to_dict().items()}
-    pairs = (part.split("=", 1) for part in words.split(",") if part.strip())
-    return {name.strip(): types[name.strip()](value) for name, value in pairs}
 
 
 HEADER = (f"{'text':<10} {'chars':>6} {'min':>3} {'start':<6} {'network':<16} {'params':>8} {'wall s':>6} "
@@ -192,17 +185,8 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(*json.loads(args.one))))
         return
-    out = open(args.out, "w", encoding="utf-8") if args.out else None  # noqa: SIM115 - open for the whole run
-
-    def say(line: str) -> None:
-        print(line, flush=True)
-        if out:
-            out.write(line + "\n")
-            out.flush()
-
-    load = os.getloadavg()
-    say(f"charlab fine-tune bench · {os.cpu_count()} cores · load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} · "
-        f"{time.strftime('%Y-%m-%d %H:%M')}")  # fmt: skip
+    say = Log(args.out)
+    say(f"charlab fine-tune bench · {os.cpu_count()} cores · {load_words()} · {time.strftime('%Y-%m-%d %H:%M')}")
     cost = writer_cost()
     say(f"writer: {cost['megabytes']:.2f} MB on disk, loaded and checked in {cost['load_seconds']:.2f} s, "
         f"{cost['vocab_size']} characters, its own best validation loss {cost['best_val_loss']:.3f}")  # fmt: skip
@@ -210,6 +194,10 @@ def main() -> None:
     say(HEADER)
     started = time.perf_counter()
     samples = []
+    # (label, start, settings changed, writer): each text trains each of these for each of --minutes
+    tries = [(start, start, {}, "writer") for start in args.starts]
+    tries += [(f"try{i + 1}", "writer", settings_from_words(words), "writer") for i, words in enumerate(args.tries)]
+    tries += [(f"other{i + 1}", "writer", {}, ref) for i, ref in enumerate(args.writers)]
     for name in args.texts:
         path = HELDOUT / f"{name}.txt" if name in TEXTS else Path(name)
         name = path.stem
@@ -217,9 +205,6 @@ def main() -> None:
         index = TrainingTextIndex(text)
         dictionary = known_words | index.words
         for minutes in args.minutes:
-            tries = [(start, start, {}, "writer") for start in args.starts]
-            tries += [(f"try{i + 1}", "writer", parse_try(words), "writer") for i, words in enumerate(args.tries)]
-            tries += [(f"other{i + 1}", "writer", {}, ref) for i, ref in enumerate(args.writers)]
             for label, start, changes, writer_ref in tries:
                 r = in_fresh_process(path, minutes * 60, start, changes, writer_ref)
                 r.update(writing(r["run_path"], index, dictionary))
@@ -234,11 +219,9 @@ def main() -> None:
     say("copy: longest passage (characters) copied verbatim from the small text, median of 3 texts of 500")
     for line in samples:
         say(line)
-    load = os.getloadavg()
-    say(f"total {time.perf_counter() - started:.0f} s · load at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} · "
+    say(f"total {time.perf_counter() - started:.0f} s · at the end {load_words()} · "
         f"python bench/finetune.py {' '.join(sys.argv[1:])}")  # fmt: skip
-    if out:
-        out.close()
+    say.close()
 
 
 if __name__ == "__main__":

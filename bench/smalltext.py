@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engine import ROOT, run_part  # noqa: E402 - each training is engine.py's training part
+from engine import ROOT, Log, load_words, run_part, settings_from_words  # noqa: E402 - engine.py's training part
 
 from charlab import runs, samples  # noqa: E402
 from charlab.cells import CELL_TYPES  # noqa: E402
@@ -46,17 +46,9 @@ def network_words(cfg: ModelConfig) -> str:
     return f"{CELL_TYPES[cfg.cell].label} {cfg.units} d{cfg.dropout:g} b{cfg.batch_size}"
 
 
-def parse_try(words: str) -> dict:
-    """'units=32,dropout=0.2,minutes=0.5' -> {'units': 32, 'dropout': 0.2, 'minutes': 0.5}, typed as ModelConfig's
-    fields are (minutes: the time budget)."""
-    types = {**{name: type(value) for name, value in ModelConfig().to_dict().items()}, "minutes": float}
-    pairs = (part.split("=", 1) for part in words.split(",") if part.strip())
-    return {name.strip(): types[name.strip()](value) for name, value in pairs}
-
-
 def variant_of(cfg: ModelConfig, seconds: float, words: str) -> tuple[ModelConfig, float]:
     """A --try variant of the fitted preset: its settings and minutes changed as `words` says."""
-    changes = parse_try(words)
+    changes = settings_from_words(words, minutes=float)
     minutes = changes.pop("minutes", None)
     return replace(cfg, **changes), minutes * 60 if minutes else seconds
 
@@ -113,18 +105,10 @@ def main() -> None:
     parser.add_argument("--cap-minutes", type=float, help="train each for at most this long (a smoke run)")
     parser.add_argument("--out", help="also write the table to this file")
     args = parser.parse_args()
-    out = open(args.out, "w", encoding="utf-8") if args.out else None  # noqa: SIM115 - open for the whole run
-
-    def say(line: str) -> None:
-        print(line, flush=True)
-        if out:
-            out.write(line + "\n")
-            out.flush()
-
+    say = Log(args.out)
     full = clean(samples.load_sample(args.sample), "keep")
-    load = os.getloadavg()
-    say(f"charlab small texts · cut from {args.sample} · {os.cpu_count()} cores · load {load[0]:.2f} {load[1]:.2f} "
-        f"{load[2]:.2f} · {time.strftime('%Y-%m-%d %H:%M')}")  # fmt: skip
+    say(f"charlab small texts · cut from {args.sample} · {os.cpu_count()} cores · {load_words()} · "
+        f"{time.strftime('%Y-%m-%d %H:%M')}")  # fmt: skip
     say(HEADER)
     root = tempfile.mkdtemp(prefix="charlab-smalltext-")
     started = time.perf_counter()
@@ -146,11 +130,9 @@ def main() -> None:
                 say(row(size, preset, variant, cfg, vocab_size, seconds, r))
     for i, t in enumerate(args.tries):
         say(f"try{i + 1}: the fitted preset with {t}")
-    load = os.getloadavg()
-    say(f"total {time.perf_counter() - started:.0f} s · load at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} · "
+    say(f"total {time.perf_counter() - started:.0f} s · at the end {load_words()} · "
         f"python bench/smalltext.py {' '.join(sys.argv[1:])} (in {ROOT.name})")  # fmt: skip
-    if out:
-        out.close()
+    say.close()
 
 
 if __name__ == "__main__":
