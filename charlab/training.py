@@ -341,27 +341,11 @@ def progress_before(plan: TrainingPlan) -> Progress:
 class TrainingJob:
     """One training run: build (or continue) a model on a cleaned text and save it under `root`."""
 
-    def __init__(
-        self,
-        text: str,
-        config: ModelConfig,
-        name: str = "run",
-        cleaning: str = "keep",
-        corpus_name: str = "text",
-        root: str | Path | None = None,
-        resume_from: str | Path | None = None,
-        timelapse: Timelapse = Timelapse(),
-        time_limit_seconds: float | None = None,
-        budget_seconds: float | None = None,
-        start_from: str | Path | None = None,
-    ):
-        """The text and settings are checked here, in words (`plan_training` says what each one means)."""
-        self._begin(
-            plan_training(
-                text, config, name, cleaning, corpus_name, root, resume_from,
-                timelapse, time_limit_seconds, budget_seconds, start_from,
-            )
-        )  # fmt: skip
+    def __init__(self, text: str, config: ModelConfig, **options: Any):
+        """The text and settings are checked here, in words: `options` are `plan_training`'s (name, cleaning,
+        corpus_name, root, resume_from, timelapse, time_limit_seconds, budget_seconds, start_from), which says
+        what each one means."""
+        self._begin(plan_training(text, config, **options))
 
     @classmethod
     def from_plan(cls, plan: TrainingPlan) -> TrainingJob:
