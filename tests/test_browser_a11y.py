@@ -64,16 +64,26 @@ def open_page(page: Page, url: str, path: str, query: str = "") -> Locator:
     main = main_block(page)
     expect(main.locator("h1").first).to_contain_text(PAGES[path], timeout=PAGE_LOAD)
     expect(main.get_by_test_id("stException")).to_have_count(0)
+    wait_until_drawn(page)
     return main
 
 
-def serious_findings(page: Page) -> list[str]:
-    """axe-core's serious and critical findings on the page once it is drawn, outside STREAMLIT_OWN, one line each.
+def wait_until_drawn(page: Page) -> None:
+    """Until the page's rerun is over: a lesson link's first run reruns the page, and while it runs Streamlit
+    fades the elements it is about to redraw (data-stale="true") and may not have drawn charlab's own style
+    (the focus ring) yet; a student looks at the page once it is drawn."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-stale=\"true\"]')"
+        " && [...document.querySelectorAll('style')].some(s => s.textContent.includes(':focus-visible'))",
+        timeout=PAGE_LOAD,
+    )
 
-    While a rerun runs, Streamlit fades the elements it is about to redraw (data-stale="true", a third of their
-    opacity): audited then, their text fails the contrast rule although the page a student reads has none faded.
-    """
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=PAGE_LOAD)
+
+def serious_findings(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page once it is drawn (wait_until_drawn: a faded element
+    fails the contrast rule although the page a student reads has none faded), outside STREAMLIT_OWN, one line
+    each."""
+    wait_until_drawn(page)
     page.evaluate(AXE_SCRIPT)
     results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     found = []
