@@ -33,9 +33,10 @@ def fill_class(home: Path, students: int) -> None:
     """`students` copies of one tiny trained run, each in its own nickname's workspace with its own curve."""
     from app_pages import TEXT, TINY
 
-    from charlab import owners, runs
-    from charlab.model import ModelConfig
-    from charlab.training import TrainingJob
+    from charlab.learning.training import TrainingJob
+    from charlab.network.model import ModelConfig
+    from charlab.saving import runs
+    from charlab.server import owners
 
     source = Path(tempfile.mkdtemp(prefix="charlab-board-source-"))
     progress = TrainingJob(TEXT, ModelConfig(**TINY, epochs=3), name="cats", corpus_name="cats.txt", root=source).run()

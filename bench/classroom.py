@@ -32,7 +32,7 @@ real class, where each student's browser runs on their own laptop.
 Backends:
 - local (default): the server trains on its own machine (child processes, or threads with
   CHARLAB_TRAIN_IN_THREADS=1), at most --max-trainings at once.
-- ray: the trainings run as Ray actors (charlab/cluster.py) on a simulated cluster on this machine,
+- ray: the trainings run as Ray actors (charlab/server/cluster.py) on a simulated cluster on this machine,
   made as tests/test_cluster.py makes it (ray.cluster_utils.Cluster): a head with 0 CPUs (it runs no
   training) and --nodes worker nodes of --cpus-per-node CPUs each, CHARLAB_CPUS_PER_TRAINING=1, so
   the queue has nodes × CPUs places. The server (browser mode) or this process (apptest mode) gets
@@ -121,7 +121,7 @@ class Session:
     runs_seen: list[str] = field(default_factory=list)
     generated: str = ""
     node: str | None = None  # --backend ray, apptest mode: the Ray node id its training reported from
-    handle: Any = None  # --backend ray, apptest mode: its charlab.jobs.JobHandle (the queue is this process's)
+    handle: Any = None  # --backend ray, apptest mode: its charlab.server.jobs.JobHandle (the queue is this process's)
 
 
 @dataclass
@@ -532,7 +532,7 @@ def apptest_session(s: Session, k: int, args, bench: Bench, corpus: bytes) -> No
 
 def trained_on(at) -> tuple[Any, str | None]:
     """This AppTest session's handle in the server's queue (this process's), and the Ray node id its training
-    last reported from (`charlab.cluster.RayTrainingJob.node`; None when it never reported)."""
+    last reported from (`charlab.server.cluster.RayTrainingJob.node`; None when it never reported)."""
     import ui
 
     handle = ui.registry().queue.touch(at.session_state["token"])
@@ -737,7 +737,7 @@ def server_runs(sessions: list[Session], home: Path) -> tuple[list[float], list[
 
 # ---------------------------------------------------------------- --backend ray: a simulated cluster
 
-ACTOR_PREFIX = "charlab-training-"  # charlab.cluster.ACTOR_PREFIX (not imported: the app may be another revision)
+ACTOR_PREFIX = "charlab-training-"  # cluster.ACTOR_PREFIX (not imported: the app may be another revision)
 PROJECTED_NODES = (1, 2, 3, 5, 10)
 
 
@@ -789,7 +789,7 @@ class SimulatedCluster:
         import ray
 
         try:
-            ray.shutdown()  # apptest mode: this process is the cluster's driver (charlab.cluster connected it)
+            ray.shutdown()  # apptest mode: this process is the cluster's driver (charlab.server.cluster connected it)
         finally:
             self.made.shutdown()
 
@@ -857,7 +857,7 @@ def ray_lines(
     if not actors:
         lines.append(
             "WARNING: no charlab training ran on the cluster: this app trained on its own machine (a revision "
-            "without charlab/cluster.py, or the cluster could not be reached: see the server's log)"
+            "without charlab/server/cluster.py, or the cluster could not be reached: see the server's log)"
         )
     lines += [
         f"{'peak RSS of the Ray cluster (all nodes)':<44}{memory.get('cluster_rss', 0) / 2**20:,.0f} MB"
@@ -961,7 +961,7 @@ def run_once(args, home: Path, tmp: Path, sim: SimulatedCluster | None = None) -
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         if args.max_trainings:
             os.environ["CHARLAB_MAX_TRAININGS"] = args.max_trainings
-        if sim is not None:  # read by charlab.cluster.backend() when the first session's page builds the registry
+        if sim is not None:  # read by charlab.server.cluster.backend() when the first page builds the registry
             os.environ.update(CHARLAB_RAY_ADDRESS=sim.address, CHARLAB_CPUS_PER_TRAINING="1")
         os.chdir(args.app_dir)
         if str(args.app_dir) not in sys.path:
@@ -983,11 +983,11 @@ def run_once(args, home: Path, tmp: Path, sim: SimulatedCluster | None = None) -
 
 def forget_cluster() -> None:
     """apptest mode, between node counts: the next count is a fresh server in this same process, so charlab
-    decides its backend again (charlab.cluster caches it per process) and builds a new registry and queue."""
+    decides its backend again (charlab.server.cluster caches it per process) and builds a new registry and queue."""
     for name in ("CHARLAB_RAY_ADDRESS", "CHARLAB_CPUS_PER_TRAINING"):
         os.environ.pop(name, None)
-    if "charlab.cluster" in sys.modules:
-        sys.modules["charlab.cluster"].decide_again()
+    if "charlab.server.cluster" in sys.modules:
+        sys.modules["charlab.server.cluster"].decide_again()
     if "streamlit" in sys.modules:
         import streamlit as st
 

@@ -23,7 +23,7 @@ TARGET = 10_000_000
 
 def texts() -> dict[str, str]:
     sys.path.insert(0, str(ROOT))
-    from charlab import samples
+    from charlab.text import samples
 
     found = {
         "english": samples.load_sample("tiny_shakespeare"),

@@ -40,7 +40,7 @@ DEFAULT_CORPUS = "sample:tiny_shakespeare"  # shipped in sample_texts/classics/:
 
 def read_corpus(corpus: str) -> str:
     """CORPUS as the command line takes it: a path, or sample:KEY."""
-    from charlab.samples import read_source
+    from charlab.text.samples import read_source
 
     return read_source(corpus)[0]
 
@@ -78,7 +78,7 @@ def load_words() -> str:
 def settings_from_words(words: str, **extra_types: type) -> dict:
     """'units=32,dropout=0.2' -> {'units': 32, 'dropout': 0.2}, typed as ModelConfig's fields are (and as
     `extra_types` says for other names, e.g. minutes=float): a bench's --try."""
-    from charlab.model import ModelConfig
+    from charlab.network.model import ModelConfig
 
     types = {**{name: type(value) for name, value in ModelConfig().to_dict().items()}, **extra_types}
     pairs = (part.split("=", 1) for part in words.split(",") if part.strip())
@@ -89,7 +89,7 @@ def part_baseline_train(corpus: str, seconds: float) -> dict:
     """The seed tutorials' recipe, measured on a slice of the corpus (all of it would need GBs)."""
     import numpy as np
 
-    from charlab.model import import_keras
+    from charlab.network.model import import_keras
 
     keras = import_keras()
     text = read_corpus(corpus)
@@ -146,8 +146,8 @@ def part_charlab_train(corpus: str, seconds: float, repeat: int = 1, root: str |
     import tempfile
     import threading
 
-    from charlab.model import ModelConfig, step_work
-    from charlab.training import TrainingJob
+    from charlab.learning.training import TrainingJob
+    from charlab.network.model import ModelConfig, step_work
 
     text = read_corpus(corpus) * repeat
     cfg = ModelConfig(**{**ModelConfig().to_dict(), "epochs": 1000, **overrides})
@@ -188,8 +188,8 @@ def part_gemm(sizes: tuple[int, ...] = (1024, 2048)) -> dict:
     default network's recurrent product, h @ U, at batch 64 and 256."""
     import numpy as np
 
-    from charlab.cells import cell_type
-    from charlab.model import ModelConfig, import_keras
+    from charlab.network.cells import cell_type
+    from charlab.network.model import ModelConfig, import_keras
 
     def best_rate(multiply, m: int, k: int, n: int, repeats: int) -> float:
         multiply()  # warm-up
@@ -227,7 +227,7 @@ def part_step_variant(seconds: float, unroll: bool = False, **overrides) -> dict
     run in this process's thread settings: where the time of a step goes, one change at a time."""
     import numpy as np
 
-    from charlab.model import ModelConfig, build_model, import_keras, step_work
+    from charlab.network.model import ModelConfig, build_model, import_keras, step_work
 
     keras = import_keras()
     import tensorflow as tf
@@ -275,9 +275,9 @@ def part_generation(corpus: str, n_predict: int, n_numpy: int) -> dict:
     """500 characters from an LSTM(256) (weights random: speed does not depend on them)."""
     import numpy as np
 
-    from charlab.model import ModelConfig, build_model, import_keras, keras_weights
-    from charlab.sampling import Generator, NumpyCharModel, probabilities
-    from charlab.vocab import Vocab
+    from charlab.network.model import ModelConfig, build_model, import_keras, keras_weights
+    from charlab.network.sampling import Generator, NumpyCharModel, probabilities
+    from charlab.text.vocab import Vocab
 
     keras = import_keras()
     text = read_corpus(corpus)[:200_000]
@@ -329,7 +329,7 @@ def part_import() -> dict:
     code = "import time; t=time.perf_counter(); import {}; print(time.perf_counter()-t)"
     out = {}
     for name, module in (
-        ("charlab", "charlab, charlab.corpus, charlab.samples, charlab.runs"),
+        ("charlab", "charlab, charlab.text.corpus, charlab.text.samples, charlab.saving.runs"),
         ("tensorflow", "tensorflow"),
     ):
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -337,7 +337,7 @@ def part_import() -> dict:
             [sys.executable, "-c", code.format(module)], capture_output=True, text=True, env=env, cwd=ROOT
         )
         out[name] = float(run.stdout.strip().splitlines()[-1])
-    check = "import sys, charlab, charlab.samples, charlab.runs; print('tensorflow' in sys.modules)"
+    check = "import sys, charlab, charlab.text.samples, charlab.saving.runs; print('tensorflow' in sys.modules)"
     out["charlab_pulls_tensorflow"] = (
         subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT).stdout.strip() == "True"
     )

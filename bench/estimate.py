@@ -4,9 +4,9 @@
 
 For a spread of settings (units, layers, batch size, sequence length, cell) it trains charlab's
 model on the corpus for a few seconds, measures characters per second, and prints it beside
-`charlab.model.estimate`'s figure and their ratio. With --fit it also fits the two constants of
+`charlab.network.model.estimate`'s figure and their ratio. With --fit it also fits the two constants of
 the estimate (per-time-step overhead and arithmetic rate) to these measurements and prints them,
-to paste into charlab/model.py after a change of machine or library.
+to paste into charlab/network/model.py after a change of machine or library.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine import DEFAULT_CORPUS, read_corpus  # noqa: E402 - the benchmarks read CORPUS one way
 
-from charlab.model import ModelConfig, build_model, compile_model, estimate, import_keras, step_work  # noqa: E402
+from charlab.network.model import ModelConfig, build_model, compile_model, estimate, import_keras, step_work  # noqa: E402
 
 SETTINGS = [
     dict(units=64, batch_size=32, seq_length=64),

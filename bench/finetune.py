@@ -5,9 +5,9 @@
 
 The texts are in sample_texts/heldout/ (sources in sample_texts/README.md): none of them is part of the
 writer's training text. Each trains for each of `--minutes` by the clock, from a blank network and from
-the shipped writer (`charlab.writers.find_writer("writer")`), one after another, each in a fresh process
+the shipped writer (`charlab.learning.writers.find_writer("writer")`), one after another, each in a fresh process
 (TensorFlow's thread pools and memory its own). The settings are the app's for that text: a blank network
-is the Quick preset fitted to the text (`charlab.presets.fit_to_text`: a small network with dropout); the
+is the Quick preset fitted to the text (`charlab.learning.presets.fit_to_text`: a small network with dropout); the
 writer keeps its shape with the same training settings and fine-tuning's learning rate
 (`writers.FINE_TUNE_LEARNING_RATE`); both stop early when the network starts learning the text by heart,
 as every training by the clock does.
@@ -40,11 +40,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from engine import Log, load_words, settings_from_words  # noqa: E402 - shared by the benches
 
-from charlab import runs, writers  # noqa: E402
-from charlab.copying import TrainingTextIndex, copy_report, real_word_share  # noqa: E402
+from charlab.learning import writers  # noqa: E402
+from charlab.learning.presets import PRESETS, fit_to_text  # noqa: E402
 from charlab.limits import Limits  # noqa: E402
-from charlab.model import ModelConfig, count_parameters  # noqa: E402
-from charlab.presets import PRESETS, fit_to_text  # noqa: E402
+from charlab.network.model import ModelConfig, count_parameters  # noqa: E402
+from charlab.saving import runs  # noqa: E402
+from charlab.teaching.copying import TrainingTextIndex, copy_report, real_word_share  # noqa: E402
 
 HELDOUT = ROOT / "sample_texts" / "heldout"
 TEXTS = ("letters", "fairy_tale", "poems")
@@ -66,9 +67,9 @@ def settings(text: str, seconds: float, start: str, writer_ref: str = "writer") 
 def one(text_path: str, seconds: float, start: str, changes: dict | None = None, writer_ref: str = "writer") -> dict:
     """One training by the clock through TrainingJob, timed on the wall clock (runs in a fresh process, warmed as
     the app's spare training process is: TensorFlow imported and a tiny network run once before Start)."""
-    from charlab.model import import_keras
-    from charlab.training import EARLY_STOP_WORDS, TrainingJob
-    from charlab.workers import _warm_up
+    from charlab.learning.training import EARLY_STOP_WORDS, TrainingJob
+    from charlab.network.model import import_keras
+    from charlab.server.workers import _warm_up
 
     import_keras()
     _warm_up()

@@ -35,11 +35,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from charlab import runs, samples  # noqa: E402
-from charlab.copying import TrainingTextIndex, real_word_share  # noqa: E402
-from charlab.corpus import clean  # noqa: E402
-from charlab.model import MAX_EPOCHS, ModelConfig, count_parameters  # noqa: E402
-from charlab.training import TrainingJob  # noqa: E402
+from charlab.learning.training import TrainingJob  # noqa: E402
+from charlab.network.model import MAX_EPOCHS, ModelConfig, count_parameters  # noqa: E402
+from charlab.saving import runs  # noqa: E402
+from charlab.teaching.copying import TrainingTextIndex, real_word_share  # noqa: E402
+from charlab.text import samples  # noqa: E402
+from charlab.text.corpus import clean  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,11 @@ def main() -> None:
     parser.add_argument("--no-train", action="store_true", help="skip the time-lapse measurement (needs TensorFlow)")
     args = parser.parse_args()
 
-    from charlab.baselines import compute_baselines
-    from charlab.copying import TrainingTextIndex, copy_report
-    from charlab.neurons import rank_all, trace
-    from charlab.sampling import NumpyCharModel
-    from charlab.vocab import Vocab
+    from charlab.network.sampling import NumpyCharModel
+    from charlab.teaching.copying import TrainingTextIndex, copy_report
+    from charlab.teaching.neurons import rank_all, trace
+    from charlab.text.baselines import compute_baselines
+    from charlab.text.vocab import Vocab
 
     text = read_corpus(args.corpus)
     vocab = Vocab.from_text(text)
@@ -75,8 +75,8 @@ def main() -> None:
 def _random_lstm(vocab_size: int, units: int, embedding_dim: int) -> dict:
     import numpy as np
 
-    from charlab.model import ModelConfig
-    from charlab.weights import expected_shapes
+    from charlab.network.model import ModelConfig
+    from charlab.saving.weights import expected_shapes
 
     rng = np.random.default_rng(0)
     shapes = expected_shapes(ModelConfig(cell="lstm", units=units, embedding_dim=embedding_dim), vocab_size)
@@ -85,8 +85,8 @@ def _random_lstm(vocab_size: int, units: int, embedding_dim: int) -> dict:
 
 def _timelapse_cost(text: str) -> None:
     """Time every time-lapse sample inside a real training of the default model."""
-    from charlab.model import ModelConfig
-    from charlab.training import TrainingJob
+    from charlab.learning.training import TrainingJob
+    from charlab.network.model import ModelConfig
 
     cfg = ModelConfig(epochs=2)
     with tempfile.TemporaryDirectory() as root:

@@ -8,17 +8,17 @@ settings with `precision` set), in a fresh process, float32 then bfloat16 for ea
 training: the precision it actually trained in (the job's own record: `bfloat16` falls back to float32
 on a processor without AVX512-BF16 or AMX, unless --force-bfloat16 sets CHARLAB_BFLOAT16=1 to emulate
 it), steps, trained characters per wall-clock second, best validation loss, and the fraction of the
-ceiling in that precision. --candidates also trains charlab.calibration's bigger recipes for each preset
-in bfloat16: the figures that would replace the estimated thresholds of charlab.calibration.CANDIDATES.
+ceiling in that precision. --candidates also trains charlab.learning.calibration's bigger recipes for each preset
+in bfloat16: the figures that would replace the estimated thresholds of charlab.learning.calibration.CANDIDATES.
 
 The ceiling is measured at the network's own shapes, in the precision's own number type, as charlab runs
 TensorFlow (one thread per product): for each character of a batch, a GRU/LSTM layer multiplies its input
 (batch × d)·(d × gates·units) and its state (batch × units)·(units × gates·units), and the output layer
 (batch·seq × units)·(units × V) once per window. The ceiling is those products' FLOPs over their best
-times; the fraction is chars/s × the model's FLOPs per trained character (charlab.model.step_work) over it.
+times; the fraction is chars/s × the model's FLOPs per trained character (charlab.network.model.step_work) over it.
 
 --memory instead measures a training process's peak RSS (a few steps of GRU 16 to 1024 at batch 8 to
-256, in both precisions) beside charlab.model.estimate: the figures behind the estimate's constants.
+256, in both precisions) beside charlab.network.model.estimate: the figures behind the estimate's constants.
 
 The texts are the ones charlab ships (`sample:KEY`, as the command line takes) or a file path.
 --minutes-scale 0.1 trains each preset a tenth of its minutes: a smoke run, not a measurement.
@@ -46,9 +46,9 @@ DTYPES = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "
 
 def part_ceiling(cell: str, units: int, embedding_dim: int, batch: int, seq: int, vocab: int, dtype: str) -> dict:
     """The product rate a network's own shapes allow in `dtype`, best of repeats (run in its own process):
-    charlab.calibration's products and timing, each product timed for a second."""
-    from charlab import calibration
-    from charlab.model import ModelConfig
+    charlab.learning.calibration's products and timing, each product timed for a second."""
+    from charlab.learning import calibration
+    from charlab.network.model import ModelConfig
 
     cfg = ModelConfig(cell=cell, units=units, embedding_dim=embedding_dim, batch_size=batch, seq_length=seq)
     wanted = {(m, k, n, dtype) for m, k, n, _ in calibration.products(cfg, vocab)}
@@ -61,7 +61,7 @@ def part_memory(policy: str, units: int, batch: int, seq: int = 64, vocab: int =
 
     import numpy as np
 
-    from charlab.model import ModelConfig, build_model, estimate
+    from charlab.network.model import ModelConfig, build_model, estimate
 
     cfg = ModelConfig(units=units, batch_size=batch, seq_length=seq)
     ids = np.random.default_rng(0).integers(0, vocab, n_chars).astype(np.int32)
@@ -90,7 +90,7 @@ def text_file(source: str) -> Path:
     """The text as a file the training part reads: a shipped sample (`sample:KEY`) or a path."""
     if not source.startswith("sample:"):
         return Path(source)
-    from charlab import samples
+    from charlab.text import samples
 
     path = Path(tempfile.mkdtemp(prefix="charlab-precision-")) / f"{source.split(':', 1)[1]}.txt"
     path.write_text(samples.load_sample(source.split(":", 1)[1]), encoding="utf-8")
@@ -98,8 +98,8 @@ def text_file(source: str) -> Path:
 
 
 def presets_table(args: argparse.Namespace) -> None:
-    from charlab.calibration import CANDIDATES
-    from charlab.presets import PRESETS
+    from charlab.learning.calibration import CANDIDATES
+    from charlab.learning.presets import PRESETS
 
     corpus = text_file(args.text)
     text = corpus.read_text(encoding="utf-8")
@@ -113,7 +113,7 @@ def presets_table(args: argparse.Namespace) -> None:
         _, seconds, winner = PRESETS[key]
         seconds *= args.minutes_scale
         rows = [(winner, PRECISIONS)]  # today's float32 winner in both precisions
-        if args.candidates:  # and charlab.calibration's bigger recipes for this preset, in bfloat16
+        if args.candidates:  # and charlab.learning.calibration's bigger recipes for this preset, in bfloat16
             rows += [(recipe.config, ("bfloat16",)) for recipe in CANDIDATES.get(key, ())]
         for config, precisions in rows:
             settings = {k: v for k, v in config.to_dict().items() if k != "epochs"}  # the clock decides, as in the app
@@ -132,7 +132,7 @@ def presets_table(args: argparse.Namespace) -> None:
 
 
 def memory_table() -> None:
-    print(f"peak RSS of a few training steps beside charlab.model.estimate · load {os.getloadavg()[0]:.2f}")
+    print(f"peak RSS of a few training steps beside charlab.network.model.estimate · load {os.getloadavg()[0]:.2f}")
     print(f"{'policy':<16}{'GRU':>5}{'batch':>6}{'peak MB':>9}{'estimate MB':>12}{'ratio':>7}")
     for units, batch in ((16, 8), (256, 64), (512, 256), (1024, 256)):
         for policy in ("float32", "mixed_bfloat16"):
@@ -143,12 +143,14 @@ def memory_table() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--presets", nargs="+", default=["quick", "balanced"], help="keys of charlab.presets.PRESETS")
+    parser.add_argument(
+        "--presets", nargs="+", default=["quick", "balanced"], help="keys of charlab.learning.presets.PRESETS"
+    )
     parser.add_argument("--text", default="sample:tiny_shakespeare", help="sample:KEY (shipped) or a file path")
     parser.add_argument("--minutes-scale", type=float, default=1.0, help="train each preset this share of its minutes")
     parser.add_argument("--force-bfloat16", action="store_true", help="CHARLAB_BFLOAT16=1: emulate where it is missing")
     parser.add_argument("--candidates", action="store_true",
-                        help="also train charlab.calibration's bigger bfloat16 recipes for each preset")  # fmt: skip
+                        help="also train the bigger bfloat16 recipes of charlab.learning.calibration")  # fmt: skip
     parser.add_argument("--memory", action="store_true", help="peak RSS beside the memory estimate instead")
     parser.add_argument("--part", help=argparse.SUPPRESS)
     parser.add_argument("--kwargs", default="{}", help=argparse.SUPPRESS)

@@ -6,12 +6,12 @@
 Texts of `--sizes` thousand characters are cut from the start of a shipped sample (cleaned as Quick
 start cleans: kept as they are). Each preset trains on each text by its own time budget, through
 `TrainingJob` in a fresh process (bench/engine.py's training part, with the app's cap of 500 epochs),
-once as `charlab.presets.PRESETS` has it and once as `charlab.presets.fit_to_text` fits it (plus any
+once as `charlab.learning.presets.PRESETS` has it and once as `charlab.learning.presets.fit_to_text` fits it (plus any
 `--try` variants: the fitted preset with some settings changed), one after another. Printed per
 training: the network, its parameters, the minutes asked and the wall clock it took (start-up and
 saving included), the epochs run, the best validation loss and the epoch (and second) it came at,
 the last epoch's validation loss, and what the kept network writes: the share of real words at T=0.8
-and the longest passage copied from the text at T=0.8 and T=0.2 (charlab.copying, as Generate's "Is
+and the longest passage copied from the text at T=0.8 and T=0.2 (charlab.teaching.copying, as Generate's "Is
 it copying?" counts them; 3 texts of 500 characters each, words pooled, the median copy).
 """
 
@@ -29,14 +29,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine import ROOT, Log, load_words, run_part, settings_from_words  # noqa: E402 - engine.py's training part
 
-from charlab import runs, samples  # noqa: E402
-from charlab.cells import CELL_TYPES  # noqa: E402
-from charlab.copying import TrainingTextIndex, copy_report  # noqa: E402
-from charlab.corpus import clean  # noqa: E402
+from charlab.learning.presets import PRESETS, fit_to_text  # noqa: E402
 from charlab.limits import Limits  # noqa: E402
-from charlab.model import ModelConfig, count_parameters  # noqa: E402
-from charlab.presets import PRESETS, fit_to_text  # noqa: E402
-from charlab.vocab import Vocab  # noqa: E402
+from charlab.network.cells import CELL_TYPES  # noqa: E402
+from charlab.network.model import ModelConfig, count_parameters  # noqa: E402
+from charlab.saving import runs  # noqa: E402
+from charlab.teaching.copying import TrainingTextIndex, copy_report  # noqa: E402
+from charlab.text import samples  # noqa: E402
+from charlab.text.corpus import clean  # noqa: E402
+from charlab.text.vocab import Vocab  # noqa: E402
 
 WRITE_CHARS = 500  # Generate's default length
 SEEDS = (0, 1, 2)

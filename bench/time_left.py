@@ -26,10 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from charlab import backends, samples  # noqa: E402
-from charlab.corpus import clean  # noqa: E402
-from charlab.jobs import JobQueue  # noqa: E402
-from charlab.model import ModelConfig  # noqa: E402
+from charlab.network.model import ModelConfig  # noqa: E402
+from charlab.server import backends  # noqa: E402
+from charlab.server.jobs import JobQueue  # noqa: E402
+from charlab.text import samples  # noqa: E402
+from charlab.text.corpus import clean  # noqa: E402
 from ui.settings import budget_seconds, default_settings, model_config  # noqa: E402
 
 MOMENTS = (10, 20, 30, 60)  # seconds after the first training step

@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from charlab import workers  # noqa: E402
-from charlab.model import ModelConfig  # noqa: E402
-from charlab.training import TrainingJob  # noqa: E402
+from charlab.learning.training import TrainingJob  # noqa: E402
+from charlab.network.model import ModelConfig  # noqa: E402
+from charlab.server import workers  # noqa: E402
 
 TOY = ModelConfig(units=16, embedding_dim=8, seq_length=16, epochs=2)  # as bench/classroom.py sets its pages
 QUICK = ModelConfig(epochs=1000)  # the default settings are Quick start's network
@@ -85,7 +85,7 @@ def spare_memory_mb() -> float:
 def cold_imports() -> float:
     """Seconds for a new Python process to import TensorFlow and Keras as a training process does."""
     code = (
-        "import time; t = time.perf_counter(); from charlab.model import import_keras; import_keras(); "
+        "import time; t = time.perf_counter(); from charlab.network.model import import_keras; import_keras(); "
         "print(time.perf_counter() - t)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)

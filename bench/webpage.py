@@ -28,8 +28,8 @@ import numpy as np  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from webpage_runs import make_run  # noqa: E402
 
-from charlab import runs, webpage  # noqa: E402
-from charlab.sampling import Generator, NumpyCharModel  # noqa: E402
+from charlab.network.sampling import Generator, NumpyCharModel  # noqa: E402
+from charlab.saving import runs, webpage  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu"]

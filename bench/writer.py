@@ -5,17 +5,17 @@
 
 The texts are the public-domain classics and the bundled pieces charlab ships (Tiny Shakespeare,
 the sonnets, Alice, Aesop's fables, the fables and limericks written for charlab), read with
-`charlab.samples.read_source` and joined in that fixed order, one blank line between them, into one
+`charlab.text.samples.read_source` and joined in that fixed order, one blank line between them, into one
 text file; then `python -m charlab train FILE --epochs 10` (or `--minutes M`) trains a GRU on it with charlab's own
 engine (its default seed, so the same machine gives the same network up to TensorFlow's
 threading). The run lands in `--workspace` (a temporary folder unless given) under the name
 `classics-writer`; the script prints the command it ran and the load of the machine before and after.
 
-`--ship` puts a finished run where `charlab.writers.find_writer("writer")` finds it: its config.json
+`--ship` puts a finished run where `charlab.learning.writers.find_writer("writer")` finds it: its config.json
 (settings, vocabulary, best validation loss; marked finished, with no process id and a fresh optimizer,
 so continuing it never opens a Keras file), weights.npz (float32, as every run: 1 MB for a GRU 256),
 history.csv and the texts it wrote, and sample.txt (what it writes at T=0.8 from random seed 0). The
-copy is then loaded as an uploaded run is (`charlab.runs.load_run`: every array checked against the
+copy is then loaded as an uploaded run is (`charlab.saving.runs.load_run`: every array checked against the
 settings, nothing unpickled) before the script says it is done.
 """
 
@@ -34,7 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from charlab import runs, samples, writers  # noqa: E402
+from charlab.learning import writers  # noqa: E402
+from charlab.saving import runs  # noqa: E402
+from charlab.text import samples  # noqa: E402
 
 WRITER_SOURCES = ("tiny_shakespeare", "sonnets", "alice", "aesop", "fables", "limericks")
 

@@ -4,7 +4,7 @@
 
 For each text (default: the German story and English lyrics of tests/data/languages/, 4,000 characters of
 charlab's recipes, and the held-out texts of sample_texts/heldout/ when this checkout has them), what
-`charlab.writers.writer_head_start` measures (on SAMPLE_PIECES spread pieces, the characters the writer knows):
+`charlab.learning.writers.writer_head_start` measures (on SAMPLE_PIECES spread pieces, the characters the writer knows):
 letters only, the writer's start, the head start, whether the writer is the default (CLEAR_HEAD_START), and the
 milliseconds the measurement took (the best of 3). `--whole` adds the writer's loss on every character of the
 text it knows, to see the sampled pieces' error. Last, the time for 100,000 characters (the default's limit)
@@ -21,7 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from charlab import runs, samples, writers  # noqa: E402
+from charlab.learning import writers  # noqa: E402
+from charlab.saving import runs  # noqa: E402
+from charlab.text import samples  # noqa: E402
 
 DEFAULT_TEXTS = [
     "tests/data/languages/deutsch.txt",

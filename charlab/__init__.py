@@ -4,15 +4,15 @@ The public API, by concept (one module each). None of these imports TensorFlow o
 TensorFlow is imported only when a model is built, trained or loaded from a `.keras` file.
 """
 
-from charlab.corpus import CLEANING_MODES, Corpus, CorpusStats, clean, load_bytes, load_path, stats
 from charlab.errors import CharlabError
-from charlab.jobs import JobHandle, JobQueue
-from charlab.model import ModelConfig, count_parameters, estimate, parameter_table
-from charlab.owners import list_all_runs, owner_workspace
-from charlab.runs import RunInfo, list_runs, load_run, workspace
-from charlab.sampling import Generator, NumpyCharModel, probabilities
-from charlab.training import Progress, Timelapse, TrainingJob
-from charlab.vocab import Vocab
+from charlab.learning.training import Progress, Timelapse, TrainingJob
+from charlab.network.model import ModelConfig, count_parameters, estimate, parameter_table
+from charlab.network.sampling import Generator, NumpyCharModel, probabilities
+from charlab.saving.runs import RunInfo, list_runs, load_run, workspace
+from charlab.server.jobs import JobHandle, JobQueue
+from charlab.server.owners import list_all_runs, owner_workspace
+from charlab.text.corpus import CLEANING_MODES, Corpus, CorpusStats, clean, load_bytes, load_path, stats
+from charlab.text.vocab import Vocab
 
 __all__ = (
     "CLEANING_MODES",

@@ -13,16 +13,20 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from charlab import calibration, corpus, environment, precision, presets, runs, samples, writers
+from charlab import environment
 from charlab.errors import CharlabError
-from charlab.generation import GENERATE_SETTINGS, GenerateConfig
-from charlab.model import MAX_EPOCHS, MODEL_SETTINGS, ModelConfig, estimate
-from charlab.presets import PRESETS, fit_to_text, preset
-from charlab.training import TrainingJob
+from charlab.learning import calibration, presets, writers
+from charlab.learning.presets import PRESETS, fit_to_text, preset
+from charlab.learning.training import TrainingJob
+from charlab.network import precision
+from charlab.network.generation import GENERATE_SETTINGS, GenerateConfig
+from charlab.network.model import MAX_EPOCHS, MODEL_SETTINGS, ModelConfig, estimate
+from charlab.saving import runs
+from charlab.text import corpus, samples
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
-    """One flag per model setting (charlab.model.MODEL_SETTINGS), with the app's words as its help.
+    """One flag per model setting (charlab.network.model.MODEL_SETTINGS), with the app's words as its help.
 
     No flag has a default of its own (None: not given), so a flag given overrides a --preset's value."""
     defaults = ModelConfig()
@@ -42,7 +46,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_generate_options(parser: argparse.ArgumentParser) -> None:
-    """One flag per generation setting (charlab.generation.GENERATE_SETTINGS), with the app's words as its help.
+    """One flag per generation setting (charlab.network.generation.GENERATE_SETTINGS), with the app's words as its help.
 
     The random seed has no default here: without one, each run of the command writes a new text."""
     group = parser.add_argument_group("generation settings")
@@ -204,7 +208,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _writer(args: argparse.Namespace, text: str) -> runs.Run:
     """The writer's run, and a word when it is a poor start for the text (few of its letters, or first guesses no
-    better than the text's letter frequencies: charlab.writers.writer_advice)."""
+    better than the text's letter frequencies: charlab.learning.writers.writer_advice)."""
     if args.resume:
         raise CharlabError(
             "Use --continue RUN or --from WRITER, not both: a training continues a run or starts from one."
@@ -239,7 +243,7 @@ def _with_preset(
     """A preset's settings and minutes fitted to the text (and to the `writer` a fine-tune starts from), as the
     app's Preset control does; the flags given win. By the clock, as the app: the epochs only cap it at the most
     a training may have, so a small text's training ends by its minutes or its early stop, not after 20 passes."""
-    _, seconds, recipe = preset(key)  # this machine's recipe (charlab.calibration)
+    _, seconds, recipe = preset(key)  # this machine's recipe (charlab.learning.calibration)
     fit = writers.fine_tune_fit(recipe, seconds, n_chars, writer) if writer else fit_to_text(recipe, seconds, n_chars)
     config = replace(fit.config, **{"epochs": MAX_EPOCHS, **chosen}).checked()
     minutes = minutes if minutes is not None else fit.seconds / 60
@@ -297,7 +301,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     """Write the run as a web page and/or a .zip; each file whole or not at all."""
-    from charlab import archives, webpage
+    from charlab.saving import archives, webpage
 
     if not args.html and not args.zip:
         raise CharlabError("Say what to write: --html FILE for a web page, --zip FILE for a .zip (or both).")

@@ -113,7 +113,7 @@ def _is_web_address(raw: str) -> bool:
 
 def ray_address() -> str | None:
     """$CHARLAB_RAY_ADDRESS (auto, host:6379 or ray://host:10001): trainings run on that Ray cluster
-    (charlab.cluster); unset, they run on this machine. Any other shape is refused, naming the variable."""
+    (charlab.server.cluster); unset, they run on this machine. Any other shape is refused, naming the variable."""
     raw = os.environ.get("CHARLAB_RAY_ADDRESS", "").strip()
     if not raw or raw == "auto":
         return raw or None

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig, count_parameters
+from charlab.network.model import ModelConfig, count_parameters
 
 MB = 1_000_000
 
@@ -103,7 +103,7 @@ class Limits:
 
     def check_run_upload(self, size: int, name: str) -> None:
         """A run (.zip) bigger than the upload limit, refused before it is opened (a text's size is checked
-        by charlab.corpus.load_bytes, given `upload_bytes`)."""
+        by charlab.text.corpus.load_bytes, given `upload_bytes`)."""
         if size > self.run_upload_bytes:
             raise CharlabError(
                 f"'{name}' is {size / MB:.1f} MB; this server takes run files of up to {self.run_upload_mb:g} MB."

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from charlab import corpus, samples
 from charlab.errors import CharlabError
-from charlab.model import estimate
+from charlab.network.model import estimate
+from charlab.text import corpus, samples
 from ui.charts import vocabulary_chart, vocabulary_table
 from ui.corpus_cache import changed_characters, cleaned_text, text_stats, use_sample, use_upload
 from ui.display import chart

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from charlab import runs
-from charlab.copying import copy_report
-from charlab.diagnosis import kept_epoch
 from charlab.errors import CharlabError
-from charlab.runs import best_loss_words
-from charlab.sampling import reshape
+from charlab.learning.diagnosis import kept_epoch
+from charlab.network.sampling import reshape
+from charlab.saving import runs
+from charlab.saving.runs import best_loss_words
+from charlab.teaching.copying import copy_report
 from ui.charts import probability_chart
 from ui.display import chart
 from ui.formatting import kept_words

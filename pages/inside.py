@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from charlab.cells import cell_type
 from charlab.errors import CharlabError
-from charlab.neurons import unit_ranking
+from charlab.network.cells import cell_type
+from charlab.teaching.neurons import unit_ranking
 from ui.corpus_cache import cleaned_text
 from ui.display import chart
 from ui.inside import (

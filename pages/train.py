@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from charlab import corpus, runs
 from charlab.errors import CharlabError
-from charlab.model import estimate, parameter_table
+from charlab.network.model import estimate, parameter_table
+from charlab.saving import runs
+from charlab.text import corpus
 from ui import train as train_ui
 from ui.corpus_cache import cleaned_text, corpus_vocab_size
 from ui.formatting import fmt_duration

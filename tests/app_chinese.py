@@ -21,8 +21,8 @@ CHINESE_NAME = "gushi.txt"
 
 def train_chinese_run(root: Path) -> Path:
     """The tiny settings of app_pages.TINY, two epochs on CHINESE, saved under `root`."""
-    from charlab.model import ModelConfig
-    from charlab.training import TrainingJob
+    from charlab.learning.training import TrainingJob
+    from charlab.network.model import ModelConfig
 
     progress = TrainingJob(
         CHINESE, ModelConfig(**TINY, epochs=2), name="Tiny story", corpus_name=CHINESE_NAME, root=root

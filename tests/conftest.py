@@ -63,10 +63,10 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 
 def presets_as_measured(monkeypatch, tmp_path: Path) -> None:
-    """No AppTest times this computer (charlab.calibration): where a test says bfloat16 (CHARLAB_BFLOAT16=1, or a
-    processor with AMX), its products run at emulated bfloat16's speed, too slow for a bigger recipe, so every
+    """No AppTest times this computer (charlab.learning.calibration): where a test says bfloat16 (CHARLAB_BFLOAT16=1,
+    or a processor with AMX), its products run at emulated bfloat16's speed, too slow for a bigger recipe, so every
     preset is the float32 winner the tests expect; the times go to the test's folder, not ~/.cache."""
-    from charlab import calibration
+    from charlab.learning import calibration
 
     def emulated_speed(wanted):  # 40 GFLOP/s, about what emulated bfloat16 reaches on 2 cores (bench/README.md)
         return {calibration.product_name(m, k, n, dtype): 2 * m * k * n / 40e9 for m, k, n, dtype in wanted}
@@ -118,8 +118,8 @@ def trained_run(tmp_path_factory) -> Path:
     """A tiny LSTM trained for two epochs on TEXT, straight through the engine (once per test module)."""
     from app_pages import TEXT, TINY
 
-    from charlab.model import ModelConfig
-    from charlab.training import TrainingJob
+    from charlab.learning.training import TrainingJob
+    from charlab.network.model import ModelConfig
 
     cfg = ModelConfig(**TINY, epochs=2)
     root = tmp_path_factory.mktemp("trained")

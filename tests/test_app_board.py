@@ -11,8 +11,8 @@ from app_pages import APP_FIXTURES, ROOT, charts, check, contains, go, run, wait
 from streamlit.testing.v1 import AppTest
 from test_app_owners import named, put_run, zoes_long_training
 
-from charlab import owners as charlab_owners
-from charlab import runs
+from charlab.saving import runs
+from charlab.server import owners as charlab_owners
 from ui.settings import PAGES
 
 pytestmark = APP_FIXTURES

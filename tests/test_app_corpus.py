@@ -22,7 +22,7 @@ from app_pages import (
     use_sample,
 )
 
-from charlab import corpus
+from charlab.text import corpus
 from ui.job_registry import registry
 
 pytestmark = APP_FIXTURES

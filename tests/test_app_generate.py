@@ -25,9 +25,10 @@ from app_pages import (
     upload_text,
 )
 
-from charlab import corpus, runs
-from charlab.copying import TrainingTextIndex, copy_report
-from charlab.generation import GENERATE_SETTINGS
+from charlab.network.generation import GENERATE_SETTINGS
+from charlab.saving import runs
+from charlab.teaching.copying import TrainingTextIndex, copy_report
+from charlab.text import corpus
 from ui.limits import server_limits
 from ui.settings import COMPARE_TEMPERATURES
 from ui.text import copy_summary
@@ -224,8 +225,9 @@ def test_a_chinese_text_is_checked_by_character_pairs_not_by_words(chinese_run, 
 
 
 def test_the_widgets_say_what_the_settings_table_says(with_run):
-    """Every generation widget takes its label, range, default and help from charlab.generation.GENERATE_SETTINGS,
-    the length capped by the server's limit and top-k by the vocabulary."""
+    """Every generation widget takes its label, range, default and help from
+    charlab.network.generation.GENERATE_SETTINGS, the length capped by the server's limit and top-k by the
+    vocabulary."""
     at = generate_page()
     vocab_size = len(runs.load_run(with_run).vocab)
     seed = at.text_area(key="generate_seed_text")

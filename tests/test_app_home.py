@@ -27,7 +27,7 @@ from app_pages import (
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from charlab import runs
+from charlab.saving import runs
 from ui.limits import server_limits
 from ui.settings import PAGES, PRESETS
 

@@ -23,10 +23,11 @@ from app_pages import (
     wait_done,
 )
 
-from charlab import corpus, runs, samples
-from charlab.neurons import points_to_label, trace, unit_ranking
-from charlab.reber import first_error, grammar_score
-from charlab.sampling import NumpyCharModel
+from charlab.network.sampling import NumpyCharModel
+from charlab.saving import runs
+from charlab.teaching.neurons import points_to_label, trace, unit_ranking
+from charlab.text import corpus, samples
+from charlab.text.reber import first_error, grammar_score
 from ui.inside import MAP_LABELS
 from ui.saved_runs import is_reber_text
 
@@ -120,7 +121,7 @@ def test_look_inside_escapes_a_typed_text(with_run):
 
 def test_the_grammar_lab_scores_strings_charts_the_time_lapse_and_finds_the_first_error(with_run):
     """The run is told it learned the Reber sample (its corpus hash) and given Reber-like output and
-    time-lapse frames, so the page's figures can be checked against charlab.reber exactly."""
+    time-lapse frames, so the page's figures can be checked against charlab.text.reber exactly."""
     reber_text = samples.load_sample("reber")
     sha = corpus.text_hash(corpus.clean(reber_text, "keep"))
     runs.update_meta(with_run, corpus={"name": "Reber grammar", "sha256": sha, "characters": len(reber_text)})

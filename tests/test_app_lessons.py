@@ -20,7 +20,7 @@ from app_pages import (
 )
 from streamlit.testing.v1 import AppTest
 
-from charlab import lessons
+from charlab.teaching import lessons
 
 pytestmark = APP_FIXTURES
 

@@ -21,7 +21,7 @@ from app_pages import (
 )
 from streamlit.testing.v1 import AppTest
 
-from charlab import runs
+from charlab.saving import runs
 from ui.job_registry import registry
 from ui.settings import PAGES
 
@@ -120,7 +120,7 @@ def test_generate_length_is_capped_by_the_server(monkeypatch, with_run):
 
 def test_an_unreachable_cluster_is_said_on_every_page_and_start_refuses():
     """CHARLAB_RAY_ADDRESS set to an address where nothing answers, without the local fallback."""
-    from charlab import cluster
+    from charlab.server import cluster
     from ui.job_registry import registry
 
     try:
@@ -153,7 +153,7 @@ def test_an_unreachable_cluster_is_said_on_every_page_and_start_refuses():
 def test_a_mistyped_cluster_setting_is_said_on_every_page_and_start_refuses(variable, value, words):
     """Before, CHARLAB_CPUS_PER_TRAINING=two was read only when the queue asked the cluster for its places, which
     then read 0, so every training waited forever; now it is said from the start, naming the variable."""
-    from charlab import cluster
+    from charlab.server import cluster
     from ui.job_registry import registry
 
     try:

@@ -29,9 +29,9 @@ from streamlit.testing.v1 import AppTest
 import ui.job_registry
 import ui.owners
 import ui.text
-from charlab import archives, runs
-from charlab import owners as charlab_owners
 from charlab.errors import CharlabError
+from charlab.saving import archives, runs
+from charlab.server import owners as charlab_owners
 from ui.job_registry import registry
 from ui.owners import NICKNAME_HELP
 from ui.text import visible_text

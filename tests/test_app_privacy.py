@@ -7,8 +7,8 @@ from app_pages import APP_FIXTURES, contains, go, job, open_app, run, set_tiny_s
 from test_app_owners import named
 
 import ui.privacy
-from charlab import owners as charlab_owners
-from charlab import runs
+from charlab.saving import runs
+from charlab.server import owners as charlab_owners
 
 pytestmark = APP_FIXTURES
 

@@ -22,10 +22,10 @@ import ui.job_registry
 import ui.page_guard
 import ui.session
 import ui.widget_state
-from charlab import runs
-from charlab.corpus import Corpus
-from charlab.generation import GenerateConfig
-from charlab.model import ModelConfig
+from charlab.network.generation import GenerateConfig
+from charlab.network.model import ModelConfig
+from charlab.saving import runs
+from charlab.text.corpus import Corpus
 from ui.job_registry import registry
 
 pytestmark = APP_FIXTURES

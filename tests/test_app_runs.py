@@ -22,7 +22,7 @@ from app_pages import (
     wait_done,
 )
 
-from charlab import archives, runs
+from charlab.saving import archives, runs
 from ui.saved_runs import run_label
 
 pytestmark = APP_FIXTURES

@@ -19,9 +19,10 @@ from app_pages import (
     wait_done,
 )
 
-from charlab import runs, writers
-from charlab.model import count_parameters
-from charlab.presets import preset
+from charlab.learning import writers
+from charlab.learning.presets import preset
+from charlab.network.model import count_parameters
+from charlab.saving import runs
 from ui.settings import PRESETS, preset_settings
 from ui.text import md
 

@@ -7,8 +7,9 @@ from app_pages import APP_FIXTURES, ROOT, charts, contains, go, metric, open_app
 from test_app_reload import reload
 
 import ui
-from charlab import runs, writers
-from charlab.model import ModelConfig, count_parameters
+from charlab.learning import writers
+from charlab.network.model import ModelConfig, count_parameters
+from charlab.saving import runs
 from ui.settings import preset_settings
 
 pytestmark = APP_FIXTURES

@@ -44,11 +44,14 @@ import ui.saved_runs
 import ui.settings
 import ui.sidebar
 import ui.train
-from charlab import calibration, corpus, precision, runs
-from charlab.baselines import Baseline, BaselineReport, compute_baselines
-from charlab.diagnosis import check_first_loss, diagnose, kept_epoch
-from charlab.jobs import JobQueue
-from charlab.model import MODEL_SETTINGS, count_parameters
+from charlab.learning import calibration
+from charlab.learning.diagnosis import check_first_loss, diagnose, kept_epoch
+from charlab.network import precision
+from charlab.network.model import MODEL_SETTINGS, count_parameters
+from charlab.saving import runs
+from charlab.server.jobs import JobQueue
+from charlab.text import corpus
+from charlab.text.baselines import Baseline, BaselineReport, compute_baselines
 from ui.job_registry import registry
 from ui.saved_runs import baseline_report
 from ui.settings import (
@@ -69,7 +72,7 @@ pytestmark = APP_FIXTURES
 # ---------------------------------------------------------------- settings
 
 
-# AppTest's name for each kind of widget charlab.model.MODEL_SETTINGS asks for
+# AppTest's name for each kind of widget charlab.network.model.MODEL_SETTINGS asks for
 WIDGET_KINDS = {"segmented": "segmented_control", "select_slider": "select_slider", "slider": "slider",
                 "number": "number_input"}  # fmt: skip
 SETTING_WIDGETS = {s.name: WIDGET_KINDS[s.widget] for s in MODEL_SETTINGS.values() if s.widget}
@@ -561,7 +564,7 @@ def test_every_epochs_text_wraps_its_long_lines():
 
 
 def _epoch_texts_script() -> None:
-    from charlab.diagnosis import kept_epoch
+    from charlab.learning.diagnosis import kept_epoch
     from ui.train import kept_text_view
 
     history = [{"epoch": i, "loss": 2.0, "val_loss": 2.0 - i / 10} for i in (1, 2)]

@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charlab import archives, model, runs
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig, import_keras, load_keras_model
-from charlab.training import TrainingJob
-from charlab.weights import to_npz_bytes
+from charlab.learning.training import TrainingJob
+from charlab.network import model
+from charlab.network.model import ModelConfig, import_keras, load_keras_model
+from charlab.saving import archives, runs
+from charlab.saving.weights import to_npz_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = (ROOT / "sample_texts" / "fables.txt").read_text(encoding="utf-8")[:6000]

@@ -27,14 +27,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charlab import archives, corpus, runs
-from charlab.corpus import load_bytes, warnings
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig, build_model, import_keras, load_keras_model
-from charlab.sampling import Generator, NumpyCharModel
-from charlab.training import FINISHED, Timelapse, TrainingJob
-from charlab.vocab import Vocab
-from charlab.weights import expected_shapes
+from charlab.learning.training import FINISHED, Timelapse, TrainingJob
+from charlab.network.model import ModelConfig, build_model, import_keras, load_keras_model
+from charlab.network.sampling import Generator, NumpyCharModel
+from charlab.saving import archives, runs
+from charlab.saving.weights import expected_shapes
+from charlab.text import corpus
+from charlab.text.corpus import load_bytes, warnings
+from charlab.text.vocab import Vocab
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=1)
@@ -337,7 +338,7 @@ def test_the_engine_never_evaluates_or_unpickles_anything():
         r"(?<![\w.])(eval|exec|compile)\(|import pickle|pickle\.loads?|marshal|allow_pickle=True|safe_mode=False"
         r"|shell=True|os\.system|__import__|yaml\.load"
     )
-    sources = sorted((ROOT / "charlab").glob("*.py"))
+    sources = sorted((ROOT / "charlab").rglob("*.py"))
     assert len(sources) > 10
     found = [f"{p.name}: {m.group(0)}" for p in sources for m in pattern.finditer(p.read_text(encoding="utf-8"))]
     assert found == []

@@ -8,7 +8,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from charlab.baselines import (
+from charlab.errors import CharlabError
+from charlab.text.baselines import (
     DISCOUNT,
     compute_baselines,
     kneser_ney_probabilities,
@@ -16,9 +17,8 @@ from charlab.baselines import (
     uniform_loss,
     unigram_loss,
 )
-from charlab.data import split_ids, windows
-from charlab.errors import CharlabError
-from charlab.vocab import Vocab
+from charlab.text.data import split_ids, windows
+from charlab.text.vocab import Vocab
 
 
 def _ids(text: str, chars: str = "ab") -> np.ndarray:
@@ -134,7 +134,7 @@ def test_without_validation_the_training_text_is_scored():
 
 
 def test_sorting_fallback_for_large_vocabularies_gives_the_same_losses(monkeypatch):
-    import charlab.baselines as baselines
+    import charlab.text.baselines as baselines
 
     rng = np.random.default_rng(3)
     train, evaluated = rng.choice(6, 2000), rng.choice(6, 300)
@@ -146,7 +146,7 @@ def test_sorting_fallback_for_large_vocabularies_gives_the_same_losses(monkeypat
 def test_a_report_survives_a_round_trip_through_json_and_garbage_reads_as_none():
     import json
 
-    from charlab.baselines import report_from_dict, report_to_dict
+    from charlab.text.baselines import report_from_dict, report_to_dict
 
     text = "the cat sat on the mat. the dog sat on the log.\n" * 40
     report = compute_baselines(text, Vocab.from_text(text), 0.1, 16)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from charlab import board, runs
-from charlab.model import ModelConfig
-from charlab.owners import list_all_runs, owner_workspace
+from charlab.network.model import ModelConfig
+from charlab.saving import runs
+from charlab.server import board
+from charlab.server.owners import list_all_runs, owner_workspace
 
 NOON = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 SINCE = datetime(2026, 12, 3, 0, 0, tzinfo=UTC)

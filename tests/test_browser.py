@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from charlab import owners, runs
+from charlab.saving import runs
+from charlab.server import owners
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from test_browser import PAGE_LOAD, go_to, keyed, main_block, no_error, screenshot, shots  # noqa: F401 (a fixture)
 
-from charlab import board, owners, runs
+from charlab.saving import runs
+from charlab.server import board, owners
 
 pytestmark = pytest.mark.browser
 PASSWORD = "owl-42"

@@ -22,9 +22,11 @@ TRAINING = 180_000  # ms: TensorFlow's start, the writer's GRU and the browser s
 GERMAN = (ROOT / "tests" / "data" / "german_de.txt").read_text(encoding="utf-8") * 5  # 4.6 KB
 CHINESE = (ROOT / "tests" / "data" / "tang_poems_zh.txt").read_text(encoding="utf-8")
 PHONE = {"width": 390, "height": 844}
-GERMAN_ADVICE = re.compile(  # the numbers are charlab.writers.writer_head_start's (tests/test_writers.py checks them)
-    r"The writer knows English: on this text its first guesses are worse than knowing only how often each letter "
-    r"appears \(\d\.\d\d against \d\.\d\d nats per character\), so start from a blank network\."
+GERMAN_ADVICE = (
+    re.compile(  # the numbers are charlab.learning.writers.writer_head_start's (tests/test_writers.py checks them)
+        r"The writer knows English: on this text its first guesses are worse than knowing only how often each letter "
+        r"appears \(\d\.\d\d against \d\.\d\d nats per character\), so start from a blank network\."
+    )
 )
 
 

@@ -19,10 +19,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from streamlit_server import StreamlitServer
 from webpage_runs import make_run
 
-from charlab import runs, webpage
-from charlab.cells import CELL_TYPES
-from charlab.generation import GENERATE_SETTINGS
-from charlab.sampling import Generator, NumpyCharModel, probabilities
+from charlab.network.cells import CELL_TYPES
+from charlab.network.generation import GENERATE_SETTINGS
+from charlab.network.sampling import Generator, NumpyCharModel, probabilities
+from charlab.saving import runs, webpage
 
 pytestmark = pytest.mark.browser
 
@@ -177,7 +177,7 @@ def test_characters_it_never_saw_are_skipped_and_said(tmp_path, offline):
 
 
 def test_the_inputs_say_what_the_settings_table_says(tmp_path, offline):
-    """Labels, ranges and defaults of the page's inputs come from charlab.generation.GENERATE_SETTINGS."""
+    """Labels, ranges and defaults of the page's inputs come from charlab.network.generation.GENERATE_SETTINGS."""
     run, html_file = exported(tmp_path, units=16)
     page = offline.open(html_file)
     ids = {"seed_text": "seed-text", "temperature": "temperature", "length": "length", "top_k": "top-k",

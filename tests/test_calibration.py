@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from charlab import calibration, precision, presets
 from charlab.cli import main
-from charlab.model import ModelConfig, step_work
+from charlab.learning import calibration, presets
+from charlab.network import precision
+from charlab.network.model import ModelConfig, step_work
 
 TODAY = {  # today's float32 winners (tests/test_presets.py): what a computer without bfloat16 units trains
     "quick": ModelConfig(cell="gru", units=256, epochs=20),
@@ -55,7 +56,7 @@ def fake_seconds(gflops: float) -> dict[str, float]:
 
 
 def test_the_products_are_the_training_steps_work():
-    """The calibration times what a training step computes: 3 × (forward products) ≈ charlab.model.step_work."""
+    """The calibration times what a training step computes: 3 × (forward products) ≈ charlab.network.model.step_work."""
     for cfg in (ModelConfig(units=512, batch_size=256), ModelConfig(cell="lstm", units=128, layers=2)):
         _, flops = step_work(cfg, calibration.VOCAB)
         forward = sum(2 * m * k * n * count for m, k, n, count in calibration.products(cfg))

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charlab.cells import CELL_TYPES, cell_type, js_cells_source, weight_names
 from charlab.errors import CharlabError
-from charlab.model import MODEL_SETTINGS, import_keras
+from charlab.network.cells import CELL_TYPES, cell_type, js_cells_source, weight_names
+from charlab.network.model import MODEL_SETTINGS, import_keras
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,12 +86,12 @@ def test_the_registry_drives_the_settings_and_the_page_script():
 
 
 def test_no_other_module_compares_cell_names():
-    """A cell type is asked, not compared: `cell == "lstm"` anywhere but charlab/cells.py is a second home."""
+    """A cell type is asked, not compared: `cell == "lstm"` anywhere but charlab/network/cells.py is a second home."""
     comparison = re.compile(r"""\.cell\s*(==|!=|in)\s|["'](lstm|gru|simple_rnn)["']\s*(==|!=)|CELLS\[|GATES\[""")
     offenders = [
         f"{path.relative_to(ROOT)}:{n}"
         for folder in ("charlab", "ui", "pages")
-        for path in sorted((ROOT / folder).glob("*.py"))
+        for path in sorted((ROOT / folder).rglob("*.py"))
         if path.name != "cells.py"
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if comparison.search(line)
@@ -100,5 +100,5 @@ def test_no_other_module_compares_cell_names():
 
 
 def test_importing_the_cells_imports_no_tensorflow():
-    code = "import sys, charlab.cells; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    code = "import sys, charlab.network.cells; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

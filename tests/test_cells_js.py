@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page
 
-from charlab.cells import CELL_TYPES, JS_PRELUDE, js_cells_source
-from charlab.model import ModelConfig
-from charlab.sampling import NumpyCharModel
-from charlab.weights import expected_shapes
+from charlab.network.cells import CELL_TYPES, JS_PRELUDE, js_cells_source
+from charlab.network.model import ModelConfig
+from charlab.network.sampling import NumpyCharModel
+from charlab.saving.weights import expected_shapes
 
 pytestmark = pytest.mark.browser
 

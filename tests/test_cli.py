@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from charlab import precision, runs
 from charlab.cli import _with_preset, build_parser, main
-from charlab.generation import GENERATE_SETTINGS
-from charlab.presets import PRESETS, fit_to_text
+from charlab.learning.presets import PRESETS, fit_to_text
+from charlab.network import precision
+from charlab.network.generation import GENERATE_SETTINGS
+from charlab.saving import runs
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--units", "16", "--embedding-dim", "8", "--seq-length", "20", "--batch-size", "8", "--epochs", "2"]
@@ -142,8 +143,8 @@ def writer_named_aesop(tmp_path, text_file) -> str:
 
 def test_train_from_a_writer_keeps_its_shape_and_records_it(tmp_path, text_file, capsys):
     """--from RUN: a new run with the writer's shape, fine-tuning's smaller step and the writer named in it."""
-    from charlab import writers
-    from charlab.model import ModelConfig, count_parameters
+    from charlab.learning import writers
+    from charlab.network.model import ModelConfig, count_parameters
 
     ws = writer_named_aesop(tmp_path, text_file)
     student = tmp_path / "student.txt"
@@ -176,8 +177,9 @@ def test_train_from_a_writer_warns_of_a_text_in_another_script(tmp_path, text_fi
 def test_train_from_the_writer_warns_with_its_measured_start_on_a_german_text(tmp_path, monkeypatch, capsys):
     """German looks like English letters, but the writer's first guesses on it are worse than its letter
     frequencies: the warning says so with the measured numbers (the user may still train from it)."""
-    from charlab import cli, writers
+    from charlab import cli
     from charlab.errors import CharlabError
+    from charlab.learning import writers
 
     def planned_job(*args, **kwargs):
         raise CharlabError("planned, not trained")
@@ -258,7 +260,7 @@ def test_a_preset_trains_its_recipe_fitted_to_the_text_and_a_flag_wins(tmp_path,
 
 def test_a_preset_on_a_big_text_is_the_preset_itself():
     """By the clock as the app trains it: the epochs only cap it at the most a training may have."""
-    from charlab.model import MAX_EPOCHS
+    from charlab.network.model import MAX_EPOCHS
 
     _, seconds, preset = PRESETS["balanced"]
     config, minutes = _with_preset("balanced", 1_000_000, {"learning_rate": 1e-3}, None)
@@ -270,9 +272,10 @@ def test_train_from_the_writer_on_a_small_text_trains_the_apps_fitted_minute(tmp
     """--from writer with no length given: the Quick preset fitted to the small text as the app fits it (its
     minute, small batch and dropout; the writer's shape, fine-tuning's rate), by the clock with the early stop, not
     the preset's 20 passes; a length given wins."""
-    from charlab import cli, writers
+    from charlab import cli
     from charlab.errors import CharlabError
-    from charlab.model import MAX_EPOCHS, ModelConfig
+    from charlab.learning import writers
+    from charlab.network.model import MAX_EPOCHS, ModelConfig
 
     started: list[dict] = []
 

@@ -1,4 +1,4 @@
-"""Trainings on a Ray cluster (charlab.cluster), on a real cluster of several Ray nodes made on this machine
+"""Trainings on a Ray cluster (charlab.server.cluster), on a real cluster of several Ray nodes made on this machine
 (ray.cluster_utils.Cluster: a head without CPUs for trainings, and worker nodes, each its own raylet)."""
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from app_pages import contains, go, run, start_tiny_training, wait_done, wait_un
 from app_pages import job as session_job
 from ray.cluster_utils import Cluster
 
-from charlab import backends, cluster, environment, runs
+from charlab import environment
 from charlab.errors import CharlabError
-from charlab.jobs import JobQueue
-from charlab.model import ModelConfig
-from charlab.training import FINISHED, INTERRUPTED, STOPPED
+from charlab.learning.training import FINISHED, INTERRUPTED, STOPPED
+from charlab.network.model import ModelConfig
+from charlab.saving import runs
+from charlab.server import backends, cluster
+from charlab.server.jobs import JobQueue
 from ui.job_registry import registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,7 +194,7 @@ def test_a_restarted_server_finds_its_running_trainings_again(ray_cluster, tmp_p
         import os, sys, threading, time
         sys.path.insert(0, {str(ROOT)!r})
         from charlab import cluster
-        from charlab.model import ModelConfig
+        from charlab.network.model import ModelConfig
         job = cluster.RayTrainingJob({TEXT!r}, ModelConfig(**{LONG.to_dict()!r}), name="survives",
                                      root={str(tmp_path)!r}, token="student-token", owner="ada")
         threading.Thread(target=job.run, daemon=True).start()

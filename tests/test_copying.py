@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from charlab.copying import (
+from charlab.errors import CharlabError
+from charlab.teaching.copying import (
     TrainingTextIndex,
     copy_report,
     known_pair_share,
@@ -14,7 +15,6 @@ from charlab.copying import (
     suffix_array,
     writes_spaces_between_words,
 )
-from charlab.errors import CharlabError
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz     \n"
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charlab import corpus
-from charlab.corpus import (
+from charlab.errors import CharlabError
+from charlab.text import corpus
+from charlab.text.corpus import (
     CLEANING_MODES,
     DEFAULT_MAX_BYTES,
     changed_characters,
@@ -23,7 +24,6 @@ from charlab.corpus import (
     visible,
     warnings,
 )
-from charlab.errors import CharlabError
 
 FRENCH = "Élodie a mangé une crème brûlée à Noël; ça coûte 12 €!\nÇa suffit."
 MIXED = 'The Quick, brown FOX — jumps!\n\t"Über" naïve café: 42 % (ok) [x] {y} #1 ½ ﬁne ß\u00a0end\r'

@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from charlab.data import split_ids, split_sizes, training_windows, windows
 from charlab.errors import CharlabError
+from charlab.text.data import split_ids, split_sizes, training_windows, windows
 
 
 def _naive_windows(ids, seq_length):

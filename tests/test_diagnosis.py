@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from charlab.diagnosis import (
+from charlab.learning.diagnosis import (
     DIVERGED,
     LEARNING,
     MEMORISING_RISE,
@@ -162,7 +162,7 @@ def test_learning_by_heart_needs_both_the_patience_and_a_rise():
 
 
 def test_a_fine_tunes_verdict_says_a_small_text_is_learned_fast_and_the_best_weights_are_kept():
-    from charlab.diagnosis import PATIENCE_EPOCHS
+    from charlab.learning.diagnosis import PATIENCE_EPOCHS
 
     rising = [{"epoch": i + 1, "loss": 2 - 0.1 * i, "val_loss": v} for i, v in enumerate([1.5, 1.4, 1.45, 1.6, 1.7])]
     blank = diagnose(rising)

@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charlab import run_format, runs, training
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig
-from charlab.training import FAILED, FINISHED, TrainingJob
+from charlab.learning import training
+from charlab.learning.training import FAILED, FINISHED, TrainingJob
+from charlab.network.model import ModelConfig
+from charlab.saving import run_format, runs
 
 ROOT = Path(__file__).resolve().parents[1]
 FABLES = ROOT / "sample_texts" / "fables.txt"
@@ -125,7 +126,7 @@ def test_a_training_killed_with_its_server_is_listed_as_interrupted_and_its_chec
     root = tmp_path / "runs"
     script = f"""
 from charlab import training
-from charlab.model import ModelConfig
+from charlab.network.model import ModelConfig
 training.CHECKPOINT_EVERY_SECONDS = 0.0  # checkpoint at every better epoch, so one exists before the kill
 text = open({str(FABLES)!r}, encoding="utf-8").read()[:4000]
 cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=10000)

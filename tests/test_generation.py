@@ -1,4 +1,4 @@
-"""charlab.generation: the generation settings' one table, and GenerateConfig's check in words."""
+"""charlab.network.generation: the generation settings' one table, and GenerateConfig's check in words."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-from charlab import sampling
 from charlab.errors import CharlabError
-from charlab.generation import GENERATE_SETTINGS, MAX_SEED_CHARS, GenerateConfig
+from charlab.network import sampling
+from charlab.network.generation import GENERATE_SETTINGS, MAX_SEED_CHARS, GenerateConfig
 
 
 def test_every_field_is_a_row_of_the_table_with_its_default():

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from charlab import runs, writers
-from charlab.presets import SMALL_TEXT_CHARS
+from charlab.learning import writers
+from charlab.learning.presets import SMALL_TEXT_CHARS
+from charlab.saving import runs
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "sample_texts" / "heldout"

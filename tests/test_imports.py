@@ -1,5 +1,7 @@
-"""charlab's modules import each other without a circle: each can be read (and tested) after the ones it
-builds on. Read from the source with ast, so an import inside a function counts too."""
+"""charlab's modules import each other without a circle, and its folders in one direction: text, then network,
+saving, learning, and on top server and teaching, which never import each other. So each module can be read
+(and tested) after the ones it builds on, and a folder never reaches up. Read from the source with ast, so an
+import inside a function counts too."""
 
 from __future__ import annotations
 
@@ -7,6 +9,16 @@ import ast
 from pathlib import Path
 
 CHARLAB = Path(__file__).resolve().parents[1] / "charlab"
+FOLDERS = ("text", "network", "saving", "learning", "server", "teaching")  # each may import only those before it
+BESIDE = {"server": "teaching", "teaching": "server"}  # the two on top stay apart
+# charlab's top-level modules a folder may use, from the first folder that may: errors and environment depend on
+# nothing; limits (a shared server's limits, read from the environment like environment's) counts parameters
+CONFIGURATION = {"errors": "text", "environment": "text", "limits": "learning"}
+
+
+def module_name(path: Path, package: Path) -> str:
+    """'learning.training' for charlab/learning/training.py, 'errors' for charlab/errors.py."""
+    return ".".join(path.relative_to(package).with_suffix("").parts)
 
 
 def charlab_imports(source: str, modules: set[str]) -> set[str]:
@@ -14,19 +26,24 @@ def charlab_imports(source: str, modules: set[str]) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            parts = node.module.split(".")
-            if parts[0] == "charlab":
-                found |= {parts[1]} if len(parts) > 1 else {alias.name for alias in node.names}
+            if node.module == "charlab" or node.module.startswith("charlab."):
+                inside = node.module.removeprefix("charlab").lstrip(".")
+                found.add(inside)  # `from charlab.learning.training import x`
+                found |= {
+                    f"{inside}.{alias.name}".lstrip(".") for alias in node.names
+                }  # `from charlab.learning import training`
         elif isinstance(node, ast.Import):
-            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("charlab.")}
+            found |= {a.name.removeprefix("charlab.") for a in node.names if a.name.startswith("charlab.")}
     return found & modules
 
 
 def import_graph(package: Path) -> dict[str, set[str]]:
-    modules = {path.stem for path in package.glob("*.py")}
+    paths = [path for path in package.rglob("*.py") if path.stem != "__init__"]
+    modules = {module_name(path, package) for path in paths}
     return {
-        path.stem: charlab_imports(path.read_text(encoding="utf-8"), modules) - {path.stem}
-        for path in package.glob("*.py")
+        module_name(path, package): charlab_imports(path.read_text(encoding="utf-8"), modules)
+        - {module_name(path, package)}
+        for path in paths
     }
 
 
@@ -62,16 +79,52 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import from a folder into one it may not use (a later folder, or the other one on top)."""
+    wrong = []
+    for module, imported in sorted(graph.items()):
+        folder = module.split(".")[0]
+        if folder not in FOLDERS:
+            continue  # the top-level modules (cli, limits) put the folders together
+        allowed = set(FOLDERS[: FOLDERS.index(folder) + 1]) - {BESIDE.get(folder)}
+        allowed |= {name for name, first in CONFIGURATION.items() if FOLDERS.index(first) <= FOLDERS.index(folder)}
+        wrong += [f"{module} → {other}" for other in sorted(imported) if other.split(".")[0] not in allowed]
+    return wrong
+
+
 def test_the_circle_finder_finds_a_circle_through_a_function_level_import():
+    modules = {"server.workers", "server.cluster", "network.model"}
     graph = {
-        "workers": charlab_imports("def f():\n    from charlab import cluster\n", {"cluster"}),
-        "cluster": charlab_imports("from charlab.workers import Base\n", {"workers"}),
-        "model": set(),
+        "server.workers": charlab_imports("def f():\n    from charlab.server import cluster\n", modules),
+        "server.cluster": charlab_imports("from charlab.server.workers import Base\n", modules),
+        "network.model": set(),
     }
-    assert circles(graph) == [["cluster", "workers"]]
+    assert circles(graph) == [["server.cluster", "server.workers"]]
+
+
+def test_the_direction_check_finds_an_import_that_reaches_up():
+    modules = {"network.model", "learning.training", "server.jobs", "teaching.lessons", "errors", "limits"}
+    graph = {
+        "network.model": charlab_imports(
+            "from charlab import errors, limits\nfrom charlab.learning import training\n", modules
+        ),
+        "teaching.lessons": charlab_imports("import charlab.server.jobs\n", modules),
+        "server.jobs": charlab_imports("from charlab.learning.training import TrainingJob\n", modules),
+    }
+    assert upward_imports(graph) == [
+        "network.model → learning.training",
+        "network.model → limits",
+        "teaching.lessons → server.jobs",
+    ]
 
 
 def test_no_charlab_module_imports_one_that_imports_it_back():
     graph = import_graph(CHARLAB)
-    assert len(graph) > 30 and graph["backends"] >= {"workers", "cluster"}  # the whole package was read
+    assert len(graph) > 30 and graph["server.backends"] >= {"server.workers", "server.cluster"}  # all was read
     assert circles(graph) == []
+
+
+def test_charlab_folders_import_only_the_folders_below_them():
+    graph = import_graph(CHARLAB)
+    assert {module.split(".")[0] for module in graph} >= set(FOLDERS)
+    assert upward_imports(graph) == []

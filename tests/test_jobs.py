@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from charlab import runs
 from charlab.errors import CharlabError
-from charlab.jobs import Job, JobQueue, Swept, configured_abandon_seconds, configured_max_trainings
-from charlab.model import ModelConfig
-from charlab.training import FINISHED, STOPPED, Progress, TrainingJob
+from charlab.learning.training import FINISHED, STOPPED, Progress, TrainingJob
+from charlab.network.model import ModelConfig
+from charlab.saving import runs
+from charlab.server.jobs import Job, JobQueue, Swept, configured_abandon_seconds, configured_max_trainings
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = (ROOT / "sample_texts" / "fables.txt").read_text(encoding="utf-8")[:4000]
@@ -440,7 +440,7 @@ def test_a_bad_abandon_time_is_refused_in_plain_words(value):
 
 
 def job_members() -> set[str]:
-    """What charlab.jobs.Job declares: its fields, methods and properties."""
+    """What charlab.server.jobs.Job declares: its fields, methods and properties."""
     return set(Job.__annotations__) | {name for name in vars(Job) if not name.startswith("_")}
 
 
@@ -475,7 +475,7 @@ def _has_every_member(job: object) -> None:
 
 
 def test_every_kind_of_training_has_the_whole_interface(tmp_path, monkeypatch):
-    from charlab import cluster, workers
+    from charlab.server import cluster, workers
 
     monkeypatch.setattr(workers, "_spares", lambda: type("NoSpare", (), {"warm": lambda self: None})())
     monkeypatch.setattr(cluster, "check_room", lambda: None)  # no cluster here: only the server's side is built
@@ -492,7 +492,7 @@ def test_every_kind_of_training_has_the_whole_interface(tmp_path, monkeypatch):
 
 def test_a_training_found_on_the_cluster_is_built_as_a_started_one_is(tmp_path, monkeypatch):
     """`RayTrainingJob.attach` goes through the same initialiser: the same members, nothing set by hand."""
-    from charlab import cluster
+    from charlab.server import cluster
 
     monkeypatch.setattr(cluster, "check_room", lambda: None)
     started = cluster.RayTrainingJob(TEXT, TINY, name="a run", root=tmp_path, token="t", owner="ann")

@@ -10,7 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from charlab.errors import CharlabError
-from charlab.lessons import (
+from charlab.network.model import ModelConfig
+from charlab.teaching.lessons import (
     CONTROLS,
     Lesson,
     LinkAddress,
@@ -25,7 +26,6 @@ from charlab.lessons import (
     to_query_params,
     with_host,
 )
-from charlab.model import ModelConfig
 
 SONNETS = Lesson(
     sample="sonnets",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from charlab import corpus, limits
+from charlab import limits
 from charlab.errors import CharlabError
 from charlab.limits import SETTINGS, Limits
-from charlab.model import ModelConfig, count_parameters
+from charlab.network.model import ModelConfig, count_parameters
+from charlab.text import corpus
 
 
 def test_defaults_fit_the_best_preset_and_a_shared_laptop():

@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from charlab.cells import CELL_TYPES
 from charlab.errors import CharlabError
-from charlab.model import (
+from charlab.network.cells import CELL_TYPES
+from charlab.network.model import (
     MODEL_SETTINGS,
     ModelConfig,
     build_model,
@@ -133,7 +133,7 @@ def test_dict_round_trip():
 
 
 def test_from_dict_ignores_unknown_keys_and_fills_missing_ones_with_todays_defaults():
-    """What an older run was trained with is filled in by charlab.run_format (tests/test_run_format.py)."""
+    """What an older run was trained with is filled in by charlab.saving.run_format (tests/test_run_format.py)."""
     cfg = ModelConfig.from_dict({"units": 32, "attention_heads": 8, "future_setting": {"x": 1}})
     assert cfg == ModelConfig(units=32)
     assert ModelConfig.from_dict({}) == ModelConfig()

@@ -7,10 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from charlab.cells import CELL_TYPES
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig
-from charlab.neurons import (
+from charlab.network.cells import CELL_TYPES
+from charlab.network.model import ModelConfig
+from charlab.network.sampling import Generator, NumpyCharModel
+from charlab.saving.weights import expected_shapes
+from charlab.teaching.neurons import (
     HYPOTHESES,
     after_newline,
     character_kind,
@@ -25,9 +27,7 @@ from charlab.neurons import (
     unit_ranking,
     vowel_or_consonant,
 )
-from charlab.sampling import Generator, NumpyCharModel
-from charlab.vocab import Vocab
-from charlab.weights import expected_shapes
+from charlab.text.vocab import Vocab
 
 QUOTED = (
     'he said "hello there" and left.\nshe wrote "no" then (quietly) "yes, all of it" twice.\n'

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from charlab import owners, runs
 from charlab.errors import CharlabError
+from charlab.saving import runs
+from charlab.server import owners
 
 
 def test_a_nickname_is_one_workspace_whatever_its_case_and_spacing(tmp_path):

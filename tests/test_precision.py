@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from charlab import precision, runs
-from charlab.cells import CELL_TYPES
-from charlab.model import ModelConfig, build_model, estimate, import_keras, keras_weights, model_policy
-from charlab.precision import FLOAT32, MIXED_BFLOAT16, MIXED_FLOAT16, resolve
-from charlab.samples import SAMPLE_TEXTS_DIR
-from charlab.training import FINISHED, TrainingJob
+from charlab.learning.training import FINISHED, TrainingJob
+from charlab.network import precision
+from charlab.network.cells import CELL_TYPES
+from charlab.network.model import ModelConfig, build_model, estimate, import_keras, keras_weights, model_policy
+from charlab.network.precision import FLOAT32, MIXED_BFLOAT16, MIXED_FLOAT16, resolve
+from charlab.saving import runs
+from charlab.text.samples import SAMPLE_TEXTS_DIR
 
 TINY = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=1, learning_rate=0.01)
 TEXT = "the cat sat on the mat. the dog sat on the log.\n" * 60
@@ -198,7 +199,7 @@ def test_the_memory_estimate_says_what_bfloat16_adds_and_auto_follows_the_comput
     # the weights and Adam stay float32; the 16-bit copies of the weights and activations come on top
     assert bf16.memory_bytes - f32.memory_bytes == 2 * f32.parameters + 256 * 64 * kept
     assert bf16.parameters == f32.parameters and bf16.chars_per_second == f32.chars_per_second
-    # measured peaks (charlab/model.py): 1.07 GB in float32, 1.09 GB in mixed bfloat16; within ±30 %
+    # measured peaks (charlab/network/model.py): 1.07 GB in float32, 1.09 GB in mixed bfloat16; within ±30 %
     assert 0.7 * 1.069e9 <= f32.memory_bytes <= 1.3 * 1.069e9
     assert 0.7 * 1.088e9 <= bf16.memory_bytes <= 1.3 * 1.088e9
     no_override.setattr(precision, "has_gpu", lambda: False)
@@ -209,7 +210,7 @@ def test_the_memory_estimate_says_what_bfloat16_adds_and_auto_follows_the_comput
 
 
 def test_the_progress_line_says_when_a_training_computes_in_16_bits():
-    from charlab.training import Progress
+    from charlab.learning.training import Progress
     from ui.formatting import progress_words
 
     live = Progress(step=5, epoch=1, epochs=2, chars_per_second=1234.0, elapsed=3.0, eta=10.0)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from charlab.data import training_windows
-from charlab.model import MODEL_SETTINGS, ModelConfig, count_parameters
-from charlab.presets import PRESETS, SMALL_TEXT_CHARS, fit_to_text
+from charlab.learning.presets import PRESETS, SMALL_TEXT_CHARS, fit_to_text
+from charlab.network.model import MODEL_SETTINGS, ModelConfig, count_parameters
+from charlab.text.data import training_windows
 
 TINY_SHAKESPEARE_CHARS = 1_115_394
 VOCAB = 65  # Tiny Shakespeare's characters: the most a small English text is likely to use

@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from charlab import environment, owners, privacy, runs
+from charlab import environment
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig
-from charlab.vocab import Vocab
+from charlab.network.model import ModelConfig
+from charlab.saving import runs
+from charlab.server import owners, privacy
+from charlab.text.vocab import Vocab
 
 TEXT = "the cat sat on the mat.\n"
 

@@ -26,7 +26,7 @@ def test_readme_app_command_starts_the_app():
 def test_charlab_never_imports_streamlit():
     offenders = [
         path.name
-        for path in (ROOT / "charlab").glob("*.py")
+        for path in (ROOT / "charlab").rglob("*.py")
         if re.search(r"^\s*(import streamlit|from streamlit)", path.read_text(encoding="utf-8"), flags=re.M)
     ]
     assert offenders == []
@@ -35,7 +35,7 @@ def test_charlab_never_imports_streamlit():
 def test_the_readme_settings_table_lists_every_setting_with_its_default():
     from dataclasses import fields
 
-    from charlab.model import ModelConfig
+    from charlab.network.model import ModelConfig
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| `([a-z_]+)` \| ([^|]+?) \|", readme, re.M))  # the settings table's rows

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from charlab.errors import CharlabError
-from charlab.reber import (
+from charlab.text.reber import (
     GrammarScore,
     first_error,
     generate_embedded_reber,

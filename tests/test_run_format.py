@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charlab import archives, run_format, runs, webpage
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig
-from charlab.training import FINISHED, Timelapse, TrainingJob
-from charlab.weights import to_npz_bytes
+from charlab.learning.training import FINISHED, Timelapse, TrainingJob
+from charlab.network.model import ModelConfig
+from charlab.saving import archives, run_format, runs, webpage
+from charlab.saving.weights import to_npz_bytes
 
 STORED = Path(__file__).parent / "run_formats"
 VERSIONS = sorted(int(folder.name[1:]) for folder in STORED.glob("v*") if folder.is_dir())

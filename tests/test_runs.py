@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charlab import owners, run_format, runs
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig
-from charlab.training import TrainingJob
+from charlab.learning.training import TrainingJob
+from charlab.network.model import ModelConfig
+from charlab.saving import run_format, runs
+from charlab.server import owners
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = (ROOT / "sample_texts" / "fables.txt").read_text(encoding="utf-8")[:6000]
@@ -421,7 +422,7 @@ def test_failed_rename_keeps_the_previous_config(run_copy, monkeypatch):
     assert runs.run_info(run_copy).name == "fables"
 
 
-# ---------------------------------------------------------------- runs in owners' workspaces (charlab.owners)
+# ---------------------------------------------------------------- runs in owners' workspaces (charlab.server.owners)
 
 
 def test_each_owner_lists_only_their_runs_and_the_teacher_lists_all(trained, tmp_path):

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from charlab import samples
 from charlab.errors import CharlabError
-from charlab.reber import grammar_score
+from charlab.text import samples
+from charlab.text.reber import grammar_score
 
 BOOK = (
     "\ufeffThe Project Gutenberg eBook of Test Sonnets\r\n"
@@ -302,7 +302,7 @@ def test_oversized_download_is_refused_and_leaves_no_file(server, tmp_path, monk
 
 def test_charlab_modules_do_not_import_ui_or_ml_frameworks():
     code = (
-        "import sys, charlab.samples, charlab.reber; "
+        "import sys, charlab.text.samples, charlab.text.reber; "
         "assert 'streamlit' not in sys.modules and 'tensorflow' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)

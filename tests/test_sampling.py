@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from charlab.cells import CELL_TYPES
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig, build_model, keras_weights
-from charlab.sampling import Generator, NumpyCharModel, probabilities, reshape
-from charlab.vocab import Vocab
+from charlab.network.cells import CELL_TYPES
+from charlab.network.model import ModelConfig, build_model, keras_weights
+from charlab.network.sampling import Generator, NumpyCharModel, probabilities, reshape
+from charlab.text.vocab import Vocab
 
 TEXT = "the quick brown fox jumps over the lazy dog.\nTHE QUICK BROWN FOX!\n"
 

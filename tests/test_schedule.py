@@ -6,11 +6,12 @@ import time
 
 import pytest
 
-from charlab import runs, training
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig
-from charlab.schedule import FINAL_FRACTION, WARMUP_FRACTION, learning_rate
-from charlab.training import FINISHED, TrainingJob
+from charlab.learning import training
+from charlab.learning.training import FINISHED, TrainingJob
+from charlab.network.model import ModelConfig
+from charlab.network.schedule import FINAL_FRACTION, WARMUP_FRACTION, learning_rate
+from charlab.saving import runs
 
 TEXT = "the cat sat on the mat. the dog sat on the log.\n" * 60
 

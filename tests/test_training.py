@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charlab import fitting, runs, training
-from charlab.baselines import compute_baselines, report_from_dict
-from charlab.diagnosis import MEMORISING_RISE, kept_epoch
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig
-from charlab.reber import grammar_score, reber_corpus
-from charlab.training import DIVERGED, FINISHED, STOPPED, Timelapse, TimelapseClock, TrainingJob
+from charlab.learning import fitting, training
+from charlab.learning.diagnosis import MEMORISING_RISE, kept_epoch
+from charlab.learning.training import DIVERGED, FINISHED, STOPPED, Timelapse, TimelapseClock, TrainingJob
+from charlab.network.model import ModelConfig
+from charlab.saving import runs
+from charlab.text.baselines import compute_baselines, report_from_dict
+from charlab.text.reber import grammar_score, reber_corpus
 
 TINY = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=2, learning_rate=0.01)
 TEXT = "the cat sat on the mat. the dog sat on the log.\n" * 60

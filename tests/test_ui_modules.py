@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
-PROJECT = [*PAGES, *sorted((ROOT / "ui").glob("*.py")), *sorted((ROOT / "charlab").glob("*.py"))]
+PROJECT = [*PAGES, *sorted((ROOT / "ui").glob("*.py")), *sorted((ROOT / "charlab").rglob("*.py"))]
 
 
 def tree(path: Path) -> ast.Module:
@@ -43,10 +43,12 @@ def test_the_words_for_numbers_need_neither_the_job_registry_nor_the_cluster():
     for node in ast.walk(tree(ROOT / "ui" / "formatting.py")):
         if isinstance(node, ast.ImportFrom):
             imported.add(node.module)
-    assert imported.isdisjoint({"ui.job_registry", "charlab.jobs", "charlab.cluster", "charlab.backends"})
+    assert imported.isdisjoint(
+        {"ui.job_registry", "charlab.server.jobs", "charlab.server.cluster", "charlab.server.backends"}
+    )
 
 
 def test_the_pages_run_info_is_not_charlabs_under_the_same_name():
-    """charlab.runs.run_info reads any run folder; the pages' helper also says None for another's run."""
+    """charlab.saving.runs.run_info reads any run folder; the pages' helper also says None for another's run."""
     names = {node.name for node in tree(ROOT / "ui" / "saved_runs.py").body if isinstance(node, ast.FunctionDef)}
     assert "run_info" not in names and "allowed_run_info" in names

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from charlab.errors import CharlabError
-from charlab.vocab import Vocab
+from charlab.text.vocab import Vocab
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = "Hello, Wörld! Γειά σου κόσμε. 你好，世界。 🙂🚀 naïve café\n\t$€£"
@@ -43,7 +43,7 @@ def test_same_vocabulary_whatever_the_text_order():
 def _in_subprocess(hash_seed: str) -> dict[str, str]:
     """The vocabulary JSON and the raw set order of TEXT, computed by a fresh interpreter."""
     code = (
-        "import json, sys; from charlab.vocab import Vocab; text = sys.stdin.read(); "
+        "import json, sys; from charlab.text.vocab import Vocab; text = sys.stdin.read(); "
         "sys.stdout.write(json.dumps({'vocab': Vocab.from_text(text).to_json(), 'set': ''.join(set(text))}))"
     )
     env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8"}

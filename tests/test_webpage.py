@@ -1,4 +1,4 @@
-"""charlab.webpage: a run as one self-contained web page. What the browser does with it: test_browser_webpage.py."""
+"""charlab.saving.webpage: a run as one self-contained web page. What the browser does: test_browser_webpage.py."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 from webpage_runs import make_run
 
-from charlab import cli, runs, sampling, webpage
+from charlab import cli
 from charlab.errors import CharlabError
-from charlab.generation import GENERATE_SETTINGS
+from charlab.network import sampling
+from charlab.network.generation import GENERATE_SETTINGS
+from charlab.saving import runs, webpage
 
 HOSTILE_NAME = "</script><script>alert(1)</script>"
 HOSTILE_CHARS = "ab <&\">'\u2028\u2029\n"
@@ -44,7 +46,9 @@ def test_one_script_whose_hash_is_the_only_one_allowed(tmp_path):
     assert f"style-src 'sha256-{sha(p['style'])}'" in p["csp"]
     assert p["csp"].startswith("default-src 'none';")  # no connect-src, font-src, frame-src: nothing goes out
     assert "connect-src" not in p["csp"] and "unsafe" not in p["csp"]
-    assert "CHARLAB_CELLS" in p["script"] and "function vecMat" in p["script"]  # the cells' JS from charlab.cells
+    assert (
+        "CHARLAB_CELLS" in p["script"] and "function vecMat" in p["script"]
+    )  # the cells' JS from charlab.network.cells
 
 
 def test_nothing_comes_from_another_address(tmp_path):
@@ -141,7 +145,7 @@ def test_a_run_without_a_saved_model_yet_is_said_so(tmp_path):
 def test_the_size_check_counts_every_number_of_the_weights(tmp_path):
     for cell in ("lstm", "gru", "simple_rnn"):
         run = runs.load_run(make_run(tmp_path, cell=cell, layers=2, units=12))
-        from charlab.model import count_parameters
+        from charlab.network.model import count_parameters
 
         assert count_parameters(run.config, len(run.vocab)) == sum(w.size for w in run.weights.values())
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charlab.cells import CELL_TYPES
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig, build_model, keras_weights, set_keras_weights
-from charlab.weights import expected_shapes, read_npz, to_npz_bytes
+from charlab.network.cells import CELL_TYPES
+from charlab.network.model import ModelConfig, build_model, keras_weights, set_keras_weights
+from charlab.saving.weights import expected_shapes, read_npz, to_npz_bytes
 
 CFG = ModelConfig(units=6, embedding_dim=4, layers=2, cell="gru")
 VOCAB_SIZE = 7

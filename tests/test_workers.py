@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from charlab import runs
-from charlab.backends import training_job
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig
-from charlab.training import FAILED, FINISHED, STOPPED, TrainingJob
-from charlab.workers import CHILD_NICENESS, ProcessTrainingJob
+from charlab.learning.training import FAILED, FINISHED, STOPPED, TrainingJob
+from charlab.network.model import ModelConfig
+from charlab.saving import runs
+from charlab.server.backends import training_job
+from charlab.server.workers import CHILD_NICENESS, ProcessTrainingJob
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=2, learning_rate=0.01)
@@ -115,8 +115,8 @@ def test_no_training_outlives_a_killed_server(tmp_path):
     """The 'server' is a Python process running a ProcessTrainingJob; SIGKILL it and its child goes too."""
     root = tmp_path / "runs"
     script = f"""
-from charlab.model import ModelConfig
-from charlab.workers import ProcessTrainingJob
+from charlab.network.model import ModelConfig
+from charlab.server.workers import ProcessTrainingJob
 cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=5000)
 ProcessTrainingJob({TEXT * 4!r}, cfg, name="orphan?", root={str(root)!r}).run()
 """
@@ -171,7 +171,7 @@ def _alive(pid: int) -> bool:
 
 
 def _children(pid: int) -> list[int]:
-    """The live training processes (`python -m charlab.workers`) whose parent is `pid`."""
+    """The live training processes (`python -m charlab.server.workers`) whose parent is `pid`."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -180,7 +180,7 @@ def _children(pid: int) -> list[int]:
                 command = (entry / "cmdline").read_bytes().split(b"\0")
             except (OSError, IndexError):
                 continue
-            if int(fields[1]) == pid and fields[0] != "Z" and b"charlab.workers" in command:
+            if int(fields[1]) == pid and fields[0] != "Z" and b"charlab.server.workers" in command:
                 found.append(int(entry.name))
     return sorted(found)
 

@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charlab import archives, runs, samples, webpage, weights, writers
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig
-from charlab.training import FINISHED, TrainingJob
-from charlab.vocab import Vocab
+from charlab.learning import writers
+from charlab.learning.training import FINISHED, TrainingJob
+from charlab.network.model import ModelConfig
+from charlab.saving import archives, runs, webpage, weights
+from charlab.text import samples
+from charlab.text.vocab import Vocab
 
 WRITER_CONFIG = ModelConfig(units=48, embedding_dim=16, seq_length=32, batch_size=32, epochs=4, learning_rate=0.01)
 NEW_CHARACTERS = "éß’🙂"
@@ -202,8 +204,8 @@ def test_a_writer_only_a_little_better_than_letters_only_is_not_the_default(clas
 def test_the_head_start_is_the_writers_loss_on_the_characters_it_knows(classics):
     """On a short text (one piece): the writer's loss, step by step from a fresh state after the context, on every
     next character it knows (a new one, here é, is left out), beside letter frequencies on the same characters."""
-    from charlab.baselines import unigram_loss
-    from charlab.sampling import NumpyCharModel
+    from charlab.network.sampling import NumpyCharModel
+    from charlab.text.baselines import unigram_loss
 
     run = classics
     text = LYRICS[:400] + "The fox saw the crow, and the café was closed.\n" + LYRICS[400:800]
@@ -256,8 +258,8 @@ def test_the_shipped_writer_is_checked_like_an_uploaded_run_and_starts_a_fine_tu
 
 
 def test_a_fine_tune_trains_in_a_child_process_as_the_app_runs_it(writer, student_text, tmp_path):
-    """The app trains in a child process (charlab.workers): the writer's start reaches it and comes back."""
-    from charlab.workers import ProcessTrainingJob
+    """The app trains in a child process (charlab.server.workers): the writer's start reaches it and comes back."""
+    from charlab.server.workers import ProcessTrainingJob
 
     cfg = ModelConfig(seq_length=32, batch_size=16, epochs=1)
     progress = ProcessTrainingJob(student_text, cfg, name="in a child", root=tmp_path, start_from=writer).run()

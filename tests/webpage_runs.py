@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from charlab import runs
-from charlab.model import ModelConfig
-from charlab.vocab import Vocab
-from charlab.weights import expected_shapes, to_npz_bytes
+from charlab.network.model import ModelConfig
+from charlab.saving import runs
+from charlab.saving.weights import expected_shapes, to_npz_bytes
+from charlab.text.vocab import Vocab
 
 # a lively state whose greedy text does not settle on one character, yet not chaotic: rounding differences of
 # 1e-7 (numpy's and the page's sums run in different orders) must not grow into another text

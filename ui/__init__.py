@@ -2,8 +2,8 @@
 that holds it (`from ui.train import live_view`), so a reader sees where it lives.
 
 Pages stay thin (widgets -> charlab -> drawing); everything they share lives here. Nothing in
-this package imports TensorFlow: only starting a training (charlab.training) or importing a run
-(charlab.runs) does, the first time it is needed. The modules, each importing only those above it:
+this package imports TensorFlow: only starting a training (charlab.learning.training) or importing a run
+(charlab.saving.runs) does, the first time it is needed. The modules, each importing only those above it:
 
 - settings: the Train page's settings, presets and their words; the pages and colours
 - text: visible characters, generated-text boxes, streaming, the copy check's marks

@@ -1,6 +1,6 @@
 """The class board (teacher mode): every student's training of the day on the projector, refreshing by itself.
 
-Its metrics come from charlab.board; this module only reads the runs' small files, cached by their
+Its metrics come from charlab.server.board; this module only reads the runs' small files, cached by their
 modification times, and draws them. A student never gets here: the page is not in their navigation, and
 says it is the teacher's if opened anyway.
 """
@@ -14,8 +14,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from charlab import board, owners, runs
-from charlab.runs import OWNERS_DIR
+from charlab.saving import runs
+from charlab.saving.runs import OWNERS_DIR
+from charlab.server import board, owners
 from ui.charts import board_chart, reference_table
 from ui.display import chart
 from ui.page_guard import callback

@@ -11,8 +11,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from charlab import corpus
-from charlab.baselines import BaselineReport
+from charlab.text import corpus
+from charlab.text.baselines import BaselineReport
 from ui.settings import COLORS, LOSS_UNITS
 from ui.text import char_name, visible_text
 
@@ -59,7 +59,7 @@ def loss_table(
 ) -> pd.DataFrame:
     """Long-form loss data: training per batch (or per epoch for earlier epochs), validation per epoch;
     a new network's loss before its first step at epoch 0, and a fine-tune's validation curve starting at
-    epoch 0 from its writer's loss on the text (charlab.writers records it), so a class sees where it began."""
+    epoch 0 from its writer's loss on the text (charlab.learning.writers records it), so a class sees where it began."""
     rows = []
     if writer_start is not None and math.isfinite(writer_start):
         rows.append(("Validation (each epoch)", 0.0, writer_start))

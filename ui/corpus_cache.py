@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charlab import corpus, samples
-from charlab.corpus import Corpus
+from charlab.text import corpus, samples
+from charlab.text.corpus import Corpus
 from ui.limits import server_limits
 
 

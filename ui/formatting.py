@@ -8,11 +8,11 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from charlab.precision import FLOAT32, POLICY_WORDS
+from charlab.network.precision import FLOAT32, POLICY_WORDS
 
 if TYPE_CHECKING:  # names for the hints only: formatting needs no training code to run
-    from charlab.diagnosis import KeptEpoch
-    from charlab.training import Progress
+    from charlab.learning.diagnosis import KeptEpoch
+    from charlab.learning.training import Progress
 
 
 def fmt_duration(seconds: float | None) -> str:

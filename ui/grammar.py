@@ -6,8 +6,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from charlab import runs
-from charlab.reber import first_error, grammar_lines, grammar_score
+from charlab.saving import runs
+from charlab.text.reber import first_error, grammar_lines, grammar_score
 from ui.display import chart
 from ui.settings import COLORS
 from ui.text import marked_text

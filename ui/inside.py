@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from charlab import corpus, runs
-from charlab.neurons import Trace, UnitMatch, embedding_map, points_to_label, trace
-from charlab.sampling import NumpyCharModel
+from charlab.network.sampling import NumpyCharModel
+from charlab.saving import runs
+from charlab.teaching.neurons import Trace, UnitMatch, embedding_map, points_to_label, trace
+from charlab.text import corpus
 from ui.page_guard import callback
 from ui.saved_runs import load_cached_run, run_stamp
 from ui.text import DARK_TEXT, box, char_name, visible_text
@@ -23,7 +24,7 @@ from ui.widget_state import store_value
 INSIDE_MAX_CHARS = 2000  # characters traced and drawn at once (each becomes a coloured span)
 STATE_WORDS = {"hidden": "Hidden state", "cell": "Cell state"}
 STATE_HELP = "Hidden state: what the layer passes on to the next. Cell state: an LSTM's inner memory."
-KIND_COLORS = {  # the kinds of character (charlab.neurons.character_kind) most texts have
+KIND_COLORS = {  # the kinds of character (charlab.teaching.neurons.character_kind) most texts have
     "vowel": "#DC2626",
     "consonant": "#4F46E5",
     "digit": "#059669",

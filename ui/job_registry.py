@@ -9,9 +9,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from charlab import cluster, runs
 from charlab.errors import CharlabError
-from charlab.jobs import JobHandle, JobQueue
+from charlab.saving import runs
+from charlab.server import cluster
+from charlab.server.jobs import JobHandle, JobQueue
 from ui.formatting import fmt_duration, ordinal
 from ui.text import md
 
@@ -19,7 +20,7 @@ REMEMBER_SESSION_SECONDS = 24 * 3600  # a session's remembered choices (for a re
 
 
 class Registry:
-    """Server-wide: the training queue (charlab.jobs) and each session's remembered choices, by session token."""
+    """Server-wide: the training queue (charlab.server.jobs) and each session's remembered choices, by session token."""
 
     def __init__(self):
         self.lock = threading.Lock()

@@ -1,6 +1,6 @@
 """Starting and stopping this session's training, Quick start, and the polling fragments' page reruns.
 
-Nothing here imports TensorFlow: only starting a training (charlab.training) does, the first time
+Nothing here imports TensorFlow: only starting a training (charlab.learning.training) does, the first time
 it is needed."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from dataclasses import replace
 
 import streamlit as st
 
-from charlab.backends import training_job
-from charlab.cells import CELL_TYPES
-from charlab.corpus import Corpus
 from charlab.errors import CharlabError
-from charlab.jobs import JobHandle
-from charlab.model import ModelConfig
-from charlab.training import FINAL_STATES, Progress
+from charlab.learning.training import FINAL_STATES, Progress
+from charlab.network.cells import CELL_TYPES
+from charlab.network.model import ModelConfig
+from charlab.server.backends import training_job
+from charlab.server.jobs import JobHandle
+from charlab.text.corpus import Corpus
 from ui.corpus_cache import cleaned_text, use_sample
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import lesson_fixes_something

@@ -8,9 +8,11 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from charlab import environment, lessons, limits, runs
+from charlab import environment, limits
 from charlab.errors import CharlabError
-from charlab.model import MODEL_SETTINGS
+from charlab.network.model import MODEL_SETTINGS
+from charlab.saving import runs
+from charlab.teaching import lessons
 from ui.corpus_cache import use_sample
 from ui.settings import MINUTES_LABEL, PAGES, model_config, training_length_words
 from ui.text import md
@@ -66,7 +68,7 @@ def apply_lesson(lesson: lessons.Lesson, key: str = "") -> str | None:
 
 
 def open_lesson_link() -> None:
-    """A lesson link (see charlab.lessons): applied once per session, so the learner's own changes then stay."""
+    """A lesson link (charlab.teaching.lessons): applied once per session, so the learner's own changes then stay."""
     ss = st.session_state
     params = {k: st.query_params.get_all(k) for k in st.query_params if k in lessons.LESSON_PARAMS}
     if not params:

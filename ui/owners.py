@@ -7,8 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from charlab import environment, owners, runs
+from charlab import environment
 from charlab.errors import CharlabError
+from charlab.saving import runs
+from charlab.server import owners
 from ui.job_registry import is_running
 from ui.page_guard import callback
 from ui.text import md

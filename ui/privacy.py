@@ -7,8 +7,9 @@ import time
 
 import streamlit as st
 
-from charlab import environment, privacy
+from charlab import environment
 from charlab.errors import CharlabError
+from charlab.server import privacy
 from ui.job_registry import current_handle
 from ui.owners import is_teacher, owners_enabled, session_workspace, teacher_password
 from ui.page_guard import callback

@@ -7,9 +7,10 @@ from dataclasses import replace
 
 import streamlit as st
 
-from charlab import archives, runs, writers
 from charlab.errors import CharlabError
-from charlab.model import MODEL_SETTINGS
+from charlab.learning import writers
+from charlab.network.model import MODEL_SETTINGS
+from charlab.saving import archives, runs
 from ui.charts import compare_chart
 from ui.display import chart
 from ui.job_registry import is_running

@@ -1,7 +1,7 @@
 """Saved runs: loading them (cached, reloaded when re-saved), their training text, baselines and copy
 index, and the runs list with its labels.
 
-Nothing here imports TensorFlow until a run is loaded (charlab.runs)."""
+Nothing here imports TensorFlow until a run is loaded (charlab.saving.runs)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from charlab import corpus, owners, runs, webpage
-from charlab.baselines import BaselineReport, compute_baselines
-from charlab.cells import CELL_TYPES
-from charlab.copying import TrainingTextIndex
 from charlab.errors import CharlabError
-from charlab.model import ModelConfig
-from charlab.vocab import Vocab
+from charlab.network.cells import CELL_TYPES
+from charlab.network.model import ModelConfig
+from charlab.saving import runs, webpage
+from charlab.server import owners
+from charlab.teaching.copying import TrainingTextIndex
+from charlab.text import corpus
+from charlab.text.baselines import BaselineReport, compute_baselines
+from charlab.text.vocab import Vocab
 from ui.corpus_cache import cleaned_text, load_sample
 from ui.formatting import fmt_date
 from ui.owners import check_run_allowed, is_teacher, run_allowed, run_owner, session_workspace
@@ -51,7 +53,7 @@ def next_char_distribution(path: str, stamp: float, context: str) -> dict[str, f
 
 
 def allowed_run_info(path: str | None) -> runs.RunInfo | None:
-    """charlab.runs.run_info for a run this session may see; None for no path, no run there, or another's."""
+    """charlab.saving.runs.run_info for a run this session may see; None for no path, no run there, or another's."""
     if not path or not (Path(path) / "config.json").exists() or not run_allowed(path):
         return None
     return runs.run_info(Path(path))
@@ -216,7 +218,7 @@ def pick_current_run(key: str, no_runs_words: str) -> runs.RunInfo:
 
 
 def web_page_download(container, info: runs.RunInfo, key: str, width: str = "stretch") -> None:
-    """Download as a web page: the run as one .html file that writes by itself, offline (charlab.webpage).
+    """Download as a web page: the run as one .html file that writes by itself, offline (charlab.saving.webpage).
 
     A run that cannot be a page (too big, or no model saved yet) gets the button greyed out, with the reason
     in its tooltip.

@@ -11,10 +11,11 @@ import uuid
 
 import streamlit as st
 
-from charlab import backends, lessons
-from charlab.corpus import CLEANING_MODES, Corpus
-from charlab.generation import GenerateConfig
-from charlab.model import ModelConfig
+from charlab.network.generation import GenerateConfig
+from charlab.network.model import ModelConfig
+from charlab.server import backends
+from charlab.teaching import lessons
+from charlab.text.corpus import CLEANING_MODES, Corpus
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import open_lesson_link
 from ui.owners import is_teacher, run_allowed, session_workspace, shared_owner

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from charlab import limits
-from charlab.cells import CELL_TYPES
-from charlab.corpus import human_size
-from charlab.generation import COMPARE_TEMPERATURES, GENERATE_SETTINGS  # noqa: F401  (ui re-exports)
-from charlab.model import MODEL_SETTINGS, ModelConfig
-from charlab.presets import PRESETS, TextFit, fit_to_text, preset, recipe_words
+from charlab.learning.presets import PRESETS, TextFit, fit_to_text, preset, recipe_words
+from charlab.network.cells import CELL_TYPES
+from charlab.network.generation import COMPARE_TEMPERATURES, GENERATE_SETTINGS  # noqa: F401  (ui re-exports)
+from charlab.network.model import MODEL_SETTINGS, ModelConfig
+from charlab.text.corpus import human_size
 
 PAGES = {
     "home": "pages/home.py",
@@ -33,7 +33,7 @@ COLORS = {"primary": "#0072B2", "train": "#8A94A6", "validation": "#0072B2", "gu
 CHART_BACKGROUNDS = {"light": "#FFFFFF", "dark": "#0E1117"}  # .streamlit/config.toml's [theme.light] and [theme.dark]
 
 
-# every model setting's label and help come from charlab.model.MODEL_SETTINGS; "minutes" is the app's own
+# every model setting's label and help come from charlab.network.model.MODEL_SETTINGS; "minutes" is the app's own
 # (a time budget, not a model setting)
 MINUTES_LABEL = "Minutes"
 MINUTES_HELP = (

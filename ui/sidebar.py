@@ -6,9 +6,9 @@ import time
 
 import streamlit as st
 
-from charlab import corpus
-from charlab.jobs import JobHandle
-from charlab.runs import best_loss_words
+from charlab.saving.runs import best_loss_words
+from charlab.server.jobs import JobHandle
+from charlab.text import corpus
 from ui.corpus_cache import text_stats
 from ui.display import projector_toggle
 from ui.formatting import fmt_duration

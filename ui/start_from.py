@@ -1,4 +1,4 @@
-"""Start from: a blank network or the classics writer (charlab.writers). The Train page's control, the settings
+"""Start from: a blank network or the classics writer (charlab.learning.writers). The Train page's control, the settings
 the writer fixes (drawn greyed with its values), and the default for a small text of one's own.
 
 `st.session_state.start_from` holds the choice ("blank" or "writer"; a preset puts the default for the text
@@ -12,11 +12,12 @@ from dataclasses import replace
 
 import streamlit as st
 
-from charlab import runs, writers
-from charlab.corpus import human_size
 from charlab.errors import CharlabError
-from charlab.model import MODEL_SETTINGS, ModelConfig
-from charlab.presets import TextFit
+from charlab.learning import writers
+from charlab.learning.presets import TextFit
+from charlab.network.model import MODEL_SETTINGS, ModelConfig
+from charlab.saving import runs
+from charlab.text.corpus import human_size
 from ui.page_guard import callback
 from ui.settings import capped_minutes, fitted_words, preset_for_text, training_length_words
 from ui.text import md
@@ -76,8 +77,8 @@ def writer_shape(config: ModelConfig) -> ModelConfig:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def writer_advice(text: str) -> str | None:
-    """charlab.writers.writer_advice for the classics writer, measured once per text (a quarter of a second: the
-    writer's first guesses on a few pieces of the text) however often the pages draw."""
+    """charlab.learning.writers.writer_advice for the classics writer, measured once per text (a quarter of a
+    second: the writer's first guesses on a few pieces of the text) however often the pages draw."""
     return writers.writer_advice(text, classics_writer())
 
 
@@ -99,7 +100,7 @@ def default_start(text: str | None) -> str:
 def preset_start(key: str, text: str | None) -> tuple[TextFit, str]:
     """A preset fitted to the text, and where it starts from: the user's choice in the control, else the default
     for the text (default_start); from the writer, its shape and fine-tuning's rate with the text's minutes and
-    batch (charlab.writers.fine_tune_fit)."""
+    batch (charlab.learning.writers.fine_tune_fit)."""
     choice = start_choice() if st.session_state.get("start_from_chosen") else default_start(text)
     if choice == WRITER:
         blank = preset_for_text(key)  # this computer's recipe, not yet fitted

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Iterator
 import streamlit as st
 import streamlit.components.v1 as components
 
-from charlab import corpus, runs
-from charlab.copying import MIN_PASSAGE, REPETITION_N, CopyReport
-from charlab.neurons import character_kind
+from charlab.saving import runs
+from charlab.teaching.copying import MIN_PASSAGE, REPETITION_N, CopyReport
+from charlab.teaching.neurons import character_kind
+from charlab.text import corpus
 
 
 def char_name(ch: str) -> str:

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from charlab import runs
-from charlab.baselines import BaselineReport
-from charlab.diagnosis import KeptEpoch, check_first_loss, diagnose, judged_loss, kept_epoch
 from charlab.errors import CharlabError
-from charlab.jobs import JobHandle
-from charlab.runs import best_loss_words
-from charlab.training import Progress
+from charlab.learning.diagnosis import KeptEpoch, check_first_loss, diagnose, judged_loss, kept_epoch
+from charlab.learning.training import Progress
+from charlab.saving import runs
+from charlab.saving.runs import best_loss_words
+from charlab.server.jobs import JobHandle
+from charlab.text.baselines import BaselineReport
 from ui.charts import loss_chart, loss_table, reference_words
 from ui.display import chart, label_gap
 from ui.formatting import fmt_duration, fmt_epochs, kept_words, progress_words, starting_words
@@ -382,7 +382,7 @@ def timelapse_view(timelapse: list[dict], moment: int | None) -> None:
 
 def _job_status(handle: JobHandle, p: Progress) -> None:
     if handle.waiting:
-        # every place taken, or (a cluster) no computer that can hold it: charlab.jobs says which
+        # every place taken, or (a cluster) no computer that can hold it: charlab.server.jobs says which
         st.info(md(registry().queue.waiting_words(queue_words(handle))), icon=":material/hourglass_top:")
     elif p.status in ("queued", "starting"):
         # the seconds before training: say which step it is at, redrawn four times a second

@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import streamlit as st
 
-from charlab import precision
 from charlab.errors import CharlabError
-from charlab.generation import GENERATE_SETTINGS
 from charlab.limits import Limits
-from charlab.model import MODEL_SETTINGS
+from charlab.network import precision
+from charlab.network.generation import GENERATE_SETTINGS
+from charlab.network.model import MODEL_SETTINGS
 from ui.page_guard import callback
 from ui.settings import MINUTES_HELP, MINUTES_LABEL, capped_minutes
 from ui.text import md
@@ -36,7 +36,7 @@ def bound(widget, store: str, name: str, label: str, **kwargs):
 
 
 def setting_widget(name: str, disabled: bool = False) -> None:
-    """A model setting's widget on the Train page, drawn as charlab.model.MODEL_SETTINGS describes it (greyed
+    """A model setting's widget on the Train page, drawn as charlab.network.model.MODEL_SETTINGS describes it (greyed
     when `disabled`: a writer's shape)."""
     setting = MODEL_SETTINGS[name]
     common = {"help": setting.help, "disabled": disabled}
@@ -57,8 +57,9 @@ def setting_widget(name: str, disabled: bool = False) -> None:
 
 
 def generate_widget(name: str, where=st, highest: float | None = None, **kwargs):
-    """A generation setting's widget on the Generate page, drawn as charlab.generation.GENERATE_SETTINGS describes
-    it, in `where` (a column); `highest` caps its range (the server's length limit, the vocabulary's size)."""
+    """A generation setting's widget on the Generate page, drawn as charlab.network.generation.GENERATE_SETTINGS
+    describes it, in `where` (a column); `highest` caps its range (the server's length limit, the vocabulary's
+    size)."""
     setting = GENERATE_SETTINGS[name]
     kwargs.setdefault("help", setting.help)
     if setting.kind is str:
@@ -164,7 +165,7 @@ def on_train_by_change() -> None:
 
 def apply_preset(key: str | None) -> None:
     """Every setting from the preset, fitted to the chosen text: a small text gets a smaller network
-    (charlab.presets.fit_to_text), a big one the preset as it is."""
+    (charlab.learning.presets.fit_to_text), a big one the preset as it is."""
     ss = st.session_state
     if key is None:
         return
@@ -200,7 +201,7 @@ def preset_fitted_note() -> None:
 
 
 def is_hidden(control: str) -> bool:
-    """True when the lesson this session opened hides `control` (a name from charlab.lessons.CONTROLS)."""
+    """True when the lesson this session opened hides `control` (a name from charlab.teaching.lessons.CONTROLS)."""
     lesson = st.session_state.get("lesson")
     return bool(lesson) and control in lesson.get("hidden", ())
 

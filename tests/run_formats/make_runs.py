@@ -1,8 +1,8 @@
-"""Write tests/run_formats/v1 ... v7: one tiny run of each run format version (charlab.run_format).
+"""Write tests/run_formats/v1 ... v7: one tiny run of each run format version (charlab.saving.run_format).
 
 How they were made: one tiny GRU trained for one epoch by today's charlab (format 7), then its files
 rewritten by hand, step by step back, into the shape each older version had (read from `git log -p
-charlab/runs.py` and the commits each upgrade step names). Runs before version 7 say format_version 1,
+charlab/saving/runs.py` and the commits each upgrade step names). Runs before version 7 say format_version 1,
 as every charlab before it wrote. The folders are committed; run this again only to remake them:
 
     nice -n 19 .venv/bin/python tests/run_formats/make_runs.py
@@ -21,9 +21,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from charlab import run_format, runs  # noqa: E402
-from charlab.model import ModelConfig  # noqa: E402
-from charlab.training import FINISHED, Timelapse, TrainingJob  # noqa: E402
+from charlab.learning.training import FINISHED, Timelapse, TrainingJob  # noqa: E402
+from charlab.network.model import ModelConfig  # noqa: E402
+from charlab.saving import run_format, runs  # noqa: E402
 
 TEXT = "the cat sat on the mat. the dog sat on the log.\n" * 40
 # constant rate and float32: what every version could train, so each old shape tells the truth about its run
