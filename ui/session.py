@@ -11,15 +11,14 @@ import uuid
 
 import streamlit as st
 
-from charlab.network.generation import GenerateConfig
-from charlab.network.model import ModelConfig
 from charlab.server import backends
 from charlab.teaching import lessons
 from charlab.text.corpus import CLEANING_MODES, Corpus
+from ui import state
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import open_lesson_link
 from ui.owners import is_teacher, run_allowed, session_workspace, shared_owner
-from ui.settings import PAGES, PRESETS, default_settings
+from ui.settings import PAGES, PRESETS
 from ui.start_from import START_FROM
 
 log = logging.getLogger("charlab.app")
@@ -57,22 +56,7 @@ def _keep_keras_state_between_runs() -> None:
 _keep_keras_state_between_runs()
 
 
-# what a reload brings back, and the kinds of value each may hold: a remembered value of another kind (e.g. None
-# for the run name of a Train page never drawn, which made Start training fail after every reload) is not restored
-REMEMBERED: dict[str, tuple[type, ...]] = {
-    "corpus": (Corpus, type(None)),
-    "cleaning": (str,),
-    "settings": (ModelConfig,),
-    "minutes": (int, float, type(None)),
-    "preset": (str, type(None)),
-    "start_from": (str,),  # "blank" or "writer" (ui.start_from)
-    "run_path": (str, type(None)),
-    "generate": (GenerateConfig,),  # frozen: a remembered copy never changes with the widgets
-    "lesson": (dict, type(None)),
-    "nickname": (str,),
-    "train_run_name": (str,),  # the Run name box's own key: absent while the Train page is not drawn
-    "projector": (bool,),  # projector mode (the sidebar's toggle, or a lesson link's pm=1)
-}
+REMEMBERED = state.remembered()  # what a reload brings back: declared in ui/state.py
 PERSISTENT_KEYS = tuple(REMEMBERED)
 
 
@@ -83,7 +67,7 @@ def through_entry_script(page: str) -> None:
     /train (a tab left open while the server restarted) runs pages/train.py alone, with no
     session set-up and no sidebar. Such a page hands over to app.py, which opens it properly.
     """
-    if "token" not in st.session_state:
+    if not state.TOKEN.is_set():
         params = {"open": page}
         for key in ("session", *lessons.LESSON_PARAMS):  # a lesson link opened on a fresh server keeps its lesson
             if st.query_params.get(key):
@@ -102,49 +86,39 @@ def open_requested_page() -> None:
 
 def init_session() -> None:
     """Run at the top of every script run: defaults, the URL token, re-attaching to a running job."""
-    ss = st.session_state
-    if "token" not in ss:
+    if not state.TOKEN.is_set():
         token = st.query_params.get("session", "")
         if not re.fullmatch(r"[0-9a-f]{16}", token or ""):
             token = uuid.uuid4().hex[:16]
-        ss.token = token
+        state.TOKEN.set(token)
         backends.prepare()  # a training process waits ready for this session's first click
         for key, value in restorable(registry().memory.get(token, {})).items():  # a reload: bring the session back
-            ss.setdefault(key, value if isinstance(value, Corpus) else copy.deepcopy(value))
-    if st.query_params.get("session") != ss.token:
-        st.query_params["session"] = ss.token
-    ss.setdefault("corpus", None)
-    ss.setdefault("cleaning", "keep")
-    ss.setdefault("settings", default_settings())
-    ss.setdefault("minutes", None)  # how long to train by the clock (None: the settings' epochs)
-    ss.setdefault("preset", None)
-    ss.setdefault("start_from", "blank")
-    ss.setdefault("run_path", None)
-    ss.setdefault("generate", GenerateConfig())
-    ss.setdefault("lesson", None)
-    ss.setdefault("projector", False)
-    ss.setdefault("nickname", "")  # "" (no name): a private workspace, see session_workspace
-    ss.setdefault("teacher", False)  # not remembered for a reload: the password is asked again
-    ss.workspace = str(session_workspace())
+            st.session_state.setdefault(key, value if isinstance(value, Corpus) else copy.deepcopy(value))
+    token = state.TOKEN.get()
+    if st.query_params.get("session") != token:
+        st.query_params["session"] = token
+    state.start_all()
+    state.WORKSPACE.set(str(session_workspace()))
     owner = shared_owner()
     if owner is not None:  # a student back in a new tab with the same nickname finds the running training
-        registry().queue.adopt(ss.token, owner)
-    if ss.run_path and not run_allowed(ss.run_path):
-        ss.run_path = None  # another owner's run (e.g. loaded in teacher mode, or owners switched on)
+        registry().queue.adopt(token, owner)
+    run_path = state.RUN_PATH.get()
+    if run_path and not run_allowed(run_path):
+        state.RUN_PATH.set(None)  # another owner's run (e.g. loaded in teacher mode, or owners switched on)
     open_lesson_link()
     registry().sweep()
     handle = current_handle()
     if handle is None:
         return
     p = handle.job.snapshot()
-    if p.run_path is not None and ss.run_path != str(p.run_path) and not p.done:
-        ss.run_path = str(p.run_path)  # the run being trained is the current run
+    if p.run_path is not None and state.RUN_PATH.get() != str(p.run_path) and not p.done:
+        state.RUN_PATH.set(str(p.run_path))  # the run being trained is the current run
     if not p.done:
-        ss.job_seen_running = True
-    elif ss.get("job_seen_running"):
-        ss.job_seen_running = False
+        state.JOB_SEEN_RUNNING.set(True)
+    elif state.JOB_SEEN_RUNNING.get():
+        state.JOB_SEEN_RUNNING.set(False)
         if p.run_path is not None:
-            ss.run_path = str(p.run_path)
+            state.RUN_PATH.set(str(p.run_path))
         words = {"finished": "Training finished", "stopped": "Training stopped"}.get(p.status)
         if words:
             st.toast(f"{words}: the run is saved in My runs.", icon=":material/check_circle:")
@@ -155,10 +129,9 @@ def remember() -> None:
 
     Only the keys this session holds, with a value of their kind: a widget's key is absent while its page is
     not drawn, and a reload must then draw the widget afresh, not from None."""
-    ss = st.session_state
-    if "token" in ss:
-        memory = restorable({k: ss[k] for k in PERSISTENT_KEYS if k in ss})
-        registry().remember(ss.token, memory)
+    if state.TOKEN.is_set():
+        memory = restorable({k: st.session_state[k] for k in PERSISTENT_KEYS if k in st.session_state})
+        registry().remember(state.TOKEN.get(), memory)
 
 
 def restorable(memory: dict) -> dict:

@@ -1,0 +1,131 @@
+"""Every value a session keeps in st.session_state, declared once: its key, what it holds, its first value and
+whether a reload brings it back.
+
+Streamlit runs a page's script again on every click; a value that must outlive that run lives in session
+state. Each such value is declared here, so one file lists every key a session holds and what it means, and
+the pages and helpers go through the declaration (`RUN_PATH.get()`, `RUN_PATH.set(path)`, a widget's
+`key=PRESET_BOX.key`), never through a string of their own (tests/test_ui_state.py checks). A value only the
+drawing of one page needs, read back in the same run, is returned by the function that draws it instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import streamlit as st
+
+from charlab.network.generation import GenerateConfig
+from charlab.network.model import ModelConfig
+from charlab.text.corpus import Corpus
+from ui.settings import default_settings
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Value(Generic[T]):
+    """One value of a session: `key` in st.session_state, what it `holds` in words, the `kinds` (types) it may
+    hold, its `first` value (None: absent until set, as a widget's key before its page draws it), and whether a
+    reload brings it back (`remembered`: kept server-side under the session's token, see ui/session.py)."""
+
+    key: str
+    holds: str
+    kinds: tuple[type, ...] = (object,)
+    first: Callable[[], T] | None = None
+    remembered: bool = False
+
+    def get(self, default: Any = None) -> T:
+        return st.session_state.get(self.key, default)
+
+    def set(self, value: T) -> None:
+        st.session_state[self.key] = value
+
+    def forget(self) -> None:
+        st.session_state.pop(self.key, None)
+
+    def is_set(self) -> bool:
+        return self.key in st.session_state
+
+    def start(self) -> None:
+        """Its first value, unless the session already holds one (a reload restored it, a widget set it)."""
+        if self.first is not None and self.key not in st.session_state:
+            st.session_state[self.key] = self.first()
+
+
+@dataclass(frozen=True)
+class Family:
+    """Keys made from a prefix and a name, one per member of a table (e.g. each model setting's widget)."""
+
+    prefix: str
+    holds: str
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+
+VALUES: dict[str, Value] = {}
+FAMILIES: dict[str, Family] = {}
+
+
+def value(key: str, holds: str, kinds: tuple[type, ...] = (object,), first=None, remembered: bool = False) -> Value:
+    """Declare one value (each key once: a second declaration of a key is a mistake)."""
+    assert key not in VALUES, f"session-state key {key!r} declared twice"
+    VALUES[key] = Value(key, holds, kinds, first, remembered)
+    return VALUES[key]
+
+
+def family(prefix: str, holds: str) -> Family:
+    assert prefix not in FAMILIES, f"session-state key family {prefix!r} declared twice"
+    FAMILIES[prefix] = Family(prefix, holds)
+    return FAMILIES[prefix]
+
+
+def start_all() -> None:
+    """Every value with a first value, set unless the session holds it: at the top of every script run."""
+    for declared in VALUES.values():
+        declared.start()
+
+
+def remembered() -> dict[str, tuple[type, ...]]:
+    """What a reload brings back, with the kinds each may hold: a remembered value of another kind (e.g. None for
+    the run name of a Train page never drawn, which made Start training fail after every reload) is not
+    restored."""
+    return {declared.key: declared.kinds for declared in VALUES.values() if declared.remembered}
+
+
+NONE = type(None)
+
+# ---------------------------------------------------------------- the session itself (ui/session.py)
+TOKEN = value("token", "this session's id (16 hex digits), also in the URL as ?session=, so a reload finds it")
+WORKSPACE = value("workspace", "the folder this session's runs are saved in (str), set on every run")
+JOB_SEEN_RUNNING = value("job_seen_running", "True while this session's training was last seen running", (bool,))
+
+# ---------------------------------------------------------------- shared by the pages
+CORPUS = value("corpus", "the text chosen on the Corpus page, cleaned (a Corpus), or None", (Corpus, NONE),
+               first=lambda: None, remembered=True)  # fmt: skip
+CLEANING = value("cleaning", "how the text is cleaned: a key of charlab.text.corpus.CLEANING_MODES", (str,),
+                 first=lambda: "keep", remembered=True)  # fmt: skip
+SETTINGS = value("settings", "the model settings the Train page shows (a frozen ModelConfig)", (ModelConfig,),
+                 first=default_settings, remembered=True)  # fmt: skip
+MINUTES = value("minutes", "how long to train by the clock, in minutes (None: the settings' epochs)",
+                (int, float, NONE), first=lambda: None, remembered=True)  # fmt: skip
+PRESET = value("preset", "the preset last applied (a key of PRESETS), or None for settings of one's own",
+               (str, NONE), first=lambda: None, remembered=True)  # fmt: skip
+START_FROM = value("start_from", 'where a training starts: "blank" or "writer" (ui/start_from.py)', (str,),
+                   first=lambda: "blank", remembered=True)  # fmt: skip
+RUN_PATH = value("run_path", "the folder of the current run, the one Generate and Look inside show (str), or None",
+                 (str, NONE), first=lambda: None, remembered=True)  # fmt: skip
+GENERATE = value("generate", "the generation settings (a frozen GenerateConfig: a remembered copy never changes)",
+                 (GenerateConfig,), first=GenerateConfig, remembered=True)  # fmt: skip
+LESSON = value("lesson", "the lesson link this session opened (its decoded parts, a dict), or None", (dict, NONE),
+               first=lambda: None, remembered=True)  # fmt: skip
+PROJECTOR = value("projector", "projector mode: large text and charts (the sidebar's toggle, a lesson's pm=1)",
+                  (bool,), first=lambda: False, remembered=True)  # fmt: skip
+NICKNAME = value("nickname", 'the name a student gave ("": none, a private workspace; see ui/owners.py)', (str,),
+                 first=lambda: "", remembered=True)  # fmt: skip
+TEACHER = value("teacher", "True once the teacher's password was given; not remembered: asked again after a reload",
+                (bool,), first=lambda: False)  # fmt: skip
+TRAIN_RUN_NAME = value("train_run_name", "the Train page's Run name box (absent while that page is not drawn)",
+                       (str,), remembered=True)  # fmt: skip
