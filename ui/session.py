@@ -92,8 +92,10 @@ def init_session() -> None:
             token = uuid.uuid4().hex[:16]
         state.TOKEN.set(token)
         backends.prepare()  # a training process waits ready for this session's first click
-        for key, value in restorable(registry().memory.get(token, {})).items():  # a reload: bring the session back
-            st.session_state.setdefault(key, value if isinstance(value, Corpus) else copy.deepcopy(value))
+        kept = restorable(registry().memory.get(token, {}))  # a reload: bring the session back
+        state.restore(
+            {key: value if isinstance(value, Corpus) else copy.deepcopy(value) for key, value in kept.items()}
+        )
     token = state.TOKEN.get()
     if st.query_params.get("session") != token:
         st.query_params["session"] = token
@@ -130,7 +132,7 @@ def remember() -> None:
     Only the keys this session holds, with a value of their kind: a widget's key is absent while its page is
     not drawn, and a reload must then draw the widget afresh, not from None."""
     if state.TOKEN.is_set():
-        memory = restorable({k: st.session_state[k] for k in PERSISTENT_KEYS if k in st.session_state})
+        memory = restorable(state.held(PERSISTENT_KEYS))
         registry().remember(state.TOKEN.get(), memory)
 
 

@@ -88,6 +88,17 @@ def start_all() -> None:
         declared.start()
 
 
+def held(keys: tuple[str, ...]) -> dict[str, Any]:
+    """The values of those keys this session holds (a widget's key is absent while its page is not drawn)."""
+    return {key: st.session_state[key] for key in keys if key in st.session_state}
+
+
+def restore(values: dict[str, Any]) -> None:
+    """A reload's remembered values, each unless the session already holds one."""
+    for key, kept in values.items():
+        st.session_state.setdefault(key, kept)
+
+
 def remembered() -> dict[str, tuple[type, ...]]:
     """What a reload brings back, with the kinds each may hold: a remembered value of another kind (e.g. None for
     the run name of a Train page never drawn, which made Start training fail after every reload) is not
