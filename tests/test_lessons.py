@@ -13,6 +13,7 @@ from charlab.errors import CharlabError
 from charlab.network.model import ModelConfig
 from charlab.teaching.lessons import (
     CONTROLS,
+    SETTING_PARAMS,
     Lesson,
     LinkAddress,
     from_query_params,
@@ -56,6 +57,14 @@ def test_a_lesson_can_fix_the_precision():
     assert to_query_params(lesson)["pr"] == "float32"
     with pytest.raises(CharlabError, match="Precision must be one of auto, float32, bfloat16"):
         from_query_params({"pr": "float8"})
+
+
+def test_the_settings_short_names_are_the_ones_links_in_the_wild_use():
+    assert SETTING_PARAMS == {
+        "cell": "c", "units": "u", "layers": "l", "embedding_dim": "e", "dropout": "do", "seq_length": "sl",
+        "batch_size": "bs", "learning_rate": "lr", "schedule": "sch", "clipnorm": "cn", "epochs": "ep",
+        "validation_fraction": "vf", "precision": "pr",
+    }  # fmt: skip
 
 
 def test_query_params_are_short_and_only_what_the_lesson_sets():

@@ -261,3 +261,33 @@ def test_every_setting_is_described_once_and_what_the_app_offers_is_accepted():
             assert getattr(defaults, setting.name) in offered, setting.name
     assert MODEL_SETTINGS["dropout"].shown(0.25) == "25%" and MODEL_SETTINGS["cell"].shown("gru") == "GRU"
     assert MODEL_SETTINGS["learning_rate"].shown(5e-3) == "0.005"
+
+
+def test_every_setting_has_a_lesson_link_name_and_a_place_on_the_train_page():
+    from charlab.teaching import lessons
+
+    urls = [setting.url for setting in MODEL_SETTINGS.values()]
+    assert all(urls) and len(set(urls)) == len(urls)  # each its own short name
+    others = lessons.LESSON_PARAMS - set(urls)
+    assert len(others) == len(lessons.LESSON_PARAMS) - len(urls)  # none shared with the lesson's other params
+    assert {"s", "cl", "h", "t", "min", "pm", "from"} <= others
+    places = [setting.place for setting in MODEL_SETTINGS.values() if setting.place]
+    assert len(set(places)) == len(places)
+    for setting in MODEL_SETTINGS.values():  # a widget has a place on the page, and only a widget
+        assert (setting.place is None) == (setting.widget is None), setting.name
+
+
+def _another_value(name: str):
+    """An accepted value of the setting other than its default."""
+    setting, default = MODEL_SETTINGS[name], getattr(ModelConfig(), name)
+    candidates = [*(setting.choices or ()), *setting.offered, setting.low, setting.high]
+    return next(value for value in candidates if value != default)
+
+
+@pytest.mark.parametrize("name", list(MODEL_SETTINGS))
+def test_a_setting_is_marked_shape_exactly_when_it_changes_the_weights_shapes(name):
+    """Continue and a fine-tune keep the `shape` settings (writers.SHAPE_SETTINGS), since the weights fix them."""
+    from charlab.saving.weights import expected_shapes
+
+    changed = dataclasses.replace(ModelConfig(), **{name: _another_value(name)}).checked()
+    assert MODEL_SETTINGS[name].shape == (expected_shapes(changed, 40) != expected_shapes(ModelConfig(), 40))
