@@ -364,8 +364,8 @@ def test_a_training_is_found_by_its_run_folder_while_it_trains_and_only_then(tmp
 def test_sweep_stops_an_abandoned_training_and_its_run_is_saved_as_stopped(tmp_path):
     clock = Clock()
     queue = JobQueue(max_trainings=2, abandon_minutes=30, clock=clock)
-    cfg = ModelConfig(**{**TINY.to_dict(), "epochs": 500})
-    abandoned = TrainingJob(TEXT, cfg, name="left behind", root=tmp_path)
+    config = ModelConfig(**{**TINY.to_dict(), "epochs": 500})
+    abandoned = TrainingJob(TEXT, config, name="left behind", root=tmp_path)
     watched, waiting = FakeJob("watched"), FakeJob("waiting")
     queue.submit("gone", abandoned)
     queue.submit("here", watched)

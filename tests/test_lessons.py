@@ -47,8 +47,8 @@ def test_url_round_trip():
     assert "u=128" in url and "s=sonnets" in url and "h=l.e.do.cl" in url
     back = _from_url(url)
     assert back == SONNETS
-    cfg = back.config()
-    assert (cfg.units, cfg.cell, cfg.learning_rate, cfg.layers) == (128, "gru", 0.003, ModelConfig().layers)
+    config = back.config()
+    assert (config.units, config.cell, config.learning_rate, config.layers) == (128, "gru", 0.003, ModelConfig().layers)
 
 
 def test_a_lesson_can_fix_the_precision():

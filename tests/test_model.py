@@ -76,8 +76,8 @@ CHOICE_SETTINGS = {"cell", "schedule", "precision"}  # their messages list the c
 
 
 def test_defaults_are_valid():
-    cfg = ModelConfig()
-    assert cfg.checked() == cfg
+    config = ModelConfig()
+    assert config.checked() == config
 
 
 def test_settings_cannot_change_under_a_job_and_checking_returns_a_new_value():
@@ -92,9 +92,9 @@ def test_settings_cannot_change_under_a_job_and_checking_returns_a_new_value():
 
 @pytest.mark.parametrize(("name", "value", "words"), BAD_SETTINGS)
 def test_validate_refuses_out_of_range_or_wrong_type(name, value, words):
-    cfg = dataclasses.replace(ModelConfig(), **{name: value})
+    config = dataclasses.replace(ModelConfig(), **{name: value})
     with pytest.raises(CharlabError) as err:
-        cfg.checked()
+        config.checked()
     assert words in str(err.value)
     if name not in CHOICE_SETTINGS:
         assert name not in str(err.value)  # plain words, not the code's field name
@@ -117,25 +117,27 @@ def test_validate_accepts_the_limits(name, value):
 
 def test_whole_number_floats_are_accepted_as_whole_numbers():
     """JSON or a number widget may give 16.0; it must build a model, not crash in Keras."""
-    cfg = ModelConfig(units=16.0, layers=1.0, embedding_dim=8.0, seq_length=20.0, batch_size=8.0, epochs=2.0).checked()
+    config = ModelConfig(
+        units=16.0, layers=1.0, embedding_dim=8.0, seq_length=20.0, batch_size=8.0, epochs=2.0
+    ).checked()
     for name in ("units", "layers", "embedding_dim", "seq_length", "batch_size", "epochs"):
-        assert type(getattr(cfg, name)) is int
-    assert build_model(cfg, 10).count_params() == count_parameters(cfg, 10)
+        assert type(getattr(config, name)) is int
+    assert build_model(config, 10).count_params() == count_parameters(config, 10)
 
 
 def test_dict_round_trip():
-    cfg = ModelConfig(cell="gru", units=48, layers=3, embedding_dim=12, dropout=0.25, seq_length=64, batch_size=16,
+    config = ModelConfig(cell="gru", units=48, layers=3, embedding_dim=12, dropout=0.25, seq_length=64, batch_size=16,
                       learning_rate=5e-4, clipnorm=0.0, epochs=7, validation_fraction=0.2)  # fmt: skip
-    data = cfg.to_dict()
+    data = config.to_dict()
     assert data["cell"] == "gru" and data["units"] == 48 and data["dropout"] == 0.25
     assert set(data) == {f.name for f in dataclasses.fields(ModelConfig)}
-    assert ModelConfig.from_dict(data) == cfg
+    assert ModelConfig.from_dict(data) == config
 
 
 def test_from_dict_ignores_unknown_keys_and_fills_missing_ones_with_todays_defaults():
     """What an older run was trained with is filled in by charlab.saving.run_format (tests/test_run_format.py)."""
-    cfg = ModelConfig.from_dict({"units": 32, "attention_heads": 8, "future_setting": {"x": 1}})
-    assert cfg == ModelConfig(units=32)
+    config = ModelConfig.from_dict({"units": 32, "attention_heads": 8, "future_setting": {"x": 1}})
+    assert config == ModelConfig(units=32)
     assert ModelConfig.from_dict({}) == ModelConfig()
     assert ModelConfig.from_dict({"schedule": "constant"}).schedule == "constant"
     assert ModelConfig.from_dict({"precision": "bfloat16"}).precision == "bfloat16"
@@ -158,11 +160,11 @@ def test_from_dict_validates():
 @pytest.mark.parametrize("cell", list(CELL_TYPES))
 @pytest.mark.parametrize(("layers", "dropout"), [(1, 0.0), (2, 0.0), (3, 0.3), (1, 0.2)])
 def test_parameter_table_equals_keras_count(cell, layers, dropout):
-    cfg = ModelConfig(cell=cell, units=12, layers=layers, embedding_dim=5, dropout=dropout)
+    config = ModelConfig(cell=cell, units=12, layers=layers, embedding_dim=5, dropout=dropout)
     vocab_size = 17
-    model = build_model(cfg, vocab_size)
-    table = parameter_table(cfg, vocab_size)
-    assert sum(row.parameters for row in table) == model.count_params() == count_parameters(cfg, vocab_size)
+    model = build_model(config, vocab_size)
+    table = parameter_table(config, vocab_size)
+    assert sum(row.parameters for row in table) == model.count_params() == count_parameters(config, vocab_size)
     # row by row too, so two wrong rows cannot cancel out
     keras_rows = [model.get_layer("embedding").count_params()]
     keras_rows += [model.get_layer(f"rnn_{i}").count_params() for i in range(layers)]
@@ -172,14 +174,14 @@ def test_parameter_table_equals_keras_count(cell, layers, dropout):
 
 
 def test_lstm_formula_by_hand():
-    cfg = ModelConfig(cell="lstm", units=3, layers=2, embedding_dim=2)
-    table = parameter_table(cfg, vocab_size=5)
+    config = ModelConfig(cell="lstm", units=3, layers=2, embedding_dim=2)
+    table = parameter_table(config, vocab_size=5)
     m, d, v = 3, 2, 5
     assert table[0].parameters == v * d == 10
     assert table[1].parameters == 4 * (m * m + m * d + m) == 72  # 4·(9 + 6 + 3)
     assert table[2].parameters == 4 * (m * m + m * m + m) == 84  # the second layer's input is the first's m
     assert table[3].parameters == m * v + v == 20
-    assert count_parameters(cfg, 5) == 186
+    assert count_parameters(config, 5) == 186
     assert "4·(3² + 3·2 + 3)" in table[1].formula
     assert [row.layer for row in table] == ["Embedding", "LSTM 1", "LSTM 2", "Output (Dense)"]
 
@@ -236,8 +238,8 @@ def test_load_keras_model_refuses_random_bytes(tmp_path):
 
 
 def test_load_keras_model_reads_a_charlab_model(tmp_path):
-    cfg = ModelConfig(cell="gru", units=8, embedding_dim=4, layers=2)
-    model = build_model(cfg, 9)
+    config = ModelConfig(cell="gru", units=8, embedding_dim=4, layers=2)
+    model = build_model(config, 9)
     path = tmp_path / "good.keras"
     model.save(path)
     loaded = load_keras_model(path)

@@ -127,7 +127,7 @@ class TimelapseClock:
 
 @dataclass
 class Progress:
-    """A consistent copy of a job's figures, safe to read from another thread."""
+    """A consistent copy of a job's progress (its status and metrics), safe to read from another thread."""
 
     status: str = QUEUED
     message: str = ""
@@ -169,7 +169,7 @@ class Progress:
     began_at: float | None = None  # time.time() when the job began its work (in whichever process)
     text_sha256: str = ""  # the cleaned training text's hash: names it in caches (the text itself is not copied)
     # the Keras policy this job trains in (charlab.network.precision: what the precision setting means on this machine)
-    # and why, in words; recorded in the run's figures
+    # and why, in words; recorded in the run's metrics
     precision: str = ""
     precision_words: str = ""
 
@@ -237,7 +237,7 @@ class TrainingPlan:
         return expected_seconds(self.config, len(self.vocab), len(self.text), self.budget_seconds)
 
     def without_text(self) -> TrainingPlan:
-        """The plan once its training is over: a finished job kept for its figures stays small."""
+        """The plan once its training is over: a finished job kept for its progress stays small."""
         return replace(self, text="", start=None)
 
 
@@ -315,7 +315,7 @@ def plan_training(
 
 
 def progress_before(plan: TrainingPlan) -> Progress:
-    """A planned training's figures before its first step: a continued run's history, epochs and best loss."""
+    """A planned training's progress before its first step: a continued run's history, epochs and best loss."""
     progress = Progress(
         epochs=plan.config.epochs,
         budget_seconds=plan.budget_seconds,
@@ -423,7 +423,7 @@ class TrainingJob:
 
     @property
     def trained_steps(self) -> int:
-        """Batches trained so far (without copying the figures, as snapshot does)."""
+        """Batches trained so far (without copying the progress, as snapshot does)."""
         with self._lock:
             return self._progress.step
 
@@ -445,9 +445,9 @@ class TrainingJob:
 
     def _train(self) -> None:
         self._set(message="Preparing the data…")
-        cfg = self.config
+        config = self.config
         data = data_module.training_windows(
-            self.vocab.encode(self.text), cfg.validation_fraction, cfg.seq_length, cfg.batch_size
+            self.vocab.encode(self.text), config.validation_fraction, config.seq_length, config.batch_size
         )
         if self._stop.is_set() and self.resume_from is None:
             self._finish(STOPPED, "Stopped before training began: nothing was saved.")  # no empty run left behind
@@ -456,25 +456,25 @@ class TrainingJob:
         self._set(message="Building the network…")
         from charlab.learning import fitting  # TensorFlow: only once there is a network to build
 
-        resolved = precision.resolve(cfg.precision)  # here, on the machine that trains (a cluster's node)
+        resolved = precision.resolve(config.precision)  # here, on the machine that trains (a cluster's node)
         self._policy = resolved.policy
         self._set(precision=resolved.policy, precision_words=resolved.words)
         self._model = self._load_network() if self.resume_from is not None else self._new_network()
         runs.mark_active(self.run_path, True)
         self._mark("run folder")
-        self._model.optimizer.learning_rate.assign(schedule.learning_rate(cfg.schedule, cfg.learning_rate, 0.0))
+        self._model.optimizer.learning_rate.assign(schedule.learning_rate(config.schedule, config.learning_rate, 0.0))
         self._set(
             status=STOPPING if self._stop.is_set() else TRAINING,
             message="Getting the first training step ready…",
             run_path=self.run_path,
             batches_per_epoch=data.steps_per_epoch,
-            total_steps=data.steps_per_epoch * cfg.epochs,
+            total_steps=data.steps_per_epoch * config.epochs,
         )
         self._started = self._last_checkpoint = self._last_heartbeat = time.monotonic()
         if self._stop.is_set():
             self._finish(STOPPED, "Stopped before training began.")
             return
-        self._frames.plan(data.steps_per_epoch * cfg.epochs)
+        self._frames.plan(data.steps_per_epoch * config.epochs)
         if self.resume_from is None:  # the chart's first point within a second, while the first step is compiled
             self._set(initial_loss=fitting.loss_before_training(self._model, data.x, data.y, data.batch_size))
             self._mark("first loss")
@@ -485,7 +485,7 @@ class TrainingJob:
                 self._start = None  # its weights live in the network now
             if self._frames.on:
                 self._record_timelapse()  # the untrained network: where every time-lapse starts
-        fitting.fit(self._model, data, cfg.epochs, fitting.ProgressCallback(self))
+        fitting.fit(self._model, data, config.epochs, fitting.ProgressCallback(self))
         if not self._done.is_set():  # fit ended without the callback finishing (should not happen)
             self._finish(STOPPED if self._stop.is_set() else FINISHED, "Training ended.")
 
@@ -530,10 +530,11 @@ class TrainingJob:
     # what Keras tells the job (charlab.learning.fitting.ProgressCallback), in the training thread
 
     def on_batch(self, batch_in_epoch: int, loss: float, seconds: float) -> None:
-        cfg = self.config
+        config = self.config
         step, elapsed, done = self._count_step(loss, seconds)
-        if cfg.schedule != "constant":  # sized to this training: its minutes, else its steps
-            self._model.optimizer.learning_rate.assign(schedule.learning_rate(cfg.schedule, cfg.learning_rate, done))
+        if config.schedule != "constant":  # sized to this training: its minutes, else its steps
+            rate = schedule.learning_rate(config.schedule, config.learning_rate, done)
+            self._model.optimizer.learning_rate.assign(rate)
         if time.monotonic() - self._last_heartbeat > HEARTBEAT_EVERY_SECONDS:
             self._last_heartbeat = time.monotonic()  # a long epoch without a checkpoint is still alive to
             runs.update_meta(self.run_path, heartbeat=time.time())  # other processes (the CLI beside a server)
@@ -547,15 +548,15 @@ class TrainingJob:
             self._model.stop_training = True
 
     def _count_step(self, loss: float, seconds: float) -> tuple[int, float, float]:
-        """One more step in the figures a page shows; returns the step, the training's seconds, the share done."""
-        cfg = self.config
+        """One more step in the progress a page shows; returns the step, the training's seconds, the share done."""
+        config = self.config
         self._batch_seconds += seconds
         now = time.monotonic()
         with self._lock:
             p = self._progress
             p.step += 1
             p.batch_losses.append((p.step, loss))
-            chars = p.step * cfg.batch_size * cfg.seq_length
+            chars = p.step * config.batch_size * config.seq_length
             p.chars_per_second = chars / self._batch_seconds if self._batch_seconds > 0 else 0.0
             p.elapsed = now - self._started
             if p.step == 1:
@@ -751,7 +752,7 @@ class TrainingJob:
             self._model.stop_training = True
 
     def _release(self) -> None:
-        """Drop the model and the text once training is over: a finished job kept for its figures stays small."""
+        """Drop the model and the text once training is over: a finished job kept for its progress stays small."""
         self._model = None
         self._best_weights = None
         self.text = ""

@@ -1,5 +1,5 @@
 """The server's side of a training that runs elsewhere (a child process: charlab.server.workers; a node of a
-cluster: charlab.server.cluster): the checked plan, the figures, Stop and the end are kept here, with the same
+cluster: charlab.server.cluster): the checked plan, the progress, Stop and the end are kept here, with the same
 face as a `TrainingJob` (the members charlab.server.jobs.Job lists), so the queue and the pages use either.
 """
 
@@ -103,7 +103,7 @@ class TrainedElsewhere:
 
     def _end(self) -> None:
         """Over, as pages see it: let go of the text and a writer's weights (a finished job kept for its
-        figures stays small)."""
+        progress stays small)."""
         self.text = ""
         self.plan = self.plan.without_text()
         self._done.set()
