@@ -193,7 +193,7 @@ def test_a_restarted_server_finds_its_running_trainings_again(ray_cluster, tmp_p
     script = textwrap.dedent(f"""
         import os, sys, threading, time
         sys.path.insert(0, {str(ROOT)!r})
-        from charlab import cluster
+        from charlab.server import cluster
         from charlab.network.model import ModelConfig
         job = cluster.RayTrainingJob({TEXT!r}, ModelConfig(**{LONG.to_dict()!r}), name="survives",
                                      root={str(tmp_path)!r}, token="student-token", owner="ada")
@@ -269,7 +269,8 @@ def test_an_unreachable_cluster_is_said_at_once_or_falls_back_to_local(environ, 
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(ROOT)!r})
-        from charlab import cluster, environment
+        from charlab import environment
+        from charlab.server import cluster
         from charlab.errors import CharlabError
         try:
             environment.resources_per_training()
@@ -372,7 +373,7 @@ def test_another_service_at_the_address_is_refused_within_seconds(fallback, word
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(ROOT)!r})
-        from charlab import cluster
+        from charlab.server import cluster
         from charlab.errors import CharlabError
         try:
             print(cluster.backend())

@@ -125,7 +125,7 @@ def test_damaged_run_folders_are_listed_and_the_others_still_load(trained, tmp_p
 def test_a_training_killed_with_its_server_is_listed_as_interrupted_and_its_checkpoint_loads(tmp_path):
     root = tmp_path / "runs"
     script = f"""
-from charlab import training
+from charlab.learning import training
 from charlab.network.model import ModelConfig
 training.CHECKPOINT_EVERY_SECONDS = 0.0  # checkpoint at every better epoch, so one exists before the kill
 text = open({str(FABLES)!r}, encoding="utf-8").read()[:4000]

@@ -459,7 +459,7 @@ def members_used(source: str) -> set[str]:
 
 def test_the_job_interface_declares_every_member_the_queue_and_the_pages_use():
     sources = [
-        ROOT / "charlab" / "jobs.py",
+        ROOT / "charlab" / "server" / "jobs.py",
         ROOT / "app.py",
         *(ROOT / "ui").glob("*.py"),
         *(ROOT / "pages").glob("*.py"),

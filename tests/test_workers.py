@@ -93,7 +93,7 @@ def test_the_child_trains_at_a_lower_priority(tmp_path):
     worker.start()
     try:
         pid = child_pid(job)
-        assert _niceness(pid) == _niceness(os.getpid()) + CHILD_NICENESS  # pages come first
+        assert _niceness(pid) == min(19, _niceness(os.getpid()) + CHILD_NICENESS)  # pages first (19: the most)
     finally:
         job.stop()
         assert job.wait(TIMEOUT)
