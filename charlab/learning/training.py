@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -340,22 +340,74 @@ def progress_before(plan: TrainingPlan) -> Progress:
     return progress
 
 
-class TrainingJob:
-    """One training run: build (or continue) a model on a cleaned text and save it under `root`."""
+class PlannedTraining:
+    """A training made from a checked plan, wherever it runs: the bookkeeping every job shares.
+
+    Its progress is kept behind a lock (a page reads a copy while the training writes it), with the Stop asked
+    for and its end. `TrainingJob` trains in this process; charlab.server.remote.TrainedElsewhere follows a
+    training in a child process or on a cluster's node. A subclass's `_begin` sets the job up from its plan
+    and calls `_keep`."""
 
     def __init__(self, text: str, config: ModelConfig, **options: Any):
-        """The text and settings are checked here, in words: `options` are `plan_training`'s (name, cleaning,
-        corpus_name, root, resume_from, timelapse, time_limit_seconds, budget_seconds, start_from), which says
-        what each one means."""
+        """The text and settings are checked here, once, in words: `options` are `plan_training`'s (name,
+        cleaning, corpus_name, root, resume_from, timelapse, time_limit_seconds, budget_seconds, start_from),
+        which says what each one means."""
         self._begin(plan_training(text, config, **options))
 
     @classmethod
-    def from_plan(cls, plan: TrainingPlan) -> TrainingJob:
-        """A job for inputs checked already (in the server, before a child process or a cluster's node got
-        them): nothing is checked twice."""
+    def from_plan(cls, plan: TrainingPlan, **options: Any) -> Self:
+        """A job for inputs checked already (charlab.server.backends.training_job checks them once, in the
+        server, before a child process or a cluster's node gets them): nothing is checked twice. `options`: the
+        subclass's `_begin`'s."""
         job = cls.__new__(cls)
-        job._begin(plan)
+        job._begin(plan, **options)
         return job
+
+    def _begin(self, plan: TrainingPlan, **options: Any) -> None:
+        """Set the job up from its plan (and call `_keep`)."""
+        raise NotImplementedError
+
+    def _keep(self, progress: Progress) -> None:
+        """Start keeping `progress`: nothing stopped, nothing ended yet."""
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._done = threading.Event()
+
+    def stop(self) -> None:
+        """Ask the training to stop after its current batch; what was learned is saved."""
+        self._stop.set()
+        with self._lock:
+            if not self._progress.done:
+                self._progress.status = STOPPING
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job has saved its run and ended; False if `timeout` passed first."""
+        return self._done.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def snapshot(self) -> Progress:
+        """A copy of its progress, safe to read while it trains."""
+        with self._lock:
+            return self._progress.copy()
+
+    @property
+    def trained_steps(self) -> int:
+        """Batches trained so far (without copying the progress, as snapshot does)."""
+        with self._lock:
+            return self._progress.step
+
+    def _set(self, **changes: Any) -> None:
+        with self._lock:
+            for key, value in changes.items():
+                setattr(self._progress, key, value)
+
+
+class TrainingJob(PlannedTraining):
+    """One training run: build (or continue) a model on a cleaned text and save it under `root`."""
 
     def _begin(self, plan: TrainingPlan) -> None:
         """The job's one initialiser, whichever way it was made."""
@@ -365,16 +417,13 @@ class TrainingJob:
         self.time_limit_seconds, self.budget_seconds = plan.time_limit_seconds, plan.budget_seconds
         self._n_chars = len(plan.text)
         self._start: writers.Start | None = plan.start  # the writer's grown weights, until the network holds them
-        self._progress = progress_before(plan)
+        self._keep(progress_before(plan))
         # a continued run's time-lapse goes on from its last moment
         self._timelapse_seconds_before = (
             float(self._progress.timelapse[-1].get("seconds", 0.0) or 0.0) if self._progress.timelapse else 0.0
         )
         self._frames = TimelapseClock(self.timelapse, self.budget_seconds)
         self._ending: tuple[str, str] | None = None  # how a stop that is not the user's ends: (status, words)
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._done = threading.Event()
         self._thread: threading.Thread | None = None
         # the training's own state, set as it goes
         self.run_path: Path | None = None
@@ -398,34 +447,9 @@ class TrainingJob:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        """Ask training to stop after the current batch; what was learned is saved."""
-        self._stop.set()
-        with self._lock:
-            if not self._progress.done:
-                self._progress.status = STOPPING
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the job has saved its run and ended; False if `timeout` passed first."""
-        return self._done.wait(timeout)
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
     def expected_seconds(self) -> float:
         """The model's own estimate of the whole training: how long a queue tells the next student to wait."""
         return expected_seconds(self.config, len(self.vocab), self._n_chars, self.budget_seconds)
-
-    def snapshot(self) -> Progress:
-        with self._lock:
-            return self._progress.copy()
-
-    @property
-    def trained_steps(self) -> int:
-        """Batches trained so far (without copying the progress, as snapshot does)."""
-        with self._lock:
-            return self._progress.step
 
     # ------------------------------------------------------------ the work
 
@@ -762,11 +786,6 @@ class TrainingJob:
         """Note when a part of the job ended (Progress.phases): what a bench prints as the fixed cost."""
         with self._lock:
             self._progress.phases[phase] = time.monotonic() - self._run_began
-
-    def _set(self, **changes: Any) -> None:
-        with self._lock:
-            for key, value in changes.items():
-                setattr(self._progress, key, value)
 
 
 def _with_save_error(message: str, err: Exception) -> str:
