@@ -150,8 +150,8 @@ def part_charlab_train(corpus: str, seconds: float, repeat: int = 1, root: str |
     from charlab.network.model import ModelConfig, step_work
 
     text = read_corpus(corpus) * repeat
-    cfg = ModelConfig(**{**ModelConfig().to_dict(), "epochs": 1000, **overrides})
-    job = TrainingJob(text, cfg, name="bench", root=root or tempfile.mkdtemp(prefix="charlab-bench-"),
+    config = ModelConfig(**{**ModelConfig().to_dict(), "epochs": 1000, **overrides})
+    job = TrainingJob(text, config, name="bench", root=root or tempfile.mkdtemp(prefix="charlab-bench-"),
                       budget_seconds=seconds)  # fmt: skip
     steps = []  # (wall-clock time, steps done), read every 10 ms
     started = time.perf_counter()
@@ -163,8 +163,8 @@ def part_charlab_train(corpus: str, seconds: float, repeat: int = 1, root: str |
     p = job.snapshot()
     first = next(t for t, n in steps if n >= 1)  # the first step has finished
     last = next(t for t, n in steps if n >= p.step)  # the last one has
-    chars_per_step = cfg.batch_size * cfg.seq_length
-    _, flops_per_step = step_work(cfg, p.vocab_size)
+    chars_per_step = config.batch_size * config.seq_length
+    _, flops_per_step = step_work(config, p.vocab_size)
     return {
         "chars_per_second": (p.step - 1) * chars_per_step / (last - first),  # wall clock, epoch ends included
         "chars_per_second_in_batches": p.chars_per_second,  # the time inside batches only, as the page shows
@@ -177,7 +177,7 @@ def part_charlab_train(corpus: str, seconds: float, repeat: int = 1, root: str |
         "epochs": len(p.history),
         "steps": p.step,
         "corpus_mb": len(text.encode("utf-8")) / 1e6,
-        "config": cfg.to_dict(),
+        "config": config.to_dict(),
         "run_path": str(p.run_path),
     }
 
@@ -211,12 +211,12 @@ def part_gemm(sizes: tuple[int, ...] = (1024, 2048)) -> dict:
         out[f"numpy_{size}"] = best_rate(lambda a=a, b=b: a @ b, size, size, size, 5)
         tf_product = lambda ta=ta, tb=tb: tf.linalg.matmul(ta, tb).numpy()  # noqa: E731
         out[f"tensorflow_{size}"] = best_rate(tf_product, size, size, size, 5)
-    cfg = ModelConfig()
-    width = cell_type(cfg.cell).gates * cfg.units
-    u = tf.constant(rng.standard_normal((cfg.units, width), dtype=np.float32))
+    config = ModelConfig()
+    width = cell_type(config.cell).gates * config.units
+    u = tf.constant(rng.standard_normal((config.units, width), dtype=np.float32))
     for batch in (64, 256):  # the default GRU(256): (batch, 256) @ (256, 768) at every character of a window
-        h = tf.constant(rng.standard_normal((batch, cfg.units), dtype=np.float32))
-        rate = best_rate(lambda h=h: tf.linalg.matmul(h, u).numpy(), batch, cfg.units, width, 200)
+        h = tf.constant(rng.standard_normal((batch, config.units), dtype=np.float32))
+        rate = best_rate(lambda h=h: tf.linalg.matmul(h, u).numpy(), batch, config.units, width, 200)
         out[f"recurrent_step_{batch}"] = rate
     out["ceiling"] = max(v for k, v in out.items() if not k.startswith("recurrent_step"))
     return out
@@ -232,14 +232,14 @@ def part_step_variant(seconds: float, unroll: bool = False, **overrides) -> dict
     keras = import_keras()
     import tensorflow as tf
 
-    cfg = ModelConfig(**{**ModelConfig().to_dict(), **overrides})
+    config = ModelConfig(**{**ModelConfig().to_dict(), **overrides})
     if unroll:  # TensorFlow's loop over the sequence written out step by step instead
         original = keras.layers.GRU.__init__
         keras.layers.GRU.__init__ = lambda self, *a, **k: original(self, *a, **{**k, "unroll": True})
     vocab = 65
-    model = build_model(cfg, vocab)
-    ids = np.random.default_rng(0).integers(0, vocab, (cfg.batch_size * 64, cfg.seq_length + 1), dtype=np.int32)
-    stream = tf.data.Dataset.from_tensor_slices((ids[:, :-1], ids[:, 1:])).repeat().batch(cfg.batch_size).prefetch(2)
+    model = build_model(config, vocab)
+    ids = np.random.default_rng(0).integers(0, vocab, (config.batch_size * 64, config.seq_length + 1), dtype=np.int32)
+    stream = tf.data.Dataset.from_tensor_slices((ids[:, :-1], ids[:, 1:])).repeat().batch(config.batch_size).prefetch(2)
     marks = []  # when each step ended
 
     class Clock(keras.callbacks.Callback):
@@ -252,11 +252,11 @@ def part_step_variant(seconds: float, unroll: bool = False, **overrides) -> dict
     model.fit(stream, steps_per_epoch=1_000_000, epochs=1, verbose=0, callbacks=[Clock()])
     tracing = marks[0] - started
     steps = len(marks) - 1  # timed from the end of the first (traced) step to the end of the last
-    chars = steps * cfg.batch_size * cfg.seq_length
-    _, flops_per_step = step_work(cfg, vocab)
+    chars = steps * config.batch_size * config.seq_length
+    _, flops_per_step = step_work(config, vocab)
     return {
         "chars_per_second": chars / (marks[-1] - marks[0]),
-        "flops_per_char": flops_per_step / (cfg.batch_size * cfg.seq_length),
+        "flops_per_char": flops_per_step / (config.batch_size * config.seq_length),
         "tracing_seconds": tracing,
     }
 
@@ -282,8 +282,8 @@ def part_generation(corpus: str, n_predict: int, n_numpy: int) -> dict:
     keras = import_keras()
     text = read_corpus(corpus)[:200_000]
     vocab = Vocab.from_text(text)
-    cfg = ModelConfig(cell="lstm", units=256, embedding_dim=64)  # the generation rows compare an LSTM(256)
-    model = build_model(cfg, len(vocab))
+    config = ModelConfig(cell="lstm", units=256, embedding_dim=64)  # the generation rows compare an LSTM(256)
+    model = build_model(config, len(vocab))
     seed_ids = list(vocab.encode(text[:100]))
     rng = np.random.default_rng(0)
 
@@ -297,8 +297,8 @@ def part_generation(corpus: str, n_predict: int, n_numpy: int) -> dict:
 
     # 2. a stateful Keras copy fed one character per call
     inputs = keras.Input(batch_shape=(1, 1), dtype="int32")
-    x = keras.layers.Embedding(len(vocab), cfg.embedding_dim)(inputs)
-    x = keras.layers.LSTM(cfg.units, return_sequences=True, stateful=True)(x)
+    x = keras.layers.Embedding(len(vocab), config.embedding_dim)(inputs)
+    x = keras.layers.LSTM(config.units, return_sequences=True, stateful=True)(x)
     stateful = keras.Model(inputs, keras.layers.Dense(len(vocab))(x))
     stateful.set_weights(model.get_weights())
     for char_id in seed_ids:
@@ -311,7 +311,7 @@ def part_generation(corpus: str, n_predict: int, n_numpy: int) -> dict:
     stateful_cps = n_predict * 4 / (time.perf_counter() - started)
 
     # 3. charlab: numpy step carrying the state
-    generator = Generator(NumpyCharModel.from_config(cfg, keras_weights(model, cfg)), vocab)
+    generator = Generator(NumpyCharModel.from_config(config, keras_weights(model, config)), vocab)
     generator.write(text[:100], 50, random_seed=0)  # warm-up
     started = time.perf_counter()
     rounds = max(1, n_numpy // 500)
@@ -396,14 +396,14 @@ def main() -> None:
     ]
     ceiling = gemm["ceiling"] * 1e9
 
-    def of_ceiling(figures: dict) -> str:
-        rate = figures["chars_per_second"] * figures["flops_per_char"]
+    def of_ceiling(metrics: dict) -> str:
+        rate = metrics["chars_per_second"] * metrics["flops_per_char"]
         return f"{rate / 1e9:.0f} GFLOP/s = {rate / ceiling:.0%} of the ceiling"
 
-    cfg = ours["config"]
+    settings = ours["config"]
     model_words = (
-        f"{cfg['cell'].upper()} {cfg['units']}, embedding {cfg['embedding_dim']}, batch {cfg['batch_size']}, "
-        f"{cfg['schedule']} rate {cfg['learning_rate']:g}"
+        f"{settings['cell'].upper()} {settings['units']}, embedding {settings['embedding_dim']}, "
+        f"batch {settings['batch_size']}, {settings['schedule']} rate {settings['learning_rate']:g}"
     )
     rows = [
         (
@@ -481,10 +481,10 @@ def main() -> None:
     for label, figure, note in rows:
         print(f"{label:<{width}}  {figure:>18}  {note}")
     print(f"\nwhere a step's time goes: the default network on random ids, {variant_seconds:g} s of steps each")
-    for label, figures in variants:
+    for label, metrics in variants:
         print(
-            f"  {label:<52}{figures['chars_per_second']:>10,.0f} chars/s  {of_ceiling(figures)}"
-            f"  (tracing {figures['tracing_seconds']:.1f} s)"
+            f"  {label:<52}{metrics['chars_per_second']:>10,.0f} chars/s  {of_ceiling(metrics)}"
+            f"  (tracing {metrics['tracing_seconds']:.1f} s)"
         )
     print("\nlearning curve (seconds, validation loss):")
     print("  " + ", ".join(f"{s:.0f}s {v:.3f}" for s, v in ours["curve"]))

@@ -39,27 +39,27 @@ SETTINGS = [
 ]
 
 
-def measure(ids: np.ndarray, vocab_size: int, cfg: ModelConfig, seconds: float) -> float:
+def measure(ids: np.ndarray, vocab_size: int, config: ModelConfig, seconds: float) -> float:
     """Trained characters per second of plain fit() on this model (after a warm-up)."""
-    t = cfg.seq_length
+    t = config.seq_length
     n = (len(ids) - 1) // t
     x, y = ids[: n * t].reshape(n, t), ids[1 : n * t + 1].reshape(n, t)
-    model = build_model(cfg, vocab_size)
-    compile_model(model, cfg)
-    model.fit(x[: cfg.batch_size * 3], y[: cfg.batch_size * 3], batch_size=cfg.batch_size, epochs=1, verbose=0)
+    model = build_model(config, vocab_size)
+    compile_model(model, config)
+    model.fit(x[: config.batch_size * 3], y[: config.batch_size * 3], batch_size=config.batch_size, epochs=1, verbose=0)
     batches, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
         chunk = 4
-        start = (batches * cfg.batch_size) % max(1, n - chunk * cfg.batch_size)
+        start = (batches * config.batch_size) % max(1, n - chunk * config.batch_size)
         model.fit(
-            x[start : start + chunk * cfg.batch_size],
-            y[start : start + chunk * cfg.batch_size],
-            batch_size=cfg.batch_size,
+            x[start : start + chunk * config.batch_size],
+            y[start : start + chunk * config.batch_size],
+            batch_size=config.batch_size,
             epochs=1,
             verbose=0,
         )
         batches += chunk
-    return batches * cfg.batch_size * t / (time.perf_counter() - started)
+    return batches * config.batch_size * t / (time.perf_counter() - started)
 
 
 def main() -> None:
@@ -77,11 +77,11 @@ def main() -> None:
     ids = np.array([index[c] for c in text], dtype=np.int32)
     rows, work = [], []
     for overrides in SETTINGS:
-        cfg = ModelConfig(**{"cell": "lstm", "schedule": "constant", **overrides}).checked()  # as the rows say
-        measured = measure(ids, len(chars), cfg, args.seconds)
-        guessed = estimate(cfg, len(chars), len(text)).chars_per_second
+        config = ModelConfig(**{"cell": "lstm", "schedule": "constant", **overrides}).checked()  # as the rows say
+        measured = measure(ids, len(chars), config, args.seconds)
+        guessed = estimate(config, len(chars), len(text)).chars_per_second
         rows.append((overrides, measured, guessed))
-        work.append((*step_work(cfg, len(chars)), cfg.batch_size * cfg.seq_length / measured))
+        work.append((*step_work(config, len(chars)), config.batch_size * config.seq_length / measured))
         print(
             f"{str(overrides):<70} measured {measured:>9,.0f}  estimate {guessed:>9,.0f}  "
             f"ratio {guessed / measured:.2f}",

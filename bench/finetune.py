@@ -120,17 +120,17 @@ def in_fresh_process(text_path: Path, seconds: float, start: str, changes: dict,
 def writing(run_path: str, index: TrainingTextIndex, dictionary: frozenset[str]) -> dict:
     """What the kept network writes: real words at T=0.8 (in `dictionary`), the longest copy at T=0.8 and 0.2."""
     generator = runs.load_run(run_path).generator()
-    figures = {}
+    metrics = {}
     for temperature in (0.8, 0.2):
         written = [generator.write("", WRITE_CHARS, temperature=temperature, random_seed=s) for s in SEEDS]
         reports = [copy_report(text, index) for text in written]
-        figures[f"copy_{temperature}"] = statistics.median(len(r.longest.text) if r.longest else 0 for r in reports)
+        metrics[f"copy_{temperature}"] = statistics.median(len(r.longest.text) if r.longest else 0 for r in reports)
         if temperature == 0.8:
             shares = [real_word_share(text, dictionary) for text in written]
             checked = sum(n for _, n, _ in shares)
-            figures["words"] = sum(share * n for share, n, _ in shares) / checked if checked else 0.0
-            figures["sample"] = written[0][:160]
-    return figures
+            metrics["words"] = sum(share * n for share, n, _ in shares) / checked if checked else 0.0
+            metrics["sample"] = written[0][:160]
+    return metrics
 
 
 def writer_cost() -> dict:
@@ -159,12 +159,12 @@ HEADER = (f"{'text':<10} {'chars':>6} {'min':>3} {'start':<6} {'network':<16} {'
 
 
 def row(name: str, n_chars: int, minutes: float, start: str, r: dict) -> str:
-    cfg = ModelConfig(**r["config"])
-    network = f"{cfg.cell.upper()} {cfg.units} d{cfg.dropout:g} b{cfg.batch_size}"
+    config = ModelConfig(**r["config"])
+    network = f"{config.cell.upper()} {config.units} d{config.dropout:g} b{config.batch_size}"
     writer_at_0 = f"{r['start_loss']:.3f}" if r["start_loss"] is not None else "-"
     first = f"{r['first_point']:.1f}" if r["first_point"] is not None else "-"
     return (f"{name:<10} {n_chars:>6,} {minutes:>3g} {start:<6} {network:<16} "
-            f"{count_parameters(cfg, r['vocab_size']):>8,} {r['wall']:>6.0f} {first:>8} {r['epochs']:>6} "
+            f"{count_parameters(config, r['vocab_size']):>8,} {r['wall']:>6.0f} {first:>8} {r['epochs']:>6} "
             f"{writer_at_0:>8} {r['best_val_loss']:>8.3f} {r['best_epoch']:>4} ({r['best_second']:>3.0f}) "
             f"{r['last_val_loss']:>8.3f}{'*' if r['stopped_early'] else ' '}{r['words']:>8.0%} "
             f"{r['copy_0.8']:>7.0f} {r['copy_0.2']:>7.0f}")  # fmt: skip

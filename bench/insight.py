@@ -88,9 +88,9 @@ def _timelapse_cost(text: str) -> None:
     from charlab.learning.training import TrainingJob
     from charlab.network.model import ModelConfig
 
-    cfg = ModelConfig(epochs=2)
+    config = ModelConfig(epochs=2)
     with tempfile.TemporaryDirectory() as root:
-        job = TrainingJob(text, cfg, name="bench", root=root)
+        job = TrainingJob(text, config, name="bench", root=root)
         costs: list[float] = []
         record = job._record_timelapse
 
@@ -108,7 +108,7 @@ def _timelapse_cost(text: str) -> None:
         f"{sum(costs) / total:.1%} of the training time"
     )
     per_step = (total - sum(costs)) / max(1, progress.step)
-    full_steps = 10 * 1_000_000 // (cfg.batch_size * cfg.seq_length)
+    full_steps = 10 * 1_000_000 // (config.batch_size * config.seq_length)
     share = 30 * sum(costs) / max(1, len(costs)) / (full_steps * per_step)
     print(f"    for 10 epochs of a 1 MB text ({full_steps} steps, 30 samples): about {share:.2%} of the training time")
 

@@ -50,9 +50,9 @@ def part_ceiling(cell: str, units: int, embedding_dim: int, batch: int, seq: int
     from charlab.learning import calibration
     from charlab.network.model import ModelConfig
 
-    cfg = ModelConfig(cell=cell, units=units, embedding_dim=embedding_dim, batch_size=batch, seq_length=seq)
-    wanted = {(m, k, n, dtype) for m, k, n, _ in calibration.products(cfg, vocab)}
-    return {"gflops": calibration.rate(cfg, dtype, calibration.time_products(wanted, seconds_each=1.0), vocab)}
+    config = ModelConfig(cell=cell, units=units, embedding_dim=embedding_dim, batch_size=batch, seq_length=seq)
+    wanted = {(m, k, n, dtype) for m, k, n, _ in calibration.products(config, vocab)}
+    return {"gflops": calibration.rate(config, dtype, calibration.time_products(wanted, seconds_each=1.0), vocab)}
 
 
 def part_memory(policy: str, units: int, batch: int, seq: int = 64, vocab: int = 65, n_chars: int = 1_000_000) -> dict:
@@ -63,14 +63,14 @@ def part_memory(policy: str, units: int, batch: int, seq: int = 64, vocab: int =
 
     from charlab.network.model import ModelConfig, build_model, estimate
 
-    cfg = ModelConfig(units=units, batch_size=batch, seq_length=seq)
+    config = ModelConfig(units=units, batch_size=batch, seq_length=seq)
     ids = np.random.default_rng(0).integers(0, vocab, n_chars).astype(np.int32)
-    model = build_model(cfg, vocab, policy=policy)
+    model = build_model(config, vocab, policy=policy)
     x = ids[: batch * seq].reshape(batch, seq)
     for _ in range(4):
         model.train_on_batch(x, np.roll(x, -1, axis=1))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-    return {"peak": peak, "estimate": estimate(cfg, vocab, n_chars, policy=policy).memory_bytes}
+    return {"peak": peak, "estimate": estimate(config, vocab, n_chars, policy=policy).memory_bytes}
 
 
 PARTS = {"ceiling": part_ceiling, "memory": part_memory}

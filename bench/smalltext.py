@@ -43,21 +43,21 @@ WRITE_CHARS = 500  # Generate's default length
 SEEDS = (0, 1, 2)
 
 
-def network_words(cfg: ModelConfig) -> str:
-    return f"{CELL_TYPES[cfg.cell].label} {cfg.units} d{cfg.dropout:g} b{cfg.batch_size}"
+def network_words(config: ModelConfig) -> str:
+    return f"{CELL_TYPES[config.cell].label} {config.units} d{config.dropout:g} b{config.batch_size}"
 
 
-def variant_of(cfg: ModelConfig, seconds: float, words: str) -> tuple[ModelConfig, float]:
+def variant_of(config: ModelConfig, seconds: float, words: str) -> tuple[ModelConfig, float]:
     """A --try variant of the fitted preset: its settings and minutes changed as `words` says."""
     changes = settings_from_words(words, minutes=float)
     minutes = changes.pop("minutes", None)
-    return replace(cfg, **changes), minutes * 60 if minutes else seconds
+    return replace(config, **changes), minutes * 60 if minutes else seconds
 
 
 def writing(run_path: str, index: TrainingTextIndex) -> dict:
     """What the kept network writes: real words at T=0.8, the longest copied passage at T=0.8 and T=0.2."""
     generator = runs.load_run(run_path).generator()
-    figures = {}
+    metrics = {}
     for temperature in (0.8, 0.2):
         reports = [
             copy_report(generator.write("", WRITE_CHARS, temperature=temperature, random_seed=seed), index)
@@ -65,15 +65,15 @@ def writing(run_path: str, index: TrainingTextIndex) -> dict:
         ]
         checked = sum(r.words_checked for r in reports)
         real = sum(r.real_word_share * r.words_checked for r in reports)
-        figures[f"words_{temperature}"] = real / checked if checked else 0.0
-        figures[f"copy_{temperature}"] = statistics.median(len(r.longest.text) if r.longest else 0 for r in reports)
-    return figures
+        metrics[f"words_{temperature}"] = real / checked if checked else 0.0
+        metrics[f"copy_{temperature}"] = statistics.median(len(r.longest.text) if r.longest else 0 for r in reports)
+    return metrics
 
 
-def train(corpus_path: str, cfg: ModelConfig, seconds: float, root: str) -> dict:
+def train(corpus_path: str, config: ModelConfig, seconds: float, root: str) -> dict:
     started = time.perf_counter()
     r = run_part("charlab_train", corpus=corpus_path, seconds=seconds, root=root,
-                 **{**cfg.to_dict(), "epochs": Limits().max_epochs})  # fmt: skip
+                 **{**config.to_dict(), "epochs": Limits().max_epochs})  # fmt: skip
     r["wall"] = time.perf_counter() - started
     curve = [v for _, v in r["curve"]]
     best = min(range(len(curve)), key=curve.__getitem__) if curve else 0
@@ -87,9 +87,10 @@ HEADER = (f"{'text':>6} {'preset':<9} {'':<6} {'network':<18} {'params':>8} {'mi
           f"{'copy .2':>7}")  # fmt: skip
 
 
-def row(size: int, preset: str, variant: str, cfg: ModelConfig, vocab_size: int, seconds: float, r: dict) -> str:
+def row(size: int, preset: str, variant: str, config: ModelConfig, vocab_size: int, seconds: float, r: dict) -> str:
     at = f"{r['best_epoch']} ({r['best_second']:.0f} s)"
-    return (f"{size:>5}k {preset:<9} {variant:<6} {network_words(cfg):<18} {count_parameters(cfg, vocab_size):>8,} "
+    return (f"{size:>5}k {preset:<9} {variant:<6} {network_words(config):<18} "
+            f"{count_parameters(config, vocab_size):>8,} "
             f"{seconds / 60:>4g} {r['wall']:>7.0f} {r['epochs']:>6} {r['best_val_loss']:>8.3f} {at:>17} "
             f"{r['final_val_loss']:>8.3f} {r['words_0.8']:>8.0%} {r['copy_0.8']:>7.0f} "
             f"{r['copy_0.2']:>7.0f}")  # fmt: skip
@@ -119,16 +120,16 @@ def main() -> None:
         corpus_path.write_text(text, encoding="utf-8")
         index, vocab_size = TrainingTextIndex(text), len(Vocab.from_text(text))
         for preset in args.presets:
-            _, preset_seconds, preset_cfg = PRESETS[preset]
-            fit = fit_to_text(preset_cfg, preset_seconds, len(text))
-            variants = {"before": (preset_cfg, preset_seconds), "after": (fit.config, fit.seconds)}
+            _, preset_seconds, preset_config = PRESETS[preset]
+            fit = fit_to_text(preset_config, preset_seconds, len(text))
+            variants = {"before": (preset_config, preset_seconds), "after": (fit.config, fit.seconds)}
             chosen = [(v, *variants[v]) for v in args.variants]
             chosen += [(f"try{i + 1}", *variant_of(fit.config, fit.seconds, t)) for i, t in enumerate(args.tries)]
-            for variant, cfg, seconds in chosen:
+            for variant, config, seconds in chosen:
                 seconds = min(seconds, args.cap_minutes * 60) if args.cap_minutes else seconds
-                r = train(str(corpus_path), cfg, seconds, root)
+                r = train(str(corpus_path), config, seconds, root)
                 r.update(writing(r["run_path"], index))
-                say(row(size, preset, variant, cfg, vocab_size, seconds, r))
+                say(row(size, preset, variant, config, vocab_size, seconds, r))
     for i, t in enumerate(args.tries):
         say(f"try{i + 1}: the fitted preset with {t}")
     say(f"total {time.perf_counter() - started:.0f} s · at the end {load_words()} · "

@@ -121,9 +121,9 @@ def trained_run(tmp_path_factory) -> Path:
     from charlab.learning.training import TrainingJob
     from charlab.network.model import ModelConfig
 
-    cfg = ModelConfig(**TINY, epochs=2)
+    config = ModelConfig(**TINY, epochs=2)
     root = tmp_path_factory.mktemp("trained")
-    progress = TrainingJob(TEXT, cfg, name="Tiny cats", corpus_name="cats.txt", root=root).run()
+    progress = TrainingJob(TEXT, config, name="Tiny cats", corpus_name="cats.txt", root=root).run()
     assert progress.status == "finished", progress.message
     return Path(progress.run_path)
 

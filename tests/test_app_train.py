@@ -56,6 +56,7 @@ from ui.job_registry import registry
 from ui.saved_runs import baseline_report
 from ui.settings import (
     PRESETS,
+    SETTING_COLUMNS,
     SETTING_HELP,
     SETTING_LABELS,
     model_config,
@@ -503,6 +504,16 @@ def test_with_fast_bfloat16_units_balanced_trains_the_bigger_network_and_says_so
     help_words = at.segmented_control(key="train_preset").help
     assert "Balanced · 5 minutes: This processor computes bfloat16 products at 1,000 GFLOP/s" in help_words
     assert "a GRU 512 at batch 256 in mixed bfloat16" in help_words
+
+
+def test_the_settings_stand_in_the_train_pages_three_columns_as_model_settings_places_them():
+    assert SETTING_COLUMNS == (
+        ("cell", "units", "layers", "embedding_dim"),
+        ("seq_length", "batch_size", "dropout"),
+        ("epochs", "learning_rate", "schedule", "validation_fraction", "precision"),
+    )
+    shown = [name for name, setting in MODEL_SETTINGS.items() if setting.widget]
+    assert sorted(name for column in SETTING_COLUMNS for name in column) == sorted(shown)  # each widget once
 
 
 @pytest.mark.parametrize("key", ["quick", "balanced", "best"])

@@ -29,8 +29,8 @@ GRU_CFG = ModelConfig(cell="gru", layers=2, units=12, embedding_dim=6, seq_lengt
 SEED = "The crow counted"
 
 
-def _train(root: Path, cfg: ModelConfig, name: str) -> Path:
-    progress = TrainingJob(TEXT, cfg, name=name, corpus_name="fables.txt", root=root).run()
+def _train(root: Path, config: ModelConfig, name: str) -> Path:
+    progress = TrainingJob(TEXT, config, name=name, corpus_name="fables.txt", root=root).run()
     assert progress.status == "finished", progress.message
     return progress.run_path
 

@@ -135,12 +135,12 @@ HOSTILE_NUMBERS = {
 @pytest.mark.parametrize("value", list(HOSTILE_NUMBERS.values()), ids=list(HOSTILE_NUMBERS))
 @pytest.mark.parametrize("name", NUMBER_SETTINGS)
 def test_every_number_setting_refuses_hostile_values_in_plain_words(name, value):
-    cfg = ModelConfig(**{name: value})
+    config = ModelConfig(**{name: value})
     if value == 0 and not isinstance(value, bool) and name in ZERO_ALLOWED:
-        assert cfg.checked() == cfg  # 0 means "off" for these
+        assert config.checked() == config  # 0 means "off" for these
         return
     with pytest.raises(CharlabError) as err:
-        cfg.checked()
+        config.checked()
     message = str(err.value)
     assert message.split(" must be ")[0] in {
         "Units", "Layers", "Embedding size", "Dropout", "Sequence length", "Batch size", "Learning rate",
@@ -152,11 +152,11 @@ def test_every_number_setting_refuses_hostile_values_in_plain_words(name, value)
 
 
 def test_numpy_numbers_from_a_widget_are_accepted_as_plain_numbers():
-    cfg = ModelConfig(
+    config = ModelConfig(
         units=np.int64(32), epochs=np.int32(3), dropout=np.float32(0.25), learning_rate=np.float64(0.01)
     ).checked()
-    assert type(cfg.units) is int and type(cfg.epochs) is int and type(cfg.dropout) is float
-    assert json.loads(json.dumps(cfg.to_dict()))["units"] == 32  # saved as plain JSON
+    assert type(config.units) is int and type(config.epochs) is int and type(config.dropout) is float
+    assert json.loads(json.dumps(config.to_dict()))["units"] == 32  # saved as plain JSON
 
 
 def test_a_run_whose_saved_settings_hold_a_400_digit_number_is_listed_as_damaged(tmp_path):

@@ -50,20 +50,20 @@ def fake_seconds(gflops: float) -> dict[str, float]:
     configs = [r.config for recipes in calibration.CANDIDATES.values() for r in recipes]
     return {
         calibration.product_name(m, k, n, "bfloat16"): 2 * m * k * n / (gflops * 1e9)
-        for cfg in configs
-        for m, k, n, _ in calibration.products(cfg)
+        for config in configs
+        for m, k, n, _ in calibration.products(config)
     }
 
 
 def test_the_products_are_the_training_steps_work():
     """The calibration times what a training step computes: 3 × (forward products) ≈ charlab.network.model.step_work."""
-    for cfg in (ModelConfig(units=512, batch_size=256), ModelConfig(cell="lstm", units=128, layers=2)):
-        _, flops = step_work(cfg, calibration.VOCAB)
-        forward = sum(2 * m * k * n * count for m, k, n, count in calibration.products(cfg))
+    for config in (ModelConfig(units=512, batch_size=256), ModelConfig(cell="lstm", units=128, layers=2)):
+        _, flops = step_work(config, calibration.VOCAB)
+        forward = sum(2 * m * k * n * count for m, k, n, count in calibration.products(config))
         assert 0.9 < 3 * forward / flops < 1.05
-    cfg = ModelConfig(units=512, batch_size=256)
-    assert calibration.rate(cfg, "bfloat16", fake_seconds(750.0)) == pytest.approx(750.0)
-    assert calibration.rate(cfg, "float32", fake_seconds(750.0)) is None  # not measured
+    config = ModelConfig(units=512, batch_size=256)
+    assert calibration.rate(config, "bfloat16", fake_seconds(750.0)) == pytest.approx(750.0)
+    assert calibration.rate(config, "float32", fake_seconds(750.0)) is None  # not measured
 
 
 def test_fast_bfloat16_gets_the_bigger_network_and_slow_or_none_todays_recipe(machine):

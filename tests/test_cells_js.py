@@ -60,9 +60,9 @@ return {logits: allLogits, untouched, states: cell.states, gates: cell.gates};
 """
 
 
-def _random_weights(cfg: ModelConfig) -> dict[str, np.ndarray]:
+def _random_weights(config: ModelConfig) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(11)
-    shapes = expected_shapes(cfg, VOCAB_SIZE)
+    shapes = expected_shapes(config, VOCAB_SIZE)
     return {name: rng.normal(0, 0.5, shape).astype(np.float32) for name, shape in shapes.items()}
 
 
@@ -73,11 +73,11 @@ def _flat(array: np.ndarray) -> list[float]:
 @pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize("cell", list(CELL_TYPES))
 def test_javascript_steps_match_numpy(page: Page, cell, layers):
-    cfg = ModelConfig(cell=cell, units=UNITS, layers=layers, embedding_dim=EMBEDDING_DIM)
-    weights = _random_weights(cfg)
+    config = ModelConfig(cell=cell, units=UNITS, layers=layers, embedding_dim=EMBEDDING_DIM)
+    weights = _random_weights(config)
     ids = np.random.default_rng(3).integers(0, VOCAB_SIZE, STEPS).tolist()
 
-    network = NumpyCharModel.from_config(cfg, weights)
+    network = NumpyCharModel.from_config(config, weights)
     state, expected = network.initial_state(), []
     for char_id in ids:
         logits, state = network.step(char_id, state)

@@ -129,8 +129,8 @@ from charlab.learning import training
 from charlab.network.model import ModelConfig
 training.CHECKPOINT_EVERY_SECONDS = 0.0  # checkpoint at every better epoch, so one exists before the kill
 text = open({str(FABLES)!r}, encoding="utf-8").read()[:4000]
-cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=10000)
-training.TrainingJob(text, cfg, name="killed", root={str(root)!r}).run()
+config = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=10000)
+training.TrainingJob(text, config, name="killed", root={str(root)!r}).run()
 """
     log = tmp_path / "server.log"
     with log.open("wb") as stderr:

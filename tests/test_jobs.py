@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from charlab.errors import CharlabError
-from charlab.learning.training import FINISHED, STOPPED, Progress, TrainingJob
+from charlab.learning.training import FINISHED, STOPPED, PlannedTraining, Progress, TrainingJob
 from charlab.network.model import ModelConfig
 from charlab.saving import runs
 from charlab.server.jobs import Job, JobQueue, Swept, configured_abandon_seconds, configured_max_trainings
@@ -364,8 +364,8 @@ def test_a_training_is_found_by_its_run_folder_while_it_trains_and_only_then(tmp
 def test_sweep_stops_an_abandoned_training_and_its_run_is_saved_as_stopped(tmp_path):
     clock = Clock()
     queue = JobQueue(max_trainings=2, abandon_minutes=30, clock=clock)
-    cfg = ModelConfig(**{**TINY.to_dict(), "epochs": 500})
-    abandoned = TrainingJob(TEXT, cfg, name="left behind", root=tmp_path)
+    config = ModelConfig(**{**TINY.to_dict(), "epochs": 500})
+    abandoned = TrainingJob(TEXT, config, name="left behind", root=tmp_path)
     watched, waiting = FakeJob("watched"), FakeJob("waiting")
     queue.submit("gone", abandoned)
     queue.submit("here", watched)
@@ -459,7 +459,7 @@ def members_used(source: str) -> set[str]:
 
 def test_the_job_interface_declares_every_member_the_queue_and_the_pages_use():
     sources = [
-        ROOT / "charlab" / "jobs.py",
+        ROOT / "charlab" / "server" / "jobs.py",
         ROOT / "app.py",
         *(ROOT / "ui").glob("*.py"),
         *(ROOT / "pages").glob("*.py"),
@@ -488,6 +488,17 @@ def test_every_kind_of_training_has_the_whole_interface(tmp_path, monkeypatch):
         _has_every_member(job)
         assert job.text == TEXT and job.config == TINY and job.trained_steps == 0 and not job.done
         assert job.expected_seconds() > 0
+
+
+def test_the_bookkeeping_every_kind_of_training_shares_is_written_once():
+    """Made from a plan, its progress behind a lock, Stop, wait and done: in PlannedTraining, never again."""
+    from charlab.server import cluster, remote, workers
+
+    shared = {"from_plan", "_keep", "snapshot", "trained_steps", "wait", "done", "_set"}
+    assert shared | {"__init__", "stop"} <= set(vars(PlannedTraining))  # a Ray job checks for room before planning
+    for kind in (TrainingJob, remote.TrainedElsewhere, workers.ProcessTrainingJob, cluster.RayTrainingJob):
+        assert issubclass(kind, PlannedTraining)
+        assert not shared & set(vars(kind)), f"{kind.__name__} writes {sorted(shared & set(vars(kind)))} again"
 
 
 def test_a_training_found_on_the_cluster_is_built_as_a_started_one_is(tmp_path, monkeypatch):

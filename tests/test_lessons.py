@@ -13,6 +13,7 @@ from charlab.errors import CharlabError
 from charlab.network.model import ModelConfig
 from charlab.teaching.lessons import (
     CONTROLS,
+    SETTING_PARAMS,
     Lesson,
     LinkAddress,
     from_query_params,
@@ -46,8 +47,8 @@ def test_url_round_trip():
     assert "u=128" in url and "s=sonnets" in url and "h=l.e.do.cl" in url
     back = _from_url(url)
     assert back == SONNETS
-    cfg = back.config()
-    assert (cfg.units, cfg.cell, cfg.learning_rate, cfg.layers) == (128, "gru", 0.003, ModelConfig().layers)
+    config = back.config()
+    assert (config.units, config.cell, config.learning_rate, config.layers) == (128, "gru", 0.003, ModelConfig().layers)
 
 
 def test_a_lesson_can_fix_the_precision():
@@ -56,6 +57,14 @@ def test_a_lesson_can_fix_the_precision():
     assert to_query_params(lesson)["pr"] == "float32"
     with pytest.raises(CharlabError, match="Precision must be one of auto, float32, bfloat16"):
         from_query_params({"pr": "float8"})
+
+
+def test_the_settings_short_names_are_the_ones_links_in_the_wild_use():
+    assert SETTING_PARAMS == {
+        "cell": "c", "units": "u", "layers": "l", "embedding_dim": "e", "dropout": "do", "seq_length": "sl",
+        "batch_size": "bs", "learning_rate": "lr", "schedule": "sch", "clipnorm": "cn", "epochs": "ep",
+        "validation_fraction": "vf", "precision": "pr",
+    }  # fmt: skip
 
 
 def test_query_params_are_short_and_only_what_the_lesson_sets():

@@ -76,8 +76,8 @@ CHOICE_SETTINGS = {"cell", "schedule", "precision"}  # their messages list the c
 
 
 def test_defaults_are_valid():
-    cfg = ModelConfig()
-    assert cfg.checked() == cfg
+    config = ModelConfig()
+    assert config.checked() == config
 
 
 def test_settings_cannot_change_under_a_job_and_checking_returns_a_new_value():
@@ -92,9 +92,9 @@ def test_settings_cannot_change_under_a_job_and_checking_returns_a_new_value():
 
 @pytest.mark.parametrize(("name", "value", "words"), BAD_SETTINGS)
 def test_validate_refuses_out_of_range_or_wrong_type(name, value, words):
-    cfg = dataclasses.replace(ModelConfig(), **{name: value})
+    config = dataclasses.replace(ModelConfig(), **{name: value})
     with pytest.raises(CharlabError) as err:
-        cfg.checked()
+        config.checked()
     assert words in str(err.value)
     if name not in CHOICE_SETTINGS:
         assert name not in str(err.value)  # plain words, not the code's field name
@@ -117,25 +117,27 @@ def test_validate_accepts_the_limits(name, value):
 
 def test_whole_number_floats_are_accepted_as_whole_numbers():
     """JSON or a number widget may give 16.0; it must build a model, not crash in Keras."""
-    cfg = ModelConfig(units=16.0, layers=1.0, embedding_dim=8.0, seq_length=20.0, batch_size=8.0, epochs=2.0).checked()
+    config = ModelConfig(
+        units=16.0, layers=1.0, embedding_dim=8.0, seq_length=20.0, batch_size=8.0, epochs=2.0
+    ).checked()
     for name in ("units", "layers", "embedding_dim", "seq_length", "batch_size", "epochs"):
-        assert type(getattr(cfg, name)) is int
-    assert build_model(cfg, 10).count_params() == count_parameters(cfg, 10)
+        assert type(getattr(config, name)) is int
+    assert build_model(config, 10).count_params() == count_parameters(config, 10)
 
 
 def test_dict_round_trip():
-    cfg = ModelConfig(cell="gru", units=48, layers=3, embedding_dim=12, dropout=0.25, seq_length=64, batch_size=16,
+    config = ModelConfig(cell="gru", units=48, layers=3, embedding_dim=12, dropout=0.25, seq_length=64, batch_size=16,
                       learning_rate=5e-4, clipnorm=0.0, epochs=7, validation_fraction=0.2)  # fmt: skip
-    data = cfg.to_dict()
+    data = config.to_dict()
     assert data["cell"] == "gru" and data["units"] == 48 and data["dropout"] == 0.25
     assert set(data) == {f.name for f in dataclasses.fields(ModelConfig)}
-    assert ModelConfig.from_dict(data) == cfg
+    assert ModelConfig.from_dict(data) == config
 
 
 def test_from_dict_ignores_unknown_keys_and_fills_missing_ones_with_todays_defaults():
     """What an older run was trained with is filled in by charlab.saving.run_format (tests/test_run_format.py)."""
-    cfg = ModelConfig.from_dict({"units": 32, "attention_heads": 8, "future_setting": {"x": 1}})
-    assert cfg == ModelConfig(units=32)
+    config = ModelConfig.from_dict({"units": 32, "attention_heads": 8, "future_setting": {"x": 1}})
+    assert config == ModelConfig(units=32)
     assert ModelConfig.from_dict({}) == ModelConfig()
     assert ModelConfig.from_dict({"schedule": "constant"}).schedule == "constant"
     assert ModelConfig.from_dict({"precision": "bfloat16"}).precision == "bfloat16"
@@ -158,11 +160,11 @@ def test_from_dict_validates():
 @pytest.mark.parametrize("cell", list(CELL_TYPES))
 @pytest.mark.parametrize(("layers", "dropout"), [(1, 0.0), (2, 0.0), (3, 0.3), (1, 0.2)])
 def test_parameter_table_equals_keras_count(cell, layers, dropout):
-    cfg = ModelConfig(cell=cell, units=12, layers=layers, embedding_dim=5, dropout=dropout)
+    config = ModelConfig(cell=cell, units=12, layers=layers, embedding_dim=5, dropout=dropout)
     vocab_size = 17
-    model = build_model(cfg, vocab_size)
-    table = parameter_table(cfg, vocab_size)
-    assert sum(row.parameters for row in table) == model.count_params() == count_parameters(cfg, vocab_size)
+    model = build_model(config, vocab_size)
+    table = parameter_table(config, vocab_size)
+    assert sum(row.parameters for row in table) == model.count_params() == count_parameters(config, vocab_size)
     # row by row too, so two wrong rows cannot cancel out
     keras_rows = [model.get_layer("embedding").count_params()]
     keras_rows += [model.get_layer(f"rnn_{i}").count_params() for i in range(layers)]
@@ -172,14 +174,14 @@ def test_parameter_table_equals_keras_count(cell, layers, dropout):
 
 
 def test_lstm_formula_by_hand():
-    cfg = ModelConfig(cell="lstm", units=3, layers=2, embedding_dim=2)
-    table = parameter_table(cfg, vocab_size=5)
+    config = ModelConfig(cell="lstm", units=3, layers=2, embedding_dim=2)
+    table = parameter_table(config, vocab_size=5)
     m, d, v = 3, 2, 5
     assert table[0].parameters == v * d == 10
     assert table[1].parameters == 4 * (m * m + m * d + m) == 72  # 4·(9 + 6 + 3)
     assert table[2].parameters == 4 * (m * m + m * m + m) == 84  # the second layer's input is the first's m
     assert table[3].parameters == m * v + v == 20
-    assert count_parameters(cfg, 5) == 186
+    assert count_parameters(config, 5) == 186
     assert "4·(3² + 3·2 + 3)" in table[1].formula
     assert [row.layer for row in table] == ["Embedding", "LSTM 1", "LSTM 2", "Output (Dense)"]
 
@@ -236,8 +238,8 @@ def test_load_keras_model_refuses_random_bytes(tmp_path):
 
 
 def test_load_keras_model_reads_a_charlab_model(tmp_path):
-    cfg = ModelConfig(cell="gru", units=8, embedding_dim=4, layers=2)
-    model = build_model(cfg, 9)
+    config = ModelConfig(cell="gru", units=8, embedding_dim=4, layers=2)
+    model = build_model(config, 9)
     path = tmp_path / "good.keras"
     model.save(path)
     loaded = load_keras_model(path)
@@ -261,3 +263,33 @@ def test_every_setting_is_described_once_and_what_the_app_offers_is_accepted():
             assert getattr(defaults, setting.name) in offered, setting.name
     assert MODEL_SETTINGS["dropout"].shown(0.25) == "25%" and MODEL_SETTINGS["cell"].shown("gru") == "GRU"
     assert MODEL_SETTINGS["learning_rate"].shown(5e-3) == "0.005"
+
+
+def test_every_setting_has_a_lesson_link_name_and_a_place_on_the_train_page():
+    from charlab.teaching import lessons
+
+    urls = [setting.url for setting in MODEL_SETTINGS.values()]
+    assert all(urls) and len(set(urls)) == len(urls)  # each its own short name
+    others = lessons.LESSON_PARAMS - set(urls)
+    assert len(others) == len(lessons.LESSON_PARAMS) - len(urls)  # none shared with the lesson's other params
+    assert {"s", "cl", "h", "t", "min", "pm", "from"} <= others
+    places = [setting.place for setting in MODEL_SETTINGS.values() if setting.place]
+    assert len(set(places)) == len(places)
+    for setting in MODEL_SETTINGS.values():  # a widget has a place on the page, and only a widget
+        assert (setting.place is None) == (setting.widget is None), setting.name
+
+
+def _another_value(name: str):
+    """An accepted value of the setting other than its default."""
+    setting, default = MODEL_SETTINGS[name], getattr(ModelConfig(), name)
+    candidates = [*(setting.choices or ()), *setting.offered, setting.low, setting.high]
+    return next(value for value in candidates if value != default)
+
+
+@pytest.mark.parametrize("name", list(MODEL_SETTINGS))
+def test_a_setting_is_marked_shape_exactly_when_it_changes_the_weights_shapes(name):
+    """Continue and a fine-tune keep the `shape` settings (writers.SHAPE_SETTINGS), since the weights fix them."""
+    from charlab.saving.weights import expected_shapes
+
+    changed = dataclasses.replace(ModelConfig(), **{name: _another_value(name)}).checked()
+    assert MODEL_SETTINGS[name].shape == (expected_shapes(changed, 40) != expected_shapes(ModelConfig(), 40))

@@ -37,8 +37,8 @@ QUOTED = (
 
 def _random_weights(cell: str, layers: int, vocab_size: int, units: int, embedding_dim: int, seed: int = 0):
     rng = np.random.default_rng(seed)
-    cfg = ModelConfig(cell=cell, layers=layers, units=units, embedding_dim=embedding_dim)
-    shapes = expected_shapes(cfg, vocab_size)
+    config = ModelConfig(cell=cell, layers=layers, units=units, embedding_dim=embedding_dim)
+    shapes = expected_shapes(config, vocab_size)
     scales = {"embedding": 0.5, "logits.kernel": 0.5, "logits.bias": 0.1, "kernel": 0.4, "recurrent_kernel": 0.4}
     first = ("embedding", "logits.kernel", "logits.bias")  # drawn first, as the planted units were tuned with
     order = [*first, *(name for name in shapes if name not in first)]

@@ -107,8 +107,10 @@ def _parity_losses(policy: str, seed: int, loss_dtype: str = "float32") -> tuple
     x = np.stack([[ids[s : s + t] for s in row] for row in starts])
     y = np.stack([[ids[s + 1 : s + t + 1] for s in row] for row in starts])
     keras.utils.set_random_seed(seed)
-    cfg = ModelConfig(units=64, embedding_dim=16, seq_length=t, batch_size=b, learning_rate=5e-3, schedule="constant")
-    model = build_model(cfg, len(chars), policy=policy)
+    config = ModelConfig(
+        units=64, embedding_dim=16, seq_length=t, batch_size=b, learning_rate=5e-3, schedule="constant"
+    )
+    model = build_model(config, len(chars), policy=policy)
     if loss_dtype != "float32":
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, dtype=loss_dtype)
         model.compile(optimizer=keras.optimizers.Adam(5e-3, clipnorm=1.0), loss=loss)
@@ -145,8 +147,8 @@ def test_the_parity_check_fails_when_the_loss_is_computed_in_bfloat16():
 def test_a_run_records_the_precision_it_trained_in_and_continues_in_float32_without_bfloat16(tmp_path, no_override):
     no_override.setattr(precision, "has_gpu", lambda: False)  # a GPU would train in float16
     no_override.setenv("CHARLAB_BFLOAT16", "1")  # a computer with a bfloat16 unit
-    cfg = ModelConfig(**{**TINY.to_dict(), "precision": "auto"})
-    first = TrainingJob(TEXT, cfg, name="bf16", root=tmp_path).run()
+    config = ModelConfig(**{**TINY.to_dict(), "precision": "auto"})
+    first = TrainingJob(TEXT, config, name="bf16", root=tmp_path).run()
     assert first.status == FINISHED, first.message
     figures = runs.read_meta(first.run_path)["metrics"]
     assert figures["precision"] == MIXED_BFLOAT16 and "auto" in figures["precision_words"]
@@ -154,7 +156,7 @@ def test_a_run_records_the_precision_it_trained_in_and_continues_in_float32_with
     saved = runs.load_run(first.run_path).weights
     assert {w.dtype for w in saved.values()} == {np.dtype("float32")}
     no_override.setenv("CHARLAB_BFLOAT16", "0")  # the same run continued on a computer without one
-    more = TrainingJob(TEXT, cfg, root=tmp_path, resume_from=first.run_path).run()
+    more = TrainingJob(TEXT, config, root=tmp_path, resume_from=first.run_path).run()
     assert more.status == FINISHED, more.message
     assert more.precision == FLOAT32
     assert runs.read_meta(first.run_path)["metrics"]["precision"] == FLOAT32
@@ -164,8 +166,8 @@ def test_a_run_records_the_precision_it_trained_in_and_continues_in_float32_with
 def test_an_explicit_bfloat16_without_a_unit_trains_in_float32_and_says_so(tmp_path, no_override):
     no_override.setenv("CHARLAB_BFLOAT16", "0")
     no_override.setattr(precision, "has_gpu", lambda: False)  # a GPU would compute bfloat16
-    cfg = ModelConfig(**{**TINY.to_dict(), "precision": "bfloat16"})
-    progress = TrainingJob(TEXT, cfg, name="asked", root=tmp_path).run()
+    config = ModelConfig(**{**TINY.to_dict(), "precision": "bfloat16"})
+    progress = TrainingJob(TEXT, config, name="asked", root=tmp_path).run()
     assert progress.status == FINISHED and progress.precision == FLOAT32
     assert "bfloat16 was chosen, but this computer has no bfloat16 unit" in progress.precision_words
 
@@ -192,10 +194,10 @@ def test_a_run_saved_before_the_precision_existed_loads_as_float32_and_continues
 
 
 def test_the_memory_estimate_says_what_bfloat16_adds_and_auto_follows_the_computer(no_override):
-    cfg = ModelConfig(units=512, batch_size=256, seq_length=64)
-    f32 = estimate(cfg, 65, 1_000_000, policy=FLOAT32)
-    bf16 = estimate(cfg, 65, 1_000_000, policy=MIXED_BFLOAT16)
-    kept = CELL_TYPES["gru"].activation_floats_per_char(512) + cfg.embedding_dim
+    config = ModelConfig(units=512, batch_size=256, seq_length=64)
+    f32 = estimate(config, 65, 1_000_000, policy=FLOAT32)
+    bf16 = estimate(config, 65, 1_000_000, policy=MIXED_BFLOAT16)
+    kept = CELL_TYPES["gru"].activation_floats_per_char(512) + config.embedding_dim
     # the weights and Adam stay float32; the 16-bit copies of the weights and activations come on top
     assert bf16.memory_bytes - f32.memory_bytes == 2 * f32.parameters + 256 * 64 * kept
     assert bf16.parameters == f32.parameters and bf16.chars_per_second == f32.chars_per_second
@@ -204,9 +206,9 @@ def test_the_memory_estimate_says_what_bfloat16_adds_and_auto_follows_the_comput
     assert 0.7 * 1.088e9 <= bf16.memory_bytes <= 1.3 * 1.088e9
     no_override.setattr(precision, "has_gpu", lambda: False)
     no_override.setenv("CHARLAB_BFLOAT16", "1")
-    assert estimate(cfg, 65, 1_000_000) == bf16  # auto: what this computer trains in
+    assert estimate(config, 65, 1_000_000) == bf16  # auto: what this computer trains in
     no_override.setenv("CHARLAB_BFLOAT16", "0")
-    assert estimate(cfg, 65, 1_000_000) == f32
+    assert estimate(config, 65, 1_000_000) == f32
 
 
 def test_the_progress_line_says_when_a_training_computes_in_16_bits():

@@ -59,9 +59,11 @@ def test_a_fitted_preset_is_smaller_and_has_fewer_parameters_than_characters_to_
 @pytest.mark.parametrize("n_chars", (3_000, 4_000, 8_000, 20_000))
 def test_a_small_text_is_several_training_steps_per_pass_and_loses_few_windows(n_chars):
     """At batch 64, a 4 KB text is a single step per epoch: the epoch's own cost then takes most of the minute."""
-    cfg = fit_to_text(PRESETS["quick"][2], 60.0, n_chars).config
-    data = training_windows(np.arange(n_chars), cfg.validation_fraction, cfg.seq_length, cfg.batch_size)
-    windows_in_text = (n_chars - max(int(n_chars * cfg.validation_fraction), cfg.seq_length + 1) - 1) // cfg.seq_length
+    config = fit_to_text(PRESETS["quick"][2], 60.0, n_chars).config
+    data = training_windows(np.arange(n_chars), config.validation_fraction, config.seq_length, config.batch_size)
+    windows_in_text = (
+        n_chars - max(int(n_chars * config.validation_fraction), config.seq_length + 1) - 1
+    ) // config.seq_length
     assert data.steps_per_epoch >= 5
     assert len(data.x) >= 0.9 * windows_in_text
 

@@ -17,24 +17,24 @@ TEXT = "the quick brown fox jumps over the lazy dog.\nTHE QUICK BROWN FOX!\n"
 def _random_model(cell: str, layers: int, units: int = 24, embedding_dim: int = 8, dropout: float = 0.0):
     """A Keras model with random (not zero) biases, so every weight matters to the comparison."""
     vocab = Vocab.from_text(TEXT)
-    cfg = ModelConfig(cell=cell, units=units, layers=layers, embedding_dim=embedding_dim, dropout=dropout)
-    model = build_model(cfg, len(vocab))
+    config = ModelConfig(cell=cell, units=units, layers=layers, embedding_dim=embedding_dim, dropout=dropout)
+    model = build_model(config, len(vocab))
     rng = np.random.default_rng(7)
     model.set_weights([rng.normal(0, 0.4, w.shape).astype(np.float32) for w in model.get_weights()])
-    return model, cfg, vocab
+    return model, config, vocab
 
 
 @pytest.mark.parametrize(("layers", "dropout"), [(1, 0.0), (2, 0.2)])  # dropout must change nothing when writing
 @pytest.mark.parametrize("cell", list(CELL_TYPES))
 def test_numpy_step_matches_keras_probabilities(cell, layers, dropout):
     """Keras = numpy for every cell type (and numpy = JavaScript: tests/test_cells_js.py)."""
-    model, cfg, vocab = _random_model(cell, layers, dropout=dropout)
+    model, config, vocab = _random_model(cell, layers, dropout=dropout)
     ids = vocab.encode(TEXT)
     keras_logits = model(ids[None, :], training=False).numpy()[0]  # (T, V)
     keras_probs = np.exp(keras_logits - keras_logits.max(-1, keepdims=True))
     keras_probs /= keras_probs.sum(-1, keepdims=True)
 
-    network = NumpyCharModel.from_config(cfg, keras_weights(model, cfg))
+    network = NumpyCharModel.from_config(config, keras_weights(model, config))
     state = network.initial_state()
     for t, char_id in enumerate(ids):
         logits, state = network.step(int(char_id), state)
@@ -42,8 +42,8 @@ def test_numpy_step_matches_keras_probabilities(cell, layers, dropout):
 
 
 def test_next_char_probabilities_match_keras_for_a_context():
-    model, cfg, vocab = _random_model("lstm", 2)
-    generator = Generator(NumpyCharModel.from_config(cfg, keras_weights(model, cfg)), vocab)
+    model, config, vocab = _random_model("lstm", 2)
+    generator = Generator(NumpyCharModel.from_config(config, keras_weights(model, config)), vocab)
     context = "the lazy fox"
     logits = model(vocab.encode(context)[None, :], training=False).numpy()[0, -1]
     expected = probabilities(logits, temperature=0.5)
@@ -55,8 +55,8 @@ def test_next_char_probabilities_match_keras_for_a_context():
 
 @pytest.fixture(scope="module")
 def generator() -> Generator:
-    model, cfg, vocab = _random_model("gru", 1)
-    return Generator(NumpyCharModel.from_config(cfg, keras_weights(model, cfg)), vocab)
+    model, config, vocab = _random_model("gru", 1)
+    return Generator(NumpyCharModel.from_config(config, keras_weights(model, config)), vocab)
 
 
 def test_same_random_seed_reproduces_text_exactly(generator):
@@ -131,11 +131,11 @@ def test_empty_seed_starts_after_a_line_break(generator):
 
 
 def test_incomplete_weights_are_refused():
-    model, cfg, _ = _random_model("lstm", 1)
-    weights = keras_weights(model, cfg)
+    model, config, _ = _random_model("lstm", 1)
+    weights = keras_weights(model, config)
     del weights["rnn_0.bias"]
     with pytest.raises(CharlabError, match="incomplete"):
-        NumpyCharModel.from_config(cfg, weights)
+        NumpyCharModel.from_config(config, weights)
 
 
 def test_reshape_is_the_same_distribution_at_another_temperature():

@@ -41,16 +41,16 @@ def test_an_unknown_schedule_is_refused_in_words():
 
 
 def test_a_training_by_epochs_decays_over_its_steps(tmp_path):
-    cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=4, learning_rate=0.01,
+    config = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=4, learning_rate=0.01,
                       schedule="cosine")  # fmt: skip
-    progress = TrainingJob(TEXT, cfg, name="cosine", root=tmp_path).run()
+    progress = TrainingJob(TEXT, config, name="cosine", root=tmp_path).run()
     assert progress.status == FINISHED
     rates = [row["learning_rate"] for row in progress.history]
     assert rates == sorted(rates, reverse=True) and rates[0] < 0.01
     assert rates[-1] == pytest.approx(FINAL_FRACTION * 0.01, rel=0.05)  # the end of the training: the end of the decay
     assert [row["learning_rate"] for row in runs.read_history(progress.run_path)] == pytest.approx(rates)
 
-    flat = TrainingJob(TEXT, ModelConfig(**{**cfg.to_dict(), "schedule": "constant"}), name="flat", root=tmp_path)
+    flat = TrainingJob(TEXT, ModelConfig(**{**config.to_dict(), "schedule": "constant"}), name="flat", root=tmp_path)
     assert [row["learning_rate"] for row in flat.run().history] == pytest.approx([0.01] * 4)
 
 
@@ -77,9 +77,9 @@ def test_a_training_by_the_clock_decays_over_its_minutes(tmp_path, monkeypatch):
 
     monkeypatch.setattr(training, "time", Clock())
     monkeypatch.setattr(TrainingJob, "on_batch", recording)
-    cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=10_000, learning_rate=0.01,
+    config = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=10_000, learning_rate=0.01,
                       schedule="cosine")  # fmt: skip
-    progress = TrainingJob(TEXT, cfg, name="budget", root=tmp_path, budget_seconds=3.0).run()
+    progress = TrainingJob(TEXT, config, name="budget", root=tmp_path, budget_seconds=3.0).run()
     assert progress.status == FINISHED and len(seen) == pytest.approx(60, abs=1)  # 3 s of 0.05 s steps
     total_steps = progress.total_steps  # 10,000 epochs: the step count is far from done, the clock decides
     assert progress.step < total_steps / 100

@@ -27,9 +27,9 @@ def test_network_learns_the_embedded_reber_grammar(tmp_path):
     text = reber_corpus(n_strings=2500, seed=1)
     # 10 epochs: the long-range part (the closing letter matches the second) came in 10 of 10 trainings
     # measured; with 6 it failed about 1 in 8 (shares near 0.6), an unseeded training's luck
-    cfg = ModelConfig(cell="lstm", units=64, embedding_dim=16, seq_length=50, batch_size=32, epochs=10,
+    config = ModelConfig(cell="lstm", units=64, embedding_dim=16, seq_length=50, batch_size=32, epochs=10,
                       learning_rate=0.01, schedule="constant")  # fmt: skip
-    progress = TrainingJob(text, cfg, name="reber", corpus_name="reber", root=tmp_path).run()
+    progress = TrainingJob(text, config, name="reber", corpus_name="reber", root=tmp_path).run()
     assert progress.status == FINISHED, progress.message
     assert progress.history[-1]["val_loss"] < progress.history[0]["val_loss"]
 
@@ -75,8 +75,8 @@ def test_progress_figures_are_consistent(tmp_path):
 
 
 def test_stop_is_honoured_at_the_next_batch_and_keeps_the_weights(tmp_path):
-    cfg = ModelConfig(**{**TINY.to_dict(), "epochs": 500})
-    job = TrainingJob(TEXT * 4, cfg, name="stopper", root=tmp_path).start()
+    config = ModelConfig(**{**TINY.to_dict(), "epochs": 500})
+    job = TrainingJob(TEXT * 4, config, name="stopper", root=tmp_path).start()
     deadline = time.monotonic() + 60
     while job.snapshot().step < 5 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -91,8 +91,8 @@ def test_stop_is_honoured_at_the_next_batch_and_keeps_the_weights(tmp_path):
 
 
 def test_a_time_limit_stops_and_saves_like_stop(tmp_path):
-    cfg = ModelConfig(**{**TINY.to_dict(), "epochs": 500})
-    job = TrainingJob(TEXT * 4, cfg, name="limited", root=tmp_path, time_limit_seconds=1.5)
+    config = ModelConfig(**{**TINY.to_dict(), "epochs": 500})
+    job = TrainingJob(TEXT * 4, config, name="limited", root=tmp_path, time_limit_seconds=1.5)
     started = time.monotonic()
     progress = job.run()
     assert progress.status == STOPPED
@@ -149,8 +149,8 @@ def test_continue_training_appends_to_the_same_run(tmp_path):
 
 
 def test_a_run_without_validation_text_keeps_its_best_training_loss_said_as_such(tmp_path):
-    cfg = ModelConfig(**{**TINY.to_dict(), "validation_fraction": 0.0})
-    progress = TrainingJob(TEXT, cfg, name="no validation", root=tmp_path).run()
+    config = ModelConfig(**{**TINY.to_dict(), "validation_fraction": 0.0})
+    progress = TrainingJob(TEXT, config, name="no validation", root=tmp_path).run()
     assert progress.best_loss_on == runs.TRAINING and progress.best_val_loss is None
     assert progress.best_loss == pytest.approx(min(r["loss"] for r in progress.history))
     info = runs.run_info(progress.run_path)
@@ -194,16 +194,16 @@ def test_divergence_stops_with_a_clear_message(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("text", "cfg", "message"),
+    ("text", "config", "message"),
     [
         ("too short", TINY, "too short for a sequence length"),
         (TEXT, ModelConfig(**{**TINY.to_dict(), "validation_fraction": 0.6}), "Validation share must be between"),
         (TEXT, ModelConfig(**{**TINY.to_dict(), "units": 0}), "Units must be between"),
     ],
 )
-def test_bad_inputs_are_refused_before_training_starts(tmp_path, text, cfg, message):
+def test_bad_inputs_are_refused_before_training_starts(tmp_path, text, config, message):
     with pytest.raises(CharlabError, match=message):
-        TrainingJob(text, cfg, root=tmp_path)
+        TrainingJob(text, config, root=tmp_path)
     assert list(tmp_path.iterdir()) == []  # no half-made run folder
 
 
@@ -257,8 +257,8 @@ def test_timelapse_auto_spacing_and_off(tmp_path):
 
 
 def test_a_time_budget_ends_the_training_by_the_clock_as_finished(tmp_path):
-    cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=10_000, learning_rate=0.01)
-    job = TrainingJob(TEXT, cfg, name="budget", root=tmp_path, budget_seconds=3.0)
+    config = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=10_000, learning_rate=0.01)
+    job = TrainingJob(TEXT, config, name="budget", root=tmp_path, budget_seconds=3.0)
     assert job.snapshot().budget_seconds == 3.0
     assert job.expected_seconds() < 3.0 + 10  # the queue's estimate counts the budget, not 10,000 epochs
     progress = job.run()
@@ -279,8 +279,8 @@ def test_a_budget_must_be_positive(tmp_path):
 
 
 def test_the_server_limit_still_stops_a_budgeted_training_as_stopped(tmp_path):
-    cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=10_000, learning_rate=0.01)
-    progress = TrainingJob(TEXT, cfg, root=tmp_path, budget_seconds=60.0, time_limit_seconds=2.0).run()
+    config = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=10_000, learning_rate=0.01)
+    progress = TrainingJob(TEXT, config, root=tmp_path, budget_seconds=60.0, time_limit_seconds=2.0).run()
     assert progress.status == STOPPED and "this server's limit" in progress.message
 
 
@@ -327,9 +327,9 @@ def test_the_time_left_counts_the_pace_of_training_not_the_start_up(tmp_path, mo
         said.append((p.step, p.total_steps, p.eta))
 
     monkeypatch.setattr(TrainingJob, "on_batch", recording)
-    cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=4, learning_rate=0.01)
+    config = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=4, learning_rate=0.01)
     started = real()
-    progress = TrainingJob(TEXT, cfg, name="pace", root=tmp_path).run()
+    progress = TrainingJob(TEXT, config, name="pace", root=tmp_path).run()
     took = real() - started
     assert progress.status == FINISHED and progress.elapsed > 1000  # the clock saw the slow start-up
     total = said[0][1]
@@ -354,15 +354,15 @@ class StopsMidEpoch(TrainingJob):
 
 def test_a_training_stopped_mid_epoch_counts_the_part_it_trained(tmp_path):
     """Seen on the Train page: 'Best validation loss 1.722 after 3 epochs' for a clock that ended at 2.48."""
-    cfg = ModelConfig(**{**TINY.to_dict(), "epochs": 50})
-    bpe = StopsMidEpoch(TEXT, cfg, name="probe", root=tmp_path / "probe", steps=1).run().batches_per_epoch
+    config = ModelConfig(**{**TINY.to_dict(), "epochs": 50})
+    bpe = StopsMidEpoch(TEXT, config, name="probe", root=tmp_path / "probe", steps=1).run().batches_per_epoch
     assert bpe >= 4  # the text makes several batches per epoch, so a part of one is a fraction
     steps = 2 * bpe + bpe // 2
-    progress = StopsMidEpoch(TEXT, cfg, name="partial", root=tmp_path, steps=steps).run()
+    progress = StopsMidEpoch(TEXT, config, name="partial", root=tmp_path, steps=steps).run()
     assert progress.status == STOPPED and len(progress.history) == 3  # the third epoch has a row of its own
     assert progress.epochs_trained == pytest.approx(steps / bpe)
     assert runs.run_info(progress.run_path).metrics["epochs_trained"] == pytest.approx(steps / bpe, abs=0.01)
-    more = StopsMidEpoch(TEXT, cfg, name="partial", root=tmp_path, steps=bpe, resume_from=progress.run_path).run()
+    more = StopsMidEpoch(TEXT, config, name="partial", root=tmp_path, steps=bpe, resume_from=progress.run_path).run()
     assert more.epochs_before == pytest.approx(steps / bpe, abs=0.01)
     assert more.epochs_trained == pytest.approx(steps / bpe + 1, abs=0.01)
 
@@ -370,8 +370,8 @@ def test_a_training_stopped_mid_epoch_counts_the_part_it_trained(tmp_path):
 def test_a_small_text_by_the_clock_stops_early_when_it_only_learns_the_text_by_heart(tmp_path):
     """Before, 4 KB of lyrics trained its whole minute: 300 epochs of a rising validation loss after its best."""
     lyrics = (Path(__file__).parent / "data" / "languages" / "lyrics.txt").read_text(encoding="utf-8")
-    cfg = ModelConfig(units=128, embedding_dim=16, seq_length=32, batch_size=16, epochs=10_000, learning_rate=0.01)
-    job = TrainingJob(lyrics, cfg, name="lyrics", root=tmp_path, budget_seconds=600.0)
+    config = ModelConfig(units=128, embedding_dim=16, seq_length=32, batch_size=16, epochs=10_000, learning_rate=0.01)
+    job = TrainingJob(lyrics, config, name="lyrics", root=tmp_path, budget_seconds=600.0)
     progress = job.run()
     assert progress.status == FINISHED and progress.message == training.EARLY_STOP_WORDS, progress.message
     assert progress.elapsed < 600.0
@@ -388,8 +388,8 @@ def test_the_settings_are_checked_once_and_a_planned_job_trusts_its_plan(tmp_pat
     a cluster node's) check nothing again."""
     checks = []
     check = ModelConfig.checked
-    monkeypatch.setattr(ModelConfig, "checked", lambda cfg: checks.append(cfg) or check(cfg))
+    monkeypatch.setattr(ModelConfig, "checked", lambda config: checks.append(config) or check(config))
     plan = training.plan_training(TEXT, TINY, name="planned", root=tmp_path)
     assert len(checks) == 1 and plan.vocab.chars == tuple(sorted(set(TEXT)))
-    monkeypatch.setattr(ModelConfig, "checked", lambda cfg: pytest.fail("checked again after the edge"))
+    monkeypatch.setattr(ModelConfig, "checked", lambda config: pytest.fail("checked again after the edge"))
     assert TrainingJob.from_plan(plan).run().status == FINISHED

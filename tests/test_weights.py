@@ -26,9 +26,9 @@ def _good() -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("cell", list(CELL_TYPES))
 @pytest.mark.parametrize("layers", [1, 3])
 def test_expected_shapes_are_those_of_the_keras_model(cell, layers):
-    cfg = ModelConfig(cell=cell, layers=layers, units=5, embedding_dim=3)
-    weights = keras_weights(build_model(cfg, 11), cfg)
-    assert {name: array.shape for name, array in weights.items()} == expected_shapes(cfg, 11)
+    config = ModelConfig(cell=cell, layers=layers, units=5, embedding_dim=3)
+    weights = keras_weights(build_model(config, 11), config)
+    assert {name: array.shape for name, array in weights.items()} == expected_shapes(config, 11)
 
 
 def test_set_keras_weights_puts_back_exactly_what_keras_weights_took():

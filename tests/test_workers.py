@@ -93,7 +93,7 @@ def test_the_child_trains_at_a_lower_priority(tmp_path):
     worker.start()
     try:
         pid = child_pid(job)
-        assert _niceness(pid) == _niceness(os.getpid()) + CHILD_NICENESS  # pages come first
+        assert _niceness(pid) == min(19, _niceness(os.getpid()) + CHILD_NICENESS)  # pages first (19: the most)
     finally:
         job.stop()
         assert job.wait(TIMEOUT)
@@ -117,8 +117,8 @@ def test_no_training_outlives_a_killed_server(tmp_path):
     script = f"""
 from charlab.network.model import ModelConfig
 from charlab.server.workers import ProcessTrainingJob
-cfg = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=5000)
-ProcessTrainingJob({TEXT * 4!r}, cfg, name="orphan?", root={str(root)!r}).run()
+config = ModelConfig(units=16, embedding_dim=8, seq_length=20, batch_size=8, epochs=5000)
+ProcessTrainingJob({TEXT * 4!r}, config, name="orphan?", root={str(root)!r}).run()
 """
     server = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stderr=subprocess.DEVNULL)
     try:

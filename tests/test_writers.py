@@ -36,9 +36,9 @@ def student_text() -> str:
 
 
 def fine_tune(writer_path, text, root, **changes):
-    cfg = ModelConfig(seq_length=32, batch_size=16, epochs=3, learning_rate=writers.FINE_TUNE_LEARNING_RATE)
-    cfg = ModelConfig(**{**cfg.to_dict(), **changes})
-    return TrainingJob(text, cfg, name="fine-tuned", root=root, start_from=writer_path).run()
+    config = ModelConfig(seq_length=32, batch_size=16, epochs=3, learning_rate=writers.FINE_TUNE_LEARNING_RATE)
+    config = ModelConfig(**{**config.to_dict(), **changes})
+    return TrainingJob(text, config, name="fine-tuned", root=root, start_from=writer_path).run()
 
 
 def test_fine_tuning_lowers_the_validation_loss_below_the_writers_start(writer, student_text, tmp_path):
@@ -82,7 +82,7 @@ def test_a_text_with_new_characters_trains_and_can_write_every_character(writer,
 
 
 def test_grown_weights_keep_what_the_writer_knew_and_predict_new_characters_rarely():
-    cfg = ModelConfig(units=4, embedding_dim=3)
+    config = ModelConfig(units=4, embedding_dim=3)
     old = Vocab(["a", "b", "c"])
     rng = np.random.default_rng(0)
     weights = {
@@ -93,7 +93,7 @@ def test_grown_weights_keep_what_the_writer_knew_and_predict_new_characters_rare
     }
     new = writers.grown_vocab(old, "abé c")
     assert new.chars == (" ", "a", "b", "c", "é")
-    grown = writers.grow_weights(weights, cfg, old, new, seed=3)
+    grown = writers.grow_weights(weights, config, old, new, seed=3)
     for ch in "abc":
         assert np.array_equal(grown["embedding"][new.id_of(ch)], weights["embedding"][old.id_of(ch)])
         assert np.array_equal(grown["logits.kernel"][:, new.id_of(ch)], weights["logits.kernel"][:, old.id_of(ch)])
@@ -105,7 +105,7 @@ def test_grown_weights_keep_what_the_writer_knew_and_predict_new_characters_rare
     shares = np.exp(bias) / np.exp(bias).sum()
     assert shares[new_rows] == pytest.approx([writers.NEW_CHARACTER_PRIOR] * 2, rel=0.01)
     # seeded: the same start every time
-    again = writers.grow_weights(weights, cfg, old, new, seed=3)
+    again = writers.grow_weights(weights, config, old, new, seed=3)
     assert np.array_equal(again["embedding"], grown["embedding"])
 
 
@@ -261,8 +261,8 @@ def test_a_fine_tune_trains_in_a_child_process_as_the_app_runs_it(writer, studen
     """The app trains in a child process (charlab.server.workers): the writer's start reaches it and comes back."""
     from charlab.server.workers import ProcessTrainingJob
 
-    cfg = ModelConfig(seq_length=32, batch_size=16, epochs=1)
-    progress = ProcessTrainingJob(student_text, cfg, name="in a child", root=tmp_path, start_from=writer).run()
+    config = ModelConfig(seq_length=32, batch_size=16, epochs=1)
+    progress = ProcessTrainingJob(student_text, config, name="in a child", root=tmp_path, start_from=writer).run()
     assert progress.status == FINISHED, progress.message
     assert progress.start_from["name"] == "tiny writer"
     assert runs.read_meta(progress.run_path)[writers.ORIGIN_KEY] == progress.start_from

@@ -22,12 +22,14 @@ RECURRENT_SCALE = 2.0
 LETTERS = "\n !',.:;?abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-"  # 65 characters, as Tiny Shakespeare
 
 
-def random_weights(cfg: ModelConfig, vocab_size: int, seed: int = 0, logit_scale: float = 6.0) -> dict[str, np.ndarray]:
+def random_weights(
+    config: ModelConfig, vocab_size: int, seed: int = 0, logit_scale: float = 6.0
+) -> dict[str, np.ndarray]:
     """Every array the settings call for, float32; `logit_scale` sets how sure the network is of its favourites."""
     rng = np.random.default_rng(seed)
     weights = {}
-    for name, shape in expected_shapes(cfg, vocab_size).items():
-        fan_in = shape[0] if len(shape) > 1 else cfg.units
+    for name, shape in expected_shapes(config, vocab_size).items():
+        fan_in = shape[0] if len(shape) > 1 else config.units
         scale = 1.0 if name == "embedding" else 1.5 / np.sqrt(fan_in)
         if name.endswith("recurrent_kernel"):
             scale = RECURRENT_SCALE / np.sqrt(fan_in)
@@ -50,10 +52,10 @@ def make_run(
     logit_scale: float = 6.0,
 ) -> Path:
     """A finished run with seeded random weights, saved as charlab saves one."""
-    cfg = ModelConfig(cell=cell, units=units, layers=layers, embedding_dim=16).checked()
+    config = ModelConfig(cell=cell, units=units, layers=layers, embedding_dim=16).checked()
     vocab = Vocab(sorted(set(chars)))
-    path = runs.create_run(Path(root), name, cfg, vocab, "keep", corpus_name, "0" * 64, 1000)
-    runs.write_bytes_atomic(path / "weights.npz", to_npz_bytes(random_weights(cfg, len(vocab), seed, logit_scale)))
+    path = runs.create_run(Path(root), name, config, vocab, "keep", corpus_name, "0" * 64, 1000)
+    runs.write_bytes_atomic(path / "weights.npz", to_npz_bytes(random_weights(config, len(vocab), seed, logit_scale)))
     runs.write_epoch_texts(path, epoch_texts or [{"epoch": 1, "temperature": 0.8, "text": "the cat sat"}])
     runs.update_meta(path, status="finished", metrics={"best_loss": 1.234, "best_loss_on": runs.VALIDATION})
     return path

@@ -42,12 +42,10 @@ MINUTES_HELP = (
 )
 SETTING_LABELS = {**{s.name: s.label for s in MODEL_SETTINGS.values() if s.widget}, "minutes": MINUTES_LABEL}
 SETTING_HELP = {**{s.name: s.help for s in MODEL_SETTINGS.values() if s.widget}, "minutes": MINUTES_HELP}
-# the Train page's three columns of settings ("epochs" stands for how long to train: minutes or epochs)
-SETTING_COLUMNS = (
-    ("cell", "units", "layers", "embedding_dim"),
-    ("seq_length", "batch_size", "dropout"),
-    ("epochs", "learning_rate", "schedule", "validation_fraction", "precision"),
-)
+# the Train page's three columns of settings, as MODEL_SETTINGS places them ("epochs" stands for how long to
+# train: minutes or epochs)
+_PLACED = sorted((s.place, s.name) for s in MODEL_SETTINGS.values() if s.place)
+SETTING_COLUMNS = tuple(tuple(name for (column, _), name in _PLACED if column == i) for i in range(3))
 
 LOSS_UNITS = {
     "loss": "Loss (nats)",

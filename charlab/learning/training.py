@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -127,7 +127,7 @@ class TimelapseClock:
 
 @dataclass
 class Progress:
-    """A consistent copy of a job's figures, safe to read from another thread."""
+    """A consistent copy of a job's progress (its status and metrics), safe to read from another thread."""
 
     status: str = QUEUED
     message: str = ""
@@ -169,7 +169,7 @@ class Progress:
     began_at: float | None = None  # time.time() when the job began its work (in whichever process)
     text_sha256: str = ""  # the cleaned training text's hash: names it in caches (the text itself is not copied)
     # the Keras policy this job trains in (charlab.network.precision: what the precision setting means on this machine)
-    # and why, in words; recorded in the run's figures
+    # and why, in words; recorded in the run's metrics
     precision: str = ""
     precision_words: str = ""
 
@@ -237,7 +237,7 @@ class TrainingPlan:
         return expected_seconds(self.config, len(self.vocab), len(self.text), self.budget_seconds)
 
     def without_text(self) -> TrainingPlan:
-        """The plan once its training is over: a finished job kept for its figures stays small."""
+        """The plan once its training is over: a finished job kept for its progress stays small."""
         return replace(self, text="", start=None)
 
 
@@ -315,7 +315,7 @@ def plan_training(
 
 
 def progress_before(plan: TrainingPlan) -> Progress:
-    """A planned training's figures before its first step: a continued run's history, epochs and best loss."""
+    """A planned training's progress before its first step: a continued run's history, epochs and best loss."""
     progress = Progress(
         epochs=plan.config.epochs,
         budget_seconds=plan.budget_seconds,
@@ -340,22 +340,74 @@ def progress_before(plan: TrainingPlan) -> Progress:
     return progress
 
 
-class TrainingJob:
-    """One training run: build (or continue) a model on a cleaned text and save it under `root`."""
+class PlannedTraining:
+    """A training made from a checked plan, wherever it runs: the bookkeeping every job shares.
+
+    Its progress is kept behind a lock (a page reads a copy while the training writes it), with the Stop asked
+    for and its end. `TrainingJob` trains in this process; charlab.server.remote.TrainedElsewhere follows a
+    training in a child process or on a cluster's node. A subclass's `_begin` sets the job up from its plan
+    and calls `_keep`."""
 
     def __init__(self, text: str, config: ModelConfig, **options: Any):
-        """The text and settings are checked here, in words: `options` are `plan_training`'s (name, cleaning,
-        corpus_name, root, resume_from, timelapse, time_limit_seconds, budget_seconds, start_from), which says
-        what each one means."""
+        """The text and settings are checked here, once, in words: `options` are `plan_training`'s (name,
+        cleaning, corpus_name, root, resume_from, timelapse, time_limit_seconds, budget_seconds, start_from),
+        which says what each one means."""
         self._begin(plan_training(text, config, **options))
 
     @classmethod
-    def from_plan(cls, plan: TrainingPlan) -> TrainingJob:
-        """A job for inputs checked already (in the server, before a child process or a cluster's node got
-        them): nothing is checked twice."""
+    def from_plan(cls, plan: TrainingPlan, **options: Any) -> Self:
+        """A job for inputs checked already (charlab.server.backends.training_job checks them once, in the
+        server, before a child process or a cluster's node gets them): nothing is checked twice. `options`: the
+        subclass's `_begin`'s."""
         job = cls.__new__(cls)
-        job._begin(plan)
+        job._begin(plan, **options)
         return job
+
+    def _begin(self, plan: TrainingPlan, **options: Any) -> None:
+        """Set the job up from its plan (and call `_keep`)."""
+        raise NotImplementedError
+
+    def _keep(self, progress: Progress) -> None:
+        """Start keeping `progress`: nothing stopped, nothing ended yet."""
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._done = threading.Event()
+
+    def stop(self) -> None:
+        """Ask the training to stop after its current batch; what was learned is saved."""
+        self._stop.set()
+        with self._lock:
+            if not self._progress.done:
+                self._progress.status = STOPPING
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job has saved its run and ended; False if `timeout` passed first."""
+        return self._done.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def snapshot(self) -> Progress:
+        """A copy of its progress, safe to read while it trains."""
+        with self._lock:
+            return self._progress.copy()
+
+    @property
+    def trained_steps(self) -> int:
+        """Batches trained so far (without copying the progress, as snapshot does)."""
+        with self._lock:
+            return self._progress.step
+
+    def _set(self, **changes: Any) -> None:
+        with self._lock:
+            for key, value in changes.items():
+                setattr(self._progress, key, value)
+
+
+class TrainingJob(PlannedTraining):
+    """One training run: build (or continue) a model on a cleaned text and save it under `root`."""
 
     def _begin(self, plan: TrainingPlan) -> None:
         """The job's one initialiser, whichever way it was made."""
@@ -365,16 +417,13 @@ class TrainingJob:
         self.time_limit_seconds, self.budget_seconds = plan.time_limit_seconds, plan.budget_seconds
         self._n_chars = len(plan.text)
         self._start: writers.Start | None = plan.start  # the writer's grown weights, until the network holds them
-        self._progress = progress_before(plan)
+        self._keep(progress_before(plan))
         # a continued run's time-lapse goes on from its last moment
         self._timelapse_seconds_before = (
             float(self._progress.timelapse[-1].get("seconds", 0.0) or 0.0) if self._progress.timelapse else 0.0
         )
         self._frames = TimelapseClock(self.timelapse, self.budget_seconds)
         self._ending: tuple[str, str] | None = None  # how a stop that is not the user's ends: (status, words)
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._done = threading.Event()
         self._thread: threading.Thread | None = None
         # the training's own state, set as it goes
         self.run_path: Path | None = None
@@ -398,34 +447,9 @@ class TrainingJob:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        """Ask training to stop after the current batch; what was learned is saved."""
-        self._stop.set()
-        with self._lock:
-            if not self._progress.done:
-                self._progress.status = STOPPING
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the job has saved its run and ended; False if `timeout` passed first."""
-        return self._done.wait(timeout)
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
     def expected_seconds(self) -> float:
         """The model's own estimate of the whole training: how long a queue tells the next student to wait."""
         return expected_seconds(self.config, len(self.vocab), self._n_chars, self.budget_seconds)
-
-    def snapshot(self) -> Progress:
-        with self._lock:
-            return self._progress.copy()
-
-    @property
-    def trained_steps(self) -> int:
-        """Batches trained so far (without copying the figures, as snapshot does)."""
-        with self._lock:
-            return self._progress.step
 
     # ------------------------------------------------------------ the work
 
@@ -445,9 +469,9 @@ class TrainingJob:
 
     def _train(self) -> None:
         self._set(message="Preparing the data…")
-        cfg = self.config
+        config = self.config
         data = data_module.training_windows(
-            self.vocab.encode(self.text), cfg.validation_fraction, cfg.seq_length, cfg.batch_size
+            self.vocab.encode(self.text), config.validation_fraction, config.seq_length, config.batch_size
         )
         if self._stop.is_set() and self.resume_from is None:
             self._finish(STOPPED, "Stopped before training began: nothing was saved.")  # no empty run left behind
@@ -456,25 +480,25 @@ class TrainingJob:
         self._set(message="Building the network…")
         from charlab.learning import fitting  # TensorFlow: only once there is a network to build
 
-        resolved = precision.resolve(cfg.precision)  # here, on the machine that trains (a cluster's node)
+        resolved = precision.resolve(config.precision)  # here, on the machine that trains (a cluster's node)
         self._policy = resolved.policy
         self._set(precision=resolved.policy, precision_words=resolved.words)
         self._model = self._load_network() if self.resume_from is not None else self._new_network()
         runs.mark_active(self.run_path, True)
         self._mark("run folder")
-        self._model.optimizer.learning_rate.assign(schedule.learning_rate(cfg.schedule, cfg.learning_rate, 0.0))
+        self._model.optimizer.learning_rate.assign(schedule.learning_rate(config.schedule, config.learning_rate, 0.0))
         self._set(
             status=STOPPING if self._stop.is_set() else TRAINING,
             message="Getting the first training step ready…",
             run_path=self.run_path,
             batches_per_epoch=data.steps_per_epoch,
-            total_steps=data.steps_per_epoch * cfg.epochs,
+            total_steps=data.steps_per_epoch * config.epochs,
         )
         self._started = self._last_checkpoint = self._last_heartbeat = time.monotonic()
         if self._stop.is_set():
             self._finish(STOPPED, "Stopped before training began.")
             return
-        self._frames.plan(data.steps_per_epoch * cfg.epochs)
+        self._frames.plan(data.steps_per_epoch * config.epochs)
         if self.resume_from is None:  # the chart's first point within a second, while the first step is compiled
             self._set(initial_loss=fitting.loss_before_training(self._model, data.x, data.y, data.batch_size))
             self._mark("first loss")
@@ -485,7 +509,7 @@ class TrainingJob:
                 self._start = None  # its weights live in the network now
             if self._frames.on:
                 self._record_timelapse()  # the untrained network: where every time-lapse starts
-        fitting.fit(self._model, data, cfg.epochs, fitting.ProgressCallback(self))
+        fitting.fit(self._model, data, config.epochs, fitting.ProgressCallback(self))
         if not self._done.is_set():  # fit ended without the callback finishing (should not happen)
             self._finish(STOPPED if self._stop.is_set() else FINISHED, "Training ended.")
 
@@ -530,10 +554,11 @@ class TrainingJob:
     # what Keras tells the job (charlab.learning.fitting.ProgressCallback), in the training thread
 
     def on_batch(self, batch_in_epoch: int, loss: float, seconds: float) -> None:
-        cfg = self.config
+        config = self.config
         step, elapsed, done = self._count_step(loss, seconds)
-        if cfg.schedule != "constant":  # sized to this training: its minutes, else its steps
-            self._model.optimizer.learning_rate.assign(schedule.learning_rate(cfg.schedule, cfg.learning_rate, done))
+        if config.schedule != "constant":  # sized to this training: its minutes, else its steps
+            rate = schedule.learning_rate(config.schedule, config.learning_rate, done)
+            self._model.optimizer.learning_rate.assign(rate)
         if time.monotonic() - self._last_heartbeat > HEARTBEAT_EVERY_SECONDS:
             self._last_heartbeat = time.monotonic()  # a long epoch without a checkpoint is still alive to
             runs.update_meta(self.run_path, heartbeat=time.time())  # other processes (the CLI beside a server)
@@ -547,15 +572,15 @@ class TrainingJob:
             self._model.stop_training = True
 
     def _count_step(self, loss: float, seconds: float) -> tuple[int, float, float]:
-        """One more step in the figures a page shows; returns the step, the training's seconds, the share done."""
-        cfg = self.config
+        """One more step in the progress a page shows; returns the step, the training's seconds, the share done."""
+        config = self.config
         self._batch_seconds += seconds
         now = time.monotonic()
         with self._lock:
             p = self._progress
             p.step += 1
             p.batch_losses.append((p.step, loss))
-            chars = p.step * cfg.batch_size * cfg.seq_length
+            chars = p.step * config.batch_size * config.seq_length
             p.chars_per_second = chars / self._batch_seconds if self._batch_seconds > 0 else 0.0
             p.elapsed = now - self._started
             if p.step == 1:
@@ -751,7 +776,7 @@ class TrainingJob:
             self._model.stop_training = True
 
     def _release(self) -> None:
-        """Drop the model and the text once training is over: a finished job kept for its figures stays small."""
+        """Drop the model and the text once training is over: a finished job kept for its progress stays small."""
         self._model = None
         self._best_weights = None
         self.text = ""
@@ -761,11 +786,6 @@ class TrainingJob:
         """Note when a part of the job ended (Progress.phases): what a bench prints as the fixed cost."""
         with self._lock:
             self._progress.phases[phase] = time.monotonic() - self._run_began
-
-    def _set(self, **changes: Any) -> None:
-        with self._lock:
-            for key, value in changes.items():
-                setattr(self._progress, key, value)
 
 
 def _with_save_error(message: str, err: Exception) -> str:

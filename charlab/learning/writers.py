@@ -21,14 +21,15 @@ import numpy as np
 from charlab.errors import CharlabError
 from charlab.learning.presets import TextFit, fit_to_text
 from charlab.network.cells import cell_type
-from charlab.network.model import ModelConfig
+from charlab.network.model import MODEL_SETTINGS, ModelConfig
 from charlab.network.sampling import NumpyCharModel
 from charlab.saving import runs
 from charlab.saving.run_format import ORIGIN_KEY  # noqa: F401  (where a fine-tune records its writer)
 from charlab.text.baselines import unigram_loss_from_counts
 from charlab.text.vocab import Vocab
 
-SHAPE_SETTINGS = ("cell", "units", "layers", "embedding_dim")  # fixed by a network's weights
+# fixed by a network's weights (cell, units, layers, embedding_dim: MODEL_SETTINGS' `shape`)
+SHAPE_SETTINGS = tuple(setting.name for setting in MODEL_SETTINGS.values() if setting.shape)
 # half the default step size, measured: the classics writer fine-tuned 1 minute (batch 8, cosine) on 4,000
 # characters of charlab's recipes (its start 2.655) reached 1.267 at 0.0025 and 1.247 at 0.005 side by side,
 # but only 1.853 at 0.001 (1/5) where 0.0025 reached 1.497 beside it: 1/5 is too timid for a minute. Half keeps

@@ -7,7 +7,7 @@ so the Train page can explain a model before TensorFlow is even imported.
 from __future__ import annotations
 
 import numbers
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +74,9 @@ class ModelConfig:
 class ModelSetting:
     """One setting of a model or its training, described once: its words, its range, what the app offers.
 
-    Validation and its messages, the command line's flags and help, the Train page's widgets and the
-    lesson links all read this table.
+    Validation and its messages, the command line's flags and help, the Train page's widgets and where they
+    stand, the lesson links' short names and what a fine-tune or a Continue keeps all read this table: a new
+    setting is a field of ModelConfig and a row here (tests/test_model.py checks every field has one).
     """
 
     name: str
@@ -89,6 +90,10 @@ class ModelSetting:
     offered: tuple[Any, ...] = ()  # the values a select slider or segmented control offers
     app_range: tuple[float, float] | None = None  # a slider's range, narrower than what is accepted
     percent: bool = False  # shown as a percentage
+    # its short name in a lesson link (`u=128`): links handed out already use it, so it never changes
+    url: str = field(kw_only=True)
+    place: tuple[int, int] | None = None  # the Train page's (column, row) of its widget; None: not on the page
+    shape: bool = False  # fixed by the network's weights: a fine-tune or a Continue keeps the writer's
 
     def checked(self, value: Any) -> Any:
         """The value as the setting's type when it is acceptable, else a CharlabError naming the setting."""
@@ -123,40 +128,45 @@ MODEL_SETTINGS: dict[str, ModelSetting] = {
             "LSTM and GRU have gates that let them remember over long stretches; "
             "SimpleRNN is the plain, forgetful original.",
             str, choices={key: cell.label for key, cell in CELL_TYPES.items()}, widget="segmented",
+            url="c", place=(0, 0), shape=True,
         ),
         ModelSetting(
             "units", "Units",
             "Memory cells in each recurrent layer. More units can learn more, "
             "but train slower and can simply memorise a short text.",
             int, 1, 2048, widget="select_slider", offered=(16, 32, 64, 128, 256, 384, 512, 768, 1024),
+            url="u", place=(0, 1), shape=True,
         ),
         ModelSetting(
             "layers", "Layers",
             "Recurrent layers stacked on top of each other. One or two is plenty for a small text.",
-            int, 1, 4, widget="segmented", offered=(1, 2, 3, 4),
+            int, 1, 4, widget="segmented", offered=(1, 2, 3, 4), url="l", place=(0, 2), shape=True,
         ),
         ModelSetting(
             "embedding_dim", "Embedding size",
             "Length of the list of numbers the model learns for each character.",
             int, 1, 1024, widget="select_slider", offered=(8, 16, 32, 64, 128, 256),
+            url="e", place=(0, 3), shape=True,
         ),
         ModelSetting(
             "dropout", "Dropout",
             "Share of signals switched off at random while training, so the model cannot lean on "
             "memorising. 0 turns it off.",
             float, 0.0, 0.9, widget="select_slider", offered=tuple(i / 20 for i in range(11)), percent=True,
+            url="do", place=(1, 2),
         ),
         ModelSetting(
             "seq_length", "Sequence length",
             "How many characters the model reads in one training window. "
             "Longer windows let it learn longer patterns (a rhyme, a closing quote) but train slower.",
-            int, 2, 1000, widget="slider", app_range=(8, 400),
+            int, 2, 1000, widget="slider", app_range=(8, 400), url="sl", place=(1, 0),
         ),
         ModelSetting(
             "batch_size", "Batch size",
             "Training windows processed together in one step. Bigger batches are faster per character "
             "but take more memory and fewer steps per epoch.",
             int, 1, 4096, widget="select_slider", offered=(8, 16, 32, 64, 128, 256),
+            url="bs", place=(1, 1),
         ),
         ModelSetting(
             "learning_rate", "Learning rate",
@@ -164,32 +174,37 @@ MODEL_SETTINGS: dict[str, ModelSetting] = {
             "too low and learning crawls.",
             float, 1e-6, 1.0, widget="select_slider",
             offered=(1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 2.5e-3, 3e-3, 5e-3, 6e-3, 8e-3, 1e-2),  # 2.5e-3: a fine-tune's
+            url="lr", place=(2, 1),
         ),
         ModelSetting(
             "schedule", "Learning-rate schedule",
             "Constant: Adam's steps keep the size you chose. Warm-up, then decay: small steps for the first "
             "moments, then the size you chose, then smaller and smaller until the training ends (sized to its "
             "minutes or epochs). The last part of the loss often comes only with small steps.",
-            str, choices=SCHEDULES, widget="segmented",
+            str, choices=SCHEDULES, widget="segmented", url="sch", place=(2, 2),
         ),
         ModelSetting(
             "clipnorm", "Gradient clipping",
             "Gradients longer than this are scaled down, so one odd batch cannot throw the network off; "
             "0 turns clipping off.",
-            float, 0.0, 100.0,
+            float, 0.0, 100.0, url="cn",
         ),
-        ModelSetting("epochs", "Epochs", "Passes over the whole training text.", int, 1, MAX_EPOCHS, widget="number"),
+        ModelSetting(
+            "epochs", "Epochs", "Passes over the whole training text.",
+            int, 1, MAX_EPOCHS, widget="number", url="ep", place=(2, 0),
+        ),
         ModelSetting(
             "validation_fraction", "Validation share",
             "Share of the text (its end) held back to check the model on text it never trained on.",
             float, 0.0, 0.49, widget="select_slider", offered=tuple(i / 20 for i in range(7)), percent=True,
+            url="vf", place=(2, 3),
         ),
         ModelSetting(
             "precision", "Precision",
             "The numbers the network computes with. bfloat16 multiplies in 16 bits, which processors with "
             "AVX512-BF16 or AMX do about twice as fast for a big network; the weights, the loss and the saved "
             "model stay 32-bit. Auto uses it where this computer has it, float32 elsewhere.",
-            str, choices=precision.PRECISIONS, widget="segmented",
+            str, choices=precision.PRECISIONS, widget="segmented", url="pr", place=(2, 4),
         ),
     )
 }  # fmt: skip

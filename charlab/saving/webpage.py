@@ -198,7 +198,7 @@ def _some_epoch_texts(entries: list[dict]) -> list[dict]:
 
 
 def _number(value: object) -> float | int | str:
-    """A figure from a run file, as the page may print it (a hand-edited file may hold anything)."""
+    """A number from a run file, as the page may print it (a hand-edited file may hold anything)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return value
     return str(value)

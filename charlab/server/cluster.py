@@ -41,7 +41,7 @@ from charlab.text.vocab import Vocab
 
 NAMESPACE = "charlab"
 ACTOR_PREFIX = "charlab-training-"
-POLL_SECONDS = 0.25  # how stale the server's copy of a training's figures may be, as for a local child
+POLL_SECONDS = 0.25  # how stale the server's copy of a training's progress may be, as for a local child
 CALL_TIMEOUT_SECONDS = 20.0  # one poll of a live actor takes milliseconds; an actor not yet placed waits
 REACH_SECONDS = 3.0  # a cluster's address must answer this quickly at start-up
 ANSWER_SECONDS = 10.0  # and say it speaks Ray's protocol (gRPC) this quickly: a live head does in milliseconds
@@ -318,8 +318,8 @@ class TrainingActor:
         self._job.start()
 
     def poll(self, losses_seen: int, versions: dict[str, list[int]]) -> dict[str, Any]:
-        """The figures (batch losses after the first `losses_seen`), and the run's files whose
-        (mtime, size) differ from `versions`, read after the figures so a finished job's are final."""
+        """The progress (batch losses after the first `losses_seen`), and the run's files whose
+        (mtime, size) differ from `versions`, read after the progress so a finished job's files are final."""
         p = self._job.snapshot()
         files: dict[str, tuple[list[int], bytes]] = {}
         if p.run_path is not None and not self._shared:
@@ -398,7 +398,7 @@ class RayTrainingJob(TrainedElsewhere):
     @classmethod
     def attach(cls, actor, actor_name: str, about: dict[str, Any]) -> RayTrainingJob:
         """Follow a training found running on the cluster (see `reattach`): no text here, its run's files
-        and figures come from the actor."""
+        and progress come from the actor."""
         plan = TrainingPlan(
             text="",
             config=ModelConfig.from_dict(about["config"]),
@@ -526,7 +526,7 @@ class RayTrainingJob(TrainedElsewhere):
             time.sleep(POLL_SECONDS)
 
     def _apply(self, reply: dict[str, Any]) -> None:
-        """Write the files that changed (before the figures name the run), then take the figures."""
+        """Write the files that changed (before the progress names the run), then take the progress."""
         if reply["run_id"] is not None and self._run_path is None:
             self._run_path = self.root / reply["run_id"]
         if self._run_path is not None:

@@ -24,7 +24,7 @@ from charlab.learning.training import Progress
 from charlab.network.model import ModelConfig
 from charlab.text.vocab import Vocab
 
-KEEP_FINISHED_JOB_SECONDS = 24 * 3600.0  # a finished job's figures stay for a reload this long
+KEEP_FINISHED_JOB_SECONDS = 24 * 3600.0  # a finished job's progress stays for a reload this long
 
 
 class Job(Protocol):
@@ -53,7 +53,7 @@ class Job(Protocol):
     def wait(self, timeout: float | None = None) -> bool: ...
 
     def snapshot(self) -> Progress:
-        """A copy of the figures, safe to read while it trains."""
+        """A copy of its progress, safe to read while it trains."""
         ...
 
     def expected_seconds(self) -> float | None:
@@ -67,7 +67,7 @@ class Job(Protocol):
 
     @property
     def trained_steps(self) -> int:
-        """Batches trained so far (without copying the figures, as snapshot does)."""
+        """Batches trained so far (without copying the progress, as snapshot does)."""
         ...
 
 
@@ -347,7 +347,7 @@ class JobQueue:
                     handle.abandoned = True
                     to_stop.append(handle)
                 elif handle.ended_at is not None and now - max(handle.ended_at, handle.last_seen) > self.forget_after:
-                    del self._handles[token]  # the job, its figures and what it still holds can go
+                    del self._handles[token]  # the job, its progress and what it still holds can go
                     forgotten += 1
         for handle in to_stop:
             handle.job.stop()

@@ -31,7 +31,7 @@ from charlab.learning.training import FAILED, Progress, TrainingJob, TrainingPla
 from charlab.saving import runs
 from charlab.server.remote import TrainedElsewhere
 
-SEND_EVERY_SECONDS = 0.25  # how stale the server's copy of the figures may be
+SEND_EVERY_SECONDS = 0.25  # how stale the server's copy of the progress may be
 CHILD_NICENESS = 10  # trainings yield the CPU to the server's pages whenever those need it
 _PR_SET_PDEATHSIG = 1
 
@@ -196,7 +196,7 @@ def _spares() -> _Spares:
 
 
 def _child_main(conn: Connection) -> None:
-    """The child process: train, send the figures every SEND_EVERY_SECONDS, stop when asked."""
+    """The child process: train, send its progress every SEND_EVERY_SECONDS, stop when asked."""
     _die_with_parent()
     try:
         os.nice(CHILD_NICENESS)

@@ -13,7 +13,7 @@ address students can reach (see its docstring).
 
 Links and lesson files come from outside, so decoding checks everything: unknown keys are
 ignored (a newer charlab may add some), bad values are refused with a plain-words
-CharlabError, and settings go through ModelConfig.validate. Presets are JSON, never pickle.
+CharlabError, and settings go through ModelConfig.checked. Presets are JSON, never pickle.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from charlab.errors import CharlabError
 from charlab.learning import writers
-from charlab.network.model import ModelConfig
+from charlab.network.model import MODEL_SETTINGS, ModelConfig
 from charlab.text import samples
 from charlab.text.corpus import CLEANING_MODES
 
@@ -41,22 +41,8 @@ MAX_TITLE_CHARS = 120
 # to its own limit, CHARLAB_MAX_TRAINING_MINUTES)
 MIN_MINUTES, MAX_MINUTES = 0.5, 600.0
 
-# ModelConfig field -> its short name in a URL
-SETTING_PARAMS: dict[str, str] = {
-    "cell": "c",
-    "units": "u",
-    "layers": "l",
-    "embedding_dim": "e",
-    "dropout": "do",
-    "seq_length": "sl",
-    "batch_size": "bs",
-    "learning_rate": "lr",
-    "schedule": "sch",
-    "clipnorm": "cn",
-    "epochs": "ep",
-    "validation_fraction": "vf",
-    "precision": "pr",
-}
+# ModelConfig field -> its short name in a URL (charlab.network.model.MODEL_SETTINGS' `url`)
+SETTING_PARAMS: dict[str, str] = {setting.name: setting.url for setting in MODEL_SETTINGS.values()}
 SAMPLE_PARAM, CLEANING_PARAM, HIDDEN_PARAM, TITLE_PARAM, MINUTES_PARAM = "s", "cl", "h", "t", "min"
 PROJECTOR_PARAM = "pm"  # `pm=1`: projector mode on (`pm=0`: the learner's own choice, as without it)
 START_FROM_PARAM = "from"  # `from=writer`: start from the classics writer (`from=blank`: a blank network)
