@@ -1,5 +1,5 @@
 // The page's own script: read the run from the data block, rebuild the network in typed arrays, and write.
-// charlab/cells.py's JS_PRELUDE (sigmoid, vecMat) and CHARLAB_CELLS (each cell's step) come before this.
+// charlab/network/cells.py's JS_PRELUDE (sigmoid, vecMat) and CHARLAB_CELLS (each cell's step) come before this.
 // Everything from the run goes into the page with textContent only: it is data, never markup.
 const charlabPage = (() => {
   const data = JSON.parse(document.getElementById("charlab-data").textContent);
@@ -40,7 +40,7 @@ const charlabPage = (() => {
     return arrays;
   }
 
-  // ------------------------------------------------------------ the network (as charlab.sampling.NumpyCharModel)
+  // ------------------------------------------------------------ the network (as charlab.network.sampling.NumpyCharModel)
   function buildNetwork() {
     const w = decodeWeights(data.weights);
     const cell = CHARLAB_CELLS[data.cell];
@@ -101,7 +101,7 @@ const charlabPage = (() => {
   }
 
   function encodeSeed(text) {
-    // unseen characters are dropped and reported, never guessed (charlab.vocab.Vocab.encode_seed)
+    // unseen characters are dropped and reported, never guessed (charlab.text.vocab.Vocab.encode_seed)
     const ids = [], kept = [], dropped = [];
     for (const ch of text) {
       if (index.has(ch)) { ids.push(index.get(ch)); kept.push(ch); }
@@ -120,9 +120,9 @@ const charlabPage = (() => {
     return { logits, state };
   }
 
-  // ------------------------------------------------------------ sampling (as charlab.sampling)
+  // ------------------------------------------------------------ sampling (as charlab.network.sampling)
   function checkedTemperature(t) {
-    const [lowest, highest] = data.settings.temperature.kept_within; // as charlab.sampling.check_temperature
+    const [lowest, highest] = data.settings.temperature.kept_within; // as charlab.network.sampling.check_temperature
     return Math.min(Math.max(t, lowest), highest);
   }
 
@@ -212,7 +212,7 @@ const charlabPage = (() => {
   const show = (id, text) => { $(id).textContent = text; };
 
   function visible(ch) {
-    // as charlab.corpus.visible: invisible characters made visible
+    // as charlab.text.corpus.visible: invisible characters made visible
     const special = { " ": "␣", "\n": "⏎", "\t": "⇥", "\r": "␍" };
     if (ch in special) return special[ch];
     if (/[\p{C}\p{Z}]/u.test(ch)) return "U+" + ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
@@ -220,7 +220,7 @@ const charlabPage = (() => {
   }
 
   // each generation setting's input (its id: the setting's name with dashes) and its description
-  // (charlab.generation.GENERATE_SETTINGS, in the data)
+  // (charlab.network.generation.GENERATE_SETTINGS, in the data)
   const INPUTS = Object.fromEntries(Object.keys(data.settings).map((name) => [name, name.replaceAll("_", "-")]));
   const NUMBERS = Object.keys(data.settings).filter((name) => data.settings[name].whole); // typed, so checked
 
