@@ -265,7 +265,7 @@ def test_a_time_budget_ends_the_training_by_the_clock_as_finished(tmp_path):
     assert progress.status == FINISHED and progress.message == "Trained for 3 seconds, as planned."
     assert 3.0 <= progress.elapsed < 3.0 + 30  # it ran until the budget, then ended after that batch's epoch
     assert progress.fraction == 1.0 and progress.eta == 0.0
-    assert 1 < len(progress.history) < 10_000
+    assert 1 <= len(progress.history) < 10_000  # one point at least: on a loaded machine the first comes at 3 s
     assert runs.run_info(progress.run_path).status == "finished"
     seconds = [entry["seconds"] for entry in progress.timelapse]
     # spaced by the clock: at most one per 1/30 of it (how many fit depends on the machine's load)
