@@ -10,19 +10,45 @@ The package in folders, each building only on the ones before it (tests/test_imp
 On top: errors (CharlabError, the one exception a user reads), environment and limits (how an installation is
 configured), cli (`python -m charlab`).
 
-The public API below is the most used of it. None of these imports TensorFlow or Streamlit: TensorFlow is
-imported only when a model is built, trained or loaded from a `.keras` file.
+The public API below is the most used of it, imported on first use. None of it imports TensorFlow or
+Streamlit: TensorFlow is imported only when a model is built, trained or loaded from a `.keras` file.
 """
 
-from charlab.errors import CharlabError
-from charlab.learning.training import Progress, Timelapse, TrainingJob
-from charlab.network.model import ModelConfig, count_parameters, estimate, parameter_table
-from charlab.network.sampling import Generator, NumpyCharModel, probabilities
-from charlab.saving.runs import RunInfo, list_runs, load_run, workspace
-from charlab.server.jobs import JobHandle, JobQueue
-from charlab.server.owners import list_all_runs, owner_workspace
-from charlab.text.corpus import CLEANING_MODES, Corpus, CorpusStats, clean, load_bytes, load_path, stats
-from charlab.text.vocab import Vocab
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# the public API: each name, the module that holds it. Imported on first use (PEP 562), not here: this file
+# then imports nothing, so two threads of a server importing charlab's modules at once never wait on each other
+# (an eager import here held the package's import lock while it imported half of charlab, and a module doing
+# `from charlab import environment` in another thread waited for it: a deadlock, seen in a browser test)
+PUBLIC: dict[str, str] = {
+    "CharlabError": "charlab.errors",
+    **dict.fromkeys(("Progress", "Timelapse", "TrainingJob"), "charlab.learning.training"),
+    **dict.fromkeys(("ModelConfig", "count_parameters", "estimate", "parameter_table"), "charlab.network.model"),
+    **dict.fromkeys(("Generator", "NumpyCharModel", "probabilities"), "charlab.network.sampling"),
+    **dict.fromkeys(("RunInfo", "list_runs", "load_run", "workspace"), "charlab.saving.runs"),
+    **dict.fromkeys(("JobHandle", "JobQueue"), "charlab.server.jobs"),
+    **dict.fromkeys(("list_all_runs", "owner_workspace"), "charlab.server.owners"),
+    **dict.fromkeys(
+        ("CLEANING_MODES", "Corpus", "CorpusStats", "clean", "load_bytes", "load_path", "stats"), "charlab.text.corpus"
+    ),
+    "Vocab": "charlab.text.vocab",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in PUBLIC:
+        raise AttributeError(f"module 'charlab' has no attribute {name!r}")
+    found = getattr(importlib.import_module(PUBLIC[name]), name)
+    globals()[name] = found  # the next look-up is a plain attribute
+    return found
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *PUBLIC})
+
 
 __all__ = (
     "CLEANING_MODES",

@@ -6,6 +6,8 @@ import inside a function counts too."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 CHARLAB = Path(__file__).resolve().parents[1] / "charlab"
@@ -128,3 +130,22 @@ def test_charlab_folders_import_only_the_folders_below_them():
     graph = import_graph(CHARLAB)
     assert {module.split(".")[0] for module in graph} >= set(FOLDERS)
     assert upward_imports(graph) == []
+
+
+def test_import_charlab_imports_no_module_until_a_name_is_used():
+    """charlab/__init__.py imports nothing itself: a server's threads importing charlab's modules at once never wait
+    on a package half imported (`from charlab import environment` in one thread, the whole public API in another:
+    a deadlock). Its public names still work, each from its own module."""
+    script = (
+        "import sys, charlab\n"
+        "print(sorted(m for m in sys.modules if m.startswith('charlab')))\n"
+        "from charlab import Corpus, TrainingJob\n"
+        "print(Corpus.__module__, TrainingJob.__module__, sorted(charlab.__all__) == sorted(charlab.PUBLIC))\n"
+    )
+    said = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=CHARLAB.parent, check=True
+    )
+    assert said.stdout.split("\n")[:2] == [
+        "['charlab']",
+        "charlab.text.corpus charlab.learning.training True",
+    ]
