@@ -140,3 +140,80 @@ TEACHER = value("teacher", "True once the teacher's password was given; not reme
                 (bool,), first=lambda: False)  # fmt: skip
 TRAIN_RUN_NAME = value("train_run_name", "the Train page's Run name box (absent while that page is not drawn)",
                        (str,), remembered=True)  # fmt: skip
+
+# ---------------------------------------------------------------- Train page controls read elsewhere
+# drawn by the Train page (ui/train.py, ui/start_from.py); My runs and the sidebar forget or read them
+PRESET_BOX = value("train_preset", "the Train page's Preset control (forgotten to redraw it from PRESET)", (str, NONE))
+START_FROM_BOX = value("train_start_from", "the Train page's Start from control (forgotten to redraw it from "
+                       "START_FROM)", (str,))  # fmt: skip
+LOSS_UNIT = value("loss_unit", 'the unit the loss is shown in, chosen above the live chart: a key of '
+                  'LOSS_UNITS ("loss" until chosen)', (str,))  # fmt: skip
+
+# ---------------------------------------------------------------- Sidebar: name, teacher, projector
+OWNER_NICKNAME = value("owner_nickname", "the sidebar's Your name box, as typed (the name in use is NICKNAME)", (str,))
+OWNER_ERROR = value("owner_error", "why the name last typed was refused, in words (None: it was taken)", (str, NONE))
+TEACHER_PASSWORD_BOX = value("teacher_password_input", "the Teacher password box, emptied as soon as it is read: "
+                             "the password is never kept", (str,))  # fmt: skip
+TEACHER_ERROR = value("teacher_error", "why the teacher password was refused, in words (None: no error)", (str, NONE))
+PROJECTOR_SWITCH = value("sidebar_projector", "the sidebar's Projector mode switch, set from PROJECTOR before each "
+                         "draw (app.py draws it anew on every page)", (bool,))  # fmt: skip
+
+# ---------------------------------------------------------------- Corpus
+CLEANING_CHOICE = value("corpus_cleaning", "the Corpus page's Cleaning choice, copied to CLEANING as it changes "
+                        "(before the sidebar is drawn)", (str,))  # fmt: skip
+
+# ---------------------------------------------------------------- Generate
+GENERATE_RUN = value("generate_run", "Generate's Run picker, set from RUN_PATH at each draw", (str,))
+RANDOM_SEED_BOX = value("generate_random_seed", "Generate's Random seed box (bound to GENERATE by ui/widget_state; "
+                        "New random seed sets both)", (int,))  # fmt: skip
+GENERATED = value("generate_output", "the text Generate wrote last: a dict of the run, seed, text and sampling "
+                  "options, shown until another run is current", (dict, NONE))  # fmt: skip
+COMPARISON = value("generate_comparison", "Compare temperatures' texts: a dict of the run, seed and "
+                   "(temperature, text) pairs", (dict, NONE))  # fmt: skip
+SCROLL_TO = value("generate_scroll", "the anchor of the result just asked for, brought on screen once after the "
+                  "rerun that draws it", (str, NONE))  # fmt: skip
+GRAMMAR_LINE = value("generate_grammar_line", "the Grammar lab's Check one string choice (an index into the "
+                     "text's lines)", (int,))  # fmt: skip
+
+# ---------------------------------------------------------------- Look inside
+INSIDE_RUN = value("inside_run", "Look inside's Run picker, set from RUN_PATH at each draw", (str,))
+INSIDE_SOURCE = value("inside_source", 'where the text to read comes from: "corpus" (a piece of it) or "typed"', (str,))
+INSIDE_LENGTH = value("inside_length", "how many characters of the corpus the network reads", (int,))
+INSIDE_START = value("inside_start", "where in the corpus the piece starts (a character index)", (int,))
+INSIDE_TEXT = value("inside_text", "the text typed for the network to read", (str,))
+INSIDE_PICK = value("inside_pick", "the unit chosen in the ranking (an index into it), or None", (int, NONE))
+INSIDE_LAYER = value("inside_layer", "the layer of the unit shown (from 1)", (int,))
+INSIDE_STATE = value("inside_state", 'the state of the unit shown: one of its cell\'s state_names ("hidden", "cell")',
+                     (str,))  # fmt: skip
+INSIDE_UNIT = value("inside_unit", "the number of the unit shown (from 0)", (int,))
+
+# ---------------------------------------------------------------- My runs
+RUNS_PICK = value("runs_pick", "the run My runs acts on (its folder)", (str,))
+RUNS_FOLLOWED = value("runs_followed", "the current run the picker last followed, so it follows each new one once",
+                      (str, NONE))  # fmt: skip
+RUNS_CONFIRM_DELETE = value("runs_confirm_delete", "the run Delete… asks about (its folder), or None", (str, NONE))
+RUNS_LOADED_NOTE = value("runs_loaded_note", "Loaded «name»: said beside the button after the rerun a Load makes, "
+                         "then forgotten", (str,))  # fmt: skip
+RUNS_COMPARE = value("runs_compare", "the runs Compare runs overlays (their folders, the newest 8)", (list,))
+RUNS_COMPARE_FOLLOWED = value("runs_compare_followed", "the current run Compare runs last added, so each new one "
+                              "joins once", (str, NONE))  # fmt: skip
+
+# ---------------------------------------------------------------- Privacy
+CONFIRM_DELETE_MINE = value("privacy_confirm_mine", "the I want to delete everything of mine switch (off again "
+                            "after a deletion)", (bool,))  # fmt: skip
+CONFIRM_DELETE_CLASS = value("privacy_confirm_class", "the teacher's I want to delete every student's data switch",
+                             (bool,))  # fmt: skip
+PRIVACY_MESSAGE = value("privacy_message", 'what a deletion did: ("success" or "error", words), said once',
+                        (tuple,))  # fmt: skip
+
+# ---------------------------------------------------------------- Class board
+BOARD_HIDDEN = value("board_hidden", "the trainings hidden from the projector (their folders; nothing is deleted)",
+                     (list,))  # fmt: skip
+BOARD_STUDENT = value("board_student", "the training whose text the board shows (its folder)", (str,))
+BOARD_TEXT = value("board_text", "the text whose trainings the board compares (a key of charlab.server.board.texts)",
+                   (str,))  # fmt: skip
+BOARD_WRITTEN = value("board_written", "a text Write now wrote: a dict of the path, temperature and text",
+                      (dict, NONE))  # fmt: skip
+BOARD_ROWS = value("board_rows", "the Every training table's row selection (Streamlit's)")
+BOARD_ROWS_APPLIED = value("board_rows_applied", "the row selection last turned into a choice of student, so a "
+                           "click chooses once", (list,))  # fmt: skip
