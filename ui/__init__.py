@@ -1,11 +1,13 @@
 """Shared helpers for the charlab pages, one module per concept. A page imports each helper from the module
 that holds it (`from ui.train import live_view`), so a reader sees where it lives.
 
-Pages stay thin (widgets -> charlab -> drawing); everything they share lives here. Nothing in
-this package imports TensorFlow: only starting a training (charlab.learning.training) or importing a run
-(charlab.saving.runs) does, the first time it is needed. The modules, each importing only those above it:
+Pages stay thin, a list of calls (widgets -> charlab -> drawing): each group of widgets is drawn by a function
+here that returns what it read. Nothing in this package imports TensorFlow: only starting a training
+(charlab.learning.training) or importing a run (charlab.saving.runs) does, the first time it is needed. The
+modules, each importing only those above it:
 
 - settings: the Train page's settings, presets and their words; the pages and colours
+- state: every value a session keeps in st.session_state, declared once (no other module touches it)
 - text: visible characters, generated-text boxes, streaming, the copy check's marks
 - page_guard: guard(), an unexpected error shown in plain words instead of a traceback
 - job_registry: the server-wide registry (training queue, remembered sessions); is_running; queue words
@@ -19,7 +21,9 @@ this package imports TensorFlow: only starting a training (charlab.learning.trai
 - saved_runs: loading runs (cached), their text, baselines, copy index; the runs list
 - charts: the Altair charts
 - grammar: the Grammar lab (the Reber sample)
-- inside: Look inside (activations, rankings, surprise, the embedding map)
+- corpus: the Corpus page's sections (choosing a text, cleaning, vocabulary, preview)
+- generate: the Generate page's sections (settings, next-character odds, the text, comparing temperatures)
+- inside: Look inside's sections (the text read, rankings, a unit's activations, surprise, the embedding map)
 - session: set-up on every script run, remembering for a reload, the Streamlit patch (applied on import)
 - sidebar: the sidebar on every page
 - start_from: Start from a blank network or the classics writer, the settings the writer fixes
