@@ -33,7 +33,7 @@ chosen = checked_settings()
 index = training_index(run)  # the copy detector's view of the training text (None: not loaded)
 output = last_text(run_path)
 with chart_column:
-    next_character_view(run_path, output["seed"] + output["text"] if output else chosen.seed_text, chosen)
+    next_character_view(run_path, chosen, output)
 if generate:
     write_text(run, run_path, chosen)
 if output:

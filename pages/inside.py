@@ -36,7 +36,7 @@ with st.spinner("The network is reading…"):
 
 st.subheader("2 · Units that track something")
 ranking = ranking_view(result)
-layer, shown, unit = unit_picker(run.config, ranking[0] if ranking else None)
+layer, shown, unit = unit_picker(run.config, ranking)
 unit_view(result, layer, shown, unit)
 
 st.subheader("3 · How surprised the network is")

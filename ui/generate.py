@@ -115,8 +115,10 @@ def last_text(run_path: str) -> dict | None:
     return output if output and output["run"] == run_path else None
 
 
-def next_character_view(run_path: str, context: str, chosen: GenerateConfig) -> None:
-    """The odds of the next character after `context`, at the chosen temperature and at 1."""
+def next_character_view(run_path: str, chosen: GenerateConfig, output: dict | None) -> None:
+    """The odds of the next character after the text last written (`output`), else after the seed text, at the
+    chosen temperature and at 1."""
+    context = output["seed"] + output["text"] if output else chosen.seed_text
     at_one = next_char_distribution(run_path, run_stamp(run_path), context)
     now = reshape(at_one, chosen.temperature, chosen.top_k or None)
     st.markdown("**Next-character probabilities**")

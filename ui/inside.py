@@ -326,9 +326,10 @@ def ranking_view(result: Trace) -> list[UnitMatch]:
     return ranking
 
 
-def unit_picker(config: ModelConfig, best: UnitMatch | None) -> tuple[int, str, int]:
+def unit_picker(config: ModelConfig, ranking: list[UnitMatch]) -> tuple[int, str, int]:
     """The layer (from 1), state (one the run's cell carries) and unit (from 0) to show; at first the ranking's
-    `best`, and the first unit again for a run that lacks the one shown before."""
+    best, and the first unit again for a run that lacks the one shown before."""
+    best = ranking[0] if ranking else None
     states = list(cell_type(config.cell).state_names)  # the output ("hidden") first; an LSTM's "cell" too
     seed_key(state.INSIDE_LAYER.key, best.layer + 1 if best else 1)
     seed_key(state.INSIDE_STATE.key, best.state if best else states[0])
