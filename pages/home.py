@@ -3,6 +3,7 @@
 import streamlit as st
 
 from charlab.errors import CharlabError
+from ui import state
 from ui.corpus_cache import cleaned_text
 from ui.job_registry import is_running
 from ui.jobs import own_text_chosen, quick_start
@@ -48,7 +49,7 @@ for i, (page, icon, title, words) in enumerate(steps):
 
 st.subheader("Quick start")
 running = is_running()
-if lesson_fixes_something() and st.session_state.corpus is not None:
+if lesson_fixes_something() and state.CORPUS.get() is not None:
     st.markdown(
         f"One click: train on this lesson's text with its settings for **{training_time_words()}**, and watch "
         "it learn on the Train page."
@@ -62,15 +63,15 @@ else:
 own = own_text_chosen() and not lesson_fixes_something()
 if own:
     st.markdown(
-        f"Or train on **your own text**, «{md(st.session_state.corpus.name)}», with the same one-minute "
+        f"Or train on **your own text**, «{md(state.CORPUS.get().name)}», with the same one-minute "
         f"settings fitted to its size. {own_text_words(cleaned_text())}".rstrip()
     )
 buttons = st.columns(2) if own else [st.container()]
 quick = buttons[0].button(
-    "Quick start", type="primary", icon=":material/bolt:", key="home_quick_start", disabled=running
+    "Quick start", type="primary", icon=":material/bolt:", key=state.QUICK_START_BUTTON.key, disabled=running
 )
 own_quick = own and buttons[1].button(
-    "Quick start with my text", icon=":material/bolt:", key="home_quick_start_own", disabled=running
+    "Quick start with my text", icon=":material/bolt:", key=state.QUICK_START_OWN_BUTTON.key, disabled=running
 )
 if quick or own_quick:
     try:

@@ -6,6 +6,7 @@ from charlab.errors import CharlabError
 from charlab.network.model import estimate, parameter_table
 from charlab.saving import runs
 from charlab.text import corpus
+from ui import state
 from ui import train as train_ui
 from ui.corpus_cache import cleaned_text, corpus_vocab_size
 from ui.formatting import fmt_duration
@@ -28,18 +29,24 @@ from ui.settings import (
     training_length_words,
 )
 from ui.sidebar import on_preset_change, poll_seconds
-from ui.start_from import shape_fixed, start_from_control, start_vocab_size, writer_path, writer_shape
+from ui.start_from import (
+    preset_fitted_note,
+    shape_fixed,
+    start_from_control,
+    start_vocab_size,
+    writer_path,
+    writer_shape,
+)
 from ui.text import md, scroll_to
-from ui.widget_state import is_hidden, preset_fitted_note, seed_key, setting_widget, training_length
+from ui.widget_state import is_hidden, seed, setting_widget, training_length
 
 through_entry_script("train")
 
-ss = st.session_state
 st.title("Train")
-loaded, text, vocab_size = ss.corpus, cleaned_text(), corpus_vocab_size()
+loaded, text, vocab_size = state.CORPUS.get(), cleaned_text(), corpus_vocab_size()
 handle = current_handle()
 running = is_running(handle)
-watched = watched_handle(ss.run_path)  # this session's training, or another's training of the current run
+watched = watched_handle(state.RUN_PATH.get())  # this session's training, or another's training of the current run
 if watched is not None and watched is not handle:
     st.caption(following_words(watched))
 elif loaded is None:
@@ -48,12 +55,12 @@ elif loaded is None:
 else:
     st.caption(
         f"Learning from **{md(loaded.name)}**: {len(text):,} characters after cleaning "
-        f"({corpus.CLEANING_MODES[ss.cleaning][0]}), {vocab_size} different characters."
+        f"({corpus.CLEANING_MODES[state.CLEANING.get()][0]}), {vocab_size} different characters."
     )
 
 # ---- the live view first once there is a training or a run to show (it fits a 1280x720 screen);
 # the settings first while there is nothing to show yet
-current = allowed_run_info(ss.run_path)
+current = allowed_run_info(state.RUN_PATH.get())
 live_first = running or current is not None
 settings_area, controls_area = st.container(), st.container()
 if live_first:
@@ -72,11 +79,11 @@ with settings_area:
     else:
         with st.expander("Settings", expanded=not live_first, icon=":material/tune:"):
             if not any(is_hidden(name) for name in SETTING_LABELS):  # a preset would change what a lesson fixed
-                seed_key("train_preset", ss.preset)
+                seed(state.PRESET_BOX, state.PRESET.get())
                 st.segmented_control(
                     "Preset",
                     list(PRESETS),
-                    key="train_preset",
+                    key=state.PRESET_BOX.key,
                     format_func=lambda k: PRESETS[k][0],
                     on_change=on_preset_change,
                     help="Ready-made settings, each training for its minutes by the clock; a small text gets a "
@@ -93,7 +100,7 @@ with settings_area:
                             setting_widget(name, disabled=shape_fixed(name))
             if loaded is not None:
                 try:
-                    cfg = model_config(writer_shape(ss.settings))
+                    cfg = model_config(writer_shape(state.SETTINGS.get()))
                     network_vocab = start_vocab_size(text, vocab_size)  # a writer's grown by the text's new ones
                     cost = estimate(cfg, network_vocab, len(text))
                 except CharlabError as err:
@@ -119,7 +126,7 @@ with settings_area:
                         border=True,
                         help="An estimate of the time one pass over the whole text takes on this computer.",
                     )
-                    budget = budget_seconds(ss.minutes)
+                    budget = budget_seconds(state.MINUTES.get())
                     if budget:
                         m[3].metric(
                             f"Epochs in {fmt_duration(budget)}",
@@ -162,6 +169,7 @@ with settings_area:
 
 with controls_area:
     # ---- start / stop / continue
+    settings, minutes, cleaning = state.SETTINGS.get(), state.MINUTES.get(), state.CLEANING.get()
     can_continue = (
         current is not None
         and current.damaged is None
@@ -171,14 +179,14 @@ with controls_area:
     name_column, start_column, stop_column, continue_column = st.columns([5, 3, 2, 2], vertical_alignment="bottom")
     run_name = name_column.text_input(
         "Run name",
-        key="train_run_name",
+        key=state.TRAIN_RUN_NAME.key,
         max_chars=80,
-        placeholder=default_run_name(loaded, ss.settings) if loaded is not None else "Choose a text first",
+        placeholder=default_run_name(loaded, settings) if loaded is not None else "Choose a text first",
     )
     if start_column.button(
         "Start training",
         type="primary",
-        key="train_start",
+        key=state.START_BUTTON.key,
         icon=":material/play_arrow:",
         disabled=running or loaded is None,
         width="stretch",
@@ -186,10 +194,10 @@ with controls_area:
         try:
             start_training(
                 text,
-                ss.settings,
-                ss.minutes,
-                run_name.strip() or default_run_name(loaded, ss.settings),
-                ss.cleaning,
+                settings,
+                minutes,
+                run_name.strip() or default_run_name(loaded, settings),
+                cleaning,
                 loaded.name,
                 start_from=writer_path(),
             )
@@ -199,7 +207,7 @@ with controls_area:
             st.rerun()
     if stop_column.button(
         "Stop",
-        key="train_stop",
+        key=state.STOP_BUTTON.key,
         icon=":material/stop:",
         disabled=not running,
         width="stretch",
@@ -209,19 +217,17 @@ with controls_area:
         st.rerun()
     if continue_column.button(
         "Continue",
-        key="train_continue",
+        key=state.CONTINUE_BUTTON.key,
         icon=":material/fast_forward:",
         disabled=running or loaded is None or not can_continue,
         width="stretch",
         help=f"Train the current run «{md(current.name)}» for "
-        f"{training_length_words(ss.settings, ss.minutes)} more on this text."
+        f"{training_length_words(settings, minutes)} more on this text."
         if can_continue
         else "Train or load a run first.",
     ):
         try:
-            start_training(
-                text, ss.settings, ss.minutes, current.name, ss.cleaning, loaded.name, resume_from=str(current.path)
-            )
+            start_training(text, settings, minutes, current.name, cleaning, loaded.name, resume_from=str(current.path))
         except CharlabError as err:
             st.error(md(str(err)), icon=":material/error:")
         else:
@@ -238,13 +244,14 @@ with controls_area:
     @st.fragment(run_every=poll)
     def live_view() -> None:
         with guard("the live view"):
-            now = watched_handle(ss.run_path)
+            now = watched_handle(state.RUN_PATH.get())
             if poll is not None and poll_seconds(now) != poll:  # it got its place (poll faster) or ended
                 rerun_page()
-            train_ui.live_view(now, ss.run_path)
+            train_ui.live_view(now, state.RUN_PATH.get())
 
     live_view()
-if ss.pop("scroll_to_live", False):
+if state.SCROLL_TO_LIVE.get():
+    state.SCROLL_TO_LIVE.forget()
     scroll_to("live-view")
 
 # ---- my runs

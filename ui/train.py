@@ -14,6 +14,7 @@ from charlab.saving import runs
 from charlab.saving.runs import best_loss_words
 from charlab.server.jobs import JobHandle
 from charlab.text.baselines import BaselineReport
+from ui import state
 from ui.charts import loss_chart, loss_table, reference_words
 from ui.display import chart, label_gap
 from ui.formatting import fmt_duration, fmt_epochs, kept_words, progress_words, starting_words
@@ -32,7 +33,7 @@ from ui.saved_runs import (
 )
 from ui.settings import LOSS_UNIT_HELP, LOSS_UNITS, STATUS_WORDS
 from ui.text import md, text_box
-from ui.widget_state import seed_key
+from ui.widget_state import seed
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,8 @@ class LiveMetrics:
 
 def live_view(handle: JobHandle | None, run_path: str | None) -> None:
     """The running (or last) training: status, progress, loss chart, latest text it wrote; else the current run."""
-    ss = st.session_state
     p = handle.job.snapshot() if handle is not None else None
-    if p is not None and p.done and ss.get("job_seen_running"):
+    if p is not None and p.done and state.JOB_SEEN_RUNNING.get():
         rerun_page()  # the job has just ended: redraw the whole page (buttons, My runs, sidebar)
     job_run = allowed_run_info(str(p.run_path)) if p is not None and p.run_path is not None else None
     if p is not None and p.done and p.run_path is not None and job_run is None:
@@ -145,26 +145,25 @@ def _run_metrics(run_path: str) -> LiveMetrics | None:
 
 def _draw(f: LiveMetrics) -> None:
     """The loss chart beside the newest text it wrote, the verdict, the time-lapse and the epochs' texts."""
-    ss = st.session_state
     table = loss_table(f.history, f.batch_losses, f.batches_per_epoch, f.first_epoch, f.initial_loss, f.writer_start)
     moment = timelapse_position(f.timelapse)
     kept = kept_epoch(f.history)
     chart_column, writing_column = st.columns([3, 2], gap="medium")
     with writing_column:  # beside the chart, so both fit a 1280x720 screen
         newest_text(f, kept)
-        seed_key("train_unit", ss.get("loss_unit", "loss"))
+        seed(state.UNIT_BOX, state.LOSS_UNIT.get())
         unit = (
             st.segmented_control(
                 "Show the loss as",
                 list(LOSS_UNITS),
                 format_func=UNIT_BUTTONS.get,
-                key="train_unit",
+                key=state.UNIT_BOX.key,
                 required=True,
                 help=LOSS_UNIT_HELP,
             )
             or "loss"
         )
-        ss.loss_unit = unit
+        state.LOSS_UNIT.set(unit)
     with chart_column:
         if table.empty:
             st.caption("The loss chart appears after the first training steps.")
@@ -344,15 +343,14 @@ def beaten_words(report: BaselineReport, loss: float, kept: KeptEpoch | None = N
 
 def timelapse_position(timelapse: list[dict]) -> int | None:
     """The time-lapse entry the slider points at; it follows the newest entry until the user moves it back."""
-    ss = st.session_state
     if not timelapse:
         return None
     last = len(timelapse) - 1
-    chosen = ss.get("train_timelapse")
-    if not isinstance(chosen, int) or chosen > last or chosen == ss.get("train_timelapse_last"):
+    chosen = state.TIMELAPSE_BOX.get()
+    if not isinstance(chosen, int) or chosen > last or chosen == state.TIMELAPSE_LAST.get():
         chosen = last
-    ss.train_timelapse = chosen
-    ss.train_timelapse_last = last
+    state.TIMELAPSE_BOX.set(chosen)
+    state.TIMELAPSE_LAST.set(last)
     return chosen
 
 
@@ -372,7 +370,7 @@ def timelapse_view(timelapse: list[dict], moment: int | None) -> None:
         st.select_slider(
             "Moment in the training",
             options=list(range(len(timelapse))),
-            key="train_timelapse",
+            key=state.TIMELAPSE_BOX.key,
             format_func=lambda i: timelapse_words(timelapse[i]),
         )
     entry = timelapse[moment if moment is not None else -1]
