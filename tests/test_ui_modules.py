@@ -88,3 +88,17 @@ def test_no_ui_module_imports_one_that_imports_it_back():
     graph = ui_import_graph()
     assert len(graph) > 20 and graph["train"] >= {"state", "jobs"}  # all was read
     assert circles(graph) == []
+
+
+def test_the_train_and_home_pages_read_widgets_call_and_draw():
+    """The pages hold no logic of their own: no function, no error handling (Start and Continue share
+    ui.train.start_or_continue), no look at a run's files; each group of widgets is drawn by a call."""
+    for name in ("train.py", "home.py"):
+        page = tree(ROOT / "pages" / name)
+        logic = [
+            f"{type(node).__name__} at line {node.lineno}"
+            for node in ast.walk(page)
+            if isinstance(node, (ast.FunctionDef, ast.Try, ast.ClassDef, ast.Lambda))
+            or (isinstance(node, ast.Attribute) and node.attr in ("exists", "session_state"))
+        ]
+        assert logic == [], f"pages/{name}: {logic}"
