@@ -95,7 +95,7 @@ def cleaning_choice() -> str:
                 modes,
                 index=modes.index(state.CLEANING.get()),
                 horizontal=True,
-                key=state.CLEANING_CHOICE.key,
+                key=state.CLEANING_BOX.key,
                 format_func=lambda m: corpus.CLEANING_MODES[m][0],
                 help="What the model learns is the cleaned text.",
                 on_change=_keep_cleaning,
@@ -109,7 +109,7 @@ def cleaning_choice() -> str:
 @callback
 def _keep_cleaning() -> None:
     """The choice reaches CLEANING before the sidebar, drawn before this page, shows the text's size."""
-    state.CLEANING.set(state.CLEANING_CHOICE.get() or state.CLEANING.get())
+    state.CLEANING.set(state.CLEANING_BOX.get() or state.CLEANING.get())
 
 
 def text_metrics(loaded: Corpus, cleaning: str) -> tuple[CorpusStats, CorpusStats]:

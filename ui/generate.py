@@ -31,7 +31,7 @@ from ui.saved_runs import (
 )
 from ui.settings import COMPARE_TEMPERATURES, STATUS_WORDS, TEMPERATURE_HELP
 from ui.text import copy_check_missing, copy_summary, copy_view, md, skipped_caption, stream, text_box, visible_text
-from ui.widget_state import generate_widget, store_value
+from ui.widget_state import generate_widget, store_value, widget_value
 
 COMPARE_MOST = 1500  # characters per temperature compared: three boxes side by side stay quick to write and read
 TEXT_ANCHOR, COMPARE_ANCHOR = "the-text", "compare-temperatures"  # the headings a new result scrolls to
@@ -96,7 +96,7 @@ def generation_controls(run: runs.Run, info: runs.RunInfo) -> tuple[bool, bool]:
 def new_random_seed() -> None:
     value = random.randrange(0, 1_000_000)
     store_value("generate", "random_seed", value)
-    state.RANDOM_SEED_BOX.set(value)
+    widget_value("generate", "random_seed").set(value)  # the box shows it at once
 
 
 def checked_settings() -> GenerateConfig:

@@ -23,7 +23,7 @@ from ui.display import chart
 from ui.page_guard import callback
 from ui.saved_runs import load_cached_run, open_run, run_stamp
 from ui.text import DARK_TEXT, box, char_name, md, skipped_caption, visible_text
-from ui.widget_state import seed_key
+from ui.widget_state import seed
 
 INSIDE_MAX_CHARS = 2000  # characters traced and drawn at once (each becomes a coloured span)
 STATE_WORDS = {"hidden": "Hidden state", "cell": "Cell state"}
@@ -237,7 +237,7 @@ def text_to_read(run: runs.Run, source_text: str | None) -> str:
     """A piece of the training text (`source_text`; None when it is not loaded) or a text typed; returns the part
     the network can read (characters it never saw are said and skipped). The page stops while it is empty."""
     sources = {"corpus": "A piece of the corpus", "typed": "Type a text"}
-    seed_key(state.INSIDE_SOURCE.key, "corpus" if source_text else "typed")
+    seed(state.INSIDE_SOURCE, "corpus" if source_text else "typed")
     source = st.segmented_control(
         "Text",
         list(sources),
@@ -251,7 +251,7 @@ def text_to_read(run: runs.Run, source_text: str | None) -> str:
     else:
         if source == "corpus":
             st.caption("No corpus is chosen (pick one on the Corpus page), so type a text instead.")
-        seed_key(state.INSIDE_TEXT.key, 'He said "hello (and goodbye)" to the cat.\nThe dog sat on the mat.\n')
+        seed(state.INSIDE_TEXT, 'He said "hello (and goodbye)" to the cat.\nThe dog sat on the mat.\n')
         chosen = st.text_area("Your text", key=state.INSIDE_TEXT.key, max_chars=INSIDE_MAX_CHARS, height=110)
     encoded = run.vocab.encode_seed(chosen)
     skipped_caption(encoded.dropped)
@@ -266,11 +266,11 @@ def _corpus_piece(source_text: str) -> str:
     longest = min(INSIDE_MAX_CHARS, len(source_text))
     length = longest
     if longest > 50:
-        seed_key(state.INSIDE_LENGTH.key, min(600, longest))
+        seed(state.INSIDE_LENGTH, min(600, longest))
         length = st.slider("Characters", min_value=50, max_value=longest, key=state.INSIDE_LENGTH.key)
     start, last_start = 0, len(source_text) - length
     if last_start > 0:
-        seed_key(state.INSIDE_START.key, 0)
+        seed(state.INSIDE_START, 0)
         state.INSIDE_START.set(min(state.INSIDE_START.get(), last_start))  # a longer piece leaves less room
         start = st.slider(
             "Start at character",
@@ -331,9 +331,9 @@ def unit_picker(config: ModelConfig, ranking: list[UnitMatch]) -> tuple[int, str
     best, and the first unit again for a run that lacks the one shown before."""
     best = ranking[0] if ranking else None
     states = list(cell_type(config.cell).state_names)  # the output ("hidden") first; an LSTM's "cell" too
-    seed_key(state.INSIDE_LAYER.key, best.layer + 1 if best else 1)
-    seed_key(state.INSIDE_STATE.key, best.state if best else states[0])
-    seed_key(state.INSIDE_UNIT.key, best.unit if best else 0)
+    seed(state.INSIDE_LAYER, best.layer + 1 if best else 1)
+    seed(state.INSIDE_STATE, best.state if best else states[0])
+    seed(state.INSIDE_UNIT, best.unit if best else 0)
     if (
         state.INSIDE_STATE.get() not in states
         or state.INSIDE_LAYER.get() > config.layers

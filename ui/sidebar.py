@@ -20,8 +20,8 @@ from ui.owners import owner_box
 from ui.page_guard import callback
 from ui.saved_runs import allowed_run_info
 from ui.settings import STATUS_WORDS
+from ui.start_from import apply_preset
 from ui.text import md
-from ui.widget_state import apply_preset
 
 
 def sidebar() -> None:

@@ -141,13 +141,52 @@ TEACHER = value("teacher", "True once the teacher's password was given; not reme
 TRAIN_RUN_NAME = value("train_run_name", "the Train page's Run name box (absent while that page is not drawn)",
                        (str,), remembered=True)  # fmt: skip
 
-# ---------------------------------------------------------------- Train page controls read elsewhere
-# drawn by the Train page (ui/train.py, ui/start_from.py); My runs and the sidebar forget or read them
-PRESET_BOX = value("train_preset", "the Train page's Preset control (forgotten to redraw it from PRESET)", (str, NONE))
-START_FROM_BOX = value("train_start_from", "the Train page's Start from control (forgotten to redraw it from "
-                       "START_FROM)", (str,))  # fmt: skip
-LOSS_UNIT = value("loss_unit", 'the unit the loss is shown in, chosen above the live chart: a key of '
-                  'LOSS_UNITS ("loss" until chosen)', (str,))  # fmt: skip
+# ---------------------------------------------------------------- the Train page
+# its widgets' keys; each is seeded from the value it shows when drawn (absent while its page is not drawn)
+SETTING_WIDGETS = family("settings_", "each model setting's widget on the Train page (settings_<name>), seeded from "
+                         "SETTINGS and copied back on change (ui/widget_state.py)")  # fmt: skip
+GENERATE_WIDGETS = family("generate_", "each generation setting's widget on the Generate page (generate_<name>), "
+                          "seeded from GENERATE, copied back on change (ui/widget_state.generate_widget)")  # fmt: skip
+TRAIN_BY = value("settings_train_by", 'the Train for control: "minutes" or "epochs" (seeded from MINUTES)', (str,))
+MINUTES_BOX = value("settings_minutes", "the Minutes box (seeded from MINUTES, copied back on change)", (int, float))
+PRESET_BOX = value("train_preset", "the Preset control (seeded from PRESET; forgotten to redraw from it)", (str, NONE))
+START_FROM_BOX = value("train_start_from", 'the Start from control, "blank" or "writer" (seeded from START_FROM)',
+                       (str,))  # fmt: skip
+UNIT_BOX = value("train_unit", "the Show the loss as control beside the chart (seeded from LOSS_UNIT)", (str,))
+TIMELAPSE_BOX = value("train_timelapse", "the time-lapse slider: the index of the frame shown", (int,))
+START_BUTTON = value("train_start", "the Start training button (True in the run after its click)", (bool,))
+STOP_BUTTON = value("train_stop", "the Stop button (True in the run after its click)", (bool,))
+CONTINUE_BUTTON = value("train_continue", "the Continue button (True in the run after its click)", (bool,))
+QUICK_START_BUTTON = value("home_quick_start", "Home's Quick start button", (bool,))
+QUICK_START_OWN_BUTTON = value("home_quick_start_own", "Home's Quick start with my text button", (bool,))
+LESSON_HIDE_ALL_BOX = value("lesson_hide_all", "Share as a lesson link: the Hide all settings box", (bool,))
+LESSON_HIDE_BOX = value("lesson_hide", "Share as a lesson link: the controls to hide (names from lessons.CONTROLS)",
+                        (list,))  # fmt: skip
+LESSON_TITLE_BOX = value("lesson_title", "Share as a lesson link: the Lesson title box", (str,))
+LESSON_PROJECTOR_BOX = value("lesson_projector", "Share as a lesson link: the Open in projector mode box", (bool,))
+LESSON_DOWNLOAD_BUTTON = value("lesson_download", "Share as a lesson link: the Download as a lesson file button",
+                               (bool,))  # fmt: skip
+LESSON_UPLOAD_BOX = value("lesson_upload", "Share as a lesson link: the Open a lesson file box (an uploaded file)")
+CLEANING_BOX = value("corpus_cleaning", "the Corpus page's Cleaning choice (forgotten when a lesson sets CLEANING, "
+                     "so it redraws from it)", (str, NONE))  # fmt: skip
+# what a Train page keeps between its runs
+LOSS_UNIT = value("loss_unit", "the unit the loss charts show, a key of ui.settings.LOSS_UNITS (My runs' chart "
+                  "follows the Train page's choice)", (str,), first=lambda: "loss")  # fmt: skip
+PRESET_TEXT = value("preset_text", "the cleaned text (ui.corpus_cache.corpus_key) PRESET was last fitted to: on "
+                    "another text the preset is fitted again", (str, NONE))  # fmt: skip
+START_FROM_CHOSEN = value("start_from_chosen", "True once the user (or a lesson) chose with Start from: a preset "
+                          "then keeps that choice instead of the default for the text", (bool,))  # fmt: skip
+SETTINGS_BEFORE_WRITER = value("settings_before_writer", "the settings (a ModelConfig) before Start from chose the "
+                               "writer: choosing a blank network again brings back their shape and rate",
+                               (ModelConfig, NONE))  # fmt: skip
+TIMELAPSE_LAST = value("train_timelapse_last", "the time-lapse's last frame when last drawn: a slider left on it "
+                       "follows the newest frame", (int,))  # fmt: skip
+SCROLL_TO_LIVE = value("scroll_to_live", "True from a Start until the rerun that scrolls the page to the live view",
+                       (bool,))  # fmt: skip
+LESSON_LINK_FAILED = value("lesson_link_failed", "the lesson link (its parameters) that failed to open: said once, "
+                           "not tried again on every run", (str,))  # fmt: skip
+UPLOAD_TAKEN = family("taken_", "for each file uploader (by its key), the file last taken and how it went: "
+                      "(file id, None or (\"ok\" or \"error\", words)), so a rerun does not take it again")  # fmt: skip
 
 # ---------------------------------------------------------------- Sidebar: name, teacher, projector
 OWNER_NICKNAME = value("owner_nickname", "the sidebar's Your name box, as typed (the name in use is NICKNAME)", (str,))
@@ -158,14 +197,8 @@ TEACHER_ERROR = value("teacher_error", "why the teacher password was refused, in
 PROJECTOR_SWITCH = value("sidebar_projector", "the sidebar's Projector mode switch, set from PROJECTOR before each "
                          "draw (app.py draws it anew on every page)", (bool,))  # fmt: skip
 
-# ---------------------------------------------------------------- Corpus
-CLEANING_CHOICE = value("corpus_cleaning", "the Corpus page's Cleaning choice, copied to CLEANING as it changes "
-                        "(before the sidebar is drawn)", (str,))  # fmt: skip
-
 # ---------------------------------------------------------------- Generate
 GENERATE_RUN = value("generate_run", "Generate's Run picker, set from RUN_PATH at each draw", (str,))
-RANDOM_SEED_BOX = value("generate_random_seed", "Generate's Random seed box (bound to GENERATE by ui/widget_state; "
-                        "New random seed sets both)", (int,))  # fmt: skip
 GENERATED = value("generate_output", "the text Generate wrote last: a dict of the run, seed, text and sampling "
                   "options, shown until another run is current", (dict, NONE))  # fmt: skip
 COMPARISON = value("generate_comparison", "Compare temperatures' texts: a dict of the run, seed and "
