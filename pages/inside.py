@@ -24,8 +24,8 @@ st.caption(
     "A trained network is thousands of numbers, but some single units learn one clear job, such as "
     "“am I inside quotes?”. Here you can find them and watch them switch on and off as the network reads."
 )
-pick_current_run(state.INSIDE_RUN, "No trained run yet. Train one first, then come back to look inside it.")
-run_path = state.RUN_PATH.get()
+info = pick_current_run(state.INSIDE_RUN, "No trained run yet. Train one first, then come back to look inside it.")
+run_path = str(info.path)
 run = reading_run(run_path)
 source_text = run_training_text(run) or cleaned_text()
 
