@@ -102,3 +102,14 @@ def test_the_train_and_home_pages_read_widgets_call_and_draw():
             or (isinstance(node, ast.Attribute) and node.attr in ("exists", "session_state"))
         ]
         assert logic == [], f"pages/{name}: {logic}"
+
+
+def test_ui_init_lists_every_module_after_the_ones_it_imports():
+    """ui/__init__'s list is a reading order ("each importing only those above it"): it names every module, and
+    none imports one listed below it."""
+    listed = [line[2:].split(":")[0] for line in ast.get_docstring(tree(ROOT / "ui" / "__init__.py")).splitlines()
+              if line.startswith("- ")]  # fmt: skip
+    graph = ui_import_graph()
+    assert set(listed) == set(graph)
+    below = {module: sorted(graph[module] & set(listed[i + 1 :])) for i, module in enumerate(listed)}
+    assert {module: found for module, found in below.items() if found} == {}
