@@ -2,15 +2,10 @@
 
 import streamlit as st
 
-from charlab.errors import CharlabError
-from ui.corpus_cache import cleaned_text
+from ui.home import flow_steps, quick_start_buttons, start_quickly
 from ui.job_registry import is_running
-from ui.jobs import own_text_chosen, quick_start
-from ui.lesson_links import lesson_fixes_something, training_time_words
 from ui.session import through_entry_script
 from ui.settings import PAGES
-from ui.start_from import own_text_words
-from ui.text import md
 
 through_entry_script("home")
 
@@ -29,56 +24,13 @@ st.markdown(
     "and sentences in the style of the text. "
     "Then the model writes new text of its own, as careful or as adventurous as you like."
 )
-
-steps = [
-    ("corpus", ":material/description:", "1 · Corpus", "Pick a text to learn from, or upload your own."),
-    ("train", ":material/model_training:", "2 · Train", "Watch the loss fall as the network learns."),
-    ("generate", ":material/edit_note:", "3 · Generate", "Let the model write, with a temperature dial."),
-]
-columns = st.columns([4, 1, 4, 1, 4], vertical_alignment="center")
-for i, (page, icon, title, words) in enumerate(steps):
-    with columns[2 * i].container(border=True):
-        st.markdown(f"### {title}")
-        st.caption(words)
-        st.page_link(PAGES[page], label=f"Open {title.split(' · ')[1]}", icon=icon)
-    if i < len(steps) - 1:
-        columns[2 * i + 1].markdown(
-            "<div style='text-align:center;font-size:2.5rem;color:#4F46E5'>➜</div>", unsafe_allow_html=True
-        )
+flow_steps()
 
 st.subheader("Quick start")
 running = is_running()
-if lesson_fixes_something() and st.session_state.corpus is not None:
-    st.markdown(
-        f"One click: train on this lesson's text with its settings for **{training_time_words()}**, and watch "
-        "it learn on the Train page."
-    )
-else:
-    st.markdown(
-        "One click: **Tiny Shakespeare**, the classic text for this kind of network, a GRU network and "
-        "**1 minute of training**, by the clock. Its first attempts at writing appear within seconds and "
-        "get better as you watch."
-    )
-own = own_text_chosen() and not lesson_fixes_something()
-if own:
-    st.markdown(
-        f"Or train on **your own text**, «{md(st.session_state.corpus.name)}», with the same one-minute "
-        f"settings fitted to its size. {own_text_words(cleaned_text())}".rstrip()
-    )
-buttons = st.columns(2) if own else [st.container()]
-quick = buttons[0].button(
-    "Quick start", type="primary", icon=":material/bolt:", key="home_quick_start", disabled=running
-)
-own_quick = own and buttons[1].button(
-    "Quick start with my text", icon=":material/bolt:", key="home_quick_start_own", disabled=running
-)
+quick, own_quick = quick_start_buttons(running)
 if quick or own_quick:
-    try:
-        quick_start(own_text=bool(own_quick))
-    except CharlabError as err:
-        st.error(md(str(err)), icon=":material/error:")
-    else:
-        st.switch_page(PAGES["train"])
+    start_quickly(own_text=own_quick)
 if running:
     st.info("A training is running. Watch it on the Train page.", icon=":material/model_training:")
     st.page_link(PAGES["train"], label="Go to Train", icon=":material/arrow_forward:")

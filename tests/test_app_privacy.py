@@ -7,6 +7,7 @@ from app_pages import APP_FIXTURES, contains, go, job, open_app, run, set_tiny_s
 from test_app_owners import named
 
 import ui.privacy
+import ui.state as state
 from charlab.saving import runs
 from charlab.server import owners as charlab_owners
 
@@ -55,6 +56,8 @@ def test_delete_everything_of_mine_leaves_nothing_of_it_on_disk_and_nothing_of_o
     assert not zoe_folder.exists(), [str(p) for p in zoe_folder.rglob("*")]
     assert files_holding(owners, MARKER) == [] and files_holding(owners, b"Zo\xc3\xa9") == []
     assert zoe.session_state["corpus"] is None and zoe.session_state["run_path"] is None
+    held = {key: zoe.session_state[key] for key in state.VALUES if key in zoe.session_state}
+    assert {key: v for key, v in held.items() if not isinstance(v, state.VALUES[key].kinds)} == {}  # nickname was None
     assert zoe.toggle(key="privacy_confirm_mine").value is False  # the next delete is asked again
     assert len(runs.list_runs(charlab_owners.owner_workspace(owners, "Sam", create=False))) == 1
 

@@ -160,7 +160,7 @@ def test_the_minutes_box_callback_after_a_load_took_the_box_away():
         st.session_state.pop("settings_minutes", None)
         st.session_state.pop("settings_units", None)
         _minutes_changed()
-        _copy_back("settings", "units", "settings_units")
+        _copy_back("settings", "units")
         st.write("still here")
 
     at = AppTest.from_function(script, default_timeout=30).run()

@@ -72,6 +72,21 @@ def test_choosing_the_writer_greys_its_shape_halves_the_rate_and_trains_from_it(
     assert not contains(at.caption, "The writer's shape is fixed")
 
 
+def test_back_to_a_blank_network_brings_back_the_shape_and_rate_chosen_before_the_writer():
+    """Choosing the writer kept the settings before it, but reseeding its widgets forgot them at once (a key of the
+    same prefix), so a blank network came back with ModelConfig's shape instead of the user's."""
+    at = open_app()
+    upload_text(at, RECIPES, "recipes.txt")
+    go(at, "train")
+    run(at.select_slider(key="settings_units").set_value(64))
+    run(at.select_slider(key="settings_learning_rate").set_value(0.001))
+    run(at.segmented_control(key="train_start_from").set_value("writer"))
+    assert at.session_state["settings"].units == classics().config.units
+    run(at.segmented_control(key="train_start_from").set_value("blank"))
+    assert at.session_state["settings"].units == 64 and at.select_slider(key="settings_units").value == 64
+    assert at.session_state["settings"].learning_rate == 0.001
+
+
 def test_the_choice_survives_a_reload():
     at = open_app()
     upload_text(at, RECIPES, "recipes.txt")

@@ -698,3 +698,19 @@ def test_a_partial_epoch_is_counted_as_what_it_is():
         "0.04 epochs",
         "12 epochs",
     ]
+
+
+def test_continue_needs_a_whole_run_not_training_with_its_keras_model(trained_run, tmp_path):
+    """The Train page asks ui.jobs.continuable instead of probing the run's files itself."""
+    import shutil
+    from dataclasses import replace
+
+    from ui.jobs import continuable
+
+    info = runs.run_info(trained_run)
+    assert continuable(info) and not continuable(None)
+    assert not continuable(replace(info, status="training"))
+    cut = tmp_path / "cut"
+    shutil.copytree(trained_run, cut)
+    (cut / "model.keras").unlink()  # a first checkpoint cut off between its two files: weights only
+    assert runs.run_info(cut).damaged is None and not continuable(runs.run_info(cut))

@@ -17,6 +17,7 @@ import streamlit as st
 from charlab.saving import runs
 from charlab.saving.runs import OWNERS_DIR
 from charlab.server import board, owners
+from ui import state
 from ui.charts import board_chart, reference_table
 from ui.display import chart
 from ui.page_guard import callback
@@ -35,8 +36,6 @@ TEXTS_APART = (
 )
 
 
-ROWS_TABLE = "board_rows"  # the "Every training" table: its row selection chooses the student
-APPLIED_CLICK = "board_rows_applied"  # the selection last turned into a choice of student
 LOSS_COLUMN = {"Best validation loss": st.column_config.NumberColumn(format="%.3f")}
 
 
@@ -103,19 +102,19 @@ def _histories(rows: list[board.BoardRow]) -> dict[str, list[dict]]:
 
 
 def _hidden() -> list[str]:
-    return st.session_state.setdefault("board_hidden", [])
+    return state.BOARD_HIDDEN.get([])
 
 
 @callback
 def hide_row(path: str) -> None:
     """Hide a student's row from the projector (this session only: nothing is deleted)."""
     if path not in _hidden():
-        _hidden().append(path)
+        state.BOARD_HIDDEN.set([*_hidden(), path])
 
 
 @callback
 def show_hidden() -> None:
-    st.session_state.board_hidden = []
+    state.BOARD_HIDDEN.set([])
 
 
 def rows_table(rows: list[board.BoardRow]) -> pd.DataFrame:
@@ -178,12 +177,12 @@ def _live_board() -> None:
         return
     clicked = clicked_row([row.path for row in rows])
     if clicked is not None:  # a click on a row of "Every training" (drawn last, read here before the choices)
-        st.session_state.board_student = clicked
+        state.BOARD_STUDENT.set(clicked)
     texts = board.texts(rows)
-    if st.session_state.get("board_text") not in texts:
-        st.session_state.board_text = next(iter(texts))
+    if state.BOARD_TEXT.get() not in texts:
+        state.BOARD_TEXT.set(next(iter(texts)))
     with text_column:
-        text_key = st.selectbox("Text", list(texts), key="board_text", format_func=texts.get, help=TEXTS_APART)
+        text_key = st.selectbox("Text", list(texts), key=state.BOARD_TEXT.key, format_func=texts.get, help=TEXTS_APART)
     st.caption(md(TEXTS_APART))
     chart_column, leader_column = st.columns([1, 1])
     with chart_column:
@@ -203,7 +202,7 @@ def _live_board() -> None:
         hide_index=True,
         width="stretch",
         column_config=LOSS_COLUMN,
-        key=ROWS_TABLE,
+        key=state.BOARD_ROWS.key,
         on_select="rerun",
         selection_mode="single-row",
     )
@@ -212,16 +211,16 @@ def _live_board() -> None:
 def clicked_row(paths: list[str]) -> str | None:
     """The training of the row just clicked in "Every training", once per click: the table's selection stays in
     session state after it, and must not undo a later choice in the Student box."""
-    selection = st.session_state.get(ROWS_TABLE)
+    selection = state.BOARD_ROWS.get()
     chosen = list(((selection or {}).get("selection") or {}).get("rows") or []) if hasattr(selection, "get") else []
-    if chosen == st.session_state.get(APPLIED_CLICK, []):
+    if chosen == state.BOARD_ROWS_APPLIED.get([]):
         return None
-    st.session_state[APPLIED_CLICK] = chosen
+    state.BOARD_ROWS_APPLIED.set(chosen)
     return paths[chosen[0]] if chosen and 0 <= chosen[0] < len(paths) else None
 
 
 def _curves(rows: list[board.BoardRow]) -> None:
-    unit = st.session_state.get("loss_unit", "loss")
+    unit = state.LOSS_UNIT.get("loss")
     points = board.curve_points(rows, _histories(rows))
     if not points:
         st.caption("No epoch finished on this text yet: the curves appear after each training's first epoch.")
@@ -238,15 +237,15 @@ def _student_text(rows: list[board.BoardRow]) -> None:
     text written now at the teacher's temperature."""
     st.subheader("What a network writes")
     labels = {row.path: f"{row.nickname} · {row.run_name}" for row in rows}
-    if st.session_state.get("board_student") not in labels:
-        st.session_state.board_student = rows[0].path
-    path = st.selectbox("Student", list(labels), key="board_student", format_func=labels.get)
+    if state.BOARD_STUDENT.get() not in labels:
+        state.BOARD_STUDENT.set(rows[0].path)
+    path = st.selectbox("Student", list(labels), key=state.BOARD_STUDENT.key, format_func=labels.get)
     temperature_column, write_column = st.columns([3, 2], vertical_alignment="bottom")
     with temperature_column:
         temperature = st.slider("Temperature", 0.2, 1.5, 0.8, 0.1, key="board_temperature", help=TEMPERATURE_HELP)
     with write_column:
         st.button("Write now", key="board_write", on_click=write_now, args=(path, temperature), width="stretch")
-    now = st.session_state.get("board_written")
+    now = state.BOARD_WRITTEN.get()
     if now is not None and now["path"] == path:
         st.caption(f"Written just now at temperature {now['temperature']:g}.")
         st.html(box("charlab-board-text", html.escape(now["text"]), 360, BOARD_TEXT_STYLE))
@@ -265,4 +264,4 @@ def _student_text(rows: list[board.BoardRow]) -> None:
 def write_now(path: str, temperature: float) -> None:
     """A new text from the student's kept network (numpy, no TensorFlow), shown until another student is chosen."""
     text = open_run(path).generator().write("", WRITE_LENGTH, temperature=temperature)
-    st.session_state.board_written = {"path": path, "temperature": temperature, "text": text}
+    state.BOARD_WRITTEN.set({"path": path, "temperature": temperature, "text": text})

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from charlab.limits import Limits
 from charlab.text import corpus, samples
 from charlab.text.corpus import Corpus
-from ui.limits import server_limits
+from ui import state
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -21,12 +22,12 @@ def use_sample(key: str) -> None:
 
 
 def use_upload(name: str, data: bytes) -> None:
-    loaded = corpus.load_bytes(data, name, server_limits().upload_bytes)  # CharlabError: empty, binary, too big…
+    loaded = corpus.load_bytes(data, name, Limits.from_env().upload_bytes)  # CharlabError: empty, binary, too big…
     set_corpus(loaded)  # an uploaded Corpus
 
 
 def set_corpus(loaded: Corpus) -> None:
-    st.session_state.corpus = loaded
+    state.CORPUS.set(loaded)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -45,10 +46,10 @@ def _changes(sha: str, mode: str, _text: str) -> dict[str, str]:
 
 
 def cleaned_text(loaded: Corpus | None = None, mode: str | None = None) -> str | None:
-    loaded = loaded or st.session_state.corpus
+    loaded = loaded or state.CORPUS.get()
     if loaded is None:
         return None
-    mode = mode or st.session_state.cleaning
+    mode = mode or state.CLEANING.get()
     return _clean(loaded.sha256, mode, loaded.text)
 
 
@@ -64,11 +65,11 @@ def changed_characters(loaded: Corpus, mode: str) -> dict[str, str]:
 
 
 def corpus_vocab_size() -> int | None:
-    loaded = st.session_state.corpus
-    return text_stats(loaded, st.session_state.cleaning).unique_characters if loaded else None
+    loaded = state.CORPUS.get()
+    return text_stats(loaded, state.CLEANING.get()).unique_characters if loaded else None
 
 
 def corpus_key() -> str | None:
     """Identifies the cleaned text the preset epochs were computed for."""
-    loaded = st.session_state.corpus
-    return f"{loaded.sha256}:{st.session_state.cleaning}" if loaded else None
+    loaded = state.CORPUS.get()
+    return f"{loaded.sha256}:{state.CLEANING.get()}" if loaded else None

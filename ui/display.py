@@ -9,6 +9,7 @@ from typing import Any
 import altair as alt
 import streamlit as st
 
+from ui import state
 from ui.charts import LABEL_GAP
 from ui.page_guard import callback
 
@@ -38,21 +39,20 @@ PROJECTOR_CSS = f"""
 
 
 def projector_on() -> bool:
-    return bool(st.session_state.get("projector", False))
+    return bool(state.PROJECTOR.get(False))
 
 
 def projector_toggle() -> None:
     """The sidebar's switch. The session's plain `projector` key holds the choice (remembered for a reload, see
     ui.session; set by a lesson link's pm=1): a widget's own value is dropped at each page switch, as a widget
     drawn by app.py is a new widget on every page."""
-    ss = st.session_state
-    ss.sidebar_projector = ss.get("projector", False)
-    st.toggle("Projector mode", key="sidebar_projector", help=PROJECTOR_HELP, on_change=_keep_projector)
+    state.PROJECTOR_SWITCH.set(projector_on())
+    st.toggle("Projector mode", key=state.PROJECTOR_SWITCH.key, help=PROJECTOR_HELP, on_change=_keep_projector)
 
 
 @callback
 def _keep_projector() -> None:
-    st.session_state.projector = bool(st.session_state.sidebar_projector)
+    state.PROJECTOR.set(bool(state.PROJECTOR_SWITCH.get()))
 
 
 def label_gap() -> float:

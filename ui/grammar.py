@@ -8,6 +8,7 @@ import streamlit as st
 
 from charlab.saving import runs
 from charlab.text.reber import first_error, grammar_lines, grammar_score
+from ui import state
 from ui.display import chart
 from ui.settings import COLORS
 from ui.text import marked_text
@@ -54,7 +55,6 @@ def grammar_growth(timelapse: list[dict]) -> None:
 
 def grammar_view(run: runs.Run, text: str) -> None:
     """Share of grammatical strings, its growth over the time-lapse, and where a chosen string breaks the rules."""
-    ss = st.session_state
     score = grammar_score(text)
     st.metric(
         "Grammatical strings",
@@ -68,12 +68,12 @@ def grammar_view(run: runs.Run, text: str) -> None:
     lines = grammar_lines(text)
     if not lines:
         return
-    if ss.get("generate_grammar_line", 0) >= len(lines):
-        ss.generate_grammar_line = 0
+    if state.GRAMMAR_LINE.get(0) >= len(lines):  # a shorter text than the one last checked
+        state.GRAMMAR_LINE.set(0)
     i = st.selectbox(
         "Check one string",
         list(range(len(lines))),
-        key="generate_grammar_line",
+        key=state.GRAMMAR_LINE.key,
         format_func=lambda k: f"{k + 1}: {lines[k][:60]}",
     )
     line = lines[i]

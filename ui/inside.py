@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import math
-import random
 from collections import Counter
 
 import altair as alt
@@ -12,14 +11,19 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from charlab.errors import CharlabError
+from charlab.network.cells import cell_type
+from charlab.network.model import ModelConfig
 from charlab.network.sampling import NumpyCharModel
 from charlab.saving import runs
-from charlab.teaching.neurons import Trace, UnitMatch, embedding_map, points_to_label, trace
+from charlab.teaching.neurons import Trace, UnitMatch, embedding_map, points_to_label, trace, unit_ranking
 from charlab.text import corpus
+from ui import state
+from ui.display import chart
 from ui.page_guard import callback
-from ui.saved_runs import load_cached_run, run_stamp
-from ui.text import DARK_TEXT, box, char_name, visible_text
-from ui.widget_state import store_value
+from ui.saved_runs import load_cached_run, open_run, run_stamp
+from ui.text import DARK_TEXT, box, char_name, md, skipped_caption, visible_text
+from ui.widget_state import seed
 
 INSIDE_MAX_CHARS = 2000  # characters traced and drawn at once (each becomes a coloured span)
 STATE_WORDS = {"hidden": "Hidden state", "cell": "Cell state"}
@@ -220,8 +224,187 @@ def embedding_chart(table: pd.DataFrame) -> alt.Chart:
     return alt.layer(points, labels).properties(height=380)
 
 
-@callback
-def new_random_seed() -> None:
-    value = random.randrange(0, 1_000_000)
-    store_value("generate", "random_seed", value)
-    st.session_state["generate_random_seed"] = value
+def reading_run(run_path: str) -> runs.Run:
+    """The current run, opened; the page stops, in words, when it has no network to look into yet."""
+    try:
+        return open_run(run_path)
+    except CharlabError as err:
+        st.info(md(str(err)), icon=":material/hourglass_top:")
+        st.stop()
+
+
+def text_to_read(run: runs.Run, source_text: str | None) -> str:
+    """A piece of the training text (`source_text`; None when it is not loaded) or a text typed; returns the part
+    the network can read (characters it never saw are said and skipped). The page stops while it is empty."""
+    sources = {"corpus": "A piece of the corpus", "typed": "Type a text"}
+    seed(state.INSIDE_SOURCE, "corpus" if source_text else "typed")
+    source = st.segmented_control(
+        "Text",
+        list(sources),
+        key=state.INSIDE_SOURCE.key,
+        format_func=sources.get,
+        required=True,
+        label_visibility="collapsed",
+    )
+    if source == "corpus" and source_text:
+        chosen = _corpus_piece(source_text)
+    else:
+        if source == "corpus":
+            st.caption("No corpus is chosen (pick one on the Corpus page), so type a text instead.")
+        seed(state.INSIDE_TEXT, 'He said "hello (and goodbye)" to the cat.\nThe dog sat on the mat.\n')
+        chosen = st.text_area("Your text", key=state.INSIDE_TEXT.key, max_chars=INSIDE_MAX_CHARS, height=110)
+    encoded = run.vocab.encode_seed(chosen)
+    skipped_caption(encoded.dropped)
+    if not encoded.text:
+        st.info("Type or pick a text to look at.", icon=":material/info:")
+        st.stop()
+    return encoded.text
+
+
+def _corpus_piece(source_text: str) -> str:
+    """A piece of the corpus: its length and start on two sliders (none for a text too short to choose from)."""
+    longest = min(INSIDE_MAX_CHARS, len(source_text))
+    length = longest
+    if longest > 50:
+        seed(state.INSIDE_LENGTH, min(600, longest))
+        length = st.slider("Characters", min_value=50, max_value=longest, key=state.INSIDE_LENGTH.key)
+    start, last_start = 0, len(source_text) - length
+    if last_start > 0:
+        seed(state.INSIDE_START, 0)
+        state.INSIDE_START.set(min(state.INSIDE_START.get(), last_start))  # a longer piece leaves less room
+        start = st.slider(
+            "Start at character",
+            min_value=0,
+            max_value=last_start,
+            key=state.INSIDE_START.key,
+            help="Where in the corpus the piece starts.",
+        )
+    return source_text[start : start + length]
+
+
+def ranking_view(result: Trace) -> list[UnitMatch]:
+    """The units that follow a built-in idea most closely on this text, best first, and a picker that shows
+    one of them below (see unit_picker); returns the ranking."""
+    st.caption(
+        "Each built-in idea (inside quotes, position in the line…) is compared with every unit's activation; "
+        "a correlation near +1 or −1 means the unit follows that idea closely on this text. A negative one means "
+        "it works the other way round: its activation drops (red below) where the idea holds, e.g. a unit that "
+        "turns off inside quotes."
+    )
+    ranking = unit_ranking(result)
+    if not ranking:
+        st.caption("This text gives the ideas nothing to test (no quotes, brackets or new lines). Try a longer text.")
+        return ranking
+    st.dataframe(
+        ranking_table(ranking)[["What it tracks", "Unit", "Correlation"]],
+        hide_index=True,
+        width="stretch",
+        column_config={"Correlation": st.column_config.NumberColumn(format="%+.2f")},
+    )
+
+    @callback
+    def show_ranked() -> None:
+        picked = state.INSIDE_PICK.get()
+        if picked is None or picked >= len(ranking):  # cleared, or another text meanwhile
+            return
+        match = ranking[picked]
+        state.INSIDE_LAYER.set(match.layer + 1)
+        state.INSIDE_STATE.set(match.state)
+        state.INSIDE_UNIT.set(match.unit)
+
+    if (state.INSIDE_PICK.get() or 0) >= len(ranking):  # another text or run
+        state.INSIDE_PICK.set(None)
+    st.selectbox(
+        "Show a unit from the ranking",
+        list(range(len(ranking))),
+        key=state.INSIDE_PICK.key,
+        format_func=lambda i: ranking[i].describe(),
+        on_change=show_ranked,
+        index=None,
+        placeholder="Choose a unit…",
+    )
+    return ranking
+
+
+def unit_picker(config: ModelConfig, ranking: list[UnitMatch]) -> tuple[int, str, int]:
+    """The layer (from 1), state (one the run's cell carries) and unit (from 0) to show; at first the ranking's
+    best, and the first unit again for a run that lacks the one shown before."""
+    best = ranking[0] if ranking else None
+    states = list(cell_type(config.cell).state_names)  # the output ("hidden") first; an LSTM's "cell" too
+    seed(state.INSIDE_LAYER, best.layer + 1 if best else 1)
+    seed(state.INSIDE_STATE, best.state if best else states[0])
+    seed(state.INSIDE_UNIT, best.unit if best else 0)
+    if (
+        state.INSIDE_STATE.get() not in states
+        or state.INSIDE_LAYER.get() > config.layers
+        or state.INSIDE_UNIT.get() >= config.units
+    ):  # another run
+        state.INSIDE_LAYER.set(1)
+        state.INSIDE_STATE.set(states[0])
+        state.INSIDE_UNIT.set(0)
+    a, b, c = st.columns([1, 2, 1])
+    layer = a.selectbox("Layer", list(range(1, config.layers + 1)), key=state.INSIDE_LAYER.key)
+    shown = b.segmented_control(
+        "State", states, key=state.INSIDE_STATE.key, format_func=STATE_WORDS.get, required=True, help=STATE_HELP
+    )
+    unit = c.number_input("Unit", min_value=0, max_value=config.units - 1, step=1, key=state.INSIDE_UNIT.key)
+    return layer, shown, int(unit)
+
+
+def unit_view(result: Trace, layer: int, shown: str, unit: int) -> None:
+    """The text coloured by one unit's activation."""
+    st.markdown(f"**The text coloured by unit {unit} of layer {layer}** ({shown} state)")
+    st.caption(
+        "Blue: the unit is on (positive), underlined when strongly; red: negative, dotted underline when strongly; "
+        "white: near zero. Hover a character for its numbers."
+    )
+    st.html(activation_html(result, layer - 1, shown, unit))
+
+
+def surprise_view(result: Trace) -> None:
+    """How surprised the network was by each character, and its top guesses after the one chosen on a slider."""
+    st.caption(
+        "Orange characters surprised the model (it gave them a low chance), underlined when strongly; white ones "
+        "it saw coming. Hover a character for the model's top 5 guesses of what comes next."
+    )
+    st.html(surprise_html(result))
+    with st.expander("The most surprising characters, in numbers"):
+        st.dataframe(
+            surprise_table(result),
+            hide_index=True,
+            column_config={"Surprise (nats)": st.column_config.NumberColumn(format="%.2f")},
+        )
+    position = st.slider("Character", min_value=0, max_value=len(result.text) - 1, value=0, key="inside_position")
+    ch = result.text[position]
+    st.caption(
+        f"After “{md(visible_text(result.text[max(0, position - 30) : position + 1]))}” "
+        f"(surprise at {md(visible_text(ch))}: {result.surprise[position]:.2f} nats), "
+        "its top 5 guesses for the next character:"
+    )
+    st.dataframe(
+        guesses_table(result, position),
+        hide_index=True,
+        column_config={"Probability": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
+    )
+
+
+def embedding_view(run: runs.Run, text: str) -> None:
+    """Where the network puts each character: its embedding on a flat map, the characters `text` uses most
+    written on it."""
+    table, explained = embedding_table(run, text)
+    alike = (
+        "vowels with vowels, digits with digits"
+        if {"vowel", "consonant"} & set(table["Kind"])
+        else "digits with digits"
+    )
+    st.caption(
+        "Each character's learned list of numbers, squeezed onto a flat map (PCA: the two directions that spread "
+        f"them most, showing {explained[0] + explained[1]:.0%} of the differences). Characters the network uses "
+        f"alike end up close together: {alike}."
+    )
+    if not table["Written"].all():
+        st.caption(
+            f"Only {table['Written'].sum()} characters are written on the map: the ones the text uses most, where "
+            f"they have room. The other {(~table['Written']).sum():,} are dots (hover one to see it)."
+        )
+    chart(embedding_chart(table))

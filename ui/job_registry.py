@@ -13,6 +13,7 @@ from charlab.errors import CharlabError
 from charlab.saving import runs
 from charlab.server import cluster
 from charlab.server.jobs import JobHandle, JobQueue
+from ui import state
 from ui.formatting import fmt_duration, ordinal
 from ui.text import md
 
@@ -72,7 +73,7 @@ def show_cluster_problem() -> None:
 
 def current_handle() -> JobHandle | None:
     """This session's training (waiting, running or ended), marked as watched."""
-    token = st.session_state.get("token")
+    token = state.TOKEN.get()
     return registry().queue.touch(token) if token else None
 
 

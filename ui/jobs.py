@@ -13,18 +13,19 @@ from charlab.errors import CharlabError
 from charlab.learning.training import FINAL_STATES, Progress
 from charlab.network.cells import CELL_TYPES
 from charlab.network.model import ModelConfig
+from charlab.saving.runs import RunInfo
 from charlab.server.backends import training_job
 from charlab.server.jobs import JobHandle
 from charlab.text.corpus import Corpus
+from ui import state
 from ui.corpus_cache import cleaned_text, use_sample
 from ui.job_registry import current_handle, registry
 from ui.lesson_links import lesson_fixes_something
 from ui.limits import fit_to_limit, server_limits
 from ui.owners import check_run_allowed, session_workspace, shared_owner
 from ui.settings import DEFAULT_SAMPLE, QUICK_START_CLEANING, budget_seconds
-from ui.start_from import BLANK, writer_path
+from ui.start_from import BLANK, apply_preset, writer_path
 from ui.text import md
-from ui.widget_state import apply_preset
 
 
 def start_training(
@@ -58,14 +59,14 @@ def start_training(
         start_from=start_from,
         time_limit_seconds=limit.training_seconds,
         budget_seconds=budget,
-        token=st.session_state.token,  # on a cluster, a restarted server gives the training back to this session
+        token=state.TOKEN.get(),  # on a cluster, a restarted server gives the training back to this session
         owner=shared_owner(),
     )
     limit.check_training(job.config, len(job.vocab))  # after the job: a continued run keeps its own shape
-    handle = registry().queue.submit(st.session_state.token, job, owner=shared_owner())
-    st.session_state.pop("train_timelapse", None)  # the time-lapse slider follows the newest frame again
-    st.session_state.scroll_to_live = True  # the Start button may sit below the settings: show the chart
-    st.session_state.job_seen_running = True
+    handle = registry().queue.submit(state.TOKEN.get(), job, owner=shared_owner())
+    state.TIMELAPSE_BOX.forget()  # the time-lapse slider follows the newest frame again
+    state.SCROLL_TO_LIVE.set(True)  # the Start button may sit below the settings: show the chart
+    state.JOB_SEEN_RUNNING.set(True)
     return handle
 
 
@@ -76,12 +77,12 @@ def stop_training() -> None:
     was_waiting = handle.waiting
     registry().queue.stop(handle.token)  # cancels a waiting job, or stops a running one (it saves)
     if was_waiting:
-        st.session_state.job_seen_running = False
+        state.JOB_SEEN_RUNNING.set(False)
 
 
 def rerun_when_finished(p: Progress) -> None:
     """Called from polling fragments: once the job has ended, redraw the whole page (buttons, runs)."""
-    if p.status in FINAL_STATES and st.session_state.get("job_seen_running"):
+    if p.status in FINAL_STATES and state.JOB_SEEN_RUNNING.get():
         rerun_page()
 
 
@@ -108,6 +109,14 @@ def following_words(handle: JobHandle) -> str:
     )
 
 
+def continuable(info: RunInfo | None) -> bool:
+    """Whether Continue can train this run further: a whole run, not training now, with a Keras model saved (a run
+    whose first checkpoint was cut off has only its weights)."""
+    return (
+        info is not None and info.damaged is None and info.status != "training" and (info.path / "model.keras").exists()
+    )
+
+
 def default_run_name(loaded: Corpus | None, settings: ModelConfig) -> str:
     corpus_name = loaded.name if loaded else "text"
     return f"{corpus_name} · {CELL_TYPES[settings.cell].label} {settings.units}"
@@ -115,29 +124,29 @@ def default_run_name(loaded: Corpus | None, settings: ModelConfig) -> str:
 
 def own_text_chosen() -> bool:
     """A text of the user's own is chosen (an upload): Quick start can train on it instead of the sample."""
-    loaded = st.session_state.get("corpus")
+    loaded = state.CORPUS.get()
     return loaded is not None and loaded.source == "upload"
 
 
 def quick_start(own_text: bool = False) -> None:
     """Home's button: a bundled sample, small settings, training at once (in a lesson: its text and settings;
     with own_text: the user's uploaded text, its cleaning, and the Quick preset fitted to its size)."""
-    ss = st.session_state
     if own_text and own_text_chosen():
         apply_preset("quick")  # fitted to the text: a 4 KB text gets a small network, not 241k parameters
-    elif lesson_fixes_something() and ss.corpus is not None:
+    elif lesson_fixes_something() and state.CORPUS.get() is not None:
         fit_to_limit("settings", "epochs", server_limits().max_epochs)  # a lesson may ask more than this server allows
     else:
         use_sample(DEFAULT_SAMPLE)
-        ss.cleaning = QUICK_START_CLEANING
-        ss.start_from, ss.start_from_chosen = BLANK, False  # the demo Home describes: a blank network learns
+        state.CLEANING.set(QUICK_START_CLEANING)
+        state.START_FROM.set(BLANK)  # the demo Home describes: a blank network learns
+        state.START_FROM_CHOSEN.set(False)
         apply_preset("quick")
     start_training(
         cleaned_text(),
-        ss.settings,
-        ss.minutes,
-        default_run_name(ss.corpus, ss.settings),
-        ss.cleaning,
-        ss.corpus.name,
+        state.SETTINGS.get(),
+        state.MINUTES.get(),
+        default_run_name(state.CORPUS.get(), state.SETTINGS.get()),
+        state.CLEANING.get(),
+        state.CORPUS.get().name,
         start_from=writer_path(),  # a small text of one's own: the classics writer (apply_preset chose)
     )

@@ -13,6 +13,7 @@ from charlab.errors import CharlabError
 from charlab.network.model import MODEL_SETTINGS
 from charlab.saving import runs
 from charlab.teaching import lessons
+from ui import state
 from ui.corpus_cache import use_sample
 from ui.settings import MINUTES_LABEL, PAGES, model_config, training_length_words
 from ui.text import md
@@ -31,55 +32,52 @@ CONTROL_LABELS = {
 def apply_lesson(lesson: lessons.Lesson, key: str = "") -> str | None:
     """Set up the session as the lesson says: its sample text, cleaning, settings and training length;
     remember what to hide. Returns a note when this server trains for less time than the lesson asks."""
-    ss = st.session_state
     lesson.validate()
-    settings = model_config(ss.settings, **lesson.settings)  # refuses bad values in plain words, before any change
+    settings = model_config(state.SETTINGS.get(), **lesson.settings)  # refuses bad values in plain words, first
     if lesson.sample is not None:
         use_sample(lesson.sample)
     if lesson.cleaning is not None:
-        ss.cleaning = lesson.cleaning
-        ss.pop("corpus_cleaning", None)
-    ss.settings, ss.preset = settings, None
+        state.CLEANING.set(lesson.cleaning)
+        state.CLEANING_BOX.forget()
+    state.SETTINGS.set(settings)
+    state.PRESET.set(None)
     note = None
     if lesson.minutes is not None:  # by the clock, within this server's limit
         most = limits.current().training_seconds / 60
-        ss.minutes = min(lesson.minutes, most)
+        state.MINUTES.set(min(lesson.minutes, most))
         if lesson.minutes > most:
             note = (
                 f"This lesson trains for {lesson.minutes:g} minutes, but this server stops each training after "
                 f"{most:g}: its trainings last {most:g} minutes here."
             )
     elif "epochs" in lesson.settings:  # a lesson (or an older link) that fixes its epochs trains by them
-        ss.minutes = None
-    ss.pop("train_preset", None)
+        state.MINUTES.set(None)
+    state.PRESET_BOX.forget()
     if lesson.start_from is not None:  # the writer's shape comes into the settings when the Train page draws
-        ss.start_from, ss.start_from_chosen = lesson.start_from, True
-        ss.pop("train_start_from", None)
+        state.START_FROM.set(lesson.start_from)
+        state.START_FROM_CHOSEN.set(True)
+        state.START_FROM_BOX.forget()
     reseed("settings")
     if lesson.projector:  # pm=0 or none leaves the learner's own choice
-        ss.projector = True
-    ss.lesson = {
-        "key": key,
-        "title": lesson.title,
-        "hidden": list(lesson.hidden_controls),
-        "hide_all": lesson.hide_all,
-    }
+        state.PROJECTOR.set(True)
+    state.LESSON.set(
+        {"key": key, "title": lesson.title, "hidden": list(lesson.hidden_controls), "hide_all": lesson.hide_all}
+    )
     return note
 
 
 def open_lesson_link() -> None:
     """A lesson link (charlab.teaching.lessons): applied once per session, so the learner's own changes then stay."""
-    ss = st.session_state
     params = {k: st.query_params.get_all(k) for k in st.query_params if k in lessons.LESSON_PARAMS}
     if not params:
         return
     key = repr(sorted(params.items()))
-    if (ss.lesson or {}).get("key") == key or ss.get("lesson_link_failed") == key:
+    if (state.LESSON.get() or {}).get("key") == key or state.LESSON_LINK_FAILED.get() == key:
         return
     try:
         note = apply_lesson(lessons.from_query_params(params), key)
     except CharlabError as err:
-        ss.lesson_link_failed = key
+        state.LESSON_LINK_FAILED.set(key)
         st.error(f"This lesson link could not be opened: {md(str(err))}", icon=":material/error:")
     else:
         if note:
@@ -87,7 +85,7 @@ def open_lesson_link() -> None:
 
 
 def leave_lesson() -> None:
-    st.session_state.lesson = None
+    state.LESSON.set(None)
     for key in list(st.query_params):
         if key in lessons.LESSON_PARAMS:
             del st.query_params[key]
@@ -98,41 +96,40 @@ def current_lesson(
 ) -> lessons.Lesson:
     """This session's text, settings and training length (minutes by the clock, or epochs) as a lesson,
     hiding the chosen controls, or all of them; `projector`: the lesson opens in projector mode."""
-    ss = st.session_state
-    loaded = ss.corpus
+    loaded, minutes = state.CORPUS.get(), state.MINUTES.get()
     sample = loaded.source.removeprefix("sample:") if loaded and loaded.source.startswith("sample:") else None
-    settings = {name: getattr(ss.settings, name) for name in lessons.SETTING_PARAMS}
+    settings = {name: getattr(state.SETTINGS.get(), name) for name in lessons.SETTING_PARAMS}
     return lessons.Lesson(
         sample=sample,
-        cleaning=ss.cleaning,
+        cleaning=state.CLEANING.get(),
         settings=settings,
         hidden=tuple(hidden),
         title=title.strip(),
         # under half a minute only on a server whose limit is that short: each server keeps to its own limit
-        minutes=max(ss.minutes, lessons.MIN_MINUTES) if ss.minutes else None,
+        minutes=max(minutes, lessons.MIN_MINUTES) if minutes else None,
         hide_all=hide_all,
-        start_from=ss.get("start_from", "blank"),  # a link made after a fine-tune starts from the writer too
+        start_from=state.START_FROM.get("blank"),  # a link made after a fine-tune starts from the writer too
         projector=projector,
     ).validate()
 
 
 def training_time_words() -> str:
     """How long this session's trainings last, in words: "1 minute by the clock" or "20 epochs"."""
-    ss = st.session_state
-    words = training_length_words(ss.settings, ss.minutes)
-    return f"{words} by the clock" if ss.minutes else words
+    minutes = state.MINUTES.get()
+    words = training_length_words(state.SETTINGS.get(), minutes)
+    return f"{words} by the clock" if minutes else words
 
 
 def lesson_hides_all() -> bool:
     """Whether this session's lesson hides every setting: the Train page then shows only what a training
     will do, Start and the chart."""
-    return bool((st.session_state.get("lesson") or {}).get("hide_all"))
+    return bool((state.LESSON.get() or {}).get("hide_all"))
 
 
 def lesson_summary() -> None:
     """Train page, in place of the settings a lesson hides: what each training does, in one line."""
-    chosen = hidden_words(st.session_state.lesson)
-    start = ", from the classics writer" if st.session_state.get("start_from") == "writer" else ""
+    chosen = hidden_words(state.LESSON.get())
+    start = ", from the classics writer" if state.START_FROM.get() == "writer" else ""
     st.caption(f":material/school: This lesson chose {chosen}: each training lasts {training_time_words()}{start}.")
 
 
@@ -155,32 +152,35 @@ def app_base_url() -> str:
 
 def lesson_share() -> None:
     """Train page: make a lesson link and lesson file from the current settings; open a lesson file."""
-    ss = st.session_state
+    loaded = state.CORPUS.get()
     st.caption(
         "Hand out a link that opens charlab on this text with these settings, with the controls you choose "
         "hidden, so a class can focus on one idea."
     )
-    if ss.corpus is not None and not ss.corpus.source.startswith("sample:"):
+    if loaded is not None and not loaded.source.startswith("sample:"):
         st.caption(":material/info: An uploaded text cannot travel in a link: learners keep their own text.")
     hide_all = st.checkbox(
         "Hide all settings",
-        key="lesson_hide_all",
+        key=state.LESSON_HIDE_ALL_BOX.key,
         help="Learners see only Start training, Quick start and the chart: the text and every setting are the "
         "lesson's.",
     )
     hidden = st.multiselect(
         "Controls to hide",
         list(lessons.CONTROLS),
-        key="lesson_hide",
+        key=state.LESSON_HIDE_BOX.key,
         format_func=CONTROL_LABELS.get,
         disabled=hide_all,
     )
     title = st.text_input(
-        "Lesson title", key="lesson_title", max_chars=lessons.MAX_TITLE_CHARS, placeholder="e.g. Lesson 2: more units"
+        "Lesson title",
+        key=state.LESSON_TITLE_BOX.key,
+        max_chars=lessons.MAX_TITLE_CHARS,
+        placeholder="e.g. Lesson 2: more units",
     )
     projector = st.checkbox(
         "Open in projector mode",
-        key="lesson_projector",
+        key=state.LESSON_PROJECTOR_BOX.key,
         help="The link opens charlab with large text and charts, readable from the back of a classroom "
         "(each learner can turn it off in the sidebar).",
     )
@@ -198,14 +198,18 @@ def lesson_share() -> None:
     st.download_button(
         "Download as a lesson file",
         data=lessons.lesson_to_json(lesson),
-        key="lesson_download",
+        key=state.LESSON_DOWNLOAD_BUTTON.key,
         file_name=f"{runs.slugify(title or 'lesson')}.json",
         mime="application/json",
         icon=":material/download:",
     )
-    upload = st.file_uploader("Open a lesson file (.json)", type=["json"], key="lesson_upload", max_upload_size=1)
+    upload = st.file_uploader(
+        "Open a lesson file (.json)", type=["json"], key=state.LESSON_UPLOAD_BOX.key, max_upload_size=1
+    )
     take_upload(
-        upload, "lesson_upload", lambda f: apply_lesson(lessons.lesson_from_json(f.getvalue()), f"file:{f.file_id}")
+        upload,
+        state.LESSON_UPLOAD_BOX.key,
+        lambda f: apply_lesson(lessons.lesson_from_json(f.getvalue()), f"file:{f.file_id}"),
     )
 
 
@@ -251,4 +255,4 @@ def address_words(address: lessons.LinkAddress, browser: str) -> None:
 def lesson_fixes_something() -> bool:
     """Whether this session opened a lesson link: then Quick start trains the lesson's text and settings
     (a teacher's link with a text and a small network must not turn into the default minute)."""
-    return bool(st.session_state.get("lesson"))
+    return bool(state.LESSON.get())

@@ -10,7 +10,7 @@ from charlab import environment
 from charlab.errors import CharlabError
 from charlab.limits import Limits
 from ui.text import md
-from ui.widget_state import store_value, stored
+from ui.widget_state import store_value, stored, widget_value
 
 
 def server_limits() -> Limits:
@@ -42,5 +42,5 @@ def fit_to_limit(store: str, name: str, highest: int) -> int | None:
     if not isinstance(value, (int, float)) or value <= highest:
         return None
     store_value(store, name, highest)
-    st.session_state.pop(f"{store}_{name}", None)
+    widget_value(store, name).forget()
     return value

@@ -11,6 +11,7 @@ from charlab import environment
 from charlab.errors import CharlabError
 from charlab.saving import runs
 from charlab.server import owners
+from ui import state
 from ui.job_registry import is_running
 from ui.page_guard import callback
 from ui.text import md
@@ -46,27 +47,25 @@ def teacher_password() -> str | None:
 
 
 def is_teacher() -> bool:
-    return teacher_password() is not None and bool(st.session_state.get("teacher"))
+    return teacher_password() is not None and bool(state.TEACHER.get())
 
 
 def shared_owner() -> str | None:
     """The nickname's workspace, which any tab of that nickname may watch and stop trainings in; None for a
     private workspace (one tab's own) or with owners off (one user, whose tabs each keep their own)."""
-    ss = st.session_state
-    return str(session_workspace()) if owners_enabled() and ss.get("nickname") else None
+    return str(session_workspace()) if owners_enabled() and state.NICKNAME.get() else None
 
 
 def session_workspace() -> Path:
     """Where this session's runs live: its nickname's workspace, else its private one (owners off: the root)."""
-    ss = st.session_state
     root = runs.workspace()
     if not owners_enabled():
         return root
-    if ss.get("nickname"):
-        return owners.owner_workspace(root, ss.nickname)
+    if state.NICKNAME.get():
+        return owners.owner_workspace(root, state.NICKNAME.get())
     # the session token (kept in the URL) names it: a reload, or the same link after a server
     # restart, comes back to it; it is created only when a run is saved into it
-    return owners.owner_workspace(root, None, key=ss.token, create=False)
+    return owners.owner_workspace(root, None, key=state.TOKEN.get(), create=False)
 
 
 def run_allowed(path: str | Path) -> bool:
@@ -81,48 +80,47 @@ def check_run_allowed(path: str | Path) -> None:
 
 def forget_runs_elsewhere() -> None:
     """After a change of name or leaving teacher mode: drop a current run this session may no longer open."""
-    ss = st.session_state
-    ss.workspace = str(session_workspace())
-    if ss.get("run_path") and not run_allowed(ss.run_path):
-        ss.run_path = None
+    state.WORKSPACE.set(str(session_workspace()))
+    if state.RUN_PATH.get() and not run_allowed(state.RUN_PATH.get()):
+        state.RUN_PATH.set(None)
 
 
 @callback
 def on_nickname_change() -> None:
     """The sidebar's name box: a checked nickname switches the workspace; a bad one keeps the previous one."""
-    ss = st.session_state
-    typed = ss.get("owner_nickname") or ""
+    typed = state.OWNER_NICKNAME.get() or ""
     try:
         nickname = owners.check_nickname(typed) if typed.strip() else ""
-        if nickname != ss.get("nickname") and is_running():
+        if nickname != state.NICKNAME.get() and is_running():
             raise CharlabError("Your training is still going: stop it or let it finish, then change your name.")
         if nickname:
             owners.owner_workspace(runs.workspace(), nickname)  # created now, so a disk error shows here
     except CharlabError as err:
-        ss.owner_error = str(err)
+        state.OWNER_ERROR.set(str(err))
         return
-    ss.owner_error = None
-    ss.nickname = ss.owner_nickname = nickname
+    state.OWNER_ERROR.set(None)
+    state.NICKNAME.set(nickname)
+    state.OWNER_NICKNAME.set(nickname)
     forget_runs_elsewhere()
 
 
 @callback
 def on_teacher_password() -> None:
-    ss = st.session_state
-    typed = ss.get("teacher_password_input") or ""
-    ss.teacher_password_input = ""  # the password is never kept in the session
+    typed = state.TEACHER_PASSWORD_BOX.get() or ""
+    state.TEACHER_PASSWORD_BOX.set("")  # the password is never kept in the session
     expected = teacher_password()
     if not typed:
-        ss.teacher_error = None
+        state.TEACHER_ERROR.set(None)
     elif expected is not None and hmac.compare_digest(typed.encode("utf-8"), expected.encode("utf-8")):
-        ss.teacher, ss.teacher_error = True, None
+        state.TEACHER.set(True)
+        state.TEACHER_ERROR.set(None)
     else:
-        ss.teacher_error = "That is not the teacher password."
+        state.TEACHER_ERROR.set("That is not the teacher password.")
 
 
 @callback
 def leave_teacher_mode() -> None:
-    st.session_state.teacher = False
+    state.TEACHER.set(False)
     forget_runs_elsewhere()
 
 
@@ -139,29 +137,28 @@ def run_owner(path: str | Path) -> str:
 
 def owner_box() -> None:
     """Sidebar: the name box (owners on) and, when a password is configured, the teacher's box."""
-    ss = st.session_state
     if owners_enabled():
-        if "owner_nickname" not in ss:  # a reload or a new session: show the name in use
-            ss.owner_nickname = ss.get("nickname", "")
+        if not state.OWNER_NICKNAME.is_set():  # a reload or a new session: show the name in use
+            state.OWNER_NICKNAME.set(state.NICKNAME.get(""))
         st.text_input(
             "Your name",
-            key="owner_nickname",
+            key=state.OWNER_NICKNAME.key,
             max_chars=40,
             placeholder="A nickname, e.g. Sam",
             on_change=on_nickname_change,
         )
         st.caption(NICKNAME_HELP)
-        if ss.get("owner_error"):
-            st.error(md(ss.owner_error), icon=":material/error:")
+        if state.OWNER_ERROR.get():
+            st.error(md(state.OWNER_ERROR.get()), icon=":material/error:")
     if teacher_password() is None:
         return
-    with st.expander("Teacher", icon=":material/school:", expanded=bool(ss.get("teacher_error"))):
+    with st.expander("Teacher", icon=":material/school:", expanded=bool(state.TEACHER_ERROR.get())):
         if is_teacher():
             st.caption("Teacher mode: My runs lists everyone's runs, with their owner.")
             st.button("Leave teacher mode", key="teacher_leave", on_click=leave_teacher_mode)
         else:
             st.text_input(
-                "Teacher password", type="password", key="teacher_password_input", on_change=on_teacher_password
+                "Teacher password", type="password", key=state.TEACHER_PASSWORD_BOX.key, on_change=on_teacher_password
             )
-            if ss.get("teacher_error"):
-                st.error(md(ss.teacher_error), icon=":material/error:")
+            if state.TEACHER_ERROR.get():
+                st.error(md(state.TEACHER_ERROR.get()), icon=":material/error:")

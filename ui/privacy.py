@@ -10,6 +10,7 @@ import streamlit as st
 from charlab import environment
 from charlab.errors import CharlabError
 from charlab.server import privacy
+from ui import state
 from ui.job_registry import current_handle
 from ui.owners import is_teacher, owners_enabled, session_workspace, teacher_password
 from ui.page_guard import callback
@@ -64,51 +65,50 @@ def what_this_server_keeps() -> None:
 
 @callback
 def _delete_mine() -> None:
-    ss = st.session_state
-    ss.privacy_confirm_mine = False  # asked again next time
+    state.CONFIRM_DELETE_MINE.set(False)  # asked again next time
     handle = current_handle()
     if handle is not None and handle.active:
-        ss.privacy_message = (
-            "error",
-            "Your training is still running. Stop it first, then delete; nothing was deleted.",
+        state.PRIVACY_MESSAGE.set(
+            ("error", "Your training is still running. Stop it first, then delete; nothing was deleted.")
         )
         return
     try:
         count = privacy.delete_workspace(session_workspace())  # the runs folder itself when owners are off
     except CharlabError as err:
-        ss.privacy_message = ("error", str(err))
+        state.PRIVACY_MESSAGE.set(("error", str(err)))
         return
     _forget_this_session()
     runs_words = f"{count:,} run{'' if count == 1 else 's'}"
-    ss.privacy_message = ("success", f"Deleted: {runs_words}, the text you chose and your nickname.")
+    state.PRIVACY_MESSAGE.set(("success", f"Deleted: {runs_words}, the text you chose and your nickname."))
 
 
 @callback
 def _delete_class() -> None:
-    ss = st.session_state
-    ss.privacy_confirm_class = False
+    state.CONFIRM_DELETE_CLASS.set(False)
     try:
         count = privacy.delete_every_workspace()
     except CharlabError as err:
-        ss.privacy_message = ("error", str(err))
+        state.PRIVACY_MESSAGE.set(("error", str(err)))
         return
     _forget_this_session()
-    ss.privacy_message = ("success", f"Deleted every student's data: {count:,} run{'' if count == 1 else 's'}.")
+    state.PRIVACY_MESSAGE.set(("success", f"Deleted every student's data: {count:,} run{'' if count == 1 else 's'}."))
 
 
 def _forget_this_session() -> None:
     """The session's text, current run and nickname go too (a nickname in use would make its folder again),
     and every cached copy of a text (the caches refill)."""
-    ss = st.session_state
-    ss.corpus, ss.run_path, ss.nickname, ss.owner_nickname = None, None, None, ""
-    ss.workspace = str(session_workspace())
+    state.CORPUS.set(None)
+    state.RUN_PATH.set(None)
+    state.NICKNAME.set("")  # no name: a private workspace (it was set to None, of no kind NICKNAME holds)
+    state.OWNER_NICKNAME.set("")
+    state.WORKSPACE.set(str(session_workspace()))
     st.cache_data.clear()
 
 
 def delete_box() -> None:
     """'Delete everything of mine', asked once; for the teacher, every student's data too."""
-    ss = st.session_state
-    message = ss.pop("privacy_message", None)
+    message = state.PRIVACY_MESSAGE.get()
+    state.PRIVACY_MESSAGE.forget()
     if message:
         kind, words = message
         (st.success if kind == "success" else st.error)(md(words), icon=":material/info:")
@@ -117,10 +117,10 @@ def delete_box() -> None:
         "Removes all your runs and forgets the text you chose, on this server, at once. It cannot be undone: "
         "download a run first (My runs) if you want to keep it."
     )
-    if st.toggle("I want to delete everything of mine", key="privacy_confirm_mine"):
+    if st.toggle("I want to delete everything of mine", key=state.CONFIRM_DELETE_MINE.key):
         st.button("Delete everything of mine", key="privacy_delete_mine", type="primary", on_click=_delete_mine)
     if is_teacher():
         st.header("End of term: delete every student's data")
         st.caption("Removes every run of every student (and the runs saved by the command line) on this server.")
-        if st.toggle("I want to delete every student's data", key="privacy_confirm_class"):
+        if st.toggle("I want to delete every student's data", key=state.CONFIRM_DELETE_CLASS.key):
             st.button("Delete every student's data", key="privacy_delete_class", type="primary", on_click=_delete_class)

@@ -11,6 +11,7 @@ from charlab.errors import CharlabError
 from charlab.learning import writers
 from charlab.network.model import MODEL_SETTINGS
 from charlab.saving import archives, runs
+from ui import state
 from ui.charts import compare_chart
 from ui.display import chart
 from ui.job_registry import is_running
@@ -74,7 +75,8 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
         help="Make it the current run: Generate uses it, Continue trains it further.",
     ):
         _load(info)
-    note = st.session_state.pop("runs_loaded_note", None)
+    note = state.RUNS_LOADED_NOTE.get()
+    state.RUNS_LOADED_NOTE.forget()
     if note:
         st.success(note, icon=":material/check_circle:")
     download.download_button(
@@ -88,8 +90,8 @@ def _runs_manage(infos: list[runs.RunInfo]) -> None:
     )
     web_page_download(web_page, info, "runs_web_page")
     if delete.button("Delete…", key="runs_delete", icon=":material/delete:", width="stretch"):
-        st.session_state.runs_confirm_delete = pick
-    if st.session_state.get("runs_confirm_delete") == pick:
+        state.RUNS_CONFIRM_DELETE.set(pick)
+    if state.RUNS_CONFIRM_DELETE.get() == pick:
         _confirm_delete(info)
     _rename(info)
 
@@ -108,64 +110,64 @@ def _add_run(upload, limit) -> str:
 
 def _picked_run(infos: list[runs.RunInfo]) -> runs.RunInfo:
     """The run the picker shows: it follows a new current run, so Delete and Rename never act on an older pick."""
-    ss = st.session_state
     by_path = {str(info.path): info for info in infos}
     paths = list(by_path)
-    if ss.run_path in paths and ss.get("runs_followed") != ss.run_path:
+    current = state.RUN_PATH.get()
+    if current in paths and state.RUNS_FOLLOWED.get() != current:
         # a new current run (a training started or ended, a run loaded): the picker follows it, so
         # Download, Delete and Rename never act on the run chosen before
-        ss.runs_followed = ss.runs_pick = ss.run_path
-        ss.runs_confirm_delete = None
-    if ss.get("runs_pick") not in paths:
-        ss.runs_pick = ss.run_path if ss.run_path in paths else paths[0]
+        state.RUNS_FOLLOWED.set(current)
+        state.RUNS_PICK.set(current)
+        state.RUNS_CONFIRM_DELETE.set(None)
+    if state.RUNS_PICK.get() not in paths:
+        state.RUNS_PICK.set(current if current in paths else paths[0])
     labels = run_labels(infos)
-    return by_path[st.selectbox("Choose a run", paths, key="runs_pick", format_func=labels.get)]
+    return by_path[st.selectbox("Choose a run", paths, key=state.RUNS_PICK.key, format_func=labels.get)]
 
 
 def _load(info: runs.RunInfo) -> None:
     """Load: the run becomes the current one."""
     _make_current(info)
     # said beside the button after the rerun (a toast lasts 4 s and is easily missed on a projector)
-    st.session_state.runs_loaded_note = f"Loaded «{md(info.name)}»: its settings are on this page and Generate uses it."
+    state.RUNS_LOADED_NOTE.set(f"Loaded «{md(info.name)}»: its settings are on this page and Generate uses it.")
     st.rerun()
 
 
 def _make_current(info: runs.RunInfo) -> None:
     """Make the run the current one, with its settings on the Train page (a lesson's hidden ones stay)."""
-    ss = st.session_state
     check_run_allowed(info.path)
-    ss.run_path = str(info.path)
-    fixed = {name: getattr(ss.settings, name) for name in MODEL_SETTINGS if is_hidden(name)}
-    ss.settings = replace(settings_from_config(info.config), **fixed)
-    ss.minutes = None  # a run's files do not say how long it trained by the clock: its epochs stand
-    ss.preset = None
+    state.RUN_PATH.set(str(info.path))
+    fixed = {name: getattr(state.SETTINGS.get(), name) for name in MODEL_SETTINGS if is_hidden(name)}
+    state.SETTINGS.set(replace(settings_from_config(info.config), **fixed))
+    state.MINUTES.set(None)  # a run's files do not say how long it trained by the clock: its epochs stand
+    state.PRESET.set(None)
     origin = runs.read_meta(info.path).get(writers.ORIGIN_KEY)  # a run fine-tuned from the classics writer
-    ss.start_from = WRITER if isinstance(origin, dict) and origin.get("run_id") == writers.CLASSICS_WRITER else BLANK
+    from_writer = isinstance(origin, dict) and origin.get("run_id") == writers.CLASSICS_WRITER
+    state.START_FROM.set(WRITER if from_writer else BLANK)
     reseed("settings")
-    ss.pop("train_preset", None)
-    ss.pop("train_start_from", None)
+    state.PRESET_BOX.forget()  # the Train page's controls redraw from the run's choices
+    state.START_FROM_BOX.forget()
 
 
 def _confirm_delete(info: runs.RunInfo) -> None:
     """Delete asks once, naming the run, before anything is lost."""
-    ss = st.session_state
     pick = str(info.path)
     st.warning(f"Delete «{md(info.name)}» and its model for good? This cannot be undone.", icon=":material/delete:")
     yes, no, _ = st.columns([1, 1, 3])
     if yes.button("Yes, delete", type="primary", key="runs_delete_yes", width="stretch"):
-        ss.runs_confirm_delete = None
+        state.RUNS_CONFIRM_DELETE.set(None)
         try:
             check_run_allowed(pick)
             runs.delete_run(pick)  # refuses a run that is still training, in plain words
         except CharlabError as err:
             st.error(md(str(err)), icon=":material/error:")
         else:
-            if ss.run_path == pick:
-                ss.run_path = None
+            if state.RUN_PATH.get() == pick:
+                state.RUN_PATH.set(None)
             st.toast(f"Deleted «{md(info.name)}».")
             st.rerun()
     if no.button("Cancel", key="runs_delete_no", width="stretch"):
-        ss.runs_confirm_delete = None
+        state.RUNS_CONFIRM_DELETE.set(None)
         st.rerun()
 
 
@@ -184,23 +186,23 @@ def _rename(info: runs.RunInfo) -> None:
 
 
 def _runs_compare(infos: list[runs.RunInfo]) -> None:
-    ss = st.session_state
     st.subheader("Compare runs")
     usable = {str(info.path): info for info in infos if info.damaged is None}
     if not usable:
         return
     labels = run_labels(usable.values())
-    if "runs_compare" in ss:  # the user's choice, even an empty one, minus runs deleted since
-        ss.runs_compare = [p for p in ss.runs_compare if p in usable]
+    current = state.RUN_PATH.get()
+    if state.RUNS_COMPARE.is_set():  # the user's choice, even an empty one, minus runs deleted since
+        state.RUNS_COMPARE.set([p for p in state.RUNS_COMPARE.get() if p in usable])
     else:
-        ss.runs_compare = [ss.run_path] if ss.run_path in usable else list(usable)[:1]
-    if ss.run_path in usable and ss.get("runs_compare_followed") != ss.run_path:
-        ss.runs_compare_followed = ss.run_path  # a new current run joins the overlay (the newest 8 are kept)
-        ss.runs_compare = [p for p in ss.runs_compare if p != ss.run_path][-7:] + [ss.run_path]
+        state.RUNS_COMPARE.set([current] if current in usable else list(usable)[:1])
+    if current in usable and state.RUNS_COMPARE_FOLLOWED.get() != current:
+        state.RUNS_COMPARE_FOLLOWED.set(current)  # a new current run joins the overlay (the newest 8 are kept)
+        state.RUNS_COMPARE.set([p for p in state.RUNS_COMPARE.get() if p != current][-7:] + [current])
     chosen = st.multiselect(
         "Runs to overlay",
         list(usable),
-        key="runs_compare",
+        key=state.RUNS_COMPARE.key,
         max_selections=8,
         format_func=labels.get,
         help="Solid lines: validation loss; dashed: training loss (per epoch).",
@@ -210,7 +212,7 @@ def _runs_compare(infos: list[runs.RunInfo]) -> None:
         label = labels[path]
         histories[label if label not in histories else f"{label} ({len(histories) + 1})"] = runs.read_history(path)
     if any(histories.values()):
-        unit = ss.get("loss_unit", "loss")
+        unit = state.LOSS_UNIT.get("loss")
         chart(compare_chart(histories, unit))
         st.caption(
             f"Shown as {LOSS_UNITS[unit].lower()} (switch above the live chart). Lower is better; "

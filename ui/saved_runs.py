@@ -20,6 +20,7 @@ from charlab.teaching.copying import TrainingTextIndex
 from charlab.text import corpus
 from charlab.text.baselines import BaselineReport, compute_baselines
 from charlab.text.vocab import Vocab
+from ui import state
 from ui.corpus_cache import cleaned_text, load_sample
 from ui.formatting import fmt_date
 from ui.owners import check_run_allowed, is_teacher, run_allowed, run_owner, session_workspace
@@ -66,7 +67,7 @@ def _cleaned_hash(sha: str, mode: str, _text: str) -> str:
 
 def run_training_text(run: runs.Run) -> str | None:
     """The text the run was trained on, when it is the current corpus (under the run's cleaning), else None."""
-    loaded = st.session_state.corpus
+    loaded = state.CORPUS.get()
     wanted = run.info.corpus_sha256
     mode = run.info.cleaning
     if loaded is None or not wanted or mode not in corpus.CLEANING_MODES:
@@ -140,7 +141,7 @@ def training_index(run: runs.Run) -> TrainingTextIndex | None:
     text = run_training_text(run)
     if not text:
         return None
-    return _text_index(st.session_state.corpus.sha256, run.info.cleaning, text)
+    return _text_index(state.CORPUS.get().sha256, run.info.cleaning, text)
 
 
 def all_runs() -> list[runs.RunInfo]:
@@ -193,28 +194,28 @@ def runs_table(infos: list[runs.RunInfo], owners: bool = False) -> pd.DataFrame:
     )
 
 
-def pick_current_run(key: str, no_runs_words: str) -> runs.RunInfo:
-    """The run picker of Generate and Look inside: it shows the current run (the newest when there is none, or
-    it was deleted) and choosing one makes it current everywhere. Without any run the page says so and stops."""
-    ss = st.session_state
+def pick_current_run(picker: state.Value, no_runs_words: str) -> runs.RunInfo:
+    """The run picker of Generate and Look inside (`picker` its widget's value): it shows the current run (the
+    newest when there is none, or it was deleted) and choosing one makes it current everywhere. Without any run
+    the page says so and stops."""
     infos = {str(info.path): info for info in usable_runs()}
     if not infos:
         st.info(no_runs_words, icon=":material/info:")
         st.page_link(PAGES["train"], label="Go to Train", icon=":material/model_training:")
         st.stop()
-    if ss.run_path not in infos:
-        ss.run_path = next(iter(infos))
+    if state.RUN_PATH.get() not in infos:
+        state.RUN_PATH.set(next(iter(infos)))
         st.rerun()  # the sidebar, drawn before this page, names the current run
 
     @callback
     def pick() -> None:
-        if ss.get(key) is not None:
-            ss.run_path = ss[key]
+        if picker.get() is not None:
+            state.RUN_PATH.set(picker.get())
 
-    ss[key] = ss.run_path
+    picker.set(state.RUN_PATH.get())
     labels = run_labels(infos.values())
-    st.selectbox("Run", list(infos), key=key, format_func=labels.get, on_change=pick)
-    return infos[ss.run_path]
+    st.selectbox("Run", list(infos), key=picker.key, format_func=labels.get, on_change=pick)
+    return infos[state.RUN_PATH.get()]
 
 
 def web_page_download(container, info: runs.RunInfo, key: str, width: str = "stretch") -> None:

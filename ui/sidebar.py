@@ -9,6 +9,7 @@ import streamlit as st
 from charlab.saving.runs import best_loss_words
 from charlab.server.jobs import JobHandle
 from charlab.text import corpus
+from ui import state
 from ui.corpus_cache import text_stats
 from ui.display import projector_toggle
 from ui.formatting import fmt_duration
@@ -19,15 +20,14 @@ from ui.owners import owner_box
 from ui.page_guard import callback
 from ui.saved_runs import allowed_run_info
 from ui.settings import STATUS_WORDS
+from ui.start_from import apply_preset
 from ui.text import md
-from ui.widget_state import apply_preset
 
 
 def sidebar() -> None:
-    ss = st.session_state
     with st.sidebar:
         owner_box()
-        lesson = ss.get("lesson")
+        lesson = state.LESSON.get()
         if lesson and (lesson.get("title") or lesson.get("hidden")):
             st.markdown("#### Lesson")
             if lesson.get("title"):
@@ -41,20 +41,20 @@ def sidebar() -> None:
                     on_click=callback(leave_lesson),
                 )
         st.markdown("#### Corpus")
-        loaded = ss.corpus
+        loaded = state.CORPUS.get()
         if loaded is None:
             st.caption("No text chosen yet.")
         else:
-            label, _ = corpus.CLEANING_MODES[ss.cleaning]
-            left = text_stats(loaded, ss.cleaning).characters  # what the model learns from
+            label, _ = corpus.CLEANING_MODES[state.CLEANING.get()]
+            left = text_stats(loaded, state.CLEANING.get()).characters  # what the model learns from
             st.markdown(f"**{md(loaded.name)}**  \n{left:,} characters · {label}")
         st.markdown("#### Run")
-        info = allowed_run_info(ss.run_path)
+        info = allowed_run_info(state.RUN_PATH.get())
         handle = current_handle()
         running = handle is not None and not handle.job.done
         if running and (info is None or info.status != "training"):  # its folder may not exist yet
-            state = "waiting for a free place" if handle.waiting else STATUS_WORDS["training"]
-            st.markdown(f"**{md(handle.job.name)}**  \n{state}")
+            doing = "waiting for a free place" if handle.waiting else STATUS_WORDS["training"]
+            st.markdown(f"**{md(handle.job.name)}**  \n{doing}")
         elif info is None:
             st.caption("No run yet: train one, or load one from My runs.")
         else:
@@ -109,4 +109,4 @@ def _sidebar_progress(poll: float) -> None:
 @callback
 def on_preset_change() -> None:
     """The Preset control changed: fill every setting from the preset."""
-    apply_preset(st.session_state.get("train_preset"))
+    apply_preset(state.PRESET_BOX.get())

@@ -1,9 +1,10 @@
 """Start from: a blank network or the classics writer (charlab.learning.writers). The Train page's control, the settings
-the writer fixes (drawn greyed with its values), and the default for a small text of one's own.
+the writer fixes (drawn greyed with its values), the default for a small text of one's own, and the presets, fitted
+to the text and to where a training starts.
 
-`st.session_state.start_from` holds the choice ("blank" or "writer"; a preset puts the default for the text
-there until the user chooses with the control); choosing the writer puts its shape and
-fine-tuning's learning rate into the settings, so every widget, estimate and lesson link reads one ModelConfig.
+`state.START_FROM` holds the choice ("blank" or "writer"; a preset puts the default for the text there until the
+user chooses with the control); choosing the writer puts its shape and fine-tuning's learning rate into the settings,
+so every widget, estimate and lesson link reads one ModelConfig.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from charlab.learning.presets import TextFit
 from charlab.network.model import MODEL_SETTINGS, ModelConfig
 from charlab.saving import runs
 from charlab.text.corpus import human_size
+from ui import state
+from ui.corpus_cache import cleaned_text, corpus_key
 from ui.page_guard import callback
 from ui.settings import capped_minutes, fitted_words, preset_for_text, training_length_words
 from ui.text import md
-from ui.widget_state import apply_preset, reseed, seed_key
+from ui.widget_state import reseed, seed, widget_value
 
 BLANK, WRITER = "blank", "writer"
 START_FROM = writers.START_FROM  # {"blank": "a blank network", "writer": "the classics writer"}
@@ -53,7 +56,7 @@ def classics_writer() -> runs.Run:
 
 def start_choice() -> str:
     """This session's choice: "blank" or "writer"."""
-    return WRITER if st.session_state.get("start_from") == WRITER else BLANK
+    return WRITER if state.START_FROM.get() == WRITER else BLANK
 
 
 def writer_path() -> str | None:
@@ -86,7 +89,7 @@ def default_start(text: str | None) -> str:
     """Where a preset starts: the writer for a small text of one's own on which its first guesses are clearly
     better than letter frequencies, else a blank network (a sample text may be one the writer read: its
     validation loss would flatter it)."""
-    loaded = st.session_state.get("corpus")
+    loaded = state.CORPUS.get()
     if text is None or loaded is None or loaded.source != "upload":
         return BLANK
     try:
@@ -101,7 +104,7 @@ def preset_start(key: str, text: str | None) -> tuple[TextFit, str]:
     """A preset fitted to the text, and where it starts from: the user's choice in the control, else the default
     for the text (default_start); from the writer, its shape and fine-tuning's rate with the text's minutes and
     batch (charlab.learning.writers.fine_tune_fit)."""
-    choice = start_choice() if st.session_state.get("start_from_chosen") else default_start(text)
+    choice = start_choice() if state.START_FROM_CHOSEN.get() else default_start(text)
     if choice == WRITER:
         blank = preset_for_text(key)  # this computer's recipe, not yet fitted
         return writers.fine_tune_fit(blank.config, blank.seconds, len(text), classics_writer().config), choice
@@ -111,32 +114,32 @@ def preset_start(key: str, text: str | None) -> tuple[TextFit, str]:
 @callback
 def on_start_from_change() -> None:
     """The control changed: the writer's shape and rate come into the settings, or the blank network's go back."""
-    ss = st.session_state
-    chosen = ss.get("train_start_from") or start_choice()
+    chosen = state.START_FROM_BOX.get() or start_choice()
     if chosen == start_choice():
         return
-    ss.start_from, ss.start_from_chosen = chosen, True  # a preset keeps it from now on
-    if ss.get("preset") is not None:  # the preset's settings for this start (fitted to the text)
-        apply_preset(ss.preset)
+    state.START_FROM.set(chosen)
+    state.START_FROM_CHOSEN.set(True)  # a preset keeps it from now on
+    if state.PRESET.get() is not None:  # the preset's settings for this start (fitted to the text)
+        apply_preset(state.PRESET.get())
         return
+    settings = state.SETTINGS.get()
+    before = state.SETTINGS_BEFORE_WRITER.get() or ModelConfig()
+    reseed("settings")  # forgets the settings before the writer too: kept again below when choosing the writer
     if chosen == WRITER:
-        ss.settings_before_writer = ss.settings
-        writer = classics_writer().config
-        ss.settings = writers.fine_tune_settings(ss.settings, writer)
+        state.SETTINGS.set(writers.fine_tune_settings(settings, classics_writer().config))
+        state.SETTINGS_BEFORE_WRITER.set(settings)
     else:
-        before = ss.pop("settings_before_writer", None) or ModelConfig()
         kept = {name: getattr(before, name) for name in (*writers.SHAPE_SETTINGS, "learning_rate")}
-        ss.settings = replace(ss.settings, **kept)
-    reseed("settings")
+        state.SETTINGS.set(replace(settings, **kept))
 
 
 def keep_writer_shape() -> None:
     """Starting from the writer, the settings hold its shape (a Load, a lesson or a reload may have put another)."""
-    ss = st.session_state
-    if start_choice() == WRITER and writer_shape(ss.settings) != ss.settings:
-        ss.settings = writer_shape(ss.settings)
+    settings = state.SETTINGS.get()
+    if start_choice() == WRITER and writer_shape(settings) != settings:
+        state.SETTINGS.set(writer_shape(settings))
         for name in writers.SHAPE_SETTINGS:
-            ss.pop(f"settings_{name}", None)
+            widget_value("settings", name).forget()
 
 
 def start_from_control(text: str | None, hidden: bool = False) -> None:
@@ -149,11 +152,11 @@ def start_from_control(text: str | None, hidden: bool = False) -> None:
         st.caption(md(str(err)))
         return
     if not hidden:
-        seed_key("train_start_from", start_choice())
+        seed(state.START_FROM_BOX, start_choice())
         st.segmented_control(
             "Start from",
             list(START_FROM),
-            key="train_start_from",
+            key=state.START_FROM_BOX.key,
             format_func=START_FROM.get,
             required=True,
             on_change=on_start_from_change,
@@ -195,3 +198,34 @@ def own_text_words(text: str | None) -> str:
     if default_start(text) == WRITER:
         return f"It {WRITER_DEFAULT_WORDS}, so even a few pages give something worth reading."
     return ""
+
+
+def apply_preset(key: str | None) -> None:
+    """Every setting from the preset, fitted to the chosen text: a small text gets a smaller network
+    (charlab.learning.presets.fit_to_text), a big one the preset as it is."""
+    if key is None:
+        return
+    try:
+        fit, start = preset_start(key, cleaned_text())  # a small text of one's own starts from the writer
+    except CharlabError:
+        return
+    state.START_FROM.set(start)
+    state.SETTINGS.set(fit.config)
+    state.MINUTES.set(capped_minutes(fit.seconds))
+    state.PRESET.set(key)
+    state.PRESET_TEXT.set(corpus_key())
+    state.START_FROM_BOX.forget()  # the Start from control redraws from the choice
+    reseed("settings")  # the settings before the writer too
+
+
+def preset_fitted_note() -> None:
+    """Under the Preset control: fit the chosen preset again when the text changed, and say in one line when
+    it was fitted to a small text."""
+    preset = state.PRESET.get()
+    if preset is None or state.CORPUS.get() is None:
+        return
+    if state.PRESET_TEXT.get() != corpus_key():
+        apply_preset(preset)
+    words = preset_words(preset, cleaned_text())
+    if words:
+        st.caption(words)

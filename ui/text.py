@@ -43,6 +43,13 @@ def md(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:&])", r"\\\1", str(text))
 
 
+def skipped_caption(dropped: Iterable[str]) -> None:
+    """Say which characters of a typed text the model cannot read (not in its vocabulary), when there are any."""
+    skipped = "".join(dropped)
+    if skipped:
+        st.caption(f":material/warning: Not in this model's vocabulary, so skipped: {md(visible_text(skipped))}")
+
+
 def scroll_to(anchor: str | None) -> None:
     """Bring the heading with this anchor on screen (Streamlit never scrolls to a new result by itself)."""
     if not anchor or not re.fullmatch(r"[a-z0-9-]+", anchor):

@@ -1,4 +1,5 @@
-"""The Train page's sections: the live view of a training, its verdict, baselines and timelapse."""
+"""The Train page's sections: its first line, the Run name and Start / Stop / Continue, and the live view of a
+training (its verdict, baselines and time-lapse)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,21 @@ import streamlit as st
 from charlab.errors import CharlabError
 from charlab.learning.diagnosis import KeptEpoch, check_first_loss, diagnose, judged_loss, kept_epoch
 from charlab.learning.training import Progress
+from charlab.network.model import ModelConfig
 from charlab.saving import runs
-from charlab.saving.runs import best_loss_words
+from charlab.saving.runs import RunInfo, best_loss_words
 from charlab.server.jobs import JobHandle
+from charlab.text import corpus
 from charlab.text.baselines import BaselineReport
+from ui import state
 from ui.charts import loss_chart, loss_table, reference_words
+from ui.corpus_cache import cleaned_text, corpus_vocab_size
 from ui.display import chart, label_gap
 from ui.formatting import fmt_duration, fmt_epochs, kept_words, progress_words, starting_words
 from ui.grammar import grammar_growth
-from ui.job_registry import queue_words, registry
-from ui.jobs import rerun_page
+from ui.job_registry import queue_words, registry, watched_handle
+from ui.jobs import continuable, default_run_name, following_words, rerun_page, start_training
+from ui.page_guard import guard
 from ui.saved_runs import (
     allowed_run_info,
     baseline_report,
@@ -30,9 +36,11 @@ from ui.saved_runs import (
     run_training_text,
     saved_run_is_reber,
 )
-from ui.settings import LOSS_UNIT_HELP, LOSS_UNITS, STATUS_WORDS
-from ui.text import md, text_box
-from ui.widget_state import seed_key
+from ui.settings import LOSS_UNIT_HELP, LOSS_UNITS, PAGES, STATUS_WORDS, training_length_words
+from ui.sidebar import poll_seconds
+from ui.start_from import writer_path
+from ui.text import md, scroll_to, text_box
+from ui.widget_state import seed
 
 
 @dataclass(frozen=True)
@@ -54,11 +62,120 @@ class LiveMetrics:
     writer_start: float | None = None  # a fine-tune's writer's validation loss on its text before the first step
 
 
+def heading(watched: JobHandle | None, handle: JobHandle | None) -> None:
+    """The page's first line: the training it follows (another session's), the text it learns from, or where to
+    choose one."""
+    loaded, text = state.CORPUS.get(), cleaned_text()
+    if watched is not None and watched is not handle:
+        st.caption(following_words(watched))
+    elif loaded is None:
+        st.info("Choose a text on the Corpus page first (or press Quick start on Home).", icon=":material/info:")
+        st.page_link(PAGES["corpus"], label="Go to Corpus", icon=":material/description:")
+    else:
+        st.caption(
+            f"Learning from **{md(loaded.name)}**: {len(text):,} characters after cleaning "
+            f"({corpus.CLEANING_MODES[state.CLEANING.get()][0]}), {corpus_vocab_size()} different characters."
+        )
+
+
+def training_buttons(
+    settings: ModelConfig, minutes: float | None, current: RunInfo | None, running: bool
+) -> tuple[str, bool, bool, bool]:
+    """The Run name box beside Start training, Stop and Continue: returns the name typed and which was clicked."""
+    loaded = state.CORPUS.get()
+    can_continue = continuable(current)
+    name_column, start_column, stop_column, continue_column = st.columns([5, 3, 2, 2], vertical_alignment="bottom")
+    run_name = name_column.text_input(
+        "Run name",
+        key=state.TRAIN_RUN_NAME.key,
+        max_chars=80,
+        placeholder=default_run_name(loaded, settings) if loaded is not None else "Choose a text first",
+    )
+    start = start_column.button(
+        "Start training",
+        type="primary",
+        key=state.START_BUTTON.key,
+        icon=":material/play_arrow:",
+        disabled=running or loaded is None,
+        width="stretch",
+    )
+    stop = stop_column.button(
+        "Stop",
+        key=state.STOP_BUTTON.key,
+        icon=":material/stop:",
+        disabled=not running,
+        width="stretch",
+        help="Stops after the current batch; what was learned is saved.",
+    )
+    go_on = continue_column.button(
+        "Continue",
+        key=state.CONTINUE_BUTTON.key,
+        icon=":material/fast_forward:",
+        disabled=running or loaded is None or not can_continue,
+        width="stretch",
+        help=f"Train the current run «{md(current.name)}» for {training_length_words(settings, minutes)} more on "
+        "this text."
+        if can_continue
+        else "Train or load a run first.",
+    )
+    return run_name, start, stop, go_on
+
+
+def start_or_continue(
+    text: str, settings: ModelConfig, minutes: float | None, run_name: str, resume: RunInfo | None = None
+) -> None:
+    """Start a new run, or (`resume`) Continue that one, on the chosen text: a refusal is said in plain words with
+    nothing lost, else the page reruns (a button's disabled state is fixed when it is drawn)."""
+    loaded, cleaning = state.CORPUS.get(), state.CLEANING.get()
+    try:
+        if resume is None:
+            name = run_name.strip() or default_run_name(loaded, settings)
+            start_training(text, settings, minutes, name, cleaning, loaded.name, start_from=writer_path())
+        else:
+            start_training(text, settings, minutes, resume.name, cleaning, loaded.name, resume_from=str(resume.path))
+    except CharlabError as err:
+        st.error(md(str(err)), icon=":material/error:")
+    else:
+        st.rerun()
+
+
+def continue_note(current: RunInfo | None) -> None:
+    """Under the buttons, for an uploaded run: Continue starts its optimizer afresh."""
+    if continuable(current) and runs.fresh_optimizer(current.path):
+        st.caption(
+            "This run was uploaded: Continue keeps everything its network learned, but the optimizer's running "
+            "averages are not part of an upload, so they start afresh (the loss may wobble for the first steps)."
+        )
+
+
+def live_section(watched: JobHandle | None) -> None:
+    """The live view in a fragment that polls the training: once a second while it trains, every 5 s while it
+    waits, never once it has ended (poll_seconds)."""
+    poll = poll_seconds(watched)
+
+    @st.fragment(run_every=poll)
+    def live() -> None:
+        with guard("the live view"):
+            run_path = state.RUN_PATH.get()
+            now = watched_handle(run_path)
+            if poll is not None and poll_seconds(now) != poll:  # it got its place (poll faster) or ended
+                rerun_page()
+            live_view(now, run_path)
+
+    live()
+
+
+def scroll_to_live_once() -> None:
+    """After a Start, bring the live view on screen (the button may sit below the settings)."""
+    if state.SCROLL_TO_LIVE.get():
+        state.SCROLL_TO_LIVE.forget()
+        scroll_to("live-view")
+
+
 def live_view(handle: JobHandle | None, run_path: str | None) -> None:
     """The running (or last) training: status, progress, loss chart, latest text it wrote; else the current run."""
-    ss = st.session_state
     p = handle.job.snapshot() if handle is not None else None
-    if p is not None and p.done and ss.get("job_seen_running"):
+    if p is not None and p.done and state.JOB_SEEN_RUNNING.get():
         rerun_page()  # the job has just ended: redraw the whole page (buttons, My runs, sidebar)
     job_run = allowed_run_info(str(p.run_path)) if p is not None and p.run_path is not None else None
     if p is not None and p.done and p.run_path is not None and job_run is None:
@@ -145,26 +262,25 @@ def _run_metrics(run_path: str) -> LiveMetrics | None:
 
 def _draw(f: LiveMetrics) -> None:
     """The loss chart beside the newest text it wrote, the verdict, the time-lapse and the epochs' texts."""
-    ss = st.session_state
     table = loss_table(f.history, f.batch_losses, f.batches_per_epoch, f.first_epoch, f.initial_loss, f.writer_start)
     moment = timelapse_position(f.timelapse)
     kept = kept_epoch(f.history)
     chart_column, writing_column = st.columns([3, 2], gap="medium")
     with writing_column:  # beside the chart, so both fit a 1280x720 screen
         newest_text(f, kept)
-        seed_key("train_unit", ss.get("loss_unit", "loss"))
+        seed(state.UNIT_BOX, state.LOSS_UNIT.get())
         unit = (
             st.segmented_control(
                 "Show the loss as",
                 list(LOSS_UNITS),
                 format_func=UNIT_BUTTONS.get,
-                key="train_unit",
+                key=state.UNIT_BOX.key,
                 required=True,
                 help=LOSS_UNIT_HELP,
             )
             or "loss"
         )
-        ss.loss_unit = unit
+        state.LOSS_UNIT.set(unit)
     with chart_column:
         if table.empty:
             st.caption("The loss chart appears after the first training steps.")
@@ -344,15 +460,14 @@ def beaten_words(report: BaselineReport, loss: float, kept: KeptEpoch | None = N
 
 def timelapse_position(timelapse: list[dict]) -> int | None:
     """The time-lapse entry the slider points at; it follows the newest entry until the user moves it back."""
-    ss = st.session_state
     if not timelapse:
         return None
     last = len(timelapse) - 1
-    chosen = ss.get("train_timelapse")
-    if not isinstance(chosen, int) or chosen > last or chosen == ss.get("train_timelapse_last"):
+    chosen = state.TIMELAPSE_BOX.get()
+    if not isinstance(chosen, int) or chosen > last or chosen == state.TIMELAPSE_LAST.get():
         chosen = last
-    ss.train_timelapse = chosen
-    ss.train_timelapse_last = last
+    state.TIMELAPSE_BOX.set(chosen)
+    state.TIMELAPSE_LAST.set(last)
     return chosen
 
 
@@ -372,7 +487,7 @@ def timelapse_view(timelapse: list[dict], moment: int | None) -> None:
         st.select_slider(
             "Moment in the training",
             options=list(range(len(timelapse))),
-            key="train_timelapse",
+            key=state.TIMELAPSE_BOX.key,
             format_func=lambda i: timelapse_words(timelapse[i]),
         )
     entry = timelapse[moment if moment is not None else -1]

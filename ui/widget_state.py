@@ -1,5 +1,5 @@
-"""Widgets whose values live in st.session_state, so they survive page switches; presets and lessons
-reseed them."""
+"""Widgets whose values live in the session (ui/state.py), so they survive page switches; presets, lessons and
+Loads reseed them."""
 
 from __future__ import annotations
 
@@ -13,26 +13,39 @@ from charlab.limits import Limits
 from charlab.network import precision
 from charlab.network.generation import GENERATE_SETTINGS
 from charlab.network.model import MODEL_SETTINGS
+from ui import state
 from ui.page_guard import callback
-from ui.settings import MINUTES_HELP, MINUTES_LABEL, capped_minutes
+from ui.settings import MINUTES_HELP, MINUTES_LABEL
 from ui.text import md
+
+# the stores a bound widget keeps its value in, by name, each with its widgets' keys
+STORES: dict[str, tuple[state.Value, state.Family]] = {
+    "settings": (state.SETTINGS, state.SETTING_WIDGETS),  # a ModelConfig (frozen: replaced by a changed copy)
+    "generate": (state.GENERATE, state.GENERATE_WIDGETS),  # a GenerateConfig (frozen too)
+}
+
+
+def widget_value(store: str, name: str) -> state.Value:
+    """The value of the widget that shows `name` of a store (its key: the store's family, e.g. settings_units)."""
+    widgets = STORES[store][1]
+    return state.Value(widgets.key(name), widgets.holds)
 
 
 def bound(widget, store: str, name: str, label: str, **kwargs):
-    """A widget whose value lives in st.session_state[store] (a dict, or a settings dataclass) under
-    `name`, so it survives page switches.
+    """A widget whose value lives in a store of the session (STORES: the settings, or the generation settings)
+    under `name`, so it survives page switches.
 
     The widget's own key is seeded from the store when missing (first draw, or back from another
     page) and copied back on change; nothing is ever passed as value= twice.
     """
-    key = f"{store}_{name}"
     if store == "settings" and is_hidden(name):  # a lesson fixed it: not drawn, its value stays
         return stored(store, name)
-    if key not in st.session_state:
-        st.session_state[key] = stored(store, name)
+    box = widget_value(store, name)
+    if not box.is_set():
+        box.set(stored(store, name))
     kwargs.setdefault("on_change", _copy_back)
-    kwargs.setdefault("args", (store, name, key))
-    return widget(label, key=key, **kwargs)
+    kwargs.setdefault("args", (store, name))
+    return widget(label, key=box.key, **kwargs)
 
 
 def setting_widget(name: str, disabled: bool = False) -> None:
@@ -74,23 +87,22 @@ def generate_widget(name: str, where=st, highest: float | None = None, **kwargs)
 
 def training_length(limit: Limits) -> None:
     """How long to train: minutes by the clock or a number of epochs, within this server's limits."""
-    ss = st.session_state
-    if not is_hidden("epochs"):
-        seed_key("settings_train_by", "minutes" if ss.minutes else "epochs")
-        st.segmented_control(
-            "Train for",
-            ["minutes", "epochs"],
-            key="settings_train_by",
-            format_func={"minutes": MINUTES_LABEL, "epochs": MODEL_SETTINGS["epochs"].label}.get,
-            required=True,
-            on_change=on_train_by_change,
-            help="Minutes: by the clock, the same on any computer. Epochs: a number of passes over the text.",
-        )
-    else:  # a lesson fixed how long to train, minutes or epochs: neither is drawn
+    if is_hidden("epochs"):  # a lesson fixed how long to train, minutes or epochs: neither is drawn
         return
-    if ss.minutes:
-        seed_key("settings_minutes", ss.minutes)
-        st.number_input(MINUTES_LABEL, key="settings_minutes", min_value=min(0.5, limit.training_seconds / 60),
+    minutes = state.MINUTES.get()
+    seed(state.TRAIN_BY, "minutes" if minutes else "epochs")
+    st.segmented_control(
+        "Train for",
+        ["minutes", "epochs"],
+        key=state.TRAIN_BY.key,
+        format_func={"minutes": MINUTES_LABEL, "epochs": MODEL_SETTINGS["epochs"].label}.get,
+        required=True,
+        on_change=on_train_by_change,
+        help="Minutes: by the clock, the same on any computer. Epochs: a number of passes over the text.",
+    )
+    if minutes:
+        seed(state.MINUTES_BOX, minutes)
+        st.number_input(MINUTES_LABEL, key=state.MINUTES_BOX.key, min_value=min(0.5, limit.training_seconds / 60),
                         max_value=limit.training_seconds / 60, step=0.5, help=MINUTES_HELP,
                         on_change=_minutes_changed)  # fmt: skip
     else:
@@ -100,135 +112,109 @@ def training_length(limit: Limits) -> None:
 
 
 def stored(store: str, name: str):
-    """A value kept in a store of st.session_state: the settings' ModelConfig, or a dict."""
-    holder = st.session_state[store]
+    """One value of a store (STORES): a field of its frozen dataclass, or a dict's item."""
+    holder = STORES[store][0].get()
     return holder[name] if isinstance(holder, dict) else getattr(holder, name)
 
 
 def store_value(store: str, name: str, value) -> None:
-    """Change one value of a store; the settings' ModelConfig is frozen, so it is replaced by a changed copy."""
-    holder = st.session_state[store]
+    """Change one value of a store; a frozen dataclass (the settings) is replaced by a changed copy."""
+    kept = STORES[store][0]
+    holder = kept.get()
     if isinstance(holder, dict):
         holder[name] = value
     else:
-        st.session_state[store] = replace(holder, **{name: value})
+        kept.set(replace(holder, **{name: value}))
 
 
 @callback
-def _copy_back(store: str, name: str, key: str) -> None:
-    ss = st.session_state
-    if key not in ss or store not in ss:  # the widget was taken away meanwhile (a Load reseeds the settings)
+def _copy_back(store: str, name: str) -> None:
+    box = widget_value(store, name)
+    if not box.is_set() or not STORES[store][0].is_set():  # the widget was taken away meanwhile (a Load reseeds)
         return
-    if ss[key] is None:  # a choice control cleared (seen under load): no setting may be None
-        ss[key] = stored(store, name)
+    if box.get() is None:  # a choice control cleared (seen under load): no setting may be None
+        box.set(stored(store, name))
         return
-    store_value(store, name, ss[key])
+    store_value(store, name, box.get())
     if store == "settings":
         _hand_tuned()
 
 
 @callback
 def _minutes_changed() -> None:
-    ss = st.session_state
-    if "settings_minutes" not in ss:  # the box was taken away meanwhile (a Load trains by the epochs)
+    if not state.MINUTES_BOX.is_set():  # the box was taken away meanwhile (a Load trains by the epochs)
         return
-    if ss.settings_minutes is None:  # emptied: the minutes stay
-        if ss.get("minutes"):
-            ss.settings_minutes = ss.minutes
+    if state.MINUTES_BOX.get() is None:  # emptied: the minutes stay
+        if state.MINUTES.get():
+            state.MINUTES_BOX.set(state.MINUTES.get())
         else:
-            del ss["settings_minutes"]
+            state.MINUTES_BOX.forget()
         return
-    ss.minutes = float(ss.settings_minutes)
+    state.MINUTES.set(float(state.MINUTES_BOX.get()))
     _hand_tuned()
 
 
 def _hand_tuned() -> None:
     """A setting was changed by hand: no preset describes the settings any more."""
-    st.session_state.preset = None
-    st.session_state.pop("train_preset", None)
+    state.PRESET.set(None)
+    state.PRESET_BOX.forget()
 
 
 def reseed(store: str) -> None:
-    """Forget a store's widget keys so the widgets redraw from the store (after a preset or a load)."""
-    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{store}_")]:
-        del st.session_state[key]
+    """Forget a store's widget values so the widgets redraw from the store (after a preset, a lesson or a load);
+    the settings also forget how long to train by and the settings kept from before the writer."""
+    names = MODEL_SETTINGS if store == "settings" else GENERATE_SETTINGS
+    for name in names:
+        widget_value(store, name).forget()
+    if store == "settings":
+        for kept in (state.TRAIN_BY, state.MINUTES_BOX, state.SETTINGS_BEFORE_WRITER):
+            kept.forget()
 
 
 @callback
 def on_train_by_change() -> None:
     """Minutes or epochs: a training ends by the clock, or after its passes over the text."""
-    ss = st.session_state
-    minutes = ss.pop("settings_minutes", None) or 1.0  # the widget is seeded afresh from the settings when drawn
-    ss.minutes = float(minutes) if ss.get("settings_train_by") == "minutes" else None
+    minutes = state.MINUTES_BOX.get() or 1.0  # the widget is seeded afresh from the settings when drawn
+    state.MINUTES_BOX.forget()
+    state.MINUTES.set(float(minutes) if state.TRAIN_BY.get() == "minutes" else None)
     _hand_tuned()
-
-
-def apply_preset(key: str | None) -> None:
-    """Every setting from the preset, fitted to the chosen text: a small text gets a smaller network
-    (charlab.learning.presets.fit_to_text), a big one the preset as it is."""
-    ss = st.session_state
-    if key is None:
-        return
-    from ui.corpus_cache import cleaned_text, corpus_key  # here: corpus_cache imports this module (ui.limits)
-    from ui.start_from import preset_start  # here: it imports this module
-
-    text = cleaned_text()
-    try:
-        fit, ss.start_from = preset_start(key, text)  # a small text of one's own starts from the writer
-    except CharlabError:
-        return
-    ss.settings, ss.minutes = fit.config, capped_minutes(fit.seconds)
-    ss.preset, ss.preset_text = key, corpus_key()
-    ss.pop("settings_before_writer", None)
-    ss.pop("train_start_from", None)  # the Start from control redraws from the choice
-    reseed("settings")
-
-
-def preset_fitted_note() -> None:
-    """Under the Preset control: fit the chosen preset again when the text changed, and say in one line when
-    it was fitted to a small text."""
-    ss = st.session_state
-    if ss.get("preset") is None or ss.corpus is None:
-        return
-    from ui.corpus_cache import cleaned_text, corpus_key
-    from ui.start_from import preset_words
-
-    if ss.get("preset_text") != corpus_key():
-        apply_preset(ss.preset)
-    words = preset_words(ss.preset, cleaned_text())
-    if words:
-        st.caption(words)
 
 
 def is_hidden(control: str) -> bool:
     """True when the lesson this session opened hides `control` (a name from charlab.teaching.lessons.CONTROLS)."""
-    lesson = st.session_state.get("lesson")
+    lesson = state.LESSON.get()
     return bool(lesson) and control in lesson.get("hidden", ())
 
 
-def seed_key(key: str, value) -> None:
+def seed(box: state.Value, value) -> None:
     """Give a widget its remembered value when it is (re)drawn after a page switch."""
-    if key not in st.session_state:
-        st.session_state[key] = value
+    if not box.is_set():
+        box.set(value)
+
+
+def seed_key(key: str, value) -> None:
+    """seed() for a widget known by its key."""
+    seed(state.VALUES.get(key) or state.Value(key, "a widget's value"), value)
 
 
 def take_upload(upload, key: str, accept: Callable[[object], str | None]) -> None:
     """Hand a file uploader's file to `accept` once (a rerun does not take it again), then say how it went
     for as long as the file stays in the box: `accept`'s words on success (None: nothing to say, the page
     reruns to show what changed), its CharlabError in plain words, with what was there before kept."""
-    ss = st.session_state
     if upload is None:
         return
-    if ss.get(f"{key}_seen") != upload.file_id:
-        ss[f"{key}_seen"] = upload.file_id
+    taken = state.Value(state.UPLOAD_TAKEN.key(key), state.UPLOAD_TAKEN.holds)
+    seen, outcome = taken.get() or (None, None)
+    if seen != upload.file_id:
+        taken.set((upload.file_id, None))
         try:
             words = accept(upload)
         except CharlabError as err:
-            ss[f"{key}_outcome"] = ("error", str(err))
+            outcome = ("error", str(err))
+            taken.set((upload.file_id, outcome))
         else:
-            ss[f"{key}_outcome"] = ("ok", words) if words else None
+            taken.set((upload.file_id, ("ok", words) if words else None))
             st.rerun()  # the sidebar and lists, drawn before, show what the file changed
-    outcome = ss.get(f"{key}_outcome")
     if outcome is not None:
         kind, words = outcome
         if kind == "ok":
