@@ -114,7 +114,7 @@ def _keep_cleaning() -> None:
 
 def text_metrics(loaded: Corpus, cleaning: str) -> tuple[CorpusStats, CorpusStats]:
     """Characters, letters, lines, words and vocabulary after cleaning, with what cleaning took away; returns the
-    raw text's figures and the cleaned text's."""
+    raw text's statistics and the cleaned text's."""
     raw, cleaned = text_stats(loaded), text_stats(loaded, cleaning)
     metrics = st.columns(5)
     for column, label, before, after in (

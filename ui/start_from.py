@@ -167,12 +167,12 @@ def start_from_control(text: str | None, hidden: bool = False) -> None:
             st.caption(f":material/translate: {advice}")
     if start_choice() == WRITER:
         keep_writer_shape()
-        cfg = writer.config
-        cell = MODEL_SETTINGS["cell"].shown(cfg.cell)
-        layers = f"{cfg.layers} layer{'' if cfg.layers == 1 else 's'}"
+        settings = writer.config
+        cell = MODEL_SETTINGS["cell"].shown(settings.cell)
+        layers = f"{settings.layers} layer{'' if settings.layers == 1 else 's'}"
         st.caption(
-            f"The writer's shape is fixed: its weights only fit a {cell} {cfg.units} ({layers}, embedding "
-            f"{cfg.embedding_dim}), so those settings are greyed. Its learning rate starts at "
+            f"The writer's shape is fixed: its weights only fit a {cell} {settings.units} ({layers}, embedding "
+            f"{settings.embedding_dim}), so those settings are greyed. Its learning rate starts at "
             f"{writers.FINE_TUNE_LEARNING_RATE:g}, half the usual, to keep what it knew."
         )
 

@@ -80,19 +80,19 @@ def cost_view(text: str, limit: Limits) -> None:
     """What the settings cost on this text: parameters, memory and time, this server's limits, and each layer's
     parameters (a setting refused in plain words instead)."""
     try:
-        cfg = model_config(writer_shape(state.SETTINGS.get()))
+        settings = model_config(writer_shape(state.SETTINGS.get()))
         network_vocab = start_vocab_size(text, corpus_vocab_size())  # a writer's grown by the text's new ones
-        cost = estimate(cfg, network_vocab, len(text))
+        cost = estimate(settings, network_vocab, len(text))
     except CharlabError as err:
         st.error(md(str(err)), icon=":material/error:")
         return
     budget = budget_seconds(state.MINUTES.get())
-    cost_metrics(cost, cfg, budget)
+    cost_metrics(cost, settings, budget)
     try:
         limit.check_parameters(cost.parameters)
     except CharlabError as err:
         st.error(md(str(err)), icon=":material/error:")
-    if not budget and cost.seconds_per_epoch * cfg.epochs > limit.training_seconds:
+    if not budget and cost.seconds_per_epoch * settings.epochs > limit.training_seconds:
         st.info(
             "This server stops each training after "
             f"{fmt_duration(limit.training_seconds)}, so it is shared fairly. What the network "
@@ -103,14 +103,14 @@ def cost_view(text: str, limit: Limits) -> None:
     st.dataframe(
         [
             {"Layer": r.layer, "Parameters": f"{r.parameters:,}", "Formula": r.formula}
-            for r in parameter_table(cfg, network_vocab)
+            for r in parameter_table(settings, network_vocab)
         ],
         hide_index=True,
         width="stretch",
     )
 
 
-def cost_metrics(cost: Estimate, cfg: ModelConfig, budget: float | None) -> None:
+def cost_metrics(cost: Estimate, settings: ModelConfig, budget: float | None) -> None:
     """Four metrics side by side: parameters, memory, time per epoch, and epochs in the minutes (or all epochs)."""
     m = st.columns(4)
     m[0].metric(
@@ -142,7 +142,7 @@ def cost_metrics(cost: Estimate, cfg: ModelConfig, budget: float | None) -> None
     else:
         m[3].metric(
             "All epochs",
-            fmt_duration(cost.seconds_per_epoch * cfg.epochs),
+            fmt_duration(cost.seconds_per_epoch * settings.epochs),
             border=True,
             help="An estimate of the time the whole training takes on this computer.",
         )
