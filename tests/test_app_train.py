@@ -701,11 +701,11 @@ def test_a_partial_epoch_is_counted_as_what_it_is():
 
 
 def test_continue_needs_a_whole_run_not_training_with_its_keras_model(trained_run, tmp_path):
-    """The Train page asks ui.jobs.continuable instead of probing the run's files itself."""
+    """The Train page asks charlab.saving.runs.continuable instead of probing the run's files itself."""
     import shutil
     from dataclasses import replace
 
-    from ui.jobs import continuable
+    from charlab.saving.runs import continuable
 
     info = runs.run_info(trained_run)
     assert continuable(info) and not continuable(None)

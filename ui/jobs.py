@@ -13,7 +13,6 @@ from charlab.errors import CharlabError
 from charlab.learning.training import FINAL_STATES, Progress
 from charlab.network.cells import CELL_TYPES
 from charlab.network.model import ModelConfig
-from charlab.saving.runs import RunInfo
 from charlab.server.backends import training_job
 from charlab.server.jobs import JobHandle
 from charlab.text.corpus import Corpus
@@ -106,14 +105,6 @@ def following_words(handle: JobHandle) -> str:
     return (
         f"Following «{md(job.name)}», learning from **{md(corpus_name)}**: another session is training it, "
         "so this page watches it live; its owner's page can stop it."
-    )
-
-
-def continuable(info: RunInfo | None) -> bool:
-    """Whether Continue can train this run further: a whole run, not training now, with a Keras model saved (a run
-    whose first checkpoint was cut off has only its weights)."""
-    return (
-        info is not None and info.damaged is None and info.status != "training" and (info.path / "model.keras").exists()
     )
 
 

@@ -24,7 +24,7 @@ from ui.display import chart, label_gap
 from ui.formatting import fmt_duration, fmt_epochs, kept_words, progress_words, starting_words
 from ui.grammar import grammar_growth
 from ui.job_registry import queue_words, registry, watched_handle
-from ui.jobs import continuable, default_run_name, following_words, rerun_page, start_training
+from ui.jobs import default_run_name, following_words, rerun_page, start_training
 from ui.page_guard import guard
 from ui.saved_runs import (
     allowed_run_info,
@@ -83,7 +83,7 @@ def training_buttons(
 ) -> tuple[str, bool, bool, bool]:
     """The Run name box beside Start training, Stop and Continue: returns the name typed and which was clicked."""
     loaded = state.CORPUS.get()
-    can_continue = continuable(current)
+    can_continue = runs.continuable(current)
     name_column, start_column, stop_column, continue_column = st.columns([5, 3, 2, 2], vertical_alignment="bottom")
     run_name = name_column.text_input(
         "Run name",
@@ -141,7 +141,7 @@ def start_or_continue(
 
 def continue_note(current: RunInfo | None) -> None:
     """Under the buttons, for an uploaded run: Continue starts its optimizer afresh."""
-    if continuable(current) and runs.fresh_optimizer(current.path):
+    if runs.continuable(current) and runs.fresh_optimizer(current.path):
         st.caption(
             "This run was uploaded: Continue keeps everything its network learned, but the optimizer's running "
             "averages are not part of an upload, so they start afresh (the loss may wobble for the first steps)."

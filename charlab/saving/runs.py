@@ -538,6 +538,14 @@ def read_baselines(path: str | Path) -> BaselineReport | None:
     return report_from_dict(read_meta(path).get("baselines"))
 
 
+def continuable(info: RunInfo | None) -> bool:
+    """Whether a training can go on from this run: a whole run, not training now, with a Keras model saved (a run
+    whose first checkpoint was cut off has only its weights)."""
+    return (
+        info is not None and info.damaged is None and info.status != "training" and (info.path / "model.keras").exists()
+    )
+
+
 def fresh_optimizer(path: str | Path) -> bool:
     """Whether training the run further starts Adam afresh: true for an imported run until it is trained here."""
     return bool(read_meta(path).get(FRESH_OPTIMIZER))
