@@ -181,6 +181,9 @@ def test_the_keyboard_alone_starts_stops_generates_and_sets_the_temperature(brow
     page.keyboard.press("ArrowRight")
     expect(slider).not_to_have_attribute("aria-valuetext", before, timeout=PAGE_LOAD)
     assert float(slider.get_attribute("aria-valuetext")) > float(before)
+    # the slider's new value reruns the page only after its debounce: without this pause the audit could start
+    # before the rerun and run while Streamlit fades the page (a faded "0.10" failed the contrast rule)
+    page.wait_for_timeout(1500)
     assert serious_findings(page) == []
 
     tab_to(page, '[data-testid="stSidebarNav"] a[href$="/inside"]')
