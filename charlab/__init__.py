@@ -50,32 +50,4 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *PUBLIC})
 
 
-__all__ = (
-    "CLEANING_MODES",
-    "CharlabError",
-    "Corpus",
-    "CorpusStats",
-    "Generator",
-    "JobHandle",
-    "JobQueue",
-    "ModelConfig",
-    "NumpyCharModel",
-    "Progress",
-    "RunInfo",
-    "Timelapse",
-    "TrainingJob",
-    "Vocab",
-    "clean",
-    "count_parameters",
-    "estimate",
-    "list_all_runs",
-    "list_runs",
-    "load_bytes",
-    "load_path",
-    "load_run",
-    "owner_workspace",
-    "parameter_table",
-    "probabilities",
-    "stats",
-    "workspace",
-)
+__all__ = tuple(sorted(PUBLIC))
